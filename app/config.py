@@ -1,0 +1,85 @@
+"""Settings for every ChargeFix process, each overridable by a ``CHARGEFIX_*`` environment variable."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """All configuration in one place.
+
+    Every field can be set with an environment variable named ``CHARGEFIX_`` + the field name
+    in upper case, e.g. ``CHARGEFIX_DATABASE_URL`` or ``CHARGEFIX_OCPP_PORT``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="CHARGEFIX_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(Path("data"), description="Root of all local state (git ignores it).")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default: SQLite file under the data directory."
+    )
+    index_dir: Path | None = Field(None, description="Chroma index folder; default data/index.")
+    chroma_url: str | None = Field(None, description="Chroma server URL instead of a local index.")
+    knowledge_base_dir: Path = Field(Path("knowledge_base"), description="Knowledge base root.")
+
+    host: str = "127.0.0.1"
+    ocpp_port: int = 9000
+    api_port: int = 8000
+    ui_port: int = 8501
+    simulator_control_port: int = 9100
+    public_api_url: str | None = Field(
+        None, description="URL chargers use to reach the API (diagnostics uploads)."
+    )
+    api_url: str = Field("http://127.0.0.1:8000", description="Where the UI and CLI find the API.")
+    node_id: str = Field("node-1", description="Name of this backend node in a multi-node setup.")
+
+    heartbeat_interval: int = Field(300, description="Seconds, returned in BootNotification.")
+    offline_factor: float = Field(2.5, description="Offline after this many silent intervals.")
+    offline_debounce_seconds: float = Field(
+        120.0, description="A disconnect shorter than this raises no offline fault."
+    )
+    ws_ping_interval: float | None = Field(60.0, description="Websocket ping interval, seconds.")
+    ws_ping_timeout: float | None = Field(30.0, description="Websocket pong timeout, seconds.")
+    ws_max_message_bytes: int = Field(65536, description="Larger OCPP frames are refused.")
+    command_timeout: float = Field(30.0, description="Seconds to wait for a charger's answer.")
+    refresh_state_on_connect: bool = Field(
+        True, description="Send TriggerMessage StatusNotification when a charger reconnects."
+    )
+    auto_register: bool = Field(False, description="Demo only: accept unknown chargers.")
+    tls_cert_file: Path | None = Field(None, description="Certificate for wss (profile 2).")
+    tls_key_file: Path | None = Field(None, description="Private key for wss (profile 2).")
+    event_flush_interval: float = Field(0.2, description="Seconds between event-log batches.")
+    async_schema_validation: bool = Field(
+        False, description="Validate OCPP schemas in a thread pool (slower; library default)."
+    )
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'chargefix.db').resolve()}"
+
+    @cached_property
+    def resolved_index_dir(self) -> Path:
+        return self.index_dir or self.data_dir / "index"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    @property
+    def resolved_public_api_url(self) -> str:
+        return self.public_api_url or f"http://{self.host}:{self.api_port}"
+
+    def ensure_dirs(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.uploads_dir.mkdir(parents=True, exist_ok=True)
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Build settings from the environment, with explicit overrides (e.g. from CLI flags)."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
