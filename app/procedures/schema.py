@@ -1,0 +1,520 @@
+"""The procedure model: a troubleshooting decision tree as written in YAML by an editor.
+
+A procedure is a list of nodes connected by node ids. The session engine
+(:mod:`app.procedures.engine`) walks it; :mod:`app.procedures.validation` checks the graph
+(reachability, terminals, bounded loops, references) and reports errors with file and line.
+
+YAML notes for authors:
+- Only ``true``/``false`` are booleans (``yes``/``no``/``on``/``off`` stay strings).
+- Wherever a connector id is expected, ``$connector`` means "the connector this session is
+  about" (chosen when the session starts; defaults to the faulted connector, else 1).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+NODE_ID_PATTERN = r"^[a-z0-9][a-z0-9_\-]*$"
+PROCEDURE_ID_PATTERN = r"^[a-z0-9][a-z0-9_\-]*$"
+
+NodeId = Annotated[
+    str,
+    Field(
+        pattern=NODE_ID_PATTERN,
+        max_length=64,
+        description="Id of a node in this procedure (lower case, digits, '_' or '-').",
+    ),
+]
+ConnectorRef = Annotated[
+    int | Literal["$connector"],
+    Field(description="Connector number (0 = whole charger) or '$connector' (session's one)."),
+]
+
+
+class _Strict(BaseModel):
+    """Unknown keys are errors: a typo in a YAML key must not be silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+# --------------------------------------------------------------------------- metadata
+
+
+class ProcedureStatus(StrEnum):
+    draft = "draft"
+    published = "published"
+    retired = "retired"
+
+
+class SafetyLevel(StrEnum):
+    """How dangerous the work is; the UI shows it and checks qualifications against it."""
+
+    remote_only = "remote_only"  # nothing is touched; remote commands and observation
+    basic = "basic"  # outside of the enclosure: reseat a cable, look at LEDs, press a button
+    electrical = "electrical"  # enclosure opened, low-voltage parts: qualified electrician
+    high_voltage = "high_voltage"  # DC / HV parts: certified HV technician, lock-out/tag-out
+
+
+class AppliesTo(_Strict):
+    """When this procedure is a candidate. Empty lists mean "any"; the retrieval service ranks."""
+
+    vendors: list[str] = Field(
+        default_factory=list, description="Vendor names as chargers report them, e.g. 'Voltara'."
+    )
+    models: list[str] = Field(
+        default_factory=list, description="Model names as chargers report them, e.g. 'WB-22'."
+    )
+    ocpp_versions: list[Literal["1.6", "2.0.1"]] = Field(
+        default_factory=list, description="OCPP versions the steps work with."
+    )
+    error_codes: list[str] = Field(
+        default_factory=list,
+        description="OCPP 1.6 StatusNotification errorCode values, e.g. 'GroundFailure'.",
+    )
+    vendor_error_codes: list[str] = Field(
+        default_factory=list, description="Vendor error codes, e.g. 'E-101' or 'HX-1104'."
+    )
+    connector_statuses: list[str] = Field(
+        default_factory=list, description="Connector statuses, e.g. 'Faulted', 'Unavailable'."
+    )
+    symptoms: list[str] = Field(
+        default_factory=list,
+        description="Symptom keywords in the partner's words, e.g. 'cable stuck', 'no display'.",
+    )
+    fault_keys: list[str] = Field(
+        default_factory=list,
+        description="Canonical fault keys (app/fleet_catalog.py), e.g. 'connector_lock_failure'.",
+    )
+
+
+# --------------------------------------------------------------------------- live-state conditions
+
+
+class StateCondition(_Strict):
+    """A test on the charger's live state. All fields that are set must hold (logical AND).
+
+    Connector-level fields (``status_in``, ``status_not_in``, ``error_code``,
+    ``error_code_in``, ``vendor_error_code``, ``in_transaction`` with a connector) apply to
+    the connector named by ``connector`` (default ``$connector``).
+    Examples: ``{connector: 1, status_in: [Available], error_code: NoError}``,
+    ``{online: true}``, ``{no_open_faults: true}``.
+    """
+
+    online: bool | None = Field(None, description="The charger is (true) / is not (false) online.")
+    connector: ConnectorRef = Field(
+        "$connector", description="Which connector the connector-level fields look at."
+    )
+    status_in: list[str] | None = Field(
+        None, description="Connector status is one of these, e.g. [Available, Preparing]."
+    )
+    status_not_in: list[str] | None = Field(
+        None, description="Connector status is none of these, e.g. [Faulted, Unavailable]."
+    )
+    error_code: str | None = Field(None, description="Connector error code equals this.")
+    error_code_in: list[str] | None = Field(
+        None, description="Connector error code is one of these."
+    )
+    vendor_error_code: str | None = Field(
+        None, description="Connector vendor error code equals this."
+    )
+    no_open_faults: bool | None = Field(
+        None, description="true: the charger has no open fault; false: it has at least one."
+    )
+    fault_open: str | None = Field(
+        None, description="A fault with this canonical fault key is open on the charger."
+    )
+    fault_not_open: str | None = Field(
+        None, description="No fault with this canonical fault key is open on the charger."
+    )
+    in_transaction: bool | None = Field(
+        None,
+        description="A transaction is (true) / is not (false) running on the connector "
+        "(connector 0: anywhere on the charger).",
+    )
+    any_of: list[StateCondition] | None = Field(
+        None, description="At least one of these conditions holds."
+    )
+    not_: StateCondition | None = Field(
+        None, alias="not", description="This condition does not hold."
+    )
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> StateCondition:
+        tests = self.model_dump(exclude={"connector"}, exclude_none=True)
+        if not tests:
+            raise ValueError("a state condition needs at least one test (e.g. online: true)")
+        return self
+
+
+# --------------------------------------------------------------------------- command parameters
+
+
+class ResetParams(_Strict):
+    type: Literal["soft", "hard"] = Field(
+        "soft",
+        description="soft: restart the application (1.6 Soft, 2.0.1 OnIdle); "
+        "hard: reboot the hardware (1.6 Hard, 2.0.1 Immediate).",
+    )
+
+
+class UnlockConnectorParams(_Strict):
+    connector_id: ConnectorRef = Field("$connector", description="Connector to unlock (>= 1).")
+
+
+class ChangeAvailabilityParams(_Strict):
+    connector_id: ConnectorRef = Field("$connector", description="Connector (0 = whole charger).")
+    type: Literal["Operative", "Inoperative"] = Field(
+        ..., description="Operative: back in service; Inoperative: take out of service."
+    )
+
+
+class TriggerMessageParams(_Strict):
+    message: Literal[
+        "BootNotification",
+        "DiagnosticsStatusNotification",
+        "FirmwareStatusNotification",
+        "Heartbeat",
+        "MeterValues",
+        "StatusNotification",
+        "LogStatusNotification",
+    ] = Field(..., description="Message the charger is asked to send now.")
+    connector_id: ConnectorRef | None = Field(
+        None, description="Connector the message is about; omitted = all / the charger."
+    )
+
+
+class GetDiagnosticsParams(_Strict):
+    """The backend chooses the upload location; nothing to set."""
+
+
+class GetConfigurationParams(_Strict):
+    keys: list[str] | None = Field(None, description="Keys to read; omitted = all keys.")
+
+
+class ChangeConfigurationParams(_Strict):
+    key: str = Field(..., description="Configuration key, e.g. 'HeartbeatInterval'.")
+    value: str = Field(..., description="New value, as a string (OCPP sends strings).")
+
+
+class ClearCacheParams(_Strict):
+    """Clears the charger's authorization cache; nothing to set."""
+
+
+class RemoteStopParams(_Strict):
+    connector_id: ConnectorRef = Field(
+        "$connector",
+        description="Stop the transaction running on this connector (the session looks up "
+        "its transaction id in the live state).",
+    )
+
+
+COMMAND_PARAMS: dict[str, type[BaseModel]] = {
+    "reset": ResetParams,
+    "unlock_connector": UnlockConnectorParams,
+    "change_availability": ChangeAvailabilityParams,
+    "trigger_message": TriggerMessageParams,
+    "get_diagnostics": GetDiagnosticsParams,
+    "get_configuration": GetConfigurationParams,
+    "change_configuration": ChangeConfigurationParams,
+    "clear_cache": ClearCacheParams,
+    "remote_stop": RemoteStopParams,
+}
+CommandName = Literal[
+    "reset",
+    "unlock_connector",
+    "change_availability",
+    "trigger_message",
+    "get_diagnostics",
+    "get_configuration",
+    "change_configuration",
+    "clear_cache",
+    "remote_stop",
+]
+
+
+# --------------------------------------------------------------------------- nodes
+
+
+class NodeBase(_Strict):
+    id: NodeId = Field(..., description="Unique id of this node within the procedure.")
+    title: str = Field(..., min_length=1, description="Short heading shown for this step.")
+    text: str = Field("", description="Body shown to the partner (Markdown).")
+    image: str | None = Field(
+        None, description="Optional image: path relative to the knowledge base, or a URL."
+    )
+    safety_warning: str | None = Field(
+        None, description="Shown prominently before the step (e.g. 'Switch off the breaker')."
+    )
+    max_visits: int | None = Field(
+        None,
+        ge=1,
+        description="Loop bound: this node may be entered at most this many times in a "
+        "session. Every loop must contain a node with max_visits.",
+    )
+    on_exhausted: NodeId | None = Field(
+        None,
+        description="Where to go when max_visits is exceeded; omitted = escalate to a "
+        "consultant. Must not lead back into the loop.",
+    )
+
+    def successors(self) -> list[tuple[str, str]]:
+        """(branch label, target node id) for every outgoing edge, the loop exit included."""
+        edges = self._edges()
+        if self.on_exhausted:
+            edges.append(("exhausted", self.on_exhausted))
+        return edges
+
+    def _edges(self) -> list[tuple[str, str]]:
+        return []
+
+
+class InstructionNode(NodeBase):
+    """Tell the partner to do or look at something; they confirm and move on."""
+
+    type: Literal["instruction"] = "instruction"
+    next: NodeId = Field(..., description="Node that follows when the partner confirms.")
+    confirm_label: str = Field("Done", description="Label of the confirm button.")
+
+    def _edges(self) -> list[tuple[str, str]]:
+        return [("next", self.next)]
+
+
+class YesNoQuestion(NodeBase):
+    """A yes/no question. (Keys are on_yes/on_no: bare yes/no are booleans in YAML 1.1.)"""
+
+    type: Literal["question"] = "question"
+    kind: Literal["yes_no"] = Field(..., description="Question kind.")
+    on_yes: NodeId = Field(..., description="Node after the answer yes.")
+    on_no: NodeId = Field(..., description="Node after the answer no.")
+
+    def _edges(self) -> list[tuple[str, str]]:
+        return [("yes", self.on_yes), ("no", self.on_no)]
+
+
+class Choice(_Strict):
+    value: str = Field(
+        ..., pattern=NODE_ID_PATTERN, description="Machine value of the answer (stored)."
+    )
+    label: str = Field(..., min_length=1, description="What the partner sees.")
+    next: NodeId = Field(..., description="Node after this answer.")
+
+
+class ChoiceQuestion(NodeBase):
+    """Pick one of several answers."""
+
+    type: Literal["question"] = "question"
+    kind: Literal["choice"] = Field(..., description="Question kind.")
+    choices: list[Choice] = Field(..., min_length=2, description="The possible answers.")
+
+    @model_validator(mode="after")
+    def _unique_values(self) -> ChoiceQuestion:
+        values = [c.value for c in self.choices]
+        dupes = sorted({v for v in values if values.count(v) > 1})
+        if dupes:
+            raise ValueError(f"duplicate choice values: {', '.join(dupes)}")
+        return self
+
+    def _edges(self) -> list[tuple[str, str]]:
+        return [(f"choice:{c.value}", c.next) for c in self.choices]
+
+
+class ExpectedRange(_Strict):
+    min: float | None = Field(None, description="Lowest acceptable value (inclusive).")
+    max: float | None = Field(None, description="Highest acceptable value (inclusive).")
+
+    @model_validator(mode="after")
+    def _bounds(self) -> ExpectedRange:
+        if self.min is None and self.max is None:
+            raise ValueError("expected range needs min, max or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"expected range min {self.min} is above max {self.max}")
+        return self
+
+
+class MeasurementQuestion(NodeBase):
+    """The partner measures something (e.g. voltage at the terminals) and types the value."""
+
+    type: Literal["question"] = "question"
+    kind: Literal["measurement"] = Field(..., description="Question kind.")
+    unit: str = Field(..., min_length=1, description="Unit of the value, e.g. 'V', 'Ohm', 'mA'.")
+    expected: ExpectedRange = Field(..., description="Range that counts as normal.")
+    in_range: NodeId = Field(..., description="Node when the value is within the range.")
+    out_of_range: NodeId = Field(
+        ..., description="Node when the value is outside the range (unless below/above is set)."
+    )
+    below: NodeId | None = Field(None, description="Node when the value is below min.")
+    above: NodeId | None = Field(None, description="Node when the value is above max.")
+
+    def _edges(self) -> list[tuple[str, str]]:
+        edges = [("in_range", self.in_range), ("out_of_range", self.out_of_range)]
+        if self.below:
+            edges.append(("below", self.below))
+        if self.above:
+            edges.append(("above", self.above))
+        return edges
+
+
+QuestionNode = Annotated[
+    YesNoQuestion | ChoiceQuestion | MeasurementQuestion, Field(discriminator="kind")
+]
+
+
+class RemoteActionNode(NodeBase):
+    """Send a command to the charger, then wait until the live state meets a condition.
+
+    Outcomes: the charger accepted and ``wait`` held within ``timeout_seconds`` → on_success;
+    the charger rejected / did not answer / a guardrail blocked the command → on_failure;
+    accepted but ``wait`` never held → on_timeout. ``retries`` re-sends the command that many
+    extra times before taking on_failure / on_timeout (a bounded retry without a graph loop).
+    """
+
+    type: Literal["remote_action"] = "remote_action"
+    command: CommandName = Field(..., description="Backend command to send.")
+    params: dict[str, Any] = Field(
+        default_factory=dict, description="Command parameters (checked per command)."
+    )
+    confirmation: str | None = Field(
+        None,
+        description="If set, the partner must confirm this text before the command is sent "
+        "(e.g. 'The charger will restart; any charging stops.').",
+    )
+    allow_during_transaction: bool = Field(
+        False,
+        description="Allow the command while a transaction runs (the partner must then "
+        "confirm). false: the command is blocked and the node takes on_failure.",
+    )
+    wait: StateCondition | None = Field(
+        None, description="Live-state condition that means success; omitted = accepted is enough."
+    )
+    timeout_seconds: float = Field(
+        120.0, gt=0, le=3600, description="How long to wait for the condition."
+    )
+    retries: int = Field(
+        0, ge=0, le=5, description="Extra attempts before taking on_failure / on_timeout."
+    )
+    on_success: NodeId = Field(..., description="Node when the command worked.")
+    on_failure: NodeId = Field(..., description="Node when the command failed or was blocked.")
+    on_timeout: NodeId | None = Field(
+        None, description="Node when the wait timed out; omitted = on_failure."
+    )
+
+    @model_validator(mode="after")
+    def _check_params(self) -> RemoteActionNode:
+        model = COMMAND_PARAMS[self.command]
+        model.model_validate(self.params)  # raises a ValidationError naming the bad parameter
+        return self
+
+    def typed_params(self) -> BaseModel:
+        return COMMAND_PARAMS[self.command].model_validate(self.params)
+
+    def _edges(self) -> list[tuple[str, str]]:
+        edges = [("success", self.on_success), ("failure", self.on_failure)]
+        if self.on_timeout:
+            edges.append(("timeout", self.on_timeout))
+        return edges
+
+
+class StateBranch(_Strict):
+    when: StateCondition = Field(..., description="Condition on the live state.")
+    next: NodeId = Field(..., description="Node when the condition holds.")
+
+
+class CheckStateNode(NodeBase):
+    """Branch on the charger's live state without asking anyone; the first matching branch wins."""
+
+    type: Literal["check_state"] = "check_state"
+    branches: list[StateBranch] = Field(..., min_length=1, description="Tried in order.")
+    otherwise: NodeId = Field(..., description="Node when no branch matches.")
+
+    def _edges(self) -> list[tuple[str, str]]:
+        edges = [(f"branch:{i}", b.next) for i, b in enumerate(self.branches)]
+        edges.append(("otherwise", self.otherwise))
+        return edges
+
+
+class Outcome(StrEnum):
+    resolved = "resolved"
+    escalate = "escalate"
+    site_visit = "site_visit"
+    vehicle_side = "vehicle_side"
+    not_reproducible = "not_reproducible"
+
+
+class TerminalNode(NodeBase):
+    """End of the procedure. ``escalate`` hands the session to a consultant."""
+
+    type: Literal["terminal"] = "terminal"
+    outcome: Outcome = Field(..., description="How the session ends.")
+    diagnosis: str | None = Field(
+        None, description="What the fault was (goes into the exported ticket)."
+    )
+    resolution: str | None = Field(
+        None, description="What fixed it / what happens next (goes into the exported ticket)."
+    )
+    parts: list[str] = Field(
+        default_factory=list, description="site_visit: parts the technician must bring."
+    )
+    priority: Literal["low", "normal", "high", "urgent"] = Field(
+        "normal", description="escalate / site_visit: priority of the handoff."
+    )
+
+    @model_validator(mode="after")
+    def _parts_only_for_site_visit(self) -> TerminalNode:
+        if self.parts and self.outcome is not Outcome.site_visit:
+            raise ValueError("parts are only meaningful for outcome site_visit")
+        return self
+
+
+Node = Annotated[
+    InstructionNode | QuestionNode | RemoteActionNode | CheckStateNode | TerminalNode,
+    Field(discriminator="type"),
+]
+
+
+class Procedure(_Strict):
+    """One troubleshooting procedure (decision tree)."""
+
+    id: str = Field(
+        ..., pattern=PROCEDURE_ID_PATTERN, max_length=80, description="Stable id (slug)."
+    )
+    title: str = Field(..., min_length=1, description="Title shown in lists.")
+    version: int = Field(1, ge=1, description="Version number; editing in the app adds one.")
+    status: ProcedureStatus = Field(
+        ProcedureStatus.draft, description="draft (may be invalid), published, or retired."
+    )
+    summary: str = Field("", description="One or two sentences: when to use it, what it does.")
+    applies_to: AppliesTo = Field(
+        default_factory=AppliesTo, description="When this procedure is a candidate."
+    )
+    safety_level: SafetyLevel = Field(
+        SafetyLevel.remote_only, description="Most dangerous work in any step."
+    )
+    qualifications: list[str] = Field(
+        default_factory=list, description="Qualifications required, e.g. 'electrician'."
+    )
+    tools: list[str] = Field(default_factory=list, description="Tools the partner needs.")
+    parts: list[str] = Field(default_factory=list, description="Spare parts that may be used.")
+    estimated_minutes: int = Field(10, ge=1, le=600, description="Typical duration.")
+    start: NodeId = Field(..., description="Id of the first node.")
+    nodes: list[Node] = Field(..., min_length=1, description="All nodes, in reading order.")
+
+    def node(self, node_id: str) -> Any:
+        """The node with this id (KeyError if none)."""
+        for node in self.nodes:
+            if node.id == node_id:
+                return node
+        raise KeyError(node_id)
+
+    def node_map(self) -> dict[str, Any]:
+        return {node.id: node for node in self.nodes}
+
+
+def procedure_json_schema() -> dict[str, Any]:
+    """JSON Schema of the procedure format, for editors (YAML language servers)."""
+    schema = Procedure.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "ChargeFix troubleshooting procedure"
+    return schema
