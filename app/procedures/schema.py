@@ -15,7 +15,15 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 NODE_ID_PATTERN = r"^[a-z0-9][a-z0-9_\-]*$"
 PROCEDURE_ID_PATTERN = r"^[a-z0-9][a-z0-9_\-]*$"
@@ -262,12 +270,16 @@ class NodeBase(_Strict):
 
     def successors(self) -> list[tuple[str, str]]:
         """(branch label, target node id) for every outgoing edge, the loop exit included."""
+        return [(label, target) for label, target, _ in self.edges()]
+
+    def edges(self) -> list[tuple[str, str, tuple[str | int, ...]]]:
+        """(branch label, target node id, location of the reference inside the node)."""
         edges = self._edges()
         if self.on_exhausted:
-            edges.append(("exhausted", self.on_exhausted))
+            edges.append(("exhausted", self.on_exhausted, ("on_exhausted",)))
         return edges
 
-    def _edges(self) -> list[tuple[str, str]]:
+    def _edges(self) -> list[tuple[str, str, tuple[str | int, ...]]]:
         return []
 
 
@@ -278,8 +290,8 @@ class InstructionNode(NodeBase):
     next: NodeId = Field(..., description="Node that follows when the partner confirms.")
     confirm_label: str = Field("Done", description="Label of the confirm button.")
 
-    def _edges(self) -> list[tuple[str, str]]:
-        return [("next", self.next)]
+    def _edges(self) -> list[tuple[str, str, tuple[str | int, ...]]]:
+        return [("next", self.next, ("next",))]
 
 
 class YesNoQuestion(NodeBase):
@@ -290,8 +302,8 @@ class YesNoQuestion(NodeBase):
     on_yes: NodeId = Field(..., description="Node after the answer yes.")
     on_no: NodeId = Field(..., description="Node after the answer no.")
 
-    def _edges(self) -> list[tuple[str, str]]:
-        return [("yes", self.on_yes), ("no", self.on_no)]
+    def _edges(self) -> list[tuple[str, str, tuple[str | int, ...]]]:
+        return [("yes", self.on_yes, ("on_yes",)), ("no", self.on_no, ("on_no",))]
 
 
 class Choice(_Strict):
@@ -317,8 +329,11 @@ class ChoiceQuestion(NodeBase):
             raise ValueError(f"duplicate choice values: {', '.join(dupes)}")
         return self
 
-    def _edges(self) -> list[tuple[str, str]]:
-        return [(f"choice:{c.value}", c.next) for c in self.choices]
+    def _edges(self) -> list[tuple[str, str, tuple[str | int, ...]]]:
+        return [
+            (f"choice:{c.value}", c.next, ("choices", i, "next"))
+            for i, c in enumerate(self.choices)
+        ]
 
 
 class ExpectedRange(_Strict):
@@ -348,12 +363,15 @@ class MeasurementQuestion(NodeBase):
     below: NodeId | None = Field(None, description="Node when the value is below min.")
     above: NodeId | None = Field(None, description="Node when the value is above max.")
 
-    def _edges(self) -> list[tuple[str, str]]:
-        edges = [("in_range", self.in_range), ("out_of_range", self.out_of_range)]
+    def _edges(self) -> list[tuple[str, str, tuple[str | int, ...]]]:
+        edges = [
+            ("in_range", self.in_range, ("in_range",)),
+            ("out_of_range", self.out_of_range, ("out_of_range",)),
+        ]
         if self.below:
-            edges.append(("below", self.below))
+            edges.append(("below", self.below, ("below",)))
         if self.above:
-            edges.append(("above", self.above))
+            edges.append(("above", self.above, ("above",)))
         return edges
 
 
@@ -401,19 +419,32 @@ class RemoteActionNode(NodeBase):
         None, description="Node when the wait timed out; omitted = on_failure."
     )
 
-    @model_validator(mode="after")
-    def _check_params(self) -> RemoteActionNode:
-        model = COMMAND_PARAMS[self.command]
-        model.model_validate(self.params)  # raises a ValidationError naming the bad parameter
-        return self
+    @field_validator("params")
+    @classmethod
+    def _check_params(cls, params: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        command = info.data.get("command")
+        if command is None:
+            return params  # the command error is reported on its own
+        try:
+            COMMAND_PARAMS[command].model_validate(params)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'params'}: {e['msg']}"
+                for e in exc.errors()
+            )
+            raise ValueError(f"bad parameters for {command}: {problems}") from None
+        return params
 
     def typed_params(self) -> BaseModel:
         return COMMAND_PARAMS[self.command].model_validate(self.params)
 
-    def _edges(self) -> list[tuple[str, str]]:
-        edges = [("success", self.on_success), ("failure", self.on_failure)]
+    def _edges(self) -> list[tuple[str, str, tuple[str | int, ...]]]:
+        edges = [
+            ("success", self.on_success, ("on_success",)),
+            ("failure", self.on_failure, ("on_failure",)),
+        ]
         if self.on_timeout:
-            edges.append(("timeout", self.on_timeout))
+            edges.append(("timeout", self.on_timeout, ("on_timeout",)))
         return edges
 
 
@@ -429,9 +460,11 @@ class CheckStateNode(NodeBase):
     branches: list[StateBranch] = Field(..., min_length=1, description="Tried in order.")
     otherwise: NodeId = Field(..., description="Node when no branch matches.")
 
-    def _edges(self) -> list[tuple[str, str]]:
-        edges = [(f"branch:{i}", b.next) for i, b in enumerate(self.branches)]
-        edges.append(("otherwise", self.otherwise))
+    def _edges(self) -> list[tuple[str, str, tuple[str | int, ...]]]:
+        edges = [
+            (f"branch:{i}", b.next, ("branches", i, "next")) for i, b in enumerate(self.branches)
+        ]
+        edges.append(("otherwise", self.otherwise, ("otherwise",)))
         return edges
 
 
