@@ -410,6 +410,12 @@ class RemoteActionNode(NodeBase):
     timeout_seconds: float = Field(
         120.0, gt=0, le=3600, description="How long to wait for the condition."
     )
+    after_change: bool | None = Field(
+        None,
+        description="Only count the wait condition once the live state has changed after the "
+        "command (so a reset is not 'done' before the charger even restarted). "
+        "Default: true for reset, false for other commands.",
+    )
     retries: int = Field(
         0, ge=0, le=5, description="Extra attempts before taking on_failure / on_timeout."
     )
@@ -434,6 +440,10 @@ class RemoteActionNode(NodeBase):
             )
             raise ValueError(f"bad parameters for {command}: {problems}") from None
         return params
+
+    @property
+    def needs_change(self) -> bool:
+        return self.after_change if self.after_change is not None else self.command == "reset"
 
     def typed_params(self) -> BaseModel:
         return COMMAND_PARAMS[self.command].model_validate(self.params)

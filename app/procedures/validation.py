@@ -109,8 +109,8 @@ def validate_data(data: Any, file: str) -> ValidationReport:
             if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
                 ctx = err.get("ctx", {})
                 key = str(ctx.get("discriminator", "type")).strip("'")
+                loc = (*loc, key)
                 if err["type"] == "union_tag_invalid":
-                    loc = (*loc, key)
                     message = (
                         f"unknown {key} {ctx.get('tag')!r} (expected one of: "
                         f"{str(ctx.get('expected_tags', '')).replace(chr(39), '')})"

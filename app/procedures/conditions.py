@@ -1,0 +1,141 @@
+"""Pure evaluation of :class:`StateCondition` against a charger's live state.
+
+The live state is taken as a plain dict (``ChargerLiveState.model_dump()``): ``online``,
+``connectors`` (list of ``{connector_id, status, error_code, vendor_error_code, ...}``),
+``active_transactions`` and ``open_faults``. The last two are accepted as lists of dicts,
+lists of ids/keys, or counts, so the evaluator does not depend on their exact shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from app.procedures.schema import StateCondition
+
+Live = Mapping[str, Any]
+
+
+def resolve_connector(ref: int | str | None, connector_id: int) -> int | None:
+    """``$connector`` → the session's connector; ints pass through."""
+    if ref == "$connector":
+        return connector_id
+    return ref  # type: ignore[return-value]
+
+
+def connector_state(live: Live | None, connector_id: int) -> Mapping[str, Any]:
+    if not live:
+        return {}
+    for conn in live.get("connectors") or []:
+        if _get(conn, "connector_id") == connector_id:
+            return conn if isinstance(conn, Mapping) else _as_dict(conn)
+    return {}
+
+
+def _as_dict(obj: Any) -> Mapping[str, Any]:
+    if hasattr(obj, "model_dump"):
+        return obj.model_dump()
+    return vars(obj) if hasattr(obj, "__dict__") else {}
+
+
+def _get(obj: Any, key: str, default: Any = None) -> Any:
+    if isinstance(obj, Mapping):
+        return obj.get(key, default)
+    return getattr(obj, key, default)
+
+
+def transactions(live: Live | None) -> list[Any]:
+    value = (live or {}).get("active_transactions")
+    if value is None:
+        return []
+    if isinstance(value, int) and not isinstance(value, bool):
+        return [{}] * value
+    if isinstance(value, Mapping):
+        return list(value.values())
+    return list(value)
+
+
+def in_transaction(live: Live | None, connector_id: int) -> bool:
+    txs = transactions(live)
+    if connector_id == 0:
+        return bool(txs)
+    for tx in txs:
+        tx_connector = _get(tx, "connector_id", _get(tx, "evse_id"))
+        if tx_connector is None or tx_connector == connector_id:
+            return True  # a transaction of unknown connector counts everywhere (safe side)
+    return False
+
+
+def transaction_id_on(live: Live | None, connector_id: int) -> Any:
+    """The id of the transaction running on a connector (None if none is known)."""
+    for tx in transactions(live):
+        tx_connector = _get(tx, "connector_id", _get(tx, "evse_id"))
+        if connector_id in (0, tx_connector) or tx_connector is None:
+            return _get(tx, "transaction_id", _get(tx, "id"))
+    return None
+
+
+def open_fault_keys(live: Live | None) -> list[str]:
+    value = (live or {}).get("open_faults")
+    if value is None:
+        return []
+    if isinstance(value, int) and not isinstance(value, bool):
+        return ["?"] * value
+    keys = []
+    for fault in value:
+        if isinstance(fault, str):
+            keys.append(fault)
+        else:
+            keys.append(str(_get(fault, "fault_key", _get(fault, "key", "?"))))
+    return keys
+
+
+def evaluate(condition: StateCondition, live: Live | None, connector_id: int = 1) -> bool:
+    """True when every test set on the condition holds for this live state."""
+    connector = resolve_connector(condition.connector, connector_id)
+    conn = connector_state(live, connector or 0)
+    status = conn.get("status")
+    error_code = conn.get("error_code")
+    checks: list[bool] = []
+    if condition.online is not None:
+        checks.append(bool((live or {}).get("online")) == condition.online)
+    if condition.status_in is not None:
+        checks.append(status in condition.status_in)
+    if condition.status_not_in is not None:
+        checks.append(status not in condition.status_not_in)
+    if condition.error_code is not None:
+        checks.append((error_code or "NoError") == condition.error_code)
+    if condition.error_code_in is not None:
+        checks.append((error_code or "NoError") in condition.error_code_in)
+    if condition.vendor_error_code is not None:
+        checks.append(conn.get("vendor_error_code") == condition.vendor_error_code)
+    faults = open_fault_keys(live)
+    if condition.no_open_faults is not None:
+        checks.append((not faults) == condition.no_open_faults)
+    if condition.fault_open is not None:
+        checks.append(condition.fault_open in faults)
+    if condition.fault_not_open is not None:
+        checks.append(condition.fault_not_open not in faults)
+    if condition.in_transaction is not None:
+        checks.append(in_transaction(live, connector or 0) == condition.in_transaction)
+    if condition.any_of is not None:
+        checks.append(any(evaluate(c, live, connector_id) for c in condition.any_of))
+    if condition.not_ is not None:
+        checks.append(not evaluate(condition.not_, live, connector_id))
+    return all(checks)
+
+
+def describe(condition: StateCondition) -> str:
+    """Short human text, e.g. 'connector $connector status in [Available] and error NoError'."""
+    parts = []
+    data = condition.model_dump(exclude_none=True, by_alias=True)
+    connector = data.pop("connector", "$connector")
+    for key, value in data.items():
+        if key == "any_of":
+            inner = " or ".join(describe(c) for c in condition.any_of or [])
+            parts.append(f"({inner})")
+        elif key == "not":
+            parts.append(f"not ({describe(condition.not_)})")  # type: ignore[arg-type]
+        else:
+            parts.append(f"{key}={value}")
+    return f"connector {connector}: " + " and ".join(parts)
