@@ -1,9 +1,9 @@
 """Pure evaluation of :class:`StateCondition` against a charger's live state.
 
 The live state is taken as a plain dict (``ChargerLiveState.model_dump()``): ``online``,
-``connectors`` (list of ``{connector_id, status, error_code, vendor_error_code, ...}``),
-``active_transactions`` and ``open_faults``. The last two are accepted as lists of dicts,
-lists of ids/keys, or counts, so the evaluator does not depend on their exact shape.
+``connectors`` (dict or list of ``{connector_id, status, error_code, vendor_error_code}``),
+``transactions`` (dict or list of ``{transaction_id, connector_id}``) and ``open_faults``
+(list of ``{error_code, vendor_error_code, ...}``). Containers may be dicts, lists or counts.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from app.fleet_catalog import CHARGER_MODELS
 from app.procedures.schema import StateCondition
 
 Live = Mapping[str, Any]
@@ -23,10 +24,20 @@ def resolve_connector(ref: int | str | None, connector_id: int) -> int | None:
     return ref  # type: ignore[return-value]
 
 
+def _values(container: Any) -> list[Any]:
+    if container is None:
+        return []
+    if isinstance(container, Mapping):
+        return list(container.values())
+    if isinstance(container, int) and not isinstance(container, bool):
+        return [{}] * container
+    return list(container)
+
+
 def connector_state(live: Live | None, connector_id: int) -> Mapping[str, Any]:
     if not live:
         return {}
-    for conn in live.get("connectors") or []:
+    for conn in _values(live.get("connectors")):
         if _get(conn, "connector_id") == connector_id:
             return conn if isinstance(conn, Mapping) else _as_dict(conn)
     return {}
@@ -45,14 +56,8 @@ def _get(obj: Any, key: str, default: Any = None) -> Any:
 
 
 def transactions(live: Live | None) -> list[Any]:
-    value = (live or {}).get("active_transactions")
-    if value is None:
-        return []
-    if isinstance(value, int) and not isinstance(value, bool):
-        return [{}] * value
-    if isinstance(value, Mapping):
-        return list(value.values())
-    return list(value)
+    live = live or {}
+    return _values(live.get("transactions", live.get("active_transactions")))
 
 
 def in_transaction(live: Live | None, connector_id: int) -> bool:
@@ -75,19 +80,36 @@ def transaction_id_on(live: Live | None, connector_id: int) -> Any:
     return None
 
 
-def open_fault_keys(live: Live | None) -> list[str]:
-    value = (live or {}).get("open_faults")
-    if value is None:
-        return []
-    if isinstance(value, int) and not isinstance(value, bool):
-        return ["?"] * value
-    keys = []
-    for fault in value:
+def _vendor_codes_for(fault_key: str) -> set[str]:
+    return {
+        model.vendor_error_codes[fault_key]
+        for model in CHARGER_MODELS
+        if fault_key in model.vendor_error_codes
+    }
+
+
+def open_faults(live: Live | None) -> list[Any]:
+    return _values((live or {}).get("open_faults"))
+
+
+def fault_is_open(live: Live | None, key: str) -> bool:
+    """A canonical fault key (matched via the catalogue's vendor codes), a vendor error code
+    or an OCPP error code names an open fault."""
+    codes = _vendor_codes_for(key) | {key}
+    for fault in open_faults(live):
         if isinstance(fault, str):
-            keys.append(fault)
-        else:
-            keys.append(str(_get(fault, "fault_key", _get(fault, "key", "?"))))
-    return keys
+            if fault in codes:
+                return True
+            continue
+        values = {
+            _get(fault, "fault_key"),
+            _get(fault, "vendor_error_code"),
+            _get(fault, "error_code"),
+            _get(fault, "raw_error_code"),
+        }
+        if values & codes:
+            return True
+    return False
 
 
 def evaluate(condition: StateCondition, live: Live | None, connector_id: int = 1) -> bool:
@@ -109,13 +131,12 @@ def evaluate(condition: StateCondition, live: Live | None, connector_id: int = 1
         checks.append((error_code or "NoError") in condition.error_code_in)
     if condition.vendor_error_code is not None:
         checks.append(conn.get("vendor_error_code") == condition.vendor_error_code)
-    faults = open_fault_keys(live)
     if condition.no_open_faults is not None:
-        checks.append((not faults) == condition.no_open_faults)
+        checks.append((not open_faults(live)) == condition.no_open_faults)
     if condition.fault_open is not None:
-        checks.append(condition.fault_open in faults)
+        checks.append(fault_is_open(live, condition.fault_open))
     if condition.fault_not_open is not None:
-        checks.append(condition.fault_not_open not in faults)
+        checks.append(not fault_is_open(live, condition.fault_not_open))
     if condition.in_transaction is not None:
         checks.append(in_transaction(live, connector or 0) == condition.in_transaction)
     if condition.any_of is not None:

@@ -132,10 +132,12 @@ class StateCondition(_Strict):
         None, description="true: the charger has no open fault; false: it has at least one."
     )
     fault_open: str | None = Field(
-        None, description="A fault with this canonical fault key is open on the charger."
+        None,
+        description="A fault is open on the charger whose vendor error code belongs to this "
+        "canonical fault key (e.g. 'ground_fault'), or whose vendor / OCPP error code is this.",
     )
     fault_not_open: str | None = Field(
-        None, description="No fault with this canonical fault key is open on the charger."
+        None, description="No open fault matches this fault key or code (see fault_open)."
     )
     in_transaction: bool | None = Field(
         None,
@@ -187,7 +189,6 @@ class TriggerMessageParams(_Strict):
         "Heartbeat",
         "MeterValues",
         "StatusNotification",
-        "LogStatusNotification",
     ] = Field(..., description="Message the charger is asked to send now.")
     connector_id: ConnectorRef | None = Field(
         None, description="Connector the message is about; omitted = all / the charger."

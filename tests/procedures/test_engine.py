@@ -189,7 +189,7 @@ def test_retries_resend_then_branch() -> None:
 
 def test_guardrail_blocks_reset_during_transaction() -> None:
     busy = EngineContext(
-        connector_id=1, live=live(transactions=[{"transaction_id": 7, "connector_id": 2}])
+        connector_id=1, live=live(transactions=[{"transaction_id": "7", "connector_id": 2}])
     )
     p = proc("r", action("r"), *ENDS)
     t = begin(p, busy)
@@ -199,7 +199,7 @@ def test_guardrail_blocks_reset_during_transaction() -> None:
 
 def test_guardrail_connector_command_only_checks_its_connector() -> None:
     busy = EngineContext(
-        connector_id=1, live=live(transactions=[{"transaction_id": 7, "connector_id": 2}])
+        connector_id=1, live=live(transactions=[{"transaction_id": "7", "connector_id": 2}])
     )
     p = proc("r", action("r", "unlock_connector", params={"connector_id": 1}), *ENDS)
     assert begin(p, busy).directive.action == "run_command"
@@ -215,7 +215,7 @@ def test_guardrail_connector_command_only_checks_its_connector() -> None:
 
 def test_guardrail_allowed_needs_partner_confirmation() -> None:
     busy = EngineContext(
-        connector_id=1, live=live(transactions=[{"transaction_id": 7, "connector_id": 1}])
+        connector_id=1, live=live(transactions=[{"transaction_id": "7", "connector_id": 1}])
     )
     p = proc("r", action("r", "remote_stop", allow_during_transaction=True), *ENDS)
     t = begin(p, busy)
@@ -223,7 +223,7 @@ def test_guardrail_allowed_needs_partner_confirmation() -> None:
     assert "transaction" in t.directive.text
     t = advance(p, t.cursor, Confirm(), busy)
     assert t.directive.command == "remote_stop" and t.directive.params == {"connector_id": 1}
-    assert transaction_id_on(busy.live, 1) == 7
+    assert transaction_id_on(busy.live, 1) == "7"
 
 
 def test_check_state_branches_in_order_and_otherwise() -> None:
@@ -326,6 +326,9 @@ def test_wrong_phase_input_is_an_error() -> None:
         ({"no_open_faults": False}, True),
         ({"fault_open": "ground_fault"}, True),
         ({"fault_not_open": "ground_fault"}, False),
+        ({"fault_open": "GroundFailure"}, True),
+        ({"fault_open": "HX-1104"}, False),
+        ({"fault_open": "over_temperature"}, False),
         ({"in_transaction": False}, True),
         ({"connector": 0, "in_transaction": False}, True),
         ({"any_of": [{"online": False}, {"error_code": "GroundFailure"}]}, True),
@@ -334,11 +337,29 @@ def test_wrong_phase_input_is_an_error() -> None:
     ],
 )
 def test_conditions(condition: dict, expected: bool) -> None:
-    state = live(
-        status="Faulted", error_code="GroundFailure", faults=[{"fault_key": "ground_fault"}]
-    )
+    fault = {"error_code": "GroundFailure", "vendor_error_code": "E-101", "connector_id": 1}
+    state = live(status="Faulted", error_code="GroundFailure", faults=[fault])
     state["connectors"][0]["vendor_error_code"] = "E-101"
     assert evaluate(StateCondition.model_validate(condition), state, 1) is expected
+
+
+def test_conditions_on_real_live_state_model() -> None:
+    from datetime import UTC, datetime
+
+    from app.csms.live_state import ActiveTransaction, ChargerLiveState, ConnectorState
+    from app.procedures.engine import live_dict
+
+    state = ChargerLiveState(charger_id="CP-1", online=True)
+    state.connectors[1] = ConnectorState(connector_id=1, status="Charging")
+    now = datetime.now(UTC)
+    state.transactions["42"] = ActiveTransaction(
+        transaction_id="42", connector_id=1, started_at=now
+    )
+    data = live_dict(state)
+    assert evaluate(StateCondition(connector=1, status_in=["Charging"]), data, 1)
+    assert evaluate(StateCondition(connector=1, in_transaction=True), data, 1)
+    assert not evaluate(StateCondition(connector=2, in_transaction=True), data, 1)
+    assert transaction_id_on(data, 1) == "42"
 
 
 def test_conditions_without_live_state() -> None:
