@@ -1,0 +1,367 @@
+"""The OCPP 1.6J face of a simulated charger."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from ocpp.routing import after, on
+from ocpp.v16 import ChargePoint, call, call_result
+from ocpp.v16.enums import Action
+
+from app.simulator.charger import SimCharger
+from app.simulator.faults import HARD_RESET, SOFT_RESET, FaultSpec
+from app.simulator.ground_truth import utc_iso
+from app.simulator.state import ActiveFault, ConnectorState, Transaction
+
+# key -> (default value, read-only)
+CONFIG_16: dict[str, tuple[str, bool]] = {
+    "HeartbeatInterval": ("300", False),
+    "MeterValueSampleInterval": ("60", False),
+    "ClockAlignedDataInterval": ("0", False),
+    "ConnectionTimeOut": ("60", False),
+    "AuthorizeRemoteTxRequests": ("false", False),
+    "LocalPreAuthorize": ("false", False),
+    "LocalAuthorizeOffline": ("true", False),
+    "StopTransactionOnEVSideDisconnect": ("true", False),
+    "UnlockConnectorOnEVSideDisconnect": ("true", False),
+    "MeterValuesSampledData": ("Energy.Active.Import.Register,Power.Active.Import", False),
+    "TransactionMessageAttempts": ("3", False),
+    "TransactionMessageRetryInterval": ("60", False),
+    "ResetRetries": ("1", False),
+    "WebSocketPingInterval": ("60", False),
+    "NumberOfConnectors": ("", True),
+    "SupportedFeatureProfiles": (
+        "Core,FirmwareManagement,RemoteTrigger,Reservation,LocalAuthListManagement",
+        True,
+    ),
+    "GetConfigurationMaxKeys": ("50", True),
+}
+TRIGGERABLE_16 = {
+    "BootNotification",
+    "DiagnosticsStatusNotification",
+    "FirmwareStatusNotification",
+    "Heartbeat",
+    "MeterValues",
+    "StatusNotification",
+}
+
+
+class Charger16(SimCharger, ChargePoint):
+    ocpp_version = "1.6"
+    subprotocol = "ocpp1.6"
+
+    # ------------------------------------------------------------------ configuration
+    def config_value(self, key: str) -> str | None:
+        if key == "NumberOfConnectors":
+            return str(len(self.connectors))
+        if key == "HeartbeatInterval":
+            return str(int(self.heartbeat_interval))
+        if self.config_overrides and key in self.config_overrides:
+            return self.config_overrides[key]
+        entry = CONFIG_16.get(key)
+        return entry[0] if entry else None
+
+    def meter_interval(self) -> float:
+        return float(self.config_value("MeterValueSampleInterval") or 0)
+
+    # ------------------------------------------------------------------ outgoing faces
+    def boot_payload(self) -> call.BootNotification:
+        model = self.plan.model
+        return call.BootNotification(
+            charge_point_vendor=model.vendor,
+            charge_point_model=model.model,
+            charge_point_serial_number=f"SN-{self.charger_id}",
+            firmware_version=model.firmware,
+        )
+
+    def heartbeat_payload(self) -> call.Heartbeat:
+        return call.Heartbeat()
+
+    def status_views(self) -> dict[int, tuple]:
+        return {cid: self.view16(cid) for cid in [0, *self.connectors]}
+
+    def status_payload(self, cid: int, view: tuple) -> call.StatusNotification:
+        status, code, vendor_code, info = view
+        return call.StatusNotification(
+            connector_id=cid,
+            error_code=code,
+            status=status,
+            timestamp=utc_iso(),
+            info=info[:50] if info else None,
+            vendor_id=self.plan.model.vendor if vendor_code else None,
+            vendor_error_code=vendor_code,
+        )
+
+    def report_fault(self, fault: ActiveFault, cleared: bool) -> None:
+        """1.6 reports faults through StatusNotification only (see ``_sync_status``)."""
+
+    def fault_stop_reason(self, spec: FaultSpec) -> str:
+        return spec.stop_reason_16
+
+    def on_booted(self) -> None:
+        if any(f.spec.key == "firmware_boot_failure" for f in self.faults.values()):
+            self.post(call.FirmwareStatusNotification(status="InstallationFailed"))
+
+    def _sampled(self, conn: ConnectorState, tx: Transaction | None) -> list[dict[str, Any]]:
+        power = tx.power_kw * 1000 if tx and self.blocking_fault(conn.connector_id) is None else 0
+        return [
+            {
+                "timestamp": utc_iso(),
+                "sampled_value": [
+                    {
+                        "value": str(int(conn.meter_wh)),
+                        "measurand": "Energy.Active.Import.Register",
+                        "unit": "Wh",
+                        "context": "Sample.Periodic",
+                    },
+                    {
+                        "value": str(int(power)),
+                        "measurand": "Power.Active.Import",
+                        "unit": "W",
+                        "context": "Sample.Periodic",
+                    },
+                ],
+            }
+        ]
+
+    def post_meter_values(self, conn: ConnectorState, tx: Transaction | None) -> None:
+        self.post(
+            lambda: call.MeterValues(
+                connector_id=conn.connector_id,
+                meter_value=self._sampled(conn, tx),
+                transaction_id=tx.csms_tx_id if tx and tx.csms_tx_id is not None else None,
+            )
+        )
+
+    def post_transaction_start(self, conn: ConnectorState, tx: Transaction) -> None:
+        def on_result(result: call_result.StartTransaction) -> None:
+            tx.csms_tx_id = result.transaction_id
+            status = (result.id_tag_info or {}).get("status")
+            self._changed()
+            if status not in (None, "Accepted", "ConcurrentTx") and conn.transaction is tx:
+                self.stop_transaction(conn.connector_id, reason="DeAuthorized")
+
+        self.post(
+            call.StartTransaction(
+                connector_id=conn.connector_id,
+                id_tag=tx.id_tag,
+                meter_start=tx.meter_start_wh,
+                timestamp=tx.started_at,
+            ),
+            on_result,
+        )
+
+    def post_transaction_stop(
+        self, conn: ConnectorState, tx: Transaction, meter_stop: int, reason: str
+    ) -> None:
+        stamp = utc_iso()
+        reason = reason if reason != "Reboot" else "Reboot"
+        self.post(
+            lambda: call.StopTransaction(
+                meter_stop=meter_stop,
+                timestamp=stamp,
+                transaction_id=tx.csms_tx_id if tx.csms_tx_id is not None else -1,
+                reason=reason,
+                id_tag=tx.id_tag,
+            )
+        )
+
+    # ------------------------------------------------------------------ commands
+    @on(Action.reset)
+    def on_reset(self, type: str, **_: Any) -> call_result.Reset:
+        self.record_command("Reset", {"type": type}, "Accepted")
+        return call_result.Reset(status="Accepted")
+
+    @after(Action.reset)
+    def after_reset(self, type: str, **_: Any) -> None:
+        if type == "Soft":
+            for conn in self.connectors.values():
+                if conn.transaction is not None:
+                    self.stop_transaction(conn.connector_id, reason="SoftReset")
+            self.request_reboot(SOFT_RESET, "RemoteReset", graceful=True)
+        else:  # Hard: StopTransaction (HardReset) is queued and sent after the reboot
+            self.request_reboot(HARD_RESET, "RemoteReset", graceful=False)
+
+    @on(Action.unlock_connector)
+    def on_unlock_connector(self, connector_id: int, **_: Any) -> call_result.UnlockConnector:
+        if connector_id not in self.connectors:
+            answer = "NotSupported"
+        else:
+            if self.connectors[connector_id].transaction is not None:
+                self.stop_transaction(connector_id, reason="UnlockCommand")
+            answer = self.unlock(connector_id)
+        self.record_command("UnlockConnector", {"connectorId": connector_id}, answer)
+        return call_result.UnlockConnector(status=answer)
+
+    @on(Action.change_availability)
+    def on_change_availability(
+        self, connector_id: int, type: str, **_: Any
+    ) -> call_result.ChangeAvailability:
+        if connector_id != 0 and connector_id not in self.connectors:
+            answer = "Rejected"
+        else:
+            answer = self.set_availability(connector_id, type == "Operative")
+        self.record_command(
+            "ChangeAvailability", {"connectorId": connector_id, "type": type}, answer
+        )
+        return call_result.ChangeAvailability(status=answer)
+
+    @on(Action.trigger_message)
+    def on_trigger_message(
+        self, requested_message: str, connector_id: int | None = None, **_: Any
+    ) -> call_result.TriggerMessage:
+        if requested_message not in TRIGGERABLE_16:
+            answer = "NotImplemented"
+        elif connector_id not in (None, 0) and connector_id not in self.connectors:
+            answer = "Rejected"
+        else:
+            answer = "Accepted"
+        self.record_command(
+            "TriggerMessage",
+            {"requestedMessage": requested_message, "connectorId": connector_id},
+            answer,
+        )
+        return call_result.TriggerMessage(status=answer)
+
+    @after(Action.trigger_message)
+    def after_trigger_message(
+        self, requested_message: str, connector_id: int | None = None, **_: Any
+    ) -> None:
+        if requested_message not in TRIGGERABLE_16:
+            return
+        if connector_id not in (None, 0) and connector_id not in self.connectors:
+            return
+        if requested_message == "BootNotification":
+            self.post(self.boot_payload())
+        elif requested_message == "Heartbeat":
+            self.post(self.heartbeat_payload())
+        elif requested_message == "StatusNotification":
+            cids = [connector_id] if connector_id is not None else [0, *self.connectors]
+            for cid in cids:
+                self.post(self.status_payload(cid, self.view16(cid)))
+        elif requested_message == "MeterValues":
+            cids = [connector_id] if connector_id else list(self.connectors)
+            for cid in cids:
+                conn = self.connectors[cid]
+                self._advance_meter(conn)
+                self.post_meter_values(conn, conn.transaction)
+        elif requested_message == "DiagnosticsStatusNotification":
+            self.post(call.DiagnosticsStatusNotification(status="Idle"))
+        elif requested_message == "FirmwareStatusNotification":
+            self.post(call.FirmwareStatusNotification(status="Idle"))
+
+    @on(Action.get_diagnostics)
+    def on_get_diagnostics(self, location: str, **kwargs: Any) -> call_result.GetDiagnostics:
+        file_name = f"{self.charger_id}-diagnostics-{self.commands + 1}.log"
+        self.record_command("GetDiagnostics", {"location": location}, file_name)
+        return call_result.GetDiagnostics(file_name=file_name)
+
+    @after(Action.get_diagnostics)
+    async def after_get_diagnostics(
+        self, location: str, retries: int | None = None, **_: Any
+    ) -> None:
+        file_name = f"{self.charger_id}-diagnostics-{self.commands}.log"
+        self.post(call.DiagnosticsStatusNotification(status="Uploading"))
+        ok = False
+        for _attempt in range(1 + max(0, min(retries or 0, 3))):
+            ok = await self.upload_diagnostics(location, file_name)
+            if ok:
+                break
+            await asyncio.sleep(0)
+        self.post(call.DiagnosticsStatusNotification(status="Uploaded" if ok else "UploadFailed"))
+
+    @on(Action.get_configuration)
+    def on_get_configuration(
+        self, key: list[str] | None = None, **_: Any
+    ) -> call_result.GetConfiguration:
+        keys = key or list(CONFIG_16)
+        known, unknown = [], []
+        for k in keys:
+            value = self.config_value(k)
+            if value is None:
+                unknown.append(k)
+            else:
+                known.append({"key": k, "readonly": CONFIG_16[k][1], "value": value})
+        self.record_command("GetConfiguration", {"key": key}, f"{len(known)} keys")
+        return call_result.GetConfiguration(configuration_key=known, unknown_key=unknown or None)
+
+    @on(Action.change_configuration)
+    def on_change_configuration(
+        self, key: str, value: str, **_: Any
+    ) -> call_result.ChangeConfiguration:
+        entry = CONFIG_16.get(key)
+        if entry is None:
+            answer = "NotSupported"
+        elif entry[1] or (
+            key in ("HeartbeatInterval", "MeterValueSampleInterval") and not value.isdigit()
+        ):
+            answer = "Rejected"
+        else:
+            answer = "Accepted"
+            if key == "HeartbeatInterval":
+                self.heartbeat_interval = float(value)
+                self._kick.set()
+            else:
+                if self.config_overrides is None:
+                    self.config_overrides = {}
+                self.config_overrides[key] = value
+        self.record_command("ChangeConfiguration", {"key": key, "value": value}, answer)
+        return call_result.ChangeConfiguration(status=answer)
+
+    @on(Action.clear_cache)
+    def on_clear_cache(self, **_: Any) -> call_result.ClearCache:
+        self.record_command("ClearCache", {}, "Accepted")
+        return call_result.ClearCache(status="Accepted")
+
+    @on(Action.remote_stop_transaction)
+    def on_remote_stop_transaction(
+        self, transaction_id: int, **_: Any
+    ) -> call_result.RemoteStopTransaction:
+        conn = self.find_transaction(transaction_id)
+        answer = "Accepted" if conn is not None else "Rejected"
+        self.record_command("RemoteStopTransaction", {"transactionId": transaction_id}, answer)
+        return call_result.RemoteStopTransaction(status=answer)
+
+    @after(Action.remote_stop_transaction)
+    def after_remote_stop_transaction(self, transaction_id: int, **_: Any) -> None:
+        conn = self.find_transaction(transaction_id)
+        if conn is not None:
+            self.stop_transaction(conn.connector_id, reason="Remote")
+
+    @on(Action.remote_start_transaction)
+    def on_remote_start_transaction(
+        self, id_tag: str, connector_id: int | None = None, **_: Any
+    ) -> call_result.RemoteStartTransaction:
+        cid = connector_id or next(
+            (c for c, s in self.connectors.items() if s.transaction is None), 0
+        )
+        conn = self.connectors.get(cid)
+        ok = (
+            conn is not None
+            and conn.transaction is None
+            and conn.operative
+            and self.charger_operative
+            and self.blocking_fault(cid) is None
+        )
+        answer = "Accepted" if ok else "Rejected"
+        self.record_command(
+            "RemoteStartTransaction", {"idTag": id_tag, "connectorId": connector_id}, answer
+        )
+        return call_result.RemoteStartTransaction(status=answer)
+
+    @after(Action.remote_start_transaction)
+    def after_remote_start_transaction(
+        self, id_tag: str, connector_id: int | None = None, **_: Any
+    ) -> None:
+        cid = connector_id or next(
+            (c for c, s in self.connectors.items() if s.transaction is None), 0
+        )
+        conn = self.connectors.get(cid)
+        if conn is not None and conn.transaction is None and self.blocking_fault(cid) is None:
+            self.start_transaction(cid, id_tag)
+
+    @on(Action.data_transfer)
+    def on_data_transfer(self, vendor_id: str, **_: Any) -> call_result.DataTransfer:
+        self.record_command("DataTransfer", {"vendorId": vendor_id}, "UnknownVendorId")
+        return call_result.DataTransfer(status="UnknownVendorId")

@@ -1,0 +1,490 @@
+"""The OCPP 2.0.1 face of a simulated charger (each connector is its own EVSE, connector 1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ocpp.routing import after, on
+from ocpp.v201 import ChargePoint, call, call_result
+from ocpp.v201.enums import Action
+
+from app.simulator.charger import SimCharger
+from app.simulator.faults import HARD_RESET, FaultSpec
+from app.simulator.ground_truth import utc_iso
+from app.simulator.state import ActiveFault, ConnectorState, Transaction
+
+# (component, variable) -> (default value, read-only); None default = computed
+DEVICE_MODEL: dict[tuple[str, str], tuple[str | None, bool]] = {
+    ("OCPPCommCtrlr", "HeartbeatInterval"): (None, False),
+    ("OCPPCommCtrlr", "WebSocketPingInterval"): ("60", False),
+    ("OCPPCommCtrlr", "MessageTimeout"): ("30", False),
+    ("SampledDataCtrlr", "TxUpdatedInterval"): ("60", False),
+    ("SampledDataCtrlr", "TxUpdatedMeasurands"): ("Energy.Active.Import.Register", False),
+    ("AuthCtrlr", "AuthorizeRemoteStart"): ("false", False),
+    ("AuthCtrlr", "LocalPreAuthorize"): ("false", False),
+    ("SecurityCtrlr", "SecurityProfile"): ("1", True),
+    ("ChargingStation", "Model"): (None, True),
+    ("ChargingStation", "VendorName"): (None, True),
+    ("ChargingStation", "AvailabilityState"): (None, True),
+    ("DeviceDataCtrlr", "ItemsPerMessage"): ("16", True),
+}
+TRIGGERABLE_201 = {
+    "BootNotification",
+    "Heartbeat",
+    "StatusNotification",
+    "MeterValues",
+    "LogStatusNotification",
+    "FirmwareStatusNotification",
+    "TransactionEvent",
+}
+STOP_TRIGGER = {
+    "Remote": "RemoteStop",
+    "ImmediateReset": "ResetCommand",
+    "Local": "StopAuthorized",
+    "EVDisconnected": "EVDeparted",
+    "DeAuthorized": "Deauthorized",
+}
+REASONS_201 = {
+    "SoftReset": "ImmediateReset",
+    "HardReset": "ImmediateReset",
+    "UnlockCommand": "Other",
+    "EmergencyStop": "EmergencyStop",
+}
+
+
+class Charger201(SimCharger, ChargePoint):
+    ocpp_version = "2.0.1"
+    subprotocol = "ocpp2.0.1"
+
+    def variable(self, component: str, name: str) -> str | None:
+        entry = DEVICE_MODEL.get((component, name))
+        if entry is None:
+            return None
+        model = self.plan.model
+        if (component, name) == ("OCPPCommCtrlr", "HeartbeatInterval"):
+            return str(int(self.heartbeat_interval))
+        if (component, name) == ("ChargingStation", "Model"):
+            return model.model
+        if (component, name) == ("ChargingStation", "VendorName"):
+            return model.vendor
+        if (component, name) == ("ChargingStation", "AvailabilityState"):
+            return "Available" if self.charger_operative else "Unavailable"
+        key = f"{component}.{name}"
+        if self.config_overrides and key in self.config_overrides:
+            return self.config_overrides[key]
+        return entry[0]
+
+    def meter_interval(self) -> float:
+        return float(self.variable("SampledDataCtrlr", "TxUpdatedInterval") or 0)
+
+    # ------------------------------------------------------------------ outgoing faces
+    def boot_payload(self) -> call.BootNotification:
+        model = self.plan.model
+        return call.BootNotification(
+            charging_station={
+                "model": model.model,
+                "vendor_name": model.vendor,
+                "firmware_version": model.firmware,
+                "serial_number": f"SN-{self.charger_id}",
+            },
+            reason=self.boot_reason,
+        )
+
+    def heartbeat_payload(self) -> call.Heartbeat:
+        return call.Heartbeat()
+
+    def status_views(self) -> dict[int, tuple]:
+        return {cid: (self.view201(cid),) for cid in self.connectors}
+
+    def status_payload(self, cid: int, view: tuple) -> call.StatusNotification:
+        return call.StatusNotification(
+            timestamp=utc_iso(), connector_status=view[0], evse_id=cid, connector_id=1
+        )
+
+    def report_fault(self, fault: ActiveFault, cleared: bool) -> None:
+        spec = fault.spec
+        component: dict[str, Any] = {"name": spec.v201.component}
+        if fault.connector_id:
+            component["evse"] = {"id": fault.connector_id, "connector_id": 1}
+        event: dict[str, Any] = {
+            "event_id": fault.event_id,
+            "timestamp": utc_iso(),
+            "trigger": "Alerting"
+            if not spec.v201.actual_value.lstrip("-").replace(".", "").isdigit()
+            else "Delta",
+            "actual_value": spec.v201.actual_value if not cleared else _normal(spec),
+            "event_notification_type": "HardWiredNotification",
+            "component": component,
+            "variable": {"name": spec.v201.variable},
+            "tech_code": self.vendor_code(spec),
+            "tech_info": spec.v16.info,
+            "cleared": cleared,
+        }
+        conn = self.connectors.get(fault.connector_id)
+        if conn is not None and conn.transaction is not None:
+            event["transaction_id"] = conn.transaction.tx_id
+        self.post(call.NotifyEvent(generated_at=utc_iso(), seq_no=0, event_data=[event]))
+
+    def fault_stop_reason(self, spec: FaultSpec) -> str:
+        return spec.stop_reason_201
+
+    def on_booted(self) -> None:
+        if self.boot_reason not in ("PowerUp",):
+            self.post(
+                call.SecurityEventNotification(
+                    type="ResetOrReboot", timestamp=utc_iso(), tech_info=self.boot_reason
+                )
+            )
+        if any(f.spec.key == "firmware_boot_failure" for f in self.faults.values()):
+            self.post(call.FirmwareStatusNotification(status="InstallationFailed"))
+
+    def _meter_value(self, conn: ConnectorState, context: str) -> list[dict[str, Any]]:
+        return [
+            {
+                "timestamp": utc_iso(),
+                "sampled_value": [
+                    {
+                        "value": float(int(conn.meter_wh)),
+                        "measurand": "Energy.Active.Import.Register",
+                        "context": context,
+                        "unit_of_measure": {"unit": "Wh"},
+                    }
+                ],
+            }
+        ]
+
+    def _tx_event(
+        self,
+        conn: ConnectorState,
+        tx: Transaction,
+        event_type: str,
+        trigger: str,
+        context: str,
+        charging_state: str,
+        stopped_reason: str | None = None,
+        with_token: bool = False,
+    ) -> Any:
+        seq = tx.seq_no
+        tx.seq_no += 1
+        info: dict[str, Any] = {"transaction_id": tx.tx_id, "charging_state": charging_state}
+        if stopped_reason:
+            info["stopped_reason"] = stopped_reason
+        if tx.remote_start_id is not None and event_type == "Started":
+            info["remote_start_id"] = tx.remote_start_id
+        meter = self._meter_value(conn, context)
+        return call.TransactionEvent(
+            event_type=event_type,
+            timestamp=utc_iso(),
+            trigger_reason=trigger,
+            seq_no=seq,
+            transaction_info=info,
+            meter_value=meter,
+            evse={"id": conn.connector_id, "connector_id": 1},
+            id_token={"id_token": tx.id_tag, "type": "ISO14443"} if with_token else None,
+        )
+
+    def post_meter_values(self, conn: ConnectorState, tx: Transaction | None) -> None:
+        if tx is not None:
+            charging = (
+                "Charging" if self.blocking_fault(conn.connector_id) is None else ("SuspendedEVSE")
+            )
+            self.post(
+                self._tx_event(
+                    conn, tx, "Updated", "MeterValuePeriodic", "Sample.Periodic", charging
+                )
+            )
+        else:
+            self.post(
+                call.MeterValues(
+                    evse_id=conn.connector_id,
+                    meter_value=self._meter_value(conn, "Trigger"),
+                )
+            )
+
+    def post_transaction_start(self, conn: ConnectorState, tx: Transaction) -> None:
+        trigger = "RemoteStart" if tx.remote_start_id is not None else "Authorized"
+        self.post(
+            self._tx_event(
+                conn, tx, "Started", trigger, "Transaction.Begin", "Charging", with_token=True
+            )
+        )
+
+    def post_transaction_stop(
+        self, conn: ConnectorState, tx: Transaction, meter_stop: int, reason: str
+    ) -> None:
+        reason = REASONS_201.get(reason, reason)
+        trigger = STOP_TRIGGER.get(reason, "AbnormalCondition")
+        if reason in ("Reboot", "ImmediateReset"):
+            trigger = "ResetCommand"
+        self.post(self._tx_event(conn, tx, "Ended", trigger, "Transaction.End", "Idle", reason))
+
+    # ------------------------------------------------------------------ commands
+    @on(Action.reset)
+    def on_reset(self, type: str, evse_id: int | None = None, **_: Any) -> call_result.Reset:
+        if evse_id is not None:
+            answer = "Rejected"  # these models only reset as a whole
+        elif type == "OnIdle" and self.active_transactions():
+            answer = "Scheduled"
+            self._scheduled_reset = True
+        else:
+            answer = "Accepted"
+        self.record_command("Reset", {"type": type, "evseId": evse_id}, answer)
+        return call_result.Reset(status=answer)
+
+    @after(Action.reset)
+    def after_reset(self, type: str, evse_id: int | None = None, **_: Any) -> None:
+        if evse_id is not None or self._scheduled_reset:
+            return
+        for conn in self.connectors.values():
+            if conn.transaction is not None:
+                self.stop_transaction(conn.connector_id, reason="ImmediateReset")
+        self.request_reboot(HARD_RESET, "RemoteReset", graceful=True)
+
+    @on(Action.unlock_connector)
+    def on_unlock_connector(
+        self, evse_id: int, connector_id: int, **_: Any
+    ) -> call_result.UnlockConnector:
+        if evse_id not in self.connectors or connector_id != 1:
+            answer = "UnknownConnector"
+        elif self.connectors[evse_id].transaction is not None:
+            answer = "OngoingAuthorizedTransaction"
+        else:
+            answer = self.unlock(evse_id)
+        self.record_command(
+            "UnlockConnector", {"evseId": evse_id, "connectorId": connector_id}, answer
+        )
+        return call_result.UnlockConnector(status=answer)
+
+    @on(Action.change_availability)
+    def on_change_availability(
+        self, operational_status: str, evse: dict | None = None, **_: Any
+    ) -> call_result.ChangeAvailability:
+        cid = int(evse["id"]) if evse else 0
+        if cid and cid not in self.connectors:
+            answer = "Rejected"
+        else:
+            answer = self.set_availability(cid, operational_status == "Operative")
+        self.record_command(
+            "ChangeAvailability", {"operationalStatus": operational_status, "evse": evse}, answer
+        )
+        return call_result.ChangeAvailability(status=answer)
+
+    @on(Action.trigger_message)
+    def on_trigger_message(
+        self, requested_message: str, evse: dict | None = None, **_: Any
+    ) -> call_result.TriggerMessage:
+        cid = int(evse["id"]) if evse else None
+        if requested_message not in TRIGGERABLE_201:
+            answer = "NotImplemented"
+        elif cid is not None and cid not in self.connectors:
+            answer = "Rejected"
+        else:
+            answer = "Accepted"
+        self.record_command(
+            "TriggerMessage", {"requestedMessage": requested_message, "evse": evse}, answer
+        )
+        return call_result.TriggerMessage(status=answer)
+
+    @after(Action.trigger_message)
+    def after_trigger_message(
+        self, requested_message: str, evse: dict | None = None, **_: Any
+    ) -> None:
+        cid = int(evse["id"]) if evse else None
+        if requested_message not in TRIGGERABLE_201 or (
+            cid is not None and cid not in self.connectors
+        ):
+            return
+        cids = [cid] if cid is not None else list(self.connectors)
+        if requested_message == "BootNotification":
+            reason, self.boot_reason = self.boot_reason, "Triggered"
+            self.post(self.boot_payload())
+            self.boot_reason = reason
+        elif requested_message == "Heartbeat":
+            self.post(self.heartbeat_payload())
+        elif requested_message == "StatusNotification":
+            for c in cids:
+                self.post(self.status_payload(c, (self.view201(c),)))
+        elif requested_message in ("MeterValues", "TransactionEvent"):
+            for c in cids:
+                conn = self.connectors[c]
+                self._advance_meter(conn)
+                if requested_message == "MeterValues" or conn.transaction is not None:
+                    if conn.transaction is not None and requested_message == "TransactionEvent":
+                        self.post(
+                            self._tx_event(
+                                conn,
+                                conn.transaction,
+                                "Updated",
+                                "Trigger",
+                                "Trigger",
+                                "Charging",
+                            )
+                        )
+                    else:
+                        self.post(
+                            call.MeterValues(
+                                evse_id=c, meter_value=self._meter_value(conn, "Trigger")
+                            )
+                        )
+        elif requested_message == "LogStatusNotification":
+            self.post(call.LogStatusNotification(status="Idle"))
+        elif requested_message == "FirmwareStatusNotification":
+            self.post(call.FirmwareStatusNotification(status="Idle"))
+
+    @on(Action.get_log)
+    def on_get_log(self, log: dict, log_type: str, request_id: int, **_: Any) -> call_result.GetLog:
+        file_name = f"{self.charger_id}-{log_type}-{request_id}.log"
+        self.record_command(
+            "GetLog",
+            {"logType": log_type, "requestId": request_id, "location": log["remote_location"]},
+            "Accepted",
+        )
+        return call_result.GetLog(status="Accepted", filename=file_name)
+
+    @after(Action.get_log)
+    async def after_get_log(self, log: dict, log_type: str, request_id: int, **_: Any) -> None:
+        file_name = f"{self.charger_id}-{log_type}-{request_id}.log"
+        self.post(call.LogStatusNotification(status="Uploading", request_id=request_id))
+        ok = await self.upload_diagnostics(log["remote_location"], file_name)
+        self.post(
+            call.LogStatusNotification(
+                status="Uploaded" if ok else "UploadFailure", request_id=request_id
+            )
+        )
+
+    @on(Action.get_variables)
+    def on_get_variables(self, get_variable_data: list[dict], **_: Any) -> call_result.GetVariables:
+        results = []
+        for item in get_variable_data:
+            comp, var = item["component"], item["variable"]
+            result: dict[str, Any] = {"component": comp, "variable": var}
+            known_component = any(c == comp["name"] for c, _ in DEVICE_MODEL)
+            value = self.variable(comp["name"], var["name"])
+            if not known_component:
+                result["attribute_status"] = "UnknownComponent"
+            elif value is None:
+                result["attribute_status"] = "UnknownVariable"
+            elif item.get("attribute_type", "Actual") != "Actual":
+                result["attribute_status"] = "NotSupportedAttributeType"
+            else:
+                result["attribute_status"] = "Accepted"
+                result["attribute_value"] = value
+            results.append(result)
+        self.record_command(
+            "GetVariables",
+            {
+                "variables": [
+                    f"{i['component']['name']}.{i['variable']['name']}" for i in get_variable_data
+                ]
+            },
+            ",".join(r["attribute_status"] for r in results),
+        )
+        return call_result.GetVariables(get_variable_result=results)
+
+    @on(Action.set_variables)
+    def on_set_variables(self, set_variable_data: list[dict], **_: Any) -> call_result.SetVariables:
+        results = []
+        for item in set_variable_data:
+            comp, var, value = item["component"], item["variable"], item["attribute_value"]
+            key = (comp["name"], var["name"])
+            result: dict[str, Any] = {"component": comp, "variable": var}
+            entry = DEVICE_MODEL.get(key)
+            if not any(c == comp["name"] for c, _ in DEVICE_MODEL):
+                status = "UnknownComponent"
+            elif entry is None:
+                status = "UnknownVariable"
+            elif entry[1] or (
+                key[1] in ("HeartbeatInterval", "TxUpdatedInterval") and not value.isdigit()
+            ):
+                status = "Rejected"
+            else:
+                status = "Accepted"
+                if key == ("OCPPCommCtrlr", "HeartbeatInterval"):
+                    self.heartbeat_interval = float(value)
+                    self._kick.set()
+                else:
+                    if self.config_overrides is None:
+                        self.config_overrides = {}
+                    self.config_overrides[f"{key[0]}.{key[1]}"] = value
+            result["attribute_status"] = status
+            results.append(result)
+        self.record_command(
+            "SetVariables",
+            {
+                "variables": {
+                    f"{i['component']['name']}.{i['variable']['name']}": i["attribute_value"]
+                    for i in set_variable_data
+                }
+            },
+            ",".join(r["attribute_status"] for r in results),
+        )
+        return call_result.SetVariables(set_variable_result=results)
+
+    @on(Action.clear_cache)
+    def on_clear_cache(self, **_: Any) -> call_result.ClearCache:
+        self.record_command("ClearCache", {}, "Accepted")
+        return call_result.ClearCache(status="Accepted")
+
+    @on(Action.request_stop_transaction)
+    def on_request_stop_transaction(
+        self, transaction_id: str, **_: Any
+    ) -> call_result.RequestStopTransaction:
+        conn = self.find_transaction(transaction_id)
+        answer = "Accepted" if conn is not None else "Rejected"
+        self.record_command("RequestStopTransaction", {"transactionId": transaction_id}, answer)
+        return call_result.RequestStopTransaction(status=answer)
+
+    @after(Action.request_stop_transaction)
+    def after_request_stop_transaction(self, transaction_id: str, **_: Any) -> None:
+        conn = self.find_transaction(transaction_id)
+        if conn is not None:
+            self.stop_transaction(conn.connector_id, reason="Remote")
+
+    @on(Action.request_start_transaction)
+    def on_request_start_transaction(
+        self, id_token: dict, remote_start_id: int, evse_id: int | None = None, **_: Any
+    ) -> call_result.RequestStartTransaction:
+        cid = evse_id or next((c for c, s in self.connectors.items() if s.transaction is None), 0)
+        conn = self.connectors.get(cid)
+        ok = (
+            conn is not None
+            and conn.transaction is None
+            and conn.operative
+            and self.charger_operative
+            and self.blocking_fault(cid) is None
+        )
+        answer = "Accepted" if ok else "Rejected"
+        self.record_command(
+            "RequestStartTransaction",
+            {
+                "idToken": id_token.get("id_token"),
+                "evseId": evse_id,
+                "remoteStartId": remote_start_id,
+            },
+            answer,
+        )
+        return call_result.RequestStartTransaction(status=answer)
+
+    @after(Action.request_start_transaction)
+    def after_request_start_transaction(
+        self, id_token: dict, remote_start_id: int, evse_id: int | None = None, **_: Any
+    ) -> None:
+        cid = evse_id or next((c for c, s in self.connectors.items() if s.transaction is None), 0)
+        conn = self.connectors.get(cid)
+        if conn is not None and conn.transaction is None and self.blocking_fault(cid) is None:
+            self.start_transaction(cid, id_token.get("id_token", "REMOTE"), remote_start_id)
+
+
+def _normal(spec: FaultSpec) -> str:
+    value = spec.v201.actual_value
+    if value in ("true", "false"):
+        return "false" if value == "true" else "true"
+    if spec.v201.variable == "AvailabilityState":
+        return "Available"
+    if spec.v201.variable == "Voltage":
+        return "230.0"
+    if spec.v201.variable == "Temperature":
+        return "45.0"
+    if spec.v201.variable == "SignalStrength":
+        return "-75"
+    return value
