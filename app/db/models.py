@@ -96,8 +96,7 @@ class EventRow(Base):
     message_type: Mapped[int] = mapped_column(Integer)  # 2 CALL, 3 CALLRESULT, 4 CALLERROR, 0 bad
     unique_id: Mapped[str | None] = mapped_column(String(64))
     action: Mapped[str | None] = mapped_column(String(64))
-    payload: Mapped[Any] = mapped_column(JSONType, nullable=True)
-    raw: Mapped[str | None] = mapped_column(Text)  # kept only when the frame did not parse
+    frame: Mapped[str] = mapped_column(Text)  # the OCPP-J frame exactly as it crossed the wire
 
 
 class FaultRow(Base):
@@ -107,8 +106,10 @@ class FaultRow(Base):
     __table_args__ = (Index("ix_faults_charger_open", "charger_id", "cleared_at"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True)
     charger_id: Mapped[str] = mapped_column(String(64))
     connector_id: Mapped[int] = mapped_column(Integer, default=0)
+    tech_code: Mapped[str | None] = mapped_column(String(64))
     source: Mapped[str] = mapped_column(String(40))  # StatusNotification, NotifyEvent, offline
     error_code: Mapped[str] = mapped_column(String(64))
     raw_error_code: Mapped[str | None] = mapped_column(String(64))

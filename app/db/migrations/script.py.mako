@@ -11,6 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 
 import app.db.base
+from sqlalchemy import Text  # noqa: F401
+from sqlalchemy.dialects import postgresql  # noqa: F401
 ${imports if imports else ""}
 
 revision = ${repr(up_revision)}

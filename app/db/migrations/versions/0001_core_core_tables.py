@@ -2,7 +2,7 @@
 
 Revision ID: 0001_core
 Revises:
-Create Date: 2026-11-24 03:42:46.010115
+Create Date: 2026-11-24 03:43:30.733600
 """
 
 from __future__ import annotations
@@ -109,12 +109,7 @@ def upgrade() -> None:
         sa.Column("message_type", sa.Integer(), nullable=False),
         sa.Column("unique_id", sa.String(length=64), nullable=True),
         sa.Column("action", sa.String(length=64), nullable=True),
-        sa.Column(
-            "payload",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=True,
-        ),
-        sa.Column("raw", sa.Text(), nullable=True),
+        sa.Column("frame", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_events")),
     )
     with op.batch_alter_table("events", schema=None) as batch_op:
@@ -128,8 +123,10 @@ def upgrade() -> None:
             autoincrement=True,
             nullable=False,
         ),
+        sa.Column("uid", sa.String(length=36), nullable=False),
         sa.Column("charger_id", sa.String(length=64), nullable=False),
         sa.Column("connector_id", sa.Integer(), nullable=False),
+        sa.Column("tech_code", sa.String(length=64), nullable=True),
         sa.Column("source", sa.String(length=40), nullable=False),
         sa.Column("error_code", sa.String(length=64), nullable=False),
         sa.Column("raw_error_code", sa.String(length=64), nullable=True),
@@ -140,6 +137,7 @@ def upgrade() -> None:
         sa.Column("raised_at", app.db.base.UTCDateTime(), nullable=False),
         sa.Column("cleared_at", app.db.base.UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_faults")),
+        sa.UniqueConstraint("uid", name=op.f("uq_faults_uid")),
     )
     with op.batch_alter_table("faults", schema=None) as batch_op:
         batch_op.create_index("ix_faults_charger_open", ["charger_id", "cleared_at"], unique=False)

@@ -1,0 +1,38 @@
+"""The REST API application: routers in one list, state attached by the backend."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+
+from app.api.routers import (
+    auth,
+    chargers,
+    commands,
+    diagnostics,
+    health,
+    knowledge,
+    security_events,
+)
+from app.state import AppState
+
+ROUTERS: list[APIRouter] = [
+    health.router,
+    auth.router,
+    chargers.router,
+    commands.router,
+    diagnostics.router,
+    security_events.router,
+    knowledge.router,
+]
+
+
+def create_api(state: AppState) -> FastAPI:
+    api = FastAPI(
+        title="ChargeFix API",
+        version="0.1.0",
+        description="Live charger state, remote commands and troubleshooting for EV charger fleets.",
+    )
+    api.state.chargefix = state
+    for router in ROUTERS:
+        api.include_router(router)
+    return api

@@ -1,0 +1,74 @@
+"""Sign-in for people, and tokens for scripts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi.security import HTTPAuthorizationCredentials
+from pydantic import BaseModel, Field
+
+from app.api.deps import _bearer, get_principal, get_state, require_roles
+from app.security.roles import Principal, Role
+from app.security.tokens import TokenError, create_token, login, revoke_token
+from app.state import AppState
+
+router = APIRouter(prefix="/api", tags=["auth"])
+
+
+class LoginRequest(BaseModel):
+    username: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class LoginResponse(BaseModel):
+    token: str
+    name: str
+    display_name: str | None
+    role: str
+
+
+class TokenRequest(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    role: str
+    expires_at: datetime | None = None
+
+
+@router.post("/auth/login", response_model=LoginResponse)
+def sign_in(body: LoginRequest, state: AppState = Depends(get_state)) -> LoginResponse:
+    result = login(state.session_factory, body.username, body.password)
+    if result is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong user name or password")
+    token, user = result
+    return LoginResponse(
+        token=token, name=user.name, display_name=user.display_name, role=user.role
+    )
+
+
+@router.post("/auth/logout", status_code=204)
+def sign_out(
+    credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
+    state: AppState = Depends(get_state),
+) -> None:
+    if credentials is not None:
+        revoke_token(state.session_factory, credentials.credentials)
+
+
+@router.get("/auth/me")
+def me(principal: Principal = Depends(get_principal)) -> dict[str, str]:
+    return {"name": principal.name, "role": principal.role}
+
+
+@router.post("/tokens", status_code=201)
+def new_api_token(
+    body: TokenRequest,
+    state: AppState = Depends(get_state),
+    _: Principal = Depends(require_roles(Role.ADMIN)),
+) -> dict[str, str]:
+    try:
+        token = create_token(
+            state.session_factory, name=body.name, role=body.role, expires_at=body.expires_at
+        )
+    except TokenError as error:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(error)) from error
+    return {"token": token, "name": body.name, "role": body.role}

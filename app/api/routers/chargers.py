@@ -1,0 +1,248 @@
+"""Chargers: registration, live state, event log, faults and command audit."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.api.deps import ANY_ROLE, get_db, get_state, require_roles
+from app.csms.directory import RegistrationError
+from app.csms.live_state import ChargerLiveState
+from app.db.models import CommandRow, EventRow, FaultRow
+from app.security.roles import Principal, Role
+from app.state import AppState
+
+router = APIRouter(prefix="/api/chargers", tags=["chargers"])
+
+
+class RegisterCharger(BaseModel):
+    charger_id: str = Field(min_length=1, max_length=48)
+    password: str | None = Field(
+        None, min_length=16, max_length=200, description="Omit to have one generated."
+    )
+    site_id: str | None = Field(None, max_length=64)
+    vendor: str | None = None
+    model: str | None = None
+    label: str | None = None
+
+
+class Registered(BaseModel):
+    charger_id: str
+    site_id: str
+    password: str = Field(description="Shown once; configure it in the charger.")
+
+
+class EventView(BaseModel):
+    id: int
+    ts: datetime
+    direction: str
+    message_type: int
+    unique_id: str | None
+    action: str | None
+    payload: Any
+
+
+class FaultView(BaseModel):
+    id: int
+    connector_id: int
+    source: str
+    error_code: str
+    raw_error_code: str | None
+    vendor_error_code: str | None
+    info: str | None
+    component: str | None
+    variable: str | None
+    tech_code: str | None
+    raised_at: datetime
+    cleared_at: datetime | None
+
+
+class CommandView(BaseModel):
+    id: int
+    command: str
+    params: dict[str, Any]
+    requested_by: str
+    role: str
+    reason: str | None
+    forced: bool
+    requested_at: datetime
+    outcome: str
+    response: Any
+    round_trip_ms: float | None
+
+
+def _live_or_404(state: AppState, charger_id: str) -> ChargerLiveState:
+    live = state.live.get(charger_id)
+    if live is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"charger {charger_id} is not registered")
+    return live
+
+
+@router.get("", response_model=list[ChargerLiveState])
+def list_chargers(
+    state: AppState = Depends(get_state),
+    _: Principal = Depends(require_roles(*ANY_ROLE)),
+    status_: str | None = Query(None, alias="status", description="A connector status."),
+    online: bool | None = None,
+    vendor: str | None = None,
+    model: str | None = None,
+    site: str | None = None,
+    has_fault: bool | None = None,
+    q: str | None = Query(None, description="Text in id, site, vendor, model or error codes."),
+    limit: int = Query(500, ge=1, le=20000),
+) -> list[ChargerLiveState]:
+    out: list[ChargerLiveState] = []
+    needle = (q or "").lower()
+    for live in state.live.all():
+        if online is not None and live.online != online:
+            continue
+        if vendor and (live.vendor or "").lower() != vendor.lower():
+            continue
+        if model and (live.model or "").lower() != model.lower():
+            continue
+        if site and live.site_id != site:
+            continue
+        if has_fault is not None and bool(live.open_faults) != has_fault:
+            continue
+        if status_ and not any(c.status == status_ for c in live.connectors.values()):
+            continue
+        if needle and needle not in _haystack(live):
+            continue
+        out.append(live)
+    out.sort(key=lambda s: (not s.open_faults, s.charger_id))
+    return out[:limit]
+
+
+def _haystack(live: ChargerLiveState) -> str:
+    parts = [live.charger_id, live.site_id or "", live.vendor or "", live.model or ""]
+    for connector in live.connectors.values():
+        parts += [connector.status, connector.error_code, connector.vendor_error_code or ""]
+    for fault in live.open_faults:
+        parts += [fault.error_code, fault.vendor_error_code or ""]
+    return " ".join(parts).lower()
+
+
+@router.get("/{charger_id}", response_model=ChargerLiveState)
+def get_charger(
+    charger_id: str,
+    state: AppState = Depends(get_state),
+    _: Principal = Depends(require_roles(*ANY_ROLE)),
+) -> ChargerLiveState:
+    return _live_or_404(state, charger_id)
+
+
+@router.post("", response_model=Registered, status_code=201)
+async def register_charger(
+    body: RegisterCharger,
+    state: AppState = Depends(get_state),
+    _: Principal = Depends(require_roles(Role.ADMIN)),
+) -> Registered:
+    try:
+        site_id, password = await state.csms.register(
+            body.charger_id,
+            body.password,
+            site_id=body.site_id,
+            vendor=body.vendor,
+            model=body.model,
+            label=body.label,
+        )
+    except RegistrationError as error:
+        code = 409 if "already registered" in str(error) else 422
+        raise HTTPException(code, str(error)) from error
+    return Registered(charger_id=body.charger_id, site_id=site_id, password=password)
+
+
+@router.delete("/{charger_id}", status_code=204)
+async def remove_charger(
+    charger_id: str,
+    state: AppState = Depends(get_state),
+    _: Principal = Depends(require_roles(Role.ADMIN)),
+) -> None:
+    if not await state.csms.unregister(charger_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"charger {charger_id} is not registered")
+
+
+@router.get("/{charger_id}/events", response_model=list[EventView])
+def charger_events(
+    charger_id: str,
+    state: AppState = Depends(get_state),
+    db: Session = Depends(get_db),
+    _: Principal = Depends(require_roles(Role.CONSULTANT, Role.PARTNER)),
+    action: str | None = None,
+    before_id: int | None = Query(None, description="Page backwards from this event id."),
+    limit: int = Query(100, ge=1, le=1000),
+) -> list[EventView]:
+    _live_or_404(state, charger_id)
+    query = select(EventRow).where(EventRow.charger_id == charger_id)
+    if action:
+        query = query.where(EventRow.action == action)
+    if before_id:
+        query = query.where(EventRow.id < before_id)
+    rows = db.scalars(query.order_by(EventRow.id.desc()).limit(limit))
+    return [
+        EventView(
+            id=row.id,
+            ts=row.ts,
+            direction=row.direction,
+            message_type=row.message_type,
+            unique_id=row.unique_id,
+            action=row.action,
+            payload=_payload(row),
+        )
+        for row in rows
+    ]
+
+
+def _payload(row: EventRow) -> Any:
+    try:
+        frame = json.loads(row.frame)
+    except ValueError:
+        return {"unparsed": row.frame[:2000]}
+    if row.message_type == 2 and len(frame) > 3:
+        return frame[3]
+    if row.message_type == 3 and len(frame) > 2:
+        return frame[2]
+    if row.message_type == 4 and len(frame) > 4:
+        return {"errorCode": frame[2], "errorDescription": frame[3], "errorDetails": frame[4]}
+    return frame
+
+
+@router.get("/{charger_id}/faults", response_model=list[FaultView])
+def charger_faults(
+    charger_id: str,
+    state: AppState = Depends(get_state),
+    db: Session = Depends(get_db),
+    _: Principal = Depends(require_roles(*ANY_ROLE)),
+    open_only: bool = False,
+    limit: int = Query(200, ge=1, le=5000),
+) -> list[FaultView]:
+    _live_or_404(state, charger_id)
+    query = select(FaultRow).where(FaultRow.charger_id == charger_id)
+    if open_only:
+        query = query.where(FaultRow.cleared_at.is_(None))
+    rows = db.scalars(query.order_by(FaultRow.raised_at.desc()).limit(limit))
+    return [FaultView.model_validate(row, from_attributes=True) for row in rows]
+
+
+@router.get("/{charger_id}/commands", response_model=list[CommandView])
+def charger_commands(
+    charger_id: str,
+    state: AppState = Depends(get_state),
+    db: Session = Depends(get_db),
+    _: Principal = Depends(require_roles(Role.CONSULTANT, Role.PARTNER)),
+    limit: int = Query(100, ge=1, le=1000),
+) -> list[CommandView]:
+    _live_or_404(state, charger_id)
+    rows = db.scalars(
+        select(CommandRow)
+        .where(CommandRow.charger_id == charger_id)
+        .order_by(CommandRow.id.desc())
+        .limit(limit)
+    )
+    return [CommandView.model_validate(row, from_attributes=True) for row in rows]

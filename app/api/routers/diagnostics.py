@@ -1,0 +1,124 @@
+"""Diagnostics/log uploads: chargers upload here (one-time URL), consultants download."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import datetime
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi.responses import FileResponse
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.api.deps import get_db, get_state, require_roles
+from app.db.base import utcnow
+from app.db.models import DiagnosticsUpload
+from app.security.passwords import token_digest
+from app.security.roles import Principal, Role
+from app.state import AppState
+
+router = APIRouter(prefix="/api", tags=["diagnostics"])
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class UploadView(BaseModel):
+    id: int
+    charger_id: str
+    requested_at: datetime
+    uploaded_at: datetime | None
+    filename: str | None
+    size_bytes: int | None
+    status: str
+
+
+def upload_slot_factory(state: AppState):  # type: ignore[no-untyped-def]
+    """A function the central system calls to get a one-time upload URL for a charger."""
+
+    def make_slot(charger_id: str) -> str:
+        token = secrets.token_urlsafe(24)
+        with state.session_factory() as session, session.begin():
+            session.add(DiagnosticsUpload(charger_id=charger_id, token_hash=token_digest(token)))
+        base = state.settings.resolved_public_api_url.rstrip("/")
+        return f"{base}/api/uploads/diagnostics/{token}"
+
+    return make_slot
+
+
+@router.api_route("/uploads/diagnostics/{token}", methods=["PUT", "POST"], status_code=201)
+async def receive_upload(
+    token: str, request: Request, state: AppState = Depends(get_state)
+) -> dict[str, str | int]:
+    """Chargers upload here (HTTP PUT of the raw file, or a multipart POST)."""
+    with state.session_factory() as session:
+        slot = session.scalar(
+            select(DiagnosticsUpload).where(DiagnosticsUpload.token_hash == token_digest(token))
+        )
+        if slot is None or slot.uploaded_at is not None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown or used upload location")
+        slot_id, charger_id = slot.id, slot.charger_id
+    filename, data = await _read_body(request)
+    folder = state.settings.uploads_dir / _SAFE.sub("_", charger_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    stored = folder / f"{slot_id}-{_SAFE.sub('_', filename)[:100]}"
+    stored.write_bytes(data)
+    with state.session_factory() as session, session.begin():
+        slot = session.get(DiagnosticsUpload, slot_id)
+        assert slot is not None
+        slot.uploaded_at = utcnow()
+        slot.filename = filename
+        slot.stored_path = str(stored)
+        slot.size_bytes = len(data)
+        slot.status = "uploaded"
+    return {"id": slot_id, "size_bytes": len(data)}
+
+
+async def _read_body(request: Request) -> tuple[str, bytes]:
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        form = await request.form(max_part_size=MAX_UPLOAD_BYTES)
+        for value in form.values():
+            if hasattr(value, "read"):
+                data = await value.read()  # type: ignore[union-attr]
+                return (value.filename or "diagnostics.log"), data  # type: ignore[union-attr]
+        raise HTTPException(422, "multipart upload without a file part")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_UPLOAD_BYTES:
+            raise HTTPException(413, f"upload larger than {MAX_UPLOAD_BYTES} bytes")
+        chunks.append(chunk)
+    name = request.headers.get("x-filename") or "diagnostics.log"
+    return name, b"".join(chunks)
+
+
+@router.get("/chargers/{charger_id}/diagnostics", response_model=list[UploadView])
+def list_uploads(
+    charger_id: str,
+    db: Session = Depends(get_db),
+    _: Principal = Depends(require_roles(Role.CONSULTANT, Role.PARTNER)),
+) -> list[UploadView]:
+    rows = db.scalars(
+        select(DiagnosticsUpload)
+        .where(DiagnosticsUpload.charger_id == charger_id)
+        .order_by(DiagnosticsUpload.id.desc())
+    )
+    return [UploadView.model_validate(row, from_attributes=True) for row in rows]
+
+
+@router.get("/diagnostics/{upload_id}/download")
+def download_upload(
+    upload_id: int,
+    db: Session = Depends(get_db),
+    _: Principal = Depends(require_roles(Role.CONSULTANT)),
+) -> FileResponse:
+    row = db.get(DiagnosticsUpload, upload_id)
+    if row is None or not row.stored_path or not Path(row.stored_path).exists():
+        raise HTTPException(404, f"no uploaded file for diagnostics request {upload_id}")
+    return FileResponse(
+        row.stored_path, filename=row.filename or "diagnostics.log", media_type="text/plain"
+    )

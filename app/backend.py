@@ -1,0 +1,160 @@
+"""The backend process: OCPP central system + REST API in one event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import uvicorn
+from sqlalchemy import select
+
+from app.api.app import create_api
+from app.api.routers.diagnostics import upload_slot_factory
+from app.config import Settings
+from app.csms.central_system import CentralSystem
+from app.csms.context import CsmsContext
+from app.csms.directory import ChargerDirectory
+from app.csms.live_state import ChargerLiveState, LiveStateStore
+from app.csms.recorder import Recorder
+from app.db.engine import make_engine, make_session_factory
+from app.db.migrate import upgrade_to_head
+from app.db.models import Charger, ChargerStateRow
+from app.state import AppState
+
+log = logging.getLogger(__name__)
+
+
+class _EmbeddedServer(uvicorn.Server):
+    """uvicorn inside our loop: the process owner handles signals, not uvicorn."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def build_state(settings: Settings) -> AppState:
+    """Open storage (migrated to the newest schema) and build the backend's state object."""
+    settings.ensure_dirs()
+    upgrade_to_head(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url)
+    session_factory = make_session_factory(engine)
+    live = LiveStateStore()
+    recorder = Recorder(
+        session_factory, node_id=settings.node_id, flush_interval=settings.event_flush_interval
+    )
+    directory = ChargerDirectory(session_factory)
+    context = CsmsContext(settings=settings, live=live, recorder=recorder)
+    csms = CentralSystem(context, directory)
+    state = AppState(
+        settings=settings,
+        engine=engine,
+        session_factory=session_factory,
+        live=live,
+        recorder=recorder,
+        directory=directory,
+        csms=csms,
+    )
+    csms.upload_slots = upload_slot_factory(state)
+    return state
+
+
+def restore_live_state(state: AppState) -> int:
+    """Read the last known state of every registered charger back after a restart."""
+    with state.session_factory() as session:
+        rows = {row.charger_id: row.state for row in session.scalars(select(ChargerStateRow))}
+        chargers = list(session.scalars(select(Charger)))
+    for charger in chargers:
+        snapshot = rows.get(charger.id)
+        if snapshot:
+            live = ChargerLiveState.model_validate(snapshot)
+            live.site_id = charger.site_id
+            state.live.load(live)
+        else:
+            state.live.ensure(charger.id, charger.site_id)
+    return len(chargers)
+
+
+class Backend:
+    """Start and stop everything the backend runs; usable from the CLI and from tests."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.state: AppState | None = None
+        self._api_server: _EmbeddedServer | None = None
+        self._api_task: asyncio.Task[Any] | None = None
+
+    async def start(self) -> AppState:
+        state = await asyncio.to_thread(build_state, self.settings)
+        self.state = state
+        await asyncio.to_thread(state.directory.warm)
+        restored = await asyncio.to_thread(restore_live_state, state)
+        state.live.add_listener(state.recorder.on_change)
+        state.recorder.start()
+        await state.csms.start()
+        api = create_api(state)
+        config = uvicorn.Config(
+            api,
+            host=self.settings.host,
+            port=self.settings.api_port,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+        )
+        self._api_server = _EmbeddedServer(config)
+        self._api_task = asyncio.create_task(self._api_server.serve(), name="api")
+        while not self._api_server.started:
+            if self._api_task.done():
+                self._api_task.result()  # raises the start-up error (e.g. port in use)
+            await asyncio.sleep(0.02)
+        if self.settings.public_api_url is None:
+            self.settings.public_api_url = f"http://{self.settings.host}:{self.api_port}"
+        log.info(
+            "backend up: OCPP %s://%s:%s/ocpp/{id}, API http://%s:%s (%d chargers restored)",
+            state.csms.scheme,
+            self.settings.host,
+            self.ocpp_port,
+            self.settings.host,
+            self.api_port,
+            restored,
+        )
+        return state
+
+    @property
+    def api_port(self) -> int:
+        assert self._api_server is not None
+        return self._api_server.servers[0].sockets[0].getsockname()[1]
+
+    @property
+    def ocpp_port(self) -> int:
+        assert self.state is not None
+        return self.state.csms.port
+
+    @property
+    def ocpp_url(self) -> str:
+        assert self.state is not None
+        return f"{self.state.csms.scheme}://{self.settings.host}:{self.ocpp_port}/ocpp"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.settings.host}:{self.api_port}"
+
+    async def stop(self) -> None:
+        if self._api_server is not None:
+            self._api_server.should_exit = True
+            if self._api_task is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(self._api_task, 5)
+        if self.state is not None:
+            await self.state.csms.stop()
+            await self.state.recorder.stop()
+            self.state.engine.dispose()
+
+    async def serve_forever(self) -> None:
+        await self.start()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await self.stop()

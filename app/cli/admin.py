@@ -1,0 +1,122 @@
+"""`chargefix chargers|tokens|users|db ...`: administration from the shell."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from app.cli.common import console, fail, open_storage
+from app.config import get_settings
+from app.csms.directory import ChargerDirectory, RegistrationError
+from app.security.passwords import new_charger_password
+from app.security.roles import ALL_ROLES
+from app.security.tokens import TokenError, create_token
+from app.security.users import UserError, add_user, list_users, remove_user
+
+chargers = typer.Typer(help="Register and remove chargers (OCPP security profile 1).")
+tokens = typer.Typer(help="API tokens for scripts.")
+users = typer.Typer(help="Local accounts of people who sign in to the app.")
+db = typer.Typer(help="Database schema.")
+
+
+@chargers.command("add")
+def chargers_add(
+    charger_id: str = typer.Argument(..., help="Charge point id, as in the OCPP URL."),
+    password: str | None = typer.Option(None, help="At least 16 characters; generated if omitted."),
+    site: str | None = typer.Option(None, help="Site id; default from the id (SITE-014-...)."),
+    vendor: str | None = None,
+    model: str | None = None,
+    replace: bool = typer.Option(False, help="Replace an existing registration (new password)."),
+) -> None:
+    """Register a charger and print its password (shown once)."""
+    directory = ChargerDirectory(open_storage())
+    secret = password or new_charger_password()
+    try:
+        identity = directory.register(
+            charger_id, secret, site_id=site, vendor=vendor, model=model, replace=replace
+        )
+    except RegistrationError as error:
+        fail(str(error))
+    console.print(f"registered {identity.charger_id} at site {identity.site_id}")
+    console.print(f"password: {secret}", highlight=False)
+
+
+@chargers.command("remove")
+def chargers_remove(charger_id: str) -> None:
+    """Remove a charger: it can no longer connect."""
+    if not ChargerDirectory(open_storage()).remove(charger_id):
+        fail(f"charger {charger_id} is not registered")
+    console.print(f"removed {charger_id}")
+
+
+@chargers.command("list")
+def chargers_list() -> None:
+    """List registered chargers."""
+    from sqlalchemy import select
+
+    from app.db.models import Charger
+
+    session_factory = open_storage()
+    table = Table("id", "site", "vendor", "model", "auto")
+    with session_factory() as session:
+        for charger in session.scalars(select(Charger).order_by(Charger.id)):
+            table.add_row(
+                charger.id,
+                charger.site_id,
+                charger.vendor or "",
+                charger.model or "",
+                "yes" if charger.auto_registered else "",
+            )
+    console.print(table)
+
+
+@tokens.command("create")
+def tokens_create(
+    role: str = typer.Option(..., help=f"One of: {', '.join(ALL_ROLES)}"),
+    name: str = typer.Option(..., help="What the token is for."),
+) -> None:
+    """Create an API token and print it (only its digest is stored)."""
+    try:
+        token = create_token(open_storage(), name=name, role=role)
+    except TokenError as error:
+        fail(str(error))
+    print(token)
+
+
+@users.command("add")
+def users_add(
+    name: str,
+    role: str = typer.Option(..., help=f"One of: {', '.join(ALL_ROLES)}"),
+    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
+    display_name: str | None = None,
+    replace: bool = typer.Option(False, help="Change an existing user's role and password."),
+) -> None:
+    """Add a person who signs in to the app."""
+    try:
+        add_user(open_storage(), name, password, role, display_name, replace=replace)
+    except UserError as error:
+        fail(str(error))
+    console.print(f"user {name} ({role}) saved")
+
+
+@users.command("remove")
+def users_remove(name: str) -> None:
+    if not remove_user(open_storage(), name):
+        fail(f"no user {name}")
+    console.print(f"user {name} removed")
+
+
+@users.command("list")
+def users_list() -> None:
+    table = Table("name", "display name", "role", "active")
+    for user in list_users(open_storage()):
+        table.add_row(user.name, user.display_name or "", user.role, "yes" if user.active else "no")
+    console.print(table)
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database to the newest schema."""
+    settings = get_settings()
+    open_storage(settings)
+    console.print(f"database at newest schema: {settings.resolved_database_url}")

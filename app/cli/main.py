@@ -1,0 +1,30 @@
+"""The `chargefix` command: one CLI, with a sub-command per job."""
+
+from __future__ import annotations
+
+import typer
+
+from app.cli import admin, knowledge
+from app.cli.backend import backend
+
+cli = typer.Typer(
+    name="chargefix",
+    help="ChargeFix: OCPP backend, simulator, knowledge base and troubleshooting app.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+cli.command("backend")(backend)
+cli.command("ingest")(knowledge.ingest)
+cli.command("search")(knowledge.search)
+cli.add_typer(admin.chargers, name="chargers")
+cli.add_typer(admin.tokens, name="tokens")
+cli.add_typer(admin.users, name="users")
+cli.add_typer(admin.db, name="db")
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

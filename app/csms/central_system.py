@@ -1,0 +1,451 @@
+"""The OCPP central system: accepts chargers over websockets and sends them commands."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import logging
+import ssl
+import time
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import unquote
+
+import ocpp.messages
+from ocpp.exceptions import OCPPError
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+from websockets.typing import Subprotocol
+
+from app.csms.charge_point import ChargerGone
+from app.csms.commands import DISRUPTIVE, InvalidCommand, build_call, parse_params, response_as_dict
+from app.csms.context import CsmsContext
+from app.csms.directory import ChargerDirectory, RegistrationError, site_id_from_charger_id
+from app.csms.handlers_v16 import ChargePoint16
+from app.csms.handlers_v201 import ChargePoint201
+from app.csms.live_state import OpenFault
+from app.db.base import utcnow
+from app.security.passwords import new_charger_password
+from app.security.roles import Principal
+
+log = logging.getLogger(__name__)
+
+SUBPROTOCOLS = [Subprotocol("ocpp2.0.1"), Subprotocol("ocpp1.6")]
+PATH_PREFIX = "/ocpp/"
+OFFLINE_FAULT_SOURCE = "offline"
+
+
+class CommandError(Exception):
+    """A command that could not be carried out; ``http_status`` says how the API answers."""
+
+    http_status = 500
+
+    def __init__(self, message: str, *, detail: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.detail = detail or {}
+
+
+class UnknownCharger(CommandError):
+    http_status = 404
+
+
+class ChargerOffline(CommandError):
+    http_status = 409
+
+
+class TransactionActive(CommandError):
+    http_status = 409
+
+
+class BadCommand(CommandError):
+    http_status = 422
+
+
+class ChargerTimeout(CommandError):
+    http_status = 504
+
+
+class ChargerRefused(CommandError):
+    """The charger answered with a CALLERROR."""
+
+    http_status = 502
+
+
+@dataclass
+class CommandResult:
+    charger_id: str
+    command: str
+    ocpp_action: str
+    request: dict[str, Any]
+    response: dict[str, Any]
+    round_trip_ms: float
+    status: str | None = None
+
+
+@dataclass
+class _Connection:
+    charge_point: ChargePoint16 | ChargePoint201
+    websocket: ServerConnection
+    connected_at: float = field(default_factory=time.monotonic)
+
+
+class CentralSystem:
+    def __init__(
+        self, context: CsmsContext, directory: ChargerDirectory, *, upload_slots: Any = None
+    ) -> None:
+        self.context = context
+        self.settings = context.settings
+        self.directory = directory
+        self.upload_slots = upload_slots  # callable(charger_id) -> location URL, set by the API
+        self.connections: dict[str, _Connection] = {}
+        self._server: Server | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        ocpp.messages.ASYNC_VALIDATION = self.settings.async_schema_validation
+
+    # -- lifecycle -------------------------------------------------------------------------
+    async def start(self) -> None:
+        ssl_context = None
+        if self.settings.tls_cert_file and self.settings.tls_key_file:
+            ssl_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ssl_context.minimum_version = ssl.TLSVersion.TLSv1_2
+            ssl_context.load_cert_chain(self.settings.tls_cert_file, self.settings.tls_key_file)
+        self._server = await serve(
+            self._handle,
+            self.settings.host,
+            self.settings.ocpp_port,
+            subprotocols=SUBPROTOCOLS,
+            process_request=self._authenticate,
+            max_size=self.settings.ws_max_message_bytes,
+            ping_interval=self.settings.ws_ping_interval,
+            ping_timeout=self.settings.ws_ping_timeout,
+            compression=None,
+            ssl=ssl_context,
+            logger=logging.getLogger("chargefix.ws"),
+            backlog=4096,
+        )
+        self._spawn(self._watchdog(), "offline-watchdog")
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None
+        return next(iter(self._server.sockets)).getsockname()[1]
+
+    @property
+    def scheme(self) -> str:
+        return "wss" if self.settings.tls_cert_file else "ws"
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        if self._server is not None:
+            self._server.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._server.wait_closed(), 5)
+        self._server = None
+
+    def _spawn(self, coro: Any, name: str) -> asyncio.Task[Any]:
+        task = asyncio.create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    # -- handshake ---------------------------------------------------------------------------
+    async def _authenticate(
+        self, connection: ServerConnection, request: Request
+    ) -> Response | None:
+        remote = _remote(connection)
+        path = request.path.split("?", 1)[0]
+        if not path.startswith(PATH_PREFIX) or len(path) <= len(PATH_PREFIX):
+            return connection.respond(HTTPStatus.NOT_FOUND, "Use /ocpp/{chargePointId}\n")
+        charger_id = unquote(path[len(PATH_PREFIX) :]).strip("/")
+        user, password = _basic_credentials(request.headers)
+        recorder = self.context.recorder
+        if user is None or password is None:
+            recorder.security_event(
+                "MissingCredentials", charger_id=charger_id, detail="no HTTP Basic", remote=remote
+            )
+            return _unauthorized(connection, "HTTP Basic credentials required (profile 1)")
+        if user != charger_id:
+            recorder.security_event(
+                "IdentityMismatch",
+                charger_id=charger_id,
+                detail=f"username {user[:48]!r} is not the charge point id",
+                remote=remote,
+            )
+            return _unauthorized(connection, "username must be the charge point id")
+        identity = self.directory.cached(charger_id)
+        if identity is None:
+            identity = await asyncio.to_thread(self.directory.lookup, charger_id)
+        if identity is None and self.settings.auto_register:
+            try:
+                identity = await asyncio.to_thread(
+                    self.directory.register, charger_id, password, auto=True
+                )
+            except RegistrationError as error:
+                recorder.security_event(
+                    "AutoRegisterRefused", charger_id=charger_id, detail=str(error), remote=remote
+                )
+                return _unauthorized(connection, str(error))
+            recorder.security_event(
+                "AutoRegistered", charger_id=charger_id, detail=None, remote=remote
+            )
+        if identity is None:
+            recorder.security_event(
+                "UnknownChargePoint", charger_id=charger_id, detail=None, remote=remote
+            )
+            return _unauthorized(connection, "unknown charge point")
+        if not self.directory.verify(identity, password):
+            recorder.security_event(
+                "InvalidChargePointPassword", charger_id=charger_id, detail=None, remote=remote
+            )
+            return _unauthorized(connection, "bad credentials")
+        connection.charger_id = charger_id  # type: ignore[attr-defined]
+        connection.site_id = identity.site_id  # type: ignore[attr-defined]
+        return None
+
+    # -- one charger's connection --------------------------------------------------------------
+    async def _handle(self, websocket: ServerConnection) -> None:
+        charger_id: str = websocket.charger_id  # type: ignore[attr-defined]
+        version = "2.0.1" if websocket.subprotocol == "ocpp2.0.1" else "1.6"
+        cls = ChargePoint201 if version == "2.0.1" else ChargePoint16
+        charge_point = cls(charger_id, websocket, self.context)
+        previous = self.connections.get(charger_id)
+        if previous is not None:  # a charger that reconnects replaces its stale socket
+            await previous.websocket.close(code=1000, reason="replaced by a new connection")
+        self.connections[charger_id] = _Connection(charge_point, websocket)
+        live = self.context.live
+        live.ensure(charger_id, websocket.site_id)  # type: ignore[attr-defined]
+        live.set_connected(charger_id, version, self.settings.node_id)
+        live.clear_faults_where(charger_id, lambda f: f.source == OFFLINE_FAULT_SOURCE)
+        if self.settings.refresh_state_on_connect:
+            self._spawn(self._refresh_after_connect(charge_point), f"refresh-{charger_id}")
+        try:
+            await charge_point.start()
+        except ConnectionClosed:
+            pass
+        except Exception:
+            log.exception("connection of %s failed", charger_id)
+        finally:
+            charge_point.closed.set()
+            current = self.connections.get(charger_id)
+            if current is not None and current.charge_point is charge_point:
+                del self.connections[charger_id]
+                live.set_disconnected(charger_id)
+
+    async def _refresh_after_connect(self, charge_point: ChargePoint16 | ChargePoint201) -> None:
+        """A charger that reconnects without rebooting is asked for its connectors' status."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(charge_point.booted.wait(), 3.0)
+            return  # it booted: it reports its status itself
+        if charge_point.closed.is_set():
+            return
+        params = parse_params("trigger_message", {"message": "StatusNotification"})
+        payload = build_call("trigger_message", params, charge_point._ocpp_version)
+        with contextlib.suppress(Exception):
+            await charge_point.call_or_fail(payload, self.settings.command_timeout)
+
+    # -- offline detection -----------------------------------------------------------------------
+    async def _watchdog(self) -> None:
+        while True:
+            interval = max(0.2, min(10.0, self.settings.heartbeat_interval / 4))
+            await asyncio.sleep(interval)
+            try:
+                await self.check_liveness()
+            except Exception:
+                log.exception("offline watchdog failed")
+
+    async def check_liveness(self) -> None:
+        """Close silent connections; raise an offline fault after the debounce period."""
+        now = utcnow()
+        live = self.context.live
+        for charger_id, conn in list(self.connections.items()):
+            state = live.get(charger_id)
+            interval = (state.heartbeat_interval if state else None) or (
+                self.settings.heartbeat_interval
+            )
+            if state and state.last_seen:
+                silent = (now - state.last_seen).total_seconds()
+                if silent > self.settings.offline_factor * interval:
+                    await conn.websocket.close(code=1001, reason="no message within 2.5 intervals")
+        for state in list(live.all()):
+            if state.online or state.disconnected_at is None:
+                continue
+            if any(f.source == OFFLINE_FAULT_SOURCE for f in state.open_faults):
+                continue
+            gone_for = (now - state.disconnected_at).total_seconds()
+            if gone_for >= self.settings.offline_debounce_seconds:
+                live.raise_fault(
+                    state.charger_id,
+                    OpenFault(
+                        source=OFFLINE_FAULT_SOURCE,
+                        error_code="Offline",
+                        info=f"no connection since {state.disconnected_at.isoformat()}",
+                        raised_at=state.disconnected_at,
+                    ),
+                )
+
+    # -- commands --------------------------------------------------------------------------------
+    async def send_command(
+        self,
+        charger_id: str,
+        command: str,
+        params: dict[str, Any] | None,
+        principal: Principal,
+        *,
+        force: bool = False,
+        reason: str | None = None,
+    ) -> CommandResult:
+        """Send one remote command, with its guardrails, and audit it whatever happens."""
+        audit: dict[str, Any] = {
+            "charger_id": charger_id,
+            "command": command,
+            "params": params or {},
+            "requested_by": principal.name,
+            "role": principal.role,
+            "reason": reason,
+            "forced": force,
+            "requested_at": utcnow(),
+            "response": None,
+            "round_trip_ms": None,
+        }
+        try:
+            result = await self._send_command(charger_id, command, params, force, reason)
+        except CommandError as error:
+            audit["outcome"] = type(error).__name__
+            audit["response"] = {"error": str(error), **error.detail}
+            self.context.recorder.command(**audit)
+            raise
+        audit["outcome"] = "answered"
+        audit["response"] = result.response
+        audit["round_trip_ms"] = result.round_trip_ms
+        self.context.recorder.command(**audit)
+        return result
+
+    async def _send_command(
+        self,
+        charger_id: str,
+        command: str,
+        raw_params: dict[str, Any] | None,
+        force: bool,
+        reason: str | None,
+    ) -> CommandResult:
+        try:
+            params = parse_params(command, raw_params)
+        except InvalidCommand as error:
+            raise BadCommand(str(error)) from error
+        state = self.context.live.get(charger_id)
+        if state is None and self.directory.cached(charger_id) is None:
+            if await asyncio.to_thread(self.directory.lookup, charger_id) is None:
+                raise UnknownCharger(f"charger {charger_id} is not registered")
+        conn = self.connections.get(charger_id)
+        if conn is None:
+            raise ChargerOffline(f"charger {charger_id} is offline")
+        charge_point = conn.charge_point
+        version = charge_point._ocpp_version
+        connector = getattr(params, "connector_id", None)
+        active = (
+            state.transaction_on(connector if command == "unlock_connector" else None)
+            if (state)
+            else None
+        )
+        if command in DISRUPTIVE and active is not None:
+            if not (force and reason and reason.strip()):
+                raise TransactionActive(
+                    f"{command} refused: transaction {active.transaction_id} is active on "
+                    f"connector {active.connector_id}; send force=true with a reason to override",
+                    detail={"transaction_id": active.transaction_id},
+                )
+        transaction_id = None
+        if command == "remote_stop":
+            transaction_id = getattr(params, "transaction_id", None)
+            if transaction_id is None and state is not None:
+                tx = state.transaction_on(getattr(params, "connector_id", None))
+                transaction_id = tx.transaction_id if tx else None
+        location = None
+        if command == "get_diagnostics":
+            if self.upload_slots is None:
+                raise BadCommand("diagnostics uploads are not available on this node")
+            location = await asyncio.to_thread(self.upload_slots, charger_id)
+        try:
+            payload = build_call(
+                command, params, version, transaction_id=transaction_id, upload_location=location
+            )
+        except InvalidCommand as error:
+            raise BadCommand(str(error)) from error
+        request = response_as_dict(payload)
+        started = time.perf_counter()
+        try:
+            response = await charge_point.call_or_fail(payload, self.settings.command_timeout)
+        except ChargerGone as error:
+            raise ChargerOffline(
+                f"charger {charger_id} disconnected before answering {command}"
+            ) from error
+        except TimeoutError as error:
+            raise ChargerTimeout(
+                f"charger {charger_id} did not answer {command} within "
+                f"{self.settings.command_timeout:g} s"
+            ) from error
+        except OCPPError as error:
+            raise ChargerRefused(
+                f"charger {charger_id} answered {command} with CALLERROR {error.code}",
+                detail={"code": error.code, "description": error.description},
+            ) from error
+        elapsed = (time.perf_counter() - started) * 1000
+        answer = response_as_dict(response)
+        return CommandResult(
+            charger_id=charger_id,
+            command=command,
+            ocpp_action=type(payload).__name__,
+            request=request,
+            response=answer,
+            round_trip_ms=round(elapsed, 2),
+            status=answer.get("status") if isinstance(answer.get("status"), str) else None,
+        )
+
+    # -- registration helpers used by the API and CLI -----------------------------------------------
+    async def register(
+        self, charger_id: str, password: str | None = None, **fields: Any
+    ) -> tuple[str, str]:
+        """Register a charger; returns (site id, password) (a new password when none given)."""
+        secret = password or new_charger_password()
+        identity = await asyncio.to_thread(self.directory.register, charger_id, secret, **fields)
+        self.context.live.ensure(
+            charger_id, identity.site_id or site_id_from_charger_id(charger_id)
+        )
+        return identity.site_id, secret
+
+    async def unregister(self, charger_id: str) -> bool:
+        conn = self.connections.get(charger_id)
+        if conn is not None:
+            await conn.websocket.close(code=1000, reason="charger removed")
+        removed = await asyncio.to_thread(self.directory.remove, charger_id)
+        self.context.live.forget(charger_id)
+        return removed
+
+
+def _basic_credentials(headers: Headers) -> tuple[str | None, str | None]:
+    value = headers.get("Authorization", "")
+    scheme, _, encoded = value.partition(" ")
+    if scheme.lower() != "basic" or not encoded:
+        return None, None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return None, None
+    user, sep, password = decoded.partition(":")
+    return (user, password) if sep else (None, None)
+
+
+def _unauthorized(connection: ServerConnection, text: str) -> Response:
+    response = connection.respond(HTTPStatus.UNAUTHORIZED, text + "\n")
+    response.headers["WWW-Authenticate"] = 'Basic realm="chargefix-ocpp", charset="UTF-8"'
+    return response
+
+
+def _remote(connection: ServerConnection) -> str | None:
+    address = connection.remote_address
+    return f"{address[0]}:{address[1]}" if address else None

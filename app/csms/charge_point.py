@@ -1,0 +1,129 @@
+"""The connection-side base shared by the 1.6 and 2.0.1 charge point handlers.
+
+It records every frame in both directions, answers malformed frames and unknown actions with
+the proper CALLERROR (keeping the connection up), never echoes a whole payload back, and
+lets pending commands fail at once when the socket closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from typing import Any
+
+from ocpp.exceptions import (
+    FormationViolationError,
+    NotImplementedError,
+    NotSupportedError,
+    OCPPError,
+)
+from ocpp.messages import Call, CallError, MessageType, unpack
+
+from app.csms.context import CsmsContext
+from app.db.base import utcnow
+
+_UNIQUE_ID = re.compile(r'^\s*\[\s*\d+\s*,\s*"([^"\\]{1,64})"')
+MAX_ERROR_DETAIL = 200
+
+
+class ChargerGone(Exception):
+    """The charger's socket closed while we waited for its answer."""
+
+
+class RecordingMixin:
+    """Mixed in before ``ocpp.vXX.ChargePoint``; relies on its attributes."""
+
+    id: str
+    _ocpp_version: str
+    route_map: dict[str, Any]
+    _response_queue: asyncio.Queue[Any]
+    _action_enum: Any
+
+    def _init_recording(self, context: CsmsContext) -> None:
+        self.context = context
+        self._pending_actions: dict[str, str] = {}
+        self.closed = asyncio.Event()
+        self.booted = asyncio.Event()
+
+    async def route_message(self, raw_msg: str | bytes) -> None:
+        recorder = self.context.recorder
+        text = raw_msg.decode(errors="replace") if isinstance(raw_msg, bytes) else raw_msg
+        try:
+            msg = unpack(text)
+        except OCPPError as error:
+            self.context.live.touch(self.id, None)
+            recorder.frame(self.id, "in", 0, _guess_unique_id(text), None, text)
+            fallback = _guess_unique_id(text) or "-1"
+            await self._send(_call_error(fallback, error, self._ocpp_version).to_json())
+            return
+        if msg.message_type_id == MessageType.Call:
+            recorder.frame(self.id, "in", 2, msg.unique_id, msg.action, text)
+            self.context.live.touch(self.id, msg.action)
+            await self._route_call(msg)
+        else:
+            action = self._pending_actions.pop(msg.unique_id, None)
+            self.context.live.touch(self.id, action)
+            recorder.frame(self.id, "in", msg.message_type_id, msg.unique_id, action, text)
+            self._response_queue.put_nowait(msg)
+
+    async def _route_call(self, msg: Call) -> None:
+        if msg.action not in self.route_map:
+            known = msg.action in {a.value for a in self._action_enum}
+            error: OCPPError = (
+                NotSupportedError(details={"cause": f"{msg.action} is not supported"})
+                if known
+                else NotImplementedError(details={"cause": f"unknown action {msg.action!r}"})
+            )
+            await self._send(_call_error(msg.unique_id, error, self._ocpp_version).to_json())
+            return
+        try:
+            await self._handle_call(msg)  # type: ignore[attr-defined]
+        except OCPPError as error:
+            await self._send(_call_error(msg.unique_id, error, self._ocpp_version).to_json())
+
+    async def _send(self, message: str) -> None:
+        try:
+            parsed = json.loads(message)
+            message_type = int(parsed[0])
+            unique_id = str(parsed[1])
+            action = parsed[2] if message_type == 2 else None
+        except (ValueError, IndexError, TypeError):
+            message_type, unique_id, action = 0, None, None
+        if message_type == 2 and unique_id is not None:
+            self._pending_actions[unique_id] = action
+        self.context.recorder.frame(self.id, "out", message_type, unique_id, action, message)
+        await self._connection.send(message)  # type: ignore[attr-defined]
+
+    async def call_or_fail(self, payload: Any, timeout: float) -> Any:
+        """``call`` that raises ChargerGone as soon as the socket closes, or TimeoutError."""
+        self._response_timeout = timeout
+        call = asyncio.ensure_future(self.call(payload, suppress=False))  # type: ignore[attr-defined]
+        gone = asyncio.ensure_future(self.closed.wait())
+        try:
+            done, _ = await asyncio.wait({call, gone}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            gone.cancel()
+        if call in done:
+            return call.result()
+        call.cancel()
+        raise ChargerGone(self.id)
+
+
+def now_iso() -> str:
+    return utcnow().isoformat().replace("+00:00", "Z")
+
+
+def _guess_unique_id(text: str) -> str | None:
+    match = _UNIQUE_ID.match(text)
+    return match.group(1) if match else None
+
+
+def _call_error(unique_id: str, error: OCPPError, ocpp_version: str) -> CallError:
+    code = error.code
+    if ocpp_version == "1.6" and code == "FormatViolation":
+        code = FormationViolationError.code  # 1.6 spells it FormationViolation
+    details: dict[str, Any] = {}
+    if isinstance(error.details, dict) and "cause" in error.details:
+        details["cause"] = str(error.details["cause"])[:MAX_ERROR_DETAIL]
+    return CallError(unique_id, code, (error.description or "")[:MAX_ERROR_DETAIL], details)

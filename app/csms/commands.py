@@ -1,0 +1,199 @@
+"""Remote commands: their parameters (validated), and the OCPP call each becomes per version."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import asdict, is_dataclass
+from typing import Any, Literal
+
+from ocpp.charge_point import remove_nones, snake_to_camel_case
+from ocpp.v16 import call as call16
+from ocpp.v201 import call as call201
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+TRIGGERABLE = (
+    "BootNotification",
+    "DiagnosticsStatusNotification",
+    "FirmwareStatusNotification",
+    "Heartbeat",
+    "MeterValues",
+    "StatusNotification",
+)
+
+
+class _Params(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ResetParams(_Params):
+    type: Literal["soft", "hard"] = "soft"
+    evse_id: int | None = Field(None, ge=1, description="2.0.1 only: reset one EVSE.")
+
+
+class UnlockParams(_Params):
+    connector_id: int = Field(1, ge=1)
+
+
+class AvailabilityParams(_Params):
+    connector_id: int = Field(0, ge=0, description="0 = the whole charger.")
+    type: Literal["operative", "inoperative"]
+
+
+class TriggerParams(_Params):
+    message: Literal[TRIGGERABLE] = "StatusNotification"  # type: ignore[valid-type]
+    connector_id: int | None = Field(None, ge=0)
+
+
+class DiagnosticsParams(_Params):
+    retries: int | None = Field(None, ge=0, le=10)
+    retry_interval: int | None = Field(None, ge=0)
+
+
+class GetConfigurationParams(_Params):
+    keys: list[str] = Field(
+        default_factory=list,
+        description="1.6: configuration keys; 2.0.1: Component.Variable names.",
+    )
+
+
+class ChangeConfigurationParams(_Params):
+    key: str = Field(min_length=1, max_length=100)
+    value: str = Field(max_length=500)
+
+
+class NoParams(_Params):
+    pass
+
+
+class RemoteStopParams(_Params):
+    transaction_id: str | None = None
+    connector_id: int | None = Field(None, ge=1)
+
+
+PARAMS: dict[str, type[_Params]] = {
+    "reset": ResetParams,
+    "unlock_connector": UnlockParams,
+    "change_availability": AvailabilityParams,
+    "trigger_message": TriggerParams,
+    "get_diagnostics": DiagnosticsParams,
+    "get_configuration": GetConfigurationParams,
+    "change_configuration": ChangeConfigurationParams,
+    "clear_cache": NoParams,
+    "remote_stop": RemoteStopParams,
+}
+COMMANDS: tuple[str, ...] = tuple(PARAMS)
+# Commands that interrupt charging: refused during a transaction unless forced with a reason.
+DISRUPTIVE = frozenset({"reset", "unlock_connector"})
+DEFAULT_201_VARIABLES = (
+    "OCPPCommCtrlr.HeartbeatInterval",
+    "OCPPCommCtrlr.OfflineThreshold",
+    "SecurityCtrlr.SecurityProfile",
+    "AuthCtrlr.AuthorizeRemoteStart",
+)
+
+
+class InvalidCommand(ValueError):
+    """Unknown command or parameters that do not fit it."""
+
+
+def parse_params(command: str, params: dict[str, Any] | None) -> _Params:
+    model = PARAMS.get(command)
+    if model is None:
+        raise InvalidCommand(f"unknown command {command!r}; known: {', '.join(COMMANDS)}")
+    try:
+        return model.model_validate(params or {})
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'params'}: {e['msg']}" for e in error.errors()
+        )
+        raise InvalidCommand(f"bad parameters for {command}: {problems}") from error
+
+
+def _component_variable(name: str) -> dict[str, Any]:
+    component, _, variable = name.partition(".")
+    if not variable:
+        raise InvalidCommand(f"2.0.1 keys are Component.Variable, got {name!r}")
+    return {"component": {"name": component}, "variable": {"name": variable}}
+
+
+def build_call(
+    command: str,
+    params: _Params,
+    ocpp_version: str,
+    *,
+    transaction_id: str | None = None,
+    upload_location: str | None = None,
+) -> Any:
+    """The ``ocpp`` call payload for a command on a charger of this OCPP version."""
+    v16 = ocpp_version == "1.6"
+    if isinstance(params, ResetParams):
+        if v16:
+            return call16.Reset(type="Soft" if params.type == "soft" else "Hard")
+        kind = "OnIdle" if params.type == "soft" else "Immediate"
+        return call201.Reset(type=kind, evse_id=params.evse_id)
+    if isinstance(params, UnlockParams):
+        if v16:
+            return call16.UnlockConnector(connector_id=params.connector_id)
+        return call201.UnlockConnector(evse_id=params.connector_id, connector_id=1)
+    if isinstance(params, AvailabilityParams):
+        kind = "Operative" if params.type == "operative" else "Inoperative"
+        if v16:
+            return call16.ChangeAvailability(connector_id=params.connector_id, type=kind)
+        evse = {"id": params.connector_id} if params.connector_id else None
+        return call201.ChangeAvailability(operational_status=kind, evse=evse)
+    if isinstance(params, TriggerParams):
+        if v16:
+            return call16.TriggerMessage(
+                requested_message=params.message, connector_id=params.connector_id
+            )
+        message = (
+            "LogStatusNotification"
+            if params.message == "DiagnosticsStatusNotification"
+            else params.message
+        )
+        evse = {"id": params.connector_id} if params.connector_id else None
+        return call201.TriggerMessage(requested_message=message, evse=evse)
+    if isinstance(params, DiagnosticsParams):
+        if not upload_location:
+            raise InvalidCommand("no upload location for diagnostics")
+        if v16:
+            return call16.GetDiagnostics(
+                location=upload_location,
+                retries=params.retries,
+                retry_interval=params.retry_interval,
+            )
+        return call201.GetLog(
+            log={"remote_location": upload_location},
+            log_type="DiagnosticsLog",
+            request_id=random.randint(1, 2_000_000_000),
+            retries=params.retries,
+            retry_interval=params.retry_interval,
+        )
+    if isinstance(params, GetConfigurationParams):
+        if v16:
+            return call16.GetConfiguration(key=params.keys or None)
+        names = params.keys or list(DEFAULT_201_VARIABLES)
+        return call201.GetVariables(get_variable_data=[_component_variable(n) for n in names])
+    if isinstance(params, ChangeConfigurationParams):
+        if v16:
+            return call16.ChangeConfiguration(key=params.key, value=params.value)
+        return call201.SetVariables(
+            set_variable_data=[{"attribute_value": params.value, **_component_variable(params.key)}]
+        )
+    if isinstance(params, NoParams) and command == "clear_cache":
+        return call16.ClearCache() if v16 else call201.ClearCache()
+    if isinstance(params, RemoteStopParams):
+        if transaction_id is None:
+            raise InvalidCommand("no active transaction to stop")
+        if v16:
+            return call16.RemoteStopTransaction(transaction_id=int(transaction_id))
+        return call201.RequestStopTransaction(transaction_id=transaction_id)
+    raise InvalidCommand(f"unknown command {command!r}")
+
+
+def response_as_dict(response: Any) -> dict[str, Any]:
+    """A call_result dataclass as the camelCase JSON the charger sent."""
+    if response is None:
+        return {}
+    data = asdict(response) if is_dataclass(response) else dict(response)
+    return snake_to_camel_case(remove_nones(data))

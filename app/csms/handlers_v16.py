@@ -1,0 +1,153 @@
+"""OCPP 1.6J: what the central system answers to each charger-initiated message."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from typing import Any
+
+from ocpp.exceptions import ProtocolError
+from ocpp.routing import on
+from ocpp.v16 import ChargePoint as OcppChargePoint16
+from ocpp.v16 import call_result
+from ocpp.v16.enums import Action
+
+from app.csms.charge_point import RecordingMixin, now_iso
+from app.csms.context import CsmsContext
+from app.csms.live_state import ActiveTransaction
+from app.csms.meter import latest_reading, parse_timestamp
+
+# Transaction ids are integers in 1.6; seeded from the clock so ids stay unique across restarts.
+_transaction_ids = itertools.count(int(time.time() * 10) % 2_000_000_000)
+
+ACCEPTED_TAG = {"status": "Accepted"}
+
+
+class ChargePoint16(RecordingMixin, OcppChargePoint16):
+    _action_enum = Action
+
+    def __init__(self, charger_id: str, connection: Any, context: CsmsContext) -> None:
+        super().__init__(charger_id, connection, response_timeout=context.settings.command_timeout)
+        self._init_recording(context)
+
+    @on(Action.boot_notification)
+    def on_boot(self, charge_point_vendor: str, charge_point_model: str, **kw: Any) -> Any:
+        interval = self.context.settings.heartbeat_interval
+        self.context.live.apply_boot(
+            self.id,
+            vendor=charge_point_vendor,
+            model=charge_point_model,
+            serial_number=kw.get("charge_point_serial_number")
+            or kw.get("charge_box_serial_number"),
+            firmware_version=kw.get("firmware_version"),
+            reason=None,
+            registration_status="Accepted",
+            heartbeat_interval=interval,
+        )
+        self.booted.set()
+        return call_result.BootNotification(
+            current_time=now_iso(), interval=interval, status="Accepted"
+        )
+
+    @on(Action.heartbeat)
+    def on_heartbeat(self, **_: Any) -> Any:
+        return call_result.Heartbeat(current_time=now_iso())
+
+    # Real chargers send values outside the enums (e.g. errorCode "Error"): validate by hand,
+    # keep the raw value, map it to OtherError.
+    @on(Action.status_notification, skip_schema_validation=True)
+    def on_status(self, **kw: Any) -> Any:
+        connector_id = kw.get("connector_id")
+        status = kw.get("status")
+        error_code = kw.get("error_code")
+        if not isinstance(connector_id, int) or connector_id < 0:
+            raise ProtocolError(details={"cause": "connectorId must be an integer >= 0"})
+        if not isinstance(status, str) or not isinstance(error_code, str):
+            raise ProtocolError(details={"cause": "status and errorCode are required strings"})
+        self.context.live.apply_status(
+            self.id,
+            connector_id,
+            status,
+            raw_error_code=error_code[:50],
+            vendor_error_code=_short(kw.get("vendor_error_code")),
+            info=_short(kw.get("info")),
+            at=parse_timestamp(kw.get("timestamp")),
+        )
+        return call_result.StatusNotification()
+
+    @on(Action.meter_values)
+    def on_meter_values(self, connector_id: int, meter_value: list[dict[str, Any]], **kw: Any):  # type: ignore[no-untyped-def]
+        reading = latest_reading(meter_value)
+        if reading is not None:
+            tx_id = kw.get("transaction_id")
+            self.context.live.apply_meter(
+                self.id, str(tx_id) if tx_id is not None else None, connector_id, reading
+            )
+        return call_result.MeterValues()
+
+    @on(Action.start_transaction)
+    def on_start_transaction(
+        self, connector_id: int, id_tag: str, meter_start: int, timestamp: str, **_: Any
+    ) -> Any:
+        transaction_id = next(_transaction_ids)
+        self.context.live.start_transaction(
+            self.id,
+            ActiveTransaction(
+                transaction_id=str(transaction_id),
+                connector_id=connector_id,
+                id_tag=id_tag,
+                started_at=parse_timestamp(timestamp),
+                meter_start_wh=float(meter_start),
+            ),
+        )
+        return call_result.StartTransaction(transaction_id=transaction_id, id_tag_info=ACCEPTED_TAG)
+
+    @on(Action.stop_transaction)
+    def on_stop_transaction(
+        self, transaction_id: int, meter_stop: int, timestamp: str, **kw: Any
+    ) -> Any:
+        # Also late ones: after a hard reset the StopTransaction may arrive after the reboot.
+        self.context.live.stop_transaction(
+            self.id,
+            str(transaction_id),
+            meter_stop_wh=float(meter_stop),
+            reason=kw.get("reason") or "Local",
+            at=parse_timestamp(timestamp),
+        )
+        if kw.get("id_tag"):
+            return call_result.StopTransaction(id_tag_info=ACCEPTED_TAG)
+        return call_result.StopTransaction()
+
+    @on(Action.authorize)
+    def on_authorize(self, id_tag: str, **_: Any) -> Any:
+        return call_result.Authorize(id_tag_info=ACCEPTED_TAG)
+
+    @on(Action.data_transfer)
+    def on_data_transfer(self, vendor_id: str, **_: Any) -> Any:
+        return call_result.DataTransfer(status="UnknownVendorId")
+
+    @on(Action.diagnostics_status_notification)
+    def on_diagnostics_status(self, status: str, **_: Any) -> Any:
+        self.context.live.set_field(self.id, diagnostics_status=status)
+        return call_result.DiagnosticsStatusNotification()
+
+    @on(Action.firmware_status_notification)
+    def on_firmware_status(self, status: str, **_: Any) -> Any:
+        self.context.live.set_field(self.id, firmware_status=status)
+        return call_result.FirmwareStatusNotification()
+
+    @on(Action.log_status_notification)
+    def on_log_status(self, status: str, **_: Any) -> Any:
+        self.context.live.set_field(self.id, diagnostics_status=status)
+        return call_result.LogStatusNotification()
+
+    @on(Action.security_event_notification)
+    def on_security_event(self, type: str, timestamp: str, **kw: Any) -> Any:
+        self.context.recorder.security_event(
+            type, charger_id=self.id, detail=kw.get("tech_info"), remote=None
+        )
+        return call_result.SecurityEventNotification()
+
+
+def _short(value: Any) -> str | None:
+    return str(value)[:50] if value not in (None, "") else None

@@ -1,0 +1,171 @@
+"""OCPP 2.0.1: what the central system answers to each charging-station-initiated message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ocpp.routing import on
+from ocpp.v201 import ChargePoint as OcppChargePoint201
+from ocpp.v201 import call_result
+from ocpp.v201.enums import Action
+
+from app.csms.charge_point import RecordingMixin, now_iso
+from app.csms.context import CsmsContext
+from app.csms.faults_v201 import read_fault_event
+from app.csms.live_state import ActiveTransaction, OpenFault
+from app.csms.meter import latest_reading, parse_timestamp
+
+ACCEPTED_TOKEN = {"status": "Accepted"}
+
+
+class ChargePoint201(RecordingMixin, OcppChargePoint201):
+    _action_enum = Action
+
+    def __init__(self, charger_id: str, connection: Any, context: CsmsContext) -> None:
+        super().__init__(charger_id, connection, response_timeout=context.settings.command_timeout)
+        self._init_recording(context)
+
+    @on(Action.boot_notification)
+    def on_boot(self, charging_station: dict[str, Any], reason: str, **_: Any) -> Any:
+        interval = self.context.settings.heartbeat_interval
+        self.context.live.apply_boot(
+            self.id,
+            vendor=charging_station.get("vendor_name"),
+            model=charging_station.get("model"),
+            serial_number=charging_station.get("serial_number"),
+            firmware_version=charging_station.get("firmware_version"),
+            reason=reason,
+            registration_status="Accepted",
+            heartbeat_interval=interval,
+        )
+        self.booted.set()
+        return call_result.BootNotification(
+            current_time=now_iso(), interval=interval, status="Accepted"
+        )
+
+    @on(Action.heartbeat)
+    def on_heartbeat(self, **_: Any) -> Any:
+        return call_result.Heartbeat(current_time=now_iso())
+
+    @on(Action.status_notification)
+    def on_status(
+        self, timestamp: str, connector_status: str, evse_id: int, connector_id: int, **_: Any
+    ) -> Any:
+        # 2.0.1 carries no error code here: Faulted opens a generic fault (NotifyEvent names it).
+        self.context.live.apply_status(
+            self.id,
+            evse_id,
+            connector_status,
+            raw_error_code="OtherError" if connector_status == "Faulted" else "NoError",
+            at=parse_timestamp(timestamp),
+        )
+        return call_result.StatusNotification()
+
+    @on(Action.notify_event)
+    def on_notify_event(self, event_data: list[dict[str, Any]], **_: Any) -> Any:
+        live = self.context.live
+        for event in event_data:
+            fault = read_fault_event(event)
+            if fault is None:
+                continue
+            if fault.raised:
+                live.raise_fault(
+                    self.id,
+                    OpenFault(
+                        connector_id=fault.evse_id,
+                        source="NotifyEvent",
+                        error_code=fault.error_code,
+                        raw_error_code=f"{fault.component}.{fault.variable}",
+                        vendor_error_code=fault.tech_code,
+                        info=fault.info,
+                        component=fault.component,
+                        variable=fault.variable,
+                        tech_code=fault.tech_code,
+                        raised_at=parse_timestamp(event.get("timestamp")),
+                    ),
+                )
+            else:
+                live.clear_faults_where(
+                    self.id,
+                    lambda f, ev=fault: (
+                        f.source == "NotifyEvent"
+                        and f.connector_id == ev.evse_id
+                        and f.component == ev.component
+                        and f.variable == ev.variable
+                    ),
+                )
+        return call_result.NotifyEvent()
+
+    @on(Action.transaction_event)
+    def on_transaction_event(
+        self,
+        event_type: str,
+        timestamp: str,
+        trigger_reason: str,
+        seq_no: int,
+        transaction_info: dict[str, Any],
+        **kw: Any,
+    ) -> Any:
+        live = self.context.live
+        tx_id = str(transaction_info["transaction_id"])
+        evse = kw.get("evse") or {}
+        evse_id = int(evse.get("id", 0) or 0)
+        state = live.ensure(self.id)
+        if event_type == "Started" or (event_type == "Updated" and tx_id not in state.transactions):
+            reading = latest_reading(kw.get("meter_value"))
+            live.start_transaction(
+                self.id,
+                ActiveTransaction(
+                    transaction_id=tx_id,
+                    connector_id=evse_id or 1,
+                    id_tag=(kw.get("id_token") or {}).get("id_token"),
+                    started_at=parse_timestamp(timestamp),
+                    meter_start_wh=reading.energy_wh if reading else None,
+                ),
+            )
+        reading = latest_reading(kw.get("meter_value"))
+        if reading is not None and event_type != "Ended":
+            live.apply_meter(self.id, tx_id, evse_id, reading)
+        if event_type == "Ended":
+            live.stop_transaction(
+                self.id,
+                tx_id,
+                meter_stop_wh=reading.energy_wh if reading else None,
+                reason=transaction_info.get("stopped_reason") or trigger_reason,
+                at=parse_timestamp(timestamp),
+            )
+        if kw.get("id_token"):
+            return call_result.TransactionEvent(id_token_info=ACCEPTED_TOKEN)
+        return call_result.TransactionEvent()
+
+    @on(Action.meter_values)
+    def on_meter_values(self, evse_id: int, meter_value: list[dict[str, Any]], **_: Any) -> Any:
+        reading = latest_reading(meter_value)
+        if reading is not None:
+            self.context.live.apply_meter(self.id, None, evse_id, reading)
+        return call_result.MeterValues()
+
+    @on(Action.authorize)
+    def on_authorize(self, id_token: dict[str, Any], **_: Any) -> Any:
+        return call_result.Authorize(id_token_info=ACCEPTED_TOKEN)
+
+    @on(Action.log_status_notification)
+    def on_log_status(self, status: str, **_: Any) -> Any:
+        self.context.live.set_field(self.id, diagnostics_status=status)
+        return call_result.LogStatusNotification()
+
+    @on(Action.firmware_status_notification)
+    def on_firmware_status(self, status: str, **_: Any) -> Any:
+        self.context.live.set_field(self.id, firmware_status=status)
+        return call_result.FirmwareStatusNotification()
+
+    @on(Action.security_event_notification)
+    def on_security_event(self, type: str, timestamp: str, **kw: Any) -> Any:
+        self.context.recorder.security_event(
+            type, charger_id=self.id, detail=kw.get("tech_info"), remote=None
+        )
+        return call_result.SecurityEventNotification()
+
+    @on(Action.notify_report)
+    def on_notify_report(self, request_id: int, generated_at: str, seq_no: int, **_: Any) -> Any:
+        return call_result.NotifyReport()

@@ -1,0 +1,54 @@
+"""Reading OCPP MeterValues (1.6 and 2.0.1, snake_case payloads) into one MeterReading."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from app.csms.live_state import MeterReading
+from app.db.base import utcnow
+
+_ENERGY = "Energy.Active.Import.Register"
+
+
+def parse_timestamp(value: str | None) -> datetime:
+    if not value:
+        return utcnow()
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return utcnow()
+
+
+def latest_reading(meter_values: list[dict[str, Any]] | None) -> MeterReading | None:
+    """The newest reading in a MeterValues list, in Wh / W / A / V / %."""
+    if not meter_values:
+        return None
+    newest = max(meter_values, key=lambda mv: str(mv.get("timestamp", "")))
+    reading = MeterReading(at=parse_timestamp(newest.get("timestamp")))
+    for sample in newest.get("sampled_value") or []:
+        measurand = sample.get("measurand") or _ENERGY
+        try:
+            value = float(sample.get("value"))
+        except (TypeError, ValueError):
+            continue
+        unit = sample.get("unit")
+        unit_of_measure = sample.get("unit_of_measure") or {}
+        if isinstance(unit_of_measure, dict):
+            unit = unit_of_measure.get("unit", unit)
+            value *= 10 ** int(unit_of_measure.get("multiplier", 0) or 0)
+        if unit in ("kWh", "kW"):
+            value *= 1000
+        if sample.get("phase") and measurand != _ENERGY:
+            continue  # keep totals; per-phase values are in the event log
+        if measurand == _ENERGY:
+            reading.energy_wh = value
+        elif measurand == "Power.Active.Import":
+            reading.power_w = value
+        elif measurand == "Current.Import":
+            reading.current_a = value
+        elif measurand == "Voltage":
+            reading.voltage_v = value
+        elif measurand == "SoC":
+            reading.soc_percent = value
+    return reading

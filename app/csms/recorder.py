@@ -1,0 +1,324 @@
+"""Persistence of the live system, off the event loop.
+
+Frames, faults, transactions, commands and security events are queued in memory and written
+in batches by a background task that hands each batch to a worker thread, so a slow database
+never stalls the websocket loop. Live-state snapshots are written for chargers whose state
+changed (at once for status/fault/identity changes, at most once a minute for mere signs of life).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.csms.live_state import ActiveTransaction, ChangeKind, ChargerLiveState, OpenFault
+from app.db.base import utcnow
+from app.db.models import (
+    ChargerStateRow,
+    CommandRow,
+    EventRow,
+    FaultRow,
+    SecurityEventRow,
+    TransactionRow,
+)
+
+log = logging.getLogger(__name__)
+
+LIGHT_STATE_FLUSH_SECONDS = 60.0
+
+
+@dataclass
+class _Op:
+    kind: str
+    data: dict[str, Any]
+
+
+@dataclass
+class RecorderStats:
+    frames_written: int = 0
+    frames_dropped: int = 0
+    batches: int = 0
+    last_batch_ms: float = 0.0
+    pending: int = 0
+    errors: int = 0
+    extra: dict[str, float] = field(default_factory=dict)
+
+
+class Recorder:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        *,
+        node_id: str,
+        flush_interval: float = 0.2,
+        max_pending: int = 1_000_000,
+    ) -> None:
+        self._session_factory = session_factory
+        self._node_id = node_id
+        self._flush_interval = flush_interval
+        self._frames: deque[dict[str, Any]] = deque()
+        self._ops: deque[_Op] = deque()
+        self._max_pending = max_pending
+        self._dirty: dict[str, bool] = {}  # charger id -> significant change?
+        self._persisted_at: dict[str, float] = {}
+        self._states: dict[str, ChargerLiveState] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._flush_lock = asyncio.Lock()
+        self.stats = RecorderStats()
+
+    # -- producers (called on the event loop, never block) ----------------------------------
+    def frame(
+        self,
+        charger_id: str,
+        direction: str,
+        message_type: int,
+        unique_id: str | None,
+        action: str | None,
+        frame: str,
+        ts: datetime | None = None,
+    ) -> None:
+        if len(self._frames) >= self._max_pending:
+            self.stats.frames_dropped += 1
+            return
+        self._frames.append(
+            {
+                "charger_id": charger_id,
+                "ts": ts or utcnow(),
+                "direction": direction,
+                "message_type": message_type,
+                "unique_id": unique_id[:64] if unique_id else None,
+                "action": action,
+                "frame": frame,
+            }
+        )
+
+    def command(self, **row: Any) -> None:
+        self._ops.append(_Op("command", row))
+
+    def security_event(
+        self, kind: str, *, charger_id: str | None, detail: str | None, remote: str | None
+    ) -> None:
+        self._ops.append(
+            _Op(
+                "security",
+                {
+                    "ts": utcnow(),
+                    "kind": kind,
+                    "charger_id": charger_id,
+                    "detail": (detail or "")[:500] or None,
+                    "remote_address": remote,
+                },
+            )
+        )
+
+    def on_change(
+        self, charger_id: str, kind: ChangeKind, state: ChargerLiveState, detail: object
+    ) -> None:
+        """Live-state listener: queue what must be stored for this change."""
+        self._states[charger_id] = state
+        if kind in ("seen", "meter"):
+            self._dirty.setdefault(charger_id, False)
+        else:
+            self._dirty[charger_id] = True
+        if kind == "fault_raised" and isinstance(detail, OpenFault):
+            self._ops.append(_Op("fault_raised", {"charger_id": charger_id, **_fault_row(detail)}))
+        elif kind == "fault_cleared" and isinstance(detail, tuple):
+            fault, at = detail
+            self._ops.append(_Op("fault_cleared", {"uid": fault.uid, "cleared_at": at}))
+        elif kind == "transaction" and isinstance(detail, tuple):
+            if detail[0] == "started" and isinstance(detail[1], ActiveTransaction):
+                tx = detail[1]
+                self._ops.append(
+                    _Op(
+                        "tx_started",
+                        {
+                            "charger_id": charger_id,
+                            "transaction_id": tx.transaction_id,
+                            "connector_id": tx.connector_id,
+                            "id_tag": tx.id_tag,
+                            "started_at": tx.started_at,
+                            "meter_start_wh": tx.meter_start_wh,
+                        },
+                    )
+                )
+            elif detail[0] == "stopped":
+                _, tx, transaction_id, meter_stop, reason, at = detail
+                self._ops.append(
+                    _Op(
+                        "tx_stopped",
+                        {
+                            "charger_id": charger_id,
+                            "transaction_id": transaction_id,
+                            "connector_id": tx.connector_id if tx else 0,
+                            "stopped_at": at,
+                            "meter_stop_wh": meter_stop,
+                            "stop_reason": reason,
+                        },
+                    )
+                )
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="recorder")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self.flush(force_states=True)
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self._flush_interval)
+            try:
+                await self.flush()
+            except Exception:  # a failing database must not kill the recorder
+                self.stats.errors += 1
+                log.exception("recorder flush failed; will retry")
+
+    async def flush(self, *, force_states: bool = False) -> None:
+        async with self._flush_lock:
+            frames = list(self._frames)
+            self._frames.clear()
+            ops = list(self._ops)
+            self._ops.clear()
+            snapshots = self._take_snapshots(force_states)
+            self.stats.pending = 0
+            if not frames and not ops and not snapshots:
+                return
+            started = time.perf_counter()
+            try:
+                await asyncio.to_thread(self._write, frames, ops, snapshots)
+            except Exception:
+                # put the batch back in front so nothing is lost; retry next round
+                self._frames.extendleft(reversed(frames))
+                self._ops.extendleft(reversed(ops))
+                for charger_id, _ in snapshots:
+                    self._dirty[charger_id] = True
+                raise
+            self.stats.frames_written += len(frames)
+            self.stats.batches += 1
+            self.stats.last_batch_ms = (time.perf_counter() - started) * 1000
+
+    def _take_snapshots(self, force: bool) -> list[tuple[str, dict[str, Any]]]:
+        now = time.monotonic()
+        out: list[tuple[str, dict[str, Any]]] = []
+        for charger_id, significant in list(self._dirty.items()):
+            last = self._persisted_at.get(charger_id, 0.0)
+            if significant or force or now - last >= LIGHT_STATE_FLUSH_SECONDS:
+                state = self._states.get(charger_id)
+                del self._dirty[charger_id]
+                if state is not None:
+                    out.append((charger_id, state.model_dump(mode="json")))
+                    self._persisted_at[charger_id] = now
+        return out
+
+    # -- the worker thread -------------------------------------------------------------------
+    def _write(
+        self,
+        frames: list[dict[str, Any]],
+        ops: list[_Op],
+        snapshots: list[tuple[str, dict[str, Any]]],
+    ) -> None:
+        with self._session_factory() as session, session.begin():
+            if frames:
+                session.execute(insert(EventRow), frames)
+            for op in ops:
+                self._apply_op(session, op)
+            for charger_id, snapshot in snapshots:
+                self._upsert_state(session, charger_id, snapshot)
+
+    def _apply_op(self, session: Session, op: _Op) -> None:
+        data = op.data
+        if op.kind == "command":
+            session.execute(insert(CommandRow), [data])
+        elif op.kind == "security":
+            session.execute(insert(SecurityEventRow), [data])
+        elif op.kind == "fault_raised":
+            session.execute(insert(FaultRow), [data])
+        elif op.kind == "fault_cleared":
+            session.execute(
+                update(FaultRow)
+                .where(FaultRow.uid == data["uid"], FaultRow.cleared_at.is_(None))
+                .values(cleared_at=data["cleared_at"])
+            )
+        elif op.kind == "tx_started":
+            stmt = _dialect_insert(session, TransactionRow).values(**data)
+            session.execute(
+                stmt.on_conflict_do_nothing(index_elements=["charger_id", "transaction_id"])
+            )
+        elif op.kind == "tx_stopped":
+            values = {
+                "stopped_at": data["stopped_at"],
+                "meter_stop_wh": data["meter_stop_wh"],
+                "stop_reason": data["stop_reason"],
+            }
+            result = session.execute(
+                update(TransactionRow)
+                .where(
+                    TransactionRow.charger_id == data["charger_id"],
+                    TransactionRow.transaction_id == data["transaction_id"],
+                )
+                .values(**values)
+            )
+            if result.rowcount == 0:  # a StopTransaction for a start we never saw
+                session.execute(
+                    insert(TransactionRow),
+                    [{**data, "started_at": data["stopped_at"]}],
+                )
+
+    def _upsert_state(self, session: Session, charger_id: str, snapshot: dict[str, Any]) -> None:
+        values = {
+            "charger_id": charger_id,
+            "state": snapshot,
+            "node_id": self._node_id,
+            "updated_at": utcnow(),
+        }
+        stmt = _dialect_insert(session, ChargerStateRow).values(**values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["charger_id"],
+            set_={
+                "state": stmt.excluded.state,
+                "node_id": stmt.excluded.node_id,
+                "updated_at": stmt.excluded.updated_at,
+            },
+        )
+        try:
+            with session.begin_nested():
+                session.execute(stmt)
+        except Exception:  # the charger was removed meanwhile (foreign key): nothing to keep
+            log.debug("state of %s not stored (charger removed?)", charger_id)
+
+
+def _dialect_insert(session: Session, table: type) -> Any:
+    name = session.get_bind().dialect.name
+    return (postgresql.insert if name == "postgresql" else sqlite.insert)(table)
+
+
+def _fault_row(fault: OpenFault) -> dict[str, Any]:
+    return {
+        "uid": fault.uid,
+        "connector_id": fault.connector_id,
+        "source": fault.source,
+        "error_code": fault.error_code,
+        "raw_error_code": fault.raw_error_code,
+        "vendor_error_code": fault.vendor_error_code,
+        "info": fault.info,
+        "component": fault.component,
+        "variable": fault.variable,
+        "tech_code": fault.tech_code,
+        "raised_at": fault.raised_at,
+    }

@@ -1,0 +1,84 @@
+"""API tokens (for scripts) and session tokens (for people who signed in)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.db.base import utcnow
+from app.db.models import ApiToken, User
+from app.security.passwords import new_token, token_digest, verify_user_password
+from app.security.roles import ALL_ROLES, Principal
+
+SESSION_HOURS = 12
+
+
+class TokenError(ValueError):
+    pass
+
+
+def create_token(
+    session_factory: sessionmaker[Session],
+    *,
+    name: str,
+    role: str,
+    expires_at: datetime | None = None,
+    user_name: str | None = None,
+) -> str:
+    """Create a token and return it; only its digest is stored."""
+    if role not in ALL_ROLES:
+        raise TokenError(f"unknown role {role!r}; roles: {', '.join(ALL_ROLES)}")
+    token = new_token()
+    with session_factory() as session, session.begin():
+        session.add(
+            ApiToken(
+                name=name,
+                role=role,
+                token_hash=token_digest(token),
+                expires_at=expires_at,
+                user_name=user_name,
+            )
+        )
+    return token
+
+
+def resolve_token(session_factory: sessionmaker[Session], token: str) -> Principal | None:
+    with session_factory() as session:
+        row = session.scalar(
+            select(ApiToken).where(ApiToken.token_hash == token_digest(token), ~ApiToken.revoked)
+        )
+        if row is None or (row.expires_at is not None and row.expires_at <= utcnow()):
+            return None
+        return Principal(name=row.user_name or row.name, role=row.role)
+
+
+def revoke_token(session_factory: sessionmaker[Session], token: str) -> bool:
+    with session_factory() as session, session.begin():
+        result = session.execute(
+            update(ApiToken).where(ApiToken.token_hash == token_digest(token)).values(revoked=True)
+        )
+        return bool(result.rowcount)
+
+
+def login(
+    session_factory: sessionmaker[Session], user_name: str, password: str
+) -> tuple[str, User] | None:
+    """Check a person's password; on success a session token valid for SESSION_HOURS."""
+    with session_factory() as session:
+        user = session.get(User, user_name)
+        if (
+            user is None
+            or not user.active
+            or not verify_user_password(password, user.password_hash)
+        ):
+            return None
+    token = create_token(
+        session_factory,
+        name=f"session:{user.name}",
+        role=user.role,
+        expires_at=utcnow() + timedelta(hours=SESSION_HOURS),
+        user_name=user.name,
+    )
+    return token, user

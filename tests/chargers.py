@@ -1,0 +1,233 @@
+"""Chargers for tests, written with the `ocpp` package's client side (1.6 and 2.0.1)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import websockets
+from ocpp.routing import on
+from ocpp.v16 import ChargePoint as Cp16
+from ocpp.v16 import call as call16
+from ocpp.v16 import call_result as result16
+from ocpp.v16.enums import Action as Action16
+from ocpp.v201 import ChargePoint as Cp201
+from ocpp.v201 import call as call201
+from ocpp.v201 import call_result as result201
+from ocpp.v201.enums import Action as Action201
+
+from tests.conftest import TEST_CHARGER_PASSWORD
+
+
+def basic_auth(user: str, password: str) -> dict[str, str]:
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+class TestCharger16(Cp16):
+    """Answers the central system's commands the way simple firmware does."""
+
+    def __init__(self, charger_id: str, connection: Any) -> None:
+        super().__init__(charger_id, connection)
+        self.received: list[tuple[str, dict[str, Any]]] = []
+        self.reset_answer = "Accepted"
+
+    @on(Action16.reset)
+    def on_reset(self, type: str, **_: Any) -> Any:  # noqa: A002
+        self.received.append(("Reset", {"type": type}))
+        return result16.Reset(status=self.reset_answer)
+
+    @on(Action16.unlock_connector)
+    def on_unlock(self, connector_id: int, **_: Any) -> Any:
+        self.received.append(("UnlockConnector", {"connector_id": connector_id}))
+        return result16.UnlockConnector(status="Unlocked")
+
+    @on(Action16.change_availability)
+    def on_availability(self, connector_id: int, type: str, **_: Any) -> Any:  # noqa: A002
+        self.received.append(("ChangeAvailability", {"connector_id": connector_id, "type": type}))
+        return result16.ChangeAvailability(status="Accepted")
+
+    @on(Action16.trigger_message)
+    def on_trigger(self, requested_message: str, **kw: Any) -> Any:
+        self.received.append(("TriggerMessage", {"requested_message": requested_message, **kw}))
+        return result16.TriggerMessage(status="Accepted")
+
+    @on(Action16.get_configuration)
+    def on_get_configuration(self, **kw: Any) -> Any:
+        self.received.append(("GetConfiguration", kw))
+        return result16.GetConfiguration(
+            configuration_key=[{"key": "HeartbeatInterval", "readonly": False, "value": "60"}]
+        )
+
+    @on(Action16.change_configuration)
+    def on_change_configuration(self, key: str, value: str, **_: Any) -> Any:
+        self.received.append(("ChangeConfiguration", {"key": key, "value": value}))
+        return result16.ChangeConfiguration(status="Accepted")
+
+    @on(Action16.clear_cache)
+    def on_clear_cache(self, **_: Any) -> Any:
+        self.received.append(("ClearCache", {}))
+        return result16.ClearCache(status="Accepted")
+
+    @on(Action16.get_diagnostics)
+    def on_get_diagnostics(self, location: str, **_: Any) -> Any:
+        self.received.append(("GetDiagnostics", {"location": location}))
+        return result16.GetDiagnostics(file_name="diag.log")
+
+    @on(Action16.remote_stop_transaction)
+    def on_remote_stop(self, transaction_id: int, **_: Any) -> Any:
+        self.received.append(("RemoteStopTransaction", {"transaction_id": transaction_id}))
+        return result16.RemoteStopTransaction(status="Accepted")
+
+    async def boot(self, vendor: str = "Voltara", model: str = "WB-22") -> Any:
+        return await self.call(
+            call16.BootNotification(
+                charge_point_vendor=vendor, charge_point_model=model, firmware_version="VT-WB 3.4.2"
+            )
+        )
+
+    async def status(
+        self, connector_id: int, status: str, error_code: str = "NoError", **kw: Any
+    ) -> Any:
+        return await self.call(
+            call16.StatusNotification(
+                connector_id=connector_id, status=status, error_code=error_code, **kw
+            )
+        )
+
+
+class TestCharger201(Cp201):
+    def __init__(self, charger_id: str, connection: Any) -> None:
+        super().__init__(charger_id, connection)
+        self.received: list[tuple[str, dict[str, Any]]] = []
+
+    @on(Action201.reset)
+    def on_reset(self, type: str, **kw: Any) -> Any:  # noqa: A002
+        self.received.append(("Reset", {"type": type, **kw}))
+        return result201.Reset(status="Accepted")
+
+    @on(Action201.unlock_connector)
+    def on_unlock(self, evse_id: int, connector_id: int, **_: Any) -> Any:
+        self.received.append(("UnlockConnector", {"evse_id": evse_id}))
+        return result201.UnlockConnector(status="Unlocked")
+
+    @on(Action201.change_availability)
+    def on_availability(self, operational_status: str, **kw: Any) -> Any:
+        self.received.append(("ChangeAvailability", {"operational_status": operational_status}))
+        return result201.ChangeAvailability(status="Accepted")
+
+    @on(Action201.trigger_message)
+    def on_trigger(self, requested_message: str, **kw: Any) -> Any:
+        self.received.append(("TriggerMessage", {"requested_message": requested_message}))
+        return result201.TriggerMessage(status="Accepted")
+
+    @on(Action201.get_variables)
+    def on_get_variables(self, get_variable_data: list[dict[str, Any]], **_: Any) -> Any:
+        self.received.append(("GetVariables", {"data": get_variable_data}))
+        return result201.GetVariables(
+            get_variable_result=[
+                {
+                    "attribute_status": "Accepted",
+                    "component": d["component"],
+                    "variable": d["variable"],
+                    "attribute_value": "60",
+                }
+                for d in get_variable_data
+            ]
+        )
+
+    @on(Action201.set_variables)
+    def on_set_variables(self, set_variable_data: list[dict[str, Any]], **_: Any) -> Any:
+        self.received.append(("SetVariables", {"data": set_variable_data}))
+        return result201.SetVariables(
+            set_variable_result=[
+                {
+                    "attribute_status": "Accepted",
+                    "component": d["component"],
+                    "variable": d["variable"],
+                }
+                for d in set_variable_data
+            ]
+        )
+
+    @on(Action201.get_log)
+    def on_get_log(self, log: dict[str, Any], log_type: str, request_id: int, **_: Any) -> Any:
+        self.received.append(("GetLog", {"log": log, "request_id": request_id}))
+        return result201.GetLog(status="Accepted", filename="log.txt")
+
+    @on(Action201.clear_cache)
+    def on_clear_cache(self, **_: Any) -> Any:
+        self.received.append(("ClearCache", {}))
+        return result201.ClearCache(status="Accepted")
+
+    @on(Action201.request_stop_transaction)
+    def on_request_stop(self, transaction_id: str, **_: Any) -> Any:
+        self.received.append(("RequestStopTransaction", {"transaction_id": transaction_id}))
+        return result201.RequestStopTransaction(status="Accepted")
+
+    async def boot(self, vendor: str = "Helion Power", model: str = "HX-150") -> Any:
+        return await self.call(
+            call201.BootNotification(
+                charging_station={
+                    "model": model,
+                    "vendor_name": vendor,
+                    "firmware_version": "HX 5.2.7",
+                },
+                reason="PowerUp",
+            )
+        )
+
+    async def status(self, evse_id: int, status: str) -> Any:
+        return await self.call(
+            call201.StatusNotification(
+                timestamp=now(), connector_status=status, evse_id=evse_id, connector_id=1
+            )
+        )
+
+
+@contextlib.asynccontextmanager
+async def connected(
+    ocpp_url: str,
+    charger_id: str,
+    version: str = "1.6",
+    password: str = TEST_CHARGER_PASSWORD,
+) -> AsyncIterator[Any]:
+    """A test charger connected to the central system, its receive loop running."""
+    subprotocol = "ocpp2.0.1" if version == "2.0.1" else "ocpp1.6"
+    ws = await websockets.connect(
+        f"{ocpp_url}/{charger_id}",
+        subprotocols=[subprotocol],
+        additional_headers=basic_auth(charger_id, password),
+    )
+    cls = TestCharger201 if version == "2.0.1" else TestCharger16
+    charger = cls(charger_id, ws)
+    task = asyncio.create_task(charger.start())
+    try:
+        yield charger
+    finally:
+        task.cancel()
+        await ws.close()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+
+
+async def eventually(check: Any, timeout: float = 5.0, interval: float = 0.05) -> Any:
+    """Poll ``check()`` (sync or async) until it returns a truthy value."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = check()
+        if asyncio.iscoroutine(value):
+            value = await value
+        if value:
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await asyncio.sleep(interval)

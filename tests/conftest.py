@@ -1,0 +1,90 @@
+"""Shared fixtures: settings in a temp dir, a real backend on free ports, an API client."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app.backend import Backend
+from app.config import Settings
+from app.security.tokens import create_token
+from app.state import AppState
+
+logging.getLogger("ocpp").setLevel(logging.WARNING)
+
+TEST_CHARGER_PASSWORD = "test-password-0123456789"
+
+
+def make_settings(tmp_path: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "data_dir": tmp_path / "data",
+        "host": "127.0.0.1",
+        "ocpp_port": 0,
+        "api_port": 0,
+        "heartbeat_interval": 60,
+        "offline_debounce_seconds": 1.0,
+        "command_timeout": 5.0,
+        "event_flush_interval": 0.05,
+        "refresh_state_on_connect": False,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path)
+
+
+@dataclass
+class RunningBackend:
+    backend: Backend
+    state: AppState
+    ocpp_url: str
+    api_url: str
+    admin_token: str
+
+    def client(self, token: str | None = None) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            base_url=self.api_url,
+            headers={"Authorization": f"Bearer {token or self.admin_token}"},
+            timeout=15.0,
+        )
+
+    def token(self, role: str, name: str | None = None) -> str:
+        return create_token(self.state.session_factory, name=name or f"test-{role}", role=role)
+
+    async def register(self, charger_id: str, password: str = TEST_CHARGER_PASSWORD) -> None:
+        await self.state.csms.register(charger_id, password)
+
+
+async def start_backend(settings: Settings) -> RunningBackend:
+    backend = Backend(settings)
+    state = await backend.start()
+    admin_token = create_token(state.session_factory, name="test-admin", role="admin")
+    return RunningBackend(backend, state, backend.ocpp_url, backend.api_url, admin_token)
+
+
+@pytest.fixture
+async def backend(settings: Settings) -> AsyncIterator[RunningBackend]:
+    running = await start_backend(settings)
+    try:
+        yield running
+    finally:
+        await running.backend.stop()
+
+
+@pytest.fixture
+async def api_client(backend: RunningBackend) -> AsyncIterator[httpx.AsyncClient]:
+    async with backend.client() as client:
+        yield client
+
+
+def postgres_url() -> str | None:
+    return os.environ.get("CHARGEFIX_TEST_POSTGRES_URL")
