@@ -1,0 +1,59 @@
+"""Loaders per source type; :func:`load_file` dispatches on the folder and extension."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ingestion.loaders.html import load_html
+from ingestion.loaders.markdown import load_markdown
+from ingestion.loaders.pdf import load_pdf
+from ingestion.loaders.procedures import load_procedures
+from ingestion.loaders.text import load_text
+from ingestion.loaders.tickets import load_tickets
+from ingestion.models import Document, Issue, LoadError
+
+MANUAL_LOADERS = {
+    ".md": load_markdown,
+    ".markdown": load_markdown,
+    ".pdf": load_pdf,
+    ".html": load_html,
+    ".htm": load_html,
+    ".txt": load_text,
+}
+TICKET_SUFFIXES = (".csv", ".json")
+PROCEDURE_SUFFIXES = (".yaml", ".yml")
+#: Files that only describe another file (their content is hashed with that file).
+COMPANION_SUFFIXES = (".meta.yaml", ".meta.yml", ".mapping.yaml")
+
+
+def is_companion(path: Path) -> bool:
+    return path.name.endswith(COMPANION_SUFFIXES)
+
+
+def is_source(path: Path, root: Path) -> bool:
+    """Whether the ingester indexes this file (by top folder and extension)."""
+    rel = path.relative_to(root)
+    if len(rel.parts) < 2 or any(p.startswith(".") for p in rel.parts) or is_companion(path):
+        return False
+    top, suffix = rel.parts[0], path.suffix.lower()
+    return (
+        (top == "manuals" and suffix in MANUAL_LOADERS)
+        or (top == "tickets" and suffix in TICKET_SUFFIXES)
+        or (top == "procedures" and suffix in PROCEDURE_SUFFIXES)
+    )
+
+
+def load_file(path: Path, root: Path) -> tuple[list[Document], list[Issue]]:
+    """Documents of one source file and per-row issues; raises :class:`LoadError` for a bad file."""
+    top = path.relative_to(root).parts[0]
+    suffix = path.suffix.lower()
+    if top == "tickets":
+        return load_tickets(path, root)
+    if top == "procedures":
+        return load_procedures(path, root), []
+    if suffix in MANUAL_LOADERS:
+        return MANUAL_LOADERS[suffix](path, root), []
+    raise LoadError(path.relative_to(root).as_posix(), f"no loader for {suffix} files")
+
+
+__all__ = ["Document", "Issue", "LoadError", "is_companion", "is_source", "load_file"]
