@@ -48,7 +48,10 @@ def upload_slot_factory(state: AppState):  # type: ignore[no-untyped-def]
     return make_slot
 
 
-@router.api_route("/uploads/diagnostics/{token}", methods=["PUT", "POST"], status_code=201)
+@router.put("/uploads/diagnostics/{token}", status_code=201)
+@router.post(
+    "/uploads/diagnostics/{token}", status_code=201, operation_id="upload_diagnostics_post"
+)
 async def receive_upload(
     token: str, request: Request, state: AppState = Depends(get_state)
 ) -> dict[str, str | int]:
