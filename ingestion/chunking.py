@@ -64,7 +64,7 @@ def chunk_document(
             if section_path and doc.kind != "ticket":
                 heading = f"{heading} — {section_path}"
             embed_text = f"{heading}\n{piece}"
-            codes = extract_codes(piece).merge(doc_codes)
+            codes = extract_codes(embed_text).merge(doc_codes)
             if doc.kind == "manual" and section.section_title:
                 hit_id = f"{doc.source}#{section.section_title}"
             elif doc.kind == "manual" and section.page:

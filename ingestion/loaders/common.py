@@ -25,6 +25,9 @@ def parse_yaml(text: str, source: str, line_offset: int = 0) -> Any:
     except yaml.YAMLError as exc:
         line = yaml_error_line(exc)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+        if context and context_mark is not None:
+            problem += f" ({context} at line {context_mark.line + 1 + line_offset})"
         raise LoadError(source, f"YAML syntax error: {problem}", (line or 1) + line_offset) from exc
 
 
