@@ -35,11 +35,21 @@ The meter of connector 2 stops answering after a firmware update (NW-0x61).
 Power-cycle the meter bus, then update to 2.11.1.
 """
 
-TICKETS_CSV = """ticket_id,created_at,charger_id,vendor,model,error_code,vendor_error_code,symptom,diagnosis,resolution,outcome
-T-1001,2024-01-02,SITE-001-AC-01,Voltara,WB-22,GroundFailure,E-101,Charger trips at start of session,Faulty onboard charger in the car,Advised driver; charger OK,vehicle_side
-T-1002,2024-01-05,SITE-002-DC-01,Helion Power,HX-150,HighTemperature,HX-1502,Derating in summer afternoon,Clogged air filter,Replaced air filter,resolved_onsite
-T-1003,2024-02-11,SITE-003-AC-02,Northwind Charging,Duo AC Post,,NW-0x11,Socket 1 dead after rain,Water in socket housing tripped the RCD,Dried housing and replaced gasket,resolved_onsite
-"""
+TICKET_ROWS = [
+    ("ticket_id", "created_at", "charger_id", "vendor", "model", "error_code",
+     "vendor_error_code", "symptom", "diagnosis", "resolution", "outcome"),
+    ("T-1001", "2024-01-02", "SITE-001-AC-01", "Voltara", "WB-22", "GroundFailure", "E-101",
+     "Charger trips at start of session", "Faulty onboard charger in the car",
+     "Advised driver; charger OK", "vehicle_side"),
+    ("T-1002", "2024-01-05", "SITE-002-DC-01", "Helion Power", "HX-150", "HighTemperature",
+     "HX-1502", "Derating in summer afternoon", "Clogged air filter", "Replaced air filter",
+     "resolved_onsite"),
+    ("T-1003", "2024-02-11", "SITE-003-AC-02", "Northwind Charging", "Duo AC Post", "",
+     "NW-0x11", "Socket 1 dead after rain", "Water in socket housing tripped the RCD",
+     "Dried housing and replaced gasket", "resolved_onsite"),
+]  # fmt: skip
+TICKETS_CSV = "".join(",".join(row) + "\n" for row in TICKET_ROWS)
+
 
 PROCEDURE_YAML = """id: PROC-GROUND-FAULT
 title: Ground fault / RCD trip
