@@ -9,9 +9,12 @@ from app.api.routers import (
     chargers,
     commands,
     diagnostics,
+    handoffs,
     health,
     knowledge,
+    procedures,
     security_events,
+    sessions,
 )
 from app.state import AppState
 
@@ -23,6 +26,9 @@ ROUTERS: list[APIRouter] = [
     diagnostics.router,
     security_events.router,
     knowledge.router,
+    procedures.router,
+    sessions.router,
+    handoffs.router,
 ]
 
 

@@ -1,0 +1,129 @@
+"""Consultant handoff queue: claim, message, push a procedure or step, run commands, close."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Body, Depends, HTTPException
+from pydantic import BaseModel, Field, model_validator
+
+from app.api.deps import require_roles
+from app.api.routers.sessions import get_sessions, http_error
+from app.security.roles import Principal, Role
+from app.sessions.handoffs import HandoffService
+from app.sessions.service import SessionError, SessionService
+
+router = APIRouter(prefix="/api/handoffs", tags=["handoffs"])
+CONSULTANTS = (Role.CONSULTANT,)
+
+
+def get_handoffs(service: SessionService = Depends(get_sessions)) -> HandoffService:
+    return HandoffService(service)
+
+
+class MessageBody(BaseModel):
+    text: str = Field(..., min_length=1, max_length=4000)
+
+
+class PushBody(BaseModel):
+    procedure_id: str | None = None
+    text: str | None = Field(None, max_length=4000)
+
+    @model_validator(mode="after")
+    def _one(self) -> PushBody:
+        if bool(self.procedure_id) == bool(self.text):
+            raise ValueError("give either procedure_id or text")
+        return self
+
+
+class CloseBody(BaseModel):
+    resolution: str = Field(..., min_length=1, max_length=4000)
+    outcome: Literal["resolved", "site_visit", "vehicle_side", "not_reproducible", "abandoned"]
+    diagnosis: str | None = Field(None, max_length=4000)
+
+
+@router.get("")
+def queue(
+    status: str | None = None,
+    handoffs: HandoffService = Depends(get_handoffs),
+    _: Principal = Depends(require_roles(*CONSULTANTS)),
+) -> list[dict[str, Any]]:
+    return handoffs.queue(status)
+
+
+async def _call(coro: Any) -> Any:
+    try:
+        return await coro
+    except SessionError as error:
+        raise http_error(error) from error
+
+
+@router.get("/{handoff_id}")
+def get_handoff(
+    handoff_id: int,
+    handoffs: HandoffService = Depends(get_handoffs),
+    who: Principal = Depends(require_roles(Role.CONSULTANT, Role.PARTNER)),
+) -> dict[str, Any]:
+    try:
+        return handoffs.get(handoff_id, who)
+    except SessionError as error:
+        raise http_error(error) from error
+
+
+@router.post("/{handoff_id}/claim")
+async def claim(
+    handoff_id: int,
+    handoffs: HandoffService = Depends(get_handoffs),
+    who: Principal = Depends(require_roles(*CONSULTANTS)),
+) -> dict[str, Any]:
+    return await _call(handoffs.claim(handoff_id, who))
+
+
+@router.post("/{handoff_id}/messages", status_code=201)
+async def message(
+    handoff_id: int,
+    body: MessageBody,
+    handoffs: HandoffService = Depends(get_handoffs),
+    who: Principal = Depends(require_roles(Role.CONSULTANT, Role.PARTNER)),
+) -> dict[str, str]:
+    await _call(handoffs.message(handoff_id, who, body.text))
+    return {"status": "sent"}
+
+
+@router.post("/{handoff_id}/push")
+async def push(
+    handoff_id: int,
+    body: PushBody,
+    handoffs: HandoffService = Depends(get_handoffs),
+    who: Principal = Depends(require_roles(*CONSULTANTS)),
+) -> dict[str, str]:
+    if body.procedure_id:
+        await _call(handoffs.push_procedure(handoff_id, who, body.procedure_id))
+    else:
+        await _call(handoffs.push_step(handoff_id, who, body.text or ""))
+    return {"status": "pushed"}
+
+
+@router.post("/{handoff_id}/commands/{command}")
+async def command(
+    handoff_id: int,
+    command: str,
+    params: dict[str, Any] | None = Body(None),
+    handoffs: HandoffService = Depends(get_handoffs),
+    who: Principal = Depends(require_roles(*CONSULTANTS)),
+) -> dict[str, Any]:
+    return await _call(handoffs.run_command(handoff_id, who, command, dict(params or {})))
+
+
+@router.post("/{handoff_id}/close")
+async def close(
+    handoff_id: int,
+    body: CloseBody,
+    handoffs: HandoffService = Depends(get_handoffs),
+    who: Principal = Depends(require_roles(*CONSULTANTS)),
+) -> dict[str, Any]:
+    if body is None:
+        raise HTTPException(422, "body required")
+    return await _call(
+        handoffs.close(handoff_id, who, body.resolution, body.outcome, body.diagnosis)
+    )

@@ -1,0 +1,192 @@
+"""Procedures: list, read, validate, create versions, publish/retire, graph, effectiveness."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from app.api.deps import ANY_ROLE, get_db, get_state, require_roles
+from app.db.models_sessions import ProcedureVersionRow, SessionAudit
+from app.procedures import store
+from app.procedures.graph import to_dot
+from app.procedures.schema import procedure_json_schema
+from app.procedures.validation import validate_text
+from app.security.roles import Principal, Role
+from app.sessions.effectiveness import effectiveness
+from app.state import AppState
+
+router = APIRouter(prefix="/api/procedures", tags=["procedures"])
+EDITORS = (Role.EDITOR,)
+
+
+class ProcedureText(BaseModel):
+    yaml: str = Field(..., description="The procedure as YAML text.")
+    publish: bool = Field(False, description="Publish this version (it must be valid).")
+
+
+def _meta(row: ProcedureVersionRow) -> dict[str, Any]:
+    return {
+        "procedure_id": row.procedure_id,
+        "version": row.version,
+        "status": row.status,
+        "title": row.title,
+        "valid": row.valid,
+        "issues": row.issues,
+        "source": row.source,
+        "created_by": row.created_by,
+        "created_at": row.created_at.isoformat(),
+    }
+
+
+def _fail(error: store.ProcedureError) -> HTTPException:
+    return HTTPException(error.http_status, {"error": str(error), "issues": error.issues})
+
+
+def _audit(db: Session, who: Principal, action: str, target: str, **detail: Any) -> None:
+    db.add(SessionAudit(actor=who.name, role=who.role, action=action, target=target, detail=detail))
+
+
+@router.get("")
+def list_procedures(
+    db: Session = Depends(get_db), who: Principal = Depends(require_roles(*ANY_ROLE))
+) -> list[dict[str, Any]]:
+    rows = store.list_latest(db, include_retired=who.has(Role.EDITOR))
+    if not who.has(Role.EDITOR):
+        out = []
+        for row in rows:
+            pub = row if row.status == "published" else store.published(db, row.procedure_id)
+            if pub is not None:
+                out.append(_meta(pub))
+        return out
+    return [_meta(r) for r in rows]
+
+
+@router.get("/schema")
+def json_schema() -> dict[str, Any]:
+    return procedure_json_schema()
+
+
+@router.post("/validate")
+def validate(
+    body: ProcedureText, _: Principal = Depends(require_roles(*ANY_ROLE))
+) -> dict[str, Any]:
+    report = validate_text(body.yaml, "<editor>")
+    return {"ok": report.ok, "issues": [i.model_dump() for i in report.issues]}
+
+
+@router.post("", status_code=201)
+def create_version(
+    body: ProcedureText,
+    db: Session = Depends(get_db),
+    who: Principal = Depends(require_roles(*EDITORS)),
+) -> dict[str, Any]:
+    try:
+        row = store.save_version(db, body.yaml, who.name, source="editor", publish=body.publish)
+    except store.ProcedureError as error:
+        raise _fail(error) from error
+    _audit(db, who, "procedure.save", row.procedure_id, version=row.version, status=row.status)
+    db.commit()
+    return _meta(row)
+
+
+@router.post("/import")
+def import_knowledge_base(
+    db: Session = Depends(get_db),
+    state: AppState = Depends(get_state),
+    who: Principal = Depends(require_roles(*EDITORS)),
+) -> dict[str, list[str]]:
+    folder = state.settings.knowledge_base_dir / "procedures"
+    result = store.import_directory(db, folder, who.name)
+    _audit(db, who, "procedure.import", str(folder), imported=result["imported"])
+    db.commit()
+    return result
+
+
+def _row(db: Session, procedure_id: str, version: int | None) -> ProcedureVersionRow:
+    row = (
+        store.get_version(db, procedure_id, version)
+        if version
+        else store.published(db, procedure_id) or store.latest(db, procedure_id)
+    )
+    if row is None:
+        raise HTTPException(
+            404, f"no procedure {procedure_id!r}" + (f" v{version}" if version else "")
+        )
+    return row
+
+
+@router.get("/{procedure_id}")
+def get_procedure(
+    procedure_id: str,
+    version: int | None = None,
+    db: Session = Depends(get_db),
+    who: Principal = Depends(require_roles(*ANY_ROLE)),
+) -> dict[str, Any]:
+    row = _row(db, procedure_id, version)
+    if row.status != "published" and not who.has(Role.EDITOR, Role.CONSULTANT):
+        raise HTTPException(404, f"no published procedure {procedure_id!r}")
+    data = _meta(row)
+    data["yaml"] = row.yaml_text
+    try:
+        data["procedure"] = store.load(row).model_dump(mode="json", by_alias=True)
+    except store.ProcedureError:
+        data["procedure"] = None
+    return data
+
+
+def _set_status(
+    db: Session, who: Principal, procedure_id: str, version: int | None, status: str
+) -> dict[str, Any]:
+    try:
+        row = store.set_status(db, procedure_id, version, status)
+    except store.ProcedureError as error:
+        raise _fail(error) from error
+    _audit(db, who, f"procedure.{status}", procedure_id, version=row.version)
+    db.commit()
+    return _meta(row)
+
+
+@router.post("/{procedure_id}/publish")
+def publish(
+    procedure_id: str,
+    version: int | None = None,
+    db: Session = Depends(get_db),
+    who: Principal = Depends(require_roles(*EDITORS)),
+) -> dict[str, Any]:
+    return _set_status(db, who, procedure_id, version, "published")
+
+
+@router.post("/{procedure_id}/retire")
+def retire(
+    procedure_id: str,
+    version: int | None = None,
+    db: Session = Depends(get_db),
+    who: Principal = Depends(require_roles(*EDITORS)),
+) -> dict[str, Any]:
+    return _set_status(db, who, procedure_id, version, "retired")
+
+
+@router.get("/{procedure_id}/graph", response_class=PlainTextResponse)
+def graph(
+    procedure_id: str,
+    version: int | None = None,
+    db: Session = Depends(get_db),
+    _: Principal = Depends(require_roles(*ANY_ROLE)),
+) -> str:
+    try:
+        return to_dot(store.load(_row(db, procedure_id, version)))
+    except store.ProcedureError as error:
+        raise _fail(error) from error
+
+
+@router.get("/{procedure_id}/effectiveness")
+def procedure_effectiveness(
+    procedure_id: str,
+    db: Session = Depends(get_db),
+    _: Principal = Depends(require_roles(Role.EDITOR, Role.CONSULTANT)),
+) -> dict[str, Any]:
+    return effectiveness(db, procedure_id)

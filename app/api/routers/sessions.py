@@ -1,0 +1,236 @@
+"""Troubleshooting sessions: start, read (with the full log), answer, escalate, abandon."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from app.api.deps import get_state, require_roles
+from app.db.models_sessions import TroubleshootingSession
+from app.procedures import store
+from app.security.roles import Principal, Role
+from app.sessions.matching import suggest
+from app.sessions.service import SessionError, SessionService
+from app.sessions.summary import build_summary, summary_text
+from app.sessions.views import session_view
+from app.state import AppState
+
+router = APIRouter(prefix="/api/sessions", tags=["sessions"])
+PEOPLE = (Role.PARTNER, Role.CONSULTANT)
+
+
+async def get_sessions(state: AppState = Depends(get_state)) -> SessionService:
+    """The session service of this backend (created, and resumed, on first use)."""
+    service = state.services.get("sessions")
+    if service is None:
+        service = SessionService(state)
+        state.services["sessions"] = service
+        await service.resume()
+    return service
+
+
+def http_error(error: SessionError) -> HTTPException:
+    return HTTPException(error.http_status, str(error))
+
+
+class CreateSession(BaseModel):
+    charger_id: str
+    procedure_id: str | None = Field(None, description="Omitted: suggestions are returned.")
+    connector_id: int | None = Field(None, ge=0, description="Default: the faulted connector.")
+    symptom: str | None = Field(None, max_length=2000)
+    partner: str | None = Field(None, description="Consultants may open a session for a partner.")
+
+
+class AnswerBody(BaseModel):
+    expected_version: int = Field(..., description="The session version you saw (409 if stale).")
+    kind: Literal["answer", "confirm", "note", "ack"] = "answer"
+    value: str | float | bool | None = None
+    note: str | None = Field(None, max_length=4000)
+    photo: str | None = Field(None, max_length=500, description="Path/URL of an uploaded photo.")
+
+
+class ChooseProcedure(BaseModel):
+    expected_version: int
+    procedure_id: str
+
+
+class EscalateBody(BaseModel):
+    expected_version: int
+    reason: str = Field(..., min_length=1, max_length=4000)
+    priority: Literal["low", "normal", "high", "urgent"] = "normal"
+
+
+class AbandonBody(BaseModel):
+    expected_version: int
+    note: str = Field("", max_length=4000)
+
+
+def _suggestions(service: SessionService, row: TroubleshootingSession) -> list[dict[str, Any]]:
+    retrieval = service.state.services.get("retrieval")
+    if retrieval is not None and hasattr(retrieval, "suggest_procedures"):
+        try:
+            return list(retrieval.suggest_procedures(row.charger_id, row.symptom))
+        except Exception:  # the retrieval service is optional; fall back to applies-to
+            pass
+    with service.db() as db:
+        procedures = []
+        for meta in store.list_latest(db):
+            pub = store.published(db, meta.procedure_id)
+            if pub is not None:
+                try:
+                    procedures.append(store.load(pub))
+                except store.ProcedureError:
+                    continue
+    return suggest(procedures, service.live(row.charger_id), row.connector_id, row.symptom)
+
+
+def _view(service: SessionService, session_id: str, who: Principal) -> dict[str, Any]:
+    with service.db() as db:
+        row = service.get_row(db, session_id)
+        service.check_access(row, who)
+        procedure = service.procedure_of(db, row)
+        view = session_view(db, row, procedure, service.live(row.charger_id))
+        if who.role != Role.PARTNER:
+            service.audit(db, who, "session.read", session_id)
+            db.commit()
+    if procedure is None and view["status"] == "active":
+        view["suggestions"] = _suggestions(service, row)
+    return view
+
+
+@router.post("", status_code=201)
+async def create_session(
+    body: CreateSession,
+    service: SessionService = Depends(get_sessions),
+    who: Principal = Depends(require_roles(*PEOPLE)),
+) -> dict[str, Any]:
+    try:
+        session_id = await service.create(
+            who, body.charger_id, body.procedure_id, body.connector_id, body.symptom, body.partner
+        )
+        return _view(service, session_id, who)
+    except SessionError as error:
+        raise http_error(error) from error
+
+
+@router.get("")
+def list_sessions(
+    status: str | None = None,
+    charger_id: str | None = None,
+    service: SessionService = Depends(get_sessions),
+    who: Principal = Depends(require_roles(*PEOPLE)),
+) -> list[dict[str, Any]]:
+    with service.db() as db:
+        query = select(TroubleshootingSession).order_by(TroubleshootingSession.created_at.desc())
+        if who.role == Role.PARTNER:
+            query = query.where(TroubleshootingSession.partner == who.name)
+        if status:
+            query = query.where(TroubleshootingSession.status == status)
+        if charger_id:
+            query = query.where(TroubleshootingSession.charger_id == charger_id)
+        return [
+            {
+                "id": r.id,
+                "version": r.version,
+                "charger_id": r.charger_id,
+                "partner": r.partner,
+                "status": r.status,
+                "outcome": r.outcome,
+                "procedure_id": r.procedure_id,
+                "node_id": (r.cursor or {}).get("node_id"),
+                "created_at": r.created_at.isoformat(),
+                "updated_at": r.updated_at.isoformat(),
+            }
+            for r in db.scalars(query.limit(500))
+        ]
+
+
+@router.get("/{session_id}")
+def get_session(
+    session_id: str,
+    service: SessionService = Depends(get_sessions),
+    who: Principal = Depends(require_roles(*PEOPLE)),
+) -> dict[str, Any]:
+    try:
+        return _view(service, session_id, who)
+    except SessionError as error:
+        raise http_error(error) from error
+
+
+@router.get("/{session_id}/summary")
+def get_summary(
+    session_id: str,
+    service: SessionService = Depends(get_sessions),
+    who: Principal = Depends(require_roles(*PEOPLE)),
+) -> dict[str, Any]:
+    try:
+        with service.db() as db:
+            row = service.get_row(db, session_id)
+            service.check_access(row, who)
+            summary = build_summary(
+                row, service.steps(db, session_id), service.live(row.charger_id), None
+            )
+            return {"summary": summary, "text": summary_text(summary)}
+    except SessionError as error:
+        raise http_error(error) from error
+
+
+@router.post("/{session_id}/answer")
+async def answer(
+    session_id: str,
+    body: AnswerBody,
+    service: SessionService = Depends(get_sessions),
+    who: Principal = Depends(require_roles(*PEOPLE)),
+) -> dict[str, Any]:
+    try:
+        await service.answer(
+            session_id, who, body.expected_version, body.kind, body.value, body.note, body.photo
+        )
+        return _view(service, session_id, who)
+    except SessionError as error:
+        raise http_error(error) from error
+
+
+@router.post("/{session_id}/procedure")
+async def choose_procedure(
+    session_id: str,
+    body: ChooseProcedure,
+    service: SessionService = Depends(get_sessions),
+    who: Principal = Depends(require_roles(*PEOPLE)),
+) -> dict[str, Any]:
+    try:
+        await service.choose_procedure(session_id, who, body.procedure_id, body.expected_version)
+        return _view(service, session_id, who)
+    except SessionError as error:
+        raise http_error(error) from error
+
+
+@router.post("/{session_id}/escalate")
+async def escalate(
+    session_id: str,
+    body: EscalateBody,
+    service: SessionService = Depends(get_sessions),
+    who: Principal = Depends(require_roles(*PEOPLE)),
+) -> dict[str, Any]:
+    try:
+        await service.escalate(session_id, who, body.expected_version, body.reason, body.priority)
+        return _view(service, session_id, who)
+    except SessionError as error:
+        raise http_error(error) from error
+
+
+@router.post("/{session_id}/abandon")
+async def abandon(
+    session_id: str,
+    body: AbandonBody,
+    service: SessionService = Depends(get_sessions),
+    who: Principal = Depends(require_roles(*PEOPLE)),
+) -> dict[str, Any]:
+    try:
+        await service.abandon(session_id, who, body.expected_version, body.note)
+        return _view(service, session_id, who)
+    except SessionError as error:
+        raise http_error(error) from error

@@ -1,0 +1,208 @@
+"""Consultant handoff: queue, claim, messages, push a procedure or a free-form step, close."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from app.csms.central_system import CommandError
+from app.db.base import utcnow
+from app.db.models_sessions import HandoffRow, TroubleshootingSession
+from app.security.roles import Principal, Role
+from app.sessions.service import BadInput, Conflict, NotFound, SessionService
+
+PRIORITY_ORDER = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
+
+
+def handoff_view(handoff: HandoffRow, session: TroubleshootingSession | None) -> dict[str, Any]:
+    waiting = (utcnow() - handoff.created_at).total_seconds()
+    charger = (handoff.summary or {}).get("charger", {})
+    return {
+        "id": handoff.id,
+        "session_id": handoff.session_id,
+        "status": handoff.status,
+        "priority": handoff.priority,
+        "reason": handoff.reason,
+        "charger_id": session.charger_id if session else charger.get("id"),
+        "site_id": charger.get("site_id"),
+        "partner": session.partner if session else None,
+        "created_at": handoff.created_at.isoformat(),
+        "waiting_seconds": round(waiting, 1),
+        "claimed_by": handoff.claimed_by,
+        "claimed_at": handoff.claimed_at.isoformat() if handoff.claimed_at else None,
+        "closed_at": handoff.closed_at.isoformat() if handoff.closed_at else None,
+        "resolution": handoff.resolution,
+        "summary": handoff.summary,
+        "summary_text": handoff.summary_text,
+    }
+
+
+class HandoffService:
+    def __init__(self, sessions: SessionService) -> None:
+        self.sessions = sessions
+
+    def queue(self, status: str | None = None) -> list[dict[str, Any]]:
+        with self.sessions.db() as db:
+            query = select(HandoffRow)
+            if status:
+                query = query.where(HandoffRow.status == status)
+            else:
+                query = query.where(HandoffRow.status != "closed")
+            rows = list(db.scalars(query))
+            rows.sort(key=lambda h: (PRIORITY_ORDER.get(h.priority, 9), h.created_at))
+            return [handoff_view(h, db.get(TroubleshootingSession, h.session_id)) for h in rows]
+
+    def get(self, handoff_id: int, who: Principal) -> dict[str, Any]:
+        with self.sessions.db() as db:
+            handoff = self._row(db, handoff_id)
+            session = db.get(TroubleshootingSession, handoff.session_id)
+            if session is not None:
+                self.sessions.check_access(session, who)
+            if who.has(Role.CONSULTANT):
+                self.sessions.audit(db, who, "handoff.read", f"handoff:{handoff_id}")
+                db.commit()
+            return handoff_view(handoff, session)
+
+    def _row(self, db: Any, handoff_id: int) -> HandoffRow:
+        handoff = db.get(HandoffRow, handoff_id)
+        if handoff is None:
+            raise NotFound(f"no handoff {handoff_id}")
+        return handoff
+
+    async def claim(self, handoff_id: int, who: Principal) -> dict[str, Any]:
+        with self.sessions.db() as db:
+            handoff = self._row(db, handoff_id)
+            if handoff.status == "closed":
+                raise Conflict("the handoff is closed")
+            if handoff.claimed_by and handoff.claimed_by != who.name:
+                raise Conflict(f"already claimed by {handoff.claimed_by}")
+            session_id = handoff.session_id
+        async with self.sessions._locks[session_id]:
+            with self.sessions.db() as db:
+                handoff = self._row(db, handoff_id)
+                session = self.sessions.get_row(db, session_id)
+                handoff.status = "claimed"
+                handoff.claimed_by = who.name
+                handoff.claimed_at = utcnow()
+                self.sessions._bump(db, session, None)
+                self.sessions._step(db, session, who, "claimed", answer={"handoff_id": handoff_id})
+                self.sessions.audit(db, who, "handoff.claim", f"handoff:{handoff_id}")
+                db.commit()
+                return handoff_view(handoff, session)
+
+    async def message(self, handoff_id: int, who: Principal, text: str) -> None:
+        if not text.strip():
+            raise BadInput("empty message")
+        with self.sessions.db() as db:
+            session_id = self._row(db, handoff_id).session_id
+        async with self.sessions._locks[session_id]:
+            with self.sessions.db() as db:
+                session = self.sessions.get_row(db, session_id)
+                self.sessions.check_access(session, who)
+                self.sessions._bump(db, session, None)
+                self.sessions._step(db, session, who, "message", note=text)
+                self.sessions.audit(db, who, "handoff.message", f"handoff:{handoff_id}")
+                db.commit()
+
+    async def push_step(self, handoff_id: int, who: Principal, text: str) -> None:
+        """A free-form next step for the partner; they acknowledge it with answer kind 'ack'."""
+        with self.sessions.db() as db:
+            session_id = self._claimed(db, handoff_id, who).session_id
+        async with self.sessions._locks[session_id]:
+            with self.sessions.db() as db:
+                session = self.sessions.get_row(db, session_id)
+                self.sessions._bump(db, session, None)
+                step = self.sessions._step(db, session, who, "push", note=text)
+                session.pending = {
+                    **(session.pending or {}),
+                    "consultant_step": {"text": text, "by": who.name, "seq": step.seq},
+                }
+                self.sessions.audit(db, who, "handoff.push_step", f"handoff:{handoff_id}")
+                db.commit()
+
+    async def push_procedure(self, handoff_id: int, who: Principal, procedure_id: str) -> None:
+        with self.sessions.db() as db:
+            session_id = self._claimed(db, handoff_id, who).session_id
+        await self.sessions.choose_procedure(session_id, who, procedure_id, None)
+
+    def _claimed(self, db: Any, handoff_id: int, who: Principal) -> HandoffRow:
+        handoff = self._row(db, handoff_id)
+        if handoff.status != "claimed":
+            raise Conflict("claim the handoff first")
+        if handoff.claimed_by != who.name and who.role != Role.ADMIN:
+            raise Conflict(f"claimed by {handoff.claimed_by}")
+        return handoff
+
+    async def run_command(
+        self, handoff_id: int, who: Principal, command: str, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        with self.sessions.db() as db:
+            handoff = self._claimed(db, handoff_id, who)
+            session_id = handoff.session_id
+            charger_id = self.sessions.get_row(db, session_id).charger_id
+        force = bool(params.pop("force", False))
+        reason = params.pop("reason", None)
+        try:
+            answer = await self.sessions.state.csms.send_command(
+                charger_id, command, params, who, force=force, reason=reason
+            )
+            result: dict[str, Any] = {"status": answer.status, "response": answer.response}
+        except CommandError as error:
+            result = {"status": type(error).__name__, "error": str(error)}
+        async with self.sessions._locks[session_id]:
+            with self.sessions.db() as db:
+                session = self.sessions.get_row(db, session_id)
+                self.sessions._bump(db, session, None)
+                self.sessions._step(
+                    db,
+                    session,
+                    who,
+                    "consultant_command",
+                    command=command,
+                    command_params=params,
+                    command_result=result,
+                    live=self.sessions.live(charger_id),
+                )
+                self.sessions.audit(
+                    db, who, "handoff.command", f"handoff:{handoff_id}", command=command
+                )
+                db.commit()
+        return result
+
+    async def close(
+        self, handoff_id: int, who: Principal, resolution: str, outcome: str, diagnosis: str | None
+    ) -> dict[str, Any]:
+        with self.sessions.db() as db:
+            session_id = self._claimed(db, handoff_id, who).session_id
+        async with self.sessions._locks[session_id]:
+            with self.sessions.db() as db:
+                handoff = self._row(db, handoff_id)
+                session = self.sessions.get_row(db, session_id)
+                handoff.status = "closed"
+                handoff.closed_at = utcnow()
+                handoff.resolution = resolution
+                self.sessions._bump(db, session, None)
+                self.sessions._step(
+                    db,
+                    session,
+                    who,
+                    "handoff_closed",
+                    note=resolution,
+                    answer={"handoff_id": handoff_id, "outcome": outcome},
+                )
+                if session.status != "finished":
+                    self.sessions._finish(
+                        db,
+                        session,
+                        who,
+                        outcome,
+                        resolution,
+                        diagnosis,
+                        self.sessions.live(session.charger_id),
+                    )
+                self.sessions.audit(
+                    db, who, "handoff.close", f"handoff:{handoff_id}", outcome=outcome
+                )
+                db.commit()
+                return handoff_view(handoff, session)

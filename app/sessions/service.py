@@ -1,0 +1,690 @@
+"""Troubleshooting sessions: the engine driven against the database and the live backend.
+
+Every change appends a :class:`SessionStep` and bumps the session's ``version`` with a
+compare-and-swap UPDATE, so two tablets writing with the same ``expected_version`` cannot both
+win (the loser gets :class:`Conflict`, HTTP 409). Remote actions run in a background task:
+send the command through ``state.csms.send_command`` (with its guardrails), then poll the live
+state until the node's wait condition holds or its timeout passes; the session advances on its
+own and clients see it by polling. After a restart, :meth:`SessionService.resume` restarts the
+waits of every active session (a command that was in flight counts as failed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.csms.central_system import CommandError
+from app.db.base import utcnow
+from app.db.models_sessions import (
+    HandoffRow,
+    SessionAudit,
+    SessionStep,
+    TroubleshootingSession,
+)
+from app.procedures import store
+from app.procedures.conditions import in_transaction
+from app.procedures.engine import (
+    Answer,
+    CommandOutcome,
+    Confirm,
+    Cursor,
+    EngineContext,
+    EngineError,
+    StateObserved,
+    Timeout,
+    Transition,
+    advance,
+    begin,
+    directive_for,
+    live_dict,
+)
+from app.procedures.schema import Procedure, RemoteActionNode, TerminalNode
+from app.security.roles import Principal, Role
+from app.sessions.summary import append_ticket, build_summary, summary_text, ticket_row
+
+log = logging.getLogger(__name__)
+
+REJECTED_STATUSES = {"Rejected", "NotSupported", "UnlockFailed", "Failed", "UnknownMessageId"}
+FINAL_OUTCOMES = {"resolved", "site_visit", "vehicle_side", "not_reproducible", "abandoned"}
+POLL_SECONDS = 0.2
+
+
+class SessionError(Exception):
+    http_status = 400
+
+
+class NotFound(SessionError):
+    http_status = 404
+
+
+class Forbidden(SessionError):
+    http_status = 403
+
+
+class Conflict(SessionError):
+    http_status = 409
+
+
+class BadInput(SessionError):
+    http_status = 422
+
+
+def _now() -> datetime:
+    return utcnow()
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def fingerprint(live: dict[str, Any] | None) -> list[Any]:
+    """What counts as 'the live state changed' after a command (reboot, status update)."""
+    if not live:
+        return [None]
+    connectors = live.get("connectors") or {}
+    values = connectors.values() if isinstance(connectors, dict) else connectors
+    return [
+        live.get("online"),
+        live.get("last_boot_at"),
+        live.get("connected_since"),
+        sorted(
+            (c.get("connector_id"), c.get("status"), c.get("error_code"), c.get("updated_at"))
+            for c in values
+        ),
+    ]
+
+
+class SessionService:
+    """One per backend (``state.services['sessions']``)."""
+
+    def __init__(self, state: Any) -> None:
+        self.state = state
+        self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self.inbox = state.settings.data_dir / "knowledge_base_inbox" / "session_tickets.csv"
+
+    # ------------------------------------------------------------------ helpers
+    def db(self) -> Session:
+        return self.state.session_factory()
+
+    def live(self, charger_id: str) -> dict[str, Any]:
+        data = live_dict(self.state.live.get(charger_id))
+        return data or {"charger_id": charger_id, "online": False, "connectors": {}}
+
+    def audit(self, db: Session, who: Principal, action: str, target: str, **detail: Any) -> None:
+        db.add(
+            SessionAudit(
+                actor=who.name, role=who.role, action=action, target=target, detail=detail or None
+            )
+        )
+
+    def get_row(self, db: Session, session_id: str) -> TroubleshootingSession:
+        row = db.get(TroubleshootingSession, session_id)
+        if row is None:
+            raise NotFound(f"no session {session_id}")
+        return row
+
+    def check_access(self, row: TroubleshootingSession, who: Principal) -> None:
+        if who.has(Role.CONSULTANT):
+            return
+        if who.role == Role.PARTNER and row.partner == who.name:
+            return
+        raise NotFound(f"no session {row.id}")  # partners do not learn others' sessions exist
+
+    def procedure_of(self, db: Session, row: TroubleshootingSession) -> Procedure | None:
+        if not row.procedure_id or row.procedure_version is None:
+            return None
+        version = store.get_version(db, row.procedure_id, row.procedure_version)
+        if version is None:
+            raise NotFound(f"procedure {row.procedure_id} v{row.procedure_version} is gone")
+        return store.load(version)
+
+    def steps(self, db: Session, session_id: str) -> list[SessionStep]:
+        return list(
+            db.scalars(
+                select(SessionStep)
+                .where(SessionStep.session_id == session_id)
+                .order_by(SessionStep.seq)
+            )
+        )
+
+    def _bump(self, db: Session, row: TroubleshootingSession, expected: int | None) -> None:
+        """Compare-and-swap the version: a stale writer gets Conflict."""
+        current = row.version
+        if expected is not None and expected != current:
+            raise Conflict(
+                f"session {row.id} is at version {current}, not {expected}: reload and retry"
+            )
+        result = db.execute(
+            update(TroubleshootingSession)
+            .where(TroubleshootingSession.id == row.id, TroubleshootingSession.version == current)
+            .values(version=current + 1, updated_at=_now())
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            raise Conflict(f"session {row.id} changed meanwhile: reload and retry")
+        row.version = current + 1
+
+    def _step(
+        self,
+        db: Session,
+        row: TroubleshootingSession,
+        who: Principal,
+        kind: str,
+        *,
+        node_id: str | None = None,
+        transition: Transition | None = None,
+        live: dict[str, Any] | None = None,
+        **fields: Any,
+    ) -> SessionStep:
+        seq = (
+            db.scalar(
+                select(SessionStep.seq)
+                .where(SessionStep.session_id == row.id)
+                .order_by(SessionStep.seq.desc())
+                .limit(1)
+            )
+            or 0
+        ) + 1
+        cursor = None
+        if transition is not None:
+            cursor = {**transition.cursor.model_dump(mode="json"), "entered": transition.entered}
+            fields.setdefault("branch", transition.branch)
+            if transition.note and not fields.get("note"):
+                fields["note"] = transition.note
+        step = SessionStep(
+            session_id=row.id,
+            seq=seq,
+            at=_now(),
+            actor=who.name,
+            role=who.role,
+            kind=kind,
+            node_id=node_id,
+            procedure_id=row.procedure_id,
+            procedure_version=row.procedure_version,
+            live_snapshot=live,
+            cursor=cursor,
+            elapsed_seconds=round((_now() - _aware(row.created_at)).total_seconds(), 3),
+            **fields,
+        )
+        db.add(step)
+        db.flush()
+        return step
+
+    def _ctx(self, row: TroubleshootingSession, live: dict[str, Any]) -> EngineContext:
+        return EngineContext(connector_id=row.connector_id, live=live)
+
+    # ------------------------------------------------------------------ create / read
+    def default_connector(self, live: dict[str, Any]) -> int:
+        connectors = live.get("connectors") or {}
+        values = list(connectors.values() if isinstance(connectors, dict) else connectors)
+        for conn in values:
+            if conn.get("connector_id") and conn.get("status") in ("Faulted", "Unavailable"):
+                return int(conn["connector_id"])
+        return 1
+
+    async def create(
+        self,
+        who: Principal,
+        charger_id: str,
+        procedure_id: str | None,
+        connector_id: int | None,
+        symptom: str | None,
+        partner: str | None = None,
+    ) -> str:
+        live = self.live(charger_id)
+        session_id = str(uuid.uuid4())
+        with self.db() as db:
+            row = TroubleshootingSession(
+                id=session_id,
+                charger_id=charger_id,
+                connector_id=connector_id or self.default_connector(live),
+                partner=partner if partner and who.has(Role.CONSULTANT) else who.name,
+                symptom=symptom,
+                status="active",
+                version=0,
+                created_at=_now(),
+                updated_at=_now(),
+            )
+            db.add(row)
+            db.flush()
+            self._step(db, row, who, "created", live=live, note=symptom)
+            if procedure_id:
+                self._switch_procedure(db, row, who, procedure_id, live, kind="procedure")
+            self.audit(db, who, "session.create", session_id, charger_id=charger_id)
+            db.commit()
+        self._kick(session_id)
+        return session_id
+
+    def _switch_procedure(
+        self,
+        db: Session,
+        row: TroubleshootingSession,
+        who: Principal,
+        procedure_id: str,
+        live: dict[str, Any],
+        kind: str,
+    ) -> None:
+        version = store.published(db, procedure_id)
+        if version is None:
+            raise BadInput(f"no published procedure {procedure_id!r}")
+        procedure = store.load(version)
+        row.procedure_id = procedure.id
+        row.procedure_version = version.version
+        transition = begin(procedure, self._ctx(row, live))
+        row.cursor = transition.cursor.model_dump(mode="json")
+        row.status = "active"
+        row.pending = None
+        self._step(
+            db,
+            row,
+            who,
+            kind,
+            node_id=procedure.start,
+            transition=transition,
+            live=live,
+            answer={"procedure_id": procedure.id, "version": version.version},
+        )
+        self._after_transition(db, row, who, procedure, transition, live)
+
+    async def choose_procedure(
+        self, session_id: str, who: Principal, procedure_id: str, expected: int | None
+    ) -> None:
+        async with self._locks[session_id]:
+            with self.db() as db:
+                row = self.get_row(db, session_id)
+                self.check_access(row, who)
+                if row.status == "finished":
+                    raise Conflict("the session is finished")
+                self._bump(db, row, expected)
+                live = self.live(row.charger_id)
+                kind = "push" if who.role != Role.PARTNER else "procedure"
+                self._switch_procedure(db, row, who, procedure_id, live, kind=kind)
+                self.audit(db, who, f"session.{kind}", session_id, procedure_id=procedure_id)
+                db.commit()
+        self._kick(session_id)
+
+    # ------------------------------------------------------------------ partner input
+    async def answer(
+        self,
+        session_id: str,
+        who: Principal,
+        expected: int | None,
+        kind: str,
+        value: Any = None,
+        note: str | None = None,
+        photo: str | None = None,
+    ) -> None:
+        async with self._locks[session_id]:
+            with self.db() as db:
+                row = self.get_row(db, session_id)
+                self.check_access(row, who)
+                if row.status == "finished":
+                    raise Conflict("the session is finished")
+                live = self.live(row.charger_id)
+                if kind in ("note", "ack"):
+                    self._bump(db, row, expected)
+                    if kind == "ack":
+                        row.pending = {**(row.pending or {}), "consultant_step": None}
+                    self._step(db, row, who, kind, live=live, note=note, photo=photo, answer=value)
+                    self.audit(db, who, f"session.{kind}", session_id)
+                    db.commit()
+                    return
+                procedure = self.procedure_of(db, row)
+                if procedure is None or row.cursor is None:
+                    raise BadInput("choose a procedure first (POST .../procedure)")
+                cursor = Cursor.model_validate(row.cursor)
+                if kind == "answer":
+                    event: Any = Answer(value=value)
+                elif kind == "confirm":
+                    event = Confirm(confirmed=value is not False)
+                else:
+                    raise BadInput(f"unknown answer kind {kind!r}")
+                try:
+                    transition = advance(procedure, cursor, event, self._ctx(row, live))
+                except EngineError as error:
+                    raise BadInput(str(error)) from error
+                self._bump(db, row, expected)
+                row.cursor = transition.cursor.model_dump(mode="json")
+                self._step(
+                    db,
+                    row,
+                    who,
+                    kind,
+                    node_id=cursor.node_id,
+                    transition=transition,
+                    live=live,
+                    answer=value,
+                    note=note,
+                    photo=photo,
+                )
+                self._after_transition(db, row, who, procedure, transition, live)
+                self.audit(db, who, f"session.{kind}", session_id, node=cursor.node_id)
+                db.commit()
+        self._kick(session_id)
+
+    def _after_transition(
+        self,
+        db: Session,
+        row: TroubleshootingSession,
+        who: Principal,
+        procedure: Procedure,
+        transition: Transition,
+        live: dict[str, Any],
+    ) -> None:
+        directive = transition.directive
+        if directive.action != "finish":
+            return
+        node = procedure.node(directive.node_id) if directive.node_id else None
+        terminal = node if isinstance(node, TerminalNode) else None
+        if directive.outcome.value == "escalate":
+            priority = terminal.priority if terminal else "high"
+            reason = directive.reason or (terminal.diagnosis if terminal else None)
+            self._open_handoff(db, row, who, reason or "procedure ended in escalation", priority)
+            return
+        self._finish(
+            db,
+            row,
+            who,
+            directive.outcome.value,
+            note=terminal.resolution if terminal else None,
+            diagnosis=terminal.diagnosis if terminal else None,
+            live=live,
+        )
+
+    def _finish(
+        self,
+        db: Session,
+        row: TroubleshootingSession,
+        who: Principal,
+        outcome: str,
+        note: str | None,
+        diagnosis: str | None,
+        live: dict[str, Any],
+    ) -> None:
+        row.status = "finished"
+        row.outcome = outcome
+        row.outcome_note = note
+        row.finished_at = _now()
+        row.pending = None
+        self._step(db, row, who, "finished", live=live, answer={"outcome": outcome}, note=note)
+        first = db.scalar(
+            select(SessionStep.live_snapshot)
+            .where(SessionStep.session_id == row.id)
+            .order_by(SessionStep.seq)
+            .limit(1)
+        )
+        try:
+            append_ticket(self.inbox, ticket_row(row, live, diagnosis, note, first))
+            row.exported_at = _now()
+        except OSError:
+            log.exception("could not export session %s as a ticket", row.id)
+
+    # ------------------------------------------------------------------ escalation / handoff
+    def _open_handoff(
+        self,
+        db: Session,
+        row: TroubleshootingSession,
+        who: Principal,
+        reason: str,
+        priority: str,
+    ) -> HandoffRow:
+        live = self.live(row.charger_id)
+        summary = build_summary(row, self.steps(db, row.id), live, reason)
+        handoff = HandoffRow(
+            session_id=row.id,
+            status="waiting",
+            priority=priority,
+            reason=reason,
+            summary=summary,
+            summary_text=summary_text(summary),
+            created_by=who.name,
+            created_at=_now(),
+        )
+        db.add(handoff)
+        row.status = "escalated"
+        row.pending = None
+        db.flush()
+        self._step(
+            db, row, who, "escalated", live=live, note=reason, answer={"handoff_id": handoff.id}
+        )
+        return handoff
+
+    async def escalate(
+        self, session_id: str, who: Principal, expected: int | None, reason: str, priority: str
+    ) -> int:
+        async with self._locks[session_id]:
+            with self.db() as db:
+                row = self.get_row(db, session_id)
+                self.check_access(row, who)
+                if row.status != "active":
+                    raise Conflict(f"the session is {row.status}")
+                self._bump(db, row, expected)
+                handoff = self._open_handoff(db, row, who, reason, priority)
+                self.audit(db, who, "session.escalate", session_id, priority=priority)
+                db.commit()
+                return handoff.id
+
+    async def abandon(
+        self, session_id: str, who: Principal, expected: int | None, note: str
+    ) -> None:
+        async with self._locks[session_id]:
+            with self.db() as db:
+                row = self.get_row(db, session_id)
+                self.check_access(row, who)
+                if row.status == "finished":
+                    raise Conflict("the session is finished")
+                self._bump(db, row, expected)
+                self._finish(db, row, who, "abandoned", note, None, self.live(row.charger_id))
+                self.audit(db, who, "session.abandon", session_id)
+                db.commit()
+
+    # ------------------------------------------------------------------ remote actions
+    def _kick(self, session_id: str) -> None:
+        """Start the background runner if the session waits on a command or on live state."""
+        task = self._tasks.get(session_id)
+        if task is not None and not task.done():
+            return
+        with self.db() as db:
+            row = db.get(TroubleshootingSession, session_id)
+            if row is None or row.status != "active" or not row.cursor:
+                return
+            if row.cursor.get("phase") not in ("command", "wait"):
+                return
+        self._tasks[session_id] = asyncio.create_task(
+            self._run(session_id), name=f"session-{session_id}"
+        )
+
+    async def resume(self) -> int:
+        """After a restart: commands in flight count as failed; waits continue."""
+        with self.db() as db:
+            ids = list(
+                db.scalars(
+                    select(TroubleshootingSession.id).where(
+                        TroubleshootingSession.status == "active"
+                    )
+                )
+            )
+        resumed = 0
+        for session_id in ids:
+            async with self._locks[session_id]:
+                with self.db() as db:
+                    row = self.get_row(db, session_id)
+                    pending = row.pending or {}
+                    cursor = row.cursor or {}
+                    if cursor.get("phase") == "command" and pending.get("sending"):
+                        procedure = self.procedure_of(db, row)
+                        system = Principal("system", "admin")
+                        outcome = CommandOutcome(
+                            accepted=False, status="Interrupted", detail="backend restarted"
+                        )
+                        self._apply(
+                            db,
+                            row,
+                            system,
+                            procedure,
+                            outcome,
+                            "command",
+                            command_result={"status": "Interrupted"},
+                        )
+                        db.commit()
+            self._kick(session_id)
+            resumed += 1
+        return resumed
+
+    def _apply(
+        self,
+        db: Session,
+        row: TroubleshootingSession,
+        who: Principal,
+        procedure: Procedure | None,
+        event: Any,
+        kind: str,
+        **fields: Any,
+    ) -> Transition:
+        assert procedure is not None and row.cursor is not None
+        cursor = Cursor.model_validate(row.cursor)
+        live = self.live(row.charger_id)
+        transition = advance(procedure, cursor, event, self._ctx(row, live))
+        self._bump(db, row, None)
+        row.cursor = transition.cursor.model_dump(mode="json")
+        self._step(
+            db, row, who, kind, node_id=cursor.node_id, transition=transition, live=live, **fields
+        )
+        self._after_transition(db, row, who, procedure, transition, live)
+        return transition
+
+    async def _run(self, session_id: str) -> None:
+        try:
+            while await self._run_once(session_id):
+                pass
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("session %s: remote action runner failed", session_id)
+
+    async def _run_once(self, session_id: str) -> bool:
+        """One command or one wait; True when there is more to do."""
+        lock = self._locks[session_id]
+        async with lock:
+            with self.db() as db:
+                row = self.get_row(db, session_id)
+                if row.status != "active" or not row.cursor:
+                    return False
+                procedure = self.procedure_of(db, row)
+                cursor = Cursor.model_validate(row.cursor)
+                if cursor.phase not in ("command", "wait") or procedure is None:
+                    return False
+                node = procedure.node(cursor.node_id)
+                assert isinstance(node, RemoteActionNode)
+                live = self.live(row.charger_id)
+                if cursor.phase == "command":
+                    directive = directive_for(procedure, cursor, self._ctx(row, live))
+                    row.pending = {"sending": True, "attempt": cursor.attempt}
+                    db.commit()
+                    charger_id, partner = row.charger_id, row.partner
+                    force = node.allow_during_transaction and in_transaction(live, 0)
+                    reason = f"session {session_id}, {procedure.id} step {node.id}"
+                else:
+                    pending = dict(row.pending or {})
+        if cursor.phase == "command":
+            params = dict(directive.params)
+            if node.command == "change_availability":
+                params["type"] = str(params["type"]).lower()
+            result: dict[str, Any]
+            try:
+                answer = await self.state.csms.send_command(
+                    charger_id,
+                    node.command,
+                    params,
+                    Principal(partner, Role.PARTNER),
+                    force=force,
+                    reason=reason if force else None,
+                )
+                status = answer.status
+                accepted = status not in REJECTED_STATUSES
+                result = {"status": status, "response": answer.response}
+            except CommandError as error:
+                accepted, status = False, type(error).__name__
+                result = {"status": status, "error": str(error)}
+            baseline_live = self.live(charger_id)
+            async with lock:
+                with self.db() as db:
+                    row = self.get_row(db, session_id)
+                    if row.status != "active" or row.cursor != cursor.model_dump(mode="json"):
+                        return False  # someone else moved the session meanwhile
+                    transition = self._apply(
+                        db,
+                        row,
+                        Principal("system", Role.ADMIN),
+                        procedure,
+                        CommandOutcome(accepted=accepted, status=status),
+                        "command",
+                        command=node.command,
+                        command_params=params,
+                        command_result=result,
+                    )
+                    if transition.cursor.phase == "wait":
+                        deadline = _now() + timedelta(seconds=node.timeout_seconds)
+                        row.pending = {
+                            "baseline": fingerprint(baseline_live),
+                            "deadline": deadline.isoformat(),
+                            "started": _now().isoformat(),
+                        }
+                    db.commit()
+                    return transition.cursor.phase in ("command", "wait")
+        # waiting on live state
+        deadline = datetime.fromisoformat(pending.get("deadline") or _now().isoformat())
+        baseline = pending.get("baseline")
+        while True:
+            with self.db() as db:
+                current = db.get(TroubleshootingSession, session_id)
+                if (
+                    current is None
+                    or current.status != "active"
+                    or current.cursor != (cursor.model_dump(mode="json"))
+                ):
+                    return False
+            live = self.live(row.charger_id)
+            changed = fingerprint(live) != baseline
+            probe = advance(
+                procedure,
+                cursor,
+                StateObserved(live=live, changed_since_command=changed),
+                self._ctx(row, live),
+            )
+            timed_out = _now() >= deadline
+            if probe.cursor != cursor or timed_out:
+                async with lock:
+                    with self.db() as db:
+                        row = self.get_row(db, session_id)
+                        if row.status != "active" or row.cursor != cursor.model_dump(mode="json"):
+                            return False
+                        event: Any = (
+                            StateObserved(live=live, changed_since_command=changed)
+                            if probe.cursor != cursor
+                            else Timeout()
+                        )
+                        kind = "state" if isinstance(event, StateObserved) else "timeout"
+                        transition = self._apply(
+                            db, row, Principal("system", Role.ADMIN), procedure, event, kind
+                        )
+                        db.commit()
+                        return transition.cursor.phase in ("command", "wait")
+            await asyncio.sleep(POLL_SECONDS)
+
+    async def stop(self) -> None:
+        for task in self._tasks.values():
+            task.cancel()
+        for task in self._tasks.values():
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task

@@ -1,0 +1,114 @@
+"""What the API returns for a session: state, current node, directive, progress, log, messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from app.db.base import utcnow
+from app.db.models_sessions import HandoffRow, SessionStep, TroubleshootingSession
+from app.procedures.engine import Cursor, EngineContext, directive_for
+from app.procedures.schema import Procedure
+
+
+def step_view(step: SessionStep, with_snapshot: bool = False) -> dict[str, Any]:
+    data = {
+        "seq": step.seq,
+        "at": step.at.isoformat(),
+        "actor": step.actor,
+        "role": step.role,
+        "kind": step.kind,
+        "node_id": step.node_id,
+        "procedure_id": step.procedure_id,
+        "procedure_version": step.procedure_version,
+        "answer": step.answer,
+        "branch": step.branch,
+        "note": step.note,
+        "photo": step.photo,
+        "command": step.command,
+        "command_params": step.command_params,
+        "command_result": step.command_result,
+        "entered": (step.cursor or {}).get("entered"),
+        "elapsed_seconds": step.elapsed_seconds,
+    }
+    if with_snapshot:
+        data["live_snapshot"] = step.live_snapshot
+    return data
+
+
+def session_view(
+    db: Any,
+    row: TroubleshootingSession,
+    procedure: Procedure | None,
+    live: dict[str, Any],
+    with_snapshots: bool = False,
+) -> dict[str, Any]:
+    steps = list(
+        db.scalars(
+            select(SessionStep).where(SessionStep.session_id == row.id).order_by(SessionStep.seq)
+        )
+    )
+    handoff = db.scalar(
+        select(HandoffRow).where(HandoffRow.session_id == row.id).order_by(HandoffRow.id.desc())
+    )
+    current = None
+    directive = None
+    progress = None
+    if procedure is not None and row.cursor:
+        cursor = Cursor.model_validate(row.cursor)
+        if cursor.node_id:
+            current = procedure.node(cursor.node_id).model_dump(mode="json", by_alias=True)
+        directive = directive_for(
+            procedure, cursor, EngineContext(connector_id=row.connector_id, live=live)
+        ).model_dump(mode="json", by_alias=True)
+        pending = row.pending or {}
+        if cursor.phase in ("command", "wait"):
+            progress = {"phase": cursor.phase, "attempt": cursor.attempt}
+            if pending.get("deadline"):
+                from datetime import datetime
+
+                left = (datetime.fromisoformat(pending["deadline"]) - utcnow()).total_seconds()
+                progress["seconds_left"] = max(0.0, round(left, 1))
+    return {
+        "id": row.id,
+        "version": row.version,
+        "charger_id": row.charger_id,
+        "connector_id": row.connector_id,
+        "partner": row.partner,
+        "status": row.status,
+        "outcome": row.outcome,
+        "outcome_note": row.outcome_note,
+        "symptom": row.symptom,
+        "procedure": (
+            {"id": procedure.id, "version": row.procedure_version, "title": procedure.title}
+            if procedure
+            else None
+        ),
+        "cursor": row.cursor,
+        "current_node": current,
+        "directive": directive,
+        "progress": progress,
+        "consultant_step": (row.pending or {}).get("consultant_step"),
+        "handoff": (
+            {
+                "id": handoff.id,
+                "status": handoff.status,
+                "priority": handoff.priority,
+                "claimed_by": handoff.claimed_by,
+                "resolution": handoff.resolution,
+            }
+            if handoff
+            else None
+        ),
+        "messages": [
+            {"seq": s.seq, "at": s.at.isoformat(), "from": s.actor, "role": s.role, "text": s.note}
+            for s in steps
+            if s.kind == "message"
+        ],
+        "live": live,
+        "steps": [step_view(s, with_snapshots) for s in steps],
+        "created_at": row.created_at.isoformat(),
+        "updated_at": row.updated_at.isoformat(),
+        "finished_at": row.finished_at.isoformat() if row.finished_at else None,
+    }
