@@ -6,6 +6,7 @@ import typer
 
 from app.cli import admin, knowledge
 from app.cli.backend import backend
+from app.cli.procedures import procedures_cli
 
 cli = typer.Typer(
     name="chargefix",
@@ -20,6 +21,7 @@ cli.add_typer(admin.chargers, name="chargers")
 cli.add_typer(admin.tokens, name="tokens")
 cli.add_typer(admin.users, name="users")
 cli.add_typer(admin.db, name="db")
+cli.add_typer(procedures_cli, name="procedures")
 
 
 def main() -> None:
