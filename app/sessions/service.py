@@ -688,3 +688,17 @@ class SessionService:
         for task in self._tasks.values():
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+
+
+async def attach(state: Any) -> SessionService:
+    """The backend's session service: created on first use and resumed once (idempotent).
+
+    The backend should call this at start-up so waits resume without waiting for a request,
+    and ``await state.services["sessions"].stop()`` at shut-down.
+    """
+    service = state.services.get("sessions")
+    if service is None:
+        service = SessionService(state)
+        state.services["sessions"] = service
+        await service.resume()
+    return service

@@ -259,8 +259,26 @@ async def test_escalation_claimed_messaged_pushed_and_closed(backend: RunningBac
         kinds = [s["kind"] for s in view["steps"]]
         for kind in ("escalated", "claimed", "message", "push", "consultant_command", "ack"):
             assert kind in kinds
+        assert (await consultant.get(sid)).status_code == 200  # an audited read
         eff = (await consultant.get("/api/procedures/test-reset/effectiveness")).json()
         assert eff["escalation_rate"] == 1.0 and eff["most_left_step"] == "reset"
+        from sqlalchemy import select
+
+        from app.db.models_sessions import SessionAudit
+
+        with backend.state.session_factory() as db:
+            actions = [(a.actor, a.action) for a in db.scalars(select(SessionAudit))]
+        for entry in [
+            ("partner-1", "session.create"),
+            ("partner-1", "session.escalate"),
+            ("consultant-1", "handoff.claim"),
+            ("consultant-1", "handoff.message"),
+            ("consultant-1", "handoff.command"),
+            ("consultant-1", "handoff.close"),
+            ("consultant-1", "session.read"),
+            ("editor-1", "procedure.save"),
+        ]:
+            assert entry in actions, entry
     finally:
         await _close(clients)
 

@@ -13,7 +13,7 @@ from app.db.models_sessions import TroubleshootingSession
 from app.procedures import store
 from app.security.roles import Principal, Role
 from app.sessions.matching import suggest
-from app.sessions.service import SessionError, SessionService
+from app.sessions.service import SessionError, SessionService, attach
 from app.sessions.summary import build_summary, summary_text
 from app.sessions.views import session_view
 from app.state import AppState
@@ -24,12 +24,7 @@ PEOPLE = (Role.PARTNER, Role.CONSULTANT)
 
 async def get_sessions(state: AppState = Depends(get_state)) -> SessionService:
     """The session service of this backend (created, and resumed, on first use)."""
-    service = state.services.get("sessions")
-    if service is None:
-        service = SessionService(state)
-        state.services["sessions"] = service
-        await service.resume()
-    return service
+    return await attach(state)
 
 
 def http_error(error: SessionError) -> HTTPException:
