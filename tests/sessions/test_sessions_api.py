@@ -361,6 +361,8 @@ async def test_restart_resumes_a_waiting_session(tmp_path: Any) -> None:
             await eventually(waiting)
     finally:
         await _close(clients)
+        # until Backend.stop() does it: the old backend's runner must not race the new one
+        await backend.state.services["sessions"].stop()
         await backend.backend.stop()
     # a new backend on the same data dir: the session is still waiting and finishes on its own
     settings2 = make_settings(tmp_path)
