@@ -6,11 +6,9 @@ import hashlib
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from ingestion.codes import extract_codes
-from ingestion.models import Chunk, Document
+from ingestion.codes import FAULT_TO_OCPP, ExtractedCodes, extract_codes
+from ingestion.models import DEFAULT_CHUNK_SIZE, Chunk, Document
 
-#: Characters per chunk; chosen with bench/retrieval_eval.py (see the README of ingestion).
-DEFAULT_CHUNK_SIZE = 800
 DEFAULT_CHUNK_OVERLAP = 100
 
 
@@ -45,6 +43,14 @@ def chunk_document(
                 doc.extra.get("error_code", ""),
                 doc.extra.get("vendor_error_code", ""),
             ]
+        )
+    )
+    known_faults = [f for f in applies.get("fault_keys", []) if f in FAULT_TO_OCPP]
+    doc_codes = doc_codes.merge(
+        ExtractedCodes(
+            sorted({FAULT_TO_OCPP[f] for f in known_faults if FAULT_TO_OCPP[f]}),  # type: ignore[misc]
+            [],
+            sorted(known_faults),
         )
     )
     for section in doc.sections:

@@ -9,6 +9,9 @@ from pydantic import BaseModel, Field
 Kind = Literal["procedure", "manual", "ticket"]
 KINDS: tuple[Kind, ...] = ("procedure", "manual", "ticket")
 
+#: Characters per chunk, chosen with bench/retrieval_eval.py (see the issue-4 report).
+DEFAULT_CHUNK_SIZE = 800
+
 
 class LoadError(Exception):
     """A source file (or one row of it) that cannot be indexed, with where and why."""

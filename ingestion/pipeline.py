@@ -12,12 +12,9 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingestion.chunking import DEFAULT_CHUNK_SIZE, chunk_document
 from ingestion.embedding import MODEL_NAME, Embedder, get_embedder
-from ingestion.loaders import is_source, load_file
-from ingestion.loaders.common import sidecar_paths
-from ingestion.loaders.tickets import mapping_path
-from ingestion.models import Chunk, Document, IngestSummary, Issue, LoadError
+from ingestion.models import DEFAULT_CHUNK_SIZE, Chunk, Document, IngestSummary, Issue, LoadError
+from ingestion.sources import KIND_BY_FOLDER, is_source, mapping_path, sidecar_paths
 from ingestion.store import (
     COLLECTION_PREFIX,
     FileEntry,
@@ -144,6 +141,10 @@ def ingest(
         summary.seconds = time.perf_counter() - started
         return summary
 
+    # Loaders and splitters are imported only when something has to be (re)loaded.
+    from ingestion.chunking import chunk_document
+    from ingestion.loaders import load_file
+
     with ingest_lock(paths):
         # Load and chunk the new and changed files.
         kept_chunks: list[Chunk] = []
@@ -158,9 +159,7 @@ def ingest(
         for f in to_load:
             issues: list[Issue] = []
             chunks: list[Chunk] = []
-            kind = {"manuals": "manual", "tickets": "ticket", "procedures": "procedure"}[
-                f.source.split("/", 1)[0]
-            ]
+            kind = KIND_BY_FOLDER[f.source.split("/", 1)[0]]
             try:
                 docs, issues = load_file(f.path, kb_path)
                 docs, dup_issues = _dedupe_procedures(docs, f.source, owners)

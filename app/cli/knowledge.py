@@ -28,8 +28,7 @@ from rich.table import Table
 from rich.text import Text
 
 from app.config import get_settings
-from ingestion.chunking import DEFAULT_CHUNK_SIZE
-from ingestion.models import IngestSummary
+from ingestion.models import DEFAULT_CHUNK_SIZE, IngestSummary
 from ingestion.pipeline import IngestProgress
 from ingestion.pipeline import ingest as run_ingest
 

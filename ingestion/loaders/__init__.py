@@ -11,6 +11,7 @@ from ingestion.loaders.procedures import load_procedures
 from ingestion.loaders.text import load_text
 from ingestion.loaders.tickets import load_tickets
 from ingestion.models import Document, Issue, LoadError
+from ingestion.sources import is_companion, is_source
 
 MANUAL_LOADERS = {
     ".md": load_markdown,
@@ -20,27 +21,6 @@ MANUAL_LOADERS = {
     ".htm": load_html,
     ".txt": load_text,
 }
-TICKET_SUFFIXES = (".csv", ".json")
-PROCEDURE_SUFFIXES = (".yaml", ".yml")
-#: Files that only describe another file (their content is hashed with that file).
-COMPANION_SUFFIXES = (".meta.yaml", ".meta.yml", ".mapping.yaml")
-
-
-def is_companion(path: Path) -> bool:
-    return path.name.endswith(COMPANION_SUFFIXES)
-
-
-def is_source(path: Path, root: Path) -> bool:
-    """Whether the ingester indexes this file (by top folder and extension)."""
-    rel = path.relative_to(root)
-    if len(rel.parts) < 2 or any(p.startswith(".") for p in rel.parts) or is_companion(path):
-        return False
-    top, suffix = rel.parts[0], path.suffix.lower()
-    return (
-        (top == "manuals" and suffix in MANUAL_LOADERS)
-        or (top == "tickets" and suffix in TICKET_SUFFIXES)
-        or (top == "procedures" and suffix in PROCEDURE_SUFFIXES)
-    )
 
 
 def load_file(path: Path, root: Path) -> tuple[list[Document], list[Issue]]:

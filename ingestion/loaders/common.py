@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 
 from ingestion.models import LoadError
+from ingestion.sources import sidecar_paths
 
 META_KEYS = ("title", "vendor", "model", "doc_type", "language")
 
@@ -54,15 +55,6 @@ def split_front_matter(text: str, source: str) -> tuple[dict[str, Any], str, int
                 raise LoadError(source, "front matter is not a mapping", 2)
             return meta, "".join(lines[i + 1 :]), i + 1
     raise LoadError(source, "front matter opened with --- but never closed", 1)
-
-
-def sidecar_paths(path: Path) -> list[Path]:
-    """Where a file's sidecar metadata may be: ``NAME.meta.yaml`` or ``NAME.EXT.meta.yaml``."""
-    return [
-        path.with_name(f"{path.stem}.meta.yaml"),
-        path.with_name(f"{path.stem}.meta.yml"),
-        path.with_name(f"{path.name}.meta.yaml"),
-    ]
 
 
 def read_sidecar(path: Path, root: Path) -> dict[str, Any]:

@@ -40,6 +40,7 @@ _APPLIES_LABELS = {
     "vendor_error_codes": "Vendor error codes",
     "connector_statuses": "Connector statuses",
     "symptoms": "Symptoms",
+    "fault_keys": "Fault keys",
 }
 
 
@@ -85,7 +86,7 @@ def procedure_document(raw: dict[str, Any], source: str, index: int | None = Non
         if applies_lists[key]:
             overview.append(f"{label}: {', '.join(applies_lists[key])}.")
     # Plain words for the codes, so "ground fault" finds a procedure listing GroundFailure.
-    phrases = []
+    phrases = [f.replace("_", " ") for f in applies_lists["fault_keys"]]
     for code in applies_lists["error_codes"] + applies_lists["vendor_error_codes"]:
         normalized = normalize_error_code(code)
         if normalized and normalized.fault_key:

@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field
 
 from ingestion.loaders.common import parse_yaml, read_text
 from ingestion.models import Document, Issue, LoadError, Section
+from ingestion.sources import mapping_path
 
 TICKET_FIELDS = (
     "ticket_id",
@@ -50,25 +51,6 @@ class TicketMapping(BaseModel):
     defaults: dict[str, str] = Field(default_factory=dict)
     values: dict[str, dict[str, str]] = Field(default_factory=dict)
     date_format: str | None = None  # strptime format of created_at; normalised to ISO 8601
-
-
-def mapping_path(path: Path) -> Path:
-    """The mapping file of an export: ``NAME.mapping.yaml``, or one whose ``source:`` names it."""
-    same_stem = path.with_name(f"{path.stem}.mapping.yaml")
-    if same_stem.is_file() or not path.parent.is_dir():
-        return same_stem
-    for candidate in sorted(path.parent.glob("*.mapping.yaml")):
-        try:
-            head = candidate.read_text(encoding="utf-8")
-        except OSError:
-            continue
-        for line in head.splitlines():
-            if (
-                line.startswith("source:")
-                and line.split(":", 1)[1].strip().strip("'\"") == path.name
-            ):
-                return candidate
-    return same_stem
 
 
 def _orient_columns(raw_columns: dict[str, Any], source: str) -> dict[str, str | list[str]]:
