@@ -46,7 +46,8 @@ async def search_knowledge(
 ) -> SearchResults:
     if not q.strip() and not (charger or error_code or vendor_error_code):
         raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_ENTITY, "give q, charger, error_code or vendor_error_code"
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "give q, charger, error_code or vendor_error_code",
         )
     overrides = {
         "vendor": vendor,
