@@ -81,6 +81,17 @@ class FleetContext:
     http: httpx.AsyncClient | None = None
 
 
+async def cancel_and_wait(task: asyncio.Task) -> None:
+    """Cancel until done: Python 3.11's wait_for can swallow a cancellation that races a
+    result (the ocpp library waits for responses with it)."""
+    while not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=0.05)
+    if not task.cancelled():
+        with contextlib.suppress(BaseException):
+            task.result()
+
+
 class SimulatorError(ValueError):
     """A request the simulated charger cannot honour (bad connector, unknown fault ...)."""
 
@@ -187,9 +198,7 @@ class SimCharger:
     async def stop(self) -> None:
         self._stopping = True
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+            await cancel_and_wait(self._task)
         self.phase = "stopped"
         for conn in self.connectors.values():
             if conn.transaction and conn.transaction.meter_handle:
@@ -283,8 +292,7 @@ class SimCharger:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(ws.close(), 2)
             for task in (recv, session):
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+                await cancel_and_wait(task)
             if not self._stopping:
                 self.truth("disconnected")
             self.note("disconnected")
