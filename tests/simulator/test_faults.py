@@ -43,7 +43,7 @@ REQUIRED = {
 def test_catalogue_is_complete_and_valid() -> None:
     catalogue = fault_catalogue()
     assert len(catalogue) >= 15
-    assert REQUIRED <= set(catalogue)
+    assert set(catalogue) >= REQUIRED
     for key, spec in catalogue.items():
         assert spec.key == key
         assert spec.v16.error_code in {e.value for e in ChargePointErrorCode}, key
