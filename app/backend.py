@@ -14,6 +14,7 @@ from sqlalchemy import select
 from app.api.app import create_api
 from app.api.routers.diagnostics import upload_slot_factory
 from app.config import Settings
+from app.csms.batch_writer import ProcessWriter, ThreadWriter
 from app.csms.central_system import CentralSystem
 from app.csms.context import CsmsContext
 from app.csms.directory import ChargerDirectory
@@ -42,8 +43,16 @@ def build_state(settings: Settings) -> AppState:
     engine = make_engine(settings.resolved_database_url)
     session_factory = make_session_factory(engine)
     live = LiveStateStore()
+    writer = (
+        ProcessWriter(settings.resolved_database_url, settings.node_id)
+        if settings.recorder_mode == "process"
+        else ThreadWriter(session_factory, settings.node_id)
+    )
     recorder = Recorder(
-        session_factory, node_id=settings.node_id, flush_interval=settings.event_flush_interval
+        session_factory,
+        node_id=settings.node_id,
+        flush_interval=settings.event_flush_interval,
+        writer=writer,
     )
     directory = ChargerDirectory(session_factory)
     context = CsmsContext(settings=settings, live=live, recorder=recorder)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -53,6 +54,9 @@ class Settings(BaseSettings):
     tls_cert_file: Path | None = Field(None, description="Certificate for wss (profile 2).")
     tls_key_file: Path | None = Field(None, description="Private key for wss (profile 2).")
     event_flush_interval: float = Field(0.2, description="Seconds between event-log batches.")
+    recorder_mode: Literal["process", "thread"] = Field(
+        "process", description="Write the event log from a writer process (default) or a thread."
+    )
     async_schema_validation: bool = Field(
         False, description="Validate OCPP schemas in a thread pool (slower; library default)."
     )

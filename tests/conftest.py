@@ -32,6 +32,7 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
         "command_timeout": 5.0,
         "event_flush_interval": 0.05,
         "refresh_state_on_connect": False,
+        "recorder_mode": "thread",
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

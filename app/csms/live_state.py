@@ -284,14 +284,23 @@ class LiveStateStore:
         connector = state.connector(connector_id)
         now = at or utcnow()
         error_code = normalise_error_code(raw_error_code)
+        changed = (
+            connector.status != status
+            or connector.raw_error_code != raw_error_code
+            or connector.vendor_error_code != vendor_error_code
+            or connector.info != info
+        )
         if connector.status != status:
             connector.since = now
+        connector.updated_at = now
+        if not changed:
+            self._notify(state, "seen")  # a repeated report: a sign of life, nothing new
+            return
         connector.status = status
         connector.error_code = error_code
         connector.raw_error_code = raw_error_code
         connector.vendor_error_code = vendor_error_code
         connector.info = info
-        connector.updated_at = now
         self._notify(state, "status", connector_id)
         for fault in [f for f in state.open_faults if f.source == "StatusNotification"]:
             if fault.connector_id == connector_id and (

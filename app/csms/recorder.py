@@ -17,30 +17,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.csms.batch_writer import BatchWriter, Op, ThreadWriter
 from app.csms.live_state import ActiveTransaction, ChangeKind, ChargerLiveState, OpenFault
 from app.db.base import utcnow
-from app.db.models import (
-    ChargerStateRow,
-    CommandRow,
-    EventRow,
-    FaultRow,
-    SecurityEventRow,
-    TransactionRow,
-)
 
 log = logging.getLogger(__name__)
 
 LIGHT_STATE_FLUSH_SECONDS = 60.0
-
-
-@dataclass
-class _Op:
-    kind: str
-    data: dict[str, Any]
 
 
 @dataclass
@@ -62,12 +47,12 @@ class Recorder:
         node_id: str,
         flush_interval: float = 0.2,
         max_pending: int = 1_000_000,
+        writer: BatchWriter | None = None,
     ) -> None:
-        self._session_factory = session_factory
-        self._node_id = node_id
+        self.writer = writer or ThreadWriter(session_factory, node_id)
         self._flush_interval = flush_interval
-        self._frames: deque[dict[str, Any]] = deque()
-        self._ops: deque[_Op] = deque()
+        self._frames: deque[tuple[Any, ...]] = deque()
+        self._ops: deque[Op] = deque()
         self._max_pending = max_pending
         self._dirty: dict[str, bool] = {}  # charger id -> significant change?
         self._persisted_at: dict[str, float] = {}
@@ -91,25 +76,25 @@ class Recorder:
             self.stats.frames_dropped += 1
             return
         self._frames.append(
-            {
-                "charger_id": charger_id,
-                "ts": ts or utcnow(),
-                "direction": direction,
-                "message_type": message_type,
-                "unique_id": unique_id[:64] if unique_id else None,
-                "action": action,
-                "frame": frame,
-            }
+            (
+                charger_id,
+                ts or utcnow(),
+                direction,
+                message_type,
+                unique_id[:64] if unique_id else None,
+                action,
+                frame,
+            )
         )
 
     def command(self, **row: Any) -> None:
-        self._ops.append(_Op("command", row))
+        self._ops.append(Op("command", row))
 
     def security_event(
         self, kind: str, *, charger_id: str | None, detail: str | None, remote: str | None
     ) -> None:
         self._ops.append(
-            _Op(
+            Op(
                 "security",
                 {
                     "ts": utcnow(),
@@ -131,15 +116,15 @@ class Recorder:
         else:
             self._dirty[charger_id] = True
         if kind == "fault_raised" and isinstance(detail, OpenFault):
-            self._ops.append(_Op("fault_raised", {"charger_id": charger_id, **_fault_row(detail)}))
+            self._ops.append(Op("fault_raised", {"charger_id": charger_id, **_fault_row(detail)}))
         elif kind == "fault_cleared" and isinstance(detail, tuple):
             fault, at = detail
-            self._ops.append(_Op("fault_cleared", {"uid": fault.uid, "cleared_at": at}))
+            self._ops.append(Op("fault_cleared", {"uid": fault.uid, "cleared_at": at}))
         elif kind == "transaction" and isinstance(detail, tuple):
             if detail[0] == "started" and isinstance(detail[1], ActiveTransaction):
                 tx = detail[1]
                 self._ops.append(
-                    _Op(
+                    Op(
                         "tx_started",
                         {
                             "charger_id": charger_id,
@@ -154,7 +139,7 @@ class Recorder:
             elif detail[0] == "stopped":
                 _, tx, transaction_id, meter_stop, reason, at = detail
                 self._ops.append(
-                    _Op(
+                    Op(
                         "tx_stopped",
                         {
                             "charger_id": charger_id,
@@ -170,6 +155,7 @@ class Recorder:
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
         if self._task is None:
+            self.writer.start()
             self._task = asyncio.create_task(self._run(), name="recorder")
 
     async def stop(self) -> None:
@@ -178,7 +164,10 @@ class Recorder:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        await self.flush(force_states=True)
+        try:
+            await self.flush(force_states=True)
+        finally:
+            self.writer.stop()
 
     async def _run(self) -> None:
         while True:
@@ -201,7 +190,7 @@ class Recorder:
                 return
             started = time.perf_counter()
             try:
-                await asyncio.to_thread(self._write, frames, ops, snapshots)
+                await self.writer.write(frames, ops, snapshots)
             except Exception:
                 # put the batch back in front so nothing is lost; retry next round
                 self._frames.extendleft(reversed(frames))
@@ -225,87 +214,6 @@ class Recorder:
                     out.append((charger_id, state.model_dump(mode="json")))
                     self._persisted_at[charger_id] = now
         return out
-
-    # -- the worker thread -------------------------------------------------------------------
-    def _write(
-        self,
-        frames: list[dict[str, Any]],
-        ops: list[_Op],
-        snapshots: list[tuple[str, dict[str, Any]]],
-    ) -> None:
-        with self._session_factory() as session, session.begin():
-            if frames:
-                session.execute(insert(EventRow), frames)
-            for op in ops:
-                self._apply_op(session, op)
-            for charger_id, snapshot in snapshots:
-                self._upsert_state(session, charger_id, snapshot)
-
-    def _apply_op(self, session: Session, op: _Op) -> None:
-        data = op.data
-        if op.kind == "command":
-            session.execute(insert(CommandRow), [data])
-        elif op.kind == "security":
-            session.execute(insert(SecurityEventRow), [data])
-        elif op.kind == "fault_raised":
-            session.execute(insert(FaultRow), [data])
-        elif op.kind == "fault_cleared":
-            session.execute(
-                update(FaultRow)
-                .where(FaultRow.uid == data["uid"], FaultRow.cleared_at.is_(None))
-                .values(cleared_at=data["cleared_at"])
-            )
-        elif op.kind == "tx_started":
-            stmt = _dialect_insert(session, TransactionRow).values(**data)
-            session.execute(
-                stmt.on_conflict_do_nothing(index_elements=["charger_id", "transaction_id"])
-            )
-        elif op.kind == "tx_stopped":
-            values = {
-                "stopped_at": data["stopped_at"],
-                "meter_stop_wh": data["meter_stop_wh"],
-                "stop_reason": data["stop_reason"],
-            }
-            result = session.execute(
-                update(TransactionRow)
-                .where(
-                    TransactionRow.charger_id == data["charger_id"],
-                    TransactionRow.transaction_id == data["transaction_id"],
-                )
-                .values(**values)
-            )
-            if result.rowcount == 0:  # a StopTransaction for a start we never saw
-                session.execute(
-                    insert(TransactionRow),
-                    [{**data, "started_at": data["stopped_at"]}],
-                )
-
-    def _upsert_state(self, session: Session, charger_id: str, snapshot: dict[str, Any]) -> None:
-        values = {
-            "charger_id": charger_id,
-            "state": snapshot,
-            "node_id": self._node_id,
-            "updated_at": utcnow(),
-        }
-        stmt = _dialect_insert(session, ChargerStateRow).values(**values)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["charger_id"],
-            set_={
-                "state": stmt.excluded.state,
-                "node_id": stmt.excluded.node_id,
-                "updated_at": stmt.excluded.updated_at,
-            },
-        )
-        try:
-            with session.begin_nested():
-                session.execute(stmt)
-        except Exception:  # the charger was removed meanwhile (foreign key): nothing to keep
-            log.debug("state of %s not stored (charger removed?)", charger_id)
-
-
-def _dialect_insert(session: Session, table: type) -> Any:
-    name = session.get_bind().dialect.name
-    return (postgresql.insert if name == "postgresql" else sqlite.insert)(table)
 
 
 def _fault_row(fault: OpenFault) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from tests.conftest import make_settings, start_backend
 
 
 async def test_state_survives_restart_and_refreshes_on_reconnect(tmp_path):
-    settings = make_settings(tmp_path, refresh_state_on_connect=True)
+    settings = make_settings(tmp_path, refresh_state_on_connect=True, recorder_mode="process")
     first = await start_backend(settings)
     await first.register("SITE-010-AC-01")
     async with connected(first.ocpp_url, "SITE-010-AC-01") as charger:

@@ -1,0 +1,133 @@
+"""Storage against SQLite and, when CHARGEFIX_TEST_POSTGRES_URL is set, PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
+
+from app.backend import build_state, restore_live_state
+from app.csms.live_state import ActiveTransaction, OpenFault
+from app.db.base import utcnow
+from app.db.models import EventRow, FaultRow, TransactionRow
+from tests.conftest import make_settings, postgres_url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'storage.db'}"
+        return
+    server = postgres_url()
+    if not server:
+        pytest.skip("CHARGEFIX_TEST_POSTGRES_URL not set")
+    name = f"chargefix_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+async def test_recorder_roundtrip_and_restore(database_url, tmp_path):
+    settings = make_settings(tmp_path, database_url=database_url)
+    state = build_state(settings)
+    state.live.add_listener(state.recorder.on_change)
+    state.directory.register("SITE-011-AC-01", "a-password-long-enough")
+    live = state.live
+    live.set_connected("SITE-011-AC-01", "1.6", "node-1")
+    live.apply_boot(
+        "SITE-011-AC-01",
+        vendor="Voltara",
+        model="WB-22",
+        serial_number="S1",
+        firmware_version="VT-WB 3.4.2",
+        reason=None,
+        registration_status="Accepted",
+        heartbeat_interval=60,
+    )
+    live.apply_status("SITE-011-AC-01", 1, "Faulted", raw_error_code="GroundFailure")
+    live.start_transaction(
+        "SITE-011-AC-01",
+        ActiveTransaction(transaction_id="42", connector_id=1, started_at=utcnow()),
+    )
+    live.stop_transaction("SITE-011-AC-01", "42", meter_stop_wh=10.0, reason="Local")
+    live.stop_transaction("SITE-011-AC-01", "43", meter_stop_wh=5.0, reason="HardReset")
+    fault = live.raise_fault(
+        "SITE-011-AC-01",
+        OpenFault(
+            source="offline", error_code="Offline", raised_at=utcnow() - timedelta(minutes=5)
+        ),
+    )
+    live.clear_fault("SITE-011-AC-01", fault.uid)
+    state.recorder.frame("SITE-011-AC-01", "in", 2, "u1", "Heartbeat", '[2,"u1","Heartbeat",{}]')
+    await state.recorder.flush()
+
+    with state.session_factory() as session:
+        faults = session.scalars(select(FaultRow).order_by(FaultRow.id)).all()
+        assert [(f.error_code, f.cleared_at is None) for f in faults] == [
+            ("GroundFailure", True),
+            ("Offline", False),
+        ]
+        txs = {t.transaction_id: t for t in session.scalars(select(TransactionRow))}
+        assert txs["42"].meter_stop_wh == 10.0
+        assert txs["43"].stop_reason == "HardReset"  # a stop for a start we never saw
+        assert session.scalar(select(EventRow)).frame == '[2,"u1","Heartbeat",{}]'
+        assert faults[0].raised_at.tzinfo is not None
+
+    fresh = build_state(settings)
+    assert restore_live_state(fresh) == 1
+    restored = fresh.live.get("SITE-011-AC-01")
+    assert restored.vendor == "Voltara"
+    assert restored.online is False
+    assert restored.connectors[1].error_code == "GroundFailure"
+    state.engine.dispose()
+    fresh.engine.dispose()
+
+
+async def test_failed_write_keeps_the_batch(tmp_path):
+    settings = make_settings(tmp_path)
+    state = build_state(settings)
+    state.recorder.frame("X", "in", 2, "u1", "Heartbeat", "[]")
+    original = state.recorder.writer
+
+    class Broken:
+        async def write(self, *_args):
+            raise RuntimeError("database away")
+
+    state.recorder.writer = Broken()  # type: ignore[assignment]
+    with pytest.raises(RuntimeError):
+        await state.recorder.flush()
+    state.recorder.writer = original
+    await state.recorder.flush()
+    with state.session_factory() as session:
+        assert session.scalar(select(EventRow)).charger_id == "X"
+
+
+async def test_process_writer_stores_batches_and_reports_errors(tmp_path):
+    settings = make_settings(tmp_path, recorder_mode="process")
+    state = build_state(settings)
+    state.recorder.start()
+    try:
+        state.recorder.frame("Y", "in", 2, "u1", "Heartbeat", '[2,"u1","Heartbeat",{}]')
+        await state.recorder.flush()
+        with state.session_factory() as session:
+            assert session.scalar(select(EventRow)).charger_id == "Y"
+        # a batch the database refuses (fault for an unknown column) comes back as an error
+        from app.csms.batch_writer import Op, WriterProcessError
+
+        state.recorder._ops.append(Op("fault_raised", {"no_such_column": 1}))
+        with pytest.raises(WriterProcessError):
+            await state.recorder.flush()
+    finally:
+        state.recorder._ops.clear()
+        await state.recorder.stop()
