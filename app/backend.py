@@ -23,6 +23,7 @@ from app.csms.recorder import Recorder
 from app.db.engine import make_engine, make_session_factory
 from app.db.migrate import upgrade_to_head
 from app.db.models import Charger, ChargerStateRow
+from app.sessions.service import attach as attach_sessions
 from app.state import AppState
 
 log = logging.getLogger(__name__)
@@ -103,6 +104,7 @@ class Backend:
         state.live.add_listener(state.recorder.on_change)
         state.recorder.start()
         await state.csms.start()
+        await attach_sessions(state)  # sessions waiting on live state resume at once
         api = create_api(state)
         config = uvicorn.Config(
             api,
@@ -157,6 +159,9 @@ class Backend:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(self._api_task, 5)
         if self.state is not None:
+            for service in self.state.services.values():
+                if hasattr(service, "stop"):
+                    await service.stop()
             await self.state.csms.stop()
             await self.state.recorder.stop()
             self.state.engine.dispose()
