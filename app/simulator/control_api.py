@@ -54,6 +54,7 @@ class FaultInfo(BaseModel):
 
 
 def create_control_api(fleet: Fleet) -> FastAPI:
+    """Every endpoint is async: it runs on the fleet's event loop, never in a thread."""
     api = FastAPI(title="ChargeFix simulator control", docs_url="/docs")
 
     def get(charger_id: str) -> SimCharger:
@@ -63,11 +64,11 @@ def create_control_api(fleet: Fleet) -> FastAPI:
             raise HTTPException(404, str(exc)) from None
 
     @api.get("/health")
-    def health() -> dict[str, Any]:
+    async def health() -> dict[str, Any]:
         return {"chargers": len(fleet.chargers), "online": fleet.online_count()}
 
     @api.get("/faults", response_model=list[FaultInfo])
-    def faults() -> list[FaultInfo]:
+    async def faults() -> list[FaultInfo]:
         return [
             FaultInfo(
                 key=f.key,
@@ -84,7 +85,7 @@ def create_control_api(fleet: Fleet) -> FastAPI:
         ]
 
     @api.get("/chargers", response_model=list[ChargerSummary])
-    def chargers() -> list[ChargerSummary]:
+    async def chargers() -> list[ChargerSummary]:
         return [
             ChargerSummary(
                 charger_id=c.charger_id,
@@ -99,11 +100,11 @@ def create_control_api(fleet: Fleet) -> FastAPI:
         ]
 
     @api.get("/chargers/{charger_id}", response_model=ChargerTrueState)
-    def true_state(charger_id: str) -> ChargerTrueState:
+    async def true_state(charger_id: str) -> ChargerTrueState:
         return get(charger_id).true_state()
 
     @api.post("/chargers/{charger_id}/faults", response_model=ChargerTrueState)
-    def inject(charger_id: str, body: InjectRequest) -> ChargerTrueState:
+    async def inject(charger_id: str, body: InjectRequest) -> ChargerTrueState:
         charger = get(charger_id)
         try:
             charger.inject_now(body.fault, body.connector_id, source="api")
@@ -112,7 +113,9 @@ def create_control_api(fleet: Fleet) -> FastAPI:
         return charger.true_state()
 
     @api.post("/chargers/{charger_id}/faults/{fault}/clear", response_model=ChargerTrueState)
-    def clear(charger_id: str, fault: str, body: ClearRequest | None = None) -> ChargerTrueState:
+    async def clear(
+        charger_id: str, fault: str, body: ClearRequest | None = None
+    ) -> ChargerTrueState:
         charger = get(charger_id)
         body = body or ClearRequest()
         if not charger.clear_fault(fault, body.connector_id, how=body.how):
@@ -120,7 +123,7 @@ def create_control_api(fleet: Fleet) -> FastAPI:
         return charger.true_state()
 
     @api.post("/chargers/{charger_id}/transactions", response_model=ChargerTrueState)
-    def start_tx(charger_id: str, body: TransactionRequest) -> ChargerTrueState:
+    async def start_tx(charger_id: str, body: TransactionRequest) -> ChargerTrueState:
         charger = get(charger_id)
         try:
             charger.start_transaction(body.connector_id, body.id_tag)
@@ -132,7 +135,7 @@ def create_control_api(fleet: Fleet) -> FastAPI:
         "/chargers/{charger_id}/transactions/{connector_id}/stop",
         response_model=ChargerTrueState,
     )
-    def stop_tx(charger_id: str, connector_id: int) -> ChargerTrueState:
+    async def stop_tx(charger_id: str, connector_id: int) -> ChargerTrueState:
         charger = get(charger_id)
         try:
             stopped = charger.stop_transaction(connector_id, reason="Local")
@@ -143,7 +146,7 @@ def create_control_api(fleet: Fleet) -> FastAPI:
         return charger.true_state()
 
     @api.get("/ground-truth")
-    def ground_truth(
+    async def ground_truth(
         n: int = 100, charger_id: str | None = None, kind: str | None = None
     ) -> list[dict[str, Any]]:
         return fleet.truth.tail(n, charger_id=charger_id, kind=kind)

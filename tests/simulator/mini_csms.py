@@ -213,11 +213,11 @@ class MiniCSMS:
         with contextlib.suppress(ConnectionClosed):
             await cp.start()
 
-    async def start(self) -> None:
+    async def start(self, port: int = 0) -> None:
         self._server = await websockets.serve(
             self._handler,
             "127.0.0.1",
-            0,
+            port,
             subprotocols=["ocpp1.6", "ocpp2.0.1"],  # type: ignore[list-item]
             process_request=self._process_request,
         )

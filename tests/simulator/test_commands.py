@@ -94,9 +94,7 @@ async def test_201_reset_immediate_ends_transaction(csms: MiniCSMS, make_fleet) 
     assert answer.status == "Accepted"
     boot = await csms.wait_message(p.charger_id, "BootNotification", after=mark, timeout=5)
     assert boot["reason"] == "RemoteReset"
-    ended = next(
-        m for m in csms.of(p.charger_id, "TransactionEvent") if m["event_type"] == "Ended"
-    )
+    ended = next(m for m in csms.of(p.charger_id, "TransactionEvent") if m["event_type"] == "Ended")
     assert ended["transaction_info"]["stopped_reason"] == "ImmediateReset"
     assert ended["trigger_reason"] == "ResetCommand"
     seq = actions(csms, p.charger_id, mark)
