@@ -175,7 +175,9 @@ def render(markdown: str) -> tuple[bytes, dict]:
             continue
         paragraph = [stripped]
         i += 1
-        while i < len(lines) and lines[i].strip() and not re.match(r"^\s*(#|\||-|\d+\.|>)", lines[i]):
+        while (
+            i < len(lines) and lines[i].strip() and not re.match(r"^\s*(#|\||-|\d+\.|>)", lines[i])
+        ):
             paragraph.append(lines[i].strip())
             i += 1
         pdf.set_font("Helvetica", "", 10)
