@@ -5,6 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
+INTEROP := tests/interop/node_modules/.installed
 
 .PHONY: run test lint format bench clean-data
 
@@ -26,7 +27,13 @@ $(STAMP_DEV): pyproject.toml | $(PY)
 run: $(STAMP_RUN)
 	$(VENV)/bin/chargefix run
 
-test: $(STAMP_DEV)
+# A charger written with npm ocpp-rpc checks our answers against the OCPP schemas (skipped without node).
+$(INTEROP): tests/interop/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		cd tests/interop && npm ci --no-audit --no-fund --silent && touch node_modules/.installed; \
+	else echo "npm not found: the ocpp-rpc interop test will be skipped"; fi
+
+test: $(STAMP_DEV) $(INTEROP)
 	$(PY) -m pytest -q
 
 lint: $(STAMP_DEV)

@@ -1,0 +1,88 @@
+"""Interoperability: a charger written with npm `ocpp-rpc` in strict mode (schemas enforced by a
+library we did not write) talks to our backend, and our commands pass its validation."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+INTEROP = Path(__file__).resolve().parent.parent / "interop"
+pytestmark = pytest.mark.skipif(
+    shutil.which("node") is None or not (INTEROP / "node_modules" / "ocpp-rpc").exists(),
+    reason="node and tests/interop/node_modules (npm ci in tests/interop) are needed",
+)
+
+COMMANDS = {
+    "1.6": [
+        ("reset", {"type": "soft"}),
+        ("unlock_connector", {"connector_id": 1}),
+        ("change_availability", {"connector_id": 1, "type": "inoperative"}),
+        ("trigger_message", {"message": "StatusNotification", "connector_id": 1}),
+        ("get_configuration", {"keys": ["HeartbeatInterval"]}),
+        ("change_configuration", {"key": "HeartbeatInterval", "value": "120"}),
+        ("clear_cache", {}),
+        ("get_diagnostics", {}),
+    ],
+    "2.0.1": [
+        ("reset", {"type": "hard"}),
+        ("unlock_connector", {"connector_id": 1}),
+        ("change_availability", {"connector_id": 0, "type": "operative"}),
+        ("trigger_message", {"message": "Heartbeat"}),
+        ("get_configuration", {}),
+        ("change_configuration", {"key": "OCPPCommCtrlr.HeartbeatInterval", "value": "120"}),
+        ("clear_cache", {}),
+        ("get_diagnostics", {}),
+    ],
+}
+
+
+@pytest.mark.parametrize("version", ["1.6", "2.0.1"])
+async def test_strict_ocpp_rpc_charger(backend, api_client, version):
+    charger_id = f"SITE-020-AC-{version.replace('.', '')}"
+    await backend.register(charger_id)
+    process = await asyncio.create_subprocess_exec(
+        "node",
+        str(INTEROP / "charger.mjs"),
+        backend.ocpp_url,
+        charger_id,
+        "test-password-0123456789",
+        version,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        cwd=INTEROP,
+    )
+    lines: list[dict] = []
+
+    async def read_until(event: str) -> None:
+        assert process.stdout is not None
+        while True:
+            raw = await asyncio.wait_for(process.stdout.readline(), 20)
+            if not raw:
+                raise AssertionError(f"node exited early: {lines}")
+            lines.append(json.loads(raw))
+            if lines[-1]["event"] == event:
+                return
+
+    try:
+        await read_until("ready")
+        calls = [line for line in lines if line["event"] == "call"]
+        assert calls and all(line["ok"] for line in calls), calls
+        for command, params in COMMANDS[version]:
+            response = await api_client.post(
+                f"/api/chargers/{charger_id}/commands/{command}", json=params
+            )
+            assert response.status_code == 200, (command, response.text)
+            await read_until("command")
+    finally:
+        assert process.stdin is not None
+        process.stdin.close()
+        await asyncio.wait_for(process.wait(), 10)
+    failures = [
+        line for line in lines if line["event"] in ("strictValidationFailure", "badMessage")
+    ]
+    assert failures == []
+    assert len([line for line in lines if line["event"] == "command"]) == len(COMMANDS[version])

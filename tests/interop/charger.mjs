@@ -1,0 +1,90 @@
+// A charger written with ocpp-rpc in strict mode: every answer ChargeFix sends and every
+// command it issues is checked against the official OCPP JSON schemas by a library we did
+// not write. Prints one JSON object per line; "ready" once booted; exits when stdin closes.
+import { RPCClient } from 'ocpp-rpc';
+import readline from 'node:readline';
+
+const [endpoint, identity, password, version] = process.argv.slice(2);
+const protocol = version === '2.0.1' ? 'ocpp2.0.1' : 'ocpp1.6';
+const out = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
+const now = () => new Date().toISOString();
+
+const cli = new RPCClient({ endpoint, identity, password, protocols: [protocol], strictMode: true });
+cli.on('strictValidationFailure', (e) => out({ event: 'strictValidationFailure', error: String(e.error ?? e) }));
+cli.on('badMessage', (e) => out({ event: 'badMessage', error: String(e.error ?? e) }));
+
+const handled = (method, result) => cli.handle(method, ({ params }) => {
+  out({ event: 'command', method, params });
+  return result(params);
+});
+
+if (protocol === 'ocpp1.6') {
+  handled('Reset', () => ({ status: 'Accepted' }));
+  handled('UnlockConnector', () => ({ status: 'Unlocked' }));
+  handled('ChangeAvailability', () => ({ status: 'Accepted' }));
+  handled('TriggerMessage', () => ({ status: 'Accepted' }));
+  handled('GetConfiguration', () => ({ configurationKey: [{ key: 'HeartbeatInterval', readonly: false, value: '300' }] }));
+  handled('ChangeConfiguration', () => ({ status: 'Accepted' }));
+  handled('ClearCache', () => ({ status: 'Accepted' }));
+  handled('GetDiagnostics', () => ({ fileName: 'diag.log' }));
+  handled('RemoteStopTransaction', () => ({ status: 'Accepted' }));
+} else {
+  handled('Reset', () => ({ status: 'Accepted' }));
+  handled('UnlockConnector', () => ({ status: 'Unlocked' }));
+  handled('ChangeAvailability', () => ({ status: 'Accepted' }));
+  handled('TriggerMessage', () => ({ status: 'Accepted' }));
+  handled('GetVariables', (p) => ({ getVariableResult: p.getVariableData.map((d) => ({ attributeStatus: 'Accepted', component: d.component, variable: d.variable, attributeValue: '300' })) }));
+  handled('SetVariables', (p) => ({ setVariableResult: p.setVariableData.map((d) => ({ attributeStatus: 'Accepted', component: d.component, variable: d.variable })) }));
+  handled('ClearCache', () => ({ status: 'Accepted' }));
+  handled('GetLog', () => ({ status: 'Accepted', filename: 'log.txt' }));
+  handled('RequestStopTransaction', () => ({ status: 'Accepted' }));
+}
+
+async function step(method, params) {
+  try {
+    const result = await cli.call(method, params);
+    out({ event: 'call', method, ok: true, result });
+    return result;
+  } catch (error) {
+    out({ event: 'call', method, ok: false, error: String(error && error.message || error) });
+    return null;
+  }
+}
+
+async function life16() {
+  await step('BootNotification', { chargePointVendor: 'Voltara', chargePointModel: 'WB-22', firmwareVersion: 'VT-WB 3.4.2' });
+  await step('Heartbeat', {});
+  await step('StatusNotification', { connectorId: 0, errorCode: 'NoError', status: 'Available' });
+  await step('StatusNotification', { connectorId: 1, errorCode: 'GroundFailure', vendorErrorCode: 'E-101', status: 'Faulted', timestamp: now() });
+  await step('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Available' });
+  await step('Authorize', { idTag: 'TAG-1' });
+  const started = await step('StartTransaction', { connectorId: 1, idTag: 'TAG-1', meterStart: 100, timestamp: now() });
+  const tx = started ? started.transactionId : 1;
+  await step('MeterValues', { connectorId: 1, transactionId: tx, meterValue: [{ timestamp: now(), sampledValue: [{ value: '1500', measurand: 'Energy.Active.Import.Register', unit: 'Wh' }] }] });
+  await step('StopTransaction', { transactionId: tx, meterStop: 1500, timestamp: now(), reason: 'Local', idTag: 'TAG-1' });
+  await step('DataTransfer', { vendorId: 'Voltara', messageId: 'Diag', data: 'x' });
+  await step('DiagnosticsStatusNotification', { status: 'Idle' });
+  await step('FirmwareStatusNotification', { status: 'Idle' });
+}
+
+async function life201() {
+  await step('BootNotification', { chargingStation: { model: 'HX-150', vendorName: 'Helion Power', firmwareVersion: 'HX 5.2.7' }, reason: 'PowerUp' });
+  await step('Heartbeat', {});
+  await step('StatusNotification', { timestamp: now(), connectorStatus: 'Available', evseId: 1, connectorId: 1 });
+  await step('NotifyEvent', { generatedAt: now(), seqNo: 0, eventData: [{ eventId: 1, timestamp: now(), trigger: 'Alerting', actualValue: 'true', techCode: 'HX-1104', eventNotificationType: 'HardWiredNotification', component: { name: 'RCD', evse: { id: 1 } }, variable: { name: 'Tripped' } }] });
+  await step('Authorize', { idToken: { idToken: 'TAG-1', type: 'ISO14443' } });
+  await step('TransactionEvent', { eventType: 'Started', timestamp: now(), triggerReason: 'Authorized', seqNo: 0, transactionInfo: { transactionId: 'T-1' }, evse: { id: 1, connectorId: 1 }, idToken: { idToken: 'TAG-1', type: 'ISO14443' } });
+  await step('MeterValues', { evseId: 1, meterValue: [{ timestamp: now(), sampledValue: [{ value: 1500 }] }] });
+  await step('TransactionEvent', { eventType: 'Ended', timestamp: now(), triggerReason: 'StopAuthorized', seqNo: 1, transactionInfo: { transactionId: 'T-1', stoppedReason: 'Local' } });
+  await step('LogStatusNotification', { status: 'Idle' });
+  await step('FirmwareStatusNotification', { status: 'Idle' });
+  await step('SecurityEventNotification', { type: 'StartupOfTheDevice', timestamp: now() });
+  await step('NotifyReport', { requestId: 1, generatedAt: now(), seqNo: 0 });
+}
+
+await cli.connect();
+out({ event: 'connected', protocol: cli.protocol });
+if (protocol === 'ocpp1.6') await life16(); else await life201();
+out({ event: 'ready' });
+const rl = readline.createInterface({ input: process.stdin });
+rl.on('close', async () => { await cli.close(); process.exit(0); });
