@@ -60,6 +60,16 @@ class Settings(BaseSettings):
     async_schema_validation: bool = Field(
         False, description="Validate OCPP schemas in a thread pool (slower; library default)."
     )
+    diagnosis_enabled: bool = Field(True, description="Run self-diagnosis on the live state.")
+    diagnosis_rules_dir: Path | None = Field(None, description="Rule YAML folder.")
+    diagnosis_kill_switch: bool = Field(False, description="No automatic remote actions at all.")
+    diagnosis_dry_run: bool = Field(False, description="Only record what remediation would do.")
+    diagnosis_max_resets_per_day: int = Field(3, description="Resets per charger per day.")
+    diagnosis_cooldown_seconds: float = Field(600.0, description="Between actions on a charger.")
+    diagnosis_site_concurrent_limit: int = Field(1, description="Chargers acted on at once.")
+    diagnosis_recovery_hold_seconds: float = Field(300.0, description="Healthy this long = proven.")
+    diagnosis_wait_for_idle: bool = Field(True, description="Never act during a transaction.")
+    diagnosis_time_scale: float = Field(1.0, description="Divide every diagnosis duration by this.")
 
     @cached_property
     def resolved_database_url(self) -> str:
