@@ -37,3 +37,4 @@ def setup_logging(verbose: bool = False) -> None:
     logging.getLogger("ocpp").setLevel(logging.WARNING)
     logging.getLogger("websockets").setLevel(logging.WARNING)
     logging.getLogger("chargefix.ws").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from app.cli import admin, knowledge
+from app.cli import admin, knowledge, simulate
 from app.cli.backend import backend
 from app.cli.procedures import procedures_cli
+from app.cli.run import run
 
 cli = typer.Typer(
     name="chargefix",
@@ -14,6 +15,7 @@ cli = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+cli.command("run")(run)
 cli.command("backend")(backend)
 cli.command("ingest")(knowledge.ingest)
 cli.command("search")(knowledge.search)
@@ -22,6 +24,7 @@ cli.add_typer(admin.tokens, name="tokens")
 cli.add_typer(admin.users, name="users")
 cli.add_typer(admin.db, name="db")
 cli.add_typer(procedures_cli, name="procedures")
+cli.add_typer(simulate.app, name="simulate")
 
 
 def main() -> None:

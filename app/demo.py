@@ -1,0 +1,82 @@
+"""The embedded demo behind `make run`: demo accounts, the simulated fleet's registration,
+and the sample procedures imported. Secrets are generated per installation and kept under
+the data directory (never in git)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.config import Settings
+from app.csms.directory import ChargerDirectory, RegistrationError
+from app.procedures import store as procedure_store
+from app.security.users import add_user
+from app.simulator.config import plan_fleet
+
+DEMO_USERS = (
+    ("pat", "partner", "Pat (field partner)"),
+    ("casey", "consultant", "Casey (consultant)"),
+    ("eddie", "editor", "Eddie (knowledge editor)"),
+    ("admin", "admin", "Admin"),
+)
+
+
+def _secret_file(settings: Settings, name: str) -> Path:
+    folder = settings.data_dir / "demo"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / name
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+    os.chmod(path, 0o600)
+
+
+def ensure_demo_users(settings: Settings, session_factory: sessionmaker[Session]) -> dict[str, str]:
+    """Demo accounts with passwords generated once per installation; returns name -> password."""
+    path = _secret_file(settings, "users.json")
+    if path.exists():
+        return json.loads(path.read_text(encoding="utf-8"))
+    passwords: dict[str, str] = {}
+    for name, role, display in DEMO_USERS:
+        password = secrets.token_urlsafe(9)
+        add_user(session_factory, name, password, role, display, replace=True)
+        passwords[name] = password
+    _write_private(path, json.dumps(passwords, indent=2))
+    return passwords
+
+
+def ensure_demo_fleet(
+    settings: Settings, session_factory: sessionmaker[Session], count: int, seed: int
+) -> Path:
+    """Register the simulated fleet's chargers with one generated password; returns the
+    password file the simulator reads."""
+    path = _secret_file(settings, "fleet-password")
+    if not path.exists():
+        _write_private(path, secrets.token_urlsafe(24) + "\n")
+    password = path.read_text(encoding="utf-8").strip()
+    directory = ChargerDirectory(session_factory)
+    for plan in plan_fleet(count, "mixed", seed):
+        if directory.lookup(plan.charger_id) is not None:
+            continue
+        with contextlib.suppress(RegistrationError):
+            directory.register(
+                plan.charger_id, password, vendor=plan.model.vendor, model=plan.model.model
+            )
+    return path
+
+
+def import_sample_procedures(
+    settings: Settings, session_factory: sessionmaker[Session]
+) -> dict[str, list[str]]:
+    with session_factory() as session:
+        result = procedure_store.import_directory(
+            session, settings.knowledge_base_dir / "procedures", "demo-setup"
+        )
+        session.commit()
+    return result

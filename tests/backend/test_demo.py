@@ -1,0 +1,34 @@
+"""The embedded demo's setup: accounts, fleet registration, procedures import."""
+
+from __future__ import annotations
+
+import stat
+
+from app.cli.common import open_storage
+from app.demo import ensure_demo_fleet, ensure_demo_users, import_sample_procedures
+from app.security.tokens import login
+from app.simulator.config import plan_fleet
+
+
+def test_demo_setup_is_idempotent_and_secrets_private(settings):
+    factory = open_storage(settings)
+    passwords = ensure_demo_users(settings, factory)
+    assert set(passwords) == {"pat", "casey", "eddie", "admin"}
+    assert ensure_demo_users(settings, factory) == passwords
+    assert login(factory, "pat", passwords["pat"]) is not None
+    users_file = settings.data_dir / "demo" / "users.json"
+    assert stat.S_IMODE(users_file.stat().st_mode) == 0o600
+
+    password_file = ensure_demo_fleet(settings, factory, 5, seed=3)
+    ensure_demo_fleet(settings, factory, 5, seed=3)  # again: nothing changes
+    from app.csms.directory import ChargerDirectory
+
+    directory = ChargerDirectory(factory)
+    password = password_file.read_text().strip()
+    for plan in plan_fleet(5, "mixed", 3):
+        identity = directory.lookup(plan.charger_id)
+        assert identity is not None and directory.verify(identity, password)
+
+    result = import_sample_procedures(settings, factory)
+    assert len(result["imported"]) >= 30 and result["failed"] == []
+    assert import_sample_procedures(settings, factory)["imported"] == []
