@@ -139,6 +139,7 @@ class SimCharger:
         self._reboot: tuple[str, str, bool] | None = None  # (depth, reason, graceful)
         self._scheduled_reset = False
         self._recur: list[tuple[str, int]] = []
+        self._report_after_boot: list[ActiveFault] = []  # cleared by the reboot
         self._behaviour_handle: asyncio.TimerHandle | None = None
         self._last_status: dict[int, tuple] = {}
         self._watchers: list[asyncio.Event] = []
@@ -393,6 +394,7 @@ class SimCharger:
                 if fault.spec.clears_on(depth):
                     recurs = fault.spec.truth.recurs_after_reset
                     self._remove_fault(key, how=depth, permanent=not recurs, notify=False)
+                    self._report_after_boot.append(fault)
                     if recurs:
                         self._recur.append(key)
         self._last_status.clear()
@@ -409,6 +411,9 @@ class SimCharger:
                 lambda k=key: self._recur_fault(k),
             )
         self._recur = []
+        for fault in self._report_after_boot:  # 2.0.1: the problem is gone after the boot
+            self.report_fault(fault, cleared=True)
+        self._report_after_boot = []
         for fault in self.faults.values():
             self.report_fault(fault, cleared=False)
         self._arm_behaviour()
