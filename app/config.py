@@ -1,4 +1,4 @@
-"""Settings for every ChargeFix process, each overridable by a ``CHARGEFIX_*`` environment variable."""
+"""Settings for every ChargeFix process, each overridable by a ``CHARGEFIX_*`` variable."""
 
 from __future__ import annotations
 

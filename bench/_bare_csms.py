@@ -7,6 +7,7 @@ Usage: python bench/_bare_csms.py PORT
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import resource
 import sys
@@ -38,10 +39,8 @@ class BareChargePoint(ChargePoint):
 
 async def handler(ws: Any) -> None:
     cp = BareChargePoint(ws.request.path.rsplit("/", 1)[-1], ws)
-    try:
+    with contextlib.suppress(Exception):
         await cp.start()
-    except Exception:
-        pass
 
 
 async def main(port: int) -> None:

@@ -20,7 +20,6 @@ import json
 import os
 import resource
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -43,7 +42,7 @@ def free_port() -> int:
 
 
 def raise_file_limit() -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
@@ -140,6 +139,7 @@ class Load:
     closed_loop: set[int] = field(default_factory=set)
     errors: int = 0
     received: int = 0
+    sending: set[asyncio.Future[None]] = field(default_factory=set)
 
     def send(self, index: int) -> None:
         charger = self.chargers[index]
@@ -153,7 +153,9 @@ class Load:
                 f'"errorCode":"NoError","status":"Available"}}]'
             )
         charger.pending[uid] = time.perf_counter()
-        asyncio.ensure_future(charger.ws.send(frame))
+        task = asyncio.ensure_future(charger.ws.send(frame))
+        self.sending.add(task)
+        task.add_done_callback(self.sending.discard)
 
     async def reader(self, index: int) -> None:
         charger = self.chargers[index]
@@ -311,9 +313,7 @@ def print_table(results: dict[str, dict[str, float]], args: argparse.Namespace) 
         >= TARGETS["connections"],
         f"{ours['msgs_per_s']:.0f} msg/s (target {TARGETS['msgs_per_s']})": ours["msgs_per_s"]
         >= TARGETS["msgs_per_s"],
-        f"p99 {ours['rate_p99_ms']:.1f} ms at {args.rate} msg/s (target < 50)": ours[
-            "rate_p99_ms"
-        ]
+        f"p99 {ours['rate_p99_ms']:.1f} ms at {args.rate} msg/s (target < 50)": ours["rate_p99_ms"]
         < TARGETS["p99_ms_at_rate"],
         f"{ratio:.0%} of bare throughput (target >= 80 %)": ratio >= TARGETS["ratio"],
     }

@@ -41,7 +41,7 @@ class TestCharger16(Cp16):
         self.reset_answer = "Accepted"
 
     @on(Action16.reset)
-    def on_reset(self, type: str, **_: Any) -> Any:  # noqa: A002
+    def on_reset(self, type: str, **_: Any) -> Any:
         self.received.append(("Reset", {"type": type}))
         return result16.Reset(status=self.reset_answer)
 
@@ -51,7 +51,7 @@ class TestCharger16(Cp16):
         return result16.UnlockConnector(status="Unlocked")
 
     @on(Action16.change_availability)
-    def on_availability(self, connector_id: int, type: str, **_: Any) -> Any:  # noqa: A002
+    def on_availability(self, connector_id: int, type: str, **_: Any) -> Any:
         self.received.append(("ChangeAvailability", {"connector_id": connector_id, "type": type}))
         return result16.ChangeAvailability(status="Accepted")
 
@@ -110,7 +110,7 @@ class TestCharger201(Cp201):
         self.received: list[tuple[str, dict[str, Any]]] = []
 
     @on(Action201.reset)
-    def on_reset(self, type: str, **kw: Any) -> Any:  # noqa: A002
+    def on_reset(self, type: str, **kw: Any) -> Any:
         self.received.append(("Reset", {"type": type, **kw}))
         return result201.Reset(status="Accepted")
 

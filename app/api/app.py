@@ -36,7 +36,7 @@ def create_api(state: AppState) -> FastAPI:
     api = FastAPI(
         title="ChargeFix API",
         version="0.1.0",
-        description="Live charger state, remote commands and troubleshooting for EV charger fleets.",
+        description="Live charger state, remote commands and troubleshooting for charger fleets.",
     )
     api.state.chargefix = state
     for router in ROUTERS:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import resource
 
 import typer
@@ -36,7 +37,5 @@ def backend(
     settings = get_settings(
         host=host, ocpp_port=ocpp_port, api_port=api_port, auto_register=auto_register or None
     )
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(Backend(settings).serve_forever())
-    except KeyboardInterrupt:
-        pass

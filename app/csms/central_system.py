@@ -338,9 +338,12 @@ class CentralSystem:
         except InvalidCommand as error:
             raise BadCommand(str(error)) from error
         state = self.context.live.get(charger_id)
-        if state is None and self.directory.cached(charger_id) is None:
-            if await asyncio.to_thread(self.directory.lookup, charger_id) is None:
-                raise UnknownCharger(f"charger {charger_id} is not registered")
+        if (
+            state is None
+            and self.directory.cached(charger_id) is None
+            and await asyncio.to_thread(self.directory.lookup, charger_id) is None
+        ):
+            raise UnknownCharger(f"charger {charger_id} is not registered")
         conn = self.connections.get(charger_id)
         if conn is None:
             raise ChargerOffline(f"charger {charger_id} is offline")
@@ -352,13 +355,12 @@ class CentralSystem:
             if (state)
             else None
         )
-        if command in DISRUPTIVE and active is not None:
-            if not (force and reason and reason.strip()):
-                raise TransactionActive(
-                    f"{command} refused: transaction {active.transaction_id} is active on "
-                    f"connector {active.connector_id}; send force=true with a reason to override",
-                    detail={"transaction_id": active.transaction_id},
-                )
+        if command in DISRUPTIVE and active is not None and not (force and (reason or "").strip()):
+            raise TransactionActive(
+                f"{command} refused: transaction {active.transaction_id} is active on "
+                f"connector {active.connector_id}; send force=true with a reason to override",
+                detail={"transaction_id": active.transaction_id},
+            )
         transaction_id = None
         if command == "remote_stop":
             transaction_id = getattr(params, "transaction_id", None)
@@ -406,7 +408,7 @@ class CentralSystem:
             status=answer.get("status") if isinstance(answer.get("status"), str) else None,
         )
 
-    # -- registration helpers used by the API and CLI -----------------------------------------------
+    # -- registration helpers used by the API and CLI ---------------------------------------
     async def register(
         self, charger_id: str, password: str | None = None, **fields: Any
     ) -> tuple[str, str]:

@@ -104,7 +104,8 @@ class ChargerDirectory:
         validate_charger_id(charger_id)
         if len(password) < MIN_CHARGER_PASSWORD:
             raise RegistrationError(
-                f"password for {charger_id} is too short: at least {MIN_CHARGER_PASSWORD} characters"
+                f"password for {charger_id} is too short: "
+                f"at least {MIN_CHARGER_PASSWORD} characters"
             )
         with self._session_factory() as session, session.begin():
             existing = session.get(Charger, charger_id)
