@@ -1,0 +1,195 @@
+"""Shared pieces of every page: the API client for this person, CSS, errors, kept inputs."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import streamlit as st
+
+from app.ui.api_client import ApiClient, ApiError, BackendUnavailable
+
+T = TypeVar("T")
+AUTH_KEY = "auth"
+KEEP_PREFIX = "keep:"
+
+# Our own static CSS (never user text): big touch targets, strong contrast, large type.
+CSS = """
+<style>
+html, body, [class*="st-"] { font-size: 18px; }
+.stButton > button, .stDownloadButton > button, .stFormSubmitButton > button,
+div[data-testid="stPopover"] button {
+  min-height: 48px; min-width: 48px; font-size: 1.05rem; font-weight: 600;
+  border-width: 2px;
+}
+.stTextInput input, .stNumberInput input, .stSelectbox div[data-baseweb="select"] > div,
+.stTextArea textarea { min-height: 48px; font-size: 1.05rem; }
+div[data-testid="stRadio"] label, div[data-testid="stCheckbox"] label { min-height: 48px;
+  align-items: center; }
+.block-container { padding-top: 3.2rem; padding-bottom: 2rem; max-width: 1100px; }
+div[data-testid="stMetricValue"] { font-size: 1.6rem; }
+</style>
+"""
+
+
+def api_url() -> str:
+    return os.environ.get("CHARGEFIX_API_URL", "http://127.0.0.1:8000").rstrip("/")
+
+
+@st.cache_resource(show_spinner=False)
+def _shared_client(base_url: str) -> ApiClient:
+    """One connection pool per server process; the token is added per person."""
+    return ApiClient(base_url)
+
+
+def auth() -> dict[str, Any] | None:
+    return st.session_state.get(AUTH_KEY)
+
+
+def api() -> ApiClient:
+    """The API client with the signed-in person's token."""
+    token = (auth() or {}).get("token")
+    return _shared_client(api_url()).with_token(token)
+
+
+def style() -> None:
+    st.markdown(CSS, unsafe_allow_html=True)
+
+
+def show_error(error: ApiError, doing: str) -> None:
+    """One clear error: what failed, why, what to do next (all plain text)."""
+    if isinstance(error, BackendUnavailable):
+        raise error  # the page frame shows the banner and retries
+    st.error(f"Could not {doing}: {error.message}\n\n{error.hint}", icon=":material/error:")
+
+
+def call(doing: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+    """Run one API call; on an error show it and return None."""
+    try:
+        return fn(*args, **kwargs)
+    except ApiError as error:
+        if error.status == 401 and not isinstance(error, BackendUnavailable):
+            st.session_state.pop(AUTH_KEY, None)
+            st.warning("Your sign-in expired. Sign in again.")
+            st.rerun()
+        show_error(error, doing)
+        return None
+
+
+def kept(key: str, default: Any = "") -> str:
+    """A widget key whose value survives reruns where the widget is not drawn (lost backend,
+    page switches): call before drawing the widget; ``remember`` stores it afterwards."""
+    if key not in st.session_state:
+        st.session_state[key] = st.session_state.get(KEEP_PREFIX + key, default)
+    return key
+
+
+def remember(key: str) -> None:
+    if key in st.session_state:
+        st.session_state[KEEP_PREFIX + key] = st.session_state[key]
+
+
+def forget(key: str) -> None:
+    st.session_state.pop(KEEP_PREFIX + key, None)
+    st.session_state.pop(key, None)
+
+
+def parse_ts(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        ts = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
+
+
+def ago(value: str | None) -> str:
+    """'12 s ago', '5 min ago', '3 h ago' (plain text)."""
+    ts = parse_ts(value)
+    if ts is None:
+        return "never"
+    seconds = max(0.0, (datetime.now(UTC) - ts).total_seconds())
+    return duration(seconds) + " ago"
+
+
+def duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 86400 * 2:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.0f} d"
+
+
+def connectors(live: dict[str, Any]) -> list[dict[str, Any]]:
+    raw = live.get("connectors") or {}
+    values = list(raw.values() if isinstance(raw, dict) else raw)
+    return sorted(values, key=lambda c: int(c.get("connector_id", 0)))
+
+
+STATUS_ICON = {
+    "Available": ":material/check_circle:",
+    "Charging": ":material/bolt:",
+    "Faulted": ":material/error:",
+    "Unavailable": ":material/block:",
+    "Preparing": ":material/hourglass_top:",
+    "Occupied": ":material/hourglass_top:",
+}
+
+
+def live_panel(live: dict[str, Any]) -> None:
+    """The live state of a charger: online, connectors, faults, transaction, firmware."""
+    online = bool(live.get("online"))
+    head = st.columns([2, 2, 2])
+    head[0].metric("Connection", "Online" if online else "OFFLINE")
+    head[1].metric("Open faults", len(live.get("open_faults") or []))
+    head[2].metric("Sessions running", len(live.get("transactions") or {}))
+    st.caption(
+        f"{live.get('vendor') or '?'} {live.get('model') or ''} · firmware "
+        f"{live.get('firmware_version') or '?'} · OCPP {live.get('ocpp_version') or '?'} · "
+        f"last message {live.get('last_action') or '-'} {ago(live.get('last_seen'))}"
+    )
+    rows = []
+    for conn in connectors(live):
+        rows.append(
+            {
+                "Connector": int(conn.get("connector_id", 0)),
+                "Status": conn.get("status") or "?",
+                "Error": conn.get("error_code") or "",
+                "Vendor code": conn.get("vendor_error_code") or "",
+                "Info": conn.get("info") or "",
+                "Since": ago(conn.get("since")),
+            }
+        )
+    if rows:
+        st.dataframe(rows, hide_index=True, width="stretch")
+    for fault in live.get("open_faults") or []:
+        st.warning(
+            f"Fault on connector {fault.get('connector_id')}: {fault.get('error_code')}"
+            f" {fault.get('vendor_error_code') or ''} {fault.get('info') or ''}"
+            f" (since {ago(fault.get('raised_at'))})",
+            icon=":material/warning:",
+        )
+    for tx in (live.get("transactions") or {}).values():
+        meter = tx.get("last_meter") or {}
+        power = meter.get("power_w")
+        st.info(
+            f"Charging on connector {tx.get('connector_id')} since {ago(tx.get('started_at'))}"
+            + (f" · {power / 1000:.1f} kW" if power else ""),
+            icon=":material/bolt:",
+        )
+
+
+def outcome_label(outcome: str | None) -> str:
+    return {
+        "resolved": "Resolved",
+        "site_visit": "Site visit needed",
+        "vehicle_side": "Vehicle side",
+        "not_reproducible": "Not reproducible",
+        "abandoned": "Abandoned",
+        "escalate": "Handed to a consultant",
+    }.get(outcome or "", outcome or "-")

@@ -1,0 +1,57 @@
+"""AppTest helpers: an app signed in as one of the demo users."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from tests.ui.conftest import MAIN, UiStack
+
+ROLES = {"pat": "partner", "casey": "consultant", "eddie": "editor", "admin": "admin"}
+
+
+def app_as(stack: UiStack, user: str | None, page: str | None = None) -> AppTest:
+    at = AppTest.from_file(MAIN, default_timeout=30)
+    if user is not None:
+        at.session_state["auth"] = {
+            "token": stack.token(user),
+            "name": user,
+            "display_name": user,
+            "role": ROLES[user],
+        }
+    at.run()
+    if page is not None:
+        at.switch_page(f"pages/{page}")
+        at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(at: AppTest) -> str:
+    """Every visible text of the page, joined (for assertions)."""
+    parts: list[str] = []
+    for kind in (
+        "title",
+        "header",
+        "subheader",
+        "markdown",
+        "caption",
+        "text",
+        "info",
+        "warning",
+        "error",
+        "success",
+        "metric",
+        "button",
+        "expander",
+    ):
+        for element in getattr(at, kind, []):
+            value = getattr(element, "value", None) or getattr(element, "label", None)
+            parts.append(str(value))
+    return "\n".join(parts)
+
+
+def button(at: AppTest, label_part: str):  # type: ignore[no-untyped-def]
+    for b in at.button:
+        if label_part in str(b.label):
+            return b
+    raise AssertionError(f"no button with {label_part!r}; have {[b.label for b in at.button]}")
