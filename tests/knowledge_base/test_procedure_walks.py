@@ -1,0 +1,230 @@
+"""Walk the sample procedures with the real engine against each simulator fault's hidden truth.
+
+A small world model stands in for the charger: the fault is open, and it clears only by what
+the simulator's fault catalogue says clears it (soft/hard reset, unlock, availability cycle,
+time passing), possibly coming back after a reset. Every answer path through each matching
+procedure is explored. The walks must never break the engine, must reach the outcome the truth
+calls for (a remote fix resolves, a hardware fault ends in a site visit, a vehicle fault on the
+vehicle side), and must never reset a charger with a welded contactor.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.procedures.conditions import evaluate
+from app.procedures.engine import (
+    Answer,
+    Ask,
+    CommandOutcome,
+    Confirm,
+    ConfirmCommand,
+    EngineContext,
+    Finish,
+    NeedState,
+    RunCommand,
+    StateObserved,
+    Timeout,
+    WaitState,
+    advance,
+    begin,
+)
+from app.procedures.schema import Procedure
+from app.procedures.validation import validate_file
+from app.simulator import faults as sim
+
+KB = Path(__file__).resolve().parents[2] / "knowledge_base"
+MAX_PATHS = 4000
+
+
+@dataclass
+class World:
+    fault: sim.FaultSpec
+    open: bool = True
+    recur_pending: bool = False
+    inoperative: bool = False
+    transactions: list[dict[str, Any]] = field(default_factory=list)
+    commands: list[str] = field(default_factory=list)
+
+    @property
+    def online(self) -> bool:
+        return not (self.open and self.fault.truth.behaviour == sim.OFFLINE)
+
+    def live(self) -> dict[str, Any]:
+        status, error = "Available", "NoError"
+        if self.inoperative:
+            status = "Unavailable"
+        elif self.open:
+            status, error = self.fault.v16.status, self.fault.v16.error_code
+        faults = [{"fault_key": self.fault.key, "error_code": self.fault.v16.error_code}]
+        return {
+            "online": self.online,
+            "connectors": [{"connector_id": 1, "status": status, "error_code": error}],
+            "transactions": self.transactions,
+            "open_faults": faults if self.open else [],
+        }
+
+    def tick(self) -> None:
+        """Time passes while people act: recurring faults come back, some clear by themselves."""
+        if self.recur_pending:
+            self.open, self.recur_pending = True, False
+        elif sim.SELF_CLEAR in self.fault.truth.clears_by:
+            self.open = False
+
+    def command(self, name: str, params: dict[str, Any]) -> bool:
+        self.commands.append(f"{name}:{params.get('type', '')}")
+        if not self.online:
+            return False
+        action = None
+        if name == "reset":
+            action = sim.SOFT_RESET if params.get("type") == "soft" else sim.HARD_RESET
+        elif name == "unlock_connector":
+            action = sim.UNLOCK
+        elif name == "change_availability":
+            if params["type"] == "Inoperative":
+                self.inoperative = True
+            else:
+                if self.inoperative:
+                    action = sim.AVAILABILITY_CYCLE
+                self.inoperative = False
+        elif name == "remote_stop":
+            self.transactions = []
+        if action and self.open and self.fault.clears_on(action):
+            self.open = False
+            self.recur_pending = self.fault.truth.recurs_after_reset
+        return True
+
+
+def _answers(ask: Ask, procedure: Procedure) -> list[Any]:
+    if ask.kind == "instruction":
+        return ["done"]
+    if ask.kind == "yes_no":
+        return ["yes", "no"]
+    if ask.kind == "choice":
+        return [option["value"] for option in ask.options]
+    node = procedure.node(ask.node_id)
+    low, high = node.expected.min, node.expected.max
+    values = []
+    if low is not None:
+        values.append(low - 1)
+    if high is not None:
+        values.append(high + 1)
+    values.append(low if low is not None else high)
+    return values
+
+
+def explore(procedure: Procedure, fault: sim.FaultSpec) -> list[tuple[str, list[str]]]:
+    """Every (outcome, commands sent) over all answer paths."""
+    results: list[tuple[str, list[str]]] = []
+    world = World(fault)
+    start = begin(procedure, EngineContext(live=world.live()))
+    stack = [(start, world)]
+    while stack:
+        if len(results) > MAX_PATHS:
+            raise AssertionError(f"{procedure.id}: more than {MAX_PATHS} paths")
+        transition, world = stack.pop()
+        directive, cursor = transition.directive, transition.cursor
+        if isinstance(directive, Finish):
+            results.append((directive.outcome.value, world.commands))
+            continue
+        steps: list[tuple[Any, World]] = []
+        if isinstance(directive, Ask):
+            for value in _answers(directive, procedure):
+                branch = copy.deepcopy(world)
+                branch.tick()
+                steps.append((Answer(value=value), branch))
+        elif isinstance(directive, ConfirmCommand):
+            steps.append((Confirm(confirmed=True), world))
+        elif isinstance(directive, RunCommand):
+            accepted = world.command(directive.command, directive.params)
+            steps.append((CommandOutcome(accepted=accepted), world))
+        elif isinstance(directive, WaitState):
+            if evaluate(directive.condition, world.live(), 1):
+                steps.append((StateObserved(live=world.live()), world))
+            else:
+                steps.append((Timeout(), world))
+        elif isinstance(directive, NeedState):
+            steps.append((StateObserved(live=world.live()), world))
+        for event, branch in steps:
+            ctx = EngineContext(live=branch.live())
+            stack.append((advance(procedure, cursor, event, ctx), branch))
+    return results
+
+
+def _procedures() -> list[Procedure]:
+    procedures = []
+    for path in sorted((KB / "procedures").glob("*.yaml")):
+        report = validate_file(path)
+        assert report.procedure is not None
+        procedures.append(report.procedure)
+    return procedures
+
+
+def _matching(fault: sim.FaultSpec) -> list[Procedure]:
+    return [
+        p
+        for p in _procedures()
+        if fault.key in p.applies_to.fault_keys
+        and fault.v16.error_code in p.applies_to.error_codes
+        and not p.id.startswith("example-")
+    ]
+
+
+EXPECTED = {
+    sim.SOFT_RESET: {"resolved"},
+    sim.HARD_RESET: {"resolved"},
+    sim.UNLOCK: {"resolved"},
+    sim.AVAILABILITY_CYCLE: {"resolved"},
+    sim.SELF_CLEAR: {"resolved", "not_reproducible"},
+    sim.SITE_VISIT: {"site_visit"},
+    sim.VEHICLE: {"vehicle_side"},
+    sim.GRID: {"resolved", "escalate", "site_visit"},
+}
+FAULTS = list(sim.fault_catalogue().values())
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=[f.key for f in FAULTS])
+def test_walks_reach_the_outcome_the_truth_calls_for(fault: sim.FaultSpec) -> None:
+    procedures = _matching(fault)
+    assert procedures, f"no procedure for {fault.key}"
+    reached: dict[str, set[str]] = {}
+    for procedure in procedures:
+        outcomes = explore(procedure, fault)
+        assert outcomes, procedure.id
+        reached[procedure.id] = {outcome for outcome, _ in outcomes}
+    wanted = EXPECTED[fault.truth.remedy]
+    assert any(found & wanted for found in reached.values()), (
+        f"{fault.key}: no path reaches {sorted(wanted)}; reached {reached}"
+    )
+
+
+def test_remote_fixes_resolve_through_remote_actions_alone() -> None:
+    """For faults a remote action clears, the dedicated procedure resolves with that action."""
+    for fault in FAULTS:
+        if fault.truth.remedy not in (
+            sim.SOFT_RESET,
+            sim.HARD_RESET,
+            sim.UNLOCK,
+            sim.AVAILABILITY_CYCLE,
+        ):
+            continue
+        resolved_with_commands = [
+            commands
+            for p in _matching(fault)
+            for outcome, commands in explore(p, fault)
+            if outcome == "resolved" and commands
+        ]
+        assert resolved_with_commands, f"{fault.key}: never resolved by a remote action"
+
+
+def test_a_welded_contactor_is_never_reset() -> None:
+    fault = sim.get_fault("welded_contactor")
+    for procedure in _matching(fault):
+        for _outcome, commands in explore(procedure, fault):
+            assert not any(c.startswith("reset") for c in commands), procedure.id
+            assert commands and commands[0] == "change_availability:Inoperative", procedure.id
