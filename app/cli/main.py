@@ -8,6 +8,7 @@ from app.cli import admin, knowledge, simulate
 from app.cli.backend import backend
 from app.cli.procedures import procedures_cli
 from app.cli.run import run
+from app.cli.ui import ui
 
 cli = typer.Typer(
     name="chargefix",
@@ -17,6 +18,7 @@ cli = typer.Typer(
 )
 cli.command("run")(run)
 cli.command("backend")(backend)
+cli.command("ui")(ui)
 cli.command("ingest")(knowledge.ingest)
 cli.command("search")(knowledge.search)
 cli.add_typer(admin.chargers, name="chargers")

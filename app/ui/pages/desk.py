@@ -1,0 +1,246 @@
+"""Consultant: the handoff queue, claim, chat, timeline, remote commands, push, close."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from app.ui.common import api, auth, call, duration, forget, kept, live_panel, remember
+from app.ui.wording import consequence, step_line
+
+OPEN = "desk_handoff"
+PRIORITY_ICON = {
+    "urgent": ":material/priority_high:",
+    "high": ":material/arrow_upward:",
+    "normal": ":material/remove:",
+    "low": ":material/arrow_downward:",
+}
+OUTCOMES = ["resolved", "site_visit", "vehicle_side", "not_reproducible", "abandoned"]
+# label, command, params
+COMMANDS: list[tuple[str, str, dict[str, Any]]] = [
+    ("Soft reset", "reset", {"type": "soft"}),
+    ("Hard reset", "reset", {"type": "hard"}),
+    ("Unlock connector", "unlock_connector", {}),
+    ("Take connector out of service", "change_availability", {"type": "inoperative"}),
+    ("Put connector back in service", "change_availability", {"type": "operative"}),
+    ("Ask for status", "trigger_message", {"message": "StatusNotification"}),
+]
+
+
+def queue() -> None:
+    st.title("Desk")
+    rows = call("load the queue", api().get, "/api/handoffs") or []
+    if not rows:
+        st.success("Nobody is waiting.", icon=":material/done_all:")
+    waiting = [r for r in rows if r["status"] == "waiting"]
+    mine = [r for r in rows if r["status"] == "claimed" and r["claimed_by"] == me()]
+    others = [r for r in rows if r["status"] == "claimed" and r["claimed_by"] != me()]
+    for title, group in (("Yours", mine), ("Waiting", waiting), ("Taken by others", others)):
+        if not group:
+            continue
+        st.subheader(f"{title} ({len(group)})")
+        for row in group:
+            label = (
+                f"{row['priority'].upper()} · waiting {duration(row['waiting_seconds'])} · "
+                f"{row['charger_id']} · {row.get('site_id') or '?'} · {row.get('partner') or '?'}"
+            )
+            if st.button(
+                label,
+                key=f"open_{row['id']}",
+                icon=PRIORITY_ICON.get(row["priority"]),
+                width="stretch",
+                help=row.get("reason") or None,
+            ):
+                st.session_state[OPEN] = row["id"]
+                st.rerun()
+    refresh_queue(len(rows))
+
+
+@st.fragment(run_every=5)
+def refresh_queue(count: int) -> None:
+    """Reload when a handoff arrives or leaves."""
+    try:
+        rows = api().get("/api/handoffs")
+    except Exception:
+        return
+    if len(rows) != count:
+        st.rerun(scope="app")
+
+
+def me() -> str:
+    return (auth() or {}).get("name", "")
+
+
+def handoff_screen(handoff_id: int) -> None:
+    handoff = call("load the handoff", api().get, f"/api/handoffs/{handoff_id}")
+    top = st.columns([4, 1])
+    if top[1].button("Queue", icon=":material/arrow_back:", key="desk_back"):
+        st.session_state.pop(OPEN, None)
+        st.rerun()
+    if handoff is None:
+        return
+    top[0].title(f"{handoff['charger_id']} · {handoff['priority']}")
+    st.caption(
+        f"From {handoff.get('partner') or '?'} at {handoff.get('site_id') or '?'}, waiting "
+        f"{duration(handoff['waiting_seconds'])}. Reason: {handoff.get('reason') or '-'}"
+    )
+    session = call("load the session", api().get, f"/api/sessions/{handoff['session_id']}")
+    claimed = handoff["status"] == "claimed" and handoff["claimed_by"] == me()
+    if handoff["status"] == "waiting":
+        clicked = st.button("Claim", type="primary", icon=":material/front_hand:", key="desk_claim")
+        if clicked and call("claim", api().post, f"/api/handoffs/{handoff_id}/claim"):
+            st.rerun()
+    elif handoff["status"] == "claimed" and not claimed:
+        st.warning(f"Claimed by {handoff['claimed_by']}.")
+    elif handoff["status"] == "closed":
+        st.success(f"Closed: {handoff.get('resolution') or ''}")
+    left, right = st.columns([3, 2])
+    with left:
+        if handoff.get("summary_text"):
+            with st.expander("Summary", expanded=True, icon=":material/summarize:"):
+                st.text(handoff["summary_text"])
+        if session:
+            conversation(handoff, session, claimed)
+            timeline(session)
+    with right:
+        if session:
+            live_panel(session.get("live") or {})
+        if claimed and session:
+            commands(handoff_id, session)
+            push(handoff_id)
+            close(handoff_id)
+    if session:
+        watch(handoff["session_id"], session["version"])
+
+
+@st.fragment(run_every=3)
+def watch(session_id: str, version: int) -> None:
+    try:
+        view = api().get(f"/api/sessions/{session_id}")
+    except Exception:
+        return
+    if view["version"] != version:
+        st.rerun(scope="app")
+
+
+def conversation(handoff: dict[str, Any], session: dict[str, Any], claimed: bool) -> None:
+    st.subheader("Conversation")
+    for msg in session.get("messages") or []:
+        with st.chat_message("user" if msg["role"] == "partner" else "assistant"):
+            st.text(f"{msg['from']}: {msg['text']}")
+    if not claimed:
+        return
+    key = kept(f"desk_msg_{handoff['id']}")
+    st.text_input("Message to the partner", key=key)
+    remember(key)
+    if st.button("Send", key="desk_send", icon=":material/send:"):
+        text = (st.session_state.get(key) or "").strip()
+        if text and call(
+            "send the message",
+            api().post,
+            f"/api/handoffs/{handoff['id']}/messages",
+            {"text": text},
+        ):
+            forget(key)
+            st.rerun()
+
+
+def timeline(session: dict[str, Any]) -> None:
+    with st.expander(f"Session log ({len(session.get('steps') or [])} steps)", expanded=True):
+        for step in session.get("steps") or []:
+            st.text(step_line(step))
+
+
+def commands(handoff_id: int, session: dict[str, Any]) -> None:
+    st.subheader("Remote commands")
+    connector = st.number_input(
+        "Connector", min_value=0, max_value=8, value=int(session.get("connector_id") or 1)
+    )
+    labels = [label for label, _, _ in COMMANDS]
+    choice = st.selectbox("Command", labels, key="desk_cmd")
+    _, command, params = COMMANDS[labels.index(choice)]
+    params = dict(params)
+    if command in ("unlock_connector", "change_availability"):
+        params["connector_id"] = int(connector)
+    st.warning(consequence(command, params, session.get("live")), icon=":material/warning:")
+    sure = st.checkbox("I understand", key="desk_cmd_sure")
+    if st.button("Run command", type="primary", disabled=not sure, key="desk_run"):
+        with st.spinner("Waiting for the charger's answer..."):
+            result = call(
+                "run the command",
+                api().post,
+                f"/api/handoffs/{handoff_id}/commands/{command}",
+                params,
+                timeout=60.0,
+            )
+        if result is not None:
+            status = result.get("status")
+            if result.get("error"):
+                st.error(f"{command}: {status} - {result['error']}")
+            else:
+                st.success(f"{command}: {status}")
+
+
+def push(handoff_id: int) -> None:
+    st.subheader("Push to the partner")
+    procedures = call("load procedures", api().get, "/api/procedures") or []
+    options = {f"{p['title']} ({p['procedure_id']})": p["procedure_id"] for p in procedures}
+    chosen = st.selectbox("Procedure", list(options), index=None, key="desk_push_proc")
+    if st.button("Push procedure", key="desk_push_p", disabled=chosen is None) and call(
+        "push the procedure",
+        api().post,
+        f"/api/handoffs/{handoff_id}/push",
+        {"procedure_id": options[chosen]},
+    ):
+        st.rerun()
+    key = kept(f"desk_step_{handoff_id}")
+    st.text_input("Or one next step", key=key, placeholder="e.g. Check the RCD in the cabinet")
+    remember(key)
+    if st.button("Push step", key="desk_push_s"):
+        text = (st.session_state.get(key) or "").strip()
+        if not text:
+            st.error("Type the step first.")
+        elif call("push the step", api().post, f"/api/handoffs/{handoff_id}/push", {"text": text}):
+            forget(key)
+            st.rerun()
+
+
+def close(handoff_id: int) -> None:
+    st.subheader("Close")
+    outcome = st.selectbox("Outcome", OUTCOMES, key="desk_outcome")
+    key = kept(f"desk_resolution_{handoff_id}")
+    st.text_area("Resolution", key=key, height=80)
+    remember(key)
+    diagnosis = st.text_input("Diagnosis (optional)", key="desk_diagnosis")
+    if st.button("Close handoff", type="primary", key="desk_close", icon=":material/done:"):
+        resolution = (st.session_state.get(key) or "").strip()
+        if not resolution:
+            st.error("Write the resolution first (what was done, what is next).")
+            return
+        if call(
+            "close the handoff",
+            api().post,
+            f"/api/handoffs/{handoff_id}/close",
+            {"resolution": resolution, "outcome": outcome, "diagnosis": diagnosis or None},
+        ):
+            forget(key)
+            st.session_state.pop(OPEN, None)
+            st.session_state["desk_flash"] = f"Handoff {handoff_id} closed ({outcome})."
+            st.rerun()
+
+
+def main() -> None:
+    if auth() is None:
+        st.stop()
+    flash = st.session_state.pop("desk_flash", None)
+    if flash:
+        st.success(flash)
+    handoff_id = st.session_state.get(OPEN)
+    if handoff_id is None:
+        queue()
+    else:
+        handoff_screen(int(handoff_id))
+
+
+main()

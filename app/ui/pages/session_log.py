@@ -1,0 +1,94 @@
+"""Consultant: review any past session, filter, export CSV/JSON."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+import streamlit as st
+
+from app.ui.common import api, auth, call
+from app.ui.frames import apply_filters, sessions_frame
+from app.ui.wording import step_line
+
+
+def main() -> None:
+    if auth() is None:
+        st.stop()
+    st.title("Session log")
+    rows = call("load sessions", api().get, "/api/sessions") or []
+    chargers = call("load chargers", api().get, "/api/chargers", limit=20000) or []
+    frame = sessions_frame(rows, chargers)
+    if frame.empty:
+        st.info("No sessions yet.")
+        return
+    filters: dict[str, Any] = {}
+    c1, c2, c3 = st.columns(3)
+    filters["charger_id"] = c1.multiselect("Charger", sorted(frame["charger_id"].unique()))
+    filters["model"] = c2.multiselect("Model", sorted(frame["model"].unique()))
+    filters["procedure_id"] = c3.multiselect(
+        "Fault / procedure", sorted(frame["procedure_id"].unique())
+    )
+    c4, c5, c6 = st.columns(3)
+    filters["outcome"] = c4.multiselect("Outcome", sorted(frame["outcome"].unique()))
+    filters["partner"] = c5.multiselect("Partner", sorted(frame["partner"].unique()))
+    first = frame["created_at"].min().date()
+    period = c6.date_input("Dates", value=(first, date.today()), key="log_dates")
+    if isinstance(period, tuple) and len(period) == 2:
+        filters["from"], filters["to"] = period
+    shown = apply_filters(frame, filters)
+    columns = ["created_at", "charger_id", "model", "partner", "procedure_id", "status"]
+    table = shown[[*columns, "outcome", "id"]].sort_values("created_at", ascending=False)
+    st.caption(f"{len(table)} of {len(frame)} sessions")
+    picked = st.dataframe(
+        table,
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="single-row",
+        key="log_table",
+        column_config={"id": None},
+    )
+    export = table.assign(created_at=table["created_at"].astype(str))
+    d1, d2 = st.columns(2)
+    d1.download_button(
+        "Export CSV",
+        export.to_csv(index=False).encode(),
+        file_name="sessions.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        key="log_csv",
+    )
+    d2.download_button(
+        "Export JSON",
+        json.dumps(export.to_dict(orient="records"), indent=2).encode(),
+        file_name="sessions.json",
+        mime="application/json",
+        icon=":material/download:",
+        key="log_json",
+    )
+    selection = getattr(picked, "selection", None)
+    chosen_rows = list(selection.get("rows", [])) if selection else []
+    session_id = table.iloc[chosen_rows[0]]["id"] if chosen_rows else None
+    if session_id is None:
+        session_id = st.selectbox("Open a session", list(table["id"]), index=None, key="log_open")
+    if session_id:
+        detail(str(session_id))
+
+
+def detail(session_id: str) -> None:
+    view = call("load the session", api().get, f"/api/sessions/{session_id}")
+    if not view:
+        return
+    st.subheader(f"{view['charger_id']} · {view['status']} · {view.get('outcome') or '-'}")
+    if view.get("procedure"):
+        st.caption(f"{view['procedure']['title']} v{view['procedure']['version']}")
+    for step in view.get("steps") or []:
+        st.text(step_line(step))
+    summary = call("load the summary", api().get, f"/api/sessions/{session_id}/summary")
+    if summary:
+        with st.expander("Summary"):
+            st.text(summary.get("text") or "")
+
+
+main()
