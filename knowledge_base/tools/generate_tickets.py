@@ -297,6 +297,56 @@ def stylise(text: str, style: Style, rng: random.Random) -> str:
     return result
 
 
+TAG = re.compile(r"^(AC|DC|KX|HX|VT|NW|SCR|EV|CP)\|\s*")
+TAG_TESTS = {
+    "AC": lambda m: m.id_kind == "AC",
+    "DC": lambda m: m.id_kind != "AC",
+    "KX": lambda m: m.key == "kestrel_kx300",
+    "HX": lambda m: m.key == "helion_hx150",
+    "VT": lambda m: m.key == "voltara_wb22",
+    "NW": lambda m: m.key == "northwind_duo",
+    "SCR": lambda m: m.key != "voltara_wb22",
+}
+# EV: the text blames the vehicle; CP: the text blames the charger. They must fit the outcome.
+OUTCOME_TESTS = {
+    "EV": lambda o: o in ("vehicle_side", "no_fault_found"),
+    "CP": lambda o: o != "vehicle_side",
+}
+
+
+def _keep(
+    items: list[str], model: ChargerModel | None = None, outcome: str | None = None
+) -> list[str]:
+    """The fragments that fit this model (and outcome), without their tags.
+
+    Without an outcome the EV/CP tags stay on, to be resolved once the outcome is known."""
+    kept = []
+    for item in items:
+        text, fits, pending = item, True, ""
+        while tag := TAG.match(text):
+            name, text = tag.group(1), text[tag.end() :]
+            if name in OUTCOME_TESTS:
+                if outcome is None:
+                    pending += f"{name}| "
+                elif not OUTCOME_TESTS[name](outcome):
+                    fits = False
+            elif model is not None and not TAG_TESTS[name](model):
+                fits = False
+        if fits:
+            kept.append(pending + text)
+    return kept
+
+
+def for_model(spec: dict, model: ChargerModel) -> dict:
+    """A category's fragment pools restricted to what fits the model."""
+    fitted = dict(spec)
+    for key in ("symptoms", "correct", "wrong", "follow_fix"):
+        fitted[key] = _keep(spec[key], model)
+    fitted["fix"] = {o: _keep(v, model) for o, v in spec["fix"].items()}
+    fitted["outcomes"] = {o: w for o, w in spec["outcomes"].items() if fitted["fix"].get(o)}
+    return fitted
+
+
 class _Keep(dict):
     """format_map mapping that leaves unknown placeholders (e.g. {prev}) in place."""
 
@@ -320,7 +370,9 @@ def fill(template: str, charger: Charger, connector: int, rng: random.Random) ->
         "lv": str(rng.choice([184, 188, 191, 194, 198])),
         "rssi": str(-rng.randint(104, 117)),
         "n": str(rng.randint(2, 4)),
-        "kw": str(rng.choice([3.6, 4, 6, 7.2, 11, 18, 25, 40, 60])).rstrip("0").rstrip("."),
+        "kw": str(rng.choice([38, 45, 50, 60, 75]) if dc else rng.choice([3.6, 4, 6, 7.2, 11]))
+        .rstrip("0")
+        .rstrip("."),
         "fw": model.firmware,
         "time": f"{rng.randint(5, 23):02d}:{rng.choice(['00', '15', '30', '45', '10'])}",
         **PARTS[model.key],
@@ -358,9 +410,10 @@ def generate(seed: int = SEED, count: int = TICKET_COUNT) -> list[Ticket]:
     tickets: list[Ticket] = []
     while len(tickets) < count:
         category = rng.choices(names, weights=weights)[0]
-        spec = data[category]
-        charger = rng.choice(fleet)
+        excluded = data[category].get("exclude_models", [])
+        charger = rng.choice([c for c in fleet if c.model.key not in excluded])
         model = charger.model
+        spec = for_model(data[category], model)
         conn = rng.randint(1, len(model.connectors))
         style = rng.choice(STYLES)
         created = START + timedelta(minutes=rng.randrange(SPAN_DAYS * 24 * 60))
@@ -374,15 +427,20 @@ def generate(seed: int = SEED, count: int = TICKET_COUNT) -> list[Ticket]:
         def fmt(template: str, code: str = code, ocpp: str = ocpp) -> str:
             return template.replace("{code}", code or "no code").replace("{ocpp}", ocpp or "-")
 
-        symptom_pool = [fmt(s) for s in spec["symptoms"]]
+        symptom_pool = [fmt(s) for s in _keep(spec["symptoms"], outcome=outcome)]
         symptom = make_text(symptom_pool, charger, conn, rng)
         symptom = rng.choice(PREFIXES) + symptom + rng.choice(SUFFIXES)
         if outcome == "repeat_visit":
-            diagnosis = fill(rng.choice(spec["wrong"]), charger, conn, rng)
-            resolution = fill(rng.choice(spec["fix"][outcome]), charger, conn, rng)
+            diagnosis = fill(rng.choice(_keep(spec["wrong"], outcome=outcome)), charger, conn, rng)
+            resolution = fill(
+                rng.choice(_keep(spec["fix"][outcome], outcome=outcome)), charger, conn, rng
+            )
         else:
-            resolution = fill(rng.choice(spec["fix"][outcome]), charger, conn, rng)
-            diagnosis = fill(fmt(matching(spec["correct"], resolution, rng)), charger, conn, rng)
+            resolution = fill(
+                rng.choice(_keep(spec["fix"][outcome], outcome=outcome)), charger, conn, rng
+            )
+            correct = _keep(spec["correct"], outcome=outcome)
+            diagnosis = fill(fmt(matching(correct, resolution, rng)), charger, conn, rng)
         if style.sign:
             resolution += f" -{style.initials}"
         ticket = Ticket(
@@ -430,14 +488,16 @@ def follow_up(first: Ticket, spec: dict, conn: int, rng: random.Random) -> Ticke
     style = rng.choice(STYLES)
     charger = first.charger
     created = first.created_at + timedelta(days=rng.randint(1, 12), minutes=rng.randint(5, 600))
-    symptom = rng.choice(AGAIN) + ". " + fill(rng.choice(spec["symptoms"]), charger, conn, rng)
+    outcome = "escalated_vendor" if rng.random() < 0.12 else "resolved_onsite"
+    again = rng.choice(_keep(spec["symptoms"], outcome=outcome))
+    symptom = rng.choice(AGAIN) + ". " + fill(again, charger, conn, rng)
     symptom = symptom.replace("{code}", first.vendor_error_code or "no code")
     symptom = symptom.replace("{ocpp}", first.error_code or "-")
-    resolution = fill(rng.choice(spec["follow_fix"]), charger, conn, rng)
-    found = fill(matching(spec["correct"], resolution, rng), charger, conn, rng)
+    resolution = fill(rng.choice(_keep(spec["follow_fix"], outcome=outcome)), charger, conn, rng)
+    correct = _keep(spec["correct"], outcome=outcome)
+    found = fill(matching(correct, resolution, rng), charger, conn, rng)
     diagnosis = rng.choice(AGAIN_DIAG) + found
     diagnosis = diagnosis.replace("{code}", first.vendor_error_code or "the code")
-    outcome = "escalated_vendor" if rng.random() < 0.12 else "resolved_onsite"
     return Ticket(
         created_at=created,
         charger=charger,
