@@ -1,0 +1,434 @@
+"""The diagnosis engine: plain functions from an event window and a live state to findings.
+
+No I/O and no clock: the caller passes ``now`` (epoch seconds) and the time scale. The
+service feeds the window from live-state changes; tests build windows by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from app.csms.live_state import ChargerLiveState, OpenFault
+from app.diagnosis.vocabulary import Rule
+from app.fleet_catalog import CHARGER_MODELS, find_model
+
+# Window entry kinds.
+CONNECTED = "connected"
+DISCONNECTED = "disconnected"
+BOOT = "boot"
+STATUS = "status"
+FAULT_RAISED = "fault_raised"
+FAULT_CLEARED = "fault_cleared"
+TX_STARTED = "tx_started"
+TX_STOPPED = "tx_stopped"
+METER = "meter"
+SECURITY_EVENT = "security_event"
+FIRMWARE = "firmware"
+ACTION = "action"  # a remote action the diagnosis service itself took
+
+# Boots, reconnects and security events this soon after our own action are its echo.
+ACTION_GRACE_S = 180.0
+CATEGORY_ORDER = {"exclusive": 0, "fault": 1, "connector": 2, "charger": 3}
+
+
+@dataclass(frozen=True)
+class Observation:
+    seq: int
+    t: float  # epoch seconds
+    kind: str
+    connector_id: int = 0
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def evidence(self) -> dict[str, Any]:
+        return {"seq": self.seq, "t": round(self.t, 3), "kind": self.kind, **self.data} | (
+            {"connector_id": self.connector_id} if self.connector_id else {}
+        )
+
+
+@dataclass
+class Finding:
+    rule: Rule
+    charger_id: str
+    connector_id: int
+    subject: str
+    fault_key: str | None = None
+    error_code: str | None = None
+    fault_uids: list[str] = field(default_factory=list)
+    evidence: list[Observation] = field(default_factory=list)
+
+    @property
+    def category(self) -> str:
+        if self.rule.subject == "charger" and self.rule.exclusive:
+            return "exclusive"
+        return self.rule.subject
+
+    def sort_key(self) -> tuple[int, int]:
+        return (CATEGORY_ORDER[self.category], -self.rule.priority)
+
+
+@cache
+def _codes_by_model() -> dict[tuple[str, str], dict[str, str]]:
+    return {
+        (m.vendor.lower(), m.model.lower()): {
+            code: key for key, code in m.vendor_error_codes.items()
+        }
+        for m in CHARGER_MODELS
+    }
+
+
+@cache
+def _codes_any() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for model in CHARGER_MODELS:
+        for key, code in model.vendor_error_codes.items():
+            out.setdefault(code, key)
+    return out
+
+
+def fault_key_for(vendor: str | None, model: str | None, code: str | None) -> str | None:
+    """The canonical fault key a vendor error code stands for (fleet catalogue), if known."""
+    if not code:
+        return None
+    entry = find_model(vendor, model)
+    if entry is not None:
+        return _codes_by_model()[(entry.vendor.lower(), entry.model.lower())].get(code)
+    return _codes_any().get(code)
+
+
+def fault_key_of(live: ChargerLiveState, fault: OpenFault) -> str | None:
+    return fault_key_for(live.vendor, live.model, fault.vendor_error_code or fault.tech_code)
+
+
+def _ts(value: Any) -> float | None:
+    return value.timestamp() if value is not None else None
+
+
+def _action_times(window: Sequence[Observation]) -> list[float]:
+    return [o.t for o in window if o.kind == ACTION]
+
+
+def _not_echo(obs: Observation, actions: list[float], grace: float) -> bool:
+    return not any(0 <= obs.t - a <= grace for a in actions)
+
+
+def _recent(window: Iterable[Observation], kind: str, since: float) -> list[Observation]:
+    return [o for o in window if o.kind == kind and o.t >= since]
+
+
+def _identity(connector_id: int, fault_key: str | None, error_code: str | None) -> tuple:
+    return (connector_id, fault_key or error_code)
+
+
+# -- fault subject ------------------------------------------------------------------------------
+def _match_fault(
+    rule: Rule,
+    live: ChargerLiveState,
+    fault: OpenFault,
+    key: str | None,
+    window: Sequence[Observation],
+    now: float,
+    scale: float,
+) -> list[Observation] | None:
+    cond = rule.when.fault
+    assert cond is not None
+    if cond.error_codes and fault.error_code not in cond.error_codes:
+        return None
+    if cond.fault_keys and key not in cond.fault_keys:
+        return None
+    if cond.sources and fault.source not in cond.sources:
+        return None
+    vendor_code = fault.vendor_error_code or fault.tech_code
+    if cond.vendor_error_codes and vendor_code not in cond.vendor_error_codes:
+        return None
+    raised = fault.raised_at.timestamp()
+    if now - raised < cond.min_age_s / scale:
+        return None
+    evidence = [
+        o
+        for o in window
+        if o.kind in (FAULT_RAISED, STATUS)
+        and o.data.get("uid", fault.uid) == fault.uid
+        and o.connector_id == fault.connector_id
+        and o.t >= raised - 1
+    ][-5:]
+    if rule.when.recurred is not None:
+        since = raised - rule.when.recurred.within_s / scale
+        identity = _identity(fault.connector_id, key, fault.error_code)
+        earlier = [
+            o
+            for o in window
+            if o.kind == FAULT_CLEARED
+            and since <= o.t <= raised + 0.001
+            and _identity(o.connector_id, o.data.get("fault_key"), o.data.get("error_code"))
+            == identity
+        ]
+        if not earlier:
+            return None
+        evidence = [
+            *[o for o in window if o.kind == ACTION and o.t >= since][-3:],
+            *earlier[-3:],
+            *evidence,
+        ]
+    return evidence or [
+        Observation(0, raised, FAULT_RAISED, fault.connector_id, {"uid": fault.uid})
+    ]
+
+
+def _fault_findings(
+    rules: Sequence[Rule],
+    live: ChargerLiveState,
+    window: Sequence[Observation],
+    now: float,
+    scale: float,
+) -> list[Finding]:
+    found: list[Finding] = []
+    faults = [f for f in live.open_faults if f.source != "offline"]
+    for fault in faults:
+        key = fault_key_of(live, fault)
+        for rule in rules:
+            if rule.subject != "fault":
+                continue
+            evidence = _match_fault(rule, live, fault, key, window, now, scale)
+            if evidence is None or not _charger_conditions_hold(rule, live, window, now, scale):
+                continue
+            found.append(
+                Finding(
+                    rule=rule,
+                    charger_id=live.charger_id,
+                    connector_id=fault.connector_id,
+                    subject=f"fault:{fault.connector_id}:{key or fault.error_code}",
+                    fault_key=key,
+                    error_code=fault.error_code,
+                    fault_uids=[f.uid for f in faults],
+                    evidence=evidence,
+                )
+            )
+    return found
+
+
+# -- connector subject --------------------------------------------------------------------------
+def _stalled(window: Sequence[Observation], connector_id: int, since: float) -> list[Observation]:
+    """Meter readings of a connector's transaction, flat since at least ``since``."""
+    readings = [
+        o
+        for o in window
+        if o.kind == METER
+        and o.connector_id == connector_id
+        and o.data.get("energy_wh") is not None
+    ]
+    if len(readings) < 2:
+        return []
+    last = readings[-1].data["energy_wh"]
+    flat = [o for o in readings if o.data["energy_wh"] == last]
+    first_flat = readings[-1]
+    for o in reversed(readings):
+        if o.data["energy_wh"] != last:
+            break
+        first_flat = o
+    if first_flat.t > since or len(flat) < 2:
+        return []
+    return [first_flat, readings[-1]]
+
+
+def _connector_findings(
+    rules: Sequence[Rule],
+    live: ChargerLiveState,
+    window: Sequence[Observation],
+    now: float,
+    scale: float,
+) -> list[Finding]:
+    found: list[Finding] = []
+    for rule in rules:
+        if rule.subject != "connector":
+            continue
+        w = rule.when
+        for cid, conn in live.connectors.items():
+            if cid == 0:
+                continue
+            evidence: list[Observation] = []
+            if w.status is not None:
+                since = _ts(conn.since)
+                tx = live.transaction_on(cid) if cid else None
+                if (
+                    conn.status not in w.status.statuses
+                    or since is None
+                    or now - since < w.status.for_s / scale
+                    or (w.status.without_transaction and tx is not None)
+                ):
+                    continue
+                evidence += [o for o in window if o.kind == STATUS and o.connector_id == cid][-3:]
+                evidence = evidence or [Observation(0, since, STATUS, cid, {"status": conn.status})]
+            if w.meter_stalled is not None:
+                tx = live.transaction_on(cid)
+                limit = now - w.meter_stalled.for_s / scale
+                if tx is None or tx.started_at.timestamp() > limit:
+                    continue
+                stalled = _stalled(window, cid, limit)
+                if not stalled:
+                    continue
+                evidence += stalled
+            if w.failed_starts is not None:
+                cond = w.failed_starts
+                failed = [
+                    o
+                    for o in _recent(window, TX_STOPPED, now - cond.within_s / scale)
+                    if o.connector_id == cid
+                    and o.data.get("duration_s", 1e9) * scale <= cond.max_duration_s
+                    and (o.data.get("energy_wh") or 0.0) <= cond.max_energy_wh
+                ]
+                if len(failed) < cond.count:
+                    continue
+                evidence += failed[-cond.count :]
+            found.append(
+                Finding(
+                    rule=rule,
+                    charger_id=live.charger_id,
+                    connector_id=cid,
+                    subject=f"connector:{cid}:{rule.id}",
+                    evidence=evidence,
+                )
+            )
+    return found
+
+
+# -- charger subject ----------------------------------------------------------------------------
+def _charger_conditions_hold(
+    rule: Rule,
+    live: ChargerLiveState,
+    window: Sequence[Observation],
+    now: float,
+    scale: float,
+    evidence: list[Observation] | None = None,
+) -> bool:
+    w = rule.when
+    out = evidence if evidence is not None else []
+    actions = _action_times(window)
+    grace = ACTION_GRACE_S / scale
+    if w.offline is not None:
+        gone = _ts(live.disconnected_at)
+        if live.online or gone is None or now - gone < w.offline.for_s / scale:
+            return False
+        out += _recent(window, DISCONNECTED, gone - 1)[-1:] or [Observation(0, gone, DISCONNECTED)]
+    for name, kind in (("reconnects", CONNECTED), ("boots", BOOT)):
+        cond = getattr(w, name)
+        if cond is None:
+            continue
+        hits = [
+            o
+            for o in _recent(window, kind, now - cond.within_s / scale)
+            if _not_echo(o, actions, grace)
+        ]
+        if len(hits) < cond.count:
+            return False
+        out += hits[-cond.count :]
+    if w.security_events is not None:
+        cond = w.security_events
+        hits = [
+            o
+            for o in _recent(window, SECURITY_EVENT, now - cond.within_s / scale)
+            if _not_echo(o, actions, grace)
+        ]
+        if len(hits) < cond.count:
+            return False
+        out += hits[-cond.count :]
+    if w.firmware_updated is not None:
+        since = now - w.firmware_updated.within_s / scale
+        hits = [
+            o
+            for o in window
+            if o.t >= since
+            and (
+                (o.kind == FIRMWARE and o.data.get("status") in ("Installed", "Installing"))
+                or (o.kind == BOOT and o.data.get("reason") == "FirmwareUpdate")
+                or (o.kind == BOOT and o.data.get("firmware_changed"))
+            )
+        ]
+        if not hits:
+            return False
+        out += hits[:1]
+    return True
+
+
+def _charger_findings(
+    rules: Sequence[Rule],
+    live: ChargerLiveState,
+    window: Sequence[Observation],
+    now: float,
+    scale: float,
+) -> list[Finding]:
+    found: list[Finding] = []
+    for rule in rules:
+        if rule.subject != "charger":
+            continue
+        evidence: list[Observation] = []
+        if _charger_conditions_hold(rule, live, window, now, scale, evidence):
+            found.append(
+                Finding(
+                    rule=rule,
+                    charger_id=live.charger_id,
+                    connector_id=0,
+                    subject=f"charger:{rule.id}",
+                    fault_uids=[f.uid for f in live.open_faults],
+                    evidence=evidence,
+                )
+            )
+    return found
+
+
+def evaluate(
+    rules: Sequence[Rule],
+    live: ChargerLiveState | None,
+    window: Sequence[Observation],
+    now: float,
+    scale: float = 1.0,
+) -> list[Finding]:
+    """Every matching (rule, subject), best first: exclusive charger rules, then faults, then
+    connectors, then other charger rules; higher priority first within each."""
+    if live is None:
+        return []
+    found = _charger_findings(rules, live, window, now, scale)
+    if live.online:
+        found += _fault_findings(rules, live, window, now, scale)
+        found += _connector_findings(rules, live, window, now, scale)
+    found.sort(key=Finding.sort_key)
+    return found
+
+
+def best(findings: Sequence[Finding]) -> Finding | None:
+    return findings[0] if findings else None
+
+
+def problem_present(finding: Finding, live: ChargerLiveState | None, now: float) -> bool:
+    """Is the diagnosed problem still there? (recovery proof needs it gone and healthy)."""
+    if live is None or not live.online:
+        return True
+    rule = finding.rule
+    if rule.subject == "fault":
+        return any(f.source != "offline" for f in live.open_faults)
+    if rule.subject == "connector":
+        conn = live.connectors.get(finding.connector_id)
+        w = rule.when
+        if conn is None:
+            return False
+        if w.status is not None:
+            tx = live.transaction_on(finding.connector_id)
+            return conn.status in w.status.statuses and not (
+                w.status.without_transaction and tx is not None
+            )
+        return False
+    return False
+
+
+def healthy(live: ChargerLiveState | None, connector_id: int = 0) -> bool:
+    """Online, no open fault, and no connector Faulted or Unavailable."""
+    if live is None or not live.online or live.open_faults:
+        return False
+    for cid, conn in live.connectors.items():
+        if connector_id not in (0, cid) and cid != 0:
+            continue
+        if conn.status in ("Faulted", "Unavailable"):
+            return False
+    return True

@@ -1,0 +1,657 @@
+"""The diagnosis service: listens to the live state, raises diagnoses, runs guarded remediation.
+
+One per backend (``state.services["diagnosis"]``). A live-state listener turns changes into
+a per-charger event window; a ticker evaluates the rules (``engine.evaluate``) for chargers
+with something going on; each new diagnosis gets a task that walks its escalation ladder
+under the policy (``policy.decide``), proves recovery (healthy for the hold time) after every
+action, and records everything: the diagnosis rows, an action row per step, the command audit
+of the central system, and an automatic troubleshooting session (handed off to consultants
+for site visits and escalations).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from app.csms.central_system import CommandError
+from app.csms.live_state import ActiveTransaction, ChargerLiveState, MeterReading, OpenFault
+from app.diagnosis import storage
+from app.diagnosis.engine import (
+    ACTION,
+    BOOT,
+    CONNECTED,
+    DISCONNECTED,
+    FAULT_CLEARED,
+    FAULT_RAISED,
+    FIRMWARE,
+    METER,
+    SECURITY_EVENT,
+    STATUS,
+    TX_STARTED,
+    TX_STOPPED,
+    Finding,
+    Observation,
+    evaluate,
+    fault_key_of,
+    healthy,
+    problem_present,
+)
+from app.diagnosis.policy import (
+    MAX_IDLE_WAIT_S,
+    STEP_TIMEOUT_S,
+    PolicyConfig,
+    PolicyView,
+    decide,
+)
+from app.diagnosis.vocabulary import DISRUPTIVE_STEPS, RESET_STEPS, Rule, load_rules
+from app.procedures.loader import load_yaml_file
+from app.procedures.schema import Procedure
+from app.security.roles import Principal, Role
+
+log = logging.getLogger(__name__)
+
+SYSTEM = Principal("diagnosis", Role.ADMIN)
+WINDOW_S = 4 * 3600.0
+WINDOW_MAX = 400
+CLOSED_OK = ("resolved", "self_cleared")
+
+
+@dataclass
+class Active:
+    diagnosis_id: int
+    finding: Finding
+    site_id: str | None
+    task: asyncio.Task[None] | None = None
+    session_id: str | None = None
+    acted: bool = False
+    blocked: bool = False
+
+
+@dataclass
+class ChargerMemory:
+    window: deque[Observation] = field(default_factory=lambda: deque(maxlen=WINDOW_MAX))
+    reset_times: list[float] = field(default_factory=list)
+    last_action_at: float | None = None
+    parked: set[str] = field(default_factory=set)  # fault uids / subjects already handed off
+    firmware: str | None = None
+
+
+def load_procedures(folder: Path) -> list[Procedure]:
+    out = []
+    for path in sorted(folder.glob("*.yaml")):
+        try:
+            out.append(Procedure.model_validate(load_yaml_file(path)))
+        except Exception:  # a broken procedure must not stop diagnosis
+            log.warning("diagnosis: skipping unreadable procedure %s", path)
+    return out
+
+
+class DiagnosisService:
+    def __init__(self, state: Any, rules: list[Rule] | None = None) -> None:
+        self.state = state
+        s = state.settings
+        self.rules = rules if rules is not None else load_rules(s.diagnosis_rules_dir)
+        self.procedures = {
+            p.id: p for p in load_procedures(Path(s.knowledge_base_dir) / "procedures")
+        }
+        self.kill_switch: bool = s.diagnosis_kill_switch
+        self.dry_run: bool = s.diagnosis_dry_run
+        self.scale = max(s.diagnosis_time_scale, 1e-6)
+        self.tick = max(0.02, 5.0 / self.scale)
+        self.memory: dict[str, ChargerMemory] = {}
+        self.active: dict[str, Active] = {}
+        self.site_in_flight: dict[str, set[str]] = {}
+        self._seq = 0
+        self._task: asyncio.Task[None] | None = None
+        self.stats: dict[str, int] = {"evaluations": 0, "diagnoses": 0, "actions": 0}
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> None:
+        self.state.live.add_listener(self.on_change)
+        self._task = asyncio.create_task(self._ticker(), name="diagnosis-ticker")
+
+    async def stop(self) -> None:
+        self.state.live.remove_listener(self.on_change)
+        tasks = [t for t in [self._task, *(a.task for a in self.active.values())] if t]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    def policy(self) -> PolicyConfig:
+        s = self.state.settings
+        return PolicyConfig(
+            kill_switch=self.kill_switch,
+            dry_run=self.dry_run,
+            max_resets_per_day=s.diagnosis_max_resets_per_day,
+            cooldown_s=s.diagnosis_cooldown_seconds,
+            site_concurrent_limit=s.diagnosis_site_concurrent_limit,
+            wait_for_idle=s.diagnosis_wait_for_idle,
+            scale=self.scale,
+        )
+
+    def set_flags(self, who: Principal, **flags: bool) -> dict[str, bool]:
+        """Change kill switch / dry-run at run time (audited)."""
+        changed = {}
+        for name in ("kill_switch", "dry_run"):
+            value = flags.get(name)
+            if value is not None and value != getattr(self, name):
+                setattr(self, name, value)
+                changed[name] = value
+        if changed:
+            with self.state.session_factory() as db:
+                storage.audit(db, who.name, who.role, "policy.update", **changed)
+                db.commit()
+        return {"kill_switch": self.kill_switch, "dry_run": self.dry_run}
+
+    # ------------------------------------------------------------------ event window
+    def _mem(self, charger_id: str) -> ChargerMemory:
+        mem = self.memory.get(charger_id)
+        if mem is None:
+            mem = self.memory[charger_id] = ChargerMemory()
+        return mem
+
+    def observe(
+        self, charger_id: str, kind: str, connector_id: int = 0, **data: Any
+    ) -> Observation:
+        self._seq += 1
+        obs = Observation(self._seq, time.time(), kind, connector_id, data)
+        self._mem(charger_id).window.append(obs)
+        return obs
+
+    def on_change(self, charger_id: str, kind: str, state: ChargerLiveState, detail: Any) -> None:
+        """Live-state listener (sync, on the loop): record what rules may need."""
+        if kind == "connection":
+            self.observe(charger_id, CONNECTED if detail else DISCONNECTED)
+        elif kind == "identity":
+            mem = self._mem(charger_id)
+            changed = mem.firmware is not None and mem.firmware != state.firmware_version
+            mem.firmware = state.firmware_version
+            self.observe(
+                charger_id,
+                BOOT,
+                reason=state.boot_reason,
+                firmware=state.firmware_version,
+                firmware_changed=changed,
+            )
+        elif kind == "status" and isinstance(detail, int):
+            conn = state.connectors.get(detail)
+            if conn is not None:
+                self.observe(
+                    charger_id,
+                    STATUS,
+                    detail,
+                    status=conn.status,
+                    error_code=conn.error_code,
+                    vendor_error_code=conn.vendor_error_code,
+                )
+        elif kind == "fault_raised" and isinstance(detail, OpenFault):
+            self.observe(
+                charger_id, FAULT_RAISED, detail.connector_id, **_fault_data(state, detail)
+            )
+        elif kind == "fault_cleared" and isinstance(detail, tuple):
+            fault = detail[0]
+            self.observe(charger_id, FAULT_CLEARED, fault.connector_id, **_fault_data(state, fault))
+        elif kind == "transaction" and isinstance(detail, tuple):
+            if detail[0] == "started" and isinstance(detail[1], ActiveTransaction):
+                tx = detail[1]
+                self.observe(charger_id, TX_STARTED, tx.connector_id, tx=tx.transaction_id)
+            elif detail[0] == "stopped":
+                _, tx, tx_id, meter_stop, reason, at = detail
+                data: dict[str, Any] = {"tx": tx_id, "reason": reason}
+                if tx is not None:
+                    data["duration_s"] = max(0.0, (at - tx.started_at).total_seconds())
+                    if meter_stop is not None and tx.meter_start_wh is not None:
+                        data["energy_wh"] = meter_stop - tx.meter_start_wh
+                self.observe(charger_id, TX_STOPPED, tx.connector_id if tx else 0, **data)
+        elif kind == "meter" and isinstance(detail, MeterReading):
+            tx = state.transaction_on(None)
+            if tx is not None and detail.energy_wh is not None:
+                self.observe(charger_id, METER, tx.connector_id, energy_wh=detail.energy_wh)
+        elif kind == "seen" and state.last_action == "SecurityEventNotification":
+            self.observe(charger_id, SECURITY_EVENT)
+        elif kind == "other" and isinstance(detail, dict) and "firmware_status" in detail:
+            self.observe(charger_id, FIRMWARE, status=detail["firmware_status"])
+
+    # ------------------------------------------------------------------ evaluation
+    async def _ticker(self) -> None:
+        while True:
+            await asyncio.sleep(self.tick)
+            try:
+                self.evaluate_all(time.time())
+            except Exception:
+                log.exception("diagnosis tick failed")
+
+    def _candidates(self, now: float) -> list[ChargerLiveState]:
+        out = []
+        horizon = now - WINDOW_S / self.scale
+        for live in self.state.live.all():
+            mem = self.memory.get(live.charger_id)
+            if mem is not None:
+                while mem.window and mem.window[0].t < horizon:
+                    mem.window.popleft()
+            busy = live.open_faults or (not live.online and live.disconnected_at is not None)
+            if busy or (mem is not None and mem.window) or live.transactions:
+                out.append(live)
+        return out
+
+    def evaluate_all(self, now: float) -> None:
+        for live in self._candidates(now):
+            cid = live.charger_id
+            if cid in self.active:
+                continue
+            mem = self._mem(cid)
+            self.stats["evaluations"] += 1
+            findings = evaluate(self.rules, live, list(mem.window), now, self.scale)
+            present = {f.subject for f in findings}
+            mem.parked = {
+                p for p in mem.parked if p in present or any(p in f.fault_uids for f in findings)
+            }
+            if not findings and not live.open_faults:
+                mem.parked.clear()
+            for finding in findings:
+                if finding.subject in mem.parked:
+                    continue
+                if finding.rule.subject == "fault" and set(finding.fault_uids) & mem.parked:
+                    continue
+                self.open(finding, live)
+                break
+
+    # ------------------------------------------------------------------ one diagnosis
+    def procedure_for(self, finding: Finding) -> Procedure | None:
+        if finding.rule.procedure and finding.rule.procedure in self.procedures:
+            return self.procedures[finding.rule.procedure]
+        for attr, value in (("fault_keys", finding.fault_key), ("error_codes", finding.error_code)):
+            if value:
+                for proc in self.procedures.values():
+                    if value in getattr(proc.applies_to, attr):
+                        return proc
+        return None
+
+    def open(self, finding: Finding, live: ChargerLiveState) -> Active:
+        rule = finding.rule
+        proc = self.procedure_for(finding)
+        since = min((o.t for o in finding.evidence), default=time.time())
+        with self.state.session_factory() as db:
+            ids = storage.event_ids(db, finding.charger_id, datetime.fromtimestamp(since - 5, UTC))
+            row = storage.create(
+                db,
+                charger_id=finding.charger_id,
+                site_id=live.site_id,
+                connector_id=finding.connector_id,
+                subject=finding.subject,
+                rule_id=rule.id,
+                fault_class=rule.fault_class,
+                title=rule.title,
+                likely_cause=rule.likely_cause.strip(),
+                confidence=rule.confidence,
+                remote_resolvable=rule.remote_resolvable,
+                fault_key=finding.fault_key,
+                error_code=finding.error_code,
+                procedure_id=proc.id if proc else None,
+                parts=list(proc.parts) if proc else [],
+                ladder=list(rule.ladder),
+                evidence=[o.evidence() for o in finding.evidence][-20:],
+                event_ids=ids,
+                dry_run=self.dry_run,
+            )
+            db.commit()
+            diagnosis_id = row.id
+        self.stats["diagnoses"] += 1
+        active = Active(diagnosis_id, finding, live.site_id)
+        self.active[finding.charger_id] = active
+        active.task = asyncio.create_task(self._remediate(active), name=f"diagnosis-{diagnosis_id}")
+        return active
+
+    def _update(self, active: Active, **fields: Any) -> None:
+        with self.state.session_factory() as db:
+            storage.update(db, active.diagnosis_id, **fields)
+            db.commit()
+
+    def _action(self, active: Active, step: str, outcome: str, **kw: Any) -> None:
+        with self.state.session_factory() as db:
+            storage.add_action(
+                db, active.diagnosis_id, active.finding.charger_id, step, outcome, **kw
+            )
+            db.commit()
+
+    async def _note(self, active: Active, text: str) -> None:
+        sessions = self.state.services.get("sessions")
+        if sessions is None or active.session_id is None:
+            return
+        with contextlib.suppress(Exception):
+            await sessions.answer(active.session_id, SYSTEM, None, "note", note=text)
+
+    async def _open_session(self, active: Active) -> None:
+        sessions = self.state.services.get("sessions")
+        if sessions is None:
+            return
+        f = active.finding
+        symptom = f"[automatic diagnosis #{active.diagnosis_id}] {f.rule.title}"
+        try:
+            active.session_id = await sessions.create(
+                SYSTEM, f.charger_id, None, f.connector_id or None, symptom
+            )
+        except Exception:
+            log.exception("diagnosis %s: could not open a session", active.diagnosis_id)
+            return
+        self._update(active, session_id=active.session_id)
+        await self._note(
+            active,
+            f"Diagnosis: {f.rule.title} ({f.rule.fault_class}, confidence {f.rule.confidence:.0%})."
+            f" Likely cause: {f.rule.likely_cause.strip()} Plan: {' -> '.join(f.rule.ladder)}.",
+        )
+
+    async def _close_session(self, active: Active, outcome: str, note: str) -> int | None:
+        sessions = self.state.services.get("sessions")
+        if sessions is None or active.session_id is None:
+            return None
+        sid = active.session_id
+        try:
+            if outcome in ("site_visit", "escalate"):
+                priority = "high" if outcome == "site_visit" else "normal"
+                return await sessions.escalate(sid, SYSTEM, None, note, priority)
+            finish = getattr(sessions, "finish", None)
+            if finish is not None:
+                await finish(sid, SYSTEM, outcome, note)
+            else:  # the sessions service has no public finish yet: same code path, its lock
+                async with sessions._locks[sid]:
+                    with sessions.db() as db:
+                        row = sessions.get_row(db, sid)
+                        sessions._finish(
+                            db, row, SYSTEM, outcome, note, None, sessions.live(row.charger_id)
+                        )
+                        db.commit()
+        except Exception:
+            log.exception("diagnosis %s: could not close session %s", active.diagnosis_id, sid)
+        return None
+
+    def _finish(self, active: Active, status: str, note: str, **fields: Any) -> None:
+        self._update(active, status=status, outcome_note=note, **fields)
+        mem = self._mem(active.finding.charger_id)
+        if status not in CLOSED_OK:
+            mem.parked.add(active.finding.subject)
+            mem.parked.update(active.finding.fault_uids)
+
+    async def _remediate(self, active: Active) -> None:
+        cid = active.finding.charger_id
+        try:
+            await self._open_session(active)
+            await self._ladder(active)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            log.exception("diagnosis %s failed", active.diagnosis_id)
+            self._finish(active, "escalated", f"remediation failed: {error!r}")
+        finally:
+            self._release_site(active)
+            if self.active.get(cid) is active:
+                del self.active[cid]
+
+    def _release_site(self, active: Active) -> None:
+        if active.site_id:
+            self.site_in_flight.get(active.site_id, set()).discard(active.finding.charger_id)
+
+    async def _ladder(self, active: Active) -> None:
+        f = active.finding
+        rule = f.rule
+        done: list[str] = []
+        self._update(active, status="remediating")
+        for step in rule.ladder:
+            if step in ("site_visit", "escalate"):
+                await self._terminal(active, step, done)
+                return
+            if step == "wait":
+                self._action(active, "wait", "noted", detail=f"waiting up to {rule.wait_s:.0f} s")
+                proven = await self._prove(active, rule.wait_s / self.scale)
+                if proven == "proven":
+                    await self._resolved(active, "self_cleared", "recovered while waiting")
+                    return
+                continue
+            if (
+                step == "hard_reset"
+                and "soft_reset" in done
+                and self._version(f.charger_id) == "2.0.1"
+            ):
+                self._action(active, step, "skipped", detail="2.0.1: same station reset as before")
+                continue
+            # before acting: maybe it went away on its own
+            if not problem_present(f, self.state.live.get(f.charger_id), time.time()) and (
+                await self._prove(active, 0.0) == "proven"
+            ):
+                await self._resolved(active, "self_cleared", "recovered before any action")
+                return
+            decision = await self._await_permission(active, step)
+            if decision is None:  # the problem went away while we waited
+                await self._resolved(active, "self_cleared", "recovered while waiting to act")
+                return
+            if decision.verdict == "blocked":
+                self._action(active, step, "blocked", detail=decision.reason)
+                active.blocked = True
+                await self._terminal(active, "escalate", done, reason=decision.reason)
+                return
+            if decision.verdict == "dry_run":
+                plan = " -> ".join(rule.ladder[rule.ladder.index(step) :])
+                self._action(active, step, "dry_run", detail=f"would run: {plan}")
+                note = f"dry-run: would run {plan}"
+                self._finish(active, "dry_run", note)
+                await self._note(active, note)
+                await self._close_session(active, "abandoned", note)
+                return
+            if decision.verdict == "skip":
+                self._action(active, step, "skipped", detail=decision.reason)
+                await self._note(active, f"{step} skipped: {decision.reason}")
+                continue
+            if decision.verdict == "wait":  # waited too long for idle/cool-down/site
+                self._action(active, step, "deferred", detail=decision.reason)
+                await self._terminal(active, "escalate", done, reason=decision.reason)
+                return
+            ok = await self._act(active, step, decision.force)
+            done.append(step)
+            if not ok:
+                continue
+            outcome = await self._prove(active, STEP_TIMEOUT_S.get(step, 120.0) / self.scale)
+            self._release_site(active)
+            if outcome == "proven":
+                self._action(active, step, "proven", detail="healthy for the hold time")
+                await self._resolved(active, "resolved", f"resolved by {step}")
+                return
+            if outcome == "recurred":
+                self._action(
+                    active, step, "not_proven", detail="the fault came back: no more resets"
+                )
+                await self._terminal(
+                    active,
+                    "site_visit",
+                    done,
+                    reason=f"fault returned after {step}: not resetting again",
+                )
+                return
+            self._action(active, step, "not_proven", detail="problem still present")
+        await self._terminal(active, "escalate", done)
+
+    def _version(self, charger_id: str) -> str | None:
+        live = self.state.live.get(charger_id)
+        return live.ocpp_version if live else None
+
+    def _view(self, active: Active, step: str) -> PolicyView:
+        f = active.finding
+        live = self.state.live.get(f.charger_id)
+        mem = self._mem(f.charger_id)
+        connector = f.connector_id if step in ("unlock", "availability_cycle") else None
+        tx = live.transaction_on(connector) if live else None
+        site = self.site_in_flight.get(active.site_id or "", set()) - {f.charger_id}
+        return PolicyView(
+            now=time.time(),
+            ocpp_version=live.ocpp_version if live else None,
+            transaction_active=tx is not None,
+            reset_times=tuple(mem.reset_times),
+            last_action_at=mem.last_action_at,
+            site_in_flight=len(site),
+        )
+
+    async def _await_permission(self, active: Active, step: str) -> Any:
+        """Wait while the policy says wait (bounded); None when the problem went away."""
+        deadline = time.time() + MAX_IDLE_WAIT_S / self.scale
+        waited_reason = None
+        while True:
+            decision = decide(step, self.policy(), self._view(active, step))
+            if decision.verdict != "wait" or time.time() >= deadline:
+                return decision
+            if decision.reason != waited_reason:
+                waited_reason = decision.reason
+                self._update(active, status="waiting")
+                self._action(active, step, "deferred", detail=decision.reason)
+                await self._note(active, f"{step} deferred: {decision.reason}")
+            live = self.state.live.get(active.finding.charger_id)
+            gone = not problem_present(active.finding, live, time.time()) and healthy(live)
+            if gone and await self._prove(active, 0.0) == "proven":
+                return None
+            await asyncio.sleep(self.tick)
+
+    async def _act(self, active: Active, step: str, force: bool) -> bool:
+        f = active.finding
+        csms = self.state.csms
+        connector = f.connector_id or 1
+        calls: list[tuple[str, dict[str, Any]]]
+        if step == "trigger_status":
+            calls = [("trigger_message", {"message": "StatusNotification"})]
+        elif step == "unlock":
+            calls = [("unlock_connector", {"connector_id": connector})]
+        elif step == "soft_reset":
+            calls = [("reset", {"type": "soft"})]
+        elif step == "hard_reset":
+            calls = [("reset", {"type": "hard"})]
+        elif step == "availability_cycle":
+            calls = [
+                ("change_availability", {"connector_id": f.connector_id, "type": "inoperative"}),
+                ("change_availability", {"connector_id": f.connector_id, "type": "operative"}),
+            ]
+        elif step == "inoperative":
+            calls = [
+                ("change_availability", {"connector_id": f.connector_id, "type": "inoperative"})
+            ]
+        else:
+            raise ValueError(f"unknown step {step}")
+        mem = self._mem(f.charger_id)
+        if step in DISRUPTIVE_STEPS:
+            mem.last_action_at = time.time()
+            if active.site_id:
+                self.site_in_flight.setdefault(active.site_id, set()).add(f.charger_id)
+        if step in RESET_STEPS:
+            mem.reset_times.append(time.time())
+        self._update(active, status="remediating")
+        reason = f"automatic diagnosis #{active.diagnosis_id}: {f.rule.id}"
+        for i, (command, params) in enumerate(calls):
+            if i:
+                await asyncio.sleep(5.0 / self.scale)
+            self.observe(f.charger_id, ACTION, f.connector_id, step=step, command=command)
+            try:
+                result = await csms.send_command(
+                    f.charger_id,
+                    command,
+                    params,
+                    SYSTEM,
+                    force=force,
+                    reason=f"{reason} (Reset OnIdle)" if force else reason,
+                )
+            except CommandError as error:
+                self._action(
+                    active,
+                    step,
+                    "refused",
+                    command=command,
+                    params=params,
+                    detail=f"{type(error).__name__}: {error}",
+                )
+                await self._note(active, f"{step}: {command} failed ({type(error).__name__})")
+                return False
+            self.stats["actions"] += 1
+            active.acted = True
+            status = result.status or "answered"
+            self._action(active, step, "sent", command=command, params=params, detail=status)
+            await self._note(active, f"{step}: sent {command} {params}, charger answered {status}")
+            if status in ("Rejected", "NotSupported", "UnlockFailed", "Failed"):
+                return False
+        return True
+
+    async def _prove(self, active: Active, timeout: float) -> str:
+        """'proven' once the problem is gone and the charger healthy for the hold time;
+        'recurred' if it went away and came back; 'timeout' otherwise."""
+        f = active.finding
+        hold = self.state.settings.diagnosis_recovery_hold_seconds / self.scale
+        deadline = time.time() + timeout + hold
+        healthy_since: float | None = None
+        was_gone = False
+        while True:
+            now = time.time()
+            live = self.state.live.get(f.charger_id)
+            present = problem_present(f, live, now)
+            if not present and healthy(live):
+                was_gone = True
+                healthy_since = healthy_since or now
+                if now - healthy_since >= hold:
+                    return "proven"
+            else:
+                if present and was_gone and active.acted and f.rule.subject == "fault":
+                    return "recurred"
+                healthy_since = None
+                if now >= deadline - hold:
+                    return "timeout"
+            if now >= deadline:
+                return "timeout"
+            await asyncio.sleep(self.tick)
+
+    async def _resolved(self, active: Active, status: str, note: str) -> None:
+        self._finish(active, status, note)
+        await self._note(active, note)
+        await self._close_session(active, "resolved", note)
+
+    async def _terminal(
+        self, active: Active, step: str, done: list[str], reason: str | None = None
+    ) -> None:
+        f = active.finding
+        proc = self.procedure_for(f)
+        tried = ", ".join(done) or "no remote action"
+        why = reason or ("needs a technician on site" if step == "site_visit" else "needs a person")
+        parts = ", ".join(proc.parts) if proc and proc.parts else "none named"
+        text = (
+            f"{'Site visit' if step == 'site_visit' else 'Escalation'}: {f.rule.title} on "
+            f"{f.charger_id} connector {f.connector_id}. {why}. Tried: {tried}. "
+            f"Likely cause: {f.rule.likely_cause.strip()} Procedure: "
+            f"{proc.id if proc else 'none'}. Parts: {parts}. Evidence: diagnosis "
+            f"#{active.diagnosis_id} ({len(f.evidence)} events)."
+        )
+        self._action(active, step, "noted", detail=text)
+        handoff = await self._close_session(active, step, text)
+        status = "site_visit" if step == "site_visit" else "escalated"
+        self._finish(active, "blocked" if active.blocked else status, text, handoff_id=handoff)
+
+
+def _fault_data(state: ChargerLiveState, fault: OpenFault) -> dict[str, Any]:
+    return {
+        "uid": fault.uid,
+        "error_code": fault.error_code,
+        "vendor_error_code": fault.vendor_error_code or fault.tech_code,
+        "fault_key": fault_key_of(state, fault),
+        "source": fault.source,
+    }
+
+
+async def attach(state: Any) -> DiagnosisService | None:
+    """Start the backend's diagnosis service (idempotent); None when disabled in settings."""
+    service = state.services.get("diagnosis")
+    if service is None and state.settings.diagnosis_enabled:
+        service = DiagnosisService(state)
+        state.services["diagnosis"] = service
+        service.start()
+    return service
