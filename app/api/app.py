@@ -8,6 +8,7 @@ from app.api.routers import (
     auth,
     chargers,
     commands,
+    diagnoses,
     diagnostics,
     handoffs,
     health,
@@ -31,6 +32,7 @@ ROUTERS: list[APIRouter] = [
     procedures.router,
     sessions.router,
     handoffs.router,
+    diagnoses.router,
 ]
 
 

@@ -1,0 +1,123 @@
+"""Diagnoses: what the system found and did; the remediation policy (admins, audited)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.api.deps import get_db, get_state, require_roles
+from app.db.models_diagnosis import DiagnosisAudit, DiagnosisRow
+from app.diagnosis import storage
+from app.security.roles import Principal, Role
+from app.state import AppState
+
+router = APIRouter(prefix="/api", tags=["diagnosis"])
+
+
+class PolicyUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kill_switch: bool | None = None
+    dry_run: bool | None = None
+
+
+def _service(state: AppState) -> Any:
+    service = state.services.get("diagnosis")
+    if service is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "diagnosis is disabled")
+    return service
+
+
+@router.get("/diagnoses")
+def list_diagnoses(
+    db: Session = Depends(get_db),
+    _: Principal = Depends(require_roles(Role.CONSULTANT)),
+    charger_id: str | None = None,
+    site_id: str | None = None,
+    status_: str | None = Query(None, alias="status"),
+    rule_id: str | None = None,
+    fault_class: str | None = None,
+    open_only: bool = False,
+    limit: int = Query(100, ge=1, le=1000),
+    offset: int = Query(0, ge=0),
+) -> list[dict[str, Any]]:
+    rows = storage.query(
+        db,
+        charger_id=charger_id,
+        site_id=site_id,
+        status=status_,
+        rule_id=rule_id,
+        fault_class=fault_class,
+        open_only=open_only,
+        limit=limit,
+        offset=offset,
+    )
+    return [storage.view(r) for r in rows]
+
+
+@router.get("/diagnoses/{diagnosis_id}")
+def get_diagnosis(
+    diagnosis_id: int,
+    db: Session = Depends(get_db),
+    _: Principal = Depends(require_roles(Role.CONSULTANT)),
+) -> dict[str, Any]:
+    row = db.get(DiagnosisRow, diagnosis_id)
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no diagnosis {diagnosis_id}")
+    return storage.view(row, storage.actions_of(db, diagnosis_id))
+
+
+@router.get("/chargers/{charger_id}/diagnoses")
+def charger_diagnoses(
+    charger_id: str,
+    db: Session = Depends(get_db),
+    _: Principal = Depends(require_roles(Role.CONSULTANT, Role.PARTNER)),
+    limit: int = Query(20, ge=1, le=500),
+) -> list[dict[str, Any]]:
+    return [storage.view(r) for r in storage.query(db, charger_id=charger_id, limit=limit)]
+
+
+@router.get("/diagnosis/policy")
+def get_policy(
+    state: AppState = Depends(get_state),
+    _: Principal = Depends(require_roles(Role.CONSULTANT)),
+) -> dict[str, Any]:
+    service = _service(state)
+    policy = service.policy()
+    return {
+        "kill_switch": policy.kill_switch,
+        "dry_run": policy.dry_run,
+        "max_resets_per_day": policy.max_resets_per_day,
+        "cooldown_seconds": policy.cooldown_s,
+        "site_concurrent_limit": policy.site_concurrent_limit,
+        "wait_for_idle": policy.wait_for_idle,
+        "recovery_hold_seconds": state.settings.diagnosis_recovery_hold_seconds,
+        "time_scale": service.scale,
+        "rules": len(service.rules),
+        "active": len(service.active),
+    }
+
+
+@router.patch("/diagnosis/policy")
+def update_policy(
+    body: PolicyUpdate,
+    state: AppState = Depends(get_state),
+    who: Principal = Depends(require_roles(Role.ADMIN)),
+) -> dict[str, bool]:
+    return _service(state).set_flags(who, kill_switch=body.kill_switch, dry_run=body.dry_run)
+
+
+@router.get("/diagnosis/audit")
+def policy_audit(
+    db: Session = Depends(get_db),
+    _: Principal = Depends(require_roles(Role.ADMIN)),
+    limit: int = Query(100, ge=1, le=1000),
+) -> list[dict[str, Any]]:
+    rows = db.scalars(select(DiagnosisAudit).order_by(DiagnosisAudit.id.desc()).limit(limit))
+    return [
+        {"at": r.at, "actor": r.actor, "role": r.role, "action": r.action, "detail": r.detail}
+        for r in rows
+    ]
