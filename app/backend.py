@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import Iterator
 from typing import Any
@@ -23,6 +24,7 @@ from app.csms.recorder import Recorder
 from app.db.engine import make_engine, make_session_factory
 from app.db.migrate import upgrade_to_head
 from app.db.models import Charger, ChargerStateRow
+from app.diagnosis.service import attach as attach_diagnosis
 from app.sessions.service import attach as attach_sessions
 from app.state import AppState
 
@@ -101,10 +103,12 @@ class Backend:
         self.state = state
         await asyncio.to_thread(state.directory.warm)
         restored = await asyncio.to_thread(restore_live_state, state)
+        gc.freeze()  # start-up objects leave the collector's generations: shorter GC pauses
         state.live.add_listener(state.recorder.on_change)
         state.recorder.start()
         await state.csms.start()
         await attach_sessions(state)  # sessions waiting on live state resume at once
+        await attach_diagnosis(state)  # self-diagnosis and guarded auto-remediation
         api = create_api(state)
         config = uvicorn.Config(
             api,

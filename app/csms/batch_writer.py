@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import multiprocessing
 import pickle
@@ -36,7 +37,7 @@ from app.db.models import (
 log = logging.getLogger(__name__)
 
 Frames = list[tuple[Any, ...]]
-Snapshots = list[tuple[str, dict[str, Any]]]
+Snapshots = list[tuple[str, str]]  # charger id, state as JSON
 
 
 @dataclass
@@ -152,7 +153,7 @@ def write_batch(
     node_id: str,
     frames: list[tuple[Any, ...]],
     ops: list[Op],
-    snapshots: list[tuple[str, dict[str, Any]]],
+    snapshots: Snapshots,
 ) -> None:
     with session_factory() as session, session.begin():
         if frames:
@@ -203,12 +204,10 @@ def _apply_op(session: Session, op: Op) -> None:
             )
 
 
-def _upsert_state(
-    session: Session, node_id: str, charger_id: str, snapshot: dict[str, Any]
-) -> None:
+def _upsert_state(session: Session, node_id: str, charger_id: str, snapshot: str) -> None:
     values = {
         "charger_id": charger_id,
-        "state": snapshot,
+        "state": json.loads(snapshot),
         "node_id": node_id,
         "updated_at": utcnow(),
     }

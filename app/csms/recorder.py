@@ -26,6 +26,7 @@ from app.db.base import utcnow
 log = logging.getLogger(__name__)
 
 LIGHT_STATE_FLUSH_SECONDS = 60.0
+MAX_SNAPSHOTS_PER_BATCH = 500
 
 
 @dataclass
@@ -54,8 +55,8 @@ class Recorder:
         self._frames: deque[tuple[Any, ...]] = deque()
         self._ops: deque[Op] = deque()
         self._max_pending = max_pending
-        self._dirty: dict[str, bool] = {}  # charger id -> significant change?
-        self._persisted_at: dict[str, float] = {}
+        self._significant: dict[str, None] = {}  # ordered set: changes to store soon
+        self._light: dict[str, float] = {}  # sign of life only -> since when (monotonic)
         self._states: dict[str, ChargerLiveState] = {}
         self._task: asyncio.Task[None] | None = None
         self._flush_lock = asyncio.Lock()
@@ -112,9 +113,10 @@ class Recorder:
         """Live-state listener: queue what must be stored for this change."""
         self._states[charger_id] = state
         if kind in ("seen", "meter"):
-            self._dirty.setdefault(charger_id, False)
+            if charger_id not in self._significant and charger_id not in self._light:
+                self._light[charger_id] = time.monotonic()
         else:
-            self._dirty[charger_id] = True
+            self._significant[charger_id] = None
         if kind == "fault_raised" and isinstance(detail, OpenFault):
             self._ops.append(Op("fault_raised", {"charger_id": charger_id, **_fault_row(detail)}))
         elif kind == "fault_cleared" and isinstance(detail, tuple):
@@ -196,24 +198,36 @@ class Recorder:
                 self._frames.extendleft(reversed(frames))
                 self._ops.extendleft(reversed(ops))
                 for charger_id, _ in snapshots:
-                    self._dirty[charger_id] = True
+                    self._significant[charger_id] = None
                 raise
             self.stats.frames_written += len(frames)
             self.stats.batches += 1
             self.stats.last_batch_ms = (time.perf_counter() - started) * 1000
 
-    def _take_snapshots(self, force: bool) -> list[tuple[str, dict[str, Any]]]:
+    def _take_snapshots(self, force: bool) -> list[tuple[str, str]]:
+        """States to store now: significant changes first, then sign-of-life updates older
+        than LIGHT_STATE_FLUSH_SECONDS; at most MAX_SNAPSHOTS_PER_BATCH unless forced, so a
+        reconnect storm is spread over several batches instead of stalling the loop."""
+        limit = None if force else MAX_SNAPSHOTS_PER_BATCH
+        out: list[tuple[str, str]] = []
         now = time.monotonic()
-        out: list[tuple[str, dict[str, Any]]] = []
-        for charger_id, significant in list(self._dirty.items()):
-            last = self._persisted_at.get(charger_id, 0.0)
-            if significant or force or now - last >= LIGHT_STATE_FLUSH_SECONDS:
-                state = self._states.get(charger_id)
-                del self._dirty[charger_id]
-                if state is not None:
-                    out.append((charger_id, state.model_dump(mode="json")))
-                    self._persisted_at[charger_id] = now
+        while self._significant and (limit is None or len(out) < limit):
+            charger_id = next(iter(self._significant))
+            del self._significant[charger_id]
+            self._light.pop(charger_id, None)
+            self._snapshot(charger_id, out)
+        while self._light and (limit is None or len(out) < limit):
+            charger_id, since = next(iter(self._light.items()))
+            if not force and now - since < LIGHT_STATE_FLUSH_SECONDS:
+                break  # the rest are younger: insertion order is age order
+            del self._light[charger_id]
+            self._snapshot(charger_id, out)
         return out
+
+    def _snapshot(self, charger_id: str, out: list[tuple[str, str]]) -> None:
+        state = self._states.get(charger_id)
+        if state is not None:
+            out.append((charger_id, state.model_dump_json()))
 
 
 def _fault_row(fault: OpenFault) -> dict[str, Any]:

@@ -131,3 +131,29 @@ async def test_process_writer_stores_batches_and_reports_errors(tmp_path):
     finally:
         state.recorder._ops.clear()
         await state.recorder.stop()
+
+
+async def test_state_snapshots_are_spread_over_batches(tmp_path):
+    from app.csms.recorder import MAX_SNAPSHOTS_PER_BATCH
+    from app.db.models import ChargerStateRow
+
+    settings = make_settings(tmp_path)
+    state = build_state(settings)
+    state.live.add_listener(state.recorder.on_change)
+    total = MAX_SNAPSHOTS_PER_BATCH + 100
+    for i in range(total):
+        state.directory.register(f"SITE-012-AC-{i:04d}", "a-password-long-enough")
+        state.live.set_connected(f"SITE-012-AC-{i:04d}", "1.6", "node-1")
+
+    def stored() -> int:
+        with state.session_factory() as session:
+            return len(session.scalars(select(ChargerStateRow)).all())
+
+    await state.recorder.flush()
+    assert stored() == MAX_SNAPSHOTS_PER_BATCH  # a storm is spread, not written at once
+    await state.recorder.flush()
+    assert stored() == total
+    # a mere sign of life is not written again until it is a minute old
+    state.live.touch("SITE-012-AC-0000", "Heartbeat")
+    assert state.recorder._take_snapshots(force=False) == []
+    assert [cid for cid, _ in state.recorder._take_snapshots(force=True)] == ["SITE-012-AC-0000"]
