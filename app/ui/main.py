@@ -13,29 +13,10 @@ import streamlit as st
 
 from app.ui.api_client import ApiError, BackendUnavailable
 from app.ui.common import AUTH_KEY, api, auth, style
+from app.ui.navigation import pages_for
 from app.ui.oidc import oidc_configured, oidc_sign_in
 
 PAGES = Path(__file__).parent / "pages"
-
-# page file, title, icon, roles that see it (admin sees everything)
-PAGE_TABLE: list[tuple[str, str, str, tuple[str, ...]]] = [
-    ("troubleshoot.py", "Troubleshoot", ":material/build:", ("partner", "consultant")),
-    ("desk.py", "Desk", ":material/support_agent:", ("consultant",)),
-    ("session_log.py", "Session log", ":material/history:", ("consultant",)),
-    ("fleet.py", "Fleet", ":material/ev_station:", ("consultant",)),
-    ("procedures.py", "Procedures", ":material/account_tree:", ("editor",)),
-    ("knowledge.py", "Manuals & tickets", ":material/upload_file:", ("editor",)),
-    ("search.py", "Search", ":material/search:", ("editor", "consultant")),
-]
-
-
-def pages_for(role: str) -> list[tuple[str, str, str]]:
-    """The (file, title, icon) of every page this role may open, in menu order."""
-    return [
-        (file, title, icon)
-        for file, title, icon, roles in PAGE_TABLE
-        if role == "admin" or role in roles
-    ]
 
 
 def sign_in_page() -> None:

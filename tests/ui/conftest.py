@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import threading
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
@@ -106,13 +107,25 @@ class UiStack:
         raise AssertionError(f"timed out waiting for {what}")
 
 
+def small_kb(root: Path) -> Path:
+    """The sample procedures, one manual and 40 tickets: quick to index in a test."""
+    source = REPO / "knowledge_base"
+    shutil.copytree(source / "procedures", root / "procedures")
+    (root / "manuals").mkdir(parents=True)
+    shutil.copy(source / "manuals" / "voltara-wb-22.md", root / "manuals")
+    (root / "tickets").mkdir()
+    lines = (source / "tickets" / "tickets.csv").read_text(encoding="utf-8").splitlines()
+    (root / "tickets" / "tickets.csv").write_text("\n".join(lines[:41]) + "\n", encoding="utf-8")
+    return root
+
+
 def _serve(ready: threading.Event, box: dict[str, Any], stop: threading.Event, tmp: Path) -> None:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     box["loop"] = loop
 
     async def main() -> None:
-        settings = make_settings(tmp, knowledge_base_dir=REPO / "knowledge_base")
+        settings = make_settings(tmp, knowledge_base_dir=small_kb(tmp / "kb"))
         backend = Backend(settings)
         state = await backend.start()
         plans = _plans()

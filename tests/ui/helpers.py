@@ -45,8 +45,10 @@ def texts(at: AppTest) -> str:
         "expander",
     ):
         for element in getattr(at, kind, []):
-            value = getattr(element, "value", None) or getattr(element, "label", None)
-            parts.append(str(value))
+            for attr in ("label", "value"):
+                value = getattr(element, attr, None)
+                if value not in (None, ""):
+                    parts.append(str(value))
     return "\n".join(parts)
 
 

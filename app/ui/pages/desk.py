@@ -77,6 +77,7 @@ def handoff_screen(handoff_id: int) -> None:
     top = st.columns([4, 1])
     if top[1].button("Queue", icon=":material/arrow_back:", key="desk_back"):
         st.session_state.pop(OPEN, None)
+        st.session_state.pop("desk_cmd_result", None)
         st.rerun()
     if handoff is None:
         return
@@ -175,11 +176,16 @@ def commands(handoff_id: int, session: dict[str, Any]) -> None:
                 timeout=60.0,
             )
         if result is not None:
-            status = result.get("status")
-            if result.get("error"):
-                st.error(f"{command}: {status} - {result['error']}")
-            else:
-                st.success(f"{command}: {status}")
+            st.session_state["desk_cmd_result"] = (command, result)
+            st.rerun()
+    last = st.session_state.get("desk_cmd_result")
+    if last:
+        command, result = last
+        status = result.get("status")
+        if result.get("error"):
+            st.error(f"{command}: {status} - {result['error']}")
+        else:
+            st.success(f"{command}: {status}")
 
 
 def push(handoff_id: int) -> None:

@@ -194,9 +194,17 @@ def main() -> None:
         if result:
             done(f"Imported {len(result.get('imported', []))} procedures.")
     metas = {r["procedure_id"]: r for r in rows}
-    labels = [NEW] + [f"{r['procedure_id']} · v{r['version']} {r['status']}" for r in rows]
-    choice = st.selectbox("Procedure", labels, index=1 if rows else 0, key="ed_choice")
-    procedure_id = None if choice == NEW else choice.split(" · ")[0]
+    labels = {
+        r["procedure_id"]: f"{r['procedure_id']} · v{r['version']} {r['status']}" for r in rows
+    }
+    choice = st.selectbox(
+        "Procedure",
+        [NEW, *labels],
+        index=1 if rows else 0,
+        key="ed_choice",
+        format_func=lambda value: labels.get(value, value),
+    )
+    procedure_id = None if choice == NEW else choice
     meta = metas.get(procedure_id) if procedure_id else None
     editor(procedure_id, meta)
     if procedure_id and meta:

@@ -1,0 +1,23 @@
+"""Which pages each role sees (a partner never sees the editor)."""
+
+from __future__ import annotations
+
+# page file, title, icon, roles that see it (admin sees everything)
+PAGE_TABLE: list[tuple[str, str, str, tuple[str, ...]]] = [
+    ("desk.py", "Desk", ":material/support_agent:", ("consultant",)),
+    ("troubleshoot.py", "Troubleshoot", ":material/build:", ("partner", "consultant")),
+    ("session_log.py", "Session log", ":material/history:", ("consultant",)),
+    ("fleet.py", "Fleet", ":material/ev_station:", ("consultant",)),
+    ("procedures.py", "Procedures", ":material/account_tree:", ("editor",)),
+    ("knowledge.py", "Manuals & tickets", ":material/upload_file:", ("editor",)),
+    ("search.py", "Search", ":material/search:", ("editor", "consultant")),
+]
+
+
+def pages_for(role: str) -> list[tuple[str, str, str]]:
+    """The (file, title, icon) of every page this role may open, in menu order."""
+    return [
+        (file, title, icon)
+        for file, title, icon, roles in PAGE_TABLE
+        if role == "admin" or role in roles
+    ]

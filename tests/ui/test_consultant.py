@@ -1,0 +1,97 @@
+"""Consultant pages: desk (claim, chat, push, command, close), session log, fleet."""
+
+from __future__ import annotations
+
+from app.ui.navigation import pages_for
+from tests.ui.conftest import UiStack
+from tests.ui.helpers import app_as, button, texts
+
+
+def _escalated_session(stack: UiStack) -> tuple[str, str, int]:
+    charger = stack.take_charger()
+    stack.inject(charger)
+    with stack.http(stack.token("pat")) as pat:
+        r = pat.post("/api/sessions", json={"charger_id": charger, "symptom": "screen frozen"})
+        assert r.status_code == 201, r.text
+        view = r.json()
+        r = pat.post(
+            f"/api/sessions/{view['id']}/escalate",
+            json={"expected_version": view["version"], "reason": "needs help", "priority": "high"},
+        )
+        assert r.status_code == 200, r.text
+        return charger, view["id"], r.json()["handoff"]["id"]
+
+
+def test_desk_claim_chat_push_command_close(stack: UiStack) -> None:
+    charger, session_id, handoff_id = _escalated_session(stack)
+    at = app_as(stack, "casey")
+    assert "Desk" in texts(at) and charger in texts(at)
+    at.button(key=f"open_{handoff_id}").click().run()
+    assert "needs help" in texts(at)
+    button(at, "Claim").click().run()
+    assert not at.exception, at.exception
+    at.text_input(key=f"desk_msg_{handoff_id}").input("Hello, I am looking at it").run()
+    button(at, "Send").click().run()
+    assert "Hello, I am looking at it" in texts(at)
+    at.text_input(key=f"desk_step_{handoff_id}").input("Check the breaker").run()
+    at.button(key="desk_push_s").click().run()
+    at.selectbox(key="desk_cmd").set_value("Soft reset").run()
+    assert "restart its software" in texts(at)
+    at.checkbox(key="desk_cmd_sure").check().run()
+    at.button(key="desk_run").click().run()
+    assert "reset: Accepted" in texts(at), texts(at)
+    with stack.http(stack.token("pat")) as pat:
+        view = pat.get(f"/api/sessions/{session_id}").json()
+    assert view["consultant_step"]["text"] == "Check the breaker"
+    assert any(m["text"] == "Hello, I am looking at it" for m in view["messages"])
+    at.selectbox(key="desk_outcome").set_value("resolved").run()
+    at.text_area(key=f"desk_resolution_{handoff_id}").input("Soft reset from the desk").run()
+    at.button(key="desk_close").click().run()
+    assert f"Handoff {handoff_id} closed (resolved)" in texts(at)
+    with stack.http(stack.token("pat")) as pat:
+        view = pat.get(f"/api/sessions/{session_id}").json()
+    assert view["status"] == "finished" and view["outcome"] == "resolved"
+
+
+def test_partner_sees_consultant_messages_and_pushed_step(stack: UiStack) -> None:
+    charger, session_id, handoff_id = _escalated_session(stack)
+    with stack.http(stack.token("casey")) as casey:
+        assert casey.post(f"/api/handoffs/{handoff_id}/claim").status_code == 200
+        casey.post(f"/api/handoffs/{handoff_id}/messages", json={"text": "Stay there please"})
+        casey.post(f"/api/handoffs/{handoff_id}/push", json={"text": "Open the cabinet door"})
+    at = app_as(stack, "pat")
+    button(at, charger).click().run()
+    page = texts(at)
+    assert "A consultant is on the way" in page
+    assert "Stay there please" in page and "Open the cabinet door" in page
+    button(at, "Done").click().run()
+    with stack.http(stack.token("pat")) as pat:
+        view = pat.get(f"/api/sessions/{session_id}").json()
+    assert view["consultant_step"] is None
+
+
+def test_session_log_filters_and_exports(stack: UiStack) -> None:
+    _escalated_session(stack)
+    at = app_as(stack, "casey", page="session_log.py")
+    assert "Session log" in texts(at)
+    assert "sessions" in texts(at)
+    labels = [b.label for b in at.get("download_button")]
+    assert "Export CSV" in labels and "Export JSON" in labels
+    at.multiselect[0].select(at.multiselect[0].options[0]).run()
+    assert not at.exception
+    at.selectbox(key="log_open").set_value(at.selectbox(key="log_open").options[0]).run()
+    assert "Session started" in texts(at)
+
+
+def test_fleet_overview(stack: UiStack) -> None:
+    at = app_as(stack, "casey", page="fleet.py")
+    page = texts(at)
+    assert "Chargers" in page and "Open faults by code" in page
+    assert "Self-diagnosis" in page
+    assert not at.exception
+
+
+def test_partner_never_sees_editor_pages() -> None:
+    assert [p[1] for p in pages_for("partner")] == ["Troubleshoot"]
+    assert "Procedures" not in [p[1] for p in pages_for("consultant")]
+    assert "Procedures" in [p[1] for p in pages_for("admin")]

@@ -1,0 +1,76 @@
+"""Editor pages: procedure editor (errors at the node, save, publish, retire, diff),
+uploads + re-index with progress, and the search playground."""
+
+from __future__ import annotations
+
+import time
+
+from tests.ui.conftest import UiStack
+from tests.ui.helpers import app_as, texts
+
+
+def _graph(at) -> str:  # type: ignore[no-untyped-def]
+    charts = at.get("graphviz_chart")
+    assert charts, "no graph drawn"
+    return charts[0].proto.spec
+
+
+def test_editor_shows_error_at_the_node_and_versions(stack: UiStack) -> None:
+    at = app_as(stack, "eddie")
+    assert "Procedures" in texts(at)
+    at.selectbox(key="ed_choice").set_value("cable-stuck-after-charging").run()
+    key = "ed_yaml_cable-stuck-after-charging"
+    original = at.text_area(key=key).value
+    assert "Valid." in texts(at)
+    assert "cable-stuck" in _graph(at)
+    broken = original.replace("next: ", "next: nowhere_", 1)
+    at.text_area(key=key).input(broken).run()
+    page = texts(at)
+    assert "error(s)" in page and "nowhere_" in page
+    dot = _graph(at)
+    assert "missing: nowhere_" in dot and "color=red" in dot
+    assert at.button(key="ed_publish").disabled
+    at.button(key="ed_save").click().run()
+    assert "Saved cable-stuck-after-charging v2 (draft)" in texts(at), texts(at)
+    # the diff between the published v1 and the broken draft v2
+    assert "nowhere_" in at.code[0].value and at.code[0].value.startswith("--- v1")
+    at.text_area(key=key).input(original.replace("title: ", "title: Fixed ", 1)).run()
+    at.button(key="ed_publish").click().run()
+    assert "Published cable-stuck-after-charging v3" in texts(at), texts(at)
+    at.button(key="ed_retire").click().run()
+    assert "Retired cable-stuck-after-charging v3" in texts(at)
+
+
+def test_upload_reindex_and_search(stack: UiStack) -> None:
+    at = app_as(stack, "eddie", page="knowledge.py")
+    assert "Nothing indexed yet" in texts(at) or "What is indexed" in texts(at)
+    with stack.http(stack.token("eddie")) as eddie:
+        manual = b"# Wallbox Z\n\n## Error E-999\n\nThe blue lamp blinks: replace the fuse F3.\n"
+        r = eddie.post(
+            "/api/knowledge/uploads",
+            data={"kind": "manual"},
+            files=[
+                ("files", ("../zz manual.md", manual, "text/markdown")),
+                ("files", ("bad.exe", b"x", "application/octet-stream")),
+            ],
+        )
+        assert r.status_code == 201, r.text
+        assert r.json()["stored"] == ["manuals/uploads/zz_manual.md"]
+        assert "must be one of" in r.json()["rejected"][0]["reason"]
+    at.run()
+    at.button(key="kb_reindex").click().run()
+    assert not at.exception, at.exception
+    end = time.monotonic() + 120
+    while time.monotonic() < end:
+        at.run()
+        if "Indexed:" in texts(at):
+            break
+        time.sleep(1)
+    page = texts(at)
+    assert "Indexed:" in page, page
+    assert "manuals/uploads/zz_manual.md" in str(at.dataframe[0].value["file"].tolist())
+    search = app_as(stack, "eddie", page="search.py")
+    search.text_input(key="search_q").input("blue lamp blinks fuse").run()
+    page = texts(search)
+    assert "Manual passages" in page and "score" in page, page
+    assert "Wallbox Z" in page or "E-999" in page

@@ -1,0 +1,93 @@
+"""Pure helpers of the UI: wording, DOT for broken procedures, frames, API client errors."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from app.ui.api_client import ApiClient, ApiError, BackendUnavailable
+from app.ui.dot import editor_dot
+from app.ui.frames import faults_over_time, fleet_frame, resolutions_by_day
+from app.ui.wording import consequence, expected_range
+
+
+def test_consequence_names_what_stops() -> None:
+    live = {"transactions": {"t1": {"connector_id": 2}}}
+    assert consequence("reset", {"type": "hard"}, live) == (
+        "The charger will reboot completely (up to 5 min); charging on connector 2 will stop."
+    )
+    assert consequence("reset", {"type": "soft"}, {}) == (
+        "The charger will restart its software (1-3 min)."
+    )
+    text = consequence("change_availability", {"type": "inoperative", "connector_id": 1}, live)
+    assert text == "Connector 1 will be taken out of service."
+    assert "will be sent" in consequence("frobnicate", None, None)
+    assert expected_range({"min": 207, "max": 253}, "V") == "normal: 207 to 253 V"
+
+
+def test_editor_dot_marks_errors_and_missing_nodes() -> None:
+    text = """
+id: p
+start: a
+nodes:
+  - {id: a, type: question, kind: yes_no, title: Is it online, on_yes: b, on_no: ghost}
+  - {id: b, type: terminal, title: Done, outcome: resolved}
+"""
+    dot = editor_dot(text, [{"node_id": "a", "field": "on_no", "message": "unknown node ghost"}])
+    assert dot is not None
+    assert '"a" [label="Is it online\\n[a]\\n⚠ on_no: unknown node ghost"' in dot
+    assert '"ghost" [label="missing: ghost"' in dot
+    assert "palegreen" in dot
+    assert editor_dot("not: [a procedure") is None
+    assert editor_dot("just text") is None
+
+
+def test_frames() -> None:
+    chargers = [
+        {
+            "charger_id": "A",
+            "online": True,
+            "connectors": {"1": {"status": "Faulted"}},
+            "open_faults": [{"error_code": "InternalError"}],
+        },
+        {"charger_id": "B", "online": False, "connectors": {}, "open_faults": []},
+    ]
+    frame = fleet_frame(chargers)
+    assert list(frame["status"]) == ["Faulted", "Offline"]
+    faults = [
+        {"raised_at": "2026-01-01T10:05:00+00:00", "error_code": "X", "connector_id": 1},
+        {"raised_at": "2026-01-01T10:50:00+00:00", "error_code": "X", "connector_id": 1},
+    ]
+    assert faults_over_time(faults)["X"].tolist() == [2]
+    sessions = [
+        {"id": "1", "created_at": "2026-01-01T10:00:00+00:00", "outcome": "resolved"},
+        {"id": "2", "created_at": "2026-01-01T11:00:00+00:00", "outcome": "site_visit"},
+        {"id": "3", "created_at": "2026-01-01T11:00:00+00:00", "outcome": None},
+    ]
+    by_day = resolutions_by_day(sessions)
+    assert by_day["remote"].tolist() == [1] and by_day["site visit"].tolist() == [1]
+
+
+def test_api_client_errors_and_retries() -> None:
+    calls = {"n": 0}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls["n"] += 1
+        if request.url.path == "/down":
+            raise httpx.ConnectError("refused")
+        if request.url.path == "/cmd":
+            return httpx.Response(504, json={"detail": {"error": "charger did not answer"}})
+        return httpx.Response(422, json={"detail": [{"loc": ["body", "x"], "msg": "missing"}]})
+
+    client = ApiClient("http://test", "tok", transport=httpx.MockTransport(handler))
+    with pytest.raises(ApiError) as error:
+        client.post("/cmd", {})
+    assert error.value.status == 504 and error.value.message == "charger did not answer"
+    assert "online" in error.value.hint
+    with pytest.raises(ApiError) as error:
+        client.get("/bad")
+    assert error.value.message == "x: missing"
+    calls["n"] = 0
+    with pytest.raises(BackendUnavailable):
+        client.get("/down")
+    assert calls["n"] == 4  # first try + 3 retries
