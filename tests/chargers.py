@@ -35,6 +35,8 @@ def now() -> str:
 class TestCharger16(Cp16):
     """Answers the central system's commands the way simple firmware does."""
 
+    __test__ = False  # not a pytest test class
+
     def __init__(self, charger_id: str, connection: Any) -> None:
         super().__init__(charger_id, connection)
         self.received: list[tuple[str, dict[str, Any]]] = []
@@ -105,6 +107,8 @@ class TestCharger16(Cp16):
 
 
 class TestCharger201(Cp201):
+    __test__ = False
+
     def __init__(self, charger_id: str, connection: Any) -> None:
         super().__init__(charger_id, connection)
         self.received: list[tuple[str, dict[str, Any]]] = []
