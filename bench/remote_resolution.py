@@ -375,6 +375,7 @@ def score(
         "mttr_min": round(sum(recovery) / max(1, len(recovery)) / 60, 1),
         "uptime_pct": round(sum(uptimes) / max(1, len(uptimes)), 2),
         "ports": len(uptimes),
+        "detail": {"faults": faults, "visits": visits},
     }
 
 

@@ -140,6 +140,8 @@ def _match_fault(
         return None
     if cond.sources and fault.source not in cond.sources:
         return None
+    if cond.ocpp_versions and live.ocpp_version not in cond.ocpp_versions:
+        return None
     vendor_code = fault.vendor_error_code or fault.tech_code
     if cond.vendor_error_codes and vendor_code not in cond.vendor_error_codes:
         return None
@@ -202,7 +204,7 @@ def _fault_findings(
                     subject=f"fault:{fault.connector_id}:{key or fault.error_code}",
                     fault_key=key,
                     error_code=fault.error_code,
-                    fault_uids=[f.uid for f in faults],
+                    fault_uids=[fault.uid, *(f.uid for f in faults if f is not fault)],
                     evidence=evidence,
                 )
             )
@@ -401,13 +403,26 @@ def best(findings: Sequence[Finding]) -> Finding | None:
     return findings[0] if findings else None
 
 
-def problem_present(finding: Finding, live: ChargerLiveState | None, now: float) -> bool:
+def relevant(finding: Finding, fault: OpenFault) -> bool:
+    """A fault that concerns this finding: same connector, the whole charger, or any for a
+    charger-wide finding."""
+    return fault.source != "offline" and (
+        finding.connector_id == 0 or fault.connector_id in (0, finding.connector_id)
+    )
+
+
+def problem_present(
+    finding: Finding,
+    live: ChargerLiveState | None,
+    now: float,
+    ignore: frozenset[str] = frozenset(),
+) -> bool:
     """Is the diagnosed problem still there? (recovery proof needs it gone and healthy)."""
     if live is None or not live.online:
         return True
     rule = finding.rule
     if rule.subject == "fault":
-        return any(f.source != "offline" for f in live.open_faults)
+        return any(relevant(finding, f) and f.uid not in ignore for f in live.open_faults)
     if rule.subject == "connector":
         conn = live.connectors.get(finding.connector_id)
         w = rule.when
@@ -422,9 +437,18 @@ def problem_present(finding: Finding, live: ChargerLiveState | None, now: float)
     return False
 
 
-def healthy(live: ChargerLiveState | None, connector_id: int = 0) -> bool:
-    """Online, no open fault, and no connector Faulted or Unavailable."""
-    if live is None or not live.online or live.open_faults:
+def healthy(
+    live: ChargerLiveState | None, connector_id: int = 0, ignore: frozenset[str] = frozenset()
+) -> bool:
+    """Online, no open fault (but those ignored), no connector in scope Faulted or Unavailable
+    (scope: the connector, or all when 0)."""
+    if live is None or not live.online:
+        return False
+    if any(
+        f.uid not in ignore and f.source != "offline"
+        for f in live.open_faults
+        if (connector_id == 0 or f.connector_id in (0, connector_id))
+    ):
         return False
     for cid, conn in live.connectors.items():
         if connector_id not in (0, cid) and cid != 0:

@@ -43,6 +43,7 @@ from app.diagnosis.engine import (
     fault_key_of,
     healthy,
     problem_present,
+    relevant,
 )
 from app.diagnosis.policy import (
     MAX_IDLE_WAIT_S,
@@ -261,7 +262,7 @@ class DiagnosisService:
             for finding in findings:
                 if finding.subject in mem.parked:
                     continue
-                if finding.rule.subject == "fault" and set(finding.fault_uids) & mem.parked:
+                if finding.rule.subject == "fault" and finding.fault_uids[0] in mem.parked:
                     continue
                 self.open(finding, live)
                 break
@@ -380,7 +381,14 @@ class DiagnosisService:
         mem = self._mem(active.finding.charger_id)
         if status not in CLOSED_OK:
             mem.parked.add(active.finding.subject)
-            mem.parked.update(active.finding.fault_uids)
+            live = self.state.live.get(active.finding.charger_id)
+            v201 = live is not None and live.ocpp_version == "2.0.1"
+            for fault in live.open_faults if live else []:
+                # 2.0.1 StatusNotification faults only echo the NotifyEvent: park them too
+                if relevant(active.finding, fault) or (
+                    v201 and fault.source == "StatusNotification"
+                ):
+                    mem.parked.add(fault.uid)
 
     async def _remediate(self, active: Active) -> None:
         cid = active.finding.charger_id
@@ -425,9 +433,9 @@ class DiagnosisService:
                 self._action(active, step, "skipped", detail="2.0.1: same station reset as before")
                 continue
             # before acting: maybe it went away on its own
-            if not problem_present(f, self.state.live.get(f.charger_id), time.time()) and (
-                await self._prove(active, 0.0) == "proven"
-            ):
+            if not problem_present(
+                f, self.state.live.get(f.charger_id), time.time(), self._parked(f)
+            ) and (await self._prove(active, 0.0) == "proven"):
                 await self._resolved(active, "self_cleared", "recovered before any action")
                 return
             decision = await self._await_permission(active, step)
@@ -479,6 +487,9 @@ class DiagnosisService:
             self._action(active, step, "not_proven", detail="problem still present")
         await self._terminal(active, "escalate", done)
 
+    def _parked(self, finding: Finding) -> frozenset[str]:
+        return frozenset(self._mem(finding.charger_id).parked)
+
     def _version(self, charger_id: str) -> str | None:
         live = self.state.live.get(charger_id)
         return live.ocpp_version if live else None
@@ -513,7 +524,10 @@ class DiagnosisService:
                 self._action(active, step, "deferred", detail=decision.reason)
                 await self._note(active, f"{step} deferred: {decision.reason}")
             live = self.state.live.get(active.finding.charger_id)
-            gone = not problem_present(active.finding, live, time.time()) and healthy(live)
+            ignore = self._parked(active.finding)
+            gone = not problem_present(active.finding, live, time.time(), ignore) and healthy(
+                live, active.finding.connector_id, ignore
+            )
             if gone and await self._prove(active, 0.0) == "proven":
                 return None
             await asyncio.sleep(self.tick)
@@ -595,8 +609,9 @@ class DiagnosisService:
         while True:
             now = time.time()
             live = self.state.live.get(f.charger_id)
-            present = problem_present(f, live, now)
-            if not present and healthy(live):
+            ignore = self._parked(f)
+            present = problem_present(f, live, now, ignore)
+            if not present and healthy(live, f.connector_id, ignore):
                 was_gone = True
                 healthy_since = healthy_since or now
                 if now - healthy_since >= hold:

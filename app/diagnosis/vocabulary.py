@@ -12,6 +12,7 @@ A rule file (``app/diagnosis/rules/*.yaml``) holds ``rules:``, a list of rules. 
           error_codes: [InternalError]    #   OCPP 1.6 error code (2.0.1 faults are mapped)
           fault_keys: [firmware_hang]     #   canonical key from the vendor code (fleet catalogue)
           sources: [StatusNotification]   #   StatusNotification | NotifyEvent | offline
+          ocpp_versions: ["2.0.1"]        #   the charger's OCPP version
           min_age_s: 60                   #   debounce: open at least this long
         status: {statuses: [Preparing], for_s: 900, without_transaction: true}  # connector
         offline: {for_s: 300}             # charger: not connected for at least this long
@@ -75,6 +76,7 @@ class FaultCond(_Strict):
     fault_keys: list[str] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
     vendor_error_codes: list[str] = Field(default_factory=list)
+    ocpp_versions: list[str] = Field(default_factory=list)
     min_age_s: float = Field(30.0, ge=0)
 
 
