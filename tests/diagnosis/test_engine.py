@@ -1,0 +1,141 @@
+"""The engine, one rule at a time, on hand-built windows and live states (no I/O)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from app.csms.live_state import ActiveTransaction, ChargerLiveState, ConnectorState, OpenFault
+from app.diagnosis.engine import (
+    ACTION,
+    BOOT,
+    CONNECTED,
+    FAULT_CLEARED,
+    FIRMWARE,
+    METER,
+    SECURITY_EVENT,
+    TX_STOPPED,
+    Observation,
+    evaluate,
+)
+from app.diagnosis.vocabulary import load_rules
+
+RULES = load_rules()
+NOW = 1_800_000_000.0
+
+
+def at(seconds_ago: float) -> datetime:
+    return datetime.fromtimestamp(NOW - seconds_ago, UTC)
+
+
+def live(**kw: object) -> ChargerLiveState:
+    values: dict[str, object] = {
+        "charger_id": "SITE-001-AC-01",
+        "vendor": "Voltara",
+        "model": "WB-22",
+        "ocpp_version": "1.6",
+        "online": True,
+        "connectors": {1: ConnectorState(connector_id=1, status="Available", since=at(9999))},
+    }
+    values.update(kw)
+    return ChargerLiveState(**values)  # type: ignore[arg-type]
+
+
+def fault(code: str, vendor: str | None = None, age: float = 600, cid: int = 0) -> OpenFault:
+    return OpenFault(
+        connector_id=cid,
+        source="StatusNotification",
+        error_code=code,
+        vendor_error_code=vendor,
+        raised_at=at(age),
+    )
+
+
+def obs(kind: str, ago: float, cid: int = 0, **data: object) -> Observation:
+    return Observation(0, NOW - ago, kind, cid, dict(data))
+
+
+def top(state: ChargerLiveState, window: list[Observation] | None = None) -> str | None:
+    found = evaluate(RULES, state, window or [], NOW)
+    return found[0].rule.id if found else None
+
+
+def test_vendor_code_names_the_fault() -> None:
+    assert top(live(open_faults=[fault("InternalError", "E-201")])) == "firmware-hang"
+    assert top(live(open_faults=[fault("InternalError", "E-205")])) == "stuck-controller-process"
+    assert top(live(open_faults=[fault("GroundFailure", "E-101", cid=1)])) == "ground-fault"
+
+
+def test_every_error_code_has_a_fallback() -> None:
+    for code, rule in {
+        "InternalError": "code-internal-error",
+        "OtherError": "code-other-error",
+        "PowerSwitchFailure": "code-power-switch-failure",
+        "OverVoltage": "code-supply-voltage",
+        "ReaderFailure": "code-reader-failure",
+        "WeakSignal": "code-weak-signal",
+    }.items():
+        assert top(live(open_faults=[fault(code, "X-UNKNOWN")])) == rule, code
+
+
+def test_fault_is_debounced() -> None:
+    assert top(live(open_faults=[fault("InternalError", "E-201", age=5)])) is None
+
+
+def test_201_faulted_without_report_waits() -> None:
+    state = live(ocpp_version="2.0.1", open_faults=[fault("OtherError", cid=1)])
+    assert top(state) == "faulted-without-detail"
+
+
+def test_fault_that_returns_is_escalated() -> None:
+    state = live(open_faults=[fault("OverCurrentFailure", "E-145", age=60, cid=1)])
+    window = [obs(ACTION, 900), obs(FAULT_CLEARED, 800, 1, fault_key="over_current")]
+    assert top(state, window) == "fault-returned-after-clear"
+    assert top(state, []) == "over-current-trip"
+
+
+def test_offline_only_after_the_debounce() -> None:
+    assert top(live(online=False, disconnected_at=at(60))) is None
+    assert top(live(online=False, disconnected_at=at(400))) == "offline"
+
+
+def test_flapping_but_not_our_own_resets() -> None:
+    window = [obs(CONNECTED, t) for t in (100, 250, 400, 550)]
+    assert top(live(), window) == "flapping-connection"
+    echo = [obs(ACTION, t + 5) for t in (100, 250, 400, 550)]
+    assert top(live(), window + echo) is None
+
+
+def test_boot_loop_and_after_firmware_update() -> None:
+    boots = [obs(BOOT, t) for t in (30, 60, 90, 120)]
+    assert top(live(), boots) == "boot-loop"
+    assert top(live(), [*boots, obs(FIRMWARE, 900, status="Installed")]) == (
+        "boot-loop-after-firmware-update"
+    )
+
+
+def test_stuck_preparing_without_transaction() -> None:
+    conn = ConnectorState(connector_id=1, status="Preparing", since=at(1500))
+    assert top(live(connectors={1: conn})) == "stuck-preparing"
+    tx = ActiveTransaction(transaction_id="1", connector_id=1, started_at=at(1500))
+    assert top(live(connectors={1: conn}, transactions={"1": tx})) is None
+
+
+def test_meter_not_moving() -> None:
+    tx = ActiveTransaction(transaction_id="1", connector_id=1, started_at=at(4000))
+    state = live(transactions={"1": tx})
+    flat = [obs(METER, t, 1, energy_wh=500.0) for t in (2400, 1800, 600)]
+    assert top(state, flat) == "meter-not-moving"
+    moving = [obs(METER, t, 1, energy_wh=e) for t, e in ((2400, 1.0), (1800, 2.0), (600, 3.0))]
+    assert top(state, moving) is None
+
+
+def test_repeated_failed_starts() -> None:
+    failed = [obs(TX_STOPPED, t, 1, duration_s=20, energy_wh=0) for t in (100, 700, 1300)]
+    assert top(live(), failed) == "repeated-failed-starts"
+    assert top(live(), failed[:2]) is None
+
+
+def test_security_event_burst() -> None:
+    assert top(live(), [obs(SECURITY_EVENT, t) for t in range(10, 60, 10)]) == (
+        "security-event-burst"
+    )

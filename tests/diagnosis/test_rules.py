@@ -1,0 +1,85 @@
+"""Rule files: the shipped rules load; bad files name file, line and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.diagnosis.vocabulary import RuleError, load_rules, load_rules_file
+from app.simulator.faults import fault_catalogue
+
+OCPP16_CODES = {
+    "ConnectorLockFailure",
+    "EVCommunicationError",
+    "GroundFailure",
+    "HighTemperature",
+    "InternalError",
+    "LocalListConflict",
+    "OtherError",
+    "OverCurrentFailure",
+    "OverVoltage",
+    "PowerMeterFailure",
+    "PowerSwitchFailure",
+    "ReaderFailure",
+    "ResetFailure",
+    "UnderVoltage",
+    "WeakSignal",
+}
+
+
+def test_shipped_rules_cover_every_error_code_and_behaviour() -> None:
+    rules = load_rules()
+    codes = {c for r in rules if r.when.fault for c in r.when.fault.error_codes}
+    assert codes >= OCPP16_CODES
+    keys = {k for r in rules if r.when.fault for k in r.when.fault.fault_keys}
+    assert keys >= set(fault_catalogue()) - {"modem_drop"}  # offline: no fault report
+    ids = {r.id for r in rules}
+    assert ids >= {
+        "offline",
+        "flapping-connection",
+        "boot-loop",
+        "boot-loop-after-firmware-update",
+        "stuck-preparing",
+        "stuck-suspended-evse",
+        "stuck-finishing",
+        "meter-not-moving",
+        "repeated-failed-starts",
+        "fault-returned-after-clear",
+        "security-event-burst",
+    }
+
+
+def test_bad_field_names_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        "rules:\n"
+        "  - id: x-rule\n"
+        "    title: X\n"
+        "    subject: fault\n"
+        "    when: {fault: {min_age_s: -1}}\n"
+        "    fault_class: firmware\n"
+        "    likely_cause: x\n"
+        "    confidence: 0.5\n"
+        "    remote_resolvable: false\n"
+        "    ladder: [site_visit]\n"
+    )
+    with pytest.raises(RuleError, match=r"bad.yaml:5: rules.0.when.fault.min_age_s"):
+        load_rules_file(path)
+
+
+def test_ladder_must_end_with_a_person(tmp_path: Path) -> None:
+    path = tmp_path / "ladder.yaml"
+    path.write_text(
+        "rules:\n  - id: y-rule\n    title: Y\n    subject: fault\n    when: {fault: {}}\n"
+        "    fault_class: f\n    likely_cause: y\n    confidence: 0.5\n"
+        "    remote_resolvable: true\n    ladder: [soft_reset]\n"
+    )
+    with pytest.raises(RuleError, match="must end with site_visit or escalate"):
+        load_rules_file(path)
+
+
+def test_duplicate_ids_and_syntax_errors(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("rules: [\n")
+    with pytest.raises(RuleError, match=r"a.yaml:\d+"):
+        load_rules(tmp_path)
