@@ -118,10 +118,14 @@ def _answers(ask: Ask, procedure: Procedure) -> list[Any]:
     return values
 
 
-def explore(procedure: Procedure, fault: sim.FaultSpec) -> list[tuple[str, list[str]]]:
+def explore(
+    procedure: Procedure, fault: sim.FaultSpec, charging: bool = False
+) -> list[tuple[str, list[str]]]:
     """Every (outcome, commands sent) over all answer paths."""
     results: list[tuple[str, list[str]]] = []
     world = World(fault)
+    if charging:
+        world.transactions = [{"transaction_id": 7, "connector_id": 1}]
     start = begin(procedure, EngineContext(live=world.live()))
     stack = [(start, world)]
     while stack:
@@ -228,3 +232,11 @@ def test_a_welded_contactor_is_never_reset() -> None:
         for _outcome, commands in explore(procedure, fault):
             assert not any(c.startswith("reset") for c in commands), procedure.id
             assert commands and commands[0] == "change_availability:Inoperative", procedure.id
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=[f.key for f in FAULTS])
+def test_walks_finish_while_a_vehicle_is_charging(fault: sim.FaultSpec) -> None:
+    """With a transaction running, every path still ends in a terminal (guardrails included)."""
+    for procedure in _matching(fault):
+        outcomes = explore(procedure, fault, charging=True)
+        assert outcomes and all(outcome for outcome, _ in outcomes), procedure.id
