@@ -34,13 +34,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import select  # noqa: E402
+from sqlalchemy import select
 
-from app.backend import Backend  # noqa: E402
-from app.config import Settings  # noqa: E402
-from app.db.models_diagnosis import DiagnosisRow  # noqa: E402
-from app.simulator.config import FleetConfig, Timing, plan_fleet  # noqa: E402
-from app.simulator.faults import (  # noqa: E402
+from app.backend import Backend
+from app.config import Settings
+from app.db.models_diagnosis import DiagnosisRow
+from app.simulator.config import FleetConfig, Timing, plan_fleet
+from app.simulator.faults import (
     AVAILABILITY_CYCLE,
     BOOT_LOOP,
     HARD_RESET,
@@ -50,7 +50,7 @@ from app.simulator.faults import (  # noqa: E402
     UNLOCK,
     get_fault,
 )
-from app.simulator.fleet import Fleet  # noqa: E402
+from app.simulator.fleet import Fleet
 
 ARMS = ("none", "naive", "ours")
 REMOTE = (SOFT_RESET, HARD_RESET, UNLOCK, AVAILABILITY_CYCLE)
@@ -423,7 +423,10 @@ def main() -> None:
         asyncio.run(run_arm(args.arm, args, args.out or Path(f"bench-{args.arm}.json")))
         return
     work = Path(tempfile.mkdtemp(prefix="bench-remote-"))
-    base = [a for a in sys.argv[1:] if not a.startswith("--json")]
+    base = [
+        f"--{name.replace('_', '-')}={getattr(args, name)}"
+        for name in ("chargers", "faults", "hours", "speed", "seed", "truck_roll_h", "complaint_h")
+    ]
     procs = {
         arm: subprocess.Popen(
             [sys.executable, __file__, *base, "--arm", arm, "--out", str(work / f"{arm}.json")]
