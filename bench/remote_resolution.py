@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import random
@@ -174,6 +175,7 @@ async def run_arm(arm: str, args: argparse.Namespace, out: Path) -> dict[str, An
     visits: list[dict[str, Any]] = []
     pending: set[str] = set()
     seen_tickets: set[int] = set()
+    rolls: list[asyncio.Task[None]] = []
 
     async def at(sim_t: float) -> None:
         delay = sim_t / speed - (time.time() - t0)
@@ -182,10 +184,8 @@ async def run_arm(arm: str, args: argparse.Namespace, out: Path) -> dict[str, An
 
     async def inject(sim_t: float, cid: str, key: str, connector: int) -> None:
         await at(sim_t)
-        try:
+        with contextlib.suppress(Exception):
             fleet.charger(cid).inject_now(key, connector, source="bench")
-        except Exception:
-            pass
 
     async def session(sim_t: float, cid: str, connector: int, duration: float) -> None:
         await at(sim_t)
@@ -213,7 +213,7 @@ async def run_arm(arm: str, args: argparse.Namespace, out: Path) -> dict[str, An
                 charger.clear_fault(key, cid_, how="site_visit")
             pending.discard(cid)
 
-        asyncio.create_task(truck_roll())
+        rolls.append(asyncio.create_task(truck_roll()))
 
     async def dispatcher() -> None:
         while True:
