@@ -18,7 +18,6 @@ KEEP_PREFIX = "keep:"
 # Our own static CSS (never user text): big touch targets, strong contrast, large type.
 CSS = """
 <style>
-html, body, [class*="st-"] { font-size: 18px; }
 .stButton > button, .stDownloadButton > button, .stFormSubmitButton > button,
 div[data-testid="stPopover"] button {
   min-height: 48px; min-width: 48px; font-size: 1.05rem; font-weight: 600;

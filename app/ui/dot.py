@@ -102,11 +102,11 @@ def editor_dot(yaml_text: str, issues: list[dict[str, Any]] | None = None) -> st
         lines.append(f"  __start -> {quote(start)};")
     for index, node in enumerate(nodes, 1):
         node_id = str(node.get("id") or f"#{index}")
-        label = f"{node.get('title') or node_id}\n[{node_id}]"
+        label = f"{wrap(str(node.get('title') or node_id), 22)}\n[{node_id}]"
         attrs = [f"shape={SHAPES.get(str(node.get('type')), 'box')}"]
         errors = by_node.get(node_id)
         if errors:
-            label += "\n" + "\n".join(f"⚠ {wrap(e)}" for e in errors[:3])
+            label += "\n" + "\n".join(f"⚠ {wrap(e, 26)}" for e in errors[:3])
             attrs += ['fillcolor="#ffd6d6"', "color=red", "penwidth=3", 'fontcolor="#8b0000"']
         elif node.get("type") == "terminal":
             attrs.append(f"fillcolor={OUTCOME_COLOURS.get(str(node.get('outcome')), 'white')}")

@@ -71,7 +71,12 @@ def backend_lost(error: BackendUnavailable) -> None:
 
 
 def main() -> None:
-    st.set_page_config(page_title="ChargeFix", page_icon=":material/ev_station:", layout="wide")
+    st.set_page_config(
+        page_title="ChargeFix",
+        page_icon=":material/ev_station:",
+        layout="wide",
+        initial_sidebar_state="collapsed",
+    )
     style()
     person = auth()
     if person is None:
@@ -83,7 +88,7 @@ def main() -> None:
         ]
         nav = st.navigation(pages, position="top")
         with st.sidebar:
-            st.write(f"{person.get('display_name') or person['name']} ({person['role']})")
+            st.text(f"{person.get('display_name') or person['name']}\nrole: {person['role']}")
             if st.button("Sign out", icon=":material/logout:", key="sign_out"):
                 sign_out()
     try:

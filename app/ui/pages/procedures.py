@@ -97,27 +97,27 @@ def editor(procedure_id: str | None, meta: dict[str, Any] | None) -> None:
             st.session_state[key] = TEMPLATE
     left, right = st.columns([1, 1])
     with left:
-        st.text_area("YAML", key=key, height=560, label_visibility="collapsed")
+        st.text_area("YAML", key=key, height=600, label_visibility="collapsed")
     text = st.session_state[key]
     report = call("validate", api().post, "/api/procedures/validate", {"yaml": text}) or {}
     issues = report.get("issues") or []
     errors = [i for i in issues if i.get("severity", "error") == "error"]
     with right:
+        if errors:
+            st.error(
+                f"{len(errors)} error(s): fix them to publish.\n\n"
+                + "\n\n".join(issue_line(i) for i in errors[:8]),
+                icon=":material/error:",
+            )
+        elif issues:
+            st.warning("\n\n".join(issue_line(i) for i in issues[:8]))
+        else:
+            st.success("Valid.", icon=":material/check_circle:")
         dot = editor_dot(text, issues)
         if dot:
             st.graphviz_chart(dot, width="stretch")
         else:
             st.warning("The text is not a procedure yet (no node list), so there is no graph.")
-    if errors:
-        st.error(
-            f"{len(errors)} error(s): fix them to publish.\n\n"
-            + "\n\n".join(issue_line(i) for i in errors[:12]),
-            icon=":material/error:",
-        )
-    elif issues:
-        st.warning("\n\n".join(issue_line(i) for i in issues[:12]))
-    else:
-        st.success("Valid.", icon=":material/check_circle:")
     actions(procedure_id, meta, text, bool(errors))
 
 

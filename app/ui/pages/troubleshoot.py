@@ -191,10 +191,12 @@ def charger_screen(charger_id: str) -> None:
         st.session_state.pop(SESSION, None)
         st.rerun()
     session = current_session(charger_id)
-    live_fragment(charger_id)
     if session is not None and session.get("procedure"):
-        wizard(session)
+        wizard(session)  # the step first; the live state below it
+        st.subheader("Live state")
+        live_fragment(charger_id)
         return
+    live_fragment(charger_id)
     if session is not None and session["status"] == "escalated":
         escalated(session)
         return

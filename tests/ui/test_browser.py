@@ -1,0 +1,216 @@
+"""End to end in Debian's chromium (Playwright) at 1024x768 with touch, against a Streamlit
+server started on the test backend. Saves a screenshot of each main screen in docs/screenshots.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.ui.conftest import MAIN, REPO, UiStack
+
+pytestmark = pytest.mark.browser
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = REPO / "docs" / "screenshots"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+if not CHROMIUM.exists():
+    pytest.skip("chromium not installed (apt-get install chromium)", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def ui_url(stack: UiStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    log = (tmp_path_factory.mktemp("streamlit") / "streamlit.log").open("w")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            MAIN,
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=REPO,
+        env={**__import__("os").environ, "CHARGEFIX_API_URL": stack.api_url},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        end = time.monotonic() + 30
+        while time.monotonic() < end:
+            try:
+                if httpx.get(f"{url}/_stcore/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        else:
+            raise AssertionError("streamlit did not start")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser(ui_url: str) -> Iterator[object]:
+    with sync_api.sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def new_page(browser, ui_url: str, viewport=(1024, 768)):  # type: ignore[no-untyped-def]
+    context = browser.new_context(
+        viewport={"width": viewport[0], "height": viewport[1]}, has_touch=True
+    )
+    page = context.new_page()
+    page.set_default_timeout(20000)
+    page.goto(ui_url)
+    return page
+
+
+def sign_in(page, stack: UiStack, user: str) -> None:  # type: ignore[no-untyped-def]
+    page.get_by_label("User name").fill(user)
+    page.get_by_label("Password", exact=True).fill(stack.passwords[user])
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign out").wait_for(state="attached")
+    page.get_by_text("Signed in").or_(page.locator("h1")).first.wait_for()
+
+
+def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_timeout(600)  # let charts and fragments settle
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
+
+
+def keyed(page, key: str):  # type: ignore[no-untyped-def]
+    return page.locator(f".st-key-{key} button").first
+
+
+def test_partner_resets_a_faulted_charger_to_resolved(stack: UiStack, browser, ui_url) -> None:  # type: ignore[no-untyped-def]
+    charger = stack.take_charger()
+    stack.inject(charger)
+    page = new_page(browser, ui_url)
+    shot(page, "01-sign-in")
+    sign_in(page, stack, "pat")
+    page.get_by_role("button", name=charger).first.click()
+    page.get_by_role("button", name="Start troubleshooting").click()
+    keyed(page, "sugg_firmware-hang-soft-reset").click()
+    page.get_by_text("will restart its software").wait_for()
+    shot(page, "02-partner-confirm-remote-action")
+    page.get_by_role("button", name="Run it now").click()
+    page.get_by_role("button", name="Charging started").wait_for(timeout=40000)
+    shot(page, "03-partner-step")
+    page.get_by_role("button", name="Charging started").click()
+    page.get_by_text("Resolved.").wait_for()
+    shot(page, "04-partner-resolved")
+    page.context.close()
+
+
+def test_escalate_then_consultant_claims_and_closes(stack: UiStack, browser, ui_url) -> None:  # type: ignore[no-untyped-def]
+    charger = stack.take_charger()
+    stack.inject(charger)
+    partner = new_page(browser, ui_url)
+    sign_in(partner, stack, "pat")
+    shot(partner, "05-partner-find-charger")
+    partner.get_by_role("button", name=charger).first.click()
+    partner.get_by_role("button", name="Start troubleshooting").click()
+    partner.get_by_text("Call a consultant").first.click()
+    partner.get_by_label("What do you need?").fill("Reset did not help, driver waiting")
+    keyed(partner, "ts_escalate").click()
+    partner.get_by_text("A consultant is on the way").wait_for()
+    consultant = new_page(browser, ui_url)
+    sign_in(consultant, stack, "casey")
+    consultant.get_by_role("button", name=charger).first.click()
+    consultant.get_by_role("button", name="Claim").click()
+    consultant.get_by_label("Message to the partner").fill("On it: resetting now")
+    consultant.get_by_role("button", name="Send").first.click()
+    consultant.get_by_text("casey: On it: resetting now").wait_for()
+    shot(consultant, "06-consultant-desk")
+    partner.get_by_text("On it: resetting now").wait_for(timeout=15000)
+    shot(partner, "07-partner-consultant-message")
+    consultant.get_by_label("Resolution").fill("Soft reset from the desk, test charge OK")
+    consultant.get_by_role("button", name="Close handoff").click()
+    consultant.get_by_text("closed (resolved)").wait_for()
+    consultant.get_by_role("link", name="Session log").click()
+    consultant.get_by_text("sessions", exact=False).first.wait_for()
+    shot(consultant, "08-consultant-session-log")
+    consultant.get_by_role("link", name="Fleet").click()
+    consultant.get_by_text("Open faults by code").wait_for()
+    shot(consultant, "09-consultant-fleet")
+    partner.context.close()
+    consultant.context.close()
+
+
+def test_editor_breaks_a_procedure_and_sees_the_error_at_the_node(
+    stack: UiStack, browser, ui_url
+) -> None:  # type: ignore[no-untyped-def]
+    page = new_page(browser, ui_url)
+    sign_in(page, stack, "eddie")
+    page.get_by_text("Valid.").wait_for()
+    area = page.locator(".stTextArea textarea").first
+    with stack.http(stack.token("eddie")) as eddie:
+        text = eddie.get("/api/procedures/boot-notification-pending-rejected").json()["yaml"]
+    area.fill(text.replace("next: ", "next: no_such_step_", 1))
+    area.press("Control+Enter")
+    page.get_by_text("error(s)").wait_for()
+    page.wait_for_timeout(1500)
+    shot(page, "10-editor-error-at-node")
+    page.locator("svg text", has_text="no_such_step_").first.wait_for(state="attached")
+    shot(page, "10-editor-error-at-node")
+    page.get_by_role("link", name="Manuals & tickets").click()
+    page.get_by_text("What is indexed").wait_for()
+    shot(page, "11-editor-manuals-tickets")
+    page.get_by_role("link", name="Search").click()
+    page.get_by_label("Query").fill("cable stuck after charging")
+    page.get_by_label("Query").press("Enter")
+    page.wait_for_timeout(1500)
+    shot(page, "12-editor-search")
+    page.context.close()
+
+
+def test_portrait_tablet_layout(stack: UiStack, browser, ui_url) -> None:  # type: ignore[no-untyped-def]
+    page = new_page(browser, ui_url, viewport=(768, 1024))
+    sign_in(page, stack, "pat")
+    page.get_by_text("Chargers with open faults").wait_for()
+    buttons = page.locator(".stButton button")
+    for i in range(min(buttons.count(), 6)):
+        box = buttons.nth(i).bounding_box()
+        if box:
+            assert box["height"] >= 48, f"button {i} is {box['height']} px high"
+    shot(page, "13-partner-portrait")
+    page.context.close()
