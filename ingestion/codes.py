@@ -89,6 +89,10 @@ FAULT_SYNONYMS: dict[str, tuple[str, ...]] = {
         "welded relay",
         "relay welded",
         "power switch failure",
+        "voltage on the socket",
+        "voltage at the socket",
+        "live socket",
+        "socket is live",
     ),
     "over_temperature": (
         "over temperature",

@@ -54,6 +54,58 @@ class Boosts:
 NO_BOOSTS = Boosts(vendor=0.0, model=0.0, code=0.0, other_vendor=1.0)
 
 
+def _edit_distance_at_most(a: str, b: str, limit: int) -> int | None:
+    """Levenshtein distance of a and b if it is <= limit (banded, early exit), else None."""
+    if abs(len(a) - len(b)) > limit:
+        return None
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, start=1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+        if min(current) > limit:
+            return None
+        previous = current
+    return previous[-1] if previous[-1] <= limit else None
+
+
+class SpellingFixer:
+    """Maps a misspelt query word to an index word ("chargr ofline" -> charger, offline).
+
+    Only plain words of 4+ letters that are missing from the keyword vocabulary, or rare in it
+    (tickets carry typos too), are touched; the candidate is the most frequent index word
+    within edit distance 1 (2 for 7+ letters) sharing the first letter, and it must be
+    clearly more common than the word itself.
+    """
+
+    def __init__(self, vocab: dict[str, int], doc_freq: dict[str, int]) -> None:
+        self.vocab = vocab
+        self.by_initial: dict[str, list[str]] = {}
+        for word in vocab:
+            if word.isalpha() and len(word) >= 3:
+                self.by_initial.setdefault(word[0], []).append(word)
+        self.doc_freq = doc_freq
+
+    def fix(self, token: str) -> str | None:
+        if not token.isalpha() or len(token) < 4:
+            return None
+        own = self.doc_freq.get(token, 0) if token in self.vocab else 0
+        if own >= 3:
+            return None
+        limit = 1 if len(token) < 7 else 2
+        best: tuple[int, int, str] | None = None
+        for word in self.by_initial.get(token[0], []):
+            if word == token or self.doc_freq.get(word, 0) < max(3, 5 * own):
+                continue
+            distance = _edit_distance_at_most(token, word, limit)
+            if distance is None:
+                continue
+            key = (distance, -self.doc_freq.get(word, 0), word)
+            if best is None or key < best:
+                best = key
+        return best[2] if best else None
+
+
 @dataclass
 class _Loaded:
     manifest: Manifest
@@ -63,6 +115,7 @@ class _Loaded:
     kinds: np.ndarray  # kind per chunk position
     bm25: Any | None
     store: VectorStore
+    speller: SpellingFixer | None = None
 
 
 def _norm(value: str | None) -> str:
@@ -130,14 +183,25 @@ class Retriever:
         chunks = read_chunks(self.paths, manifest.generation)
         if self._client is None:
             self._client = make_chroma_client(self.paths, self.chroma_url)
+        bm25 = load_bm25(self.paths, manifest.generation)
+        speller = None
+        if bm25 is not None:
+            indptr = np.asarray(bm25.scores["indptr"])
+            doc_freq = {
+                w: int(indptr[i + 1] - indptr[i])
+                for w, i in bm25.vocab_dict.items()
+                if i + 1 < len(indptr)
+            }
+            speller = SpellingFixer(bm25.vocab_dict, doc_freq)
         return _Loaded(
             manifest=manifest,
             mtime_ns=mtime,
             chunks=chunks,
             by_id={c.id: i for i, c in enumerate(chunks)},
             kinds=np.array([c.kind for c in chunks], dtype=object),
-            bm25=load_bm25(self.paths, manifest.generation),
+            bm25=bm25,
             store=VectorStore(self._client, manifest.collection),
+            speller=speller,
         )
 
     def warm_up(self) -> None:
@@ -206,6 +270,12 @@ class Retriever:
         started = time.perf_counter()
         loaded = self._current()
         query = build_query(req)
+        if loaded.speller is not None:
+            fixes = {t: loaded.speller.fix(t) for t in dict.fromkeys(query.tokens)}
+            fixes = {t: f for t, f in fixes.items() if f}
+            if fixes:
+                query.tokens += list(fixes.values())
+                query.dense_text += ". " + " ".join(fixes.values())
         boosts = boosts if boosts is not None else (self.boosts if mode == "hybrid" else NO_BOOSTS)
         n = max(self.candidates, req.k * 10)
         kinds = list(req.kinds) if req.kinds else None

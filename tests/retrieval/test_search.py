@@ -160,3 +160,12 @@ def test_langchain_retriever_interface(retriever: Retriever) -> None:
 def test_no_index_is_a_clear_error(tmp_path: Path, embedder) -> None:
     with pytest.raises(IndexNotFoundError, match="chargefix ingest"):
         Retriever(tmp_path / "nothing", embedder=embedder).search(SearchRequest(text="x"))
+
+
+def test_misspelt_words_are_corrected_against_the_index(retriever: Retriever) -> None:
+    results = retriever.search(
+        SearchRequest(text="colant pump fusse", kinds=["manual"]), mode="bm25"
+    )
+    assert results.manuals[0].source == "manuals/kx300-bulletin.html"
+    assert {"coolant", "fuse"} <= set(results.query.keywords)
+    assert "coolant" in results.manuals[0].matched_terms
