@@ -95,7 +95,7 @@ class SpellingFixer:
         limit = 1 if len(token) < 7 else 2
         best: tuple[int, int, str] | None = None
         for word in self.by_initial.get(token[0], []):
-            if word == token or self.doc_freq.get(word, 0) < max(3, 5 * own):
+            if word == token or (own and self.doc_freq.get(word, 0) < max(3, 5 * own)):
                 continue
             distance = _edit_distance_at_most(token, word, limit)
             if distance is None:
