@@ -17,6 +17,7 @@ from app.api.routers.diagnostics import upload_slot_factory
 from app.config import Settings
 from app.csms.batch_writer import ProcessWriter, ThreadWriter
 from app.csms.central_system import CentralSystem
+from app.csms.cluster import Cluster
 from app.csms.context import CsmsContext
 from app.csms.directory import ChargerDirectory
 from app.csms.live_state import ChargerLiveState, LiveStateStore
@@ -68,6 +69,7 @@ def build_state(settings: Settings) -> AppState:
         recorder=recorder,
         directory=directory,
         csms=csms,
+        cluster=Cluster(settings, session_factory),
     )
     csms.upload_slots = upload_slot_factory(state)
     return state
@@ -126,6 +128,8 @@ class Backend:
             await asyncio.sleep(0.02)
         if self.settings.public_api_url is None:
             self.settings.public_api_url = f"http://{self.settings.host}:{self.api_port}"
+        if state.cluster.enabled:
+            await state.cluster.start(self.settings.node_url or self.api_url)
         log.info(
             "backend up: OCPP %s://%s:%s/ocpp/{id}, API http://%s:%s (%d chargers restored)",
             state.csms.scheme,
@@ -166,6 +170,7 @@ class Backend:
             for service in self.state.services.values():
                 if hasattr(service, "stop"):
                     await service.stop()
+            await self.state.cluster.stop()
             await self.state.csms.stop()
             await self.state.recorder.stop()
             self.state.engine.dispose()

@@ -37,6 +37,14 @@ class Settings(BaseSettings):
     )
     api_url: str = Field("http://127.0.0.1:8000", description="Where the UI and CLI find the API.")
     node_id: str = Field("node-1", description="Name of this backend node in a multi-node setup.")
+    node_url: str | None = Field(
+        None, description="URL other nodes use to reach this node's API (default: host + port)."
+    )
+    cluster_secret: str | None = Field(
+        None,
+        description="Shared secret of the backend nodes; set it to forward commands between nodes.",
+    )
+    node_stale_seconds: float = Field(30.0, description="A node silent this long is gone.")
 
     heartbeat_interval: int = Field(300, description="Seconds, returned in BootNotification.")
     offline_factor: float = Field(2.5, description="Offline after this many silent intervals.")

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings
 from app.csms.central_system import CentralSystem
+from app.csms.cluster import Cluster
 from app.csms.directory import ChargerDirectory
 from app.csms.live_state import LiveStateStore
 from app.csms.recorder import Recorder
@@ -24,5 +25,6 @@ class AppState:
     recorder: Recorder
     directory: ChargerDirectory
     csms: CentralSystem
+    cluster: Cluster
     # Other subsystems (sessions, retrieval, diagnosis) attach their services here by name.
     services: dict[str, Any] = field(default_factory=dict)

@@ -99,7 +99,7 @@ def list_chargers(
 ) -> list[ChargerLiveState]:
     out: list[ChargerLiveState] = []
     needle = (q or "").lower()
-    for live in state.live.all():
+    for live in _all_states(state):
         if online is not None and live.online != online:
             continue
         if vendor and (live.vendor or "").lower() != vendor.lower():
@@ -119,6 +119,16 @@ def list_chargers(
     return out[:limit]
 
 
+def _all_states(state: AppState) -> list[ChargerLiveState]:
+    """This node's chargers, with those another node holds taken from that node's records."""
+    local = {live.charger_id: live for live in state.live.all()}
+    if state.cluster.enabled:
+        for charger_id, remote in state.cluster.remote_online().items():
+            if charger_id not in local or not local[charger_id].online:
+                local[charger_id] = remote
+    return list(local.values())
+
+
 def _haystack(live: ChargerLiveState) -> str:
     parts = [live.charger_id, live.site_id or "", live.vendor or "", live.model or ""]
     for connector in live.connectors.values():
@@ -134,6 +144,11 @@ def get_charger(
     state: AppState = Depends(get_state),
     _: Principal = Depends(require_roles(*ANY_ROLE)),
 ) -> ChargerLiveState:
+    live = state.live.get(charger_id)
+    if (live is None or not live.online) and state.cluster.enabled:
+        remote = state.cluster.remote(charger_id)
+        if remote is not None:
+            return remote.state
     return _live_or_404(state, charger_id)
 
 
