@@ -122,6 +122,27 @@ def _identity(connector_id: int, fault_key: str | None, error_code: str | None) 
     return (connector_id, fault_key or error_code)
 
 
+def _known_since(fault: OpenFault, window: Sequence[Observation], raised: float) -> float:
+    """When the backend learned of a fault: the later of the charger's timestamp and our own
+    observation. Debounces count on the backend's clock (charger clocks drift, and a report
+    can arrive well after its timestamp)."""
+    seen = [o.t for o in window if o.kind == FAULT_RAISED and o.data.get("uid") == fault.uid]
+    return max(raised, seen[-1]) if seen else raised
+
+
+def is_echo(live: ChargerLiveState, fault: OpenFault) -> bool:
+    """A 2.0.1 Faulted connectorStatus whose cause a NotifyEvent already names (same EVSE or
+    the whole station): the NotifyEvent fault is the subject, the status is its echo."""
+    return (
+        live.ocpp_version == "2.0.1"
+        and fault.source == "StatusNotification"
+        and any(
+            f.source == "NotifyEvent" and f.connector_id in (0, fault.connector_id)
+            for f in live.open_faults
+        )
+    )
+
+
 # -- fault subject ------------------------------------------------------------------------------
 def _match_fault(
     rule: Rule,
@@ -146,7 +167,7 @@ def _match_fault(
     if cond.vendor_error_codes and vendor_code not in cond.vendor_error_codes:
         return None
     raised = fault.raised_at.timestamp()
-    if now - raised < cond.min_age_s / scale:
+    if now - _known_since(fault, window, raised) < cond.min_age_s / scale:
         return None
     evidence = [
         o
@@ -189,6 +210,8 @@ def _fault_findings(
     found: list[Finding] = []
     faults = [f for f in live.open_faults if f.source != "offline"]
     for fault in faults:
+        if is_echo(live, fault):
+            continue
         key = fault_key_of(live, fault)
         for rule in rules:
             if rule.subject != "fault":
@@ -253,6 +276,15 @@ def _connector_findings(
             evidence: list[Observation] = []
             if w.status is not None:
                 since = _ts(conn.since)
+                if since is not None and w.status.without_transaction:
+                    # "without a transaction for for_s": count from the last transaction's end
+                    # too (a session's Occupied status outlives its end by a message or two)
+                    ends = [
+                        o.t
+                        for o in window
+                        if o.kind in (TX_STARTED, TX_STOPPED) and o.connector_id == cid
+                    ]
+                    since = max([since, *ends])
                 tx = live.transaction_on(cid) if cid else None
                 if (
                     conn.status not in w.status.statuses

@@ -10,6 +10,7 @@ from app.diagnosis.engine import (
     BOOT,
     CONNECTED,
     FAULT_CLEARED,
+    FAULT_RAISED,
     FIRMWARE,
     METER,
     SECURITY_EVENT,
@@ -139,3 +140,38 @@ def test_security_event_burst() -> None:
     assert top(live(), [obs(SECURITY_EVENT, t) for t in range(10, 60, 10)]) == (
         "security-event-burst"
     )
+
+
+def test_stuck_status_counts_from_the_last_transaction_end() -> None:
+    # 2.0.1 shows Occupied for a whole session; the Available after TransactionEvent Ended
+    # arrives a message later: that gap is not "Occupied without a transaction for 20 min"
+    conn = ConnectorState(connector_id=1, status="Occupied", since=at(3000))
+    state = live(ocpp_version="2.0.1", connectors={1: conn})
+    assert top(state, [obs(TX_STOPPED, 5, 1, duration_s=2900)]) is None
+    assert top(state, [obs(TX_STOPPED, 1500, 1, duration_s=1400)]) == "stuck-preparing"
+
+
+def test_debounce_counts_on_the_backends_clock() -> None:
+    # the charger's timestamp says 10 min ago, the backend heard of it 5 s ago
+    late = fault("InternalError", "E-201", age=600)
+    state = live(open_faults=[late])
+    seen = [obs(FAULT_RAISED, 5, 0, uid=late.uid)]
+    assert top(state, seen) is None
+    assert top(state, [obs(FAULT_RAISED, 120, 0, uid=late.uid)]) == "firmware-hang"
+
+
+def test_201_faulted_status_is_an_echo_of_the_notify_event() -> None:
+    echo = fault("OtherError", cid=1)
+    named = OpenFault(
+        connector_id=1,
+        source="NotifyEvent",
+        error_code="OtherError",
+        tech_code="K7-CN-201",
+        component="ConnectorPlugRetentionLock",
+        variable="Problem",
+        raised_at=at(600),
+    )
+    state = live(vendor="Kestrel EV", model="KX-300", ocpp_version="2.0.1")
+    state.open_faults = [echo, named]
+    found = evaluate(RULES, state, [], NOW)
+    assert [f.rule.id for f in found] == ["connector-lock-failure"]
