@@ -20,9 +20,9 @@ import pytest
 
 from app.backend import Backend
 from app.fleet_catalog import model_by_key
+from app.security.users import add_user
 from app.simulator.config import ChargerPlan, FleetConfig
 from app.simulator.fleet import Fleet
-from app.ui.demo import ensure_demo_users
 from tests.conftest import make_settings
 
 T = TypeVar("T")
@@ -172,7 +172,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiStack]:
     from app.security.tokens import create_token
 
     admin_token = create_token(state.session_factory, name="ui-test-admin", role="admin")
-    passwords = ensure_demo_users(state.session_factory)
+    passwords = make_test_users(state.session_factory)
     ui = UiStack(
         api_url=backend.api_url,
         loop=box["loop"],
@@ -197,3 +197,18 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiStack]:
             os.environ["CHARGEFIX_API_URL"] = old
         stop.set()
         thread.join(30)
+
+
+TEST_USERS: dict[str, tuple[str, str, str]] = {
+    # name: (role, display name, password) -- for tests only
+    "pat": ("partner", "Pat (service partner)", "pat-test-1234"),
+    "casey": ("consultant", "Casey (consultant)", "casey-test-1234"),
+    "eddie": ("editor", "Eddie (editor)", "eddie-test-1234"),
+    "admin": ("admin", "Admin", "admin-test-1234"),
+}
+
+
+def make_test_users(session_factory) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    for name, (role, display, password) in TEST_USERS.items():
+        add_user(session_factory, name, password, role, display, replace=True)
+    return {name: password for name, (_, _, password) in TEST_USERS.items()}
