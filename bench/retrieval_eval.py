@@ -132,7 +132,9 @@ def evaluate(
             "mrr": round(sum(1.0 / r for r in values if r) / n, 3),
         }
 
-    return {kind: metrics(values) for kind, values in ranks.items()}, misses
+    report = {kind: metrics(values) for kind, values in ranks.items()}
+    report["all"] = metrics([r for values in ranks.values() for r in values])
+    return report, misses
 
 
 def latency(retriever: Retriever, requests: list[SearchRequest], repeat: int) -> dict[str, float]:
@@ -271,7 +273,16 @@ def print_table(report: dict[str, Any]) -> None:
             title=f"chunk size {run['chunk_size']} chars: {run['chunks']} chunks, "
             f"{report['queries']} queries"
         )
-        for col in ("mode", "proc hit@1", "proc hit@3", "proc MRR", "manual hit@3", "ticket hit@3"):
+        columns = (
+            "mode",
+            "proc hit@1",
+            "proc hit@3",
+            "proc MRR",
+            "manual hit@3",
+            "ticket hit@3",
+            "all hit@3",
+        )
+        for col in columns:
             table.add_column(col, justify="right" if col != "mode" else "left")
         for mode, m in run["modes"].items():
             p, man, t = m["procedure"], m["manual"], m["ticket"]
@@ -282,6 +293,7 @@ def print_table(report: dict[str, Any]) -> None:
                 str(p.get("mrr", "-")),
                 f"{man.get('hit@3', '-')} (n={man['n']})",
                 f"{t.get('hit@3', '-')} (n={t['n']})",
+                f"{m['all'].get('hit@3', '-')} (n={m['all']['n']})",
             )
         console.print(table)
         lat = run["latency_sample"]
