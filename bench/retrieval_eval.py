@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -260,6 +261,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 **latency(big, requests, repeat=args.repeat),
             }
         report["runs"].append(run_report)
+    shutil.rmtree(work, ignore_errors=True)
     return report
 
 
