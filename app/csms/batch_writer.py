@@ -14,6 +14,7 @@ import json
 import logging
 import multiprocessing
 import pickle
+import threading
 import traceback
 from dataclasses import dataclass
 from datetime import UTC
@@ -85,6 +86,7 @@ class ProcessWriter:
         self._node_id = node_id
         self._conn: Connection | None = None
         self._process: multiprocessing.process.BaseProcess | None = None
+        self._pipe_lock = threading.Lock()  # one request/answer on the pipe at a time
 
     def start(self) -> None:
         if self._process is not None and self._process.is_alive():
@@ -102,6 +104,10 @@ class ProcessWriter:
         self._conn = parent
 
     def stop(self) -> None:
+        with self._pipe_lock:
+            self._close()
+
+    def _close(self) -> None:
         if self._conn is not None:
             with contextlib.suppress(OSError, EOFError):
                 self._conn.send_bytes(b"")
@@ -121,9 +127,10 @@ class ProcessWriter:
         await asyncio.to_thread(self._round_trip, payload)
 
     def _round_trip(self, payload: bytes) -> None:
-        assert self._conn is not None
-        self._conn.send_bytes(payload)
-        answer = self._conn.recv_bytes()
+        with self._pipe_lock:
+            assert self._conn is not None
+            self._conn.send_bytes(payload)
+            answer = self._conn.recv_bytes()
         if answer != b"ok":
             raise WriterProcessError(answer.decode(errors="replace"))
 

@@ -59,6 +59,7 @@ class Recorder:
         self._light: dict[str, float] = {}  # sign of life only -> since when (monotonic)
         self._states: dict[str, ChargerLiveState] = {}
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
         self._flush_lock = asyncio.Lock()
         self.stats = RecorderStats()
 
@@ -162,9 +163,9 @@ class Recorder:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            # never cancel a batch half-way through the writer: let the loop finish its round
+            self._stopping.set()
+            await self._task
             self._task = None
         try:
             await self.flush(force_states=True)
@@ -172,8 +173,11 @@ class Recorder:
             self.writer.stop()
 
     async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._flush_interval)
+        while not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self._flush_interval)
+            if self._stopping.is_set():
+                return
             try:
                 await self.flush()
             except Exception:  # a failing database must not kill the recorder
