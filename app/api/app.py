@@ -14,6 +14,7 @@ from app.api.routers import (
     health,
     knowledge,
     knowledge_admin,
+    photos,
     procedures,
     security_events,
     sessions,
@@ -31,6 +32,7 @@ ROUTERS: list[APIRouter] = [
     knowledge_admin.router,
     procedures.router,
     sessions.router,
+    photos.router,
     handoffs.router,
     diagnoses.router,
 ]

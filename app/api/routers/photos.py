@@ -1,0 +1,72 @@
+"""Photos taken during a troubleshooting session: upload, then view (with the session's rights)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, HTTPException, UploadFile, status
+from fastapi.responses import FileResponse
+from sqlalchemy.orm import Session
+
+from app.api.deps import get_db, get_state, require_roles
+from app.db.models_sessions import TroubleshootingSession
+from app.security.roles import Principal, Role
+from app.state import AppState
+
+router = APIRouter(prefix="/api", tags=["sessions"])
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
+_KINDS = {b"\xff\xd8\xff": ("jpg", "image/jpeg"), b"\x89PNG\r\n\x1a\n": ("png", "image/png")}
+_PHOTO_ID = re.compile(r"^[0-9a-f-]{36}\.(jpg|png)$")
+
+
+def _session_for(db: Session, session_id: str, who: Principal) -> TroubleshootingSession:
+    row = db.get(TroubleshootingSession, session_id)
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no session {session_id}")
+    if who.role == Role.PARTNER and row.partner != who.name:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "partners see only their own sessions")
+    return row
+
+
+def _folder(state: AppState, session_id: str) -> Path:
+    return state.settings.uploads_dir / "photos" / re.sub(r"[^A-Za-z0-9-]", "_", session_id)
+
+
+@router.post("/sessions/{session_id}/photos", status_code=201)
+async def upload_photo(
+    session_id: str,
+    file: UploadFile,
+    state: AppState = Depends(get_state),
+    db: Session = Depends(get_db),
+    who: Principal = Depends(require_roles(Role.PARTNER, Role.CONSULTANT)),
+) -> dict[str, str | int]:
+    _session_for(db, session_id, who)
+    data = await file.read(MAX_PHOTO_BYTES + 1)
+    if len(data) > MAX_PHOTO_BYTES:
+        raise HTTPException(413, f"photo larger than {MAX_PHOTO_BYTES // (1024 * 1024)} MB")
+    kind = next((v for magic, v in _KINDS.items() if data.startswith(magic)), None)
+    if kind is None:
+        raise HTTPException(415, "only JPEG or PNG photos are accepted")
+    photo_id = f"{uuid.uuid4()}.{kind[0]}"
+    folder = _folder(state, session_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / photo_id).write_bytes(data)
+    return {"url": f"/api/sessions/{session_id}/photos/{photo_id}", "size_bytes": len(data)}
+
+
+@router.get("/sessions/{session_id}/photos/{photo_id}")
+def get_photo(
+    session_id: str,
+    photo_id: str,
+    state: AppState = Depends(get_state),
+    db: Session = Depends(get_db),
+    who: Principal = Depends(require_roles(Role.PARTNER, Role.CONSULTANT)),
+) -> FileResponse:
+    _session_for(db, session_id, who)
+    path = _folder(state, session_id) / photo_id
+    if not _PHOTO_ID.match(photo_id) or not path.exists():
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no photo {photo_id} in this session")
+    media_type = "image/png" if photo_id.endswith(".png") else "image/jpeg"
+    return FileResponse(path, media_type=media_type)
