@@ -6,6 +6,12 @@ from app.ui.navigation import pages_for
 from tests.ui.conftest import UiStack
 from tests.ui.helpers import app_as, button, texts
 
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02"
+    b"\x00\x00\x00\x90wS\xde\x00\x00\x00\x0cIDATx\x9cc\xf8\xcf\xc0\x00\x00\x03\x01\x01"
+    b"\x00\xc9\xfe\x92\xef\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+
 
 def _escalated_session(stack: UiStack) -> tuple[str, str, int]:
     charger = stack.take_charger()
@@ -13,6 +19,22 @@ def _escalated_session(stack: UiStack) -> tuple[str, str, int]:
     with stack.http(stack.token("pat")) as pat:
         r = pat.post("/api/sessions", json={"charger_id": charger, "symptom": "screen frozen"})
         assert r.status_code == 201, r.text
+        view = r.json()
+        photo = pat.post(
+            f"/api/sessions/{view['id']}/photos",
+            files={"file": ("screen.png", PNG, "image/png")},
+        )
+        assert photo.status_code == 201, photo.text
+        r = pat.post(
+            f"/api/sessions/{view['id']}/answer",
+            json={
+                "expected_version": view["version"],
+                "kind": "note",
+                "note": "screen is black",
+                "photo": photo.json()["url"],
+            },
+        )
+        assert r.status_code == 200, r.text
         view = r.json()
         r = pat.post(
             f"/api/sessions/{view['id']}/escalate",
@@ -28,6 +50,7 @@ def test_desk_claim_chat_push_command_close(stack: UiStack) -> None:
     assert "Desk" in texts(at) and charger in texts(at)
     at.button(key=f"open_{handoff_id}").click().run()
     assert "needs help" in texts(at)
+    assert len(at.get("image")) == 1  # the partner's photo in the session timeline
     button(at, "Claim").click().run()
     assert not at.exception, at.exception
     at.text_input(key=f"desk_msg_{handoff_id}").input("Hello, I am looking at it").run()

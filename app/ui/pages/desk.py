@@ -6,6 +6,7 @@ from typing import Any
 
 import streamlit as st
 
+from app.ui.api_client import ApiError
 from app.ui.common import api, auth, call, duration, forget, kept, live_panel, remember
 from app.ui.wording import consequence, step_line
 
@@ -151,6 +152,19 @@ def timeline(session: dict[str, Any]) -> None:
     with st.expander(f"Session log ({len(session.get('steps') or [])} steps)", expanded=True):
         for step in session.get("steps") or []:
             st.text(step_line(step))
+            photo = str(step.get("photo") or "")
+            if photo.startswith("/api/sessions/"):
+                show_photo(photo)
+
+
+def show_photo(url: str) -> None:
+    """A photo stored by the backend: fetched with the consultant's token, shown as an image."""
+    try:
+        response = api().request("GET", url, raw=True)
+    except ApiError:
+        st.caption("Photo not available.")
+        return
+    st.image(response.content, width=320)
 
 
 def commands(handoff_id: int, session: dict[str, Any]) -> None:
