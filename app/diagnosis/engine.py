@@ -102,6 +102,12 @@ def fault_key_of(live: ChargerLiveState, fault: OpenFault) -> str | None:
     return fault_key_for(live.vendor, live.model, fault.vendor_error_code or fault.tech_code)
 
 
+def fault_subject(live: ChargerLiveState, fault: OpenFault) -> str:
+    """What a fault diagnosis is about: connector and fault key (or error code). A fault
+    re-reported after a reboot gets a new uid but the same subject."""
+    return f"fault:{fault.connector_id}:{fault_key_of(live, fault) or fault.error_code}"
+
+
 def _ts(value: Any) -> float | None:
     return value.timestamp() if value is not None else None
 
@@ -224,7 +230,7 @@ def _fault_findings(
                     rule=rule,
                     charger_id=live.charger_id,
                     connector_id=fault.connector_id,
-                    subject=f"fault:{fault.connector_id}:{key or fault.error_code}",
+                    subject=fault_subject(live, fault),
                     fault_key=key,
                     error_code=fault.error_code,
                     fault_uids=[fault.uid, *(f.uid for f in faults if f is not fault)],
@@ -435,14 +441,6 @@ def best(findings: Sequence[Finding]) -> Finding | None:
     return findings[0] if findings else None
 
 
-def relevant(finding: Finding, fault: OpenFault) -> bool:
-    """A fault that concerns this finding: same connector, the whole charger, or any for a
-    charger-wide finding."""
-    return fault.source != "offline" and (
-        finding.connector_id == 0 or fault.connector_id in (0, finding.connector_id)
-    )
-
-
 def problem_present(
     finding: Finding,
     live: ChargerLiveState | None,
@@ -454,7 +452,13 @@ def problem_present(
         return True
     rule = finding.rule
     if rule.subject == "fault":
-        return any(relevant(finding, f) and f.uid not in ignore for f in live.open_faults)
+        # the same fault (same uid, or re-reported with the same subject), not any other
+        return any(
+            f.uid not in ignore
+            and f.source != "offline"
+            and (f.uid in finding.fault_uids[:1] or fault_subject(live, f) == finding.subject)
+            for f in live.open_faults
+        )
     if rule.subject == "connector":
         conn = live.connectors.get(finding.connector_id)
         w = rule.when
@@ -473,17 +477,28 @@ def healthy(
     live: ChargerLiveState | None, connector_id: int = 0, ignore: frozenset[str] = frozenset()
 ) -> bool:
     """Online, no open fault (but those ignored), no connector in scope Faulted or Unavailable
-    (scope: the connector, or all when 0)."""
+    (scope: the connector, or all when 0). An ignored fault (handed off to people) also
+    explains its connector: its Faulted/Unavailable status and its 2.0.1 status echo do not
+    count (connector 0: the whole charger)."""
     if live is None or not live.online:
         return False
-    if any(
-        f.uid not in ignore and f.source != "offline"
-        for f in live.open_faults
-        if (connector_id == 0 or f.connector_id in (0, connector_id))
-    ):
+    explained = {f.connector_id for f in live.open_faults if f.uid in ignore}
+
+    def in_scope(cid: int) -> bool:
+        return connector_id == 0 or cid in (0, connector_id)
+
+    for fault in live.open_faults:
+        if fault.source == "offline" or fault.uid in ignore or not in_scope(fault.connector_id):
+            continue
+        if fault.source == "StatusNotification" and (
+            0 in explained or fault.connector_id in explained
+        ):
+            continue  # the status that a handed-off fault causes
         return False
     for cid, conn in live.connectors.items():
-        if connector_id not in (0, cid) and cid != 0:
+        if cid != 0 and not in_scope(cid):
+            continue
+        if 0 in explained or cid in explained:
             continue
         if conn.status in ("Faulted", "Unavailable"):
             return False

@@ -21,6 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from websockets.exceptions import ConnectionClosed
+
 from app.csms.central_system import CommandError
 from app.csms.live_state import ActiveTransaction, ChargerLiveState, MeterReading, OpenFault
 from app.diagnosis import storage
@@ -41,9 +43,9 @@ from app.diagnosis.engine import (
     Observation,
     evaluate,
     fault_key_of,
+    fault_subject,
     healthy,
     problem_present,
-    relevant,
 )
 from app.diagnosis.policy import (
     MAX_IDLE_WAIT_S,
@@ -52,7 +54,13 @@ from app.diagnosis.policy import (
     PolicyView,
     decide,
 )
-from app.diagnosis.vocabulary import DISRUPTIVE_STEPS, RESET_STEPS, Rule, load_rules
+from app.diagnosis.vocabulary import (
+    DISRUPTIVE_STEPS,
+    REMOTE_STEPS,
+    RESET_STEPS,
+    Rule,
+    load_rules,
+)
 from app.procedures.loader import load_yaml_file
 from app.procedures.schema import Procedure
 from app.security.roles import Principal, Role
@@ -63,6 +71,12 @@ SYSTEM = Principal("diagnosis", Role.ADMIN)
 WINDOW_S = 4 * 3600.0
 WINDOW_MAX = 400
 CLOSED_OK = ("resolved", "self_cleared")
+# Observations that charger rules count (boots, reconnects, ...): each is evidence for one
+# charger diagnosis only, so they are consumed when such a diagnosis closes.
+CHARGER_EVIDENCE = frozenset({BOOT, CONNECTED, DISCONNECTED, SECURITY_EVENT, FIRMWARE})
+# How long a reset may take to show its reboot (a DC charger boots for minutes).
+REBOOT_WAIT_S = 900.0
+SEND_ERRORS = (CommandError, ConnectionClosed, OSError, TimeoutError)
 
 
 @dataclass
@@ -81,8 +95,17 @@ class ChargerMemory:
     window: deque[Observation] = field(default_factory=lambda: deque(maxlen=WINDOW_MAX))
     reset_times: list[float] = field(default_factory=list)
     last_action_at: float | None = None
-    parked: set[str] = field(default_factory=set)  # fault uids / subjects already handed off
+    # fault uids / subjects already handed off: kept until the charger has been healthy for
+    # the hold time (a boot loop or a flapping link stops matching between boots)
+    parked: set[str] = field(default_factory=set)
+    visit_pending: bool = False  # a site visit was asked for this charger (until healthy)
+    healthy_since: float | None = None
+    evidence_floor: float = 0.0  # charger evidence before this was used by a diagnosis
     firmware: str | None = None
+
+    def charger_window(self) -> list[Observation]:
+        floor = self.evidence_floor
+        return [o for o in self.window if o.t >= floor or o.kind not in CHARGER_EVIDENCE]
 
 
 def load_procedures(folder: Path) -> list[Procedure]:
@@ -252,20 +275,34 @@ class DiagnosisService:
                 continue
             mem = self._mem(cid)
             self.stats["evaluations"] += 1
-            findings = evaluate(self.rules, live, list(mem.window), now, self.scale)
-            present = {f.subject for f in findings}
-            mem.parked = {
-                p for p in mem.parked if p in present or any(p in f.fault_uids for f in findings)
-            }
-            if not findings and not live.open_faults:
-                mem.parked.clear()
+            self._release_parked(mem, live, now)
+            findings = evaluate(self.rules, live, mem.charger_window(), now, self.scale)
             for finding in findings:
                 if finding.subject in mem.parked:
                     continue
                 if finding.rule.subject == "fault" and finding.fault_uids[0] in mem.parked:
                     continue
+                if mem.visit_pending and not set(finding.rule.ladder) & REMOTE_STEPS:
+                    continue  # nothing to do remotely, and a technician is already coming
                 self.open(finding, live)
                 break
+
+    def _release_parked(self, mem: ChargerMemory, live: ChargerLiveState, now: float) -> None:
+        """Forget hand-offs once the charger has been healthy (no fault, online, no connector
+        Faulted/Unavailable) for the recovery hold time; their evidence is spent."""
+        if not mem.parked:
+            mem.healthy_since = None
+            return
+        if not healthy(live):
+            mem.healthy_since = None
+            return
+        mem.healthy_since = mem.healthy_since or now
+        hold = self.state.settings.diagnosis_recovery_hold_seconds / self.scale
+        if now - mem.healthy_since >= hold:
+            mem.parked.clear()
+            mem.visit_pending = False
+            mem.healthy_since = None
+            mem.evidence_floor = now
 
     # ------------------------------------------------------------------ one diagnosis
     def procedure_for(self, finding: Finding) -> Procedure | None:
@@ -361,34 +398,26 @@ class DiagnosisService:
             if outcome in ("site_visit", "escalate"):
                 priority = "high" if outcome == "site_visit" else "normal"
                 return await sessions.escalate(sid, SYSTEM, None, note, priority)
-            finish = getattr(sessions, "finish", None)
-            if finish is not None:
-                await finish(sid, SYSTEM, outcome, note)
-            else:  # the sessions service has no public finish yet: same code path, its lock
-                async with sessions._locks[sid]:
-                    with sessions.db() as db:
-                        row = sessions.get_row(db, sid)
-                        sessions._finish(
-                            db, row, SYSTEM, outcome, note, None, sessions.live(row.charger_id)
-                        )
-                        db.commit()
+            await sessions.finish(sid, SYSTEM, outcome, note)
         except Exception:
             log.exception("diagnosis %s: could not close session %s", active.diagnosis_id, sid)
         return None
 
     def _finish(self, active: Active, status: str, note: str, **fields: Any) -> None:
         self._update(active, status=status, outcome_note=note, **fields)
-        mem = self._mem(active.finding.charger_id)
+        f = active.finding
+        mem = self._mem(f.charger_id)
+        if f.rule.subject == "charger":
+            mem.evidence_floor = time.time()  # these boots/reconnects/events are spent
         if status not in CLOSED_OK:
-            mem.parked.add(active.finding.subject)
-            live = self.state.live.get(active.finding.charger_id)
-            v201 = live is not None and live.ocpp_version == "2.0.1"
-            for fault in live.open_faults if live else []:
-                # 2.0.1 StatusNotification faults only echo the NotifyEvent: park them too
-                if relevant(active.finding, fault) or (
-                    v201 and fault.source == "StatusNotification"
-                ):
-                    mem.parked.add(fault.uid)
+            # park what this diagnosis is about, nothing else: another fault on the same
+            # charger is another problem and gets its own diagnosis
+            mem.parked.add(f.subject)
+            if f.rule.subject == "fault" and f.fault_uids:
+                mem.parked.add(f.fault_uids[0])
+            if status == "site_visit":
+                mem.visit_pending = True
+            mem.healthy_since = None
 
     async def _remediate(self, active: Active) -> None:
         cid = active.finding.charger_id
@@ -463,10 +492,12 @@ class DiagnosisService:
                 self._action(active, step, "deferred", detail=decision.reason)
                 await self._terminal(active, "escalate", done, reason=decision.reason)
                 return
-            ok = await self._act(active, step, decision.force)
+            acted_at = time.time()
+            answer = await self._act(active, step, decision.force)
             done.append(step)
-            if not ok:
+            if answer is None:
                 continue
+            await self._await_effect(active, step, acted_at, answer)
             outcome = await self._prove(active, STEP_TIMEOUT_S.get(step, 120.0) / self.scale)
             self._release_site(active)
             if outcome == "proven":
@@ -488,7 +519,14 @@ class DiagnosisService:
         await self._terminal(active, "escalate", done)
 
     def _parked(self, finding: Finding) -> frozenset[str]:
-        return frozenset(self._mem(finding.charger_id).parked)
+        """Uids of faults handed off to people: parked uids, and faults re-reported (new uid)
+        under a parked subject (a ground fault that trips again after a reboot)."""
+        parked = self._mem(finding.charger_id).parked
+        live = self.state.live.get(finding.charger_id)
+        again = (
+            {f.uid for f in live.open_faults if fault_subject(live, f) in parked} if live else set()
+        )
+        return frozenset(parked | again)
 
     def _version(self, charger_id: str) -> str | None:
         live = self.state.live.get(charger_id)
@@ -532,9 +570,65 @@ class DiagnosisService:
                 return None
             await asyncio.sleep(self.tick)
 
-    async def _act(self, active: Active, step: str, force: bool) -> bool:
+    async def _await_effect(self, active: Active, step: str, since: float, answer: str) -> None:
+        """Before judging a step, wait for the charger to show its effect: a reset's reboot
+        (BootNotification after the action; a scheduled OnIdle reset waits for the idle), any
+        other step's fresh StatusNotification. Bounded; the proof's own timeout follows."""
         f = active.finding
-        csms = self.state.csms
+        if step in RESET_STEPS:
+            kinds = {BOOT}
+            limit = (MAX_IDLE_WAIT_S if answer == "Scheduled" else REBOOT_WAIT_S) / self.scale
+        else:
+            kinds = {STATUS}
+            limit = STEP_TIMEOUT_S.get(step, 120.0) / self.scale
+        deadline = time.time() + limit
+        window = self._mem(f.charger_id).window
+        while time.time() < deadline:
+            if any(o.t >= since and o.kind in kinds for o in reversed(window)):
+                return
+            await asyncio.sleep(self.tick)
+
+    async def _send(
+        self, active: Active, step: str, command: str, params: dict[str, Any], force: bool
+    ) -> Any:
+        """Send one command; a dropped connection is retried once after the charger is back."""
+        f = active.finding
+        reason = f"automatic diagnosis #{active.diagnosis_id}: {f.rule.id}"
+        for attempt in (1, 2):
+            self.observe(f.charger_id, ACTION, f.connector_id, step=step, command=command)
+            try:
+                return await self.state.csms.send_command(
+                    f.charger_id,
+                    command,
+                    params,
+                    SYSTEM,
+                    force=force,
+                    reason=f"{reason} (Reset OnIdle)" if force else reason,
+                )
+            except SEND_ERRORS as error:
+                self._action(
+                    active,
+                    step,
+                    "refused" if isinstance(error, CommandError) else "failed",
+                    command=command,
+                    params=params,
+                    detail=f"{type(error).__name__}: {error}"[:500],
+                )
+                await self._note(active, f"{step}: {command} failed ({type(error).__name__})")
+                if isinstance(error, CommandError) or attempt == 2:
+                    return None
+                back = await self.state.live.wait_for(
+                    f.charger_id,
+                    lambda s: s is not None and s.online,
+                    STEP_TIMEOUT_S.get(step, 120.0) / self.scale,
+                )
+                if not back:
+                    return None
+        return None
+
+    async def _act(self, active: Active, step: str, force: bool) -> str | None:
+        """Run a step's commands; the charger's last answer, or None when it failed."""
+        f = active.finding
         connector = f.connector_id or 1
         calls: list[tuple[str, dict[str, Any]]]
         if step == "trigger_status":
@@ -564,39 +658,33 @@ class DiagnosisService:
         if step in RESET_STEPS:
             mem.reset_times.append(time.time())
         self._update(active, status="remediating")
-        reason = f"automatic diagnosis #{active.diagnosis_id}: {f.rule.id}"
+        status = "answered"
         for i, (command, params) in enumerate(calls):
             if i:
                 await asyncio.sleep(5.0 / self.scale)
-            self.observe(f.charger_id, ACTION, f.connector_id, step=step, command=command)
-            try:
-                result = await csms.send_command(
+            if i and step == "availability_cycle" and status == "Scheduled":
+                # Inoperative was scheduled behind a transaction: Operative now would leave the
+                # connector out of service once the session ends; wait for the change to apply
+                await self.state.live.wait_for(
                     f.charger_id,
-                    command,
-                    params,
-                    SYSTEM,
-                    force=force,
-                    reason=f"{reason} (Reset OnIdle)" if force else reason,
+                    lambda s: (
+                        s is not None
+                        and s.connectors.get(f.connector_id) is not None
+                        and s.connectors[f.connector_id].status == "Unavailable"
+                    ),
+                    MAX_IDLE_WAIT_S / self.scale,
                 )
-            except CommandError as error:
-                self._action(
-                    active,
-                    step,
-                    "refused",
-                    command=command,
-                    params=params,
-                    detail=f"{type(error).__name__}: {error}",
-                )
-                await self._note(active, f"{step}: {command} failed ({type(error).__name__})")
-                return False
+            result = await self._send(active, step, command, params, force)
+            if result is None:
+                return None
             self.stats["actions"] += 1
             active.acted = True
             status = result.status or "answered"
             self._action(active, step, "sent", command=command, params=params, detail=status)
             await self._note(active, f"{step}: sent {command} {params}, charger answered {status}")
             if status in ("Rejected", "NotSupported", "UnlockFailed", "Failed"):
-                return False
-        return True
+                return None
+        return status
 
     async def _prove(self, active: Active, timeout: float) -> str:
         """'proven' once the problem is gone and the charger healthy for the hold time;

@@ -488,6 +488,29 @@ class SessionService:
                 self.audit(db, who, "session.abandon", session_id)
                 db.commit()
 
+    async def finish(
+        self,
+        session_id: str,
+        who: Principal,
+        outcome: str,
+        note: str | None,
+        diagnosis: str | None = None,
+        expected: int | None = None,
+    ) -> None:
+        """Close a session with an outcome (e.g. ``resolved`` by an automatic diagnosis);
+        exported as a ticket like any finished session."""
+        async with self._locks[session_id]:
+            with self.db() as db:
+                row = self.get_row(db, session_id)
+                self.check_access(row, who)
+                if row.status != "active":
+                    raise Conflict(f"the session is {row.status}")
+                self._bump(db, row, expected)
+                live = self.live(row.charger_id)
+                self._finish(db, row, who, outcome, note, diagnosis, live)
+                self.audit(db, who, "session.finish", session_id, outcome=outcome)
+                db.commit()
+
     # ------------------------------------------------------------------ remote actions
     def _kick(self, session_id: str) -> None:
         """Start the background runner if the session waits on a command or on live state."""

@@ -170,3 +170,86 @@ async def test_short_disconnect_is_not_offline(make_backend, make_fleet) -> None
     charger.inject_now("modem_drop")
     row = await wait_diagnosis(backend, p.charger_id, ("self_cleared",), timeout=30)
     assert row.rule_id == "offline"
+
+
+def diagnoses(backend: Any, charger_id: str) -> list[DiagnosisRow]:
+    with backend.state.session_factory() as db:
+        return list(
+            db.scalars(
+                select(DiagnosisRow)
+                .where(DiagnosisRow.charger_id == charger_id)
+                .order_by(DiagnosisRow.id)
+            )
+        )
+
+
+async def test_boot_loop_is_handed_off_once_until_healthy(make_backend, make_fleet) -> None:
+    backend = await make_backend()
+    p = plan("voltara_wb22", "1.6")
+    fleet = await make_fleet(backend, [p])
+    charger = fleet.charger(p.charger_id)
+    charger.inject_now("firmware_boot_failure")
+    await wait_diagnosis(backend, p.charger_id, ("site_visit",))
+    await asyncio.sleep(4.0)  # 400 simulated seconds: a dozen more boots
+    assert charger.boot_count >= 6
+    first = diagnoses(backend, p.charger_id)
+    assert len(first) == 1, [(r.rule_id, r.status) for r in first]
+    charger.clear_fault("firmware_boot_failure", how="site_visit")
+    await asyncio.sleep(3.0)
+    # healthy past the hold time: the old boots are spent
+    after = diagnoses(backend, p.charger_id)
+    assert len(after) == 1, [(r.rule_id, r.status) for r in after[1:]]
+    assert backend.state.services["diagnosis"].memory[p.charger_id].parked == set()
+
+
+async def test_flapping_link_is_handed_off_once(make_backend, make_fleet) -> None:
+    backend = await make_backend()
+    p = plan("voltara_wb22", "1.6")
+    fleet = await make_fleet(backend, [p])
+    fleet.charger(p.charger_id).inject_now("weak_signal")
+    await wait_diagnosis(backend, p.charger_id, ("site_visit",))
+    await asyncio.sleep(6.0)  # 600 simulated seconds of drops and reconnects
+    rows = diagnoses(backend, p.charger_id)
+    assert len([r for r in rows if r.status == "site_visit"]) == 1, [r.rule_id for r in rows]
+
+
+async def test_other_fault_beside_a_handed_off_one_is_still_fixed(make_backend, make_fleet):
+    backend = await make_backend()
+    p = plan("northwind_duo", "2.0.1")
+    fleet = await make_fleet(backend, [p])
+    charger = fleet.charger(p.charger_id)
+    charger.inject_now("ground_fault", 2)
+    await wait_diagnosis(backend, p.charger_id, ("site_visit",))
+    charger.inject_now("firmware_hang")
+    try:
+        row = await wait_diagnosis(backend, p.charger_id, ("resolved",), timeout=30)
+    except AssertionError:
+        for r in diagnoses(backend, p.charger_id):
+            print("DIAG", r.id, r.rule_id, r.status, r.outcome_note, actions(backend, r.id))
+        raise
+    assert row.rule_id == "firmware-hang"
+    assert fleet.truth.tail(0, p.charger_id, "fault_cleared")[-1]["fault"] == "firmware_hang"
+
+
+async def test_slow_reboot_is_waited_for_before_judging(make_backend, make_fleet) -> None:
+    from app.simulator.config import Timing
+
+    backend = await make_backend()
+    p = plan("voltara_wb22", "1.6")
+    # a DC-like boot: 500 simulated seconds, longer than the hard reset's step timeout
+    fleet = await make_fleet(backend, [p], timing=Timing(hard_reboot_s=500.0))
+    fleet.charger(p.charger_id).inject_now("stuck_process")
+    row = await wait_diagnosis(backend, p.charger_id, ("resolved", "site_visit"), timeout=40)
+    assert row.status == "resolved", actions(backend, row.id)
+
+
+async def test_sessions_finish_is_public(make_backend) -> None:
+    backend = await make_backend()
+    sessions = backend.state.services["sessions"]
+    from app.diagnosis.service import SYSTEM
+
+    sid = await sessions.create(SYSTEM, "SITE-001-AC-01", None, None, "automatic test")
+    await sessions.finish(sid, SYSTEM, "resolved", "cleared by a soft reset")
+    with backend.state.session_factory() as db:
+        row = db.get(TroubleshootingSession, sid)
+        assert row is not None and row.status == "finished" and row.outcome == "resolved"
