@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import logging
 import random
@@ -97,10 +96,17 @@ def make_schedule(args: argparse.Namespace) -> dict[str, Any]:
     day = args.hours * 3600.0
     keys, weights = zip(*MIX.items(), strict=True)
     faults = []
-    for _ in range(args.faults):
+    used: set[tuple[str, str, int]] = set()
+    while len(faults) < args.faults:
         p = rng.choice(plans)
         key = rng.choices(keys, weights)[0]
         connector = rng.choice([c.connector_id for c in p.model.connectors])
+        # each (charger, fault, connector) once: a second injection could land on the still
+        # active first one in one arm and not in another, and the arms must see the same mix
+        slot = (p.charger_id, key, 0 if get_fault(key).scope == "charger" else connector)
+        if slot in used:
+            continue
+        used.add(slot)
         faults.append((rng.uniform(0.03 * day, 0.85 * day), p.charger_id, key, connector))
     sessions = []
     for p in plans:
@@ -182,10 +188,14 @@ async def run_arm(arm: str, args: argparse.Namespace, out: Path) -> dict[str, An
         if delay > 0:
             await asyncio.sleep(delay)
 
+    failed_injections: list[str] = []
+
     async def inject(sim_t: float, cid: str, key: str, connector: int) -> None:
         await at(sim_t)
-        with contextlib.suppress(Exception):
+        try:
             fleet.charger(cid).inject_now(key, connector, source="bench")
+        except Exception as error:
+            failed_injections.append(f"{cid} {key} {connector}: {error}")
 
     async def session(sim_t: float, cid: str, connector: int, duration: float) -> None:
         await at(sim_t)
@@ -245,7 +255,12 @@ async def run_arm(arm: str, args: argparse.Namespace, out: Path) -> dict[str, An
     await fleet.stop()
     await backend.stop()
     result = score(truth_path, t0, speed, day_end, visits, plans)
-    result.update(arm=arm, diagnosis=diag_stats, real_seconds=round(time.time() - t0, 1))
+    result.update(
+        arm=arm,
+        diagnosis=diag_stats,
+        real_seconds=round(time.time() - t0, 1),
+        failed_injections=failed_injections,
+    )
     out.write_text(json.dumps(result, indent=2, default=str))
     return result
 
@@ -441,6 +456,9 @@ def main() -> None:
         f"seed {args.seed}, speed x{args.speed:g}\n"
     )
     print(table(results))
+    for r in results:
+        for line in r.get("failed_injections", []):
+            print(f"  {r['arm']}: injection failed: {line}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 
