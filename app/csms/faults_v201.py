@@ -43,6 +43,7 @@ _CODE_MAP: list[tuple[str, str, str]] = [
     ("Controller", "*", "InternalError"),
     ("ChargingStation", "*", "InternalError"),
     ("NetworkConfiguration", "*", "WeakSignal"),
+    ("*", "SignalStrength", "WeakSignal"),
 ]
 
 
@@ -65,7 +66,13 @@ def error_code_for(component: str, variable: str) -> str:
 
 
 def read_fault_event(event: dict[str, Any]) -> FaultEvent | None:
-    """A fault raised or cleared, or None when the event is not about a problem."""
+    """A fault raised or cleared, or None when the event is not about a problem.
+
+    A problem variable (Problem, Tripped, ...) with a true/false value is a fault whatever
+    the trigger. Any other variable is a fault only on trigger ``Alerting``: a monitor's
+    threshold crossing (e.g. ElectricalFeed.Voltage 264.8, TemperatureSensor.Temperature
+    92.5), cleared by the same event with ``cleared`` true. ``Delta`` and ``Periodic`` only
+    report a value (OCPP 2.0.1 EventTriggerEnumType) and are not faults."""
     component = event.get("component") or {}
     variable = event.get("variable") or {}
     comp_name = str(component.get("name", ""))

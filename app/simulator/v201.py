@@ -109,9 +109,10 @@ class Charger201(SimCharger, ChargePoint):
         event: dict[str, Any] = {
             "event_id": fault.event_id,
             "timestamp": utc_iso(),
-            "trigger": "Alerting"
-            if not spec.v201.actual_value.lstrip("-").replace(".", "").isdigit()
-            else "Delta",
+            # a fault is a monitor alert: a problem flag or a threshold crossing (Upper/Lower
+            # Threshold monitor) is reported with trigger Alerting, its end with cleared=true;
+            # Delta only reports a value change and is no fault
+            "trigger": "Alerting",
             "actual_value": spec.v201.actual_value if not cleared else _normal(spec),
             "event_notification_type": "HardWiredNotification",
             "component": component,

@@ -201,3 +201,32 @@ async def test_offline_fault_only_after_debounce(backend):
     assert [f.source for f in faults] == ["offline"]
     async with connected(backend.ocpp_url, "SITE-003-AC-05") as charger:
         await eventually(lambda: backend.state.live.get("SITE-003-AC-05").open_faults == [])
+
+
+def test_threshold_alert_is_a_fault_and_delta_is_not():
+    from app.csms.faults_v201 import read_fault_event
+
+    alert = {
+        "trigger": "Alerting",
+        "actual_value": "264.8",
+        "component": {"name": "ElectricalFeed"},
+        "variable": {"name": "Voltage"},
+        "tech_code": "HX-3301",
+        "cleared": False,
+    }
+    raised = read_fault_event(alert)
+    assert raised is not None and raised.raised and raised.error_code == "OverVoltage"
+    assert raised.tech_code == "HX-3301"
+    cleared = read_fault_event({**alert, "actual_value": "230.0", "cleared": True})
+    assert cleared is not None and not cleared.raised
+    assert read_fault_event({**alert, "trigger": "Delta"}) is None
+    assert read_fault_event({**alert, "trigger": "Periodic"}) is None
+    signal = read_fault_event(
+        {
+            **alert,
+            "actual_value": "-109",
+            "component": {"name": "DataLink"},
+            "variable": {"name": "SignalStrength"},
+        }
+    )
+    assert signal is not None and signal.error_code == "WeakSignal"

@@ -253,3 +253,13 @@ async def test_sessions_finish_is_public(make_backend) -> None:
     with backend.state.session_factory() as db:
         row = db.get(TroubleshootingSession, sid)
         assert row is not None and row.status == "finished" and row.outcome == "resolved"
+
+
+async def test_201_threshold_alert_names_the_fault(make_backend, make_fleet) -> None:
+    backend = await make_backend()
+    p = plan("helion_hx150", "2.0.1")
+    fleet = await make_fleet(backend, [p])
+    fleet.charger(p.charger_id).inject_now("over_voltage")  # ElectricalFeed.Voltage 264.8
+    row = await wait_diagnosis(backend, p.charger_id, ("self_cleared", "escalated"), timeout=40)
+    assert row.rule_id == "grid-voltage" and row.fault_key == "over_voltage"
+    assert not [c for c in fleet.truth.tail(0, p.charger_id, "command") if c["action"] == "Reset"]

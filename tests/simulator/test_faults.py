@@ -134,6 +134,7 @@ async def test_every_fault_face_201(csms: MiniCSMS, make_fleet) -> None:
         data = event["event_data"][0]
         assert data["variable"]["name"] == spec.v201.variable, spec.key
         assert data["actual_value"] == spec.v201.actual_value, spec.key
+        assert data["trigger"] == "Alerting", spec.key  # threshold crossings too (not Delta)
         assert data["tech_code"] == spec.vendor_error_code(model), spec.key
         if spec.scope == "connector":
             assert data["component"]["evse"] == {"id": 2, "connector_id": 1}, spec.key
