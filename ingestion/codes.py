@@ -19,26 +19,9 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from app.fleet_catalog import CHARGER_MODELS
+from app.ocpp_codes import OCPP16_ERROR_CODES
 
-#: OCPP 1.6 ChargePointErrorCode values (2.0.1 reports free text; the same names are used).
-OCPP_ERROR_CODES: tuple[str, ...] = (
-    "ConnectorLockFailure",
-    "EVCommunicationError",
-    "GroundFailure",
-    "HighTemperature",
-    "InternalError",
-    "LocalListConflict",
-    "NoError",
-    "OtherError",
-    "OverCurrentFailure",
-    "OverVoltage",
-    "PowerMeterFailure",
-    "PowerSwitchFailure",
-    "ReaderFailure",
-    "ResetFailure",
-    "UnderVoltage",
-    "WeakSignal",
-)
+OCPP_ERROR_CODES: tuple[str, ...] = OCPP16_ERROR_CODES
 
 #: Canonical fault key -> the OCPP code a charger reports for it (None: no specific code).
 FAULT_TO_OCPP: dict[str, str | None] = {

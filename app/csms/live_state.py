@@ -16,34 +16,16 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from app.db.base import utcnow
+from app.ocpp_codes import OCPP16_ERROR_CODES
 
-OCPP16_ERROR_CODES = frozenset(
-    {
-        "ConnectorLockFailure",
-        "EVCommunicationError",
-        "GroundFailure",
-        "HighTemperature",
-        "InternalError",
-        "LocalListConflict",
-        "NoError",
-        "OtherError",
-        "OverCurrentFailure",
-        "OverVoltage",
-        "PowerMeterFailure",
-        "PowerSwitchFailure",
-        "ReaderFailure",
-        "ResetFailure",
-        "UnderVoltage",
-        "WeakSignal",
-    }
-)
+OCPP16_ERROR_CODE_SET = frozenset(OCPP16_ERROR_CODES)
 
 
 def normalise_error_code(raw: str | None) -> str:
     """Map what a charger sent to an OCPP 1.6 error code; values outside the enum -> OtherError."""
     if not raw:
         return "NoError"
-    return raw if raw in OCPP16_ERROR_CODES else "OtherError"
+    return raw if raw in OCPP16_ERROR_CODE_SET else "OtherError"
 
 
 class ConnectorState(BaseModel):

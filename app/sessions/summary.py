@@ -7,20 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from app.db.models_sessions import SessionStep, TroubleshootingSession
-
-TICKET_FIELDS = (
-    "ticket_id",
-    "created_at",
-    "charger_id",
-    "vendor",
-    "model",
-    "error_code",
-    "vendor_error_code",
-    "symptom",
-    "diagnosis",
-    "resolution",
-    "outcome",
-)
+from ingestion.loaders.tickets import TICKET_FIELDS
 
 
 def _connector(live: dict[str, Any] | None, connector_id: int) -> dict[str, Any]:

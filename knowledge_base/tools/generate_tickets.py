@@ -27,25 +27,14 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from app.fleet_catalog import CHARGER_MODELS, ChargerModel  # noqa: E402
+from ingestion.loaders.tickets import TICKET_FIELDS  # noqa: E402
 
 SEED = 20260314
 TICKET_COUNT = 430
 HELPDESK_COUNT = 40
 FRAGMENTS = Path(__file__).with_name("ticket_fragments.yaml")
 DEFAULT_OUT = ROOT / "knowledge_base" / "tickets"
-FIELDS = [
-    "ticket_id",
-    "created_at",
-    "charger_id",
-    "vendor",
-    "model",
-    "error_code",
-    "vendor_error_code",
-    "symptom",
-    "diagnosis",
-    "resolution",
-    "outcome",
-]
+FIELDS = list(TICKET_FIELDS)
 HELPDESK_FIELDS = [
     "Case Number",
     "Opened",

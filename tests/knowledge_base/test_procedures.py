@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from app.fleet_catalog import CHARGER_MODELS
+from app.ocpp_codes import OCPP16_ERROR_CODES as ALL_OCPP16_CODES
 from app.procedures.schema import (
     CheckStateNode,
     ChoiceQuestion,
@@ -25,23 +26,7 @@ KB = Path(__file__).resolve().parents[2] / "knowledge_base"
 FILES = sorted((KB / "procedures").glob("*.yaml"))
 # The schema author's example is theirs; the sample content's stricter rules apply to the rest.
 SAMPLE_FILES = [p for p in FILES if not p.stem.startswith("example-")]
-OCPP16_ERROR_CODES = [
-    "ConnectorLockFailure",
-    "EVCommunicationError",
-    "GroundFailure",
-    "HighTemperature",
-    "InternalError",
-    "LocalListConflict",
-    "OtherError",
-    "OverCurrentFailure",
-    "OverVoltage",
-    "UnderVoltage",
-    "PowerMeterFailure",
-    "PowerSwitchFailure",
-    "ReaderFailure",
-    "ResetFailure",
-    "WeakSignal",
-]
+OCPP16_ERROR_CODES = [c for c in ALL_OCPP16_CODES if c != "NoError"]
 
 
 def _procedures() -> list[Procedure]:

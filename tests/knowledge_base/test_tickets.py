@@ -11,24 +11,13 @@ from pathlib import Path
 import yaml
 
 from app.fleet_catalog import CHARGER_MODELS
+from ingestion.loaders.tickets import TICKET_FIELDS
 
 KB = Path(__file__).resolve().parents[2] / "knowledge_base"
 TICKETS = KB / "tickets" / "tickets.csv"
 HELPDESK = KB / "tickets" / "helpdesk_export.csv"
 MAPPING = KB / "tickets" / "helpdesk_export.mapping.yaml"
-FIELDS = [
-    "ticket_id",
-    "created_at",
-    "charger_id",
-    "vendor",
-    "model",
-    "error_code",
-    "vendor_error_code",
-    "symptom",
-    "diagnosis",
-    "resolution",
-    "outcome",
-]
+FIELDS = list(TICKET_FIELDS)
 OUTCOMES = {
     "resolved_remote",
     "resolved_onsite",
