@@ -88,6 +88,7 @@ class Active:
     session_id: str | None = None
     acted: bool = False
     blocked: bool = False
+    opened_at: float = field(default_factory=time.time)
 
 
 @dataclass
@@ -463,7 +464,7 @@ class DiagnosisService:
                 continue
             # before acting: maybe it went away on its own
             if not problem_present(
-                f, self.state.live.get(f.charger_id), time.time(), self._parked(f)
+                f, self.state.live.get(f.charger_id), time.time(), self._ignored(active)
             ) and (await self._prove(active, 0.0) == "proven"):
                 await self._resolved(active, "self_cleared", "recovered before any action")
                 return
@@ -518,15 +519,28 @@ class DiagnosisService:
             self._action(active, step, "not_proven", detail="problem still present")
         await self._terminal(active, "escalate", done)
 
-    def _parked(self, finding: Finding) -> frozenset[str]:
-        """Uids of faults handed off to people: parked uids, and faults re-reported (new uid)
-        under a parked subject (a ground fault that trips again after a reboot)."""
-        parked = self._mem(finding.charger_id).parked
-        live = self.state.live.get(finding.charger_id)
-        again = (
-            {f.uid for f in live.open_faults if fault_subject(live, f) in parked} if live else set()
-        )
-        return frozenset(parked | again)
+    def _ignored(self, active: Active) -> frozenset[str]:
+        """Faults that are not this diagnosis's business when judging recovery: those handed
+        off to people (parked, or re-reported under a parked subject, like a ground fault that
+        trips again after a reboot), and other faults that appeared after this diagnosis opened
+        (each gets its own diagnosis)."""
+        f = active.finding
+        mem = self._mem(f.charger_id)
+        live = self.state.live.get(f.charger_id)
+        if live is None:
+            return frozenset(mem.parked)
+        newer = {
+            o.data.get("uid")
+            for o in mem.window
+            if o.kind == FAULT_RAISED and o.t >= active.opened_at
+        }
+        other = {
+            x.uid
+            for x in live.open_faults
+            if fault_subject(live, x) in mem.parked
+            or (x.uid in newer and fault_subject(live, x) != f.subject)
+        }
+        return frozenset(mem.parked | other)
 
     def _version(self, charger_id: str) -> str | None:
         live = self.state.live.get(charger_id)
@@ -562,7 +576,7 @@ class DiagnosisService:
                 self._action(active, step, "deferred", detail=decision.reason)
                 await self._note(active, f"{step} deferred: {decision.reason}")
             live = self.state.live.get(active.finding.charger_id)
-            ignore = self._parked(active.finding)
+            ignore = self._ignored(active)
             gone = not problem_present(active.finding, live, time.time(), ignore) and healthy(
                 live, active.finding.connector_id, ignore
             )
@@ -697,7 +711,7 @@ class DiagnosisService:
         while True:
             now = time.time()
             live = self.state.live.get(f.charger_id)
-            ignore = self._parked(f)
+            ignore = self._ignored(active)
             present = problem_present(f, live, now, ignore)
             if not present and healthy(live, f.connector_id, ignore):
                 was_gone = True

@@ -263,3 +263,24 @@ async def test_201_threshold_alert_names_the_fault(make_backend, make_fleet) -> 
     row = await wait_diagnosis(backend, p.charger_id, ("self_cleared", "escalated"), timeout=40)
     assert row.rule_id == "grid-voltage" and row.fault_key == "over_voltage"
     assert not [c for c in fleet.truth.tail(0, p.charger_id, "command") if c["action"] == "Reset"]
+
+
+async def test_new_fault_during_the_proof_is_its_own_diagnosis(make_backend, make_fleet) -> None:
+    backend = await make_backend()
+    p = plan("northwind_duo", "2.0.1")
+    fleet = await make_fleet(backend, [p])
+    charger = fleet.charger(p.charger_id)
+    charger.inject_now("firmware_hang")
+    row = await wait_diagnosis(backend, p.charger_id, ("remediating",))
+    deadline = time.monotonic() + 20
+    while ("soft_reset", "sent") not in actions(backend, row.id):
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.02)
+    await backend.state.live.wait_for(p.charger_id, lambda s: bool(s and s.online), 10)
+    charger.inject_now("over_current", 2)  # a new problem while the reset is being judged
+    first = await wait_diagnosis(backend, p.charger_id, ("resolved", "site_visit"), timeout=30)
+    assert first.id == row.id and first.status == "resolved", actions(backend, row.id)
+    rows = [r.rule_id for r in diagnoses(backend, p.charger_id)]
+    assert "over-current-trip" in rows or await wait_diagnosis(
+        backend, p.charger_id, ("resolved",), timeout=30
+    )
