@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from app.cli import admin, knowledge, simulate
+from app.cli import admin, diagnosis, knowledge, simulate
 from app.cli.backend import backend
 from app.cli.procedures import procedures_cli
 from app.cli.run import run
@@ -27,6 +27,7 @@ cli.add_typer(admin.users, name="users")
 cli.add_typer(admin.db, name="db")
 cli.add_typer(procedures_cli, name="procedures")
 cli.add_typer(simulate.app, name="simulate")
+cli.add_typer(diagnosis.app, name="diagnosis")
 
 
 def main() -> None:
