@@ -221,6 +221,12 @@ async def run_arm(arm: str, args: argparse.Namespace, out: Path) -> dict[str, An
             await asyncio.sleep(args.truck_roll_h * 3600 / speed)
             for key, cid_ in list(charger.faults):
                 charger.clear_fault(key, cid_, how="site_visit")
+            # the technician leaves the charger in service (undoes an Inoperative for safety)
+            if not charger.charger_operative:
+                charger.set_availability(0, True)
+            for conn_id, conn in charger.connectors.items():
+                if not conn.operative:
+                    charger.set_availability(conn_id, True)
             pending.discard(cid)
 
         rolls.append(asyncio.create_task(truck_roll()))

@@ -173,7 +173,22 @@ def _match_fault(
     if cond.vendor_error_codes and vendor_code not in cond.vendor_error_codes:
         return None
     raised = fault.raised_at.timestamp()
-    if now - _known_since(fault, window, raised) < cond.min_age_s / scale:
+    since = _known_since(fault, window, raised)
+    if fault.source == "StatusNotification" and live.ocpp_version == "2.0.1":
+        # a Faulted status that echoed a NotifyEvent stands alone only from that event's end
+        since = max(
+            [
+                since,
+                *(
+                    o.t
+                    for o in window
+                    if o.kind == FAULT_CLEARED
+                    and o.data.get("source") == "NotifyEvent"
+                    and o.connector_id in (0, fault.connector_id)
+                ),
+            ]
+        )
+    if now - since < cond.min_age_s / scale:
         return None
     evidence = [
         o

@@ -175,3 +175,13 @@ def test_201_faulted_status_is_an_echo_of_the_notify_event() -> None:
     state.open_faults = [echo, named]
     found = evaluate(RULES, state, [], NOW)
     assert [f.rule.id for f in found] == ["connector-lock-failure"]
+
+
+def test_201_echo_left_behind_by_a_cleared_event_is_debounced_again() -> None:
+    # the NotifyEvent cleared a moment ago; the Faulted status will follow: not a new fault yet
+    state = live(ocpp_version="2.0.1", open_faults=[fault("OtherError", cid=2, age=5000)])
+    gone = obs(FAULT_CLEARED, 2, 2, source="NotifyEvent", fault_key="welded_contactor")
+    assert top(state, [gone]) is None
+    assert top(state, [obs(FAULT_CLEARED, 600, 2, source="NotifyEvent")]) == (
+        "faulted-without-detail"
+    )
