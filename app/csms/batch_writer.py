@@ -13,6 +13,7 @@ import contextlib
 import json
 import logging
 import multiprocessing
+import os
 import pickle
 import threading
 import traceback
@@ -137,6 +138,10 @@ class ProcessWriter:
 
 def _writer_main(database_url: str, node_id: str, conn: Connection) -> None:
     from app.db.engine import make_engine, make_session_factory
+
+    # Background work: when a core is shared, the scheduler should favour the websocket loop.
+    with contextlib.suppress(OSError):
+        os.nice(10)
 
     session_factory = make_session_factory(make_engine(database_url))
     while True:
