@@ -230,3 +230,23 @@ def test_threshold_alert_is_a_fault_and_delta_is_not():
         }
     )
     assert signal is not None and signal.error_code == "WeakSignal"
+
+
+async def test_silent_charger_is_disconnected_after_2_5_intervals(tmp_path):
+    import asyncio
+
+    from tests.conftest import make_settings, start_backend
+
+    running = await start_backend(make_settings(tmp_path, heartbeat_interval=1))
+    try:
+        await running.register("SITE-003-AC-09")
+        async with connected(running.ocpp_url, "SITE-003-AC-09") as charger:
+            await charger.boot()  # the backend answers interval=1: heartbeats every second
+            await asyncio.sleep(1.5)
+            await running.state.csms.check_liveness()
+            assert running.state.live.get("SITE-003-AC-09").online  # 1.5 s < 2.5 intervals
+            await asyncio.sleep(1.2)  # silent for 2.7 s: no message at all
+            await running.state.csms.check_liveness()
+            await eventually(lambda: not running.state.live.get("SITE-003-AC-09").online)
+    finally:
+        await running.backend.stop()
