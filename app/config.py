@@ -84,6 +84,14 @@ class Settings(BaseSettings):
     diagnosis_recovery_hold_seconds: float = Field(300.0, description="Healthy this long = proven.")
     diagnosis_wait_for_idle: bool = Field(True, description="Never act during a transaction.")
     diagnosis_time_scale: float = Field(1.0, description="Divide every diagnosis duration by this.")
+    oidc_issuer: str | None = Field(None, description="OIDC issuer URL; unset = no OIDC sign-in.")
+    oidc_client_id: str | None = Field(None, description="The app's client id at the provider.")
+    oidc_audience: list[str] = Field([], description="Accepted ID token 'aud'; [] = client id.")
+    oidc_role_claim: str | None = Field(None, description="Claim whose value is the role.")
+    oidc_groups_claim: str = Field("groups", description="Claim with the person's groups.")
+    oidc_role_map: dict[str, str] = Field({}, description="Group or e-mail -> role (JSON).")
+    oidc_default_role: str | None = Field(None, description="Role of unmapped people; None=refuse")
+    oidc_create_users: bool = Field(False, description="Keep a local user record per person.")
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -14,7 +14,7 @@ import streamlit as st
 from app.ui.api_client import ApiError, BackendUnavailable
 from app.ui.common import AUTH_KEY, api, auth, style
 from app.ui.navigation import pages_for
-from app.ui.oidc import oidc_configured, oidc_sign_in
+from app.ui.oidc import oidc_configured, oidc_sign_in, oidc_signed_in
 
 PAGES = Path(__file__).parent / "pages"
 
@@ -49,8 +49,11 @@ def sign_in_page() -> None:
 def sign_out() -> None:
     with contextlib.suppress(ApiError):
         api().post("/api/auth/logout")
+    company = oidc_signed_in()
     for key in list(st.session_state.keys()):
         del st.session_state[key]
+    if company:  # else the sign-in page would exchange the company sign-in again at once
+        st.logout()
     st.rerun()
 
 

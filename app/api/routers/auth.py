@@ -9,6 +9,8 @@ from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field
 
 from app.api.deps import _bearer, get_principal, get_state, require_roles
+from app.security.oidc import OidcError
+from app.security.oidc import sign_in as oidc_sign_in
 from app.security.roles import Principal, Role
 from app.security.tokens import TokenError, create_token, login, revoke_token
 from app.state import AppState
@@ -28,6 +30,11 @@ class LoginResponse(BaseModel):
     role: str
 
 
+class OidcRequest(BaseModel):
+    id_token: str = Field(min_length=20, max_length=20000, description="From the provider")
+    nonce: str | None = Field(None, max_length=500, description="Checked when given")
+
+
 class TokenRequest(BaseModel):
     name: str = Field(min_length=1, max_length=100)
     role: str
@@ -42,6 +49,21 @@ def sign_in(body: LoginRequest, state: AppState = Depends(get_state)) -> LoginRe
     token, user = result
     return LoginResponse(
         token=token, name=user.name, display_name=user.display_name, role=user.role
+    )
+
+
+@router.post("/auth/oidc", response_model=LoginResponse)
+def sign_in_oidc(body: OidcRequest, state: AppState = Depends(get_state)) -> LoginResponse:
+    """Exchange an OIDC ID token (from the app's company sign-in) for a session token."""
+    try:
+        result = oidc_sign_in(
+            state.session_factory, state.settings, body.id_token, nonce=body.nonce
+        )
+    except OidcError as error:
+        headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+        raise HTTPException(error.status, error.message, headers=headers) from error
+    return LoginResponse(
+        token=result.token, name=result.name, display_name=result.display_name, role=result.role
     )
 
 
