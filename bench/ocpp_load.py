@@ -214,6 +214,12 @@ async def open_charger(server: Server, index: int) -> Charger:
     answer = json.loads(await ws.recv())
     if answer[0] != 3 or answer[2].get("status") != "Accepted":
         raise RuntimeError(f"{cid} boot refused: {answer}")
+    for connector in (0, 1):  # as real firmware does after an accepted boot
+        await ws.send(
+            f'[2,"s{connector}","StatusNotification",{{"connectorId":{connector},'
+            f'"errorCode":"NoError","status":"Available"}}]'
+        )
+        await ws.recv()
     return Charger(ws)
 
 
