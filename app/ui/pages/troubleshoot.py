@@ -18,7 +18,7 @@ from app.ui.common import (
     remember,
     show_error,
 )
-from app.ui.qr import QR_AVAILABLE, decode_qr
+from app.ui.qr import QR_AVAILABLE, ScanResult, decode_qr
 from app.ui.wording import charger_line, consequence, expected_range, why
 
 CHARGER = "ts_charger"
@@ -35,11 +35,7 @@ def finder() -> None:
         if QR_AVAILABLE:
             photo = st.camera_input("Point the camera at the label", key="ts_qr")
             if photo is not None:
-                found = decode_qr(photo.getvalue())
-                if found:
-                    pick(found)
-                else:
-                    st.warning("No QR code found. Hold the tablet closer, or type the id.")
+                scanned(decode_qr(photo.getvalue()))
         else:
             st.info(
                 "This server cannot read QR photos. Type the id printed under the QR code, "
@@ -68,6 +64,28 @@ def finder() -> None:
         show_chargers("Your recent chargers", recent, "")
     faulted = call("load faulted chargers", api().get, "/api/chargers", has_fault=True, limit=12)
     show_chargers("Chargers with open faults", faulted or [], "No open faults right now.")
+
+
+def scanned(result: ScanResult) -> None:
+    """Open the charger read from a label, or say what to do instead."""
+    if result.charger_id is None:
+        st.warning(result.problem or "No QR code found.", icon=":material/qr_code_2:")
+        return
+    try:
+        api().get(f"/api/chargers/{result.charger_id}")
+    except BackendUnavailable:
+        raise
+    except ApiError as error:
+        if error.status == 404:
+            st.warning(
+                f"The label reads {result.charger_id}, but no such charger is registered. "
+                "Check the label, or type the id or site above.",
+                icon=":material/qr_code_2:",
+            )
+        else:
+            show_error(error, f"open charger {result.charger_id}")
+        return
+    pick(result.charger_id)
 
 
 def show_chargers(title: str, chargers: list[dict[str, Any]], empty: str) -> None:
