@@ -117,6 +117,28 @@ def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
 
 
+def settled(page) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the app's script run has finished, so the page shows its final layout."""
+    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for()
+
+
+def open_expander(page, label: str) -> None:  # type: ignore[no-untyped-def]
+    """Open the expander titled ``label`` once the run that draws it has finished.
+
+    Clicking as soon as the title shows up raced the rest of that run (elements still
+    arriving and replacing stale ones around it), and a plain text match also hit other
+    text containing the words (an error's hint "... call a consultant."): the expander then
+    stayed shut.
+    """
+    summary = page.locator('[data-testid="stExpander"] summary').filter(has_text=label)
+    summary.wait_for()
+    settled(page)
+    summary.click()
+    page.locator('[data-testid="stExpander"] details[open] summary').filter(
+        has_text=label
+    ).wait_for()
+
+
 def keyed(page, key: str):  # type: ignore[no-untyped-def]
     return page.locator(f".st-key-{key} button").first
 
@@ -149,7 +171,7 @@ def test_escalate_then_consultant_claims_and_closes(stack: UiStack, browser, ui_
     shot(partner, "05-partner-find-charger")
     partner.get_by_role("button", name=charger).first.click()
     partner.get_by_role("button", name="Start troubleshooting").click()
-    partner.get_by_text("Call a consultant").first.click()
+    open_expander(partner, "Call a consultant")
     partner.get_by_label("What do you need?").fill("Reset did not help, driver waiting")
     keyed(partner, "ts_escalate").click()
     partner.get_by_text("A consultant is on the way").wait_for()
