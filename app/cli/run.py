@@ -112,7 +112,8 @@ def run(
             f"Fleet:    {chargers} simulated chargers (inject faults: chargefix simulate inject)"
         )
         console.print(
-            "Demo logins (generated for this installation, kept in data/demo/users.json):"
+            "Demo logins (generated for this installation, kept in "
+            f"{settings.data_dir / 'demo' / 'users.json'}):"
         )
         for name, password in passwords.items():
             console.print(f"  {name:8} {password}", highlight=False)

@@ -1,9 +1,10 @@
 """End to end in Debian's chromium (Playwright) at 1024x768 with touch, against a Streamlit
-server started on the test backend. Saves a screenshot of each main screen in docs/screenshots.
+server started on the test backend. Saves a screenshot of each main screen (see SHOTS).
 """
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -18,7 +19,9 @@ from tests.ui.conftest import MAIN, REPO, UiStack
 
 pytestmark = pytest.mark.browser
 CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = REPO / "docs" / "screenshots"
+# Screenshots land in test-results/ (git ignores it); to refresh the README's pictures run
+# `CHARGEFIX_SCREENSHOTS_DIR=docs/screenshots pytest tests/ui/test_browser.py`.
+SHOTS = Path(os.environ.get("CHARGEFIX_SCREENSHOTS_DIR") or REPO / "test-results" / "screenshots")
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
