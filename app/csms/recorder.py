@@ -13,7 +13,7 @@ import contextlib
 import logging
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -35,9 +35,7 @@ class RecorderStats:
     frames_dropped: int = 0
     batches: int = 0
     last_batch_ms: float = 0.0
-    pending: int = 0
     errors: int = 0
-    extra: dict[str, float] = field(default_factory=dict)
 
 
 class Recorder:
@@ -155,6 +153,11 @@ class Recorder:
                     )
                 )
 
+    @property
+    def backlog(self) -> int:
+        """Frames and other records waiting for the next batch."""
+        return len(self._frames) + len(self._ops)
+
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
         if self._task is None:
@@ -191,7 +194,6 @@ class Recorder:
             ops = list(self._ops)
             self._ops.clear()
             snapshots = self._take_snapshots(force_states)
-            self.stats.pending = 0
             if not frames and not ops and not snapshots:
                 return
             started = time.perf_counter()

@@ -98,6 +98,7 @@ async def test_failed_write_keeps_the_batch(tmp_path):
     settings = make_settings(tmp_path)
     state = build_state(settings)
     state.recorder.frame("X", "in", 2, "u1", "Heartbeat", "[]")
+    assert state.recorder.backlog == 1
     original = state.recorder.writer
 
     class Broken:
@@ -108,7 +109,9 @@ async def test_failed_write_keeps_the_batch(tmp_path):
     with pytest.raises(RuntimeError):
         await state.recorder.flush()
     state.recorder.writer = original
+    assert state.recorder.backlog == 1  # the failed batch went back in the queue
     await state.recorder.flush()
+    assert state.recorder.backlog == 0
     with state.session_factory() as session:
         assert session.scalar(select(EventRow)).charger_id == "X"
 

@@ -31,6 +31,7 @@ def health(state: AppState = Depends(get_state)) -> dict[str, Any]:
         "event_log": {
             "written": stats.frames_written,
             "dropped": stats.frames_dropped,
+            "backlog": state.recorder.backlog,
             "last_batch_ms": round(stats.last_batch_ms, 1),
             "errors": stats.errors,
         },
