@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.db.base import utcnow
 from app.db.models_sessions import ProcedureVersionRow
-from app.procedures.schema import Procedure
+from app.procedures.schema import Procedure, ProcedureStatus
 from app.procedures.validation import ValidationReport, validate_text
 
 
@@ -83,7 +83,9 @@ def load(row: ProcedureVersionRow) -> Procedure:
             f"procedure {row.procedure_id} v{row.version} does not parse",
             issues=[i.model_dump() for i in report.issues],
         )
-    return report.procedure.model_copy(update={"version": row.version, "status": row.status})
+    # model_copy does not validate: convert the stored text to the enum it stands for
+    status = ProcedureStatus(row.status)
+    return report.procedure.model_copy(update={"version": row.version, "status": status})
 
 
 def save_version(
