@@ -164,6 +164,7 @@ class ChargePoint201(RecordingMixin, OcppChargePoint201):
         self.context.recorder.security_event(
             type, charger_id=self.id, detail=kw.get("tech_info"), remote=None
         )
+        self.context.live.set_field(self.id, last_security_event=str(type)[:50])
         return call_result.SecurityEventNotification()
 
     @on(Action.notify_report)

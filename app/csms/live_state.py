@@ -99,6 +99,7 @@ class ChargerLiveState(BaseModel):
     heartbeat_interval: int | None = None
     firmware_status: str | None = None
     diagnostics_status: str | None = None
+    last_security_event: str | None = None
     connectors: dict[int, ConnectorState] = Field(default_factory=dict)
     transactions: dict[str, ActiveTransaction] = Field(default_factory=dict)
     open_faults: list[OpenFault] = Field(default_factory=list)

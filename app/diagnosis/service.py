@@ -66,6 +66,10 @@ from app.procedures.schema import Procedure
 from app.security.roles import Principal, Role
 
 log = logging.getLogger(__name__)
+# Security events a charger reports in normal life (after our own resets, updates, boots).
+ROUTINE_SECURITY_EVENTS = frozenset(
+    {"StartupOfTheDevice", "ResetOrReboot", "FirmwareUpdated", "SettingSystemTime"}
+)
 EVALUATION_SLICE = 200  # chargers evaluated between two yields to the event loop
 
 SYSTEM = Principal("diagnosis", Role.ADMIN)
@@ -243,8 +247,10 @@ class DiagnosisService:
             tx = state.transaction_on(None)
             if tx is not None and detail.energy_wh is not None:
                 self.observe(charger_id, METER, tx.connector_id, energy_wh=detail.energy_wh)
-        elif kind == "seen" and state.last_action == "SecurityEventNotification":
-            self.observe(charger_id, SECURITY_EVENT)
+        elif kind == "other" and isinstance(detail, dict) and "last_security_event" in detail:
+            event_type = detail["last_security_event"]
+            if event_type not in ROUTINE_SECURITY_EVENTS:  # reboots are not attacks
+                self.observe(charger_id, SECURITY_EVENT, type=event_type)
         elif kind == "other" and isinstance(detail, dict) and "firmware_status" in detail:
             self.observe(charger_id, FIRMWARE, status=detail["firmware_status"])
 
