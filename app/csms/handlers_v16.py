@@ -14,6 +14,7 @@ from ocpp.v16.enums import Action
 
 from app.csms.charge_point import RecordingMixin, now_iso
 from app.csms.context import CsmsContext
+from app.csms.handlers_common import CommonHandlers
 from app.csms.live_state import ActiveTransaction
 from app.csms.meter import latest_reading, parse_timestamp
 
@@ -23,7 +24,7 @@ _transaction_ids = itertools.count(int(time.time() * 10) % 2_000_000_000)
 ACCEPTED_TAG = {"status": "Accepted"}
 
 
-class ChargePoint16(RecordingMixin, OcppChargePoint16):
+class ChargePoint16(RecordingMixin, CommonHandlers, OcppChargePoint16):
     _action_enum = Action
 
     def __init__(self, charger_id: str, connection: Any, context: CsmsContext) -> None:
@@ -49,12 +50,6 @@ class ChargePoint16(RecordingMixin, OcppChargePoint16):
             current_time=now_iso(), interval=interval, status="Accepted"
         )
 
-    @on(Action.heartbeat)
-    def on_heartbeat(self, **_: Any) -> Any:
-        return call_result.Heartbeat(current_time=now_iso())
-
-    # Real chargers send values outside the enums (e.g. errorCode "Error"): validate by hand,
-    # keep the raw value, map it to OtherError.
     @on(Action.status_notification, skip_schema_validation=True)
     def on_status(self, **kw: Any) -> Any:
         connector_id = kw.get("connector_id")
@@ -130,24 +125,6 @@ class ChargePoint16(RecordingMixin, OcppChargePoint16):
     def on_diagnostics_status(self, status: str, **_: Any) -> Any:
         self.context.live.set_field(self.id, diagnostics_status=status)
         return call_result.DiagnosticsStatusNotification()
-
-    @on(Action.firmware_status_notification)
-    def on_firmware_status(self, status: str, **_: Any) -> Any:
-        self.context.live.set_field(self.id, firmware_status=status)
-        return call_result.FirmwareStatusNotification()
-
-    @on(Action.log_status_notification)
-    def on_log_status(self, status: str, **_: Any) -> Any:
-        self.context.live.set_field(self.id, diagnostics_status=status)
-        return call_result.LogStatusNotification()
-
-    @on(Action.security_event_notification)
-    def on_security_event(self, type: str, timestamp: str, **kw: Any) -> Any:
-        self.context.recorder.security_event(
-            type, charger_id=self.id, detail=kw.get("tech_info"), remote=None
-        )
-        self.context.live.set_field(self.id, last_security_event=str(type)[:50])
-        return call_result.SecurityEventNotification()
 
 
 def _short(value: Any) -> str | None:

@@ -12,13 +12,14 @@ from ocpp.v201.enums import Action
 from app.csms.charge_point import RecordingMixin, now_iso
 from app.csms.context import CsmsContext
 from app.csms.faults_v201 import read_fault_event
+from app.csms.handlers_common import CommonHandlers
 from app.csms.live_state import ActiveTransaction, OpenFault
 from app.csms.meter import latest_reading, parse_timestamp
 
 ACCEPTED_TOKEN = {"status": "Accepted"}
 
 
-class ChargePoint201(RecordingMixin, OcppChargePoint201):
+class ChargePoint201(RecordingMixin, CommonHandlers, OcppChargePoint201):
     _action_enum = Action
 
     def __init__(self, charger_id: str, connection: Any, context: CsmsContext) -> None:
@@ -42,10 +43,6 @@ class ChargePoint201(RecordingMixin, OcppChargePoint201):
         return call_result.BootNotification(
             current_time=now_iso(), interval=interval, status="Accepted"
         )
-
-    @on(Action.heartbeat)
-    def on_heartbeat(self, **_: Any) -> Any:
-        return call_result.Heartbeat(current_time=now_iso())
 
     @on(Action.status_notification)
     def on_status(
@@ -148,24 +145,6 @@ class ChargePoint201(RecordingMixin, OcppChargePoint201):
     @on(Action.authorize)
     def on_authorize(self, id_token: dict[str, Any], **_: Any) -> Any:
         return call_result.Authorize(id_token_info=ACCEPTED_TOKEN)
-
-    @on(Action.log_status_notification)
-    def on_log_status(self, status: str, **_: Any) -> Any:
-        self.context.live.set_field(self.id, diagnostics_status=status)
-        return call_result.LogStatusNotification()
-
-    @on(Action.firmware_status_notification)
-    def on_firmware_status(self, status: str, **_: Any) -> Any:
-        self.context.live.set_field(self.id, firmware_status=status)
-        return call_result.FirmwareStatusNotification()
-
-    @on(Action.security_event_notification)
-    def on_security_event(self, type: str, timestamp: str, **kw: Any) -> Any:
-        self.context.recorder.security_event(
-            type, charger_id=self.id, detail=kw.get("tech_info"), remote=None
-        )
-        self.context.live.set_field(self.id, last_security_event=str(type)[:50])
-        return call_result.SecurityEventNotification()
 
     @on(Action.notify_report)
     def on_notify_report(self, request_id: int, generated_at: str, seq_no: int, **_: Any) -> Any:

@@ -1,0 +1,41 @@
+"""Handlers that are the same in OCPP 1.6 and 2.0.1 (each answers with its version's result)."""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+from ocpp.routing import on
+
+from app.csms.charge_point import now_iso
+from app.csms.context import CsmsContext
+
+
+class CommonHandlers:
+    """Mixed into both versions' charge points; ``_call_result`` is the version's module."""
+
+    id: str
+    context: CsmsContext
+    _call_result: ModuleType
+
+    @on("Heartbeat")
+    def on_heartbeat(self, **_: Any) -> Any:
+        return self._call_result.Heartbeat(current_time=now_iso())
+
+    @on("FirmwareStatusNotification")
+    def on_firmware_status(self, status: str, **_: Any) -> Any:
+        self.context.live.set_field(self.id, firmware_status=status)
+        return self._call_result.FirmwareStatusNotification()
+
+    @on("LogStatusNotification")
+    def on_log_status(self, status: str, **_: Any) -> Any:
+        self.context.live.set_field(self.id, diagnostics_status=status)
+        return self._call_result.LogStatusNotification()
+
+    @on("SecurityEventNotification")
+    def on_security_event(self, type: str, timestamp: str, **kw: Any) -> Any:
+        self.context.recorder.security_event(
+            type, charger_id=self.id, detail=kw.get("tech_info"), remote=None
+        )
+        self.context.live.set_field(self.id, last_security_event=str(type)[:50])
+        return self._call_result.SecurityEventNotification()
