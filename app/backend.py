@@ -52,12 +52,7 @@ def build_state(settings: Settings) -> AppState:
         if settings.recorder_mode == "process"
         else ThreadWriter(session_factory, settings.node_id)
     )
-    recorder = Recorder(
-        session_factory,
-        node_id=settings.node_id,
-        flush_interval=settings.event_flush_interval,
-        writer=writer,
-    )
+    recorder = Recorder(writer, live.get, flush_interval=settings.event_flush_interval)
     directory = ChargerDirectory(session_factory)
     context = CsmsContext(settings=settings, live=live, recorder=recorder)
     csms = CentralSystem(context, directory)

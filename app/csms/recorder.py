@@ -13,13 +13,12 @@ import contextlib
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.orm import Session, sessionmaker
-
-from app.csms.batch_writer import BatchWriter, Op, ThreadWriter
+from app.csms.batch_writer import BatchWriter, Op
 from app.csms.live_state import ActiveTransaction, ChangeKind, ChargerLiveState, OpenFault
 from app.db.base import utcnow
 
@@ -41,21 +40,20 @@ class RecorderStats:
 class Recorder:
     def __init__(
         self,
-        session_factory: sessionmaker[Session],
+        writer: BatchWriter,
+        states: Callable[[str], ChargerLiveState | None],
         *,
-        node_id: str,
         flush_interval: float = 0.2,
         max_pending: int = 1_000_000,
-        writer: BatchWriter | None = None,
     ) -> None:
-        self.writer = writer or ThreadWriter(session_factory, node_id)
+        self.writer = writer
+        self._state_of = states  # the live store's lookup: snapshots are taken from it
         self._flush_interval = flush_interval
         self._frames: deque[tuple[Any, ...]] = deque()
         self._ops: deque[Op] = deque()
         self._max_pending = max_pending
         self._significant: dict[str, None] = {}  # ordered set: changes to store soon
         self._light: dict[str, float] = {}  # sign of life only -> since when (monotonic)
-        self._states: dict[str, ChargerLiveState] = {}
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self._flush_lock = asyncio.Lock()
@@ -110,7 +108,6 @@ class Recorder:
         self, charger_id: str, kind: ChangeKind, state: ChargerLiveState, detail: object
     ) -> None:
         """Live-state listener: queue what must be stored for this change."""
-        self._states[charger_id] = state
         if kind in ("seen", "meter"):
             if charger_id not in self._significant and charger_id not in self._light:
                 self._light[charger_id] = time.monotonic()
@@ -231,7 +228,7 @@ class Recorder:
         return out
 
     def _snapshot(self, charger_id: str, out: list[tuple[str, str]]) -> None:
-        state = self._states.get(charger_id)
+        state = self._state_of(charger_id)
         if state is not None:
             out.append((charger_id, state.model_dump_json()))
 
