@@ -14,18 +14,22 @@ from sqlalchemy import select
 
 from app.api.app import create_api
 from app.api.routers.diagnostics import upload_slot_factory
+from app.cluster.nodes import Cluster
+from app.commands.gateway import Actor, CommandGateway, CommandRequest
 from app.config import Settings
 from app.csms.batch_writer import ProcessWriter, ThreadWriter
 from app.csms.central_system import CentralSystem
-from app.csms.cluster import Cluster
 from app.csms.context import CsmsContext
 from app.csms.directory import ChargerDirectory
-from app.csms.live_state import ChargerLiveState, LiveStateStore
 from app.csms.recorder import Recorder
 from app.db.engine import make_engine, make_session_factory
 from app.db.migrate import upgrade_to_head
 from app.db.models import Charger, ChargerStateRow
 from app.diagnosis.service import attach as attach_diagnosis
+from app.fleet.model import ChargerLiveState
+from app.fleet.store import FleetStore
+from app.security.roles import Principal, Role
+from app.security.scope import Scope
 from app.sessions.service import attach as attach_sessions
 from app.state import AppState
 
@@ -46,7 +50,7 @@ def build_state(settings: Settings) -> AppState:
     upgrade_to_head(settings.resolved_database_url)
     engine = make_engine(settings.resolved_database_url)
     session_factory = make_session_factory(engine)
-    live = LiveStateStore()
+    live = FleetStore()
     writer = (
         ProcessWriter(settings.resolved_database_url, settings.node_id)
         if settings.recorder_mode == "process"
@@ -56,6 +60,22 @@ def build_state(settings: Settings) -> AppState:
     directory = ChargerDirectory(session_factory)
     context = CsmsContext(settings=settings, live=live, recorder=recorder)
     csms = CentralSystem(context, directory)
+    cluster = Cluster(settings, session_factory)
+    scope = Scope(session_factory)
+
+    async def known(charger_id: str) -> bool:
+        if directory.cached(charger_id) is not None:
+            return True
+        return await asyncio.to_thread(directory.lookup, charger_id) is not None
+
+    gateway = CommandGateway(
+        fleet=live,
+        link=csms,
+        scope=scope,
+        audit=recorder.command,
+        known=known,
+        forwarder=cluster,
+    )
     state = AppState(
         settings=settings,
         engine=engine,
@@ -64,10 +84,24 @@ def build_state(settings: Settings) -> AppState:
         recorder=recorder,
         directory=directory,
         csms=csms,
-        cluster=Cluster(settings, session_factory),
+        cluster=cluster,
+        scope=scope,
+        gateway=gateway,
     )
-    csms.upload_slots = upload_slot_factory(state)
+    gateway.upload_slot = upload_slot_factory(state)
+
+    async def refresh_status(charger_id: str) -> None:
+        request = CommandRequest(
+            charger_id=charger_id, command="trigger_message", params=STATUS_REFRESH
+        )
+        await gateway.execute(request, HOUSEKEEPING)
+
+    csms.on_reconnect_without_boot = refresh_status
     return state
+
+
+STATUS_REFRESH = {"message": "StatusNotification"}
+HOUSEKEEPING = Actor(Principal("system", Role.ADMIN), "system", "status refresh after reconnect")
 
 
 def restore_live_state(state: AppState) -> int:
@@ -166,8 +200,8 @@ class Backend:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(self._api_task, 5)
         if self.state is not None:
-            for service in self.state.services.values():
-                if hasattr(service, "stop"):
+            for service in (self.state.diagnosis, self.state.sessions):
+                if service is not None:
                     await service.stop()
             await self.state.cluster.stop()
             await self.state.csms.stop()

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.config import Settings
 from app.csms.directory import ChargerDirectory, RegistrationError
 from app.procedures import store as procedure_store
+from app.security.scope import Scope
 from app.security.users import add_user
 from app.simulator.config import plan_fleet
 
@@ -61,13 +62,20 @@ def ensure_demo_fleet(
         _write_private(path, secrets.token_urlsafe(24) + "\n")
     password = path.read_text(encoding="utf-8").strip()
     directory = ChargerDirectory(session_factory)
+    sites: set[str] = set()
     for plan in plan_fleet(count, "mixed", seed):
+        sites.add(plan.site)
         if directory.lookup(plan.charger_id) is not None:
             continue
         with contextlib.suppress(RegistrationError):
             directory.register(
                 plan.charger_id, password, vendor=plan.model.vendor, model=plan.model.model
             )
+    # the demo partners work on the demo fleet's sites (a real operator assigns them)
+    scope = Scope(session_factory)
+    for name, role, _ in DEMO_USERS:
+        if role == "partner":
+            scope.assign(name, sorted(sites), by="demo-setup")
     return path
 
 

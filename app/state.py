@@ -1,19 +1,28 @@
-"""AppState: the one object that holds the backend's live, mutable state."""
+"""AppState: the backend's parts, built once by ``app.backend.build_state`` and handed to the
+API as typed dependencies (``app/api/deps.py``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.cluster.nodes import Cluster
+from app.commands.gateway import CommandGateway
 from app.config import Settings
 from app.csms.central_system import CentralSystem
-from app.csms.cluster import Cluster
 from app.csms.directory import ChargerDirectory
-from app.csms.live_state import LiveStateStore
 from app.csms.recorder import Recorder
+from app.fleet.store import FleetStore
+from app.security.scope import Scope
+
+if TYPE_CHECKING:
+    from app.api.routers.knowledge_admin import KnowledgeAdmin
+    from app.diagnosis.service import DiagnosisService
+    from app.retrieval.service import Retriever
+    from app.sessions.service import SessionService
 
 
 @dataclass
@@ -21,10 +30,16 @@ class AppState:
     settings: Settings
     engine: Engine
     session_factory: sessionmaker[Session]
-    live: LiveStateStore
+    live: FleetStore
     recorder: Recorder
     directory: ChargerDirectory
     csms: CentralSystem
     cluster: Cluster
-    # Other subsystems (sessions, retrieval, diagnosis) attach their services here by name.
-    services: dict[str, Any] = field(default_factory=dict)
+    scope: Scope
+    gateway: CommandGateway
+    # Started with the backend (they need its event loop); None until then, or when disabled.
+    sessions: SessionService | None = None
+    diagnosis: DiagnosisService | None = None
+    # Built on first use: the embedding model and index take seconds to load.
+    retriever: Retriever | None = None
+    knowledge_admin: KnowledgeAdmin | None = None

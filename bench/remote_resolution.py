@@ -257,7 +257,7 @@ async def run_arm(arm: str, args: argparse.Namespace, out: Path) -> dict[str, An
     day_end = sim_now()
     for task in tasks:
         task.cancel()
-    diag_stats = dict(state.services["diagnosis"].stats) if "diagnosis" in state.services else {}
+    diag_stats = dict(state.diagnosis.stats) if state.diagnosis is not None else {}
     await fleet.stop()
     await backend.stop()
     result = score(truth_path, t0, speed, day_end, visits, plans)

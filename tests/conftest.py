@@ -58,8 +58,12 @@ class RunningBackend:
             timeout=15.0,
         )
 
-    def token(self, role: str, name: str | None = None) -> str:
-        return create_token(self.state.session_factory, name=name or f"test-{role}", role=role)
+    def token(self, role: str, name: str | None = None, sites: tuple[str, ...] = ()) -> str:
+        """A token; ``sites`` are assigned to the account (partners act only there)."""
+        name = name or f"test-{role}"
+        if sites:
+            self.state.scope.assign(name, list(sites), by="test")
+        return create_token(self.state.session_factory, name=name, role=role)
 
     async def register(self, charger_id: str, password: str = TEST_CHARGER_PASSWORD) -> None:
         await self.state.csms.register(charger_id, password)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
+from app.api.errors import install as install_error_handler
 from app.api.routers import (
     auth,
     chargers,
@@ -45,6 +46,7 @@ def create_api(state: AppState) -> FastAPI:
         description="Live charger state, remote commands and troubleshooting for charger fleets.",
     )
     api.state.chargefix = state
+    install_error_handler(api)
     for router in ROUTERS:
         api.include_router(router)
     return api

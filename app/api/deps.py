@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from app.commands.gateway import CommandGateway
+from app.errors import NotFound, Unavailable
+from app.fleet.model import ChargerLiveState
 from app.security.roles import Principal, Role
+from app.security.scope import Scope
 from app.security.tokens import resolve_token
 from app.state import AppState
+
+if TYPE_CHECKING:
+    from app.diagnosis.service import DiagnosisService
+    from app.retrieval.service import Retriever
+    from app.sessions.service import SessionService
 
 _bearer = HTTPBearer(
     auto_error=False, description="A token from `chargefix tokens create` or login"
@@ -63,3 +73,49 @@ def require_roles(*roles: str) -> Callable[..., Principal]:
 
 
 ANY_ROLE = (Role.PARTNER, Role.CONSULTANT, Role.EDITOR, Role.ADMIN)
+
+
+# -- the backend's services, typed --------------------------------------------------------------
+def get_gateway(state: AppState = Depends(get_state)) -> CommandGateway:
+    return state.gateway
+
+
+def get_scope(state: AppState = Depends(get_state)) -> Scope:
+    return state.scope
+
+
+def get_sessions(state: AppState = Depends(get_state)) -> SessionService:
+    if state.sessions is None:
+        raise Unavailable("the session service is not running")
+    return state.sessions
+
+
+def get_diagnosis(state: AppState = Depends(get_state)) -> DiagnosisService:
+    if state.diagnosis is None:
+        raise Unavailable("self-diagnosis is disabled")
+    return state.diagnosis
+
+
+def get_retriever(state: AppState = Depends(get_state)) -> Retriever:
+    """The process's retriever (model + index), built on first use."""
+    from app.retrieval.service import Retriever  # loads the embedding model: only when asked
+
+    if state.retriever is None:
+        state.retriever = Retriever.from_settings(state.settings)
+    return state.retriever
+
+
+def readable_charger(
+    charger_id: str,
+    state: AppState = Depends(get_state),
+    principal: Principal = Depends(get_principal),
+) -> ChargerLiveState:
+    """A charger the caller may read about (its events, audit, faults, diagnoses): partners
+    only within their scope. Out of scope reads as not found, so ids do not leak."""
+    live = state.live.get(charger_id)
+    if live is None and state.cluster.enabled:
+        remote = state.cluster.remote(charger_id)
+        live = remote.state if remote is not None else None
+    if live is None or not state.scope.may_read(principal, charger_id, live.site_id):
+        raise NotFound(f"charger {charger_id} is not registered, or not in your scope")
+    return live

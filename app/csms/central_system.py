@@ -8,6 +8,7 @@ import contextlib
 import logging
 import ssl
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
@@ -22,68 +23,20 @@ from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from app.csms.charge_point import ChargerGone
-from app.csms.commands import DISRUPTIVE, InvalidCommand, build_call, parse_params, response_as_dict
 from app.csms.context import CsmsContext
 from app.csms.directory import ChargerDirectory, RegistrationError, site_id_from_charger_id
 from app.csms.handlers_v16 import ChargePoint16
 from app.csms.handlers_v201 import ChargePoint201
-from app.csms.live_state import OpenFault
 from app.db.base import utcnow
+from app.errors import ChargerOffline, ChargerRefused, ChargerTimeout
+from app.fleet.model import OpenFault
 from app.security.passwords import new_charger_password
-from app.security.roles import Principal
 
 log = logging.getLogger(__name__)
 
 SUBPROTOCOLS = [Subprotocol("ocpp2.0.1"), Subprotocol("ocpp1.6")]
 PATH_PREFIX = "/ocpp/"
 OFFLINE_FAULT_SOURCE = "offline"
-
-
-class CommandError(Exception):
-    """A command that could not be carried out; ``http_status`` says how the API answers."""
-
-    http_status = 500
-
-    def __init__(self, message: str, *, detail: dict[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.detail = detail or {}
-
-
-class UnknownCharger(CommandError):
-    http_status = 404
-
-
-class ChargerOffline(CommandError):
-    http_status = 409
-
-
-class TransactionActive(CommandError):
-    http_status = 409
-
-
-class BadCommand(CommandError):
-    http_status = 422
-
-
-class ChargerTimeout(CommandError):
-    http_status = 504
-
-
-class ChargerRefused(CommandError):
-    """The charger answered with a CALLERROR."""
-
-    http_status = 502
-
-
-@dataclass
-class CommandResult:
-    charger_id: str
-    command: str
-    ocpp_action: str
-    request: dict[str, Any]
-    response: dict[str, Any]
-    round_trip_ms: float
-    status: str | None = None
 
 
 @dataclass
@@ -94,13 +47,13 @@ class _Connection:
 
 
 class CentralSystem:
-    def __init__(
-        self, context: CsmsContext, directory: ChargerDirectory, *, upload_slots: Any = None
-    ) -> None:
+    def __init__(self, context: CsmsContext, directory: ChargerDirectory) -> None:
         self.context = context
         self.settings = context.settings
         self.directory = directory
-        self.upload_slots = upload_slots  # callable(charger_id) -> location URL, set by the API
+        # set by the backend: asks a charger that reconnected without booting for its status
+        # (through the command gateway, like every command)
+        self.on_reconnect_without_boot: Callable[[str], Awaitable[Any]] | None = None
         self.connections: dict[str, _Connection] = {}
         self._server: Server | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -241,12 +194,10 @@ class CentralSystem:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(charge_point.booted.wait(), 3.0)
             return  # it booted: it reports its status itself
-        if charge_point.closed.is_set():
+        if charge_point.closed.is_set() or self.on_reconnect_without_boot is None:
             return
-        params = parse_params("trigger_message", {"message": "StatusNotification"})
-        payload = build_call("trigger_message", params, charge_point._ocpp_version)
         with contextlib.suppress(Exception):
-            await charge_point.call_or_fail(payload, self.settings.command_timeout)
+            await self.on_reconnect_without_boot(charge_point.id)
 
     # -- offline detection -----------------------------------------------------------------------
     async def _watchdog(self) -> None:
@@ -288,125 +239,37 @@ class CentralSystem:
                     ),
                 )
 
-    # -- commands --------------------------------------------------------------------------------
-    async def send_command(
-        self,
-        charger_id: str,
-        command: str,
-        params: dict[str, Any] | None,
-        principal: Principal,
-        *,
-        force: bool = False,
-        reason: str | None = None,
-    ) -> CommandResult:
-        """Send one remote command, with its guardrails, and audit it whatever happens."""
-        audit: dict[str, Any] = {
-            "charger_id": charger_id,
-            "command": command,
-            "params": params or {},
-            "requested_by": principal.name,
-            "role": principal.role,
-            "reason": reason,
-            "forced": force,
-            "requested_at": utcnow(),
-            "response": None,
-            "round_trip_ms": None,
-        }
-        try:
-            result = await self._send_command(charger_id, command, params, force, reason)
-        except CommandError as error:
-            audit["outcome"] = type(error).__name__
-            audit["response"] = {"error": str(error), **error.detail}
-            self.context.recorder.command(**audit)
-            raise
-        audit["outcome"] = "answered"
-        audit["response"] = result.response
-        audit["round_trip_ms"] = result.round_trip_ms
-        self.context.recorder.command(**audit)
-        return result
+    # -- the link the command gateway sends through ---------------------------------------
+    def holds(self, charger_id: str) -> bool:
+        return charger_id in self.connections
 
-    async def _send_command(
-        self,
-        charger_id: str,
-        command: str,
-        raw_params: dict[str, Any] | None,
-        force: bool,
-        reason: str | None,
-    ) -> CommandResult:
-        try:
-            params = parse_params(command, raw_params)
-        except InvalidCommand as error:
-            raise BadCommand(str(error)) from error
-        state = self.context.live.get(charger_id)
-        if (
-            state is None
-            and self.directory.cached(charger_id) is None
-            and await asyncio.to_thread(self.directory.lookup, charger_id) is None
-        ):
-            raise UnknownCharger(f"charger {charger_id} is not registered")
+    def ocpp_version(self, charger_id: str) -> str | None:
+        conn = self.connections.get(charger_id)
+        return conn.charge_point._ocpp_version if conn else None
+
+    async def call(self, charger_id: str, payload: Any) -> Any:
+        """Send one OCPP call (built by the command gateway) and return the charger's answer;
+        the edge's failures become the domain's command errors."""
         conn = self.connections.get(charger_id)
         if conn is None:
             raise ChargerOffline(f"charger {charger_id} is offline")
-        charge_point = conn.charge_point
-        version = charge_point._ocpp_version
-        connector = getattr(params, "connector_id", None)
-        active = (
-            state.transaction_on(connector if command == "unlock_connector" else None)
-            if (state)
-            else None
-        )
-        if command in DISRUPTIVE and active is not None and not (force and (reason or "").strip()):
-            raise TransactionActive(
-                f"{command} refused: transaction {active.transaction_id} is active on "
-                f"connector {active.connector_id}; send force=true with a reason to override",
-                detail={"transaction_id": active.transaction_id},
-            )
-        transaction_id = None
-        if command == "remote_stop":
-            transaction_id = getattr(params, "transaction_id", None)
-            if transaction_id is None and state is not None:
-                tx = state.transaction_on(getattr(params, "connector_id", None))
-                transaction_id = tx.transaction_id if tx else None
-        location = None
-        if command == "get_diagnostics":
-            if self.upload_slots is None:
-                raise BadCommand("diagnostics uploads are not available on this node")
-            location = await asyncio.to_thread(self.upload_slots, charger_id)
+        action = type(payload).__name__
+        timeout = self.settings.command_timeout
         try:
-            payload = build_call(
-                command, params, version, transaction_id=transaction_id, upload_location=location
-            )
-        except InvalidCommand as error:
-            raise BadCommand(str(error)) from error
-        request = response_as_dict(payload)
-        started = time.perf_counter()
-        try:
-            response = await charge_point.call_or_fail(payload, self.settings.command_timeout)
+            return await conn.charge_point.call_or_fail(payload, timeout)
         except ChargerGone as error:
             raise ChargerOffline(
-                f"charger {charger_id} disconnected before answering {command}"
+                f"charger {charger_id} disconnected before answering {action}"
             ) from error
         except TimeoutError as error:
             raise ChargerTimeout(
-                f"charger {charger_id} did not answer {command} within "
-                f"{self.settings.command_timeout:g} s"
+                f"charger {charger_id} did not answer {action} within {timeout:g} s"
             ) from error
         except OCPPError as error:
             raise ChargerRefused(
-                f"charger {charger_id} answered {command} with CALLERROR {error.code}",
+                f"charger {charger_id} answered {action} with CALLERROR {error.code}",
                 detail={"code": error.code, "description": error.description},
             ) from error
-        elapsed = (time.perf_counter() - started) * 1000
-        answer = response_as_dict(response)
-        return CommandResult(
-            charger_id=charger_id,
-            command=command,
-            ocpp_action=type(payload).__name__,
-            request=request,
-            response=answer,
-            round_trip_ms=round(elapsed, 2),
-            status=answer.get("status") if isinstance(answer.get("status"), str) else None,
-        )
 
     # -- registration helpers used by the API and CLI ---------------------------------------
     async def register(

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.config import Settings
-from app.csms.live_state import LiveStateStore
 from app.csms.recorder import Recorder
+from app.fleet.store import FleetStore
 
 
 @dataclass
 class CsmsContext:
     settings: Settings
-    live: LiveStateStore
+    live: FleetStore
     recorder: Recorder

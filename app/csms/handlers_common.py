@@ -24,12 +24,12 @@ class CommonHandlers:
 
     @on("FirmwareStatusNotification")
     def on_firmware_status(self, status: str, **_: Any) -> Any:
-        self.context.live.set_field(self.id, firmware_status=status)
+        self.context.live.set_firmware_status(self.id, str(status))
         return self._call_result.FirmwareStatusNotification()
 
     @on("LogStatusNotification")
     def on_log_status(self, status: str, **_: Any) -> Any:
-        self.context.live.set_field(self.id, diagnostics_status=status)
+        self.context.live.set_log_status(self.id, str(status))
         return self._call_result.LogStatusNotification()
 
     @on("SecurityEventNotification")
@@ -37,5 +37,5 @@ class CommonHandlers:
         self.context.recorder.security_event(
             type, charger_id=self.id, detail=kw.get("tech_info"), remote=None
         )
-        self.context.live.set_field(self.id, last_security_event=str(type)[:50])
+        self.context.live.report_security_event(self.id, str(type))
         return self._call_result.SecurityEventNotification()

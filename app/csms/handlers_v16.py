@@ -15,8 +15,8 @@ from ocpp.v16.enums import Action
 from app.csms.charge_point import RecordingMixin, now_iso
 from app.csms.context import CsmsContext
 from app.csms.handlers_common import CommonHandlers
-from app.csms.live_state import ActiveTransaction
 from app.csms.meter import latest_reading, parse_timestamp
+from app.fleet.model import ActiveTransaction
 
 # Transaction ids are integers in 1.6; seeded from the clock so ids stay unique across restarts.
 _transaction_ids = itertools.count(int(time.time() * 10) % 2_000_000_000)
@@ -64,6 +64,7 @@ class ChargePoint16(RecordingMixin, CommonHandlers, OcppChargePoint16):
             connector_id,
             status,
             raw_error_code=error_code[:50],
+            vendor_id=_short(kw.get("vendor_id"), 255),
             vendor_error_code=_short(kw.get("vendor_error_code")),
             info=_short(kw.get("info")),
             at=parse_timestamp(kw.get("timestamp")),
@@ -123,9 +124,10 @@ class ChargePoint16(RecordingMixin, CommonHandlers, OcppChargePoint16):
 
     @on(Action.diagnostics_status_notification)
     def on_diagnostics_status(self, status: str, **_: Any) -> Any:
-        self.context.live.set_field(self.id, diagnostics_status=status)
+        self.context.live.set_log_status(self.id, str(status))
         return call_result.DiagnosticsStatusNotification()
 
 
-def _short(value: Any) -> str | None:
-    return str(value)[:50] if value not in (None, "") else None
+def _short(value: Any, limit: int = 50) -> str | None:
+    """OCPP 1.6 bounds info and vendorErrorCode to 50 characters, vendorId to 255."""
+    return str(value)[:limit] if value not in (None, "") else None

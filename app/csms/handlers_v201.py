@@ -13,8 +13,8 @@ from app.csms.charge_point import RecordingMixin, now_iso
 from app.csms.context import CsmsContext
 from app.csms.faults_v201 import read_fault_event
 from app.csms.handlers_common import CommonHandlers
-from app.csms.live_state import ActiveTransaction, OpenFault
 from app.csms.meter import latest_reading, parse_timestamp
+from app.fleet.model import ActiveTransaction, OpenFault
 
 ACCEPTED_TOKEN = {"status": "Accepted"}
 

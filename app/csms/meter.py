@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from app.csms.live_state import MeterReading
 from app.db.base import utcnow
+from app.fleet.model import MeterReading
 
 _ENERGY = "Energy.Active.Import.Register"
 

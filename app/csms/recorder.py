@@ -19,8 +19,15 @@ from datetime import datetime
 from typing import Any
 
 from app.csms.batch_writer import BatchWriter, Op
-from app.csms.live_state import ActiveTransaction, ChangeKind, ChargerLiveState, OpenFault
 from app.db.base import utcnow
+from app.fleet.events import (
+    FaultCleared,
+    FaultRaised,
+    FleetEvent,
+    TransactionStarted,
+    TransactionStopped,
+)
+from app.fleet.model import ActiveTransaction, ChargerLiveState, OpenFault
 
 log = logging.getLogger(__name__)
 
@@ -104,23 +111,22 @@ class Recorder:
             )
         )
 
-    def on_change(
-        self, charger_id: str, kind: ChangeKind, state: ChargerLiveState, detail: object
-    ) -> None:
-        """Live-state listener: queue what must be stored for this change."""
-        if kind in ("seen", "meter"):
+    def on_change(self, event: FleetEvent) -> None:
+        """Fleet listener: queue what must be stored for this change."""
+        charger_id = event.charger_id
+        if not event.significant:
             if charger_id not in self._significant and charger_id not in self._light:
                 self._light[charger_id] = time.monotonic()
         else:
             self._significant[charger_id] = None
-        if kind == "fault_raised" and isinstance(detail, OpenFault):
-            self._ops.append(Op("fault_raised", {"charger_id": charger_id, **_fault_row(detail)}))
-        elif kind == "fault_cleared" and isinstance(detail, tuple):
-            fault, at = detail
-            self._ops.append(Op("fault_cleared", {"uid": fault.uid, "cleared_at": at}))
-        elif kind == "transaction" and isinstance(detail, tuple):
-            if detail[0] == "started" and isinstance(detail[1], ActiveTransaction):
-                tx = detail[1]
+        match event:
+            case FaultRaised(fault=OpenFault() as fault):
+                self._ops.append(
+                    Op("fault_raised", {"charger_id": charger_id, **_fault_row(fault)})
+                )
+            case FaultCleared(fault=OpenFault() as fault, at=at):
+                self._ops.append(Op("fault_cleared", {"uid": fault.uid, "cleared_at": at}))
+            case TransactionStarted(transaction=ActiveTransaction() as tx):
                 self._ops.append(
                     Op(
                         "tx_started",
@@ -134,18 +140,17 @@ class Recorder:
                         },
                     )
                 )
-            elif detail[0] == "stopped":
-                _, tx, transaction_id, meter_stop, reason, at = detail
+            case TransactionStopped(transaction=tx):
                 self._ops.append(
                     Op(
                         "tx_stopped",
                         {
                             "charger_id": charger_id,
-                            "transaction_id": transaction_id,
+                            "transaction_id": event.transaction_id,
                             "connector_id": tx.connector_id if tx else 0,
-                            "stopped_at": at,
-                            "meter_stop_wh": meter_stop,
-                            "stop_reason": reason,
+                            "stopped_at": event.at,
+                            "meter_stop_wh": event.meter_stop_wh,
+                            "stop_reason": event.reason,
                         },
                     )
                 )

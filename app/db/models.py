@@ -151,9 +151,23 @@ class CommandRow(Base):
     reason: Mapped[str | None] = mapped_column(String(500))
     forced: Mapped[bool] = mapped_column(Boolean, default=False)
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    outcome: Mapped[str] = mapped_column(String(20))  # answered, rejected, offline, timeout, error
+    outcome: Mapped[str] = mapped_column(String(20))  # answered, or the refusal's kind
     response: Mapped[Any] = mapped_column(JSONType, nullable=True)
     round_trip_ms: Mapped[float | None] = mapped_column(Float)
+    origin: Mapped[str | None] = mapped_column(String(20))  # api, session, handoff, diagnosis
+    on_behalf_of: Mapped[str | None] = mapped_column(String(100))
+    overrides: Mapped[str | None] = mapped_column(String(100))  # guards a consultant overrode
+
+
+class PartnerSite(Base):
+    """A site assigned to a partner account: the chargers a partner may act on."""
+
+    __tablename__ = "partner_sites"
+
+    partner: Mapped[str] = mapped_column(String(100), primary_key=True)
+    site_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    assigned_by: Mapped[str | None] = mapped_column(String(100))
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class SecurityEventRow(Base):

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from app.csms.live_state import ChargerLiveState, OpenFault
 from app.diagnosis.vocabulary import Rule
+from app.fleet.model import ChargerLiveState, OpenFault
 from app.fleet_catalog import CHARGER_MODELS, find_model
 
 # Window entry kinds.

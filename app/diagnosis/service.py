@@ -1,6 +1,6 @@
 """The diagnosis service: listens to the live state, raises diagnoses, runs guarded remediation.
 
-One per backend (``state.services["diagnosis"]``). A live-state listener turns changes into
+One per backend (``state.diagnosis``). A live-state listener turns changes into
 a per-charger event window; a ticker evaluates the rules (``engine.evaluate``) for chargers
 with something going on; each new diagnosis gets a task that walks its escalation ladder
 under the policy (``policy.decide``), proves recovery (healthy for the hold time) after every
@@ -21,10 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from websockets.exceptions import ConnectionClosed
-
-from app.csms.central_system import CommandError
-from app.csms.live_state import ActiveTransaction, ChargerLiveState, MeterReading, OpenFault
+from app.commands.gateway import Actor, CommandRequest, CommandResult
+from app.commands.runner import ActionRunner, Baseline, baseline, effect_seen
 from app.diagnosis import storage
 from app.diagnosis.engine import (
     ACTION,
@@ -61,6 +59,22 @@ from app.diagnosis.vocabulary import (
     Rule,
     load_rules,
 )
+from app.errors import ChargerOffline, ChargerTimeout
+from app.fleet.events import (
+    Booted,
+    Connected,
+    Disconnected,
+    FaultCleared,
+    FaultRaised,
+    FirmwareStatusChanged,
+    FleetEvent,
+    MeterSampled,
+    SecurityEventReported,
+    StatusChanged,
+    TransactionStarted,
+    TransactionStopped,
+)
+from app.fleet.model import ActiveTransaction, ChargerLiveState, MeterReading, OpenFault
 from app.procedures.loader import load_yaml_file
 from app.procedures.schema import Procedure
 from app.security.roles import Principal, Role
@@ -81,7 +95,6 @@ CLOSED_OK = ("resolved", "self_cleared")
 CHARGER_EVIDENCE = frozenset({BOOT, CONNECTED, DISCONNECTED, SECURITY_EVENT, FIRMWARE})
 # How long a reset may take to show its reboot (a DC charger boots for minutes).
 REBOOT_WAIT_S = 900.0
-SEND_ERRORS = (CommandError, ConnectionClosed, OSError, TimeoutError)
 
 
 @dataclass
@@ -127,6 +140,7 @@ def load_procedures(folder: Path) -> list[Procedure]:
 class DiagnosisService:
     def __init__(self, state: Any, rules: list[Rule] | None = None) -> None:
         self.state = state
+        self.runner = ActionRunner(state.gateway, state.live)
         s = state.settings
         self.rules = rules if rules is not None else load_rules(s.diagnosis_rules_dir)
         self.procedures = {
@@ -198,61 +212,55 @@ class DiagnosisService:
         self._mem(charger_id).window.append(obs)
         return obs
 
-    def on_change(self, charger_id: str, kind: str, state: ChargerLiveState, detail: Any) -> None:
-        """Live-state listener (sync, on the loop): record what rules may need."""
-        if kind == "connection":
-            self.observe(charger_id, CONNECTED if detail else DISCONNECTED)
-        elif kind == "identity":
-            mem = self._mem(charger_id)
-            changed = mem.firmware is not None and mem.firmware != state.firmware_version
-            mem.firmware = state.firmware_version
-            self.observe(
-                charger_id,
-                BOOT,
-                reason=state.boot_reason,
-                firmware=state.firmware_version,
-                firmware_changed=changed,
-            )
-        elif kind == "status" and isinstance(detail, int):
-            conn = state.connectors.get(detail)
-            if conn is not None:
+    def on_change(self, event: FleetEvent) -> None:
+        """Fleet listener (sync, on the loop): record what rules may need."""
+        cid, state = event.charger_id, event.state
+        match event:
+            case Connected():
+                self.observe(cid, CONNECTED)
+            case Disconnected():
+                self.observe(cid, DISCONNECTED)
+            case Booted(reason=reason, firmware_changed=changed):
                 self.observe(
-                    charger_id,
-                    STATUS,
-                    detail,
-                    status=conn.status,
-                    error_code=conn.error_code,
-                    vendor_error_code=conn.vendor_error_code,
+                    cid,
+                    BOOT,
+                    reason=reason,
+                    firmware=state.firmware_version,
+                    firmware_changed=changed,
                 )
-        elif kind == "fault_raised" and isinstance(detail, OpenFault):
-            self.observe(
-                charger_id, FAULT_RAISED, detail.connector_id, **_fault_data(state, detail)
-            )
-        elif kind == "fault_cleared" and isinstance(detail, tuple):
-            fault = detail[0]
-            self.observe(charger_id, FAULT_CLEARED, fault.connector_id, **_fault_data(state, fault))
-        elif kind == "transaction" and isinstance(detail, tuple):
-            if detail[0] == "started" and isinstance(detail[1], ActiveTransaction):
-                tx = detail[1]
-                self.observe(charger_id, TX_STARTED, tx.connector_id, tx=tx.transaction_id)
-            elif detail[0] == "stopped":
-                _, tx, tx_id, meter_stop, reason, at = detail
-                data: dict[str, Any] = {"tx": tx_id, "reason": reason}
-                if tx is not None:
-                    data["duration_s"] = max(0.0, (at - tx.started_at).total_seconds())
-                    if meter_stop is not None and tx.meter_start_wh is not None:
-                        data["energy_wh"] = meter_stop - tx.meter_start_wh
-                self.observe(charger_id, TX_STOPPED, tx.connector_id if tx else 0, **data)
-        elif kind == "meter" and isinstance(detail, MeterReading):
-            tx = state.transaction_on(None)
-            if tx is not None and detail.energy_wh is not None:
-                self.observe(charger_id, METER, tx.connector_id, energy_wh=detail.energy_wh)
-        elif kind == "other" and isinstance(detail, dict) and "last_security_event" in detail:
-            event_type = detail["last_security_event"]
-            if event_type not in ROUTINE_SECURITY_EVENTS:  # reboots are not attacks
-                self.observe(charger_id, SECURITY_EVENT, type=event_type)
-        elif kind == "other" and isinstance(detail, dict) and "firmware_status" in detail:
-            self.observe(charger_id, FIRMWARE, status=detail["firmware_status"])
+            case StatusChanged(connector_id=connector_id):
+                conn = state.connectors.get(connector_id)
+                if conn is not None:
+                    self.observe(
+                        cid,
+                        STATUS,
+                        connector_id,
+                        status=conn.status,
+                        error_code=conn.error_code,
+                        vendor_error_code=conn.vendor_error_code,
+                    )
+            case FaultRaised(fault=OpenFault() as fault):
+                self.observe(cid, FAULT_RAISED, fault.connector_id, **_fault_data(state, fault))
+            case FaultCleared(fault=OpenFault() as fault):
+                self.observe(cid, FAULT_CLEARED, fault.connector_id, **_fault_data(state, fault))
+            case TransactionStarted(transaction=ActiveTransaction() as tx):
+                self.observe(cid, TX_STARTED, tx.connector_id, tx=tx.transaction_id)
+            case TransactionStopped(transaction=tx):
+                data: dict[str, Any] = {"tx": event.transaction_id, "reason": event.reason}
+                if tx is not None and event.at is not None:
+                    data["duration_s"] = max(0.0, (event.at - tx.started_at).total_seconds())
+                    if event.meter_stop_wh is not None and tx.meter_start_wh is not None:
+                        data["energy_wh"] = event.meter_stop_wh - tx.meter_start_wh
+                self.observe(cid, TX_STOPPED, tx.connector_id if tx else 0, **data)
+            case MeterSampled(reading=MeterReading() as reading):
+                tx = state.transaction_on(None)
+                if tx is not None and reading.energy_wh is not None:
+                    self.observe(cid, METER, tx.connector_id, energy_wh=reading.energy_wh)
+            case SecurityEventReported(event_type=event_type):
+                if event_type not in ROUTINE_SECURITY_EVENTS:  # reboots are not attacks
+                    self.observe(cid, SECURITY_EVENT, type=event_type)
+            case FirmwareStatusChanged(status=status):
+                self.observe(cid, FIRMWARE, status=status)
 
     # ------------------------------------------------------------------ evaluation
     async def _ticker(self) -> None:
@@ -379,15 +387,34 @@ class DiagnosisService:
             )
             db.commit()
 
+    async def _stand_back_for_person(self, active: Active) -> bool:
+        """People first: while a person troubleshoots the charger, post the finding into their
+        session and do nothing else (no action, no escalation on their behalf)."""
+        f = active.finding
+        person_session = await asyncio.to_thread(self.state.scope.open_person_session, f.charger_id)
+        if person_session is None:
+            return False
+        note = (
+            f"Self-diagnosis #{active.diagnosis_id} found: {f.rule.title} "
+            f"({f.rule.fault_class}). Likely cause: {f.rule.likely_cause.strip()} "
+            "It took no action because you are working on this charger."
+        )
+        if self.state.sessions is not None:
+            with contextlib.suppress(Exception):
+                await self.state.sessions.answer(person_session, SYSTEM, None, "note", note=note)
+        self._action(active, "stand_back", "noted", detail=f"person at work: {person_session}")
+        self._finish(active, "with_person", note, session_id=person_session)
+        return True
+
     async def _note(self, active: Active, text: str) -> None:
-        sessions = self.state.services.get("sessions")
+        sessions = self.state.sessions
         if sessions is None or active.session_id is None:
             return
         with contextlib.suppress(Exception):
             await sessions.answer(active.session_id, SYSTEM, None, "note", note=text)
 
     async def _open_session(self, active: Active) -> None:
-        sessions = self.state.services.get("sessions")
+        sessions = self.state.sessions
         if sessions is None:
             return
         f = active.finding
@@ -407,7 +434,7 @@ class DiagnosisService:
         )
 
     async def _close_session(self, active: Active, outcome: str, note: str) -> int | None:
-        sessions = self.state.services.get("sessions")
+        sessions = self.state.sessions
         if sessions is None or active.session_id is None:
             return None
         sid = active.session_id
@@ -439,6 +466,8 @@ class DiagnosisService:
     async def _remediate(self, active: Active) -> None:
         cid = active.finding.charger_id
         try:
+            if await self._stand_back_for_person(active):
+                return
             await self._open_session(active)
             await self._ladder(active)
         except asyncio.CancelledError:
@@ -509,12 +538,12 @@ class DiagnosisService:
                 self._action(active, step, "deferred", detail=decision.reason)
                 await self._terminal(active, "escalate", done, reason=decision.reason)
                 return
-            acted_at = time.time()
-            answer = await self._act(active, step, decision.force)
+            baseline_before = baseline(self.state.live.get(f.charger_id))
+            answer = await self._act(active, step)
             done.append(step)
             if answer is None:
                 continue
-            await self._await_effect(active, step, acted_at, answer)
+            await self._await_effect(active, step, baseline_before, answer)
             outcome = await self._prove(active, STEP_TIMEOUT_S.get(step, 120.0) / self.scale)
             self._release_site(active)
             if outcome == "proven":
@@ -600,63 +629,56 @@ class DiagnosisService:
                 return None
             await asyncio.sleep(self.tick)
 
-    async def _await_effect(self, active: Active, step: str, since: float, answer: str) -> None:
+    async def _await_effect(self, active: Active, step: str, before: Baseline, answer: str) -> None:
         """Before judging a step, wait for the charger to show its effect: a reset's reboot
-        (BootNotification after the action; a scheduled OnIdle reset waits for the idle), any
-        other step's fresh StatusNotification. Bounded; the proof's own timeout follows."""
+        (a boot after the command; a Scheduled OnIdle reset waits for the idle first), any
+        other step's fresh report. On the fleet's change events; the proof's timeout follows."""
         f = active.finding
+        command = "reset" if step in RESET_STEPS else step
         if step in RESET_STEPS:
-            kinds = {BOOT}
             limit = (MAX_IDLE_WAIT_S if answer == "Scheduled" else REBOOT_WAIT_S) / self.scale
         else:
-            kinds = {STATUS}
             limit = STEP_TIMEOUT_S.get(step, 120.0) / self.scale
-        deadline = time.time() + limit
-        window = self._mem(f.charger_id).window
-        while time.time() < deadline:
-            if any(o.t >= since and o.kind in kinds for o in reversed(window)):
-                return
-            await asyncio.sleep(self.tick)
+        await self.runner.wait(
+            f.charger_id, lambda state: effect_seen(command, before, state), limit
+        )
 
     async def _send(
-        self, active: Active, step: str, command: str, params: dict[str, Any], force: bool
-    ) -> Any:
-        """Send one command; a dropped connection is retried once after the charger is back."""
+        self, active: Active, step: str, command: str, params: dict[str, Any]
+    ) -> CommandResult | None:
+        """Send one command through the gateway; a dropped connection is retried once after
+        the charger is back. A refusal (a guard, a person at work) is final."""
         f = active.finding
-        reason = f"automatic diagnosis #{active.diagnosis_id}: {f.rule.id}"
+        actor = Actor(SYSTEM, "diagnosis", f"diagnosis #{active.diagnosis_id}: {f.rule.id}")
+        request = CommandRequest(charger_id=f.charger_id, command=command, params=params)
         for attempt in (1, 2):
             self.observe(f.charger_id, ACTION, f.connector_id, step=step, command=command)
-            try:
-                return await self.state.csms.send_command(
-                    f.charger_id,
-                    command,
-                    params,
-                    SYSTEM,
-                    force=force,
-                    reason=f"{reason} (Reset OnIdle)" if force else reason,
-                )
-            except SEND_ERRORS as error:
-                self._action(
-                    active,
-                    step,
-                    "refused" if isinstance(error, CommandError) else "failed",
-                    command=command,
-                    params=params,
-                    detail=f"{type(error).__name__}: {error}"[:500],
-                )
-                await self._note(active, f"{step}: {command} failed ({type(error).__name__})")
-                if isinstance(error, CommandError) or attempt == 2:
-                    return None
-                back = await self.state.live.wait_for(
-                    f.charger_id,
-                    lambda s: s is not None and s.online,
-                    STEP_TIMEOUT_S.get(step, 120.0) / self.scale,
-                )
-                if not back:
-                    return None
+            sent = await self.runner.send(request, actor)
+            if sent.result is not None:
+                return sent.result
+            error = sent.error
+            transient = isinstance(error, ChargerOffline | ChargerTimeout)
+            self._action(
+                active,
+                step,
+                "failed" if transient else "refused",
+                command=command,
+                params=params,
+                detail=f"{type(error).__name__}: {error}"[:500],
+            )
+            await self._note(active, f"{step}: {command} failed ({type(error).__name__})")
+            if not transient or attempt == 2:
+                return None
+            back = await self.state.live.wait_for(
+                f.charger_id,
+                lambda s: s is not None and s.online,
+                STEP_TIMEOUT_S.get(step, 120.0) / self.scale,
+            )
+            if not back:
+                return None
         return None
 
-    async def _act(self, active: Active, step: str, force: bool) -> str | None:
+    async def _act(self, active: Active, step: str) -> str | None:
         """Run a step's commands; the charger's last answer, or None when it failed."""
         f = active.finding
         connector = f.connector_id or 1
@@ -704,7 +726,7 @@ class DiagnosisService:
                     ),
                     MAX_IDLE_WAIT_S / self.scale,
                 )
-            result = await self._send(active, step, command, params, force)
+            result = await self._send(active, step, command, params)
             if result is None:
                 return None
             self.stats["actions"] += 1
@@ -752,6 +774,8 @@ class DiagnosisService:
     async def _terminal(
         self, active: Active, step: str, done: list[str], reason: str | None = None
     ) -> None:
+        if await self._stand_back_for_person(active):
+            return  # a person took over meanwhile: never escalate on their behalf
         f = active.finding
         proc = self.procedure_for(f)
         tried = ", ".join(done) or "no remote action"
@@ -782,9 +806,7 @@ def _fault_data(state: ChargerLiveState, fault: OpenFault) -> dict[str, Any]:
 
 async def attach(state: Any) -> DiagnosisService | None:
     """Start the backend's diagnosis service (idempotent); None when disabled in settings."""
-    service = state.services.get("diagnosis")
-    if service is None and state.settings.diagnosis_enabled:
-        service = DiagnosisService(state)
-        state.services["diagnosis"] = service
-        service.start()
-    return service
+    if state.diagnosis is None and state.settings.diagnosis_enabled:
+        state.diagnosis = DiagnosisService(state)
+        state.diagnosis.start()
+    return state.diagnosis

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.csms.central_system import CommandError
+from app.commands.gateway import Actor, CommandRequest
 from app.db.base import utcnow
 from app.db.models_sessions import HandoffRow, TroubleshootingSession
 from app.security.roles import Principal, Role
@@ -141,15 +141,20 @@ class HandoffService:
             handoff = self._claimed(db, handoff_id, who)
             session_id = handoff.session_id
             charger_id = self.sessions.get_row(db, session_id).charger_id
-        force = bool(params.pop("force", False))
+        force = params.pop("force", False)
         reason = params.pop("reason", None)
-        try:
-            answer = await self.sessions.state.csms.send_command(
-                charger_id, command, params, who, force=force, reason=reason
-            )
-            result: dict[str, Any] = {"status": answer.status, "response": answer.response}
-        except CommandError as error:
-            result = {"status": type(error).__name__, "error": str(error)}
+        request = CommandRequest(
+            charger_id=charger_id, command=command, params=params, force=force, reason=reason
+        )
+        sent = await self.sessions.runner.send(
+            request, Actor(who, "handoff", f"handoff {handoff_id}")
+        )
+        result: dict[str, Any] = {"status": sent.status}
+        if sent.result is not None:
+            result["response"] = sent.result.response
+            result["overrides"] = list(sent.result.overrides)
+        if sent.error is not None:
+            result["error"] = str(sent.error)
         async with self.sessions._locks[session_id]:
             with self.sessions.db() as db:
                 session = self.sessions.get_row(db, session_id)

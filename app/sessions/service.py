@@ -22,7 +22,8 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.csms.central_system import CommandError
+from app.commands.gateway import Actor, CommandRequest
+from app.commands.runner import ActionRunner, Baseline, baseline, effect_seen
 from app.db.base import utcnow
 from app.db.models_sessions import (
     HandoffRow,
@@ -30,8 +31,9 @@ from app.db.models_sessions import (
     SessionStep,
     TroubleshootingSession,
 )
+from app.errors import ChargeFixError, Conflict, Forbidden, InvalidInput, NotFound
+from app.fleet.model import ChargerLiveState
 from app.procedures import store
-from app.procedures.conditions import in_transaction
 from app.procedures.engine import (
     Answer,
     CommandOutcome,
@@ -53,29 +55,12 @@ from app.sessions.summary import append_ticket, build_summary, summary_text, tic
 
 log = logging.getLogger(__name__)
 
-REJECTED_STATUSES = {"Rejected", "NotSupported", "UnlockFailed", "Failed", "UnknownMessageId"}
 FINAL_OUTCOMES = {"resolved", "site_visit", "vehicle_side", "not_reproducible", "abandoned"}
-POLL_SECONDS = 0.2
 
 
-class SessionError(Exception):
-    http_status = 400
-
-
-class NotFound(SessionError):
-    http_status = 404
-
-
-class Forbidden(SessionError):
-    http_status = 403
-
-
-class Conflict(SessionError):
-    http_status = 409
-
-
-class BadInput(SessionError):
-    http_status = 422
+# The domain's one error tree; the names are kept for the session API's callers.
+SessionError = ChargeFixError
+BadInput = InvalidInput
 
 
 def _now() -> datetime:
@@ -86,28 +71,13 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def fingerprint(live: dict[str, Any] | None) -> list[Any]:
-    """What counts as 'the live state changed' after a command (reboot, status update)."""
-    if not live:
-        return [None]
-    connectors = live.get("connectors") or {}
-    values = connectors.values() if isinstance(connectors, dict) else connectors
-    return [
-        live.get("online"),
-        live.get("last_boot_at"),
-        live.get("connected_since"),
-        sorted(
-            (c.get("connector_id"), c.get("status"), c.get("error_code"), c.get("updated_at"))
-            for c in values
-        ),
-    ]
-
-
 class SessionService:
-    """One per backend (``state.services['sessions']``)."""
+    """One per backend (``state.sessions``)."""
 
     def __init__(self, state: Any) -> None:
         self.state = state
+        self.runner = ActionRunner(state.gateway, state.live)
+        self._waiting: set[str] = set()  # sessions whose runner waits on live state
         self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self.inbox = state.settings.data_dir / "knowledge_base_inbox" / "session_tickets.csv"
@@ -241,6 +211,13 @@ class SessionService:
         symptom: str | None,
         partner: str | None = None,
     ) -> str:
+        known = self.state.live.get(charger_id)
+        if known is None:
+            raise NotFound(f"charger {charger_id} is not registered")
+        if not self.state.scope.may_start_session(who, known.site_id):
+            raise Forbidden(
+                f"charger {charger_id} is on site {known.site_id}, which is not assigned to you"
+            )
         live = self.live(charger_id)
         session_id = str(uuid.uuid4())
         with self.db() as db:
@@ -516,7 +493,9 @@ class SessionService:
         """Start the background runner if the session waits on a command or on live state."""
         task = self._tasks.get(session_id)
         if task is not None and not task.done():
-            return
+            if session_id not in self._waiting:
+                return  # a command is on its way: its runner carries on
+            task.cancel()  # it waited for a step that someone has moved past
         with self.db() as db:
             row = db.get(TroubleshootingSession, session_id)
             if row is None or row.status != "active" or not row.cursor:
@@ -609,37 +588,31 @@ class SessionService:
                     return False
                 node = procedure.node(cursor.node_id)
                 assert isinstance(node, RemoteActionNode)
-                live = self.live(row.charger_id)
+                charger_id, partner = row.charger_id, row.partner
+                connector_id = row.connector_id
                 if cursor.phase == "command":
-                    directive = directive_for(procedure, cursor, self._ctx(row, live))
+                    directive = directive_for(
+                        procedure, cursor, self._ctx(row, self.live(charger_id))
+                    )
                     row.pending = {"sending": True, "attempt": cursor.attempt}
                     db.commit()
-                    charger_id, partner = row.charger_id, row.partner
-                    force = node.allow_during_transaction and in_transaction(live, 0)
-                    reason = f"session {session_id}, {procedure.id} step {node.id}"
                 else:
                     pending = dict(row.pending or {})
         if cursor.phase == "command":
             params = dict(directive.params)
-            if node.command == "change_availability":
-                params["type"] = str(params["type"]).lower()
-            result: dict[str, Any]
-            try:
-                answer = await self.state.csms.send_command(
-                    charger_id,
-                    node.command,
-                    params,
-                    Principal(partner, Role.PARTNER),
-                    force=force,
-                    reason=reason if force else None,
-                )
-                status = answer.status
-                accepted = status not in REJECTED_STATUSES
-                result = {"status": status, "response": answer.response}
-            except CommandError as error:
-                accepted, status = False, type(error).__name__
-                result = {"status": status, "error": str(error)}
-            baseline_live = self.live(charger_id)
+            before = baseline(self.state.live.get(charger_id))
+            request = CommandRequest(charger_id=charger_id, command=node.command, params=params)
+            actor = Actor(
+                Principal(partner, Role.PARTNER),
+                "session",
+                f"session {session_id}, {procedure.id} step {node.id}",
+            )
+            sent = await self.runner.send(request, actor)
+            result: dict[str, Any] = {"status": sent.status}
+            if sent.result is not None:
+                result["response"] = sent.result.response
+            if sent.error is not None:
+                result["error"] = str(sent.error)
             async with lock:
                 with self.db() as db:
                     row = self.get_row(db, session_id)
@@ -650,7 +623,7 @@ class SessionService:
                         row,
                         Principal("system", Role.ADMIN),
                         procedure,
-                        CommandOutcome(accepted=accepted, status=status),
+                        CommandOutcome(accepted=sent.accepted, status=sent.status),
                         "command",
                         command=node.command,
                         command_params=params,
@@ -659,51 +632,46 @@ class SessionService:
                     if transition.cursor.phase == "wait":
                         deadline = _now() + timedelta(seconds=node.timeout_seconds)
                         row.pending = {
-                            "baseline": fingerprint(baseline_live),
+                            "baseline": before.as_json(),
                             "deadline": deadline.isoformat(),
                             "started": _now().isoformat(),
                         }
                     db.commit()
                     return transition.cursor.phase in ("command", "wait")
-        # waiting on live state
+        # waiting on live state: woken by the fleet's change events, never by polling
         deadline = datetime.fromisoformat(pending.get("deadline") or _now().isoformat())
-        baseline = pending.get("baseline")
-        while True:
-            with self.db() as db:
-                current = db.get(TroubleshootingSession, session_id)
-                if (
-                    current is None
-                    or current.status != "active"
-                    or current.cursor != (cursor.model_dump(mode="json"))
-                ):
-                    return False
-            live = self.live(row.charger_id)
-            changed = fingerprint(live) != baseline
-            probe = advance(
-                procedure,
-                cursor,
-                StateObserved(live=live, changed_since_command=changed),
-                self._ctx(row, live),
+        before = Baseline.from_json(pending.get("baseline"))
+
+        def observed(state: ChargerLiveState | None) -> StateObserved:
+            return StateObserved(
+                live=live_dict(state) or {"charger_id": charger_id, "online": False},
+                changed_since_command=effect_seen(node.command, before, state),
             )
-            timed_out = _now() >= deadline
-            if probe.cursor != cursor or timed_out:
-                async with lock:
-                    with self.db() as db:
-                        row = self.get_row(db, session_id)
-                        if row.status != "active" or row.cursor != cursor.model_dump(mode="json"):
-                            return False
-                        event: Any = (
-                            StateObserved(live=live, changed_since_command=changed)
-                            if probe.cursor != cursor
-                            else Timeout()
-                        )
-                        kind = "state" if isinstance(event, StateObserved) else "timeout"
-                        transition = self._apply(
-                            db, row, Principal("system", Role.ADMIN), procedure, event, kind
-                        )
-                        db.commit()
-                        return transition.cursor.phase in ("command", "wait")
-            await asyncio.sleep(POLL_SECONDS)
+
+        def moves(state: ChargerLiveState | None) -> bool:
+            event = observed(state)
+            ctx = EngineContext(connector_id=connector_id, live=event.live)
+            return advance(procedure, cursor, event, ctx).cursor != cursor
+
+        remaining = max(0.0, (deadline - _now()).total_seconds())
+        self._waiting.add(session_id)
+        try:
+            moved = await self.runner.wait(charger_id, moves, remaining)
+        finally:
+            self._waiting.discard(session_id)
+        state = self.state.live.get(charger_id)
+        async with lock:
+            with self.db() as db:
+                row = self.get_row(db, session_id)
+                if row.status != "active" or row.cursor != cursor.model_dump(mode="json"):
+                    return False
+                event: Any = observed(state) if moved else Timeout()
+                kind = "state" if moved else "timeout"
+                transition = self._apply(
+                    db, row, Principal("system", Role.ADMIN), procedure, event, kind
+                )
+                db.commit()
+                return transition.cursor.phase in ("command", "wait")
 
     async def stop(self) -> None:
         for task in self._tasks.values():
@@ -716,12 +684,10 @@ class SessionService:
 async def attach(state: Any) -> SessionService:
     """The backend's session service: created on first use and resumed once (idempotent).
 
-    The backend should call this at start-up so waits resume without waiting for a request,
-    and ``await state.services["sessions"].stop()`` at shut-down.
+    The backend calls this at start-up so waits resume without waiting for a request, and
+    ``await state.sessions.stop()`` at shut-down.
     """
-    service = state.services.get("sessions")
-    if service is None:
-        service = SessionService(state)
-        state.services["sessions"] = service
-        await service.resume()
-    return service
+    if state.sessions is None:
+        state.sessions = SessionService(state)
+        await state.sessions.resume()
+    return state.sessions

@@ -158,7 +158,7 @@ async def test_reset_during_transaction_needs_force_and_reason(backend, api_clie
         assert refused.status_code == 409
         assert "transaction" in refused.json()["detail"]["error"]
         no_reason = await api_client.post(url, json={"type": "soft", "force": True})
-        assert no_reason.status_code == 409
+        assert no_reason.status_code == 422  # force needs a reason
         forced = await api_client.post(
             url, json={"type": "soft", "force": True, "reason": "session stuck, driver agreed"}
         )
@@ -175,7 +175,7 @@ async def test_reset_during_transaction_needs_force_and_reason(backend, api_clie
         ).all()
     assert [r.outcome for r in rows] == [
         "TransactionActive",
-        "TransactionActive",
+        "BadCommand",
         "answered",
         "TransactionActive",
     ]
@@ -250,7 +250,7 @@ async def test_commands_need_a_role_that_may_send_them(backend):
                 "/api/chargers/SITE-005-AC-10/commands/reset", json={"type": "soft"}
             )
             assert response.status_code == 403
-        async with backend.client(backend.token("partner")) as partner:
+        async with backend.client(backend.token("partner", sites=("SITE-005",))) as partner:
             response = await partner.post(
                 "/api/chargers/SITE-005-AC-10/commands/reset", json={"type": "soft"}
             )

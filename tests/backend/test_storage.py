@@ -12,9 +12,9 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from app.backend import build_state, restore_live_state
-from app.csms.live_state import ActiveTransaction, OpenFault
 from app.db.base import utcnow
 from app.db.models import EventRow, FaultRow, TransactionRow
+from app.fleet.model import ActiveTransaction, OpenFault
 from tests.conftest import make_settings, postgres_url
 
 

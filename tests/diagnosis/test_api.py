@@ -26,7 +26,7 @@ async def test_diagnoses_api_and_policy(make_backend, make_fleet) -> None:
         assert policy["kill_switch"] is False and policy["rules"] >= 30
         changed = await api.patch("/api/diagnosis/policy", json={"kill_switch": True})
         assert changed.json() == {"kill_switch": True, "dry_run": False}
-        assert backend.state.services["diagnosis"].kill_switch is True
+        assert backend.state.diagnosis.kill_switch is True
         assert (await api.patch("/api/diagnosis/policy", json={"bogus": 1})).status_code == 422
         audit = (await api.get("/api/diagnosis/audit")).json()
         assert audit[0]["action"] == "policy.update" and audit[0]["detail"] == {"kill_switch": True}

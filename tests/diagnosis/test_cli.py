@@ -37,7 +37,7 @@ async def test_diagnosis_cli_list_show_policy(make_backend, make_fleet, monkeypa
     assert (await run("show", "999999")).exit_code == 1
     switched = await run("policy", "--kill-switch", "on")
     assert switched.exit_code == 0 and json.loads(switched.output)["kill_switch"] is True
-    assert backend.state.services["diagnosis"].kill_switch is True
+    assert backend.state.diagnosis.kill_switch is True
     assert (await run("policy", "--dry-run", "maybe")).exit_code == 1
     from_db = await run("list", "--db", "--json")
     assert from_db.exit_code == 0, from_db.output

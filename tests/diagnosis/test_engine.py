@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from app.csms.live_state import ActiveTransaction, ChargerLiveState, ConnectorState, OpenFault
 from app.diagnosis.engine import (
     ACTION,
     BOOT,
@@ -19,6 +18,7 @@ from app.diagnosis.engine import (
     evaluate,
 )
 from app.diagnosis.vocabulary import load_rules
+from app.fleet.model import ActiveTransaction, ChargerLiveState, ConnectorState, OpenFault
 
 RULES = load_rules()
 NOW = 1_800_000_000.0

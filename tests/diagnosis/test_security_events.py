@@ -10,7 +10,7 @@ from tests.chargers import connected, now
 
 async def test_only_non_routine_security_events_count(backend):
     await backend.register("SITE-050-DC-01")
-    service = backend.state.services["diagnosis"]
+    service = backend.state.diagnosis
     async with connected(backend.ocpp_url, "SITE-050-DC-01", "2.0.1") as charger:
         await charger.boot()
         for _ in range(5):  # what a charger reports after every reboot

@@ -199,7 +199,7 @@ async def test_boot_loop_is_handed_off_once_until_healthy(make_backend, make_fle
     # healthy past the hold time: the old boots are spent
     after = diagnoses(backend, p.charger_id)
     assert len(after) == 1, [(r.rule_id, r.status) for r in after[1:]]
-    assert backend.state.services["diagnosis"].memory[p.charger_id].parked == set()
+    assert backend.state.diagnosis.memory[p.charger_id].parked == set()
 
 
 async def test_flapping_link_is_handed_off_once(make_backend, make_fleet) -> None:
@@ -245,9 +245,10 @@ async def test_slow_reboot_is_waited_for_before_judging(make_backend, make_fleet
 
 async def test_sessions_finish_is_public(make_backend) -> None:
     backend = await make_backend()
-    sessions = backend.state.services["sessions"]
+    sessions = backend.state.sessions
     from app.diagnosis.service import SYSTEM
 
+    await backend.register("SITE-001-AC-01")
     sid = await sessions.create(SYSTEM, "SITE-001-AC-01", None, None, "automatic test")
     await sessions.finish(sid, SYSTEM, "resolved", "cleared by a soft reset")
     with backend.state.session_factory() as db:

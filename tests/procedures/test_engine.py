@@ -346,7 +346,7 @@ def test_conditions(condition: dict, expected: bool) -> None:
 def test_conditions_on_real_live_state_model() -> None:
     from datetime import UTC, datetime
 
-    from app.csms.live_state import ActiveTransaction, ChargerLiveState, ConnectorState
+    from app.fleet.model import ActiveTransaction, ChargerLiveState, ConnectorState
     from app.procedures.engine import live_dict
 
     state = ChargerLiveState(charger_id="CP-1", online=True)

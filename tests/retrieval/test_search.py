@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from app.csms.live_state import ChargerLiveState, ConnectorState, OpenFault
+from app.fleet.model import ChargerLiveState, ConnectorState, OpenFault
 from app.retrieval.adapter import KnowledgeRetriever
 from app.retrieval.models import SearchRequest
 from app.retrieval.query import build_query, request_from_live_state

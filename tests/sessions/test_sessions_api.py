@@ -64,10 +64,13 @@ nodes:
 """
 
 
+SITES = {"partner": ("SITE-001",), "consultant": (), "editor": ()}
+
+
 async def _setup(backend: RunningBackend) -> dict[str, httpx.AsyncClient]:
     await backend.register(CHARGER)
     clients = {
-        role: backend.client(backend.token(role, name=f"{role}-1"))
+        role: backend.client(backend.token(role, name=f"{role}-1", sites=SITES[role]))
         for role in ("partner", "consultant", "editor")
     }
     clients["other_partner"] = backend.client(backend.token("partner", name="partner-2"))
@@ -122,8 +125,13 @@ async def test_full_session_reset_observed_resolved_and_exported(backend: Runnin
             assert ("Reset", {"type": "Soft"}) in charger.received
             view = (await partner.get(sid)).json()
             assert view["progress"]["phase"] == "wait" and view["progress"]["seconds_left"] > 0
+            # an Available report without a reboot proves nothing: the step keeps waiting
+            await charger.status(1, "Available")
+            await asyncio.sleep(0.3)
+            assert (await partner.get(sid)).json()["cursor"]["phase"] == "wait"
+            await charger.status(1, "Faulted", "InternalError")
             # the charger reboots and reports its connector healthy again
-            await charger.status(1, "Unavailable")
+            await charger.boot()
             await charger.status(1, "Available")
 
             async def asked() -> dict[str, Any] | None:
@@ -299,7 +307,7 @@ async def test_two_tablets_conflict(backend: RunningBackend) -> None:
             json={"expected_version": s["version"], "kind": "note", "note": "tablet B"},
         )
         assert first.status_code == 200 and second.status_code == 409
-        assert "reload" in second.json()["detail"]
+        assert "reload" in second.json()["detail"]["error"]
         # concurrent writers with the same version: exactly one wins
         v = first.json()["version"]
         results = await asyncio.gather(
@@ -322,7 +330,7 @@ async def test_guardrail_blocks_reset_during_transaction(backend: RunningBackend
     try:
         from datetime import UTC, datetime
 
-        from app.csms.live_state import ActiveTransaction
+        from app.fleet.model import ActiveTransaction
 
         async with connected(backend.ocpp_url, CHARGER) as charger:
             await _faulted_charger(charger)
@@ -362,7 +370,7 @@ async def test_restart_resumes_a_waiting_session(tmp_path: Any) -> None:
     finally:
         await _close(clients)
         # until Backend.stop() does it: the old backend's runner must not race the new one
-        await backend.state.services["sessions"].stop()
+        await backend.state.sessions.stop()
         await backend.backend.stop()
     # a new backend on the same data dir: the session is still waiting and finishes on its own
     settings2 = make_settings(tmp_path)

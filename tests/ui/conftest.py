@@ -173,6 +173,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiStack]:
 
     admin_token = create_token(state.session_factory, name="ui-test-admin", role="admin")
     passwords = make_test_users(state.session_factory)
+    sites = sorted({live.site_id for live in state.live.all() if live.site_id})
+    for name, (role, _, _) in TEST_USERS.items():
+        if role == "partner":
+            state.scope.assign(name, sites, by="test")
     ui = UiStack(
         api_url=backend.api_url,
         loop=box["loop"],

@@ -6,15 +6,17 @@ import json
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.api.deps import ANY_ROLE, get_db, get_state, require_roles
+from app.api.deps import ANY_ROLE, get_db, get_state, readable_charger, require_roles
 from app.csms.directory import RegistrationError
-from app.csms.live_state import ChargerLiveState
 from app.db.models import CommandRow, EventRow, FaultRow
+from app.errors import NotFound
+from app.fleet.model import ChargerLiveState
+from app.fleet.views import ChargerView
 from app.security.roles import Principal, Role
 from app.state import AppState
 
@@ -75,19 +77,15 @@ class CommandView(BaseModel):
     outcome: str
     response: Any
     round_trip_ms: float | None
+    origin: str | None = None
+    on_behalf_of: str | None = None
+    overrides: str | None = None
 
 
-def _live_or_404(state: AppState, charger_id: str) -> ChargerLiveState:
-    live = state.live.get(charger_id)
-    if live is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"charger {charger_id} is not registered")
-    return live
-
-
-@router.get("", response_model=list[ChargerLiveState])
+@router.get("", response_model=list[ChargerView])
 def list_chargers(
     state: AppState = Depends(get_state),
-    _: Principal = Depends(require_roles(*ANY_ROLE)),
+    who: Principal = Depends(require_roles(*ANY_ROLE)),
     status_: str | None = Query(None, alias="status", description="A connector status."),
     online: bool | None = None,
     vendor: str | None = None,
@@ -96,10 +94,13 @@ def list_chargers(
     has_fault: bool | None = None,
     q: str | None = Query(None, description="Text in id, site, vendor, model or error codes."),
     limit: int = Query(500, ge=1, le=20000),
-) -> list[ChargerLiveState]:
+) -> list[ChargerView]:
     out: list[ChargerLiveState] = []
     needle = (q or "").lower()
+    partner_sites = state.scope.sites_of(who.name) if who.role == Role.PARTNER else None
     for live in _all_states(state):
+        if partner_sites is not None and live.site_id not in partner_sites:
+            continue
         if online is not None and live.online != online:
             continue
         if vendor and (live.vendor or "").lower() != vendor.lower():
@@ -116,7 +117,7 @@ def list_chargers(
             continue
         out.append(live)
     out.sort(key=lambda s: (not s.open_faults, s.charger_id))
-    return out[:limit]
+    return [ChargerView.of(live) for live in out[:limit]]
 
 
 def _all_states(state: AppState) -> list[ChargerLiveState]:
@@ -138,18 +139,20 @@ def _haystack(live: ChargerLiveState) -> str:
     return " ".join(parts).lower()
 
 
-@router.get("/{charger_id}", response_model=ChargerLiveState)
+@router.get("/{charger_id}", response_model=ChargerView)
 def get_charger(
     charger_id: str,
     state: AppState = Depends(get_state),
     _: Principal = Depends(require_roles(*ANY_ROLE)),
-) -> ChargerLiveState:
+) -> ChargerView:
     live = state.live.get(charger_id)
     if (live is None or not live.online) and state.cluster.enabled:
         remote = state.cluster.remote(charger_id)
         if remote is not None:
-            return remote.state
-    return _live_or_404(state, charger_id)
+            return ChargerView.of(remote.state)
+    if live is None:
+        raise NotFound(f"charger {charger_id} is not registered")
+    return ChargerView.of(live)
 
 
 @router.post("", response_model=Registered, status_code=201)
@@ -180,20 +183,21 @@ async def remove_charger(
     _: Principal = Depends(require_roles(Role.ADMIN)),
 ) -> None:
     if not await state.csms.unregister(charger_id):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"charger {charger_id} is not registered")
+        raise NotFound(f"charger {charger_id} is not registered")
 
 
 @router.get("/{charger_id}/events", response_model=list[EventView])
 def charger_events(
     charger_id: str,
-    state: AppState = Depends(get_state),
     db: Session = Depends(get_db),
     _: Principal = Depends(require_roles(Role.CONSULTANT, Role.PARTNER)),
-    action: str | None = None,
-    before_id: int | None = Query(None, description="Page backwards from this event id."),
+    __: ChargerLiveState = Depends(readable_charger),
+    action: str | None = Query(None, max_length=64),
+    before_id: int | None = Query(
+        None, ge=1, le=2**62, description="Page backwards from this event id."
+    ),
     limit: int = Query(100, ge=1, le=1000),
 ) -> list[EventView]:
-    _live_or_404(state, charger_id)
     query = select(EventRow).where(EventRow.charger_id == charger_id)
     if action:
         query = query.where(EventRow.action == action)
@@ -231,13 +235,12 @@ def _payload(row: EventRow) -> Any:
 @router.get("/{charger_id}/faults", response_model=list[FaultView])
 def charger_faults(
     charger_id: str,
-    state: AppState = Depends(get_state),
     db: Session = Depends(get_db),
     _: Principal = Depends(require_roles(*ANY_ROLE)),
+    __: ChargerLiveState = Depends(readable_charger),
     open_only: bool = False,
     limit: int = Query(200, ge=1, le=5000),
 ) -> list[FaultView]:
-    _live_or_404(state, charger_id)
     query = select(FaultRow).where(FaultRow.charger_id == charger_id)
     if open_only:
         query = query.where(FaultRow.cleared_at.is_(None))
@@ -248,12 +251,11 @@ def charger_faults(
 @router.get("/{charger_id}/commands", response_model=list[CommandView])
 def charger_commands(
     charger_id: str,
-    state: AppState = Depends(get_state),
     db: Session = Depends(get_db),
     _: Principal = Depends(require_roles(Role.CONSULTANT, Role.PARTNER)),
+    __: ChargerLiveState = Depends(readable_charger),
     limit: int = Query(100, ge=1, le=1000),
 ) -> list[CommandView]:
-    _live_or_404(state, charger_id)
     rows = db.scalars(
         select(CommandRow)
         .where(CommandRow.charger_id == charger_id)

@@ -1,22 +1,31 @@
-"""Remote commands: one endpoint per command, answered with the charger's own response."""
+"""Remote commands: one endpoint per command, answered with the charger's own response.
+
+Every command goes through the command gateway (``app/commands/gateway.py``), which checks
+scope, the safety interlock and running charges, and audits the attempt whatever happens.
+"""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Body, Depends, Request
 from pydantic import BaseModel
 
-from app.api.deps import get_state, require_roles
-from app.csms.central_system import CommandError
-from app.csms.cluster import NODE_HEADER, PRINCIPAL_NAME_HEADER, PRINCIPAL_ROLE_HEADER
-from app.csms.commands import COMMANDS
+from app.api.deps import get_gateway, get_state, require_roles
+from app.cluster.nodes import (
+    NODE_HEADER,
+    ON_BEHALF_HEADER,
+    ORIGIN_HEADER,
+    PRINCIPAL_NAME_HEADER,
+    PRINCIPAL_ROLE_HEADER,
+)
+from app.commands.gateway import Actor, CommandGateway, CommandRequest, CommandResult
+from app.errors import Forbidden
 from app.security.roles import Principal, Role
 from app.state import AppState
 
 router = APIRouter(prefix="/api", tags=["commands"])
+FORWARDABLE_ORIGINS = ("api", "session", "handoff", "diagnosis", "system")
 
 
 class CommandResponse(BaseModel):
@@ -27,6 +36,20 @@ class CommandResponse(BaseModel):
     request: dict[str, Any]
     response: dict[str, Any]
     round_trip_ms: float
+    overrides: list[str] = []
+
+
+def _response(result: CommandResult) -> CommandResponse:
+    return CommandResponse(
+        charger_id=result.charger_id,
+        command=result.command,
+        ocpp_action=result.ocpp_action,
+        status=result.status,
+        request=result.request,
+        response=result.response,
+        round_trip_ms=result.round_trip_ms,
+        overrides=list(result.overrides),
+    )
 
 
 @router.post("/chargers/{charger_id}/commands/{command}", response_model=CommandResponse)
@@ -36,17 +59,14 @@ async def run_command(
     body: dict[str, Any] | None = Body(
         None,
         examples=[{"type": "soft"}, {"type": "hard", "force": True, "reason": "stuck session"}],
-        description="The command's parameters, plus optional `force` and `reason`.",
+        description="The command's parameters, plus optional `force` and `reason` "
+        "(consultants and admins only).",
     ),
-    state: AppState = Depends(get_state),
+    gateway: CommandGateway = Depends(get_gateway),
     principal: Principal = Depends(require_roles(Role.PARTNER, Role.CONSULTANT)),
-) -> CommandResponse | JSONResponse:
-    if charger_id not in state.csms.connections and state.cluster.enabled:
-        remote = await asyncio.to_thread(state.cluster.remote, charger_id)
-        if remote is not None:  # another node holds this charger's socket
-            answer = await state.cluster.forward_command(remote, command, body or {}, principal)
-            return JSONResponse(answer.json(), status_code=answer.status_code)
-    return await _run_locally(state, charger_id, command, body, principal)
+) -> CommandResponse:
+    request = CommandRequest.of(charger_id, command, body)
+    return _response(await gateway.execute(request, Actor(principal, "api")))
 
 
 @router.post(
@@ -57,44 +77,24 @@ async def run_command(
 async def run_forwarded_command(
     charger_id: str,
     command: str,
-    request: Request,
+    http: Request,
     body: dict[str, Any] | None = Body(None),
     state: AppState = Depends(get_state),
+    gateway: CommandGateway = Depends(get_gateway),
 ) -> CommandResponse:
-    """A command forwarded by another backend node (never forwarded again)."""
-    if not state.cluster.secret_matches(request.headers.get(NODE_HEADER)):
-        raise HTTPException(403, "not a node of this cluster")
+    """A command forwarded by another backend node: checked and audited here, in the
+    caller's name (never forwarded again)."""
+    if not state.cluster.secret_matches(http.headers.get(NODE_HEADER)):
+        raise Forbidden("not a node of this cluster")
     principal = Principal(
-        name=request.headers.get(PRINCIPAL_NAME_HEADER, "node"),
-        role=request.headers.get(PRINCIPAL_ROLE_HEADER, Role.PARTNER.value),
+        name=http.headers.get(PRINCIPAL_NAME_HEADER, "node")[:100],
+        role=http.headers.get(PRINCIPAL_ROLE_HEADER, Role.PARTNER.value)[:20],
     )
-    return await _run_locally(state, charger_id, command, body, principal)
-
-
-async def _run_locally(
-    state: AppState,
-    charger_id: str,
-    command: str,
-    body: dict[str, Any] | None,
-    principal: Principal,
-) -> CommandResponse:
-    if command not in COMMANDS:
-        raise HTTPException(404, f"unknown command {command!r}; known: {', '.join(COMMANDS)}")
-    params = dict(body or {})
-    force = bool(params.pop("force", False))
-    reason = params.pop("reason", None)
-    try:
-        result = await state.csms.send_command(
-            charger_id, command, params, principal, force=force, reason=reason
-        )
-    except CommandError as error:
-        raise HTTPException(error.http_status, {"error": str(error), **error.detail}) from error
-    return CommandResponse(
-        charger_id=result.charger_id,
-        command=result.command,
-        ocpp_action=result.ocpp_action,
-        status=result.status,
-        request=result.request,
-        response=result.response,
-        round_trip_ms=result.round_trip_ms,
+    origin = http.headers.get(ORIGIN_HEADER, "api")
+    actor = Actor(
+        principal,
+        origin if origin in FORWARDABLE_ORIGINS else "api",  # type: ignore[arg-type]
+        http.headers.get(ON_BEHALF_HEADER) or None,
     )
+    request = CommandRequest.of(charger_id, command, body)
+    return _response(await gateway.execute_here(request, actor))

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.api.deps import get_db, get_state, require_roles
+from app.api.deps import get_db, get_diagnosis, readable_charger, require_roles
 from app.db.models_diagnosis import DiagnosisAudit, DiagnosisRow
 from app.diagnosis import storage
+from app.diagnosis.service import DiagnosisService
+from app.errors import NotFound
+from app.fleet.model import ChargerLiveState
 from app.security.roles import Principal, Role
-from app.state import AppState
 
 router = APIRouter(prefix="/api", tags=["diagnosis"])
 
@@ -22,13 +24,6 @@ class PolicyUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kill_switch: bool | None = None
     dry_run: bool | None = None
-
-
-def _service(state: AppState) -> Any:
-    service = state.services.get("diagnosis")
-    if service is None:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "diagnosis is disabled")
-    return service
 
 
 @router.get("/diagnoses")
@@ -59,14 +54,14 @@ def list_diagnoses(
 
 
 @router.get("/diagnoses/{diagnosis_id}")
-def get_diagnosis(
-    diagnosis_id: int,
+def diagnosis_detail(
+    diagnosis_id: int = Path(ge=1, le=2**62),
     db: Session = Depends(get_db),
     _: Principal = Depends(require_roles(Role.CONSULTANT)),
 ) -> dict[str, Any]:
     row = db.get(DiagnosisRow, diagnosis_id)
     if row is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no diagnosis {diagnosis_id}")
+        raise NotFound(f"no diagnosis {diagnosis_id}")
     return storage.view(row, storage.actions_of(db, diagnosis_id))
 
 
@@ -75,6 +70,7 @@ def charger_diagnoses(
     charger_id: str,
     db: Session = Depends(get_db),
     _: Principal = Depends(require_roles(Role.CONSULTANT, Role.PARTNER)),
+    __: ChargerLiveState = Depends(readable_charger),
     limit: int = Query(20, ge=1, le=500),
 ) -> list[dict[str, Any]]:
     return [storage.view(r) for r in storage.query(db, charger_id=charger_id, limit=limit)]
@@ -82,10 +78,9 @@ def charger_diagnoses(
 
 @router.get("/diagnosis/policy")
 def get_policy(
-    state: AppState = Depends(get_state),
+    service: DiagnosisService = Depends(get_diagnosis),
     _: Principal = Depends(require_roles(Role.CONSULTANT)),
 ) -> dict[str, Any]:
-    service = _service(state)
     policy = service.policy()
     return {
         "kill_switch": policy.kill_switch,
@@ -94,7 +89,7 @@ def get_policy(
         "cooldown_seconds": policy.cooldown_s,
         "site_concurrent_limit": policy.site_concurrent_limit,
         "wait_for_idle": policy.wait_for_idle,
-        "recovery_hold_seconds": state.settings.diagnosis_recovery_hold_seconds,
+        "recovery_hold_seconds": service.state.settings.diagnosis_recovery_hold_seconds,
         "time_scale": service.scale,
         "rules": len(service.rules),
         "active": len(service.active),
@@ -104,10 +99,10 @@ def get_policy(
 @router.patch("/diagnosis/policy")
 def update_policy(
     body: PolicyUpdate,
-    state: AppState = Depends(get_state),
+    service: DiagnosisService = Depends(get_diagnosis),
     who: Principal = Depends(require_roles(Role.ADMIN)),
 ) -> dict[str, bool]:
-    return _service(state).set_flags(who, kill_switch=body.kill_switch, dry_run=body.dry_run)
+    return service.set_flags(who, kill_switch=body.kill_switch, dry_run=body.dry_run)
 
 
 @router.get("/diagnosis/audit")

@@ -7,11 +7,10 @@ from typing import Any, Literal
 from fastapi import APIRouter, Body, Depends, HTTPException
 from pydantic import BaseModel, Field, model_validator
 
-from app.api.deps import require_roles
-from app.api.routers.sessions import get_sessions, http_error
+from app.api.deps import get_sessions, require_roles
 from app.security.roles import Principal, Role
 from app.sessions.handoffs import HandoffService
-from app.sessions.service import SessionError, SessionService
+from app.sessions.service import SessionService
 
 router = APIRouter(prefix="/api/handoffs", tags=["handoffs"])
 CONSULTANTS = (Role.CONSULTANT,)
@@ -52,10 +51,7 @@ def queue(
 
 
 async def _call(coro: Any) -> Any:
-    try:
-        return await coro
-    except SessionError as error:
-        raise http_error(error) from error
+    return await coro
 
 
 @router.get("/{handoff_id}")
@@ -64,10 +60,7 @@ def get_handoff(
     handoffs: HandoffService = Depends(get_handoffs),
     who: Principal = Depends(require_roles(Role.CONSULTANT, Role.PARTNER)),
 ) -> dict[str, Any]:
-    try:
-        return handoffs.get(handoff_id, who)
-    except SessionError as error:
-        raise http_error(error) from error
+    return handoffs.get(handoff_id, who)
 
 
 @router.post("/{handoff_id}/claim")

@@ -7,25 +7,14 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.concurrency import run_in_threadpool
 
-from app.api.deps import get_state, require_roles
+from app.api.deps import get_retriever, get_state, require_roles
 from app.retrieval.models import SearchRequest, SearchResults
 from app.retrieval.query import request_from_live_state
-from app.retrieval.service import IndexNotFoundError, Retriever
+from app.retrieval.service import IndexNotFoundError
 from app.security.roles import Principal
 from app.state import AppState
 
 router = APIRouter(prefix="/api/knowledge", tags=["knowledge"])
-
-SERVICE_KEY = "retriever"
-
-
-def get_retriever(state: AppState) -> Retriever:
-    """The process's retriever (model + index), created on first use, kept in state.services."""
-    retriever = state.services.get(SERVICE_KEY)
-    if retriever is None:
-        retriever = Retriever.from_settings(state.settings)
-        state.services[SERVICE_KEY] = retriever
-    return retriever
 
 
 @router.get("/search", response_model=SearchResults)
@@ -64,7 +53,7 @@ async def search_knowledge(
         req = request_from_live_state(live, q, connector_id, **overrides)
     else:
         req = SearchRequest(text=q, **{key: v for key, v in overrides.items() if v is not None})
-    retriever = get_retriever(state)
+    retriever = await run_in_threadpool(get_retriever, state)  # the first use loads the model
     try:
         # Embedding and index look-ups are CPU-bound: keep them off the event loop.
         return await run_in_threadpool(retriever.search, req)

@@ -25,7 +25,6 @@ from app.state import AppState
 
 router = APIRouter(prefix="/api/knowledge", tags=["knowledge admin"])
 EDITORS = (Role.EDITOR,)
-SERVICE_KEY = "knowledge_admin"
 MAX_UPLOAD_BYTES = 30 * 1024 * 1024
 SUFFIXES = {
     "manual": (".pdf", ".md", ".markdown", ".html", ".htm", ".txt"),
@@ -88,10 +87,9 @@ class KnowledgeAdmin:
 
 
 def get_admin(state: AppState = Depends(get_state)) -> KnowledgeAdmin:
-    admin = state.services.get(SERVICE_KEY)
-    if admin is None:
-        admin = state.services[SERVICE_KEY] = KnowledgeAdmin()
-    return admin
+    if state.knowledge_admin is None:
+        state.knowledge_admin = KnowledgeAdmin()
+    return state.knowledge_admin
 
 
 def safe_name(name: str) -> str:

@@ -4,31 +4,21 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from app.api.deps import get_state, require_roles
+from app.api.deps import get_sessions, require_roles
 from app.db.models_sessions import TroubleshootingSession
 from app.procedures import store
 from app.security.roles import Principal, Role
 from app.sessions.matching import suggest
-from app.sessions.service import SessionError, SessionService, attach
+from app.sessions.service import SessionService
 from app.sessions.summary import build_summary, summary_text
 from app.sessions.views import session_view
-from app.state import AppState
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"])
 PEOPLE = (Role.PARTNER, Role.CONSULTANT)
-
-
-async def get_sessions(state: AppState = Depends(get_state)) -> SessionService:
-    """The session service of this backend (created, and resumed, on first use)."""
-    return await attach(state)
-
-
-def http_error(error: SessionError) -> HTTPException:
-    return HTTPException(error.http_status, str(error))
 
 
 class CreateSession(BaseModel):
@@ -64,12 +54,6 @@ class AbandonBody(BaseModel):
 
 
 def _suggestions(service: SessionService, row: TroubleshootingSession) -> list[dict[str, Any]]:
-    retrieval = service.state.services.get("retrieval")
-    if retrieval is not None and hasattr(retrieval, "suggest_procedures"):
-        try:
-            return list(retrieval.suggest_procedures(row.charger_id, row.symptom))
-        except Exception:  # the retrieval service is optional; fall back to applies-to
-            pass
     with service.db() as db:
         procedures = []
         for meta in store.list_latest(db):
@@ -102,13 +86,10 @@ async def create_session(
     service: SessionService = Depends(get_sessions),
     who: Principal = Depends(require_roles(*PEOPLE)),
 ) -> dict[str, Any]:
-    try:
-        session_id = await service.create(
-            who, body.charger_id, body.procedure_id, body.connector_id, body.symptom, body.partner
-        )
-        return _view(service, session_id, who)
-    except SessionError as error:
-        raise http_error(error) from error
+    session_id = await service.create(
+        who, body.charger_id, body.procedure_id, body.connector_id, body.symptom, body.partner
+    )
+    return _view(service, session_id, who)
 
 
 @router.get("")
@@ -149,10 +130,7 @@ def get_session(
     service: SessionService = Depends(get_sessions),
     who: Principal = Depends(require_roles(*PEOPLE)),
 ) -> dict[str, Any]:
-    try:
-        return _view(service, session_id, who)
-    except SessionError as error:
-        raise http_error(error) from error
+    return _view(service, session_id, who)
 
 
 @router.get("/{session_id}/summary")
@@ -161,16 +139,13 @@ def get_summary(
     service: SessionService = Depends(get_sessions),
     who: Principal = Depends(require_roles(*PEOPLE)),
 ) -> dict[str, Any]:
-    try:
-        with service.db() as db:
-            row = service.get_row(db, session_id)
-            service.check_access(row, who)
-            summary = build_summary(
-                row, service.steps(db, session_id), service.live(row.charger_id), None
-            )
-            return {"summary": summary, "text": summary_text(summary)}
-    except SessionError as error:
-        raise http_error(error) from error
+    with service.db() as db:
+        row = service.get_row(db, session_id)
+        service.check_access(row, who)
+        summary = build_summary(
+            row, service.steps(db, session_id), service.live(row.charger_id), None
+        )
+        return {"summary": summary, "text": summary_text(summary)}
 
 
 @router.post("/{session_id}/answer")
@@ -180,13 +155,10 @@ async def answer(
     service: SessionService = Depends(get_sessions),
     who: Principal = Depends(require_roles(*PEOPLE)),
 ) -> dict[str, Any]:
-    try:
-        await service.answer(
-            session_id, who, body.expected_version, body.kind, body.value, body.note, body.photo
-        )
-        return _view(service, session_id, who)
-    except SessionError as error:
-        raise http_error(error) from error
+    await service.answer(
+        session_id, who, body.expected_version, body.kind, body.value, body.note, body.photo
+    )
+    return _view(service, session_id, who)
 
 
 @router.post("/{session_id}/procedure")
@@ -196,11 +168,8 @@ async def choose_procedure(
     service: SessionService = Depends(get_sessions),
     who: Principal = Depends(require_roles(*PEOPLE)),
 ) -> dict[str, Any]:
-    try:
-        await service.choose_procedure(session_id, who, body.procedure_id, body.expected_version)
-        return _view(service, session_id, who)
-    except SessionError as error:
-        raise http_error(error) from error
+    await service.choose_procedure(session_id, who, body.procedure_id, body.expected_version)
+    return _view(service, session_id, who)
 
 
 @router.post("/{session_id}/escalate")
@@ -210,11 +179,8 @@ async def escalate(
     service: SessionService = Depends(get_sessions),
     who: Principal = Depends(require_roles(*PEOPLE)),
 ) -> dict[str, Any]:
-    try:
-        await service.escalate(session_id, who, body.expected_version, body.reason, body.priority)
-        return _view(service, session_id, who)
-    except SessionError as error:
-        raise http_error(error) from error
+    await service.escalate(session_id, who, body.expected_version, body.reason, body.priority)
+    return _view(service, session_id, who)
 
 
 @router.post("/{session_id}/abandon")
@@ -224,8 +190,5 @@ async def abandon(
     service: SessionService = Depends(get_sessions),
     who: Principal = Depends(require_roles(*PEOPLE)),
 ) -> dict[str, Any]:
-    try:
-        await service.abandon(session_id, who, body.expected_version, body.note)
-        return _view(service, session_id, who)
-    except SessionError as error:
-        raise http_error(error) from error
+    await service.abandon(session_id, who, body.expected_version, body.note)
+    return _view(service, session_id, who)

@@ -1,143 +1,70 @@
-"""Live charger state: what every other part of ChargeFix reads.
+"""The fleet store: every charger's live state, changed only through its ``apply_*`` methods,
+with a typed event (``app.fleet.events``) to every listener after each change.
 
-The store is a plain in-memory object owned by the backend's AppState. The OCPP handlers
-call its ``apply_*`` methods; listeners (persistence, diagnosis, sessions waiting on a
-condition) are told of every change.
+The OCPP edge calls the ``apply_*`` methods; the recorder, self-diagnosis and live-state waits
+listen. Faults are classified by the fault-code catalogue when they are raised (the classifier
+is handed in, so this module stays free of data loading).
 """
 
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Literal
-
-from pydantic import BaseModel, Field
 
 from app.db.base import utcnow
+from app.fleet.events import (
+    Booted,
+    Connected,
+    Disconnected,
+    FaultCleared,
+    FaultRaised,
+    FirmwareStatusChanged,
+    FleetEvent,
+    LogStatusChanged,
+    MeterSampled,
+    SecurityEventReported,
+    SignOfLife,
+    StatusChanged,
+    TransactionStarted,
+    TransactionStopped,
+)
+from app.fleet.model import (
+    ActiveTransaction,
+    ChargerLiveState,
+    FaultClassification,
+    MeterReading,
+    OpenFault,
+)
 from app.ocpp_codes import OCPP16_ERROR_CODES
 
+Listener = Callable[[FleetEvent], None]
+Classifier = Callable[[ChargerLiveState, OpenFault], FaultClassification]
+Normaliser = Callable[[str | None], str]
 OCPP16_ERROR_CODE_SET = frozenset(OCPP16_ERROR_CODES)
 
 
-def normalise_error_code(raw: str | None) -> str:
-    """Map what a charger sent to an OCPP 1.6 error code; values outside the enum -> OtherError."""
+def _unclassified(_state: ChargerLiveState, _fault: OpenFault) -> FaultClassification:
+    return FaultClassification()
+
+
+def _ocpp16(raw: str | None) -> str:
+    """Values outside the OCPP 1.6 ChargePointErrorCode enum become OtherError."""
     if not raw:
         return "NoError"
     return raw if raw in OCPP16_ERROR_CODE_SET else "OtherError"
 
 
-class ConnectorState(BaseModel):
-    connector_id: int = Field(description="0 is the whole charger (1.6); EVSE id on 2.0.1.")
-    status: str = "Unknown"
-    error_code: str = "NoError"
-    raw_error_code: str | None = None
-    vendor_error_code: str | None = None
-    info: str | None = None
-    since: datetime | None = None
-    updated_at: datetime | None = None
-
-
-class MeterReading(BaseModel):
-    at: datetime
-    energy_wh: float | None = None
-    power_w: float | None = None
-    current_a: float | None = None
-    voltage_v: float | None = None
-    soc_percent: float | None = None
-
-
-class ActiveTransaction(BaseModel):
-    transaction_id: str
-    connector_id: int
-    id_tag: str | None = None
-    started_at: datetime
-    meter_start_wh: float | None = None
-    last_meter: MeterReading | None = None
-
-
-class OpenFault(BaseModel):
-    uid: str = Field(default_factory=lambda: str(uuid.uuid4()))
-    connector_id: int = 0
-    source: str
-    error_code: str
-    raw_error_code: str | None = None
-    vendor_error_code: str | None = None
-    info: str | None = None
-    component: str | None = None
-    variable: str | None = None
-    tech_code: str | None = None
-    raised_at: datetime
-
-    def same_origin(self, other: OpenFault) -> bool:
-        return (
-            self.source == other.source
-            and self.connector_id == other.connector_id
-            and self.component == other.component
-            and self.variable == other.variable
-            and (self.source != "StatusNotification" or self.error_code == other.error_code)
-        )
-
-
-class ChargerLiveState(BaseModel):
-    charger_id: str
-    site_id: str | None = None
-    vendor: str | None = None
-    model: str | None = None
-    serial_number: str | None = None
-    firmware_version: str | None = None
-    ocpp_version: str | None = None
-    online: bool = False
-    connected_since: datetime | None = None
-    disconnected_at: datetime | None = None
-    last_seen: datetime | None = None
-    last_action: str | None = None
-    last_boot_at: datetime | None = None
-    boot_reason: str | None = None
-    registration_status: str | None = None
-    heartbeat_interval: int | None = None
-    firmware_status: str | None = None
-    diagnostics_status: str | None = None
-    last_security_event: str | None = None
-    connectors: dict[int, ConnectorState] = Field(default_factory=dict)
-    transactions: dict[str, ActiveTransaction] = Field(default_factory=dict)
-    open_faults: list[OpenFault] = Field(default_factory=list)
-    node_id: str | None = None
-
-    def connector(self, connector_id: int) -> ConnectorState:
-        if connector_id not in self.connectors:
-            self.connectors[connector_id] = ConnectorState(connector_id=connector_id)
-        return self.connectors[connector_id]
-
-    def transaction_on(self, connector_id: int | None = None) -> ActiveTransaction | None:
-        """The active transaction on a connector (any connector when ``None``)."""
-        for tx in self.transactions.values():
-            if connector_id in (None, 0) or tx.connector_id == connector_id:
-                return tx
-        return None
-
-
-ChangeKind = Literal[
-    "identity",
-    "connection",
-    "status",
-    "fault_raised",
-    "fault_cleared",
-    "transaction",
-    "meter",
-    "seen",
-    "other",
-]
-Listener = Callable[[str, ChangeKind, ChargerLiveState, object], None]
-
-
-class LiveStateStore:
+class FleetStore:
     """All chargers' live state, with change notification."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self, classifier: Classifier | None = None, normalise: Normaliser | None = None
+    ) -> None:
         self._states: dict[str, ChargerLiveState] = {}
         self._listeners: list[Listener] = []
+        self._classify = classifier or _unclassified
+        self._normalise = normalise or _ocpp16
 
     # -- reading ---------------------------------------------------------------------------
     def get(self, charger_id: str) -> ChargerLiveState | None:
@@ -167,8 +94,8 @@ class LiveStateStore:
         loop = asyncio.get_running_loop()
         done: asyncio.Future[bool] = loop.create_future()
 
-        def listener(cid: str, _kind: ChangeKind, state: ChargerLiveState, _d: object) -> None:
-            if cid == charger_id and not done.done() and predicate(state):
+        def listener(event: FleetEvent) -> None:
+            if event.charger_id == charger_id and not done.done() and predicate(event.state):
                 done.set_result(True)
 
         if predicate(self.get(charger_id)):
@@ -181,9 +108,9 @@ class LiveStateStore:
         finally:
             self.remove_listener(listener)
 
-    def _notify(self, state: ChargerLiveState, kind: ChangeKind, detail: object = None) -> None:
+    def _notify(self, event: FleetEvent) -> None:
         for listener in list(self._listeners):
-            listener(state.charger_id, kind, state, detail)
+            listener(event)
 
     # -- writing ---------------------------------------------------------------------------
     def load(self, state: ChargerLiveState) -> None:
@@ -191,6 +118,8 @@ class LiveStateStore:
         if state.online:
             state.disconnected_at = utcnow()
         state.online = False
+        for fault in state.open_faults:  # the catalogue may have changed since
+            fault.classification = self._classify(state, fault)
         self._states[state.charger_id] = state
 
     def ensure(self, charger_id: str, site_id: str | None = None) -> ChargerLiveState:
@@ -209,7 +138,7 @@ class LiveStateStore:
         state = self.ensure(charger_id)
         state.last_seen = at or utcnow()
         state.last_action = action
-        self._notify(state, "seen")
+        self._notify(SignOfLife(charger_id, state, action))
 
     def set_connected(self, charger_id: str, ocpp_version: str, node_id: str) -> None:
         state = self.ensure(charger_id)
@@ -220,13 +149,13 @@ class LiveStateStore:
         state.last_seen = now
         state.ocpp_version = ocpp_version
         state.node_id = node_id
-        self._notify(state, "connection", True)
+        self._notify(Connected(charger_id, state, ocpp_version))
 
     def set_disconnected(self, charger_id: str) -> None:
         state = self.ensure(charger_id)
         state.online = False
         state.disconnected_at = utcnow()
-        self._notify(state, "connection", False)
+        self._notify(Disconnected(charger_id, state))
 
     def apply_boot(
         self,
@@ -241,15 +170,18 @@ class LiveStateStore:
         heartbeat_interval: int,
     ) -> None:
         state = self.ensure(charger_id)
+        before = state.firmware_version
         state.vendor = vendor
         state.model = model
         state.serial_number = serial_number or state.serial_number
         state.firmware_version = firmware_version or state.firmware_version
         state.boot_reason = reason
         state.last_boot_at = utcnow()
+        state.boot_count += 1
         state.registration_status = registration_status
         state.heartbeat_interval = heartbeat_interval
-        self._notify(state, "identity")
+        changed = before is not None and before != state.firmware_version
+        self._notify(Booted(charger_id, state, reason, changed))
 
     def apply_status(
         self,
@@ -258,6 +190,7 @@ class LiveStateStore:
         status: str,
         *,
         raw_error_code: str | None = "NoError",
+        vendor_id: str | None = None,
         vendor_error_code: str | None = None,
         info: str | None = None,
         at: datetime | None = None,
@@ -266,7 +199,7 @@ class LiveStateStore:
         state = self.ensure(charger_id)
         connector = state.connector(connector_id)
         now = at or utcnow()
-        error_code = normalise_error_code(raw_error_code)
+        error_code = self._normalise(raw_error_code)
         changed = (
             connector.status != status
             or connector.raw_error_code != raw_error_code
@@ -277,14 +210,14 @@ class LiveStateStore:
             connector.since = now
         connector.updated_at = now
         if not changed:
-            self._notify(state, "seen")  # a repeated report: a sign of life, nothing new
+            self._notify(SignOfLife(charger_id, state, "StatusNotification"))
             return
         connector.status = status
         connector.error_code = error_code
         connector.raw_error_code = raw_error_code
         connector.vendor_error_code = vendor_error_code
         connector.info = info
-        self._notify(state, "status", connector_id)
+        self._notify(StatusChanged(charger_id, state, connector_id))
         for fault in [f for f in state.open_faults if f.source == "StatusNotification"]:
             if fault.connector_id == connector_id and (
                 error_code == "NoError"
@@ -303,6 +236,7 @@ class LiveStateStore:
                     source="StatusNotification",
                     error_code=error_code,
                     raw_error_code=raw_error_code,
+                    vendor_id=vendor_id,
                     vendor_error_code=vendor_error_code,
                     info=info,
                     raised_at=now,
@@ -314,8 +248,9 @@ class LiveStateStore:
         for existing in state.open_faults:
             if existing.same_origin(fault):
                 return existing
+        fault.classification = self._classify(state, fault)
         state.open_faults.append(fault)
-        self._notify(state, "fault_raised", fault)
+        self._notify(FaultRaised(charger_id, state, fault))
         return fault
 
     def clear_fault(self, charger_id: str, uid: str, at: datetime | None = None) -> None:
@@ -323,7 +258,7 @@ class LiveStateStore:
         for fault in state.open_faults:
             if fault.uid == uid:
                 state.open_faults.remove(fault)
-                self._notify(state, "fault_cleared", (fault, at or utcnow()))
+                self._notify(FaultCleared(charger_id, state, fault, at or utcnow()))
                 return
 
     def clear_faults_where(self, charger_id: str, predicate: Callable[[OpenFault], bool]) -> None:
@@ -334,7 +269,7 @@ class LiveStateStore:
     def start_transaction(self, charger_id: str, tx: ActiveTransaction) -> None:
         state = self.ensure(charger_id)
         state.transactions[tx.transaction_id] = tx
-        self._notify(state, "transaction", ("started", tx))
+        self._notify(TransactionStarted(charger_id, state, tx))
 
     def stop_transaction(
         self,
@@ -348,9 +283,9 @@ class LiveStateStore:
         state = self.ensure(charger_id)
         tx = state.transactions.pop(transaction_id, None)
         self._notify(
-            state,
-            "transaction",
-            ("stopped", tx, transaction_id, meter_stop_wh, reason, at or utcnow()),
+            TransactionStopped(
+                charger_id, state, transaction_id, tx, meter_stop_wh, reason, at or utcnow()
+            )
         )
         return tx
 
@@ -363,10 +298,19 @@ class LiveStateStore:
             tx = state.transaction_on(connector_id) if connector_id else None
         if tx is not None:
             tx.last_meter = reading
-        self._notify(state, "meter", reading)
+        self._notify(MeterSampled(charger_id, state, reading))
 
-    def set_field(self, charger_id: str, **fields: object) -> None:
+    def set_firmware_status(self, charger_id: str, status: str) -> None:
         state = self.ensure(charger_id)
-        for name, value in fields.items():
-            setattr(state, name, value)
-        self._notify(state, "other", fields)
+        state.firmware_status = status
+        self._notify(FirmwareStatusChanged(charger_id, state, status))
+
+    def set_log_status(self, charger_id: str, status: str) -> None:
+        state = self.ensure(charger_id)
+        state.diagnostics_status = status
+        self._notify(LogStatusChanged(charger_id, state, status))
+
+    def report_security_event(self, charger_id: str, event_type: str) -> None:
+        state = self.ensure(charger_id)
+        state.last_security_event = event_type[:50]
+        self._notify(SecurityEventReported(charger_id, state, event_type[:50]))

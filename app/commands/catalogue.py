@@ -1,15 +1,19 @@
-"""Remote commands: their parameters (validated), and the OCPP call each becomes per version."""
+"""The one command catalogue: every remote command's name, parameters (validated, bounded),
+what it does to a charge and to a faulted charger, and the OCPP call it becomes per version.
+
+The API, procedures, self-diagnosis and the gateway read it; nothing else lists commands.
+"""
 
 from __future__ import annotations
 
 import random
 from dataclasses import asdict, is_dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from ocpp.charge_point import remove_nones, snake_to_camel_case
 from ocpp.v16 import call as call16
 from ocpp.v201 import call as call201
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 TRIGGERABLE = (
     "BootNotification",
@@ -38,6 +42,11 @@ class AvailabilityParams(_Params):
     connector_id: int = Field(0, ge=0, description="0 = the whole charger.")
     type: Literal["operative", "inoperative"]
 
+    @field_validator("type", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
+
 
 class TriggerParams(_Params):
     message: Literal[TRIGGERABLE] = "StatusNotification"  # type: ignore[valid-type]
@@ -50,8 +59,9 @@ class DiagnosticsParams(_Params):
 
 
 class GetConfigurationParams(_Params):
-    keys: list[str] = Field(
+    keys: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
         default_factory=list,
+        max_length=50,
         description="1.6: configuration keys; 2.0.1: Component.Variable names.",
     )
 
@@ -66,7 +76,7 @@ class NoParams(_Params):
 
 
 class RemoteStopParams(_Params):
-    transaction_id: str | None = None
+    transaction_id: str | None = Field(None, max_length=36)
     connector_id: int | None = Field(None, ge=1)
 
 
@@ -82,8 +92,63 @@ PARAMS: dict[str, type[_Params]] = {
     "remote_stop": RemoteStopParams,
 }
 COMMANDS: tuple[str, ...] = tuple(PARAMS)
-# Commands that interrupt charging: refused during a transaction unless forced with a reason.
-DISRUPTIVE = frozenset({"reset", "unlock_connector"})
+
+# Configuration that is the charger's security: its Basic-auth secret (1.6 security
+# whitepaper AuthorizationKey; 2.0.1 SecurityCtrlr.BasicAuthPassword), its security profile,
+# network profiles (where and how it connects) and certificates. Admins only.
+SECURITY_KEYS = frozenset(
+    {
+        "authorizationkey",
+        "basicauthpassword",
+        "securityprofile",
+        "identity",
+        "networkconfigurationpriority",
+        "networkconnectionprofiles",
+        "networkprofileconnectionattempts",
+        "cponame",
+        "organizationname",
+    }
+)
+
+
+def is_security_key(key: str) -> bool:
+    """A 1.6 key or a 2.0.1 ``Component.Variable`` that belongs to the charger's security."""
+    variable = key.rsplit(".", 1)[-1].strip().lower()
+    return variable in SECURITY_KEYS or "certificate" in key.lower()
+
+
+def interrupts_charge(command: str, params: _Params, ocpp_version: str | None) -> bool:
+    """Would this end or disturb a running charge? A reset reboots the whole charger (1.6
+    Soft and Hard stop transactions; 2.0.1 Immediate ends them, OnIdle waits for them: OCPP
+    2.0.1 B11/B12); an unlock or an availability change to Inoperative acts on the cable."""
+    if isinstance(params, ResetParams):
+        return not (ocpp_version == "2.0.1" and params.type == "soft")
+    if isinstance(params, UnlockParams):
+        return True
+    if isinstance(params, AvailabilityParams):
+        return params.type == "inoperative"
+    return False
+
+
+def affected_connector(params: _Params) -> int | None:
+    """The connector a command acts on; None (or 0) is the whole charger."""
+    if isinstance(params, ResetParams):
+        return None
+    return getattr(params, "connector_id", None)
+
+
+def re_energises(command: str, params: _Params) -> bool:
+    """Could this put power back on, or move the cable, of a charger with a safety fault?
+    Reset, unlock and availability to Operative are held by the safety interlock."""
+    if isinstance(params, ResetParams | UnlockParams):
+        return True
+    return isinstance(params, AvailabilityParams) and params.type == "operative"
+
+
+def needs_admin(command: str, params: _Params) -> bool:
+    return isinstance(params, ChangeConfigurationParams) and is_security_key(params.key)
+
+
 DEFAULT_201_VARIABLES = (
     "OCPPCommCtrlr.HeartbeatInterval",
     "OCPPCommCtrlr.OfflineThreshold",
@@ -94,6 +159,9 @@ DEFAULT_201_VARIABLES = (
 
 class InvalidCommand(ValueError):
     """Unknown command or parameters that do not fit it."""
+
+
+CommandParams = _Params
 
 
 def parse_params(command: str, params: dict[str, Any] | None) -> _Params:

@@ -12,22 +12,24 @@ import asyncio
 import hmac
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 import httpx
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.commands.gateway import Actor, CommandRequest, CommandResult
 from app.config import Settings
-from app.csms.live_state import ChargerLiveState
 from app.db.base import utcnow
 from app.db.models import ChargerStateRow, NodeRow
-from app.security.roles import Principal
+from app.errors import ChargerOffline, ChargerTimeout, error_from_payload
+from app.fleet.model import ChargerLiveState
 
 NODE_HEADER = "X-ChargeFix-Cluster-Secret"
 PRINCIPAL_NAME_HEADER = "X-ChargeFix-On-Behalf-Of"
 PRINCIPAL_ROLE_HEADER = "X-ChargeFix-On-Behalf-Role"
+ORIGIN_HEADER = "X-ChargeFix-Origin"
+ON_BEHALF_HEADER = "X-ChargeFix-For"
 
 
 @dataclass(frozen=True)
@@ -121,23 +123,47 @@ class Cluster:
                 out[charger_id] = live
         return out
 
-    async def forward_command(
-        self,
-        remote: RemoteCharger,
-        command: str,
-        body: dict[str, Any],
-        principal: Principal,
-    ) -> httpx.Response:
+    # -- the command gateway's forwarder --------------------------------------------------
+    async def holder_of(self, charger_id: str) -> RemoteCharger | None:
+        return await asyncio.to_thread(self.remote, charger_id)
+
+    async def forward(
+        self, holder: RemoteCharger, request: CommandRequest, actor: Actor
+    ) -> CommandResult:
+        """Have the holding node's gateway check, send and audit the command in the caller's
+        name; its refusal comes back as the same error."""
         headers = {
             NODE_HEADER: self.settings.cluster_secret or "",
-            PRINCIPAL_NAME_HEADER: principal.name,
-            PRINCIPAL_ROLE_HEADER: principal.role,
+            PRINCIPAL_NAME_HEADER: actor.principal.name,
+            PRINCIPAL_ROLE_HEADER: str(actor.principal.role),
+            ORIGIN_HEADER: actor.origin,
+            ON_BEHALF_HEADER: actor.on_behalf_of or "",
         }
         timeout = self.settings.command_timeout + 5
-        async with httpx.AsyncClient(timeout=timeout) as client:
-            return await client.post(
-                f"{remote.api_url.rstrip('/')}/api/internal/chargers/"
-                f"{remote.state.charger_id}/commands/{command}",
-                json=body,
-                headers=headers,
+        url = (
+            f"{holder.api_url.rstrip('/')}/api/internal/chargers/"
+            f"{holder.state.charger_id}/commands/{request.command}"
+        )
+        body = {**request.params, "force": request.force, "reason": request.reason}
+        try:
+            async with httpx.AsyncClient(timeout=timeout) as client:
+                answer = await client.post(url, json=body, headers=headers)
+        except httpx.TimeoutException as error:
+            raise ChargerTimeout(f"node {holder.node_id} did not answer in time") from error
+        except httpx.HTTPError as error:
+            raise ChargerOffline(
+                f"node {holder.node_id} holding charger {request.charger_id} is unreachable"
+            ) from error
+        data = answer.json() if answer.content else {}
+        if answer.status_code == 200:
+            return CommandResult(
+                charger_id=data["charger_id"],
+                command=data["command"],
+                ocpp_action=data["ocpp_action"],
+                request=data.get("request") or {},
+                response=data.get("response") or {},
+                round_trip_ms=float(data.get("round_trip_ms") or 0.0),
+                status=data.get("status"),
+                overrides=tuple(data.get("overrides") or ()),
             )
+        raise error_from_payload(data, f"node {holder.node_id} answered {answer.status_code}")

@@ -1,0 +1,1 @@
+"""Several backend nodes on one database: who holds which charger, and forwarding to it."""

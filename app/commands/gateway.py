@@ -1,0 +1,306 @@
+"""The command gateway: the one door every remote action goes through.
+
+REST API calls, procedure steps, consultants' commands and self-diagnosis all call
+:meth:`CommandGateway.execute`. It validates the parameters against the catalogue, finds the
+charger (on this node, or forwards to the node that holds its socket), runs the guards
+(``app/commands/guards.py``), sends the OCPP call through the edge, and audits every attempt,
+refused ones included: who, what, on whose behalf, what was overridden, and why it was refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
+
+from app.commands import guards
+from app.commands.catalogue import (
+    COMMANDS,
+    CommandParams,
+    DiagnosticsParams,
+    InvalidCommand,
+    RemoteStopParams,
+    build_call,
+    parse_params,
+    response_as_dict,
+)
+from app.db.base import utcnow
+from app.errors import (
+    BadCommand,
+    ChargerOffline,
+    CommandError,
+    UnknownCharger,
+    UnknownCommand,
+)
+from app.fleet.store import FleetStore
+from app.security.roles import Principal
+from app.security.scope import Scope
+
+# api: a REST call; session: a procedure step; handoff: a consultant on a handoff;
+# diagnosis: self-diagnosis; system: the backend's own housekeeping (e.g. a status refresh).
+Origin = Literal["api", "session", "handoff", "diagnosis", "system"]
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asks, through which path, and on whose behalf (a session, a handoff, a diagnosis)."""
+
+    principal: Principal
+    origin: Origin = "api"
+    on_behalf_of: str | None = None
+
+    @property
+    def automatic(self) -> bool:
+        """No person decided this action: it may never force or override anything."""
+        return self.origin in ("diagnosis", "system")
+
+    @property
+    def stands_back_for_people(self) -> bool:
+        """Self-diagnosis does not act while a person troubleshoots the charger."""
+        return self.origin == "diagnosis"
+
+
+class CommandRequest(BaseModel):
+    """One remote action as it enters the gateway; every value is bounded here."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    charger_id: str = Field(min_length=1, max_length=64)
+    command: str = Field(min_length=1, max_length=64)
+    params: dict[str, Any] = Field(default_factory=dict)
+    force: StrictBool = False
+    reason: str | None = Field(None, max_length=500)
+
+    @classmethod
+    def of(cls, charger_id: str, command: str, body: dict[str, Any] | None) -> CommandRequest:
+        """From an API or consultant body: the command's parameters plus ``force`` and
+        ``reason``; a bad value is a BadCommand naming the field."""
+        params = dict(body or {})
+        force = params.pop("force", False)
+        reason = params.pop("reason", None)
+        try:
+            return cls(
+                charger_id=charger_id, command=command, params=params, force=force, reason=reason
+            )
+        except ValidationError as error:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
+            )
+            raise BadCommand(f"bad command request: {problems}") from error
+
+
+@dataclass
+class CommandResult:
+    charger_id: str
+    command: str
+    ocpp_action: str
+    request: dict[str, Any]
+    response: dict[str, Any]
+    round_trip_ms: float
+    status: str | None = None
+    overrides: tuple[str, ...] = field(default_factory=tuple)
+
+
+class ChargerLink(Protocol):
+    """The OCPP edge as the gateway sees it (``app.csms.central_system.CentralSystem``)."""
+
+    def holds(self, charger_id: str) -> bool: ...
+
+    def ocpp_version(self, charger_id: str) -> str | None: ...
+
+    async def call(self, charger_id: str, payload: Any) -> Any:
+        """Send one OCPP call; raises ChargerOffline, ChargerTimeout or ChargerRefused."""
+        ...
+
+
+class Forwarder(Protocol):
+    """Reaches the node that holds a charger's socket (``app.cluster.nodes.Cluster``)."""
+
+    @property
+    def enabled(self) -> bool: ...
+
+    async def holder_of(self, charger_id: str) -> Any | None: ...
+
+    async def forward(
+        self, holder: Any, request: CommandRequest, actor: Actor
+    ) -> CommandResult: ...
+
+
+AuditSink = Callable[..., None]
+KnownCharger = Callable[[str], Awaitable[bool]]
+UploadSlot = Callable[[str], str]
+
+
+class CommandGateway:
+    def __init__(
+        self,
+        *,
+        fleet: FleetStore,
+        link: ChargerLink,
+        scope: Scope,
+        audit: AuditSink,
+        known: KnownCharger,
+        forwarder: Forwarder | None = None,
+        upload_slot: UploadSlot | None = None,
+    ) -> None:
+        self.fleet = fleet
+        self.link = link
+        self.scope = scope
+        self._audit = audit
+        self._known = known
+        self.forwarder = forwarder
+        self.upload_slot = upload_slot
+
+    async def execute(self, request: CommandRequest, actor: Actor) -> CommandResult:
+        """Check, send and audit one remote action; raises the CommandError that stopped it.
+        A charger whose socket another node holds is handed to that node's gateway."""
+        if (
+            not self.link.holds(request.charger_id)
+            and self.forwarder is not None
+            and self.forwarder.enabled
+        ):
+            holder = await self.forwarder.holder_of(request.charger_id)
+            if holder is not None:  # the holding node checks, sends and audits
+                return await self.forwarder.forward(holder, request, actor)
+        return await self.execute_here(request, actor)
+
+    async def execute_here(self, request: CommandRequest, actor: Actor) -> CommandResult:
+        """Check, send and audit on this node (what a forwarded command runs)."""
+        started = utcnow()
+        overrides: tuple[str, ...] = ()
+        try:
+            params, overrides = await self._clear(request, actor)
+            result = await self._send(request, params)
+        except CommandError as error:
+            self._record(request, actor, started, type(error).__name__, overrides, error=error)
+            raise
+        result.overrides = overrides
+        self._record(request, actor, started, "answered", overrides, result=result)
+        return result
+
+    async def check(self, request: CommandRequest, actor: Actor) -> tuple[str, ...]:
+        """The guards alone, without sending (what an action would override); raises."""
+        _, overrides = await self._clear(request, actor)
+        return overrides
+
+    # -- the steps -----------------------------------------------------------------------------
+    async def _clear(
+        self, request: CommandRequest, actor: Actor
+    ) -> tuple[CommandParams, tuple[str, ...]]:
+        if request.command not in COMMANDS:
+            raise UnknownCommand(
+                f"unknown command {request.command!r}; known: {', '.join(COMMANDS)}"
+            )
+        try:
+            params = parse_params(request.command, request.params)
+        except InvalidCommand as error:
+            raise BadCommand(str(error)) from error
+        charger = self.fleet.get(request.charger_id)
+        if charger is None and not await self._known(request.charger_id):
+            raise UnknownCharger(f"charger {request.charger_id} is not registered")
+        site_id = charger.site_id if charger else None
+        principal = actor.principal
+        in_scope, person_busy = await asyncio.to_thread(
+            self._scope_facts, principal, request.charger_id, site_id, actor.stands_back_for_people
+        )
+        clearance = guards.check(
+            guards.GuardInput(
+                command=request.command,
+                params=params,
+                role=str(principal.role),
+                automatic=actor.automatic,
+                in_scope=in_scope,
+                person_session_open=person_busy,
+                charger=charger,
+                force=request.force,
+                reason=request.reason,
+            )
+        )
+        if not self.link.holds(request.charger_id):
+            raise ChargerOffline(f"charger {request.charger_id} is offline")
+        return params, clearance.overrides
+
+    def _scope_facts(
+        self, principal: Principal, charger_id: str, site_id: str | None, stand_back: bool
+    ) -> tuple[bool, bool]:
+        in_scope = self.scope.may_act(principal, charger_id, site_id)
+        busy = self.scope.person_session_open(charger_id) if stand_back else False
+        return in_scope, busy
+
+    async def _send(self, request: CommandRequest, params: CommandParams) -> CommandResult:
+        charger_id = request.charger_id
+        version = self.link.ocpp_version(charger_id) or "1.6"
+        charger = self.fleet.get(charger_id)
+        transaction_id = None
+        if isinstance(params, RemoteStopParams):
+            transaction_id = params.transaction_id
+            if transaction_id is None and charger is not None:
+                tx = charger.transaction_on(params.connector_id)
+                transaction_id = tx.transaction_id if tx else None
+        location = None
+        if isinstance(params, DiagnosticsParams):
+            if self.upload_slot is None:
+                raise BadCommand("diagnostics uploads are not available on this node")
+            location = await asyncio.to_thread(self.upload_slot, charger_id)
+        try:
+            payload = build_call(
+                request.command,
+                params,
+                version,
+                transaction_id=transaction_id,
+                upload_location=location,
+            )
+        except InvalidCommand as error:
+            raise BadCommand(str(error)) from error
+        sent = response_as_dict(payload)
+        started = time.perf_counter()
+        response = await self.link.call(charger_id, payload)
+        elapsed = (time.perf_counter() - started) * 1000
+        answer = response_as_dict(response)
+        status = answer.get("status")
+        return CommandResult(
+            charger_id=charger_id,
+            command=request.command,
+            ocpp_action=type(payload).__name__,
+            request=sent,
+            response=answer,
+            round_trip_ms=round(elapsed, 2),
+            status=status if isinstance(status, str) else None,
+        )
+
+    def _record(
+        self,
+        request: CommandRequest,
+        actor: Actor,
+        started: Any,
+        outcome: str,
+        overrides: tuple[str, ...],
+        *,
+        result: CommandResult | None = None,
+        error: CommandError | None = None,
+    ) -> None:
+        response: Any
+        if error is not None:
+            response = {"error": str(error)[:1000], **error.detail}
+        else:
+            response = result.response if result else None
+        self._audit(
+            charger_id=request.charger_id,
+            command=request.command[:64],
+            params=request.params,
+            requested_by=actor.principal.name[:100],
+            role=str(actor.principal.role)[:20],
+            reason=request.reason,
+            forced=request.force,
+            requested_at=started,
+            outcome=outcome[:20],
+            response=response,
+            round_trip_ms=result.round_trip_ms if result else None,
+            origin=actor.origin,
+            on_behalf_of=(actor.on_behalf_of or "")[:100] or None,
+            overrides=",".join(overrides) or None,
+        )

@@ -1,0 +1,107 @@
+"""Typed change events: what the fleet store tells its listeners after every change.
+
+Each event carries the charger's id and its state *after* the change. Listeners (the
+recorder, self-diagnosis, live-state waits) match on the class, e.g.
+``case FaultRaised(fault=fault): ...``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from app.fleet.model import ActiveTransaction, ChargerLiveState, MeterReading, OpenFault
+
+
+@dataclass(frozen=True)
+class FleetEvent:
+    charger_id: str
+    state: ChargerLiveState
+
+    @property
+    def significant(self) -> bool:
+        """False for mere signs of life (stored lazily), True for anything worth storing now."""
+        return True
+
+
+@dataclass(frozen=True)
+class SignOfLife(FleetEvent):
+    """Any message from the charger (or a repeated status report that changed nothing)."""
+
+    action: str | None = None
+
+    @property
+    def significant(self) -> bool:
+        return False
+
+
+@dataclass(frozen=True)
+class Connected(FleetEvent):
+    ocpp_version: str = "1.6"
+
+
+@dataclass(frozen=True)
+class Disconnected(FleetEvent):
+    pass
+
+
+@dataclass(frozen=True)
+class Booted(FleetEvent):
+    """A BootNotification was accepted: identity, firmware and boot reason are in ``state``."""
+
+    reason: str | None = None
+    firmware_changed: bool = False
+
+
+@dataclass(frozen=True)
+class StatusChanged(FleetEvent):
+    connector_id: int = 0
+
+
+@dataclass(frozen=True)
+class FaultRaised(FleetEvent):
+    fault: OpenFault | None = None
+
+
+@dataclass(frozen=True)
+class FaultCleared(FleetEvent):
+    fault: OpenFault | None = None
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class TransactionStarted(FleetEvent):
+    transaction: ActiveTransaction | None = None
+
+
+@dataclass(frozen=True)
+class TransactionStopped(FleetEvent):
+    transaction_id: str = ""
+    transaction: ActiveTransaction | None = None  # None for a stop of a transaction not known
+    meter_stop_wh: float | None = None
+    reason: str | None = None
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class MeterSampled(FleetEvent):
+    reading: MeterReading | None = None
+
+    @property
+    def significant(self) -> bool:
+        return False
+
+
+@dataclass(frozen=True)
+class FirmwareStatusChanged(FleetEvent):
+    status: str = ""
+
+
+@dataclass(frozen=True)
+class LogStatusChanged(FleetEvent):
+    status: str = ""
+
+
+@dataclass(frozen=True)
+class SecurityEventReported(FleetEvent):
+    event_type: str = ""
