@@ -16,16 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from app.db.base import utcnow
-from app.ocpp_codes import OCPP16_ERROR_CODES
-
-OCPP16_ERROR_CODE_SET = frozenset(OCPP16_ERROR_CODES)
-
-
-def normalise_error_code(raw: str | None) -> str:
-    """Map what a charger sent to an OCPP 1.6 error code; values outside the enum -> OtherError."""
-    if not raw:
-        return "NoError"
-    return raw if raw in OCPP16_ERROR_CODE_SET else "OtherError"
+from app.fault_codes import normalise_ocpp16
 
 
 class ConnectorState(BaseModel):
@@ -266,7 +257,7 @@ class LiveStateStore:
         state = self.ensure(charger_id)
         connector = state.connector(connector_id)
         now = at or utcnow()
-        error_code = normalise_error_code(raw_error_code)
+        error_code = normalise_ocpp16(raw_error_code)
         changed = (
             connector.status != status
             or connector.raw_error_code != raw_error_code
