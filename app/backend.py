@@ -7,6 +7,7 @@ import contextlib
 import gc
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -26,6 +27,8 @@ from app.db.engine import make_engine, make_session_factory
 from app.db.migrate import upgrade_to_head
 from app.db.models import Charger, ChargerStateRow
 from app.diagnosis.service import attach as attach_diagnosis
+from app.fault_codes import load_catalogue
+from app.fleet.classify import catalogue_classifier
 from app.fleet.model import ChargerLiveState
 from app.fleet.store import FleetStore
 from app.security.roles import Principal, Role
@@ -50,7 +53,8 @@ def build_state(settings: Settings) -> AppState:
     upgrade_to_head(settings.resolved_database_url)
     engine = make_engine(settings.resolved_database_url)
     session_factory = make_session_factory(engine)
-    live = FleetStore()
+    catalogue = load_catalogue(Path(settings.knowledge_base_dir) / "fault_codes")
+    live = FleetStore(classifier=catalogue_classifier(catalogue))
     writer = (
         ProcessWriter(settings.resolved_database_url, settings.node_id)
         if settings.recorder_mode == "process"

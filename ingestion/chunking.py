@@ -6,7 +6,7 @@ import hashlib
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from ingestion.codes import FAULT_TO_OCPP, ExtractedCodes, extract_codes
+from app.fault_codes.text import ExtractedCodes, extract_codes, fault_to_ocpp
 from ingestion.models import DEFAULT_CHUNK_SIZE, Chunk, Document
 
 DEFAULT_CHUNK_OVERLAP = 100
@@ -45,10 +45,11 @@ def chunk_document(
             ]
         )
     )
-    known_faults = [f for f in applies.get("fault_keys", []) if f in FAULT_TO_OCPP]
+    fault_ocpp = fault_to_ocpp()
+    known_faults = [f for f in applies.get("fault_keys", []) if f in fault_ocpp]
     doc_codes = doc_codes.merge(
         ExtractedCodes(
-            sorted({FAULT_TO_OCPP[f] for f in known_faults if FAULT_TO_OCPP[f]}),  # type: ignore[misc]
+            sorted({fault_ocpp[f] for f in known_faults if fault_ocpp[f]}),  # type: ignore[misc]
             [],
             sorted(known_faults),
         )

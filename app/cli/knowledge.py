@@ -220,10 +220,10 @@ def search(
     index: Annotated[Path | None, typer.Option("--index", help="Index folder.")] = None,
 ) -> None:
     """Search procedures, manual passages and past tickets (hybrid dense + keyword)."""
+    from app.fault_codes.text import normalize_error_code
     from app.retrieval.models import SearchRequest
     from app.retrieval.query import request_from_live_state
     from app.retrieval.service import IndexNotFoundError, Retriever
-    from ingestion.codes import normalize_error_code
 
     settings = get_settings(index_dir=index)
     if not text.strip() and not (charger or error_code):

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 from app.diagnosis.vocabulary import Rule
+from app.fault_codes import load_catalogue
 from app.fleet.model import ChargerLiveState, OpenFault
-from app.fleet_catalog import CHARGER_MODELS, find_model
 
 # Window entry kinds.
 CONNECTED = "connected"
@@ -69,33 +68,12 @@ class Finding:
         return (CATEGORY_ORDER[self.category], -self.rule.priority)
 
 
-@cache
-def _codes_by_model() -> dict[tuple[str, str], dict[str, str]]:
-    return {
-        (m.vendor.lower(), m.model.lower()): {
-            code: key for key, code in m.vendor_error_codes.items()
-        }
-        for m in CHARGER_MODELS
-    }
-
-
-@cache
-def _codes_any() -> dict[str, str]:
-    out: dict[str, str] = {}
-    for model in CHARGER_MODELS:
-        for key, code in model.vendor_error_codes.items():
-            out.setdefault(code, key)
-    return out
-
-
 def fault_key_for(vendor: str | None, model: str | None, code: str | None) -> str | None:
-    """The canonical fault key a vendor error code stands for (fleet catalogue), if known."""
+    """The canonical fault key a vendor (or ChargeX) error code stands for, if the fault-code
+    catalogue knows it."""
     if not code:
         return None
-    entry = find_model(vendor, model)
-    if entry is not None:
-        return _codes_by_model()[(entry.vendor.lower(), entry.model.lower())].get(code)
-    return _codes_any().get(code)
+    return load_catalogue().classify(vendor=vendor, model=model, vendor_error_code=code).fault_key
 
 
 def fault_key_of(live: ChargerLiveState, fault: OpenFault) -> str | None:

@@ -58,6 +58,7 @@ class FaultClassification(BaseModel):
     responsible: str | None = None
     meaning: str | None = None
     procedure: str | None = None
+    known: bool = False
 
 
 class OpenFault(BaseModel):

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from app.db.base import utcnow
+from app.fault_codes import normalise_ocpp16
 from app.fleet.events import (
     Booted,
     Connected,
@@ -36,35 +37,22 @@ from app.fleet.model import (
     MeterReading,
     OpenFault,
 )
-from app.ocpp_codes import OCPP16_ERROR_CODES
 
 Listener = Callable[[FleetEvent], None]
 Classifier = Callable[[ChargerLiveState, OpenFault], FaultClassification]
-Normaliser = Callable[[str | None], str]
-OCPP16_ERROR_CODE_SET = frozenset(OCPP16_ERROR_CODES)
 
 
 def _unclassified(_state: ChargerLiveState, _fault: OpenFault) -> FaultClassification:
     return FaultClassification()
 
 
-def _ocpp16(raw: str | None) -> str:
-    """Values outside the OCPP 1.6 ChargePointErrorCode enum become OtherError."""
-    if not raw:
-        return "NoError"
-    return raw if raw in OCPP16_ERROR_CODE_SET else "OtherError"
-
-
 class FleetStore:
     """All chargers' live state, with change notification."""
 
-    def __init__(
-        self, classifier: Classifier | None = None, normalise: Normaliser | None = None
-    ) -> None:
+    def __init__(self, classifier: Classifier | None = None) -> None:
         self._states: dict[str, ChargerLiveState] = {}
         self._listeners: list[Listener] = []
         self._classify = classifier or _unclassified
-        self._normalise = normalise or _ocpp16
 
     # -- reading ---------------------------------------------------------------------------
     def get(self, charger_id: str) -> ChargerLiveState | None:
@@ -199,7 +187,7 @@ class FleetStore:
         state = self.ensure(charger_id)
         connector = state.connector(connector_id)
         now = at or utcnow()
-        error_code = self._normalise(raw_error_code)
+        error_code = normalise_ocpp16(raw_error_code)
         changed = (
             connector.status != status
             or connector.raw_error_code != raw_error_code

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from app.fleet_catalog import CHARGER_MODELS
+from app.fault_codes import load_catalogue
 from app.procedures.schema import StateCondition
 
 Live = Mapping[str, Any]
@@ -80,12 +80,9 @@ def transaction_id_on(live: Live | None, connector_id: int) -> Any:
     return None
 
 
-def _vendor_codes_for(fault_key: str) -> set[str]:
-    return {
-        model.vendor_error_codes[fault_key]
-        for model in CHARGER_MODELS
-        if fault_key in model.vendor_error_codes
-    }
+def _codes_for(fault_key: str) -> set[str]:
+    """The vendor and ChargeX codes that name a fault key (fault-code catalogue)."""
+    return set(load_catalogue().codes_for_fault(fault_key))
 
 
 def open_faults(live: Live | None) -> list[Any]:
@@ -93,9 +90,9 @@ def open_faults(live: Live | None) -> list[Any]:
 
 
 def fault_is_open(live: Live | None, key: str) -> bool:
-    """A canonical fault key (matched via the catalogue's vendor codes), a vendor error code
-    or an OCPP error code names an open fault."""
-    codes = _vendor_codes_for(key) | {key}
+    """A canonical fault key (matched via the catalogue's vendor and ChargeX codes), a vendor
+    error code or an OCPP error code names an open fault."""
+    codes = _codes_for(key) | {key}
     for fault in open_faults(live):
         if isinstance(fault, str):
             if fault in codes:

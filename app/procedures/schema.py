@@ -94,7 +94,8 @@ class AppliesTo(_Strict):
     )
     fault_keys: list[str] = Field(
         default_factory=list,
-        description="Canonical fault keys (app/fleet_catalog.py), e.g. 'connector_lock_failure'.",
+        description="Canonical fault keys (knowledge_base/fault_codes/faults.yaml), "
+        "e.g. 'connector_lock_failure'.",
     )
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.retrieval.models import QueryInfo, SearchRequest
-from ingestion.codes import (
+from app.fault_codes.text import (
     extract_codes,
     fault_phrase,
     normalize_error_code,
     vendor_codes_for_fault,
 )
+from app.retrieval.models import QueryInfo, SearchRequest
 from ingestion.tokenize import tokenize
 
 #: Connector statuses that say nothing about a fault.

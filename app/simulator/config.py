@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from app.fleet_catalog import CHARGER_MODELS, ChargerModel
+from app.simulator.models import CHARGER_MODELS, ChargerModel
 
 OcppMode = Literal["1.6", "2.0.1", "mixed"]
 

@@ -1,7 +1,7 @@
 """The simulator's fault catalogue: each fault's OCPP faces and its hidden truth, as data.
 
 Fault keys are stable: the knowledge base, the diagnosis rules and the benchmarks reference
-them, and they match the vendor error code keys of ``app.fleet_catalog``.
+them, and they are the fault keys of the fault-code catalogue (``app.fault_codes``).
 
 Each fault has
 - a 1.6 face: StatusNotification errorCode, status, info (vendorErrorCode comes from the model);
@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cache
 
-from app.fleet_catalog import ChargerModel
+from app.simulator.models import ChargerModel, vendor_error_code
 
 # What can clear a fault (``Truth.clears_by``) and what truly fixes it (``Truth.remedy``).
 SOFT_RESET = "soft_reset"
@@ -82,7 +82,7 @@ class FaultSpec:
     tags: tuple[str, ...] = field(default_factory=tuple)
 
     def vendor_error_code(self, model: ChargerModel) -> str:
-        return model.vendor_error_codes.get(self.key, f"SIM-{self.key[:20]}")
+        return vendor_error_code(model, self.key) or f"SIM-{self.key[:20]}"
 
     def clears_on(self, action: str) -> bool:
         if action == HARD_RESET and SOFT_RESET in self.truth.clears_by:

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
-from app.fleet_catalog import ConnectorSpec
 from app.simulator.faults import FaultSpec
+from app.simulator.models import ConnectorSpec
 
 
 @dataclass(slots=True)

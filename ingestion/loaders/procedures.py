@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ingestion.codes import normalize_error_code
+from app.fault_codes.text import normalize_error_code
 from ingestion.loaders.common import parse_yaml, read_text
 from ingestion.models import Document, LoadError, Section
 

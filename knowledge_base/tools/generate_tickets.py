@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from app.fleet_catalog import CHARGER_MODELS, ChargerModel  # noqa: E402
+from app.simulator.models import CHARGER_MODELS, ChargerModel, vendor_error_codes  # noqa: E402
 from ingestion.loaders.tickets import TICKET_FIELDS  # noqa: E402
 
 SEED = 20260314
@@ -407,7 +407,7 @@ def generate(seed: int = SEED, count: int = TICKET_COUNT) -> list[Ticket]:
         style = rng.choice(STYLES)
         created = START + timedelta(minutes=rng.randrange(SPAN_DAYS * 24 * 60))
         created = created.replace(second=0)
-        code = model.vendor_error_codes.get(category, "")
+        code = vendor_error_codes(model).get(category, "")
         ocpp = spec["error_code"]
         if ocpp == "" and rng.random() < 0.15:
             ocpp = "NoError"

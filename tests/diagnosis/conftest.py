@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from app.fleet_catalog import model_by_key
 from app.simulator.config import ChargerPlan, FleetConfig
 from app.simulator.fleet import Fleet
+from app.simulator.models import model_by_key
 from tests.conftest import TEST_CHARGER_PASSWORD, RunningBackend, make_settings, start_backend
 
 SPEED = 100.0

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from ingestion.codes import extract_codes, normalize_error_code, search_terms
+from app.fault_codes.text import extract_codes, normalize_error_code, search_terms
 from ingestion.tokenize import tokenize
 
 

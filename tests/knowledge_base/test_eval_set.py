@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from app.fleet_catalog import find_model
+from app.simulator.models import find_model, vendor_error_codes
 
 KB = Path(__file__).resolve().parents[2] / "knowledge_base"
 EVAL = KB / "eval" / "retrieval_queries.yaml"
@@ -49,7 +49,7 @@ def test_eval_set_is_well_formed() -> None:
             assert model is not None, q["id"]
             assert state["ocpp_version"] in model.ocpp_versions, q["id"]
             if state["vendor_error_code"]:
-                assert state["vendor_error_code"] in model.vendor_error_codes.values(), q["id"]
+                assert state["vendor_error_code"] in vendor_error_codes(model).values(), q["id"]
 
 
 def test_expected_targets_exist() -> None:

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from pypdf import PdfReader
 
-from app.fleet_catalog import CHARGER_MODELS, ChargerModel
+from app.simulator.models import CHARGER_MODELS, ChargerModel, vendor_error_codes
 
 KB = Path(__file__).resolve().parents[2] / "knowledge_base"
 MANUALS = KB / "manuals"
@@ -54,7 +54,7 @@ def test_manual_per_model_is_complete(model: ChargerModel) -> None:
     for section in REQUIRED_SECTIONS:
         assert section in headings, f"{path.name}: missing section {section!r}"
     table = body.split("## Vendor error code table", 1)[1].split("\n## ", 1)[0]
-    for key, code in model.vendor_error_codes.items():
+    for key, code in vendor_error_codes(model).items():
         assert f"| {code} |" in table, f"{path.name}: {code} ({key}) missing from the code table"
     words = len(body.split())
     assert 1500 <= words <= 3000, f"{path.name}: {words} words"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from app.fleet_catalog import CHARGER_MODELS
+from app.fault_codes import load_catalogue
 from app.ocpp_codes import OCPP16_ERROR_CODES as ALL_OCPP16_CODES
 from app.procedures.schema import (
     CheckStateNode,
@@ -21,6 +21,7 @@ from app.procedures.schema import (
     YesNoQuestion,
 )
 from app.procedures.validation import validate_file
+from app.simulator.models import CHARGER_MODELS, vendor_error_code
 
 KB = Path(__file__).resolve().parents[2] / "knowledge_base"
 FILES = sorted((KB / "procedures").glob("*.yaml"))
@@ -80,14 +81,14 @@ def test_every_ocpp16_error_code_has_a_procedure(code: str) -> None:
 
 
 def test_vendor_codes_in_procedures_exist_in_the_catalogue() -> None:
-    known = {code for m in CHARGER_MODELS for code in m.vendor_error_codes.values()}
+    known = load_catalogue().all_vendor_codes()
     for procedure in _procedures():
         unknown = set(procedure.applies_to.vendor_error_codes) - known
         assert not unknown, f"{procedure.id}: unknown vendor codes {sorted(unknown)}"
 
 
 def test_fault_keys_in_procedures_exist_in_the_catalogue() -> None:
-    known = {key for m in CHARGER_MODELS for key in m.vendor_error_codes}
+    known = set(load_catalogue().faults)
     for procedure in _procedures():
         unknown = set(procedure.applies_to.fault_keys) - known
         assert not unknown, f"{procedure.id}: unknown fault keys {sorted(unknown)}"
@@ -99,7 +100,7 @@ def _fault_faces() -> list[tuple[str, str, list[str]]]:
     try:
         from app.simulator.faults import fault_catalogue
     except ImportError:  # pragma: no cover - before the simulator exists
-        keys = sorted({k for m in CHARGER_MODELS for k in m.vendor_error_codes})
+        keys = sorted(load_catalogue().faults)
         return [(k, "", []) for k in keys]
     return [
         (f.key, f.v16.error_code, [s for s in (f.v16.status, f.v201.connector_status) if s])
@@ -112,9 +113,7 @@ def test_every_simulator_fault_is_matched_by_a_procedure(
     key: str, error_code: str, statuses: list[str]
 ) -> None:
     """A procedure names the fault key, its OCPP error code, its status and every model's code."""
-    vendor_codes = {
-        m.vendor_error_codes[key] for m in CHARGER_MODELS if key in m.vendor_error_codes
-    }
+    vendor_codes = {vendor_error_code(m, key) for m in CHARGER_MODELS} - {None}
     matches = []
     for p in _procedures():
         a = p.applies_to

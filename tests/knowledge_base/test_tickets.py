@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from app.fleet_catalog import CHARGER_MODELS
+from app.simulator.models import CHARGER_MODELS, vendor_error_codes
 from ingestion.loaders.tickets import TICKET_FIELDS
 
 KB = Path(__file__).resolve().parents[2] / "knowledge_base"
@@ -66,7 +66,7 @@ def test_tickets_match_the_catalogue() -> None:
         seen_models.add(model.key)
         assert row["charger_id"].split("-")[2] == model.id_kind
         if row["vendor_error_code"]:
-            assert row["vendor_error_code"] in model.vendor_error_codes.values(), row
+            assert row["vendor_error_code"] in vendor_error_codes(model).values(), row
     assert seen_models == {m.key for m in CHARGER_MODELS}
 
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from app.fleet_catalog import model_by_key
 from app.simulator.config import ChargerPlan, FleetConfig
 from app.simulator.fleet import Fleet
+from app.simulator.models import model_by_key
 from tests.simulator.mini_csms import MiniCSMS, UploadReceiver
 
 PASSWORD = "sim-secret"

@@ -9,7 +9,6 @@ from ocpp.v16.enums import ChargePointErrorCode, ChargePointStatus
 from ocpp.v201 import call as c201
 from ocpp.v201.enums import ConnectorStatusEnumType
 
-from app.fleet_catalog import CHARGER_MODELS
 from app.simulator.faults import (
     BOOT_LOOP,
     FLAPPING,
@@ -17,6 +16,7 @@ from app.simulator.faults import (
     REMEDIES,
     fault_catalogue,
 )
+from app.simulator.models import CHARGER_MODELS, vendor_error_codes
 from tests.simulator.conftest import plan
 from tests.simulator.mini_csms import MiniCSMS
 
@@ -54,8 +54,9 @@ def test_catalogue_is_complete_and_valid() -> None:
         assert spec.truth.remedy in REMEDIES, key
         assert set(spec.truth.clears_by) <= set(REMEDIES), key
         for model in CHARGER_MODELS:
-            assert key in model.vendor_error_codes, (model.key, key)
-            assert spec.vendor_error_code(model) == model.vendor_error_codes[key]
+            codes = vendor_error_codes(model)
+            assert key in codes, (model.key, key)
+            assert spec.vendor_error_code(model) == codes[key]
 
 
 async def test_every_fault_face_16(csms: MiniCSMS, make_fleet) -> None:

@@ -19,10 +19,10 @@ import httpx
 import pytest
 
 from app.backend import Backend
-from app.fleet_catalog import model_by_key
 from app.security.users import add_user
 from app.simulator.config import ChargerPlan, FleetConfig
 from app.simulator.fleet import Fleet
+from app.simulator.models import model_by_key
 from tests.conftest import make_settings
 
 T = TypeVar("T")
