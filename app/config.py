@@ -74,6 +74,21 @@ class Settings(BaseSettings):
     async_schema_validation: bool = Field(
         False, description="Validate OCPP schemas in a thread pool (slower; library default)."
     )
+    request_max_bytes: int = Field(
+        1024 * 1024, ge=1024, le=64 * 1024 * 1024, description="Largest request body (bytes)."
+    )
+    photo_max_bytes: int = Field(
+        10 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024, description="Largest session photo."
+    )
+    diagnostics_max_bytes: int = Field(
+        50 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024, description="Largest diagnostics file."
+    )
+    knowledge_upload_max_bytes: int = Field(
+        64 * 1024 * 1024,
+        ge=1024,
+        le=1024 * 1024 * 1024,
+        description="Largest knowledge-base upload request (all its files together).",
+    )
     diagnosis_enabled: bool = Field(True, description="Run self-diagnosis on the live state.")
     diagnosis_rules_dir: Path | None = Field(None, description="Rule YAML folder.")
     diagnosis_kill_switch: bool = Field(False, description="No automatic remote actions at all.")

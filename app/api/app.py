@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
+from app.api.limits import BodyLimit
 from app.api.routers import (
     auth,
     chargers,
@@ -45,6 +46,7 @@ def create_api(state: AppState) -> FastAPI:
         description="Live charger state, remote commands and troubleshooting for charger fleets.",
     )
     api.state.chargefix = state
+    api.add_middleware(BodyLimit, settings=state.settings)  # before a body is read
     for router in ROUTERS:
         api.include_router(router)
     return api
