@@ -89,6 +89,15 @@ class Settings(BaseSettings):
         le=1024 * 1024 * 1024,
         description="Largest knowledge-base upload request (all its files together).",
     )
+    login_max_failures_per_account: int = Field(
+        5, ge=1, le=1000, description="Failed sign-ins per account in the window, then 429."
+    )
+    login_max_failures_per_address: int = Field(
+        20, ge=1, le=100_000, description="Failed sign-ins per client address in the window."
+    )
+    login_window_seconds: int = Field(
+        300, ge=1, le=86_400, description="Window of the sign-in throttle, seconds."
+    )
     diagnosis_enabled: bool = Field(True, description="Run self-diagnosis on the live state.")
     diagnosis_rules_dir: Path | None = Field(None, description="Rule YAML folder.")
     diagnosis_kill_switch: bool = Field(False, description="No automatic remote actions at all.")
