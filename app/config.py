@@ -89,6 +89,12 @@ class Settings(BaseSettings):
         le=1024 * 1024 * 1024,
         description="Largest knowledge-base upload request (all its files together).",
     )
+    ingest_max_file_bytes: int = Field(
+        20 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024, description="Larger KB files: skipped."
+    )
+    ingest_max_chunks_per_file: int = Field(
+        5000, ge=1, le=1_000_000, description="A KB file making more chunks is not indexed."
+    )
     login_max_failures_per_account: int = Field(
         5, ge=1, le=1000, description="Failed sign-ins per account in the window, then 429."
     )
