@@ -74,6 +74,36 @@ class Settings(BaseSettings):
     async_schema_validation: bool = Field(
         False, description="Validate OCPP schemas in a thread pool (slower; library default)."
     )
+    request_max_bytes: int = Field(
+        1024 * 1024, ge=1024, le=64 * 1024 * 1024, description="Largest request body (bytes)."
+    )
+    photo_max_bytes: int = Field(
+        10 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024, description="Largest session photo."
+    )
+    diagnostics_max_bytes: int = Field(
+        50 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024, description="Largest diagnostics file."
+    )
+    knowledge_upload_max_bytes: int = Field(
+        64 * 1024 * 1024,
+        ge=1024,
+        le=1024 * 1024 * 1024,
+        description="Largest knowledge-base upload request (all its files together).",
+    )
+    ingest_max_file_bytes: int = Field(
+        20 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024, description="Larger KB files: skipped."
+    )
+    ingest_max_chunks_per_file: int = Field(
+        5000, ge=1, le=1_000_000, description="A KB file making more chunks is not indexed."
+    )
+    login_max_failures_per_account: int = Field(
+        5, ge=1, le=1000, description="Failed sign-ins per account in the window, then 429."
+    )
+    login_max_failures_per_address: int = Field(
+        20, ge=1, le=100_000, description="Failed sign-ins per client address in the window."
+    )
+    login_window_seconds: int = Field(
+        300, ge=1, le=86_400, description="Window of the sign-in throttle, seconds."
+    )
     diagnosis_enabled: bool = Field(True, description="Run self-diagnosis on the live state.")
     diagnosis_rules_dir: Path | None = Field(None, description="Rule YAML folder.")
     diagnosis_kill_switch: bool = Field(False, description="No automatic remote actions at all.")

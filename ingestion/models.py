@@ -11,6 +11,8 @@ KINDS: tuple[Kind, ...] = ("procedure", "manual", "ticket")
 
 #: Characters per chunk, chosen with bench/retrieval_eval.py (see the issue-4 report).
 DEFAULT_CHUNK_SIZE = 800
+DEFAULT_MAX_FILE_BYTES = 20 * 1024 * 1024  # a manual or ticket export; larger files are refused
+DEFAULT_MAX_CHUNKS_PER_FILE = 5000
 
 
 class LoadError(Exception):

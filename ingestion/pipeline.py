@@ -13,7 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingestion.embedding import MODEL_NAME, Embedder, get_embedder
-from ingestion.models import DEFAULT_CHUNK_SIZE, Chunk, Document, IngestSummary, Issue, LoadError
+from ingestion.models import (
+    DEFAULT_CHUNK_SIZE,
+    DEFAULT_MAX_CHUNKS_PER_FILE,
+    DEFAULT_MAX_FILE_BYTES,
+    Chunk,
+    Document,
+    IngestSummary,
+    Issue,
+    LoadError,
+)
 from ingestion.sources import KIND_BY_FOLDER, is_source, mapping_path, sidecar_paths
 from ingestion.store import (
     COLLECTION_PREFIX,
@@ -53,7 +62,8 @@ class ScannedFile:
 
 def file_hash(path: Path) -> str:
     """SHA-256 of a file plus its companions (sidecar metadata, ticket mapping)."""
-    digest = hashlib.sha256(path.read_bytes())
+    with path.open("rb") as stream:  # in blocks: a huge file is not read into memory
+        digest = hashlib.file_digest(stream, "sha256")
     for companion in [*sidecar_paths(path), mapping_path(path)]:
         if companion != path and companion.is_file():
             digest.update(b"\0" + companion.name.encode() + b"\0" + companion.read_bytes())
@@ -67,6 +77,10 @@ def scan(kb_path: Path) -> list[ScannedFile]:
             source = path.relative_to(kb_path).as_posix()
             files.append(ScannedFile(path, source, file_hash(path)))
     return files
+
+
+class _Refused(Exception):
+    """A file over the ingestion limits."""
 
 
 def _dedupe_procedures(
@@ -96,8 +110,14 @@ def ingest(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     embedder: Embedder | None = None,
     progress: IngestProgress | None = None,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    max_chunks_per_file: int = DEFAULT_MAX_CHUNKS_PER_FILE,
 ) -> IngestSummary:
-    """Bring the index at ``index_dir`` up to date with the knowledge base at ``kb_path``."""
+    """Bring the index at ``index_dir`` up to date with the knowledge base at ``kb_path``.
+
+    A file larger than ``max_file_bytes`` is not loaded and one that would make more than
+    ``max_chunks_per_file`` chunks is not indexed: the report says so, naming the file, and
+    what was indexed from an earlier version of it stays served."""
     started = time.perf_counter()
     progress = progress or IngestProgress()
     kb_path = Path(kb_path)
@@ -147,12 +167,11 @@ def ingest(
 
     with ingest_lock(paths):
         # Load and chunk the new and changed files.
-        kept_chunks: list[Chunk] = []
+        old_chunks: list[Chunk] = []
         if old is not None and not full:
-            keep_sources = {f.source for f in unchanged}
-            kept_chunks = [
-                c for c in read_chunks(paths, old.generation) if c.source in keep_sources
-            ]
+            old_chunks = read_chunks(paths, old.generation)
+        keep_sources = {f.source for f in unchanged}
+        kept_chunks = [c for c in old_chunks if c.source in keep_sources]
         owners = {c.doc_id: c.source for c in kept_chunks if c.kind == "procedure"}
         entries: dict[str, FileEntry] = {f.source: old_files[f.source] for f in unchanged}
         new_chunks: list[Chunk] = []
@@ -161,11 +180,26 @@ def ingest(
             chunks: list[Chunk] = []
             kind = KIND_BY_FOLDER[f.source.split("/", 1)[0]]
             try:
+                size = f.path.stat().st_size
+                if size > max_file_bytes:
+                    raise _Refused(f"file of {size} bytes; the limit is {max_file_bytes}")
                 docs, issues = load_file(f.path, kb_path)
                 docs, dup_issues = _dedupe_procedures(docs, f.source, owners)
                 issues += dup_issues
                 for doc in docs:
                     chunks.extend(chunk_document(doc, f.sha256, chunk_size))
+                    if len(chunks) > max_chunks_per_file:
+                        raise _Refused(f"more than {max_chunks_per_file} chunks (the limit)")
+            except _Refused as exc:
+                chunks = []
+                issues = [Issue(file=f.source, message=f"not indexed: {exc}")]
+                previous = [c for c in old_chunks if c.source == f.source]
+                if previous:  # the version indexed before stays served
+                    kept_chunks.extend(previous)
+                    entries[f.source] = old_files[f.source].model_copy(update={"issues": issues})
+                    summary.issues.extend(issues)
+                    progress.file_done(f.source)
+                    continue
             except LoadError as exc:
                 issues = [Issue(file=exc.file, line=exc.line, message=exc.message)]
                 chunks = []

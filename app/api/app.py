@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from app.api.errors import install as install_error_handler
+from app.api.limits import BodyLimit
 from app.api.routers import (
     auth,
     chargers,
@@ -47,6 +48,7 @@ def create_api(state: AppState) -> FastAPI:
     )
     api.state.chargefix = state
     install_error_handler(api)
+    api.add_middleware(BodyLimit, settings=state.settings)  # before a body is read
     for router in ROUTERS:
         api.include_router(router)
     return api

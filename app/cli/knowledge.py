@@ -127,6 +127,8 @@ def ingest(
                 rebuild=rebuild,
                 chunk_size=chunk_size,
                 progress=RichIngestProgress(bar),
+                max_file_bytes=settings.ingest_max_file_bytes,
+                max_chunks_per_file=settings.ingest_max_chunks_per_file,
             )
     except RuntimeError as exc:
         err.print(f"[red]error:[/red] {exc}")

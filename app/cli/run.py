@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import typer
 
+from app.cli.children import die_with_parent
 from app.cli.common import console, fail, open_storage
 from app.config import get_settings
 from app.demo import ensure_demo_fleet, ensure_demo_users, import_sample_procedures
@@ -79,7 +80,7 @@ def run(
     signal.signal(signal.SIGTERM, lambda *_: (stop_all(), sys.exit(0)))
     api_url = f"http://{settings.host}:{settings.api_port}"
     try:
-        backend = subprocess.Popen([_chargefix(), "backend"], env=env)
+        backend = subprocess.Popen([_chargefix(), "backend"], env=env, preexec_fn=die_with_parent)
         children.append(("backend", backend))
         _wait_healthy(api_url, backend)
         simulator = subprocess.Popen(
@@ -98,10 +99,15 @@ def run(
                 str(settings.data_dir / "ground-truth.jsonl"),
             ],
             env=env,
+            preexec_fn=die_with_parent,
         )
         children.append(("simulator", simulator))
         if ui:
-            app = subprocess.Popen([_chargefix(), "ui"], env={**env, "CHARGEFIX_API_URL": api_url})
+            app = subprocess.Popen(
+                [_chargefix(), "ui"],
+                env={**env, "CHARGEFIX_API_URL": api_url},
+                preexec_fn=die_with_parent,
+            )
             children.append(("ui", app))
         console.rule("[bold green]ChargeFix is running")
         if ui:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import typer
 
+from app.cli.children import die_with_parent, forward_stop_signals
 from app.config import Settings, get_settings
 
 UI_MAIN = Path(__file__).resolve().parents[1] / "ui" / "main.py"
@@ -39,6 +40,7 @@ def ui_command(settings: Settings, port: int | None = None) -> tuple[list[str], 
 def start_ui(settings: Settings, port: int | None = None, **popen: object) -> subprocess.Popen:
     """Start the UI as a child process (cwd = the repository, for the theme)."""
     argv, env = ui_command(settings, port)
+    popen.setdefault("preexec_fn", die_with_parent)
     return subprocess.Popen(argv, env=env, cwd=REPO, **popen)  # type: ignore[call-overload]
 
 
@@ -53,8 +55,5 @@ def ui(
         f"ChargeFix UI on http://{settings.host}:{settings.ui_port} (API {settings.api_url})"
     )
     process = start_ui(settings)
-    try:
-        raise typer.Exit(process.wait())
-    except KeyboardInterrupt:
-        process.terminate()
-        raise typer.Exit(process.wait()) from None
+    forward_stop_signals(lambda: [process])  # SIGTERM/SIGINT stop Streamlit too
+    raise typer.Exit(process.wait())

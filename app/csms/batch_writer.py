@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import multiprocessing
@@ -26,6 +27,18 @@ from sqlalchemy import insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.csms.write_guard import (
+    EVENT_COLUMNS,
+    TABLE_OF_OP,
+    WriteResult,
+    bound_frame,
+    bound_op_data,
+    is_transient,
+    isolate,
+    open_transaction,
+    short_error,
+    store_dead_letter,
+)
 from app.db.base import utcnow
 from app.db.models import (
     ChargerStateRow,
@@ -53,7 +66,9 @@ class BatchWriter(Protocol):
 
     def stop(self) -> None: ...
 
-    async def write(self, frames: Frames, ops: list[Op], snapshots: Snapshots) -> None: ...
+    async def write(
+        self, frames: Frames, ops: list[Op], snapshots: Snapshots
+    ) -> WriteResult | None: ...
 
 
 class ThreadWriter:
@@ -69,8 +84,8 @@ class ThreadWriter:
     def stop(self) -> None:
         pass
 
-    async def write(self, frames: Frames, ops: list[Op], snapshots: Snapshots) -> None:
-        await asyncio.to_thread(
+    async def write(self, frames: Frames, ops: list[Op], snapshots: Snapshots) -> WriteResult:
+        return await asyncio.to_thread(
             write_batch, self._session_factory, self._node_id, frames, ops, snapshots
         )
 
@@ -120,20 +135,24 @@ class ProcessWriter:
                 self._process.kill()
             self._process = None
 
-    async def write(self, frames: Frames, ops: list[Op], snapshots: Snapshots) -> None:
+    async def write(self, frames: Frames, ops: list[Op], snapshots: Snapshots) -> WriteResult:
         if self._process is None or not self._process.is_alive():
             self._process = None
             self.start()  # a writer that died is replaced; the batch is retried by the caller
         payload = pickle.dumps((frames, ops, snapshots), protocol=pickle.HIGHEST_PROTOCOL)
-        await asyncio.to_thread(self._round_trip, payload)
+        return await asyncio.to_thread(self._round_trip, payload)
 
-    def _round_trip(self, payload: bytes) -> None:
+    def _round_trip(self, payload: bytes) -> WriteResult:
         with self._pipe_lock:
             assert self._conn is not None
             self._conn.send_bytes(payload)
             answer = self._conn.recv_bytes()
-        if answer != b"ok":
+        if not answer.startswith(_OK):
             raise WriterProcessError(answer.decode(errors="replace"))
+        return WriteResult(**json.loads(answer[len(_OK) :]))
+
+
+_OK = b"ok:"  # followed by the WriteResult as JSON; anything else is the error's traceback
 
 
 def _writer_main(database_url: str, node_id: str, conn: Connection) -> None:
@@ -153,11 +172,11 @@ def _writer_main(database_url: str, node_id: str, conn: Connection) -> None:
             return
         try:
             frames, ops, snapshots = pickle.loads(payload)
-            write_batch(session_factory, node_id, frames, ops, snapshots)
+            result = write_batch(session_factory, node_id, frames, ops, snapshots)
         except Exception:
             conn.send_bytes(traceback.format_exc(limit=3).encode())
         else:
-            conn.send_bytes(b"ok")
+            conn.send_bytes(_OK + json.dumps(dataclasses.asdict(result)).encode())
 
 
 def write_batch(
@@ -166,14 +185,59 @@ def write_batch(
     frames: list[tuple[Any, ...]],
     ops: list[Op],
     snapshots: Snapshots,
-) -> None:
+) -> WriteResult:
+    """Write one batch in one transaction. Values are bounded first; if the batch still fails
+    because of its data, the failing records go to the dead letters and the rest is written.
+    A transient error (database away, locked) is raised: the caller keeps the batch."""
+    frames = [bound_frame(frame) for frame in frames]
+    ops = [Op(op.kind, bound_op_data(op.kind, op.data)) for op in ops]
+    try:
+        with session_factory() as session, session.begin():
+            if frames:
+                _insert_frames(session, frames)
+            for op in ops:
+                _apply_op(session, op)
+            for charger_id, snapshot in snapshots:
+                _upsert_state(session, node_id, charger_id, snapshot)
+        return WriteResult()
+    except Exception as exc:
+        if is_transient(exc):
+            raise
+        log.warning("event-log batch refused (%s); isolating the bad records", short_error(exc))
+    return _write_isolating(session_factory, node_id, frames, ops, snapshots)
+
+
+def _write_isolating(
+    session_factory: sessionmaker[Session],
+    node_id: str,
+    frames: Frames,
+    ops: list[Op],
+    snapshots: Snapshots,
+) -> WriteResult:
+    result = WriteResult()
     with session_factory() as session, session.begin():
-        if frames:
-            _insert_frames(session, frames)
+        open_transaction(session)
+
+        def dead(table: str, kind: str, record: Any, exc: BaseException) -> None:
+            store_dead_letter(
+                session, result, node_id=node_id, table=table, kind=kind, record=record, exc=exc
+            )
+
+        def dead_frame(frame: tuple[Any, ...], exc: BaseException) -> None:
+            dead(EventRow.__tablename__, "frame", dict(zip(EVENT_COLUMNS, frame, strict=True)), exc)
+
+        def dead_op(op: Op, exc: BaseException) -> None:
+            table = getattr(TABLE_OF_OP.get(op.kind), "__tablename__", "?")
+            dead(table, op.kind, op.data, exc)
+
+        isolate(session, frames, lambda chunk: _insert_frames(session, list(chunk)), dead_frame)
         for op in ops:
-            _apply_op(session, op)
+            isolate(session, [op], lambda chunk: _apply_op(session, chunk[0]), dead_op)
         for charger_id, snapshot in snapshots:
             _upsert_state(session, node_id, charger_id, snapshot)
+    if result.dead_letters:
+        log.error("%d record(s) set aside as dead letters", result.dead_letters)
+    return result
 
 
 def _apply_op(session: Session, op: Op) -> None:
@@ -214,6 +278,8 @@ def _apply_op(session: Session, op: Op) -> None:
                 insert(TransactionRow),
                 [{**data, "started_at": data["stopped_at"]}],
             )
+    else:
+        raise ValueError(f"unknown record kind {op.kind!r}")
 
 
 def _upsert_state(session: Session, node_id: str, charger_id: str, snapshot: str) -> None:
@@ -239,17 +305,14 @@ def _upsert_state(session: Session, node_id: str, charger_id: str, snapshot: str
         log.debug("state of %s not stored (charger removed?)", charger_id)
 
 
-_EVENT_COLUMNS = ("charger_id", "ts", "direction", "message_type", "unique_id", "action", "frame")
-
-
 def _insert_frames(session: Session, frames: Frames) -> None:
     """Bulk insert through the driver's executemany: the event log is the hot path."""
     connection = session.connection()
     dialect = connection.dialect
     marker = "?" if dialect.paramstyle == "qmark" else "%s"
     sql = (
-        f"INSERT INTO {EventRow.__tablename__} ({', '.join(_EVENT_COLUMNS)}) "
-        f"VALUES ({', '.join([marker] * len(_EVENT_COLUMNS))})"
+        f"INSERT INTO {EventRow.__tablename__} ({', '.join(EVENT_COLUMNS)}) "
+        f"VALUES ({', '.join([marker] * len(EVENT_COLUMNS))})"
     )
     if dialect.name == "sqlite":  # stored as naive UTC text, as SQLAlchemy's DATETIME does
         frames = [

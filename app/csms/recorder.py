@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from app.csms.batch_writer import BatchWriter, Op
+from app.csms.write_guard import short_error
 from app.db.base import utcnow
 from app.fleet.events import (
     FaultCleared,
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 
 LIGHT_STATE_FLUSH_SECONDS = 60.0
 MAX_SNAPSHOTS_PER_BATCH = 500
+DEGRADED_AFTER_DEAD_LETTER_SECONDS = 300.0  # health says degraded this long after one
 
 
 @dataclass
@@ -42,6 +44,17 @@ class RecorderStats:
     batches: int = 0
     last_batch_ms: float = 0.0
     errors: int = 0
+    dead_letters: int = 0  # records set aside since start (the dead_letters table keeps them)
+    last_error: str | None = None
+    failing: bool = False  # the last batch was not written (kept for the next round)
+    last_dead_letter_at: float | None = None  # monotonic
+
+    @property
+    def degraded(self) -> bool:
+        recent = self.last_dead_letter_at is not None and (
+            time.monotonic() - self.last_dead_letter_at < DEGRADED_AFTER_DEAD_LETTER_SECONDS
+        )
+        return self.failing or recent
 
 
 class Recorder:
@@ -200,14 +213,21 @@ class Recorder:
                 return
             started = time.perf_counter()
             try:
-                await self.writer.write(frames, ops, snapshots)
-            except Exception:
+                result = await self.writer.write(frames, ops, snapshots)
+            except Exception as exc:
+                self.stats.failing = True
+                self.stats.last_error = short_error(exc)
                 # put the batch back in front so nothing is lost; retry next round
                 self._frames.extendleft(reversed(frames))
                 self._ops.extendleft(reversed(ops))
                 for charger_id, _ in snapshots:
                     self._significant[charger_id] = None
                 raise
+            self.stats.failing = False
+            if result is not None and result.dead_letters:
+                self.stats.dead_letters += result.dead_letters
+                self.stats.last_error = result.last_error
+                self.stats.last_dead_letter_at = time.monotonic()
             self.stats.frames_written += len(frames)
             self.stats.batches += 1
             self.stats.last_batch_ms = (time.perf_counter() - started) * 1000

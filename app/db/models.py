@@ -232,3 +232,17 @@ class NodeRow(Base):
     api_url: Mapped[str] = mapped_column(String(300))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class DeadLetterRow(Base):
+    """A record the event-log writer could not store, kept with the error instead of lost."""
+
+    __tablename__ = "dead_letters"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    node_id: Mapped[str | None] = mapped_column(String(64))
+    target_table: Mapped[str] = mapped_column(String(64))  # where the record was meant to go
+    kind: Mapped[str] = mapped_column(String(32))  # "frame" or the recorder's op kind
+    record: Mapped[str] = mapped_column(Text)  # the record as JSON
+    error: Mapped[str] = mapped_column(Text)

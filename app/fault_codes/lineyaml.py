@@ -34,8 +34,38 @@ class LineList(list):
         self.item_lines = []
 
 
+MAX_YAML_CHARS = 512 * 1024  # a procedure, rule or code table file is a few KB
+MAX_YAML_DEPTH = 40  # a procedure nests about 8 deep
+
+
 class LineLoader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2 booleans (only true/false) and line numbers on containers."""
+    """SafeLoader with YAML 1.2 booleans (only true/false) and line numbers on containers.
+
+    Anchors and aliases are refused outright (a few hundred bytes of nested aliases expand to
+    billions of nodes), and so is nesting deeper than MAX_YAML_DEPTH."""
+
+    _depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            raise yaml.composer.ComposerError(
+                None, None, f"aliases (*{event.anchor}) are not allowed", event.start_mark
+            )
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None:
+            raise yaml.composer.ComposerError(
+                None, None, f"anchors (&{anchor}) are not allowed", event.start_mark
+            )
+        self._depth += 1
+        try:
+            if self._depth > MAX_YAML_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None, None, f"nested deeper than {MAX_YAML_DEPTH} levels", event.start_mark
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 # YAML 1.1 makes yes/no/on/off booleans: a choice "no" or a key "on" would silently change type.
@@ -91,7 +121,13 @@ class YamlSyntaxError(ValueError):
 
 
 def load_yaml_text(text: str, file: str = "<string>") -> Any:
-    """Parse YAML into LineDict/LineList; syntax errors become YamlSyntaxError with the line."""
+    """Parse YAML into LineDict/LineList; syntax errors become YamlSyntaxError with the line.
+
+    Documents larger than MAX_YAML_CHARS, anchors/aliases and deep nesting are refused."""
+    if len(text) > MAX_YAML_CHARS:
+        raise YamlSyntaxError(
+            file, None, f"document of {len(text)} characters; the limit is {MAX_YAML_CHARS}"
+        )
     try:
         return yaml.load(text, Loader=LineLoader)  # a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from app.fault_codes.lineyaml import (
+    MAX_YAML_CHARS,
+    MAX_YAML_DEPTH,
     LineDict,
     LineList,
     LineLoader,
@@ -13,6 +15,8 @@ from app.fault_codes.lineyaml import (
 )
 
 __all__ = [
+    "MAX_YAML_CHARS",
+    "MAX_YAML_DEPTH",
     "LineDict",
     "LineList",
     "LineLoader",

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import secrets
@@ -35,6 +36,13 @@ def verify_user_password(password: str, stored: str) -> bool:
         password.encode(), salt=_unb64(salt_b64), n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P
     )
     return hmac.compare_digest(digest, _unb64(digest_b64))
+
+
+@functools.cache
+def dummy_password_hash() -> str:
+    """A real scrypt hash of a random password: unknown users are checked against it, so a
+    failed sign-in takes as long whether the user exists or not."""
+    return hash_user_password(secrets.token_urlsafe(16))
 
 
 def hash_machine_secret(secret: str) -> str:

@@ -9,7 +9,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.base import utcnow
 from app.db.models import ApiToken, User
-from app.security.passwords import new_token, token_digest, verify_user_password
+from app.security.passwords import (
+    dummy_password_hash,
+    new_token,
+    token_digest,
+    verify_user_password,
+)
 from app.security.roles import ALL_ROLES, Principal
 
 SESSION_HOURS = 12
@@ -68,11 +73,10 @@ def login(
     """Check a person's password; on success a session token valid for SESSION_HOURS."""
     with session_factory() as session:
         user = session.get(User, user_name)
-        if (
-            user is None
-            or not user.active
-            or not verify_user_password(password, user.password_hash)
-        ):
+        # the same scrypt work whether the user exists or not: no enumeration by timing
+        stored = user.password_hash if user is not None else dummy_password_hash()
+        password_ok = verify_user_password(password, stored)
+        if user is None or not user.active or not password_ok:
             return None
     token = create_token(
         session_factory,

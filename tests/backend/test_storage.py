@@ -125,14 +125,21 @@ async def test_process_writer_stores_batches_and_reports_errors(tmp_path):
         await state.recorder.flush()
         with state.session_factory() as session:
             assert session.scalar(select(EventRow)).charger_id == "Y"
-        # a batch the database refuses (fault for an unknown column) comes back as an error
-        from app.csms.batch_writer import Op, WriterProcessError
+        # a batch the database cannot take (table away) comes back as an error and is kept;
+        # a record the database refuses is set aside (tests/backend/test_dead_letters.py)
+        from app.csms.batch_writer import WriterProcessError
 
-        state.recorder._ops.append(Op("fault_raised", {"no_such_column": 1}))
-        with pytest.raises(WriterProcessError):
+        with state.engine.begin() as conn:
+            conn.exec_driver_sql("ALTER TABLE events RENAME TO events_away")
+        state.recorder.frame("Y", "in", 2, "u2", "Heartbeat", "[]")
+        with pytest.raises(WriterProcessError, match="no such table"):
             await state.recorder.flush()
+        assert state.recorder.backlog == 1 and state.recorder.stats.failing
+        with state.engine.begin() as conn:
+            conn.exec_driver_sql("ALTER TABLE events_away RENAME TO events")
+        await state.recorder.flush()
+        assert state.recorder.backlog == 0 and not state.recorder.stats.degraded
     finally:
-        state.recorder._ops.clear()
         await state.recorder.stop()
 
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field
 
 from app.api.deps import _bearer, get_principal, get_state, require_roles
+from app.config import Settings
 from app.security.oidc import OidcError
 from app.security.oidc import sign_in as oidc_sign_in
 from app.security.roles import Principal, Role
+from app.security.throttle import LoginThrottle
 from app.security.tokens import TokenError, create_token, login, revoke_token
 from app.state import AppState
 
@@ -41,11 +43,35 @@ class TokenRequest(BaseModel):
     expires_at: datetime | None = None
 
 
+def _throttle(request: Request, settings: Settings) -> LoginThrottle:
+    throttle = getattr(request.app.state, "login_throttle", None)
+    if throttle is None:  # one per API app
+        throttle = request.app.state.login_throttle = LoginThrottle(
+            settings.login_max_failures_per_account,
+            settings.login_max_failures_per_address,
+            settings.login_window_seconds,
+        )
+    return throttle
+
+
 @router.post("/auth/login", response_model=LoginResponse)
-def sign_in(body: LoginRequest, state: AppState = Depends(get_state)) -> LoginResponse:
+def sign_in(
+    body: LoginRequest, request: Request, state: AppState = Depends(get_state)
+) -> LoginResponse:
+    throttle = _throttle(request, state.settings)
+    address = request.client.host if request.client else "unknown"
+    wait = throttle.retry_after(body.username, address)
+    if wait is not None:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            f"too many failed sign-ins; try again in {wait} s",
+            headers={"Retry-After": str(wait)},
+        )
     result = login(state.session_factory, body.username, body.password)
     if result is None:
+        throttle.failed(body.username, address)
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong user name or password")
+    throttle.succeeded(body.username)
     token, user = result
     return LoginResponse(
         token=token, name=user.name, display_name=user.display_name, role=user.role

@@ -10,7 +10,7 @@ from pathlib import Path
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import FileResponse
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.api.deps import get_db, get_state, require_roles
@@ -21,7 +21,6 @@ from app.security.roles import Principal, Role
 from app.state import AppState
 
 router = APIRouter(prefix="/api", tags=["diagnostics"])
-MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -55,45 +54,80 @@ def upload_slot_factory(state: AppState):  # type: ignore[no-untyped-def]
 async def receive_upload(
     token: str, request: Request, state: AppState = Depends(get_state)
 ) -> dict[str, str | int]:
-    """Chargers upload here (HTTP PUT of the raw file, or a multipart POST)."""
-    with state.session_factory() as session:
-        slot = session.scalar(
-            select(DiagnosticsUpload).where(DiagnosticsUpload.token_hash == token_digest(token))
-        )
-        if slot is None or slot.uploaded_at is not None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown or used upload location")
-        slot_id, charger_id = slot.id, slot.charger_id
-    filename, data = await _read_body(request)
-    folder = state.settings.uploads_dir / _SAFE.sub("_", charger_id)
-    folder.mkdir(parents=True, exist_ok=True)
-    stored = folder / f"{slot_id}-{_SAFE.sub('_', filename)[:100]}"
-    stored.write_bytes(data)
+    """Chargers upload here (HTTP PUT of the raw file, or a multipart POST), once per slot."""
+    slot_id, charger_id = _claim(state, token_digest(token))
+    try:
+        filename, data = await _read_body(request, state.settings.diagnostics_max_bytes)
+        folder = state.settings.uploads_dir / _SAFE.sub("_", charger_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        stored = folder / f"{slot_id}-{_SAFE.sub('_', filename)[:100]}"
+        stored.write_bytes(data)
+    except BaseException:
+        _release(state, slot_id)  # nothing stored: the charger may try again
+        raise
     with state.session_factory() as session, session.begin():
         slot = session.get(DiagnosticsUpload, slot_id)
         assert slot is not None
         slot.uploaded_at = utcnow()
-        slot.filename = filename
+        slot.filename = filename[:255]
         slot.stored_path = str(stored)
         slot.size_bytes = len(data)
         slot.status = "uploaded"
     return {"id": slot_id, "size_bytes": len(data)}
 
 
-async def _read_body(request: Request) -> tuple[str, bytes]:
+def _claim(state: AppState, digest: str) -> tuple[int, str]:
+    """Take the slot for this upload, atomically: of concurrent uploads one wins."""
+    with state.session_factory() as session, session.begin():
+        claimed = session.execute(
+            update(DiagnosticsUpload)
+            .where(
+                DiagnosticsUpload.token_hash == digest,
+                DiagnosticsUpload.uploaded_at.is_(None),
+                DiagnosticsUpload.status == "requested",
+            )
+            .values(status="receiving")
+            .returning(DiagnosticsUpload.id, DiagnosticsUpload.charger_id)
+        ).all()
+    if len(claimed) != 1:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown or used upload location")
+    return claimed[0][0], claimed[0][1]
+
+
+def _release(state: AppState, slot_id: int) -> None:
+    with state.session_factory() as session, session.begin():
+        session.execute(
+            update(DiagnosticsUpload)
+            .where(DiagnosticsUpload.id == slot_id, DiagnosticsUpload.status == "receiving")
+            .values(status="requested")
+        )
+
+
+def _too_large(limit: int) -> HTTPException:
+    return HTTPException(413, f"upload larger than {limit} bytes")
+
+
+async def _read_body(request: Request, limit: int) -> tuple[str, bytes]:
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
-        form = await request.form(max_part_size=MAX_UPLOAD_BYTES)
-        for value in form.values():
-            if hasattr(value, "read"):
-                data = await value.read()  # type: ignore[union-attr]
-                return (value.filename or "diagnostics.log"), data  # type: ignore[union-attr]
+        # the request-size middleware bounds the whole form; each part is bounded here
+        form = await request.form(max_files=1, max_fields=10, max_part_size=64 * 1024)
+        try:
+            for value in form.values():
+                if hasattr(value, "read"):
+                    data = await value.read(limit + 1)  # type: ignore[union-attr]
+                    if len(data) > limit:
+                        raise _too_large(limit)
+                    return (value.filename or "diagnostics.log"), data  # type: ignore[union-attr]
+        finally:
+            await form.close()
         raise HTTPException(422, "multipart upload without a file part")
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > MAX_UPLOAD_BYTES:
-            raise HTTPException(413, f"upload larger than {MAX_UPLOAD_BYTES} bytes")
+        if size > limit:
+            raise _too_large(limit)
         chunks.append(chunk)
     name = request.headers.get("x-filename") or "diagnostics.log"
     return name, b"".join(chunks)

@@ -23,16 +23,19 @@ def health(state: AppState = Depends(get_state)) -> dict[str, Any]:
         database_ok = False
     stats = state.recorder.stats
     return {
-        "status": "ok" if database_ok else "degraded",
+        "status": "ok" if database_ok and not stats.degraded else "degraded",
         "node_id": state.settings.node_id,
         "database": "ok" if database_ok else "unreachable",
         "chargers_known": len(state.live),
         "chargers_connected": len(state.csms.connections),
         "event_log": {
+            "status": "degraded" if stats.degraded else "ok",
             "written": stats.frames_written,
             "dropped": stats.frames_dropped,
             "backlog": state.recorder.backlog,
             "last_batch_ms": round(stats.last_batch_ms, 1),
             "errors": stats.errors,
+            "dead_letters": stats.dead_letters,
+            "last_error": stats.last_error,
         },
     }

@@ -210,6 +210,8 @@ async def _run(state: AppState, admin: KnowledgeAdmin, rebuild: bool) -> None:
             chroma_url=settings.chroma_url,
             rebuild=rebuild,
             progress=admin.progress(),
+            max_file_bytes=settings.ingest_max_file_bytes,
+            max_chunks_per_file=settings.ingest_max_chunks_per_file,
         )
     except Exception as error:  # reported to the editor through the job
         with admin.lock:

@@ -16,7 +16,6 @@ from app.security.roles import Principal, Role
 from app.state import AppState
 
 router = APIRouter(prefix="/api", tags=["sessions"])
-MAX_PHOTO_BYTES = 10 * 1024 * 1024
 _KINDS = {b"\xff\xd8\xff": ("jpg", "image/jpeg"), b"\x89PNG\r\n\x1a\n": ("png", "image/png")}
 _PHOTO_ID = re.compile(r"^[0-9a-f-]{36}\.(jpg|png)$")
 
@@ -43,9 +42,10 @@ async def upload_photo(
     who: Principal = Depends(require_roles(Role.PARTNER, Role.CONSULTANT)),
 ) -> dict[str, str | int]:
     _session_for(db, session_id, who)
-    data = await file.read(MAX_PHOTO_BYTES + 1)
-    if len(data) > MAX_PHOTO_BYTES:
-        raise HTTPException(413, f"photo larger than {MAX_PHOTO_BYTES // (1024 * 1024)} MB")
+    limit = state.settings.photo_max_bytes
+    data = await file.read(limit + 1)
+    if len(data) > limit:
+        raise HTTPException(413, f"photo larger than {limit} bytes")
     kind = next((v for magic, v in _KINDS.items() if data.startswith(magic)), None)
     if kind is None:
         raise HTTPException(415, "only JPEG or PNG photos are accepted")

@@ -13,6 +13,7 @@ from app.api.deps import ANY_ROLE, get_db, get_state, require_roles
 from app.db.models_sessions import ProcedureVersionRow, SessionAudit
 from app.procedures import store
 from app.procedures.graph import to_dot
+from app.procedures.loader import MAX_YAML_CHARS
 from app.procedures.schema import procedure_json_schema
 from app.procedures.validation import validate_text
 from app.security.roles import Principal, Role
@@ -24,7 +25,7 @@ EDITORS = (Role.EDITOR,)
 
 
 class ProcedureText(BaseModel):
-    yaml: str = Field(..., description="The procedure as YAML text.")
+    yaml: str = Field(..., max_length=MAX_YAML_CHARS, description="The procedure as YAML text.")
     publish: bool = Field(False, description="Publish this version (it must be valid).")
 
 
