@@ -130,6 +130,12 @@ def interrupts_charge(command: str, params: _Params, ocpp_version: str | None) -
     return False
 
 
+def stops_the_charge(params: _Params) -> bool:
+    """A remote stop ends a charge by design: it is the request itself, so the gateway does
+    not refuse it for the running transaction (scope still applies), but a procedure asks."""
+    return isinstance(params, RemoteStopParams)
+
+
 def affected_connector(params: _Params) -> int | None:
     """The connector a command acts on; None (or 0) is the whole charger."""
     if isinstance(params, ResetParams):

@@ -18,7 +18,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from app.procedures.conditions import evaluate, in_transaction, resolve_connector
+from app.commands.catalogue import affected_connector, interrupts_charge, stops_the_charge
+from app.procedures.conditions import evaluate, in_transaction
 from app.procedures.schema import (
     CheckStateNode,
     ChoiceQuestion,
@@ -32,8 +33,6 @@ from app.procedures.schema import (
     YesNoQuestion,
 )
 
-DISRUPTIVE_COMMANDS = {"reset", "unlock_connector", "change_availability", "remote_stop"}
-WHOLE_CHARGER_COMMANDS = {"reset"}
 MAX_AUTO_STEPS = 1000
 
 
@@ -397,23 +396,19 @@ def _check(node: CheckStateNode, ctx: EngineContext) -> tuple[str, str]:
 
 
 def _blocked(node: RemoteActionNode, ctx: EngineContext) -> bool:
-    if node.command not in DISRUPTIVE_COMMANDS:
+    """Would the step interrupt a charge? Asked before the partner confirms, with the
+    catalogue's own rule; the command gateway enforces it whatever the procedure says. A
+    remote stop ends the charge on purpose: it is asked about too, never blocked silently."""
+    params = node.typed_params(ctx.connector_id)
+    version = str((ctx.live or {}).get("ocpp_version") or "1.6")
+    if not (interrupts_charge(node.command, params, version) or stops_the_charge(params)):
         return False
-    if node.command == "change_availability" and node.params.get("type") == "Operative":
-        return False
-    if node.command in WHOLE_CHARGER_COMMANDS:
-        return in_transaction(ctx.live, 0)
-    connector = resolve_connector(node.params.get("connector_id", "$connector"), ctx.connector_id)
-    return in_transaction(ctx.live, connector or 0)
+    return in_transaction(ctx.live, affected_connector(params) or 0)
 
 
 def resolved_params(node: RemoteActionNode, ctx: EngineContext) -> dict[str, Any]:
     """Command parameters with ``$connector`` replaced and defaults filled in."""
-    params = node.typed_params().model_dump(exclude_none=True)
-    return {
-        key: resolve_connector(value, ctx.connector_id) if value == "$connector" else value
-        for key, value in params.items()
-    }
+    return node.typed_params(ctx.connector_id).model_dump(exclude_none=True)
 
 
 def _ask(node: Any) -> Ask:

@@ -19,11 +19,12 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
+
+from app.commands.catalogue import COMMANDS, CommandParams, InvalidCommand, parse_params
 
 NODE_ID_PATTERN = r"^[a-z0-9][a-z0-9_\-]*$"
 PROCEDURE_ID_PATTERN = r"^[a-z0-9][a-z0-9_\-]*$"
@@ -161,88 +162,22 @@ class StateCondition(_Strict):
 
 
 # --------------------------------------------------------------------------- command parameters
+# Commands and their parameters come from the one command catalogue (app/commands/catalogue.py).
+# A procedure may write ``$connector`` for a connector id; for commands that act on one
+# connector, an omitted connector_id means the session's connector too.
+
+CommandName = Literal[COMMANDS]  # type: ignore[valid-type]
+SESSION_CONNECTOR_COMMANDS = frozenset({"unlock_connector", "change_availability", "remote_stop"})
 
 
-class ResetParams(_Strict):
-    type: Literal["soft", "hard"] = Field(
-        "soft",
-        description="soft: restart the application (1.6 Soft, 2.0.1 OnIdle); "
-        "hard: reboot the hardware (1.6 Hard, 2.0.1 Immediate).",
-    )
-
-
-class UnlockConnectorParams(_Strict):
-    connector_id: ConnectorRef = Field("$connector", description="Connector to unlock (>= 1).")
-
-
-class ChangeAvailabilityParams(_Strict):
-    connector_id: ConnectorRef = Field("$connector", description="Connector (0 = whole charger).")
-    type: Literal["Operative", "Inoperative"] = Field(
-        ..., description="Operative: back in service; Inoperative: take out of service."
-    )
-
-
-class TriggerMessageParams(_Strict):
-    message: Literal[
-        "BootNotification",
-        "DiagnosticsStatusNotification",
-        "FirmwareStatusNotification",
-        "Heartbeat",
-        "MeterValues",
-        "StatusNotification",
-    ] = Field(..., description="Message the charger is asked to send now.")
-    connector_id: ConnectorRef | None = Field(
-        None, description="Connector the message is about; omitted = all / the charger."
-    )
-
-
-class GetDiagnosticsParams(_Strict):
-    """The backend chooses the upload location; nothing to set."""
-
-
-class GetConfigurationParams(_Strict):
-    keys: list[str] | None = Field(None, description="Keys to read; omitted = all keys.")
-
-
-class ChangeConfigurationParams(_Strict):
-    key: str = Field(..., description="Configuration key, e.g. 'HeartbeatInterval'.")
-    value: str = Field(..., description="New value, as a string (OCPP sends strings).")
-
-
-class ClearCacheParams(_Strict):
-    """Clears the charger's authorization cache; nothing to set."""
-
-
-class RemoteStopParams(_Strict):
-    connector_id: ConnectorRef = Field(
-        "$connector",
-        description="Stop the transaction running on this connector (the session looks up "
-        "its transaction id in the live state).",
-    )
-
-
-COMMAND_PARAMS: dict[str, type[BaseModel]] = {
-    "reset": ResetParams,
-    "unlock_connector": UnlockConnectorParams,
-    "change_availability": ChangeAvailabilityParams,
-    "trigger_message": TriggerMessageParams,
-    "get_diagnostics": GetDiagnosticsParams,
-    "get_configuration": GetConfigurationParams,
-    "change_configuration": ChangeConfigurationParams,
-    "clear_cache": ClearCacheParams,
-    "remote_stop": RemoteStopParams,
-}
-CommandName = Literal[
-    "reset",
-    "unlock_connector",
-    "change_availability",
-    "trigger_message",
-    "get_diagnostics",
-    "get_configuration",
-    "change_configuration",
-    "clear_cache",
-    "remote_stop",
-]
+def command_params(command: str, params: dict[str, Any], connector_id: int) -> CommandParams:
+    """The catalogue's parameters for a step, with ``$connector`` resolved; raises
+    InvalidCommand when they do not fit the command."""
+    values = dict(params)
+    if command in SESSION_CONNECTOR_COMMANDS:
+        values.setdefault("connector_id", "$connector")
+    resolved = {k: connector_id if v == "$connector" else v for k, v in values.items()}
+    return parse_params(command, resolved)
 
 
 # --------------------------------------------------------------------------- nodes
@@ -434,21 +369,17 @@ class RemoteActionNode(NodeBase):
         if command is None:
             return params  # the command error is reported on its own
         try:
-            COMMAND_PARAMS[command].model_validate(params)
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'params'}: {e['msg']}"
-                for e in exc.errors()
-            )
-            raise ValueError(f"bad parameters for {command}: {problems}") from None
+            command_params(command, params, 1)
+        except InvalidCommand as exc:
+            raise ValueError(str(exc)) from None
         return params
 
     @property
     def needs_change(self) -> bool:
         return self.after_change if self.after_change is not None else self.command == "reset"
 
-    def typed_params(self) -> BaseModel:
-        return COMMAND_PARAMS[self.command].model_validate(self.params)
+    def typed_params(self, connector_id: int = 1) -> CommandParams:
+        return command_params(self.command, self.params, connector_id)
 
     def _edges(self) -> list[tuple[str, str, tuple[str | int, ...]]]:
         edges = [

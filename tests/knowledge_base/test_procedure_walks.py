@@ -86,7 +86,7 @@ class World:
         elif name == "unlock_connector":
             action = sim.UNLOCK
         elif name == "change_availability":
-            if params["type"] == "Inoperative":
+            if params["type"] == "inoperative":
                 self.inoperative = True
             else:
                 if self.inoperative:
@@ -231,7 +231,7 @@ def test_a_welded_contactor_is_never_reset() -> None:
     for procedure in _matching(fault):
         for _outcome, commands in explore(procedure, fault):
             assert not any(c.startswith("reset") for c in commands), procedure.id
-            assert commands and commands[0] == "change_availability:Inoperative", procedure.id
+            assert commands and commands[0] == "change_availability:inoperative", procedure.id
 
 
 @pytest.mark.parametrize("fault", FAULTS, ids=[f.key for f in FAULTS])
