@@ -16,6 +16,7 @@ from app.api.routers import (
     health,
     knowledge,
     knowledge_admin,
+    partner_sites,
     photos,
     procedures,
     security_events,
@@ -37,6 +38,7 @@ ROUTERS: list[APIRouter] = [
     photos.router,
     handoffs.router,
     diagnoses.router,
+    partner_sites.router,
 ]
 
 

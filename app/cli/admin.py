@@ -8,8 +8,10 @@ from rich.table import Table
 from app.cli.common import console, fail, open_storage
 from app.config import get_settings
 from app.csms.directory import ChargerDirectory, RegistrationError
+from app.errors import ChargeFixError
 from app.security.passwords import new_charger_password
 from app.security.roles import ALL_ROLES
+from app.security.scope import Scope
 from app.security.tokens import TokenError, create_token
 from app.security.users import UserError, add_user, list_users, remove_user
 
@@ -112,6 +114,25 @@ def users_list() -> None:
     for user in list_users(open_storage()):
         table.add_row(user.name, user.display_name or "", user.role, "yes" if user.active else "no")
     console.print(table)
+
+
+@users.command("sites")
+def users_sites(
+    name: str = typer.Argument(..., help="The partner's account name."),
+    add: list[str] = typer.Option([], "--add", help="Assign this site (repeat for several)."),
+    remove: list[str] = typer.Option([], "--remove", help="Take this site away (repeatable)."),
+) -> None:
+    """Show, assign or take away the sites a partner works on (partners act only there)."""
+    scope = Scope(open_storage())
+    try:
+        if add:
+            scope.assign(name, add, by="cli")
+        if remove:
+            scope.unassign(name, remove)
+    except ChargeFixError as error:
+        fail(str(error))
+    sites = sorted(scope.sites_of(name))
+    console.print(f"{name}: {', '.join(sites) if sites else 'no sites assigned'}")
 
 
 @db.command("upgrade")

@@ -167,3 +167,20 @@ class Cluster:
                 overrides=tuple(data.get("overrides") or ()),
             )
         raise error_from_payload(data, f"node {holder.node_id} answered {answer.status_code}")
+
+    async def run_session_on(self, holder: RemoteCharger, session_id: str) -> None:
+        """Ask the node holding a session's charger to run its pending step."""
+        url = f"{holder.api_url.rstrip('/')}/api/sessions/internal/{session_id}/run"
+        headers = {NODE_HEADER: self.settings.cluster_secret or ""}
+        try:
+            async with httpx.AsyncClient(timeout=10) as client:
+                answer = await client.post(url, headers=headers)
+        except httpx.HTTPError as error:
+            raise ChargerOffline(
+                f"node {holder.node_id} holding charger {holder.state.charger_id} is unreachable"
+            ) from error
+        if answer.status_code != 202:
+            raise error_from_payload(
+                answer.json() if answer.content else {},
+                f"node {holder.node_id} answered {answer.status_code}",
+            )

@@ -87,7 +87,15 @@ class SessionService:
         return self.state.session_factory()
 
     def live(self, charger_id: str) -> dict[str, Any]:
-        data = live_dict(self.state.live.get(charger_id))
+        """The charger's live state: this node's, or the holding node's records when another
+        node holds its socket."""
+        state = self.state.live.get(charger_id)
+        cluster = self.state.cluster
+        if cluster.enabled and not self.state.csms.holds(charger_id):
+            remote = cluster.remote(charger_id)
+            if remote is not None:
+                state = remote.state
+        data = live_dict(state)
         return data or {"charger_id": charger_id, "online": False, "connectors": {}}
 
     def audit(self, db: Session, who: Principal, action: str, target: str, **detail: Any) -> None:
@@ -567,12 +575,36 @@ class SessionService:
 
     async def _run(self, session_id: str) -> None:
         try:
+            if await self._handed_to_holder(session_id):
+                return
             while await self._run_once(session_id):
                 pass
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("session %s: remote action runner failed", session_id)
+
+    def run_pending(self, session_id: str) -> None:
+        """Run the session's pending command or wait here (this node holds the charger)."""
+        self._kick(session_id)
+
+    async def _handed_to_holder(self, session_id: str) -> bool:
+        """A step on a charger whose socket another node holds runs on that node: it sends
+        through its own gateway and waits on its own live state (the session is in the
+        shared database). True when handed over."""
+        cluster = self.state.cluster
+        if not cluster.enabled:
+            return False
+        with self.db() as db:
+            row = db.get(TroubleshootingSession, session_id)
+            charger_id = row.charger_id if row is not None else None
+        if charger_id is None or self.state.csms.holds(charger_id):
+            return False
+        holder = await cluster.holder_of(charger_id)
+        if holder is None:
+            return False
+        await cluster.run_session_on(holder, session_id)
+        return True
 
     async def _run_once(self, session_id: str) -> bool:
         """One command or one wait; True when there is more to do."""

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from app.api.deps import get_sessions, require_roles
+from app.api.deps import get_sessions, get_state, require_roles
+from app.cluster.nodes import NODE_HEADER
 from app.db.models_sessions import TroubleshootingSession
+from app.errors import Forbidden
 from app.procedures import store
 from app.security.roles import Principal, Role
 from app.sessions.matching import suggest
 from app.sessions.service import SessionService
 from app.sessions.summary import build_summary, summary_text
 from app.sessions.views import session_view
+from app.state import AppState
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"])
 PEOPLE = (Role.PARTNER, Role.CONSULTANT)
@@ -192,3 +195,17 @@ async def abandon(
 ) -> dict[str, Any]:
     await service.abandon(session_id, who, body.expected_version, body.note)
     return _view(service, session_id, who)
+
+
+@router.post("/internal/{session_id}/run", include_in_schema=False, status_code=202)
+async def run_forwarded_session(
+    session_id: str,
+    http: Request,
+    state: AppState = Depends(get_state),
+    service: SessionService = Depends(get_sessions),
+) -> dict[str, str]:
+    """Another node asks this one, which holds the charger, to run the session's step."""
+    if not state.cluster.secret_matches(http.headers.get(NODE_HEADER)):
+        raise Forbidden("not a node of this cluster")
+    service.run_pending(session_id)
+    return {"session_id": session_id, "status": "running"}
