@@ -27,6 +27,7 @@ from app.db.engine import make_engine, make_session_factory
 from app.db.migrate import upgrade_to_head
 from app.db.models import Charger, ChargerStateRow
 from app.diagnosis.service import attach as attach_diagnosis
+from app.fault_code_tables.store import load_current as load_current_catalogue
 from app.fault_codes import load_catalogue
 from app.fleet.classify import catalogue_classifier
 from app.fleet.model import ChargerLiveState
@@ -53,8 +54,10 @@ def build_state(settings: Settings) -> AppState:
     upgrade_to_head(settings.resolved_database_url)
     engine = make_engine(settings.resolved_database_url)
     session_factory = make_session_factory(engine)
-    catalogue = load_catalogue(Path(settings.knowledge_base_dir) / "fault_codes")
-    live = FleetStore(classifier=catalogue_classifier(catalogue))
+    folder = Path(settings.knowledge_base_dir)
+    with session_factory() as db:  # shipped tables, with the versions editors published
+        load_current_catalogue(db, folder)
+    live = FleetStore(classifier=catalogue_classifier(lambda: load_catalogue(folder)))
     writer = (
         ProcessWriter(settings.resolved_database_url, settings.node_id)
         if settings.recorder_mode == "process"

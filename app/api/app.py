@@ -12,6 +12,7 @@ from app.api.routers import (
     commands,
     diagnoses,
     diagnostics,
+    fault_codes,
     handoffs,
     health,
     knowledge,
@@ -39,6 +40,7 @@ ROUTERS: list[APIRouter] = [
     handoffs.router,
     diagnoses.router,
     partner_sites.router,
+    fault_codes.router,
 ]
 
 

@@ -246,3 +246,22 @@ class DeadLetterRow(Base):
     kind: Mapped[str] = mapped_column(String(32))  # "frame" or the recorder's op kind
     record: Mapped[str] = mapped_column(Text)  # the record as JSON
     error: Mapped[str] = mapped_column(Text)
+
+
+class FaultCodeTableVersion(Base):
+    """A version of one vendor's fault-code table written by a knowledge editor. Published
+    versions replace the shipped table of the same vendor (knowledge_base/fault_codes)."""
+
+    __tablename__ = "fault_code_tables"
+    __table_args__ = (UniqueConstraint("vendor_key", "version"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    vendor_key: Mapped[str] = mapped_column(String(100), index=True)  # lower-case vendor name
+    vendor: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))  # draft, published, retired
+    yaml_text: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    published_by: Mapped[str | None] = mapped_column(String(100))
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

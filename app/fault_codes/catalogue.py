@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -16,7 +16,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from app.fault_codes.loader import CatalogueError, Issue, RawCatalogue, entry_line, read_folder
+from app.fault_codes.loader import (
+    CatalogueError,
+    Issue,
+    RawCatalogue,
+    entry_line,
+    parse_text,
+    read_folder,
+)
 from app.fault_codes.schema import (
     OCPP16_CODES,
     ChargeXEntry,
@@ -26,6 +33,7 @@ from app.fault_codes.schema import (
     Responsible,
     SafetyClass,
     VendorCode,
+    VendorFile,
 )
 
 #: The shipped catalogue: <repo>/knowledge_base/fault_codes.
@@ -405,21 +413,69 @@ _CACHE: dict[Path, FaultCatalogue] = {}
 _CACHE_LOCK = threading.Lock()
 
 
-def load_catalogue(folder: Path | str | None = None, *, reload: bool = False) -> FaultCatalogue:
-    """The catalogue of ``folder`` (default: the repository's ``knowledge_base/fault_codes``;
-    a knowledge-base folder that has a ``fault_codes`` subfolder is accepted too), loaded once
-    and cached. Raises :class:`CatalogueError` listing every problem (file:line entry)."""
+def catalogue_folder(folder: Path | str | None = None) -> Path:
+    """The catalogue folder: ``folder`` (or a knowledge-base folder with a ``fault_codes``
+    subfolder), by default the repository's ``knowledge_base/fault_codes``."""
     path = Path(folder) if folder is not None else DEFAULT_FOLDER
     if not (path / "faults.yaml").exists() and (path / "fault_codes").is_dir():
         path = path / "fault_codes"
-    path = path.resolve()
+    return path.resolve()
+
+
+def load_catalogue(
+    folder: Path | str | None = None,
+    *,
+    reload: bool = False,
+    vendor_texts: Mapping[str, str] | None = None,
+) -> FaultCatalogue:
+    """The catalogue of ``folder``, loaded once and cached. ``vendor_texts`` (label -> YAML of
+    one vendor table, e.g. the versions editors published) replace the shipped table of the
+    same vendor, or add a vendor; giving them rebuilds the cached catalogue, so every reader
+    of this folder sees the editors' tables. Raises :class:`CatalogueError` listing every
+    problem (file:line entry)."""
+    path = catalogue_folder(folder)
     with _CACHE_LOCK:
-        if not reload and path in _CACHE:
+        if not reload and vendor_texts is None and path in _CACHE:
             return _CACHE[path]
-        raw, issues = read_folder(path)
-        catalogue, more = build(raw) if not issues else (None, [])
-        issues += more
-        if catalogue is None:
-            raise CatalogueError(issues or [Issue(str(path), None, None, "not loaded")])
+        catalogue = _build_folder(path, vendor_texts or {})
         _CACHE[path] = catalogue
         return catalogue
+
+
+def check_vendor_text(
+    folder: Path | str | None, label: str, text: str, published: Mapping[str, str]
+) -> list[Issue]:
+    """Would this vendor table load beside the rest of the catalogue? Its issues (file:line
+    entry, the file being ``label``), without touching the cached catalogue."""
+    try:
+        _build_folder(catalogue_folder(folder), {**published, label: text})
+    except CatalogueError as error:
+        return error.issues
+    return []
+
+
+def vendor_name_of(text: str, label: str) -> str:
+    """The vendor a table's YAML names (raises CatalogueError when it does not parse)."""
+    parsed, _, issues = parse_text(text, label, VendorFile)
+    if parsed is None:
+        raise CatalogueError(issues)
+    return parsed.vendor
+
+
+def _build_folder(path: Path, vendor_texts: Mapping[str, str]) -> FaultCatalogue:
+    raw, issues = read_folder(path)
+    extra = []
+    for label, text in vendor_texts.items():
+        parsed, data, found = parse_text(text, label, VendorFile)
+        issues += found
+        if parsed is not None:
+            extra.append((Path(label), parsed, data))
+    replaced = {vfile.vendor.lower() for _, vfile, _ in extra}
+    raw.vendors = tuple(v for v in raw.vendors if v[1].vendor.lower() not in replaced) + tuple(
+        extra
+    )
+    catalogue, more = build(raw) if not issues else (None, [])
+    issues += more
+    if catalogue is None:
+        raise CatalogueError(issues or [Issue(str(path), None, None, "not loaded")])
+    return catalogue

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from app.fault_codes.lineyaml import YamlSyntaxError, line_of, load_yaml_file
+from app.fault_codes.lineyaml import YamlSyntaxError, line_of, load_yaml_text
 from app.fault_codes.schema import (
     ChargeXFile,
     FaultsFile,
@@ -67,13 +67,20 @@ def entry_line(data: Any, section: str, index: int) -> int | None:
 
 def parse(path: Path, model: type[M]) -> tuple[M | None, Any, list[Issue]]:
     """Load one file as ``model``; (None, data, issues) when it is invalid."""
-    file = str(path)
     try:
-        data = load_yaml_file(path)
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, None, [Issue(str(path), None, None, f"cannot read: {exc}")]
+    return parse_text(text, str(path), model)
+
+
+def parse_text(text: str, file: str, model: type[M]) -> tuple[M | None, Any, list[Issue]]:
+    """Load YAML text as ``model``; ``file`` names it in every issue (a path, or e.g. an
+    editor's draft ``vendor table 'Voltara' (draft)``)."""
+    try:
+        data = load_yaml_text(text, file)
     except YamlSyntaxError as exc:
         return None, None, [Issue(file, exc.line, None, exc.message)]
-    except OSError as exc:
-        return None, None, [Issue(file, None, None, f"cannot read: {exc}")]
     if not isinstance(data, dict):
         return None, data, [Issue(file, getattr(data, "line", None), None, "not a mapping")]
     try:

@@ -3,14 +3,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from app.fault_codes import FaultCatalogue
 from app.fleet.model import ChargerLiveState, FaultClassification, OpenFault
 from app.fleet.store import Classifier
 
 
-def catalogue_classifier(catalogue: FaultCatalogue) -> Classifier:
+def catalogue_classifier(catalogue: Callable[[], FaultCatalogue]) -> Classifier:
+    """Classify by the catalogue in force when the fault is raised (editors may publish a
+    new vendor table while the backend runs)."""
+
     def classify(state: ChargerLiveState, fault: OpenFault) -> FaultClassification:
-        found = catalogue.classify(
+        found = catalogue().classify(
             ocpp_version=state.ocpp_version,
             error_code=fault.raw_error_code or fault.error_code,
             vendor_id=fault.vendor_id,

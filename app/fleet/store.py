@@ -110,6 +110,12 @@ class FleetStore:
             fault.classification = self._classify(state, fault)
         self._states[state.charger_id] = state
 
+    def reclassify(self) -> None:
+        """Name every open fault again (the fault-code catalogue changed)."""
+        for state in self._states.values():
+            for fault in state.open_faults:
+                fault.classification = self._classify(state, fault)
+
     def ensure(self, charger_id: str, site_id: str | None = None) -> ChargerLiveState:
         state = self._states.get(charger_id)
         if state is None:

@@ -1,0 +1,141 @@
+"""Draft, publish and list versions of vendor fault-code tables.
+
+A draft is checked against the whole catalogue before it is stored (a code naming an unknown
+fault, a duplicate code ... is refused with file:line entry). Publishing makes it the
+vendor's table for everyone: the cached catalogue is rebuilt with every published table, so
+the fleet's fault classification, diagnosis and the safety interlock all read the same one.
+A saved version's status is the action's (save = draft), never what its text says.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.db.base import utcnow
+from app.db.models import FaultCodeTableVersion
+from app.errors import Conflict, InvalidInput, NotFound
+from app.fault_codes import CatalogueError, FaultCatalogue, load_catalogue
+from app.fault_codes.catalogue import check_vendor_text, vendor_name_of
+
+MAX_TABLE_CHARS = 256 * 1024
+
+
+@dataclass(frozen=True)
+class TableVersion:
+    vendor: str
+    version: int
+    status: str
+    created_by: str
+    created_at: datetime
+    published_by: str | None
+    published_at: datetime | None
+    yaml_text: str
+
+    @classmethod
+    def of(cls, row: FaultCodeTableVersion) -> TableVersion:
+        return cls(
+            row.vendor,
+            row.version,
+            row.status,
+            row.created_by,
+            row.created_at,
+            row.published_by,
+            row.published_at,
+            row.yaml_text,
+        )
+
+
+def _label(vendor: str, version: int | str) -> str:
+    return f"vendor table {vendor!r} v{version}"
+
+
+def published_texts(db: Session) -> dict[str, str]:
+    """label -> YAML of every vendor's published version (what the catalogue loads)."""
+    rows = db.scalars(
+        select(FaultCodeTableVersion).where(FaultCodeTableVersion.status == "published")
+    )
+    return {_label(r.vendor, r.version): r.yaml_text for r in rows}
+
+
+def load_current(db: Session, folder: Path | str | None) -> FaultCatalogue:
+    """The shipped catalogue with the published tables in place (rebuilds the cache)."""
+    return load_catalogue(folder, vendor_texts=published_texts(db))
+
+
+def save_draft(db: Session, folder: Path | str | None, text: str, who: str) -> TableVersion:
+    if len(text) > MAX_TABLE_CHARS:
+        raise InvalidInput(f"table of {len(text)} characters; the limit is {MAX_TABLE_CHARS}")
+    try:
+        vendor = vendor_name_of(text, "vendor table (draft)")
+    except CatalogueError as error:
+        raise InvalidInput(str(error), detail={"issues": [str(i) for i in error.issues]}) from error
+    key = vendor.strip().lower()
+    version = (
+        db.scalar(
+            select(func.max(FaultCodeTableVersion.version)).where(
+                FaultCodeTableVersion.vendor_key == key
+            )
+        )
+        or 0
+    ) + 1
+    others = {
+        label: body
+        for label, body in published_texts(db).items()
+        if vendor_name_of(body, label).strip().lower() != key
+    }
+    issues = check_vendor_text(folder, _label(vendor, version), text, others)
+    if issues:
+        raise InvalidInput(
+            "the table does not fit the catalogue:\n" + "\n".join(map(str, issues)),
+            detail={"issues": [str(i) for i in issues]},
+        )
+    row = FaultCodeTableVersion(
+        vendor_key=key,
+        vendor=vendor.strip(),
+        version=version,
+        status="draft",
+        yaml_text=text,
+        created_by=who,
+        created_at=utcnow(),
+    )
+    db.add(row)
+    db.flush()
+    return TableVersion.of(row)
+
+
+def publish(db: Session, vendor: str, version: int, who: str) -> TableVersion:
+    key = vendor.strip().lower()
+    row = db.scalar(
+        select(FaultCodeTableVersion).where(
+            FaultCodeTableVersion.vendor_key == key, FaultCodeTableVersion.version == version
+        )
+    )
+    if row is None:
+        raise NotFound(f"no version {version} of the {vendor} fault-code table")
+    if row.status != "draft":
+        raise Conflict(f"version {version} of {row.vendor} is {row.status}, not a draft")
+    for old in db.scalars(
+        select(FaultCodeTableVersion).where(
+            FaultCodeTableVersion.vendor_key == key, FaultCodeTableVersion.status == "published"
+        )
+    ):
+        old.status = "retired"
+    row.status = "published"
+    row.published_by = who
+    row.published_at = utcnow()
+    db.flush()
+    return TableVersion.of(row)
+
+
+def versions(db: Session, vendor: str) -> list[TableVersion]:
+    rows = db.scalars(
+        select(FaultCodeTableVersion)
+        .where(FaultCodeTableVersion.vendor_key == vendor.strip().lower())
+        .order_by(FaultCodeTableVersion.version.desc())
+    )
+    return [TableVersion.of(r) for r in rows]
