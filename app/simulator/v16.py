@@ -9,6 +9,7 @@ from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import Action
 
+from app.commands.catalogue import TRIGGERABLE
 from app.simulator.charger import SimCharger
 from app.simulator.faults import HARD_RESET, SOFT_RESET, FaultSpec
 from app.simulator.ground_truth import utc_iso
@@ -37,14 +38,7 @@ CONFIG_16: dict[str, tuple[str, bool]] = {
     ),
     "GetConfigurationMaxKeys": ("50", True),
 }
-TRIGGERABLE_16 = {
-    "BootNotification",
-    "DiagnosticsStatusNotification",
-    "FirmwareStatusNotification",
-    "Heartbeat",
-    "MeterValues",
-    "StatusNotification",
-}
+TRIGGERABLE_16 = frozenset(TRIGGERABLE)  # the command catalogue's (OCPP 1.6 MessageTrigger)
 
 
 class Charger16(SimCharger, ChargePoint):
