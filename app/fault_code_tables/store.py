@@ -9,10 +9,10 @@ A saved version's status is the action's (save = draft), never what its text say
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -25,8 +25,11 @@ from app.fault_codes.catalogue import check_vendor_text, vendor_name_of
 MAX_TABLE_CHARS = 256 * 1024
 
 
-@dataclass(frozen=True)
-class TableVersion:
+class TableVersion(BaseModel):
+    """One version of a vendor's table, as the API shows it."""
+
+    model_config = ConfigDict(from_attributes=True, frozen=True)
+
     vendor: str
     version: int
     status: str
@@ -38,16 +41,7 @@ class TableVersion:
 
     @classmethod
     def of(cls, row: FaultCodeTableVersion) -> TableVersion:
-        return cls(
-            row.vendor,
-            row.version,
-            row.status,
-            row.created_by,
-            row.created_at,
-            row.published_by,
-            row.published_at,
-            row.yaml_text,
-        )
+        return cls.model_validate(row)
 
 
 def _label(vendor: str, version: int | str) -> str:

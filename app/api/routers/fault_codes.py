@@ -3,7 +3,6 @@ editors draft and publish (a published table replaces the shipped one for everyo
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -14,7 +13,7 @@ from sqlalchemy.orm import Session
 from app.api.deps import ANY_ROLE, get_db, get_state, require_roles
 from app.errors import NotFound
 from app.fault_code_tables import store
-from app.fault_code_tables.store import MAX_TABLE_CHARS
+from app.fault_code_tables.store import MAX_TABLE_CHARS, TableVersion
 from app.fault_codes import load_catalogue
 from app.security.roles import Principal, Role
 from app.state import AppState
@@ -38,23 +37,12 @@ class VendorCodeView(BaseModel):
     safety_class: str | None
 
 
-class VersionView(BaseModel):
-    vendor: str
-    version: int
-    status: str
-    created_by: str
-    created_at: datetime
-    published_by: str | None
-    published_at: datetime | None
-    yaml: str
-
-
 class VendorTableView(BaseModel):
     vendor: str
     models: list[str]
     source: str
     codes: list[VendorCodeView]
-    versions: list[VersionView]
+    versions: list[TableVersion]
 
 
 class TableText(BaseModel):
@@ -63,19 +51,6 @@ class TableText(BaseModel):
 
 def _folder(state: AppState) -> Any:
     return state.settings.knowledge_base_dir
-
-
-def _version(v: store.TableVersion) -> VersionView:
-    return VersionView(
-        vendor=v.vendor,
-        version=v.version,
-        status=v.status,
-        created_by=v.created_by,
-        created_at=v.created_at,
-        published_by=v.published_by,
-        published_at=v.published_at,
-        yaml=v.yaml_text,
-    )
 
 
 @router.get("/classify")
@@ -142,32 +117,32 @@ def vendor_table(
             )
             for c in (table.codes.values() if table else [])
         ],
-        versions=[_version(v) for v in history],
+        versions=history,
     )
 
 
-@router.post("/vendors", response_model=VersionView, status_code=201)
+@router.post("/vendors", response_model=TableVersion, status_code=201)
 async def save_draft(
     body: TableText,
     state: AppState = Depends(get_state),
     who: Principal = Depends(require_roles(*EDITORS)),
-) -> VersionView:
+) -> TableVersion:
     """Save a vendor table as a new draft version (checked against the whole catalogue)."""
 
     def save() -> store.TableVersion:
         with state.session_factory() as db, db.begin():
             return store.save_draft(db, _folder(state), body.yaml, who.name)
 
-    return _version(await run_in_threadpool(save))
+    return await run_in_threadpool(save)
 
 
-@router.post("/vendors/{vendor}/versions/{version}/publish", response_model=VersionView)
+@router.post("/vendors/{vendor}/versions/{version}/publish", response_model=TableVersion)
 async def publish(
     vendor: str = VendorName,
     version: int = Path(ge=1, le=1_000_000),
     state: AppState = Depends(get_state),
     who: Principal = Depends(require_roles(*EDITORS)),
-) -> VersionView:
+) -> TableVersion:
     """Publish a draft: it becomes the vendor's table for classification and diagnosis."""
 
     def publish_and_reload() -> store.TableVersion:
@@ -178,7 +153,7 @@ async def publish(
 
     done = await run_in_threadpool(publish_and_reload)
     state.live.reclassify()  # open faults are named by the new table at once
-    return _version(done)
+    return done
 
 
 def _source(file: str) -> str:
