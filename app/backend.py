@@ -29,6 +29,7 @@ from app.db.models import Charger, ChargerStateRow
 from app.diagnosis.service import attach as attach_diagnosis
 from app.fault_code_tables.store import load_current as load_current_catalogue
 from app.fault_codes import load_catalogue
+from app.fault_codes.catalogue import DEFAULT_FOLDER as DEFAULT_CATALOGUE_FOLDER
 from app.fleet.classify import catalogue_classifier
 from app.fleet.model import ChargerLiveState
 from app.fleet.store import FleetStore
@@ -54,7 +55,12 @@ def build_state(settings: Settings) -> AppState:
     upgrade_to_head(settings.resolved_database_url)
     engine = make_engine(settings.resolved_database_url)
     session_factory = make_session_factory(engine)
-    folder = Path(settings.knowledge_base_dir)
+    folder = Path(settings.knowledge_base_dir) / "fault_codes"
+    if not folder.is_dir():
+        log.warning(
+            "no fault_codes in %s: using the shipped catalogue", settings.knowledge_base_dir
+        )
+        folder = DEFAULT_CATALOGUE_FOLDER
     with session_factory() as db:  # shipped tables, with the versions editors published
         load_current_catalogue(db, folder)
     live = FleetStore(classifier=catalogue_classifier(lambda: load_catalogue(folder)))
@@ -94,6 +100,7 @@ def build_state(settings: Settings) -> AppState:
         cluster=cluster,
         scope=scope,
         gateway=gateway,
+        catalogue_folder=folder,
     )
     gateway.upload_slot = upload_slot_factory(state)
 

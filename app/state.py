@@ -4,6 +4,7 @@ API as typed dependencies (``app/api/deps.py``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
@@ -37,6 +38,7 @@ class AppState:
     cluster: Cluster
     scope: Scope
     gateway: CommandGateway
+    catalogue_folder: Path  # the fault-code catalogue in force (knowledge_base/fault_codes)
     # Started with the backend (they need its event loop); None until then, or when disabled.
     sessions: SessionService | None = None
     diagnosis: DiagnosisService | None = None

@@ -50,7 +50,7 @@ class TableText(BaseModel):
 
 
 def _folder(state: AppState) -> Any:
-    return state.settings.knowledge_base_dir
+    return state.catalogue_folder
 
 
 @router.get("/classify")
