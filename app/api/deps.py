@@ -113,9 +113,9 @@ def readable_charger(
     """A charger the caller may read about (its events, audit, faults, diagnoses): partners
     only within their scope. Out of scope reads as not found, so ids do not leak."""
     live = state.live.get(charger_id)
-    if live is None and state.cluster.enabled:
-        remote = state.cluster.remote(charger_id)
-        live = remote.state if remote is not None else None
+    if (live is None or not live.online) and state.cluster.enabled:
+        remote = state.cluster.remote(charger_id)  # another node holds its socket
+        live = remote.state if remote is not None else live
     if live is None or not state.scope.may_read(principal, charger_id, live.site_id):
         raise NotFound(f"charger {charger_id} is not registered, or not in your scope")
     return live

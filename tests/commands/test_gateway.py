@@ -52,8 +52,8 @@ async def test_a_partners_forced_reset_of_another_sites_charger_is_refused_and_a
         assert r.status_code == 403
         assert charger.received == []  # nothing reached the charger
         # nor may the partner read about it
-        for path in ("events", "commands", "faults", "diagnoses"):
-            assert (await pat.get(f"/api/chargers/{THEIRS}/{path}")).status_code == 404, path
+        for path in ("", "/events", "/commands", "/faults", "/diagnoses"):
+            assert (await pat.get(f"/api/chargers/{THEIRS}{path}")).status_code == 404, path
         listed = [c["charger_id"] for c in (await pat.get("/api/chargers")).json()]
         assert listed == [MINE]
     rows = await audit_of(backend, THEIRS)

@@ -141,17 +141,10 @@ def _haystack(live: ChargerLiveState) -> str:
 
 @router.get("/{charger_id}", response_model=ChargerView)
 def get_charger(
-    charger_id: str,
-    state: AppState = Depends(get_state),
     _: Principal = Depends(require_roles(*ANY_ROLE)),
+    live: ChargerLiveState = Depends(readable_charger),
 ) -> ChargerView:
-    live = state.live.get(charger_id)
-    if (live is None or not live.online) and state.cluster.enabled:
-        remote = state.cluster.remote(charger_id)
-        if remote is not None:
-            return ChargerView.of(remote.state)
-    if live is None:
-        raise NotFound(f"charger {charger_id} is not registered")
+    """A charger's live state (partners: chargers in their scope)."""
     return ChargerView.of(live)
 
 
