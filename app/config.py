@@ -73,6 +73,18 @@ class Settings(BaseSettings):
         True, description="Send TriggerMessage StatusNotification when a charger reconnects."
     )
     auto_register: bool = Field(False, description="Demo only: accept unknown chargers.")
+    accept_all_tokens: bool = Field(
+        False,
+        description="Demo/test only: answer Accepted for id tokens that are not in the token "
+        "store (Blocked and Expired tokens stay refused). Off: unknown tokens are Invalid.",
+    )
+    id_token_refresh_seconds: float = Field(
+        30.0,
+        ge=0.05,
+        le=3600,
+        description="How often the in-memory token cache is re-read from the database "
+        "(changes made by the CLI or another node arrive within this time).",
+    )
     tls_cert_file: Path | None = Field(None, description="Certificate for wss (profile 2).")
     tls_key_file: Path | None = Field(None, description="Private key for wss (profile 2).")
     event_flush_interval: float = Field(0.2, description="Seconds between event-log batches.")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.authorization.store import TokenStore
 from app.cluster.nodes import Cluster
 from app.commands.gateway import CommandGateway
 from app.config import Settings
@@ -37,6 +38,7 @@ class AppState:
     cluster: Cluster
     scope: Scope
     gateway: CommandGateway
+    tokens: TokenStore
     # Started with the backend (they need its event loop); None until then, or when disabled.
     sessions: SessionService | None = None
     diagnosis: DiagnosisService | None = None

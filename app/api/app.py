@@ -14,6 +14,7 @@ from app.api.routers import (
     diagnostics,
     handoffs,
     health,
+    id_tokens,
     knowledge,
     knowledge_admin,
     photos,
@@ -37,6 +38,7 @@ ROUTERS: list[APIRouter] = [
     photos.router,
     handoffs.router,
     diagnoses.router,
+    id_tokens.router,
 ]
 
 
