@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from app.api.app import create_api
 from app.api.routers.diagnostics import upload_slot_factory
+from app.authorization.store import TokenStore
 from app.cluster.nodes import Cluster
 from app.commands.gateway import Actor, CommandGateway, CommandRequest
 from app.config import Settings
@@ -71,7 +72,12 @@ def build_state(settings: Settings) -> AppState:
     )
     recorder = Recorder(writer, live.get, flush_interval=settings.event_flush_interval)
     directory = ChargerDirectory(session_factory)
-    context = CsmsContext(settings=settings, live=live, recorder=recorder)
+    tokens = TokenStore(
+        session_factory,
+        accept_unknown=settings.accept_all_tokens,
+        refresh_seconds=settings.id_token_refresh_seconds,
+    )
+    context = CsmsContext(settings=settings, live=live, recorder=recorder, tokens=tokens)
     csms = CentralSystem(context, directory)
     cluster = Cluster(settings, session_factory)
     scope = Scope(session_factory)
@@ -101,6 +107,7 @@ def build_state(settings: Settings) -> AppState:
         scope=scope,
         gateway=gateway,
         catalogue_folder=folder,
+        tokens=tokens,
     )
     gateway.upload_slot = upload_slot_factory(state)
 
@@ -147,6 +154,7 @@ class Backend:
         state = await asyncio.to_thread(build_state, self.settings)
         self.state = state
         await asyncio.to_thread(state.directory.warm)
+        await state.tokens.start()  # the token cache is full before the first charger connects
         restored = await asyncio.to_thread(restore_live_state, state)
         # Start-up objects leave the collector's generations, and a high generation-0 threshold
         # keeps per-message objects from being promoted: full collections measured at 0.1-0.5 s
@@ -218,6 +226,7 @@ class Backend:
                 if service is not None:
                     await service.stop()
             await self.state.cluster.stop()
+            await self.state.tokens.stop()
             await self.state.csms.stop()
             await self.state.recorder.stop()
             self.state.engine.dispose()

@@ -55,10 +55,36 @@ class Settings(BaseSettings):
     ws_ping_timeout: float | None = Field(30.0, description="Websocket pong timeout, seconds.")
     ws_max_message_bytes: int = Field(65536, description="Larger OCPP frames are refused.")
     command_timeout: float = Field(30.0, description="Seconds to wait for a charger's answer.")
+    ocpp_unsolicited_response_alert: int = Field(
+        20,
+        ge=0,
+        le=1_000_000,
+        description="Answers to calls never sent that a connection may send before a security "
+        "event is raised (once per connection); they are always dropped.",
+    )
+    superseded_close_timeout: float = Field(
+        1.0,
+        gt=0,
+        le=60,
+        description="Seconds an older socket of a charger that reconnected gets to close "
+        "cleanly before its transport is aborted.",
+    )
     refresh_state_on_connect: bool = Field(
         True, description="Send TriggerMessage StatusNotification when a charger reconnects."
     )
     auto_register: bool = Field(False, description="Demo only: accept unknown chargers.")
+    accept_all_tokens: bool = Field(
+        False,
+        description="Demo/test only: answer Accepted for id tokens that are not in the token "
+        "store (Blocked and Expired tokens stay refused). Off: unknown tokens are Invalid.",
+    )
+    id_token_refresh_seconds: float = Field(
+        30.0,
+        ge=0.05,
+        le=3600,
+        description="How often the in-memory token cache is re-read from the database "
+        "(changes made by the CLI or another node arrive within this time).",
+    )
     tls_cert_file: Path | None = Field(None, description="Certificate for wss (profile 2).")
     tls_key_file: Path | None = Field(None, description="Private key for wss (profile 2).")
     event_flush_interval: float = Field(0.2, description="Seconds between event-log batches.")

@@ -12,12 +12,14 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.authorization import store as tokens
+from app.authorization.tokens import TokenStatus
 from app.config import Settings
 from app.csms.directory import ChargerDirectory, RegistrationError
 from app.procedures import store as procedure_store
 from app.security.scope import Scope
 from app.security.users import add_user
-from app.simulator.config import plan_fleet
+from app.simulator.config import DEFAULT_ID_TAG, plan_fleet
 
 DEMO_USERS = (
     ("pat", "partner", "Pat (field partner)"),
@@ -71,6 +73,14 @@ def ensure_demo_fleet(
             directory.register(
                 plan.charger_id, password, vendor=plan.model.vendor, model=plan.model.model
             )
+    # the simulated drivers' card is a known one: their charges are Accepted (unknown cards
+    # are Invalid, and a 1.6 charger then stops the charge)
+    if tokens.find(session_factory, DEFAULT_ID_TAG) is None:  # an operator's change stays
+        tokens.save(
+            session_factory,
+            tokens.TokenChange(token=DEFAULT_ID_TAG, status=TokenStatus.ACCEPTED),
+            by="demo-setup",
+        )
     # the demo partners work on the demo fleet's sites (a real operator assigns them)
     scope = Scope(session_factory)
     for name, role, _ in DEMO_USERS:

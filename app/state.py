@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.authorization.store import TokenStore
 from app.cluster.nodes import Cluster
 from app.commands.gateway import CommandGateway
 from app.config import Settings
@@ -39,6 +40,7 @@ class AppState:
     scope: Scope
     gateway: CommandGateway
     catalogue_folder: Path  # the fault-code catalogue in force (knowledge_base/fault_codes)
+    tokens: TokenStore
     # Started with the backend (they need its event loop); None until then, or when disabled.
     sessions: SessionService | None = None
     diagnosis: DiagnosisService | None = None

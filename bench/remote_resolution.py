@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import select
 
+from app.authorization.store import TokenChange
 from app.backend import Backend
 from app.config import Settings
 from app.db.models_diagnosis import DiagnosisRow
@@ -55,6 +56,7 @@ from app.simulator.fleet import Fleet
 ARMS = ("none", "naive", "ours")
 REMOTE = (SOFT_RESET, HARD_RESET, UNLOCK, AVAILABILITY_CYCLE)
 PASSWORD = "bench-password-0123456789"
+BENCH_TAG = "BENCH-TAG"
 # Fault mix: software faults a remote action clears are the most common (as in the field).
 MIX: dict[str, float] = {
     "firmware_hang": 14,
@@ -161,6 +163,8 @@ async def run_arm(arm: str, args: argparse.Namespace, out: Path) -> dict[str, An
     plans = plan_fleet(args.chargers, "mixed", args.seed)
     for p in plans:
         await state.csms.register(p.charger_id, PASSWORD)
+    # the drivers' card is a known one (unknown cards are Invalid and 1.6 chargers stop)
+    await asyncio.to_thread(state.tokens.save, TokenChange(token=BENCH_TAG), "bench")
     truth_path = work / "truth.jsonl"
     config = FleetConfig(
         csms_url=backend.ocpp_url,
@@ -201,7 +205,7 @@ async def run_arm(arm: str, args: argparse.Namespace, out: Path) -> dict[str, An
         await at(sim_t)
         charger = fleet.charger(cid)
         try:
-            tx = charger.start_transaction(connector, "BENCH-TAG")
+            tx = charger.start_transaction(connector, BENCH_TAG)
         except Exception:
             return
         await asyncio.sleep(duration / speed)

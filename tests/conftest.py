@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -11,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from app.authorization.store import TokenChange
 from app.backend import Backend
 from app.config import Settings
 from app.security.tokens import create_token
@@ -67,6 +69,11 @@ class RunningBackend:
 
     async def register(self, charger_id: str, password: str = TEST_CHARGER_PASSWORD) -> None:
         await self.state.csms.register(charger_id, password)
+
+    async def register_id_token(self, token: str) -> None:
+        """A driver's card the backend accepts (unknown cards are Invalid)."""
+        change = TokenChange(token=token)
+        await asyncio.to_thread(self.state.tokens.save, change, "test")
 
 
 async def start_backend(settings: Settings) -> RunningBackend:

@@ -15,6 +15,7 @@ from app.api.routers import (
     fault_codes,
     handoffs,
     health,
+    id_tokens,
     knowledge,
     knowledge_admin,
     partner_sites,
@@ -41,6 +42,7 @@ ROUTERS: list[APIRouter] = [
     diagnoses.router,
     partner_sites.router,
     fault_codes.router,
+    id_tokens.router,
 ]
 
 

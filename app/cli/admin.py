@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import typer
 from rich.table import Table
 
+from app.authorization import store as token_store
+from app.authorization.store import TokenChange
+from app.authorization.tokens import TOKEN_TYPES, TokenStatus
 from app.cli.common import console, fail, open_storage
 from app.config import get_settings
 from app.csms.directory import ChargerDirectory, RegistrationError
@@ -19,6 +24,10 @@ chargers = typer.Typer(help="Register and remove chargers (OCPP security profile
 tokens = typer.Typer(help="API tokens for scripts.")
 users = typer.Typer(help="Local accounts of people who sign in to the app.")
 db = typer.Typer(help="Database schema.")
+id_tokens = typer.Typer(
+    help="Id tokens (RFID cards, key codes) chargers may start with; a running backend picks "
+    "up changes within CHARGEFIX_ID_TOKEN_REFRESH_SECONDS."
+)
 
 
 @chargers.command("add")
@@ -133,6 +142,74 @@ def users_sites(
         fail(str(error))
     sites = sorted(scope.sites_of(name))
     console.print(f"{name}: {', '.join(sites) if sites else 'no sites assigned'}")
+
+
+@id_tokens.command("add")
+def id_tokens_add(
+    token: str = typer.Argument(..., help="The idTag / idToken (1.6: up to 20, 2.0.1: 36)."),
+    status: TokenStatus = typer.Option(TokenStatus.ACCEPTED, help="What Authorize answers."),
+    token_type: str | None = typer.Option(
+        None, "--type", help=f"2.0.1 token type ({', '.join(TOKEN_TYPES)}); default any."
+    ),
+    expires: datetime | None = typer.Option(
+        None, help="Expiry, UTC (e.g. 2030-01-01T00:00:00); Expired after it."
+    ),
+    group: str | None = typer.Option(None, help="Group id (parentIdTag / groupIdToken)."),
+) -> None:
+    """Add a token, or update the one with the same id (case-insensitive)."""
+    change = TokenChange(
+        token=token,
+        status=status,
+        token_type=token_type,
+        expires_at=_as_utc(expires),
+        group_id=group,
+    )
+    try:
+        record = token_store.save(open_storage(), change, by="cli")
+    except ChargeFixError as error:
+        fail(str(error))
+    console.print(f"id token {record.token} saved ({record.status.value})", highlight=False)
+
+
+@id_tokens.command("list")
+def id_tokens_list() -> None:
+    table = Table("id token", "type", "status", "expires", "group", "updated by")
+    for row in token_store.list_rows(open_storage()):
+        table.add_row(
+            row.token,
+            row.token_type or "",
+            row.status,
+            row.expires_at.isoformat() if row.expires_at else "",
+            row.group_id or "",
+            row.updated_by or "",
+        )
+    console.print(table)
+
+
+@id_tokens.command("block")
+def id_tokens_block(token: str) -> None:
+    """Block a token: Authorize answers Blocked."""
+    try:
+        token_store.set_status(open_storage(), token, TokenStatus.BLOCKED, by="cli")
+    except ChargeFixError as error:
+        fail(str(error))
+    console.print(f"id token {token} blocked", highlight=False)
+
+
+@id_tokens.command("remove")
+def id_tokens_remove(token: str) -> None:
+    """Remove a token: Authorize answers Invalid (unless accept-all is on)."""
+    try:
+        token_store.remove(open_storage(), token)
+    except ChargeFixError as error:
+        fail(str(error))
+    console.print(f"id token {token} removed", highlight=False)
+
+
+def _as_utc(moment: datetime | None) -> datetime | None:
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
 
 
 @db.command("upgrade")

@@ -166,10 +166,13 @@ class CentralSystem:
         version = "2.0.1" if websocket.subprotocol == "ocpp2.0.1" else "1.6"
         cls = ChargePoint201 if version == "2.0.1" else ChargePoint16
         charge_point = cls(charger_id, websocket, self.context)
+        # One live socket per charger: the newest wins at once. Nothing is awaited before it is
+        # registered, so of several simultaneous connections the last one holds the charger,
+        # and an older half-open socket cannot hold up the new one's BootNotification.
         previous = self.connections.get(charger_id)
-        if previous is not None:  # a charger that reconnects replaces its stale socket
-            await previous.websocket.close(code=1000, reason="replaced by a new connection")
         self.connections[charger_id] = _Connection(charge_point, websocket)
+        if previous is not None:
+            self._supersede(previous)
         live = self.context.live
         live.ensure(charger_id, websocket.site_id)  # type: ignore[attr-defined]
         live.set_connected(charger_id, version, self.settings.node_id)
@@ -188,6 +191,25 @@ class CentralSystem:
             if current is not None and current.charge_point is charge_point:
                 del self.connections[charger_id]
                 live.set_disconnected(charger_id)
+
+    def _supersede(self, previous: _Connection) -> None:
+        """An older socket of a charger that connected again: it changes nothing from now on,
+        its pending commands fail at once, and it is closed in the background."""
+        previous.charge_point.superseded = True
+        previous.charge_point.closed.set()
+        self._spawn(
+            self._close_superseded(previous.websocket),
+            f"close-superseded-{previous.charge_point.id}",
+        )
+
+    async def _close_superseded(self, websocket: ServerConnection) -> None:
+        try:
+            await asyncio.wait_for(
+                websocket.close(code=1000, reason="replaced by a new connection"),
+                self.settings.superseded_close_timeout,
+            )
+        except Exception:  # a peer that stopped reading: drop the TCP connection
+            websocket.transport.abort()
 
     async def _refresh_after_connect(self, charge_point: ChargePoint16 | ChargePoint201) -> None:
         """A charger that reconnects without rebooting is asked for its connectors' status."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import uuid
 from typing import Any
 
 from ocpp.exceptions import (
@@ -25,6 +26,9 @@ from app.db.base import utcnow
 
 _UNIQUE_ID = re.compile(r'^\s*\[\s*\d+\s*,\s*"([^"\\]{1,64})"')
 MAX_ERROR_DETAIL = 200
+# Unique ids of our calls that timed out, kept so that a late answer is recorded under its
+# action and dropped without counting as unsolicited.
+EXPIRED_CALLS_KEPT = 32
 
 
 class ChargerGone(Exception):
@@ -43,6 +47,12 @@ class RecordingMixin:
     def _init_recording(self, context: CsmsContext) -> None:
         self.context = context
         self._pending_actions: dict[str, str] = {}
+        self._expired_actions: dict[str, str] = {}
+        self.unsolicited_responses = 0
+        self._unsolicited_reported = False
+        # Set by the central system when a newer socket for the same charger took over: frames
+        # still arriving here are recorded but change nothing.
+        self.superseded = False
         self.closed = asyncio.Event()
         self.booted = asyncio.Event()
 
@@ -57,15 +67,44 @@ class RecordingMixin:
             fallback = _guess_unique_id(text) or "-1"
             await self._send(_call_error(fallback, error, self._ocpp_version).to_json())
             return
+        if self.superseded:
+            action = msg.action if msg.message_type_id == MessageType.Call else None
+            recorder.frame(self.id, "in", msg.message_type_id, msg.unique_id, action, text)
+            return
         if msg.message_type_id == MessageType.Call:
             recorder.frame(self.id, "in", 2, msg.unique_id, msg.action, text)
             self.context.live.touch(self.id, msg.action)
             await self._route_call(msg)
-        else:
-            action = self._pending_actions.pop(msg.unique_id, None)
+            return
+        action = self._pending_actions.pop(msg.unique_id, None)
+        if action is not None:
             self.context.live.touch(self.id, action)
             recorder.frame(self.id, "in", msg.message_type_id, msg.unique_id, action, text)
             self._response_queue.put_nowait(msg)
+            return
+        # An answer to nothing we are waiting for: queued, it would sit there until the next
+        # call (the library discards such answers one recursive call at a time, so 1,000 of
+        # them overflowed its stack and the queue kept all of them). Record it and drop it.
+        late = self._expired_actions.pop(msg.unique_id, None)
+        recorder.frame(self.id, "in", msg.message_type_id, msg.unique_id, late, text)
+        if late is not None:
+            self.context.live.touch(self.id, late)
+            return
+        self._note_unsolicited(msg.unique_id)
+
+    def _note_unsolicited(self, unique_id: str) -> None:
+        self.unsolicited_responses += 1
+        threshold = self.context.settings.ocpp_unsolicited_response_alert
+        if self._unsolicited_reported or self.unsolicited_responses <= threshold:
+            return
+        self._unsolicited_reported = True  # once per connection
+        self.context.recorder.security_event(
+            "UnsolicitedResponses",
+            charger_id=self.id,
+            detail=f"more than {threshold} answers to calls never sent on this connection "
+            f"(latest unique id {unique_id[:64]!r}); they were dropped",
+            remote=None,
+        )
 
     async def _route_call(self, msg: Call) -> None:
         if msg.action not in self.route_map:
@@ -97,17 +136,32 @@ class RecordingMixin:
 
     async def call_or_fail(self, payload: Any, timeout: float) -> Any:
         """``call`` that raises ChargerGone as soon as the socket closes, or TimeoutError."""
+        if self.closed.is_set():
+            raise ChargerGone(self.id)
         self._response_timeout = timeout
-        call = asyncio.ensure_future(self.call(payload, suppress=False))  # type: ignore[attr-defined]
+        unique_id = str(uuid.uuid4())
+        call = asyncio.ensure_future(
+            self.call(payload, suppress=False, unique_id=unique_id)  # type: ignore[attr-defined]
+        )
         gone = asyncio.ensure_future(self.closed.wait())
         try:
             done, _ = await asyncio.wait({call, gone}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             gone.cancel()
+            self._forget_call(unique_id)
         if call in done:
             return call.result()
         call.cancel()
         raise ChargerGone(self.id)
+
+    def _forget_call(self, unique_id: str) -> None:
+        """A call that ended unanswered: its late answer will be dropped, not queued."""
+        action = self._pending_actions.pop(unique_id, None)
+        if action is None:
+            return
+        self._expired_actions[unique_id] = action
+        while len(self._expired_actions) > EXPIRED_CALLS_KEPT:
+            del self._expired_actions[next(iter(self._expired_actions))]
 
 
 def now_iso() -> str:

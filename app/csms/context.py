@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.authorization.store import TokenStore
 from app.config import Settings
 from app.csms.recorder import Recorder
 from app.fleet.store import FleetStore
@@ -14,3 +15,4 @@ class CsmsContext:
     settings: Settings
     live: FleetStore
     recorder: Recorder
+    tokens: TokenStore

@@ -12,6 +12,7 @@ from ocpp.v16 import ChargePoint as OcppChargePoint16
 from ocpp.v16 import call_result
 from ocpp.v16.enums import Action
 
+from app.authorization.tokens import id_tag_info_v16
 from app.csms.charge_point import RecordingMixin, now_iso
 from app.csms.context import CsmsContext
 from app.csms.handlers_common import CommonHandlers
@@ -20,8 +21,6 @@ from app.fleet.model import ActiveTransaction
 
 # Transaction ids are integers in 1.6; seeded from the clock so ids stay unique across restarts.
 _transaction_ids = itertools.count(int(time.time() * 10) % 2_000_000_000)
-
-ACCEPTED_TAG = {"status": "Accepted"}
 
 
 class ChargePoint16(RecordingMixin, CommonHandlers, OcppChargePoint16):
@@ -96,7 +95,11 @@ class ChargePoint16(RecordingMixin, CommonHandlers, OcppChargePoint16):
                 meter_start_wh=float(meter_start),
             ),
         )
-        return call_result.StartTransaction(transaction_id=transaction_id, id_tag_info=ACCEPTED_TAG)
+        # The charger has started it whatever we answer: it is recorded, and a refused tag
+        # tells the charger to stop it (OCPP 1.6 StopTransactionOnInvalidId).
+        return call_result.StartTransaction(
+            transaction_id=transaction_id, id_tag_info=self._id_tag_info(id_tag)
+        )
 
     @on(Action.stop_transaction)
     def on_stop_transaction(
@@ -111,12 +114,16 @@ class ChargePoint16(RecordingMixin, CommonHandlers, OcppChargePoint16):
             at=parse_timestamp(timestamp),
         )
         if kw.get("id_tag"):
-            return call_result.StopTransaction(id_tag_info=ACCEPTED_TAG)
+            return call_result.StopTransaction(id_tag_info=self._id_tag_info(kw["id_tag"]))
         return call_result.StopTransaction()
 
     @on(Action.authorize)
     def on_authorize(self, id_tag: str, **_: Any) -> Any:
-        return call_result.Authorize(id_tag_info=ACCEPTED_TAG)
+        return call_result.Authorize(id_tag_info=self._id_tag_info(id_tag))
+
+    def _id_tag_info(self, id_tag: str) -> dict[str, Any]:
+        """IdTagInfo from the token store's cache (no database on the event loop)."""
+        return id_tag_info_v16(self.context.tokens.authorize(id_tag))
 
     @on(Action.data_transfer)
     def on_data_transfer(self, vendor_id: str, **_: Any) -> Any:

@@ -9,14 +9,13 @@ from ocpp.v201 import ChargePoint as OcppChargePoint201
 from ocpp.v201 import call_result
 from ocpp.v201.enums import Action
 
+from app.authorization.tokens import id_token_info_v201
 from app.csms.charge_point import RecordingMixin, now_iso
 from app.csms.context import CsmsContext
 from app.csms.faults_v201 import read_fault_event
 from app.csms.handlers_common import CommonHandlers
 from app.csms.meter import latest_reading, parse_timestamp
 from app.fleet.model import ActiveTransaction, OpenFault
-
-ACCEPTED_TOKEN = {"status": "Accepted"}
 
 
 class ChargePoint201(RecordingMixin, CommonHandlers, OcppChargePoint201):
@@ -132,7 +131,7 @@ class ChargePoint201(RecordingMixin, CommonHandlers, OcppChargePoint201):
                 at=parse_timestamp(timestamp),
             )
         if kw.get("id_token"):
-            return call_result.TransactionEvent(id_token_info=ACCEPTED_TOKEN)
+            return call_result.TransactionEvent(id_token_info=self._id_token_info(kw["id_token"]))
         return call_result.TransactionEvent()
 
     @on(Action.meter_values)
@@ -144,7 +143,14 @@ class ChargePoint201(RecordingMixin, CommonHandlers, OcppChargePoint201):
 
     @on(Action.authorize)
     def on_authorize(self, id_token: dict[str, Any], **_: Any) -> Any:
-        return call_result.Authorize(id_token_info=ACCEPTED_TOKEN)
+        return call_result.Authorize(id_token_info=self._id_token_info(id_token))
+
+    def _id_token_info(self, id_token: dict[str, Any]) -> dict[str, Any]:
+        """IdTokenInfo from the token store's cache (no database on the event loop)."""
+        decision = self.context.tokens.authorize(
+            id_token.get("id_token"), presented_type=id_token.get("type")
+        )
+        return id_token_info_v201(decision)
 
     @on(Action.notify_report)
     def on_notify_report(self, request_id: int, generated_at: str, seq_no: int, **_: Any) -> Any:

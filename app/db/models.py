@@ -265,3 +265,19 @@ class FaultCodeTableVersion(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     published_by: Mapped[str | None] = mapped_column(String(100))
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class IdTokenRow(Base):
+    """A token (RFID card, key code, eMAID...) the central system answers Authorize for."""
+
+    __tablename__ = "id_tokens"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    token: Mapped[str] = mapped_column(String(36))  # as entered (OCPP 2.0.1: up to 36)
+    token_key: Mapped[str] = mapped_column(String(36), unique=True)  # lower case: CiString match
+    token_type: Mapped[str | None] = mapped_column(String(20))  # IdTokenEnumType; None = any
+    status: Mapped[str] = mapped_column(String(10))  # Accepted, Blocked, Expired, Invalid
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    group_id: Mapped[str | None] = mapped_column(String(36))  # parentIdTag / groupIdToken
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(String(100))

@@ -58,7 +58,7 @@ class HandoffService:
             handoff = self._row(db, handoff_id)
             session = db.get(TroubleshootingSession, handoff.session_id)
             if session is not None:
-                self.sessions.check_access(session, who)
+                self.sessions.check_access(session, who, asked=f"handoff {handoff_id}")
             if who.has(Role.CONSULTANT):
                 self.sessions.audit(db, who, "handoff.read", f"handoff:{handoff_id}")
                 db.commit()
@@ -99,7 +99,7 @@ class HandoffService:
         async with self.sessions._locks[session_id]:
             with self.sessions.db() as db:
                 session = self.sessions.get_row(db, session_id)
-                self.sessions.check_access(session, who)
+                self.sessions.check_access(session, who, asked=f"handoff {handoff_id}")
                 self.sessions._bump(db, session, None)
                 self.sessions._step(db, session, who, "message", note=text)
                 self.sessions.audit(db, who, "handoff.message", f"handoff:{handoff_id}")

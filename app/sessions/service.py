@@ -111,12 +111,17 @@ class SessionService:
             raise NotFound(f"no session {session_id}")
         return row
 
-    def check_access(self, row: TroubleshootingSession, who: Principal) -> None:
+    def check_access(
+        self, row: TroubleshootingSession, who: Principal, asked: str | None = None
+    ) -> None:
+        """Partners do not learn that others' sessions exist: the same NotFound as for a
+        missing one, naming only what the caller asked for (``asked``, e.g. "handoff 7";
+        default the session id they gave), never an id reached through it."""
         if who.has(Role.CONSULTANT):
             return
         if who.role == Role.PARTNER and row.partner == who.name:
             return
-        raise NotFound(f"no session {row.id}")  # partners do not learn others' sessions exist
+        raise NotFound(f"no {asked or f'session {row.id}'}")
 
     def procedure_of(self, db: Session, row: TroubleshootingSession) -> Procedure | None:
         if not row.procedure_id or row.procedure_version is None:

@@ -23,7 +23,7 @@ import websockets
 from ocpp.exceptions import OCPPError
 from websockets.exceptions import ConnectionClosed
 
-from app.simulator.config import ChargerPlan, FleetConfig
+from app.simulator.config import DEFAULT_ID_TAG, ChargerPlan, FleetConfig
 from app.simulator.faults import (
     AVAILABILITY_CYCLE,
     BOOT_LOOP,
@@ -605,7 +605,7 @@ class SimCharger:
 
     # ------------------------------------------------------------------ transactions
     def start_transaction(
-        self, connector_id: int, id_tag: str = "SIM-TAG-0001", remote_start_id: int | None = None
+        self, connector_id: int, id_tag: str = DEFAULT_ID_TAG, remote_start_id: int | None = None
     ) -> Transaction:
         conn = self.connector(connector_id)
         if conn.transaction is not None:

@@ -11,6 +11,9 @@ from pydantic import BaseModel, Field
 
 from app.simulator.models import CHARGER_MODELS, ChargerModel
 
+# The card the simulated drivers present (the demo registers it in the token store).
+DEFAULT_ID_TAG = "SIM-TAG-0001"
+
 OcppMode = Literal["1.6", "2.0.1", "mixed"]
 
 

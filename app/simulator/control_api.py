@@ -9,6 +9,7 @@ from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel, Field
 
 from app.simulator.charger import SimCharger, SimulatorError
+from app.simulator.config import DEFAULT_ID_TAG
 from app.simulator.faults import fault_catalogue
 from app.simulator.state import ChargerTrueState
 
@@ -38,7 +39,7 @@ class ClearRequest(BaseModel):
 
 class TransactionRequest(BaseModel):
     connector_id: int = Field(1, ge=1)
-    id_tag: str = "SIM-TAG-0001"
+    id_tag: str = DEFAULT_ID_TAG
 
 
 class FaultInfo(BaseModel):

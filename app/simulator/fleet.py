@@ -12,7 +12,7 @@ import httpx
 import ocpp.messages
 
 from app.simulator.charger import Clock, FleetContext, SimCharger, SimulatorError
-from app.simulator.config import ChargerPlan, FleetConfig, plan_fleet
+from app.simulator.config import DEFAULT_ID_TAG, ChargerPlan, FleetConfig, plan_fleet
 from app.simulator.ground_truth import GroundTruthLog
 from app.simulator.scenario import Scenario, load_scenario
 from app.simulator.v16 import Charger16
@@ -127,7 +127,7 @@ class Fleet:
         elif event.action == "clear":
             charger.clear_fault(event.fault, event.connector, how=event.how or "site_visit")
         elif event.action == "start_transaction":
-            charger.start_transaction(event.connector or 1, event.id_tag or "SIM-TAG-0001")
+            charger.start_transaction(event.connector or 1, event.id_tag or DEFAULT_ID_TAG)
         elif event.action == "stop_transaction":
             charger.stop_transaction(event.connector or 1, reason="Local")
 

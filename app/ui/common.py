@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import streamlit as st
 
 from app.ui.api_client import ApiClient, ApiError, BackendUnavailable
+from app.ui.wording import plain
 
 T = TypeVar("T")
 AUTH_KEY = "auth"
@@ -61,7 +62,10 @@ def show_error(error: ApiError, doing: str) -> None:
     """One clear error: what failed, why, what to do next (all plain text)."""
     if isinstance(error, BackendUnavailable):
         raise error  # the page frame shows the banner and retries
-    st.error(f"Could not {doing}: {error.message}\n\n{error.hint}", icon=":material/error:")
+    st.error(
+        f"Could not {plain(doing)}: {plain(error.message)}\n\n{plain(error.hint)}",
+        icon=":material/error:",
+    )
 
 
 def call(doing: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
@@ -148,9 +152,11 @@ def live_panel(live: dict[str, Any]) -> None:
     head[1].metric("Open faults", len(live.get("open_faults") or []))
     head[2].metric("Sessions running", len(live.get("transactions") or {}))
     st.caption(
-        f"{live.get('vendor') or '?'} {live.get('model') or ''} · firmware "
-        f"{live.get('firmware_version') or '?'} · OCPP {live.get('ocpp_version') or '?'} · "
-        f"last message {live.get('last_action') or '-'} {ago(live.get('last_seen'))}"
+        plain(
+            f"{live.get('vendor') or '?'} {live.get('model') or ''} · firmware "
+            f"{live.get('firmware_version') or '?'} · OCPP {live.get('ocpp_version') or '?'} · "
+            f"last message {live.get('last_action') or '-'} {ago(live.get('last_seen'))}"
+        )
     )
     rows = []
     for conn in connectors(live):
@@ -168,9 +174,11 @@ def live_panel(live: dict[str, Any]) -> None:
         st.dataframe(rows, hide_index=True, width="stretch")
     for fault in live.get("open_faults") or []:
         st.warning(
-            f"Fault on connector {fault.get('connector_id')}: {fault.get('error_code')}"
-            f" {fault.get('vendor_error_code') or ''} {fault.get('info') or ''}"
-            f" (since {ago(fault.get('raised_at'))})",
+            plain(
+                f"Fault on connector {fault.get('connector_id')}: {fault.get('error_code')}"
+                f" {fault.get('vendor_error_code') or ''} {fault.get('info') or ''}"
+                f" (since {ago(fault.get('raised_at'))})"
+            ),
             icon=":material/warning:",
         )
     for tx in (live.get("transactions") or {}).values():

@@ -15,6 +15,7 @@ from app.ui.api_client import ApiError, BackendUnavailable
 from app.ui.common import AUTH_KEY, api, auth, style
 from app.ui.navigation import pages_for
 from app.ui.oidc import oidc_configured, oidc_sign_in, oidc_signed_in
+from app.ui.wording import plain
 
 PAGES = Path(__file__).parent / "pages"
 
@@ -37,7 +38,7 @@ def sign_in_page() -> None:
             except BackendUnavailable:
                 raise
             except ApiError as error:
-                st.error(f"Sign-in failed: {error.message}. Check both and try again.")
+                st.error(f"Sign-in failed: {plain(error.message)}. Check both and try again.")
             else:
                 st.session_state.pop("signin_password", None)
                 st.rerun()

@@ -16,6 +16,16 @@ COMMAND_EFFECT = {
     ("get_diagnostics", None): "The charger will upload its log file",
 }
 STOPS_CHARGING = {"reset", "remote_stop", "change_availability"}
+# Everything Streamlit's Markdown gives a meaning: links and images ([]()!), emphasis, code,
+# headings and lists, tables, HTML, LaTeX ($), colour and icon directives (:red[...], :x:).
+_MARKDOWN_SPECIAL = frozenset("\\`*_{}[]()#+-.!|<>~$:&=\"'")
+
+
+def plain(text: Any) -> str:
+    """Text from people, chargers or the knowledge base, escaped so that Streamlit's Markdown
+    (titles, captions, alerts, button labels, ``help=`` tooltips) shows it character for
+    character: no link is clickable and no image loads. Use ``st.text`` where it fits."""
+    return "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in str(text))
 
 
 def consequence(command: str, params: dict[str, Any] | None, live: dict[str, Any] | None) -> str:

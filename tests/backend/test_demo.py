@@ -29,6 +29,15 @@ def test_demo_setup_is_idempotent_and_secrets_private(settings):
         identity = directory.lookup(plan.charger_id)
         assert identity is not None and directory.verify(identity, password)
 
+    # the simulated drivers' card is registered, so their charges are Accepted
+    from app.authorization.store import TokenStore
+    from app.simulator.config import DEFAULT_ID_TAG
+
+    store = TokenStore(factory)
+    store.load()
+    assert store.authorize(DEFAULT_ID_TAG).status == "Accepted"
+    assert store.authorize("SOMEONE-ELSES-CARD").status == "Invalid"
+
     result = import_sample_procedures(settings, factory)
     assert len(result["imported"]) >= 30 and result["failed"] == []
     assert import_sample_procedures(settings, factory)["imported"] == []

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from app.simulator.config import ChargerPlan, FleetConfig
+from app.simulator.config import DEFAULT_ID_TAG, ChargerPlan, FleetConfig
 from app.simulator.fleet import Fleet
 from app.simulator.models import model_by_key
 from tests.conftest import TEST_CHARGER_PASSWORD, RunningBackend, make_settings, start_backend
@@ -59,6 +59,7 @@ async def make_fleet(tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
     async def factory(backend: RunningBackend, plans: list[ChargerPlan], **kw: Any) -> Fleet:
         for p in plans:
             await backend.register(p.charger_id)
+        await backend.register_id_token(DEFAULT_ID_TAG)  # the simulated drivers' card
         config = FleetConfig(
             csms_url=backend.ocpp_url,
             chargers=0,

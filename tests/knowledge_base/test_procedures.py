@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from app.fault_codes import load_catalogue
-from app.ocpp_codes import OCPP16_ERROR_CODES as ALL_OCPP16_CODES
+from app.fault_codes.schema import OCPP16_CODES as ALL_OCPP16_CODES
 from app.procedures.schema import (
     CheckStateNode,
     ChoiceQuestion,

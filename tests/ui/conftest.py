@@ -111,6 +111,7 @@ def small_kb(root: Path) -> Path:
     """The sample procedures, one manual and 40 tickets: quick to index in a test."""
     source = REPO / "knowledge_base"
     shutil.copytree(source / "procedures", root / "procedures")
+    shutil.copytree(source / "fault_codes", root / "fault_codes")  # the backend needs it
     (root / "manuals").mkdir(parents=True)
     shutil.copy(source / "manuals" / "voltara-wb-22.md", root / "manuals")
     (root / "tickets").mkdir()

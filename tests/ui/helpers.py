@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 from streamlit.testing.v1 import AppTest
 
 from tests.ui.conftest import MAIN, UiStack
 
+# what a reader sees of escaped Markdown (app.ui.wording.plain): the characters, no backslashes
+_MARKDOWN_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 ROLES = {"pat": "partner", "casey": "consultant", "eddie": "editor", "admin": "admin"}
 
 
@@ -48,12 +52,12 @@ def texts(at: AppTest) -> str:
             for attr in ("label", "value"):
                 value = getattr(element, attr, None)
                 if value not in (None, ""):
-                    parts.append(str(value))
+                    parts.append(_MARKDOWN_ESCAPE.sub(r"\1", str(value)))
     return "\n".join(parts)
 
 
 def button(at: AppTest, label_part: str):  # type: ignore[no-untyped-def]
     for b in at.button:
-        if label_part in str(b.label):
+        if label_part in _MARKDOWN_ESCAPE.sub(r"\1", str(b.label)):
             return b
     raise AssertionError(f"no button with {label_part!r}; have {[b.label for b in at.button]}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from app.ui.navigation import pages_for
 from tests.ui.conftest import UiStack
 from tests.ui.helpers import app_as, button, texts
@@ -118,3 +120,49 @@ def test_partner_never_sees_editor_pages() -> None:
     assert [p[1] for p in pages_for("partner")] == ["Troubleshoot"]
     assert "Procedures" not in [p[1] for p in pages_for("consultant")]
     assert "Procedures" in [p[1] for p in pages_for("admin")]
+
+
+BEACON = "![x](http://127.0.0.1:9/beacon)"
+PHISH = "[click](http://evil.example)"
+
+
+def test_desk_shows_the_partners_reason_as_plain_text(stack: UiStack) -> None:
+    charger = stack.take_charger()
+    stack.inject(charger)
+    reason = f"help {BEACON} {PHISH} **bold** :red[alarm]"
+    with stack.http(stack.token("pat")) as pat:
+        r = pat.post("/api/sessions", json={"charger_id": charger, "symptom": "frozen"})
+        assert r.status_code == 201, r.text
+        view = r.json()
+        r = pat.post(
+            f"/api/sessions/{view['id']}/escalate",
+            json={"expected_version": view["version"], "reason": reason, "priority": "high"},
+        )
+        assert r.status_code == 200, r.text
+        handoff_id = r.json()["handoff"]["id"]
+    at = app_as(stack, "casey")
+    queue_button = at.button(key=f"open_{handoff_id}")
+    assert _markdown_free(queue_button.help), queue_button.help  # the tooltip is Markdown too
+    queue_button.click().run()
+    assert not at.exception, at.exception
+    assert reason in texts(at)  # every character is shown...
+    for source in _markdown_sources(at):  # ...and none of it is Markdown that links or loads
+        assert _markdown_free(source), source
+    assert not at.get("image")
+
+
+def _markdown_sources(at: Any) -> list[str]:
+    sources = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning"):
+        sources += [str(element.value) for element in getattr(at, kind, [])]
+    for kind in ("error", "success", "button", "expander"):
+        sources += [str(getattr(element, "label", "") or "") for element in getattr(at, kind, [])]
+        sources += [str(getattr(element, "value", "") or "") for element in getattr(at, kind, [])]
+    sources += [str(b.help or "") for b in at.button]
+    return sources
+
+
+def _markdown_free(source: str | None) -> bool:
+    """No unescaped link or image syntax, no bare URL that GFM would make a link."""
+    text = source or ""
+    return "](" not in text and "http:" not in text and "**" not in text and ":red[" not in text

@@ -91,3 +91,16 @@ def test_api_client_errors_and_retries() -> None:
     with pytest.raises(BackendUnavailable):
         client.get("/down")
     assert calls["n"] == 4  # first try + 3 retries
+
+
+def test_plain_escapes_every_markdown_meaning_and_keeps_every_character() -> None:
+    import re
+
+    from app.ui.wording import plain
+
+    raw = "![x](http://127.0.0.1:9/beacon) [a](b) **b** `c` # h :red[r] $x$ <b>&amp; 1. -"
+    escaped = plain(raw)
+    assert "\\&amp;" in escaped  # an escaped & starts no HTML entity
+    for active in ("](", "http:", "**", "`c`", ":red[", "$x$", "<b>"):
+        assert active not in escaped, active
+    assert re.sub(r"\\(.)", r"\1", escaped) == raw

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, HTTPException
+from fastapi import APIRouter, Body, Depends, HTTPException, Path
 from pydantic import BaseModel, Field, model_validator
 
 from app.api.deps import get_sessions, require_roles
@@ -14,6 +14,8 @@ from app.sessions.service import SessionService
 
 router = APIRouter(prefix="/api/handoffs", tags=["handoffs"])
 CONSULTANTS = (Role.CONSULTANT,)
+# bounded where it enters: a 23-digit id overflowed the database's integer (HTTP 500)
+HandoffId = Annotated[int, Path(ge=1, le=2**62)]
 
 
 def get_handoffs(service: SessionService = Depends(get_sessions)) -> HandoffService:
@@ -56,7 +58,7 @@ async def _call(coro: Any) -> Any:
 
 @router.get("/{handoff_id}")
 def get_handoff(
-    handoff_id: int,
+    handoff_id: HandoffId,
     handoffs: HandoffService = Depends(get_handoffs),
     who: Principal = Depends(require_roles(Role.CONSULTANT, Role.PARTNER)),
 ) -> dict[str, Any]:
@@ -65,7 +67,7 @@ def get_handoff(
 
 @router.post("/{handoff_id}/claim")
 async def claim(
-    handoff_id: int,
+    handoff_id: HandoffId,
     handoffs: HandoffService = Depends(get_handoffs),
     who: Principal = Depends(require_roles(*CONSULTANTS)),
 ) -> dict[str, Any]:
@@ -74,7 +76,7 @@ async def claim(
 
 @router.post("/{handoff_id}/messages", status_code=201)
 async def message(
-    handoff_id: int,
+    handoff_id: HandoffId,
     body: MessageBody,
     handoffs: HandoffService = Depends(get_handoffs),
     who: Principal = Depends(require_roles(Role.CONSULTANT, Role.PARTNER)),
@@ -85,7 +87,7 @@ async def message(
 
 @router.post("/{handoff_id}/push")
 async def push(
-    handoff_id: int,
+    handoff_id: HandoffId,
     body: PushBody,
     handoffs: HandoffService = Depends(get_handoffs),
     who: Principal = Depends(require_roles(*CONSULTANTS)),
@@ -99,7 +101,7 @@ async def push(
 
 @router.post("/{handoff_id}/commands/{command}")
 async def command(
-    handoff_id: int,
+    handoff_id: HandoffId,
     command: str,
     params: dict[str, Any] | None = Body(None),
     handoffs: HandoffService = Depends(get_handoffs),
@@ -110,7 +112,7 @@ async def command(
 
 @router.post("/{handoff_id}/close")
 async def close(
-    handoff_id: int,
+    handoff_id: HandoffId,
     body: CloseBody,
     handoffs: HandoffService = Depends(get_handoffs),
     who: Principal = Depends(require_roles(*CONSULTANTS)),

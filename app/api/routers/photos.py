@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.api.deps import get_db, get_state, require_roles
 from app.db.models_sessions import TroubleshootingSession
+from app.errors import NotFound
 from app.security.roles import Principal, Role
 from app.state import AppState
 
@@ -21,11 +22,11 @@ _PHOTO_ID = re.compile(r"^[0-9a-f-]{36}\.(jpg|png)$")
 
 
 def _session_for(db: Session, session_id: str, who: Principal) -> TroubleshootingSession:
+    """The session, or the same 404 whether it is missing or another partner's (a partner
+    does not learn that others' sessions exist)."""
     row = db.get(TroubleshootingSession, session_id)
-    if row is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no session {session_id}")
-    if who.role == Role.PARTNER and row.partner != who.name:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "partners see only their own sessions")
+    if row is None or (who.role == Role.PARTNER and row.partner != who.name):
+        raise NotFound(f"no session {session_id}")
     return row
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
@@ -22,6 +22,7 @@ from app.state import AppState
 
 router = APIRouter(prefix="/api/procedures", tags=["procedures"])
 EDITORS = (Role.EDITOR,)
+Version = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
 
 
 class ProcedureText(BaseModel):
@@ -67,7 +68,7 @@ def list_procedures(
 
 
 @router.get("/schema")
-def json_schema() -> dict[str, Any]:
+def json_schema(_: Principal = Depends(require_roles(*ANY_ROLE))) -> dict[str, Any]:
     return procedure_json_schema()
 
 
@@ -120,16 +121,24 @@ def _row(db: Session, procedure_id: str, version: int | None) -> ProcedureVersio
     return row
 
 
-@router.get("/{procedure_id}")
-def get_procedure(
-    procedure_id: str,
-    version: int | None = None,
-    db: Session = Depends(get_db),
-    who: Principal = Depends(require_roles(*ANY_ROLE)),
-) -> dict[str, Any]:
+def _visible_row(
+    db: Session, who: Principal, procedure_id: str, version: int | None
+) -> ProcedureVersionRow:
+    """Partners see only published versions: drafts and retired ones are not found."""
     row = _row(db, procedure_id, version)
     if row.status != "published" and not who.has(Role.EDITOR, Role.CONSULTANT):
         raise HTTPException(404, f"no published procedure {procedure_id!r}")
+    return row
+
+
+@router.get("/{procedure_id}")
+def get_procedure(
+    procedure_id: str,
+    version: Version = None,
+    db: Session = Depends(get_db),
+    who: Principal = Depends(require_roles(*ANY_ROLE)),
+) -> dict[str, Any]:
+    row = _visible_row(db, who, procedure_id, version)
     data = _meta(row)
     data["yaml"] = row.yaml_text
     try:
@@ -174,12 +183,12 @@ def retire(
 @router.get("/{procedure_id}/graph", response_class=PlainTextResponse)
 def graph(
     procedure_id: str,
-    version: int | None = None,
+    version: Version = None,
     db: Session = Depends(get_db),
-    _: Principal = Depends(require_roles(*ANY_ROLE)),
+    who: Principal = Depends(require_roles(*ANY_ROLE)),
 ) -> str:
     try:
-        return to_dot(store.load(_row(db, procedure_id, version)))
+        return to_dot(store.load(_visible_row(db, who, procedure_id, version)))
     except store.ProcedureError as error:
         raise _fail(error) from error
 

@@ -8,7 +8,7 @@ import streamlit as st
 
 from app.ui.api_client import ApiError
 from app.ui.common import api, auth, call, duration, forget, kept, live_panel, remember
-from app.ui.wording import consequence, step_line
+from app.ui.wording import consequence, plain, step_line
 
 OPEN = "desk_handoff"
 PRIORITY_ICON = {
@@ -43,15 +43,16 @@ def queue() -> None:
         st.subheader(f"{title} ({len(group)})")
         for row in group:
             label = (
-                f"{row['priority'].upper()} · waiting {duration(row['waiting_seconds'])} · "
-                f"{row['charger_id']} · {row.get('site_id') or '?'} · {row.get('partner') or '?'}"
+                f"{plain(row['priority'].upper())} · waiting {duration(row['waiting_seconds'])} · "
+                f"{plain(row['charger_id'])} · {plain(row.get('site_id') or '?')} · "
+                f"{plain(row.get('partner') or '?')}"
             )
             if st.button(
                 label,
                 key=f"open_{row['id']}",
                 icon=PRIORITY_ICON.get(row["priority"]),
                 width="stretch",
-                help=row.get("reason") or None,
+                help=plain(row["reason"]) if row.get("reason") else None,
             ):
                 st.session_state[OPEN] = row["id"]
                 st.rerun()
@@ -82,11 +83,12 @@ def handoff_screen(handoff_id: int) -> None:
         st.rerun()
     if handoff is None:
         return
-    top[0].title(f"{handoff['charger_id']} · {handoff['priority']}")
+    top[0].title(f"{plain(handoff['charger_id'])} · {plain(handoff['priority'])}")
     st.caption(
-        f"From {handoff.get('partner') or '?'} at {handoff.get('site_id') or '?'}, waiting "
-        f"{duration(handoff['waiting_seconds'])}. Reason: {handoff.get('reason') or '-'}"
+        f"From {plain(handoff.get('partner') or '?')} at {plain(handoff.get('site_id') or '?')}, "
+        f"waiting {duration(handoff['waiting_seconds'])}."
     )
+    st.text(f"Reason: {handoff.get('reason') or '-'}")  # the partner's words, as typed
     session = call("load the session", api().get, f"/api/sessions/{handoff['session_id']}")
     claimed = handoff["status"] == "claimed" and handoff["claimed_by"] == me()
     if handoff["status"] == "waiting":
@@ -94,9 +96,9 @@ def handoff_screen(handoff_id: int) -> None:
         if clicked and call("claim", api().post, f"/api/handoffs/{handoff_id}/claim"):
             st.rerun()
     elif handoff["status"] == "claimed" and not claimed:
-        st.warning(f"Claimed by {handoff['claimed_by']}.")
+        st.warning(f"Claimed by {plain(handoff['claimed_by'])}.")
     elif handoff["status"] == "closed":
-        st.success(f"Closed: {handoff.get('resolution') or ''}")
+        st.success(f"Closed: {plain(handoff.get('resolution') or '')}")
     left, right = st.columns([3, 2])
     with left:
         if handoff.get("summary_text"):
@@ -197,9 +199,9 @@ def commands(handoff_id: int, session: dict[str, Any]) -> None:
         command, result = last
         status = result.get("status")
         if result.get("error"):
-            st.error(f"{command}: {status} - {result['error']}")
+            st.error(f"{command}: {plain(status)} - {plain(result['error'])}")
         else:
-            st.success(f"{command}: {status}")
+            st.success(f"{command}: {plain(status)}")
 
 
 def push(handoff_id: int) -> None:

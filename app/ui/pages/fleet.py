@@ -9,6 +9,7 @@ import streamlit as st
 from app.ui.api_client import ApiError, BackendUnavailable
 from app.ui.common import api, auth, call
 from app.ui.frames import faults_over_time, fleet_frame, resolutions_by_day
+from app.ui.wording import plain
 
 MAX_FAULT_HISTORY = 100  # chargers whose fault history is read for the chart
 
@@ -38,7 +39,7 @@ def diagnoses() -> None:
         if error.status in (404, 405):
             st.caption("Self-diagnosis is not running on this server.")
         else:
-            st.caption(f"Self-diagnosis unavailable: {error.message}")
+            st.caption(f"Self-diagnosis unavailable: {plain(error.message)}")
         return
     items = rows.get("items", rows) if isinstance(rows, dict) else rows
     if not items:

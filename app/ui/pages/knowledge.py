@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from app.ui.common import api, auth, call
+from app.ui.wording import plain
 
 MAPPING_HELP = """columns:
   Case Number: ticket_id
@@ -58,9 +59,9 @@ def uploads() -> None:
         )
         if result:
             for path in result["stored"]:
-                st.success(f"Stored {path}. Re-index to make it searchable.")
+                st.success(f"Stored {plain(path)}. Re-index to make it searchable.")
             for item in result["rejected"]:
-                st.error(f"Not stored: {item['file']}: {item['reason']}")
+                st.error(f"Not stored: {plain(item['file'])}: {plain(item['reason'])}")
 
 
 def reindex() -> None:
@@ -85,7 +86,7 @@ def reindex() -> None:
             f"passages in {summary.get('seconds', 0):.1f} s."
         )
     elif job.get("state") == "failed":
-        st.error(f"Indexing failed: {job.get('error')}. Fix the file named, then re-index.")
+        st.error(f"Indexing failed: {plain(job.get('error'))}. Fix the file named, then re-index.")
 
 
 @st.fragment(run_every=1)

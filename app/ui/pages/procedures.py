@@ -10,6 +10,7 @@ import streamlit as st
 
 from app.ui.common import api, auth, call
 from app.ui.dot import editor_dot
+from app.ui.wording import plain
 
 NEW = "+ New procedure"
 TEMPLATE = """id: my-new-procedure
@@ -84,7 +85,7 @@ def issue_line(issue: dict[str, Any]) -> str:
     where = f"line {issue['line']}" if issue.get("line") else "file"
     node = f", node {issue['node_id']}" if issue.get("node_id") else ""
     field = f", {issue['field']}" if issue.get("field") else ""
-    return f"{where}{node}{field}: {issue['message']}"
+    return plain(f"{where}{node}{field}: {issue['message']}")
 
 
 def editor(procedure_id: str | None, meta: dict[str, Any] | None) -> None:

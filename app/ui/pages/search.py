@@ -6,7 +6,7 @@ import streamlit as st
 
 from app.ui.api_client import ApiError, BackendUnavailable
 from app.ui.common import api, auth, kept, remember
-from app.ui.wording import why
+from app.ui.wording import plain, why
 
 KINDS = {"procedure": "Procedures", "manual": "Manual passages", "ticket": "Past tickets"}
 
@@ -43,7 +43,7 @@ def main() -> None:
         if error.status == 503:
             st.info("The search index is not built yet: run a re-index on Manuals & tickets.")
         else:
-            st.error(f"Search failed: {error.message}. {error.hint}")
+            st.error(f"Search failed: {plain(error.message)}. {plain(error.hint)}")
         return
     info = results.get("query") or {}
     understood = [
@@ -58,7 +58,7 @@ def main() -> None:
     ]
     st.caption(
         f"{results.get('took_ms', 0):.0f} ms · index generation {results.get('generation')}"
-        + (f" · understood: {', '.join(understood)}" if understood else "")
+        + (f" · understood: {plain(', '.join(understood))}" if understood else "")
     )
     for kind, title in KINDS.items():
         hits = results.get(f"{kind}s") or []
@@ -71,7 +71,7 @@ def main() -> None:
                 where = " · ".join(
                     str(x) for x in (hit.get("source"), hit.get("section"), hit.get("page")) if x
                 )
-                st.caption(f"{where} · why: {why(hit)}")
+                st.caption(f"{plain(where)} · why: {plain(why(hit))}")
                 st.text(hit.get("snippet") or "")
 
 

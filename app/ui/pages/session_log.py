@@ -10,7 +10,7 @@ import streamlit as st
 
 from app.ui.common import api, auth, call
 from app.ui.frames import apply_filters, sessions_frame
-from app.ui.wording import step_line
+from app.ui.wording import plain, step_line
 
 
 def main() -> None:
@@ -80,9 +80,9 @@ def detail(session_id: str) -> None:
     view = call("load the session", api().get, f"/api/sessions/{session_id}")
     if not view:
         return
-    st.subheader(f"{view['charger_id']} · {view['status']} · {view.get('outcome') or '-'}")
+    st.subheader(plain(f"{view['charger_id']} · {view['status']} · {view.get('outcome') or '-'}"))
     if view.get("procedure"):
-        st.caption(f"{view['procedure']['title']} v{view['procedure']['version']}")
+        st.caption(f"{plain(view['procedure']['title'])} v{view['procedure']['version']}")
     for step in view.get("steps") or []:
         st.text(step_line(step))
     summary = call("load the summary", api().get, f"/api/sessions/{session_id}/summary")

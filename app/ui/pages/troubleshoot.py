@@ -19,7 +19,7 @@ from app.ui.common import (
     show_error,
 )
 from app.ui.qr import QR_AVAILABLE, ScanResult, decode_qr
-from app.ui.wording import charger_line, consequence, expected_range, why
+from app.ui.wording import charger_line, consequence, expected_range, plain, why
 
 CHARGER = "ts_charger"
 SESSION = "ts_session"
@@ -78,7 +78,7 @@ def scanned(result: ScanResult) -> None:
     except ApiError as error:
         if error.status == 404:
             st.warning(
-                f"The label reads {result.charger_id}, but no such charger is registered. "
+                f"The label reads {plain(result.charger_id)}, but no such charger is registered. "
                 "Check the label, or type the id or site above.",
                 icon=":material/qr_code_2:",
             )
@@ -97,7 +97,7 @@ def show_chargers(title: str, chargers: list[dict[str, Any]], empty: str) -> Non
     for live in chargers:
         icon = ":material/error:" if live.get("open_faults") else ":material/ev_station:"
         if st.button(
-            charger_line(live),
+            plain(charger_line(live)),
             key=f"pick_{title}_{live['charger_id']}",
             icon=icon,
             width="stretch",
@@ -120,7 +120,7 @@ def live_fragment(charger_id: str) -> None:
         st.warning("Live state: no connection to the server, retrying.", icon=":material/sync:")
         return
     except ApiError as error:
-        st.error(f"Live state unavailable: {error.message}. {error.hint}")
+        st.error(f"Live state unavailable: {plain(error.message)}. {plain(error.hint)}")
         return
     live_panel(live)
 
@@ -143,8 +143,8 @@ def knowledge(charger_id: str, text: str, start: bool, session: dict[str, Any] |
         st.subheader("Matching procedures")
         for hit in procedures:
             with st.container(border=True):
-                st.markdown(f"**{escape_md(hit['title'])}**")
-                st.caption("Why: " + why(hit))
+                st.markdown(f"**{plain(hit['title'])}**")
+                st.caption("Why: " + plain(why(hit)))
                 if hit.get("summary"):
                     st.text(hit["summary"])
                 if st.button("Use this procedure", key=f"use_{hit['id']}", type="primary"):
@@ -157,26 +157,15 @@ def knowledge(charger_id: str, text: str, start: bool, session: dict[str, Any] |
                 where = " · ".join(
                     str(x) for x in (hit.get("source"), hit.get("section"), hit.get("page")) if x
                 )
-                st.markdown(f"**{escape_md(hit['title'])}**")
-                st.caption(f"{where} · why: {why(hit)}")
+                st.markdown(f"**{plain(hit['title'])}**")
+                st.caption(f"{plain(where)} · why: {plain(why(hit))}")
                 st.text(hit.get("snippet") or "")
     if tickets:
         with st.expander(f"Similar past tickets ({len(tickets)})", icon=":material/history:"):
             for hit in tickets:
-                st.markdown(f"**{escape_md(hit['title'])}**")
-                st.caption(f"outcome {hit.get('outcome') or '?'} · why: {why(hit)}")
+                st.markdown(f"**{plain(hit['title'])}**")
+                st.caption(f"outcome {plain(hit.get('outcome') or '?')} · why: {plain(why(hit))}")
                 st.text(hit.get("resolution") or hit.get("snippet") or "")
-
-
-def escape_md(text: str) -> str:
-    """Markdown-escape user/knowledge text so it is shown as plain characters."""
-    out = []
-    for ch in str(text):
-        if ch in "\\`*_{}[]()#+-.!|<>~$:":
-            out.append("\\" + ch)
-        else:
-            out.append(ch)
-    return "".join(out)
 
 
 def choose(charger_id: str, procedure_id: str, session: dict[str, Any] | None) -> None:
@@ -244,8 +233,8 @@ def charger_screen(charger_id: str) -> None:
             st.subheader("Suggested for this state")
             for s in suggestions:
                 with st.container(border=True):
-                    st.markdown(f"**{escape_md(s.get('title') or s['procedure_id'])}**")
-                    st.caption(suggestion_why(s))
+                    st.markdown(f"**{plain(s.get('title') or s['procedure_id'])}**")
+                    st.caption(plain(suggestion_why(s)))
                     if st.button(
                         "Use this procedure",
                         key=f"sugg_{s['procedure_id']}",
@@ -311,7 +300,7 @@ def wizard(session: dict[str, Any]) -> None:
     if flash:
         st.info(flash)
     procedure = session["procedure"]
-    st.caption(f"Procedure: {procedure['title']} (v{procedure['version']})")
+    st.caption(f"Procedure: {plain(procedure['title'])} (v{procedure['version']})")
     consultant_panel(session)
     if session["status"] == "finished":
         finished(session)
@@ -323,11 +312,11 @@ def wizard(session: dict[str, Any]) -> None:
     directive = session.get("directive") or {}
     action = directive.get("action")
     with st.container(border=True):
-        st.header(node.get("title") or "Step")
+        st.header(plain(node.get("title") or "Step"))
         if node.get("text"):
             st.text(node["text"])
         if node.get("safety_warning"):
-            st.warning(node["safety_warning"], icon=":material/health_and_safety:")
+            st.warning(plain(node["safety_warning"]), icon=":material/health_and_safety:")
         if action == "ask":
             ask(session, directive)
         elif action == "confirm":
@@ -375,7 +364,7 @@ def confirm(session: dict[str, Any], node: dict[str, Any], directive: dict[str, 
     effect = consequence(node.get("command", ""), node.get("params"), session.get("live"))
     st.warning(effect, icon=":material/warning:")
     if directive.get("text"):
-        st.caption(directive["text"])
+        st.caption(plain(directive["text"]))
     columns = st.columns(2)
     if columns[0].button(
         "Run it now", type="primary", icon=":material/restart_alt:", key="ts_run", width="stretch"
@@ -394,7 +383,7 @@ def progress(session_id: str, version: int, node: dict[str, Any]) -> None:
         st.warning("No connection to the server, retrying.", icon=":material/sync:")
         return
     except ApiError as error:
-        st.error(f"Progress unavailable: {error.message}")
+        st.error(f"Progress unavailable: {plain(error.message)}")
         return
     if view["version"] != version or (view.get("cursor") or {}).get("node_id") != node.get("id"):
         st.rerun(scope="app")
@@ -423,14 +412,15 @@ def consultant_panel(session: dict[str, Any]) -> None:
     with st.container(border=True):
         if handoff:
             who = handoff.get("claimed_by")
-            st.markdown(
-                f"**Consultant:** {escape_md(who) if who else 'waiting for one to take over'}"
-            )
+            st.markdown(f"**Consultant:** {plain(who) if who else 'waiting for one to take over'}")
         for msg in messages[-6:]:
             with st.chat_message("assistant" if msg["role"] != "partner" else "user"):
                 st.text(f"{msg['from']}: {msg['text']}")
         if step:
-            st.info(f"Step from {step.get('by')}: {step.get('text')}", icon=":material/task:")
+            st.info(
+                f"Step from {plain(step.get('by'))}: {plain(step.get('text'))}",
+                icon=":material/task:",
+            )
             if st.button("Done", type="primary", key="ts_ack", icon=":material/check:"):
                 post_answer(session, "ack", "done")
         if handoff and handoff.get("status") != "closed":
@@ -471,10 +461,12 @@ def watch(session_id: str, version: int) -> None:
 def finished(session: dict[str, Any]) -> None:
     outcome = session.get("outcome")
     if outcome == "resolved":
-        st.success(f"Resolved. {session.get('outcome_note') or ''}", icon=":material/task_alt:")
+        st.success(
+            f"Resolved. {plain(session.get('outcome_note') or '')}", icon=":material/task_alt:"
+        )
     else:
         st.warning(
-            f"{outcome_label(outcome)}. {session.get('outcome_note') or ''}",
+            f"{outcome_label(outcome)}. {plain(session.get('outcome_note') or '')}",
             icon=":material/info:",
         )
     if st.button("Next charger", type="primary", key="ts_done"):

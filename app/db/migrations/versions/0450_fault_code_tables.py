@@ -1,7 +1,7 @@
 """vendor fault-code tables edited through the API (draft, publish)
 
 Revision ID: 0450_fault_code_tables
-Revises: 0420_dead_letters
+Revises: 0430_id_tokens
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 import app.db.base
 
 revision = "0450_fault_code_tables"
-down_revision = "0420_dead_letters"
+down_revision = "0430_id_tokens"
 branch_labels = None
 depends_on = None
 
