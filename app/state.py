@@ -3,8 +3,9 @@ API as typed dependencies (``app/api/deps.py``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -37,6 +38,9 @@ class AppState:
     cluster: Cluster
     scope: Scope
     gateway: CommandGateway
+    # Told of every command audit row the gateway writes (e.g. self-diagnosis learns of
+    # ChargerTimeout answers this way, so the gateway stays one door with one job).
+    command_listeners: list[Callable[[dict[str, Any]], None]] = field(default_factory=list)
     # Started with the backend (they need its event loop); None until then, or when disabled.
     sessions: SessionService | None = None
     diagnosis: DiagnosisService | None = None
