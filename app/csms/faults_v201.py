@@ -33,6 +33,8 @@ from app.fault_codes import load_catalogue
 
 PROBLEM_FLAGS = frozenset({"Problem", "Tripped", "Overload", "Fallback"})
 PROTECTION_DEVICES = frozenset({"RCD", "OverCurrentProtection"})
+# Settings, never faults whatever the trigger (a monitor on them only reports a change).
+NEVER_FAULTS = frozenset({"Enabled"})
 _TRUE = {"true", "1", "yes", "active", "faulted", "tripped", "on"}
 _FALSE = {"false", "0", "no", "inactive", "normal", "ok", "off", ""}
 VOLTAGE_VARIABLES = frozenset({"ACVoltage", "Voltage", "DCVoltage"})
@@ -104,6 +106,8 @@ def read_fault_event(event: dict[str, Any]) -> FaultEvent | None:
     comp_name = str(component.get("name", ""))[:50]
     var_name = str(variable.get("name", ""))[:50]
     trigger = event.get("trigger")
+    if var_name in NEVER_FAULTS:
+        return None
     flag = is_problem_flag(comp_name, var_name)
     if not flag and trigger != "Alerting":
         return None

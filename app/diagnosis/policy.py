@@ -130,8 +130,9 @@ def plan_ladder(
       cycle; collect the charger's logs, watch (``wait``), hand to a consultant (a site visit
       when the component alone says never_reset).
     - never_reset: nothing that re-energises (reset, unlock, availability cycle).
-    - outside_charger: nothing that re-energises; never a site visit when the vehicle or the
-      driver is responsible (the charger is fine).
+    - outside_charger: nothing that re-energises; no site visit when the vehicle, the driver
+      or the payment provider is responsible (the charger and the site are fine): a
+      consultant takes it to them.
     - reset_safe, and behaviour findings: at most one reset, and the logs are requested
       before it (a reboot may wipe them).
     - another never_reset fault open on the charger: nothing that re-energises either.
@@ -159,9 +160,13 @@ def plan_ladder(
         drop_re_energising("a never_reset fault (safety)")
     elif classification is not None and classification.safety_class == "outside_charger":
         drop_re_energising("the cause is outside the charger")
-        if terminal == "site_visit" and classification.responsible in ("vehicle", "driver"):
+        if terminal == "site_visit" and classification.responsible in (
+            "vehicle",
+            "driver",
+            "payment_provider",
+        ):
             terminal = "escalate"
-            notes.append("no site visit: the vehicle or the driver is responsible")
+            notes.append(f"no site visit: {classification.responsible or 'someone else'} acts")
     if safety_fault_open:
         drop_re_energising("a never_reset fault is open on this charger")
     resets = [i for i, s in enumerate(body) if s in RESET_STEPS]
