@@ -87,16 +87,20 @@ def voltage_direction(actual: str | None, *texts: str | None) -> str | None:
 def error_code_for(
     component: str, variable: str, tech_code: str | None = None, direction: str | None = None
 ) -> str:
-    """The 1.6 errorCode the catalogue gives this 2.0.1 fault (OtherError when it says none)."""
-    found = load_catalogue().classify(
-        ocpp_version="2.0.1",
-        component=component,
-        variable=variable,
-        tech_code=tech_code,
-        direction=direction,
-    )
-    code = found.ocpp16_code
-    return code if code and code != "NoError" else "OtherError"
+    """The 1.6 errorCode the catalogue gives this 2.0.1 fault (OtherError when it says none):
+    by the techCode when the catalogue knows it, else by the component / variable alone."""
+    catalogue = load_catalogue()
+    for code in (tech_code, None) if tech_code else (None,):
+        found = catalogue.classify(
+            ocpp_version="2.0.1",
+            component=component,
+            variable=variable,
+            tech_code=code,
+            direction=direction,
+        )
+        if found.ocpp16_code not in ("NoError", "OtherError"):
+            return found.ocpp16_code
+    return "OtherError"
 
 
 def read_fault_event(event: dict[str, Any]) -> FaultEvent | None:

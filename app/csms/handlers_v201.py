@@ -79,6 +79,7 @@ class ChargePoint201(RecordingMixin, CommonHandlers, OcppChargePoint201):
                     source="NotifyEvent",
                     error_code=fault.error_code,
                     raw_error_code=f"{fault.component}.{fault.variable}"[:64],
+                    vendor_error_code=fault.tech_code,
                     info=fault.info,
                     component=fault.component,
                     variable=fault.variable,

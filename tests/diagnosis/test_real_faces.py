@@ -168,6 +168,7 @@ async def test_no_reset_for_safety_and_outside_codes(make_backend, version: str)
             ]
             received = [name for name, _ in chargers[cx.code].received]
             assert "Reset" not in received and "UnlockConnector" not in received
+        print(f"\nautomatic actions per class ({version}):", dict(actions_per_class(backend)))
 
 
 async def test_reset_safe_code_gets_logs_then_at_most_one_reset(make_backend) -> None:
