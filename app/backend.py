@@ -87,11 +87,21 @@ def build_state(settings: Settings) -> AppState:
             return True
         return await asyncio.to_thread(directory.lookup, charger_id) is not None
 
+    command_listeners: list[Any] = []
+
+    def audit(**row: Any) -> None:
+        recorder.command(**row)
+        for listener in list(command_listeners):
+            try:
+                listener(row)
+            except Exception:  # a listener must never break the audit
+                log.exception("command listener failed")
+
     gateway = CommandGateway(
         fleet=live,
         link=csms,
         scope=scope,
-        audit=recorder.command,
+        audit=audit,
         known=known,
         forwarder=cluster,
     )
@@ -108,6 +118,7 @@ def build_state(settings: Settings) -> AppState:
         gateway=gateway,
         catalogue_folder=folder,
         tokens=tokens,
+        command_listeners=command_listeners,
     )
     gateway.upload_slot = upload_slot_factory(state)
 

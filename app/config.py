@@ -133,6 +133,9 @@ class Settings(BaseSettings):
     diagnosis_enabled: bool = Field(True, description="Run self-diagnosis on the live state.")
     diagnosis_rules_dir: Path | None = Field(None, description="Rule YAML folder.")
     diagnosis_kill_switch: bool = Field(False, description="No automatic remote actions at all.")
+    diagnosis_proactive: bool = Field(
+        True, description="2.0.1: ask for the base report and set fault monitors at boot."
+    )
     diagnosis_dry_run: bool = Field(False, description="Only record what remediation would do.")
     diagnosis_max_resets_per_day: int = Field(3, description="Resets per charger per day.")
     diagnosis_cooldown_seconds: float = Field(600.0, description="Between actions on a charger.")

@@ -3,9 +3,10 @@ API as typed dependencies (``app/api/deps.py``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -41,6 +42,9 @@ class AppState:
     gateway: CommandGateway
     catalogue_folder: Path  # the fault-code catalogue in force (knowledge_base/fault_codes)
     tokens: TokenStore
+    # Told of every command audit row the gateway writes (e.g. self-diagnosis learns of
+    # ChargerTimeout answers this way, so the gateway stays one door with one job).
+    command_listeners: list[Callable[[dict[str, Any]], None]] = field(default_factory=list)
     # Started with the backend (they need its event loop); None until then, or when disabled.
     sessions: SessionService | None = None
     diagnosis: DiagnosisService | None = None

@@ -167,6 +167,28 @@ class TestCharger201(Cp201):
         self.received.append(("GetLog", {"log": log, "request_id": request_id}))
         return result201.GetLog(status="Accepted", filename="log.txt")
 
+    @on(Action201.get_base_report)
+    def on_get_base_report(self, request_id: int, report_base: str, **_: Any) -> Any:
+        self.received.append(("GetBaseReport", {"report_base": report_base}))
+        return result201.GetBaseReport(status="Accepted")
+
+    @on(Action201.set_variable_monitoring)
+    def on_set_variable_monitoring(self, set_monitoring_data: list[dict[str, Any]], **_: Any):  # type: ignore[no-untyped-def]
+        self.received.append(("SetVariableMonitoring", {"data": set_monitoring_data}))
+        return result201.SetVariableMonitoring(
+            set_monitoring_result=[
+                {
+                    "id": i + 1,
+                    "status": "Accepted",
+                    "type": d["type"],
+                    "severity": d["severity"],
+                    "component": d["component"],
+                    "variable": d["variable"],
+                }
+                for i, d in enumerate(set_monitoring_data)
+            ]
+        )
+
     @on(Action201.clear_cache)
     def on_clear_cache(self, **_: Any) -> Any:
         self.received.append(("ClearCache", {}))
@@ -194,6 +216,45 @@ class TestCharger201(Cp201):
             call201.StatusNotification(
                 timestamp=now(), connector_status=status, evse_id=evse_id, connector_id=1
             )
+        )
+
+    async def problem(
+        self,
+        tech_code: str | None,
+        *,
+        component: str = "EVSE",
+        variable: str = "Problem",
+        evse_id: int | None = 1,
+        connector_id: int | None = None,
+        value: str = "true",
+        tech_info: str | None = None,
+        trigger: str = "Alerting",
+        event_id: int = 1,
+    ) -> Any:
+        """One NotifyEvent exactly as EVerest's OCPP201 module sends an error (HardWired
+        notification, trigger Alerting, actualValue true/false, techCode)."""
+        comp: dict[str, Any] = {"name": component}
+        if evse_id is not None:
+            comp["evse"] = {"id": evse_id}
+            if connector_id is not None:
+                comp["evse"]["connector_id"] = connector_id
+        event: dict[str, Any] = {
+            "event_id": event_id,
+            "timestamp": now(),
+            "trigger": trigger,
+            "actual_value": value,
+            "event_notification_type": "HardWiredNotification",
+            "component": comp,
+            "variable": {"name": variable},
+        }
+        if tech_code:
+            event["tech_code"] = tech_code
+        if tech_info:
+            event["tech_info"] = tech_info
+        if value == "false":
+            event["cleared"] = True
+        return await self.call(
+            call201.NotifyEvent(generated_at=now(), seq_no=0, event_data=[event])
         )
 
 

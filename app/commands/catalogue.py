@@ -80,6 +80,31 @@ class RemoteStopParams(_Params):
     connector_id: int | None = Field(None, ge=1)
 
 
+# -- OCPP 2.0.1 only (1.6 has no device model: BadCommand) -----------------------------------
+class GetBaseReportParams(_Params):
+    """OCPP 2.0.1 B07 GetBaseReport. SummaryInventory lists the components that have a
+    problem or are not available: the station's standing problems."""
+
+    report_base: Literal["ConfigurationInventory", "FullInventory", "SummaryInventory"] = (
+        "SummaryInventory"
+    )
+
+
+class MonitorSpec(_Params):
+    """One monitor of OCPP 2.0.1 N04 SetVariableMonitoring (SetMonitoringDataType)."""
+
+    component: str = Field(min_length=1, max_length=50)
+    variable: str = Field(min_length=1, max_length=50)
+    evse_id: int | None = Field(None, ge=0)
+    type: Literal["UpperThreshold", "LowerThreshold", "Delta", "Periodic", "PeriodicClockAligned"]
+    value: float = Field(ge=-1e9, le=1e9)
+    severity: int = Field(ge=0, le=9)
+
+
+class SetMonitoringParams(_Params):
+    monitors: list[MonitorSpec] = Field(min_length=1, max_length=100)
+
+
 PARAMS: dict[str, type[_Params]] = {
     "reset": ResetParams,
     "unlock_connector": UnlockParams,
@@ -90,7 +115,10 @@ PARAMS: dict[str, type[_Params]] = {
     "change_configuration": ChangeConfigurationParams,
     "clear_cache": NoParams,
     "remote_stop": RemoteStopParams,
+    "get_base_report": GetBaseReportParams,
+    "set_variable_monitoring": SetMonitoringParams,
 }
+V201_ONLY = frozenset({"get_base_report", "set_variable_monitoring"})
 COMMANDS: tuple[str, ...] = tuple(PARAMS)
 
 # Configuration that is the charger's security: its Basic-auth secret (1.6 security
@@ -256,6 +284,28 @@ def build_call(
         )
     if isinstance(params, NoParams) and command == "clear_cache":
         return call16.ClearCache() if v16 else call201.ClearCache()
+    if isinstance(params, GetBaseReportParams | SetMonitoringParams) and v16:
+        raise InvalidCommand(f"{command} is OCPP 2.0.1 only (1.6 has no device model)")
+    if isinstance(params, GetBaseReportParams):
+        return call201.GetBaseReport(
+            request_id=random.randint(1, 2_000_000_000), report_base=params.report_base
+        )
+    if isinstance(params, SetMonitoringParams):
+        data = []
+        for m in params.monitors:
+            component: dict[str, Any] = {"name": m.component}
+            if m.evse_id:
+                component["evse"] = {"id": m.evse_id}
+            data.append(
+                {
+                    "value": m.value,
+                    "type": m.type,
+                    "severity": m.severity,
+                    "component": component,
+                    "variable": {"name": m.variable},
+                }
+            )
+        return call201.SetVariableMonitoring(set_monitoring_data=data)
     if isinstance(params, RemoteStopParams):
         if transaction_id is None:
             raise InvalidCommand("no active transaction to stop")

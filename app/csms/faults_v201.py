@@ -1,99 +1,178 @@
-"""Reading OCPP 2.0.1 NotifyEvent data as faults raised or cleared."""
+"""Reading OCPP 2.0.1 NotifyEvent (and NotifyReport) data as faults raised or cleared.
+
+What counts as a fault (OCPP 2.0.1 Part 2 Appendices, standardized components and variables;
+names checked against the generated appendix list in hupe1980/ocpp-kit
+src/standard/components.rs):
+
+- a problem flag with a true/false value, whatever the trigger: ``Problem`` (most physical
+  components), ``Tripped`` (EVSE, ChargingStation, Connector, RCD, PowerContactor,
+  EmergencyStopSensor, ...), ``Overload`` (ChargingStation, EVSE, AcDcConverter),
+  ``Fallback`` (DataLink, ELVSupply, RealTimeClock), and ``Operated`` on the protection
+  devices only (RCD, OverCurrentProtection: "operated" = tripped). Never ``Enabled`` (a
+  setting: TokenReader.Enabled=true is a working reader), never ``Active`` on its own (a
+  component in use), never TokenReader/UIInput ``Operated`` (someone used it).
+- any other variable only on trigger ``Alerting``: a monitor's threshold crossing (e.g.
+  ElectricalFeed.ACVoltage 264.8), cleared by the same event with ``cleared`` true. ``Delta``
+  and ``Periodic`` only report a value (EventTriggerEnumType).
+
+EVerest's OCPP201 module reports every error as ``Problem`` on ChargingStation, EVSE or
+Connector, trigger Alerting, actualValue "true" ("false" when cleared), techCode = the ChargeX
+code (CXnnn) or the EVerest error type, techInfo = the message. Several may be open on one EVSE
+at once, told apart by techCode.
+
+No code table here: the fault-code catalogue classifies (component, variable, techCode,
+direction). ``error_code`` is only the 1.6 errorCode the catalogue gives the fault.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-PROBLEM_VARIABLES = frozenset(
-    {
-        "Problem",
-        "Tripped",
-        "Fault",
-        "Overheating",
-        "OverVoltage",
-        "UnderVoltage",
-        "OverCurrent",
-        "LockFailure",
-        "CommunicationError",
-        "Enabled",
-    }
-)
+from app.fault_codes import load_catalogue
+
+PROBLEM_FLAGS = frozenset({"Problem", "Tripped", "Overload", "Fallback"})
+PROTECTION_DEVICES = frozenset({"RCD", "OverCurrentProtection"})
+# Settings, never faults whatever the trigger (a monitor on them only reports a change).
+NEVER_FAULTS = frozenset({"Enabled"})
 _TRUE = {"true", "1", "yes", "active", "faulted", "tripped", "on"}
 _FALSE = {"false", "0", "no", "inactive", "normal", "ok", "off", ""}
-
-# (component, variable) -> OCPP 1.6 error code; "*" matches any.
-_CODE_MAP: list[tuple[str, str, str]] = [
-    ("*", "OverVoltage", "OverVoltage"),
-    ("*", "UnderVoltage", "UnderVoltage"),
-    ("*", "Overheating", "HighTemperature"),
-    ("*", "OverCurrent", "OverCurrentFailure"),
-    ("*", "LockFailure", "ConnectorLockFailure"),
-    ("RCD", "*", "GroundFailure"),
-    ("OverCurrentProtection", "*", "OverCurrentFailure"),
-    ("PowerContactor", "*", "PowerSwitchFailure"),
-    ("TokenReader", "*", "ReaderFailure"),
-    ("TemperatureSensor", "*", "HighTemperature"),
-    ("ConnectedEV", "*", "EVCommunicationError"),
-    ("FiscalMetering", "*", "PowerMeterFailure"),
-    ("LocalEnergyMeter", "*", "PowerMeterFailure"),
-    ("ElectricalFeed", "*", "OverVoltage"),
-    ("ConnectorHolsterRelease", "*", "ConnectorLockFailure"),
-    ("Connector", "*", "OtherError"),
-    ("Controller", "*", "InternalError"),
-    ("ChargingStation", "*", "InternalError"),
-    ("NetworkConfiguration", "*", "WeakSignal"),
-    ("*", "SignalStrength", "WeakSignal"),
-]
+VOLTAGE_VARIABLES = frozenset({"ACVoltage", "Voltage", "DCVoltage"})
+# Nominal supply voltages a monitor crossing is compared with when nothing else says whether
+# it was over or under: IEC 60038 230/400 V, North American 120 V.
+_NOMINAL_V = (120.0, 230.0, 400.0)
+_UNDER_WORDS = ("under", "low", "drop", "sag", "brownout")
+_OVER_WORDS = ("over", "high", "surge", "swell")
 
 
 @dataclass(frozen=True)
 class FaultEvent:
     raised: bool
     evse_id: int
+    connector_id: int | None
     component: str
     variable: str
     error_code: str
+    trigger: str | None
+    actual_value: str | None
+    direction: str | None
     tech_code: str | None
     info: str | None
 
 
-def error_code_for(component: str, variable: str) -> str:
-    for comp, var, code in _CODE_MAP:
-        if comp in ("*", component) and var in ("*", variable):
-            return code
+def is_problem_flag(component: str, variable: str) -> bool:
+    return variable in PROBLEM_FLAGS or (variable == "Operated" and component in PROTECTION_DEVICES)
+
+
+def voltage_direction(actual: str | None, *texts: str | None) -> str | None:
+    """'over' or 'under' for a voltage monitor crossing: the tech code/info words first, else
+    the value against the nearest nominal supply voltage; None when neither tells."""
+    words = " ".join(t.lower() for t in texts if t)
+    if any(w in words for w in _UNDER_WORDS):
+        return "under"
+    if any(w in words for w in _OVER_WORDS):
+        return "over"
+    try:
+        value = float(str(actual))
+    except (TypeError, ValueError):
+        return None
+    nominal = min(_NOMINAL_V, key=lambda n: abs(n - value))
+    if value > nominal * 1.05:
+        return "over"
+    if value < nominal * 0.95:
+        return "under"
+    return None
+
+
+def error_code_for(
+    component: str, variable: str, tech_code: str | None = None, direction: str | None = None
+) -> str:
+    """The 1.6 errorCode the catalogue gives this 2.0.1 fault (OtherError when it says none):
+    by the techCode when the catalogue knows it, else by the component / variable alone."""
+    catalogue = load_catalogue()
+    for code in (tech_code, None) if tech_code else (None,):
+        found = catalogue.classify(
+            ocpp_version="2.0.1",
+            component=component,
+            variable=variable,
+            tech_code=code,
+            direction=direction,
+        )
+        if found.ocpp16_code not in ("NoError", "OtherError"):
+            return found.ocpp16_code
     return "OtherError"
 
 
 def read_fault_event(event: dict[str, Any]) -> FaultEvent | None:
-    """A fault raised or cleared, or None when the event is not about a problem.
-
-    A problem variable (Problem, Tripped, ...) with a true/false value is a fault whatever
-    the trigger. Any other variable is a fault only on trigger ``Alerting``: a monitor's
-    threshold crossing (e.g. ElectricalFeed.Voltage 264.8, TemperatureSensor.Temperature
-    92.5), cleared by the same event with ``cleared`` true. ``Delta`` and ``Periodic`` only
-    report a value (OCPP 2.0.1 EventTriggerEnumType) and are not faults."""
+    """A fault raised or cleared, or None when the event is not about a problem."""
     component = event.get("component") or {}
     variable = event.get("variable") or {}
-    comp_name = str(component.get("name", ""))
-    var_name = str(variable.get("name", ""))
+    comp_name = str(component.get("name", ""))[:50]
+    var_name = str(variable.get("name", ""))[:50]
     trigger = event.get("trigger")
-    if var_name not in PROBLEM_VARIABLES and trigger != "Alerting":
+    if var_name in NEVER_FAULTS:
         return None
-    actual = str(event.get("actual_value", "")).strip().lower()
-    cleared = bool(event.get("cleared")) or actual in _FALSE
-    if not cleared and actual not in _TRUE and trigger != "Alerting":
+    flag = is_problem_flag(comp_name, var_name)
+    if not flag and trigger != "Alerting":
         return None
+    actual = str(event.get("actual_value", "")).strip()
+    lowered = actual.lower()
+    if flag:
+        cleared = bool(event.get("cleared")) or lowered in _FALSE
+        if not cleared and lowered not in _TRUE:
+            return None
+    else:
+        cleared = bool(event.get("cleared"))
     evse = component.get("evse") or {}
+    tech_code = _short(event.get("tech_code"))
+    tech_info = _short(event.get("tech_info"))
+    direction = None
+    if var_name in VOLTAGE_VARIABLES and not flag:
+        direction = voltage_direction(actual, tech_code, tech_info)
+    connector = evse.get("connector_id")
     return FaultEvent(
         raised=not cleared,
-        evse_id=int(evse.get("id", 0) or 0),
+        evse_id=_int(evse.get("id")),
+        connector_id=_int(connector) if connector is not None else None,
         component=comp_name,
         variable=var_name,
-        error_code=error_code_for(comp_name, var_name),
-        tech_code=_short(event.get("tech_code")),
-        info=_short(event.get("tech_info")),
+        error_code=error_code_for(comp_name, var_name, tech_code, direction),
+        trigger=str(trigger)[:20] if trigger else None,
+        actual_value=actual[:50] or None,
+        direction=direction,
+        tech_code=tech_code,
+        info=tech_info,
     )
+
+
+def read_report_problems(report_data: list[dict[str, Any]] | None) -> list[FaultEvent]:
+    """Standing problems in a NotifyReport (GetBaseReport answer): problem flags whose Actual
+    value is true. Each is read as a NotifyEvent with that value would be."""
+    found: list[FaultEvent] = []
+    for item in report_data or []:
+        attributes = item.get("variable_attribute") or []
+        actual = next(
+            (a.get("value") for a in attributes if a.get("type", "Actual") == "Actual"), None
+        )
+        if actual is None:
+            continue
+        event = {
+            "component": item.get("component") or {},
+            "variable": item.get("variable") or {},
+            "actual_value": actual,
+            "trigger": "Delta",
+        }
+        fault = read_fault_event(event)
+        if fault is not None and fault.raised:
+            found.append(fault)
+    return found
+
+
+def _int(value: Any) -> int:
+    try:
+        return max(0, int(value or 0))
+    except (TypeError, ValueError):
+        return 0
 
 
 def _short(value: Any) -> str | None:

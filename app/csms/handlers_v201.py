@@ -12,7 +12,7 @@ from ocpp.v201.enums import Action
 from app.authorization.tokens import id_token_info_v201
 from app.csms.charge_point import RecordingMixin, now_iso
 from app.csms.context import CsmsContext
-from app.csms.faults_v201 import read_fault_event
+from app.csms.faults_v201 import FaultEvent, read_fault_event, read_report_problems
 from app.csms.handlers_common import CommonHandlers
 from app.csms.meter import latest_reading, parse_timestamp
 from app.fleet.model import ActiveTransaction, OpenFault
@@ -59,38 +59,48 @@ class ChargePoint201(RecordingMixin, CommonHandlers, OcppChargePoint201):
 
     @on(Action.notify_event)
     def on_notify_event(self, event_data: list[dict[str, Any]], **_: Any) -> Any:
-        live = self.context.live
         for event in event_data:
             fault = read_fault_event(event)
-            if fault is None:
-                continue
-            if fault.raised:
-                live.raise_fault(
-                    self.id,
-                    OpenFault(
-                        connector_id=fault.evse_id,
-                        source="NotifyEvent",
-                        error_code=fault.error_code,
-                        raw_error_code=f"{fault.component}.{fault.variable}",
-                        vendor_error_code=fault.tech_code,
-                        info=fault.info,
-                        component=fault.component,
-                        variable=fault.variable,
-                        tech_code=fault.tech_code,
-                        raised_at=parse_timestamp(event.get("timestamp")),
-                    ),
-                )
-            else:
-                live.clear_faults_where(
-                    self.id,
-                    lambda f, ev=fault: (
-                        f.source == "NotifyEvent"
-                        and f.connector_id == ev.evse_id
-                        and f.component == ev.component
-                        and f.variable == ev.variable
-                    ),
-                )
+            if fault is not None:
+                self._apply_fault(fault, event.get("timestamp"))
         return call_result.NotifyEvent()
+
+    def _apply_fault(self, fault: FaultEvent, timestamp: str | None) -> None:
+        """Raise one fault beside the others, or clear the ones it names (a clear without a
+        techCode clears every techCode of that component/variable on that EVSE)."""
+        live = self.context.live
+        if fault.raised:
+            live.raise_fault(
+                self.id,
+                OpenFault(
+                    connector_id=fault.evse_id,
+                    evse_id=fault.evse_id,
+                    source="NotifyEvent",
+                    error_code=fault.error_code,
+                    raw_error_code=f"{fault.component}.{fault.variable}"[:64],
+                    vendor_error_code=fault.tech_code,
+                    info=fault.info,
+                    component=fault.component,
+                    variable=fault.variable,
+                    trigger=fault.trigger,
+                    tech_code=fault.tech_code,
+                    tech_info=fault.info,
+                    actual_value=fault.actual_value,
+                    direction=fault.direction,
+                    raised_at=parse_timestamp(timestamp),
+                ),
+            )
+            return
+        live.clear_faults_where(
+            self.id,
+            lambda f, ev=fault: (
+                f.source == "NotifyEvent"
+                and f.connector_id == ev.evse_id
+                and f.component == ev.component
+                and f.variable == ev.variable
+                and (ev.tech_code is None or f.tech_code == ev.tech_code)
+            ),
+        )
 
     @on(Action.transaction_event)
     def on_transaction_event(
@@ -153,5 +163,9 @@ class ChargePoint201(RecordingMixin, CommonHandlers, OcppChargePoint201):
         return id_token_info_v201(decision)
 
     @on(Action.notify_report)
-    def on_notify_report(self, request_id: int, generated_at: str, seq_no: int, **_: Any) -> Any:
+    def on_notify_report(self, request_id: int, generated_at: str, seq_no: int, **kw: Any) -> Any:
+        # A base report (asked for at boot by self-diagnosis) names standing problems: each
+        # problem flag reported true is an open fault, read like a NotifyEvent.
+        for fault in read_report_problems(kw.get("report_data")):
+            self._apply_fault(fault, generated_at)
         return call_result.NotifyReport()

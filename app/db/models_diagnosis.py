@@ -30,6 +30,12 @@ class DiagnosisRow(Base):
     remote_resolvable: Mapped[bool] = mapped_column(Boolean)
     fault_key: Mapped[str | None] = mapped_column(String(64))
     error_code: Mapped[str | None] = mapped_column(String(64))
+    # the fault-code catalogue's reading: entry (e.g. chargex:CX011), standard code (CX011),
+    # safety class (reset_safe / never_reset / outside_charger / unknown) and who must act
+    catalogue_entry: Mapped[str | None] = mapped_column(String(120))
+    standard_code: Mapped[str | None] = mapped_column(String(16))
+    safety_class: Mapped[str | None] = mapped_column(String(20))
+    responsible: Mapped[str | None] = mapped_column(String(32), index=True)
     procedure_id: Mapped[str | None] = mapped_column(String(80))
     parts: Mapped[list[str]] = mapped_column(JSONType, default=list)
     ladder: Mapped[list[str]] = mapped_column(JSONType, default=list)

@@ -10,9 +10,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.diagnosis.policy import RESPONSIBLE_BY_CLASS, SAFETY_RANK, plan_ladder
 from app.diagnosis.vocabulary import Rule
 from app.fault_codes import load_catalogue
-from app.fleet.model import ChargerLiveState, OpenFault
+from app.fleet.model import ChargerLiveState, FaultClassification, OpenFault
 
 # Window entry kinds.
 CONNECTED = "connected"
@@ -27,6 +28,7 @@ METER = "meter"
 SECURITY_EVENT = "security_event"
 FIRMWARE = "firmware"
 ACTION = "action"  # a remote action the diagnosis service itself took
+CALL_TIMEOUT = "call_timeout"  # a CALL of ours the charger never answered
 
 # Boots, reconnects and security events this soon after our own action are its echo.
 ACTION_GRACE_S = 180.0
@@ -48,6 +50,25 @@ class Observation:
 
 
 @dataclass
+class FleetContext:
+    """What a charger's rules may need to know about the rest of the fleet (built by the
+    service once per evaluation; plain data, so the engine stays free of I/O).
+
+    ``tokens``: idToken -> charger -> when a fault was last raised under it.
+    ``sites``: site -> charger -> when its newest open fault was raised (None: no fault).
+    ``patterns``: (model, firmware, code) -> charger -> when that code was raised.
+    ``history``: fault uid -> earlier occurrences of the same fault, cleared (from the DB).
+    ``heartbeats``: charger -> last Heartbeat.
+    """
+
+    tokens: dict[str, dict[str, float]] = field(default_factory=dict)
+    sites: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    patterns: dict[tuple[str, str, str], dict[str, float]] = field(default_factory=dict)
+    history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    heartbeats: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
 class Finding:
     rule: Rule
     charger_id: str
@@ -57,6 +78,11 @@ class Finding:
     error_code: str | None = None
     fault_uids: list[str] = field(default_factory=list)
     evidence: list[Observation] = field(default_factory=list)
+    classification: FaultClassification | None = None
+    ladder: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    group: tuple[str, ...] = ()  # site-wide / fleet pattern: the chargers it covers
+    history: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def category(self) -> str:
@@ -64,8 +90,26 @@ class Finding:
             return "exclusive"
         return self.rule.subject
 
-    def sort_key(self) -> tuple[int, int]:
-        return (CATEGORY_ORDER[self.category], -self.rule.priority)
+    @property
+    def safety_class(self) -> str:
+        return self.classification.safety_class if self.classification else "unknown"
+
+    @property
+    def responsible(self) -> str | None:
+        """Who must act: the rule's own reading for group and vehicle findings, else the
+        catalogue's, else the rule's fault class."""
+        w = self.rule.when
+        if w.follows_vehicle is not None:
+            return "vehicle"
+        if w.site_wide is not None:
+            return RESPONSIBLE_BY_CLASS.get(self.rule.fault_class, "site_power")
+        if self.classification is not None and self.classification.responsible:
+            return self.classification.responsible
+        return RESPONSIBLE_BY_CLASS.get(self.rule.fault_class)
+
+    def sort_key(self) -> tuple[int, int, int]:
+        rank = SAFETY_RANK.get(self.safety_class, 2) if self.classification else 2
+        return (CATEGORY_ORDER[self.category], -self.rule.priority, rank)
 
 
 def fault_key_for(vendor: str | None, model: str | None, code: str | None) -> str | None:
@@ -77,13 +121,28 @@ def fault_key_for(vendor: str | None, model: str | None, code: str | None) -> st
 
 
 def fault_key_of(live: ChargerLiveState, fault: OpenFault) -> str | None:
+    """The catalogue's fault key (as the store classified the fault), else by vendor code."""
+    if fault.classification.fault_key:
+        return fault.classification.fault_key
     return fault_key_for(live.vendor, live.model, fault.vendor_error_code or fault.tech_code)
 
 
+def fault_code(fault: OpenFault) -> str:
+    """The most specific code a fault was reported with: the standard (ChargeX) code, the
+    vendor / tech code, the 2.0.1 component.variable, else the 1.6 errorCode."""
+    return (
+        fault.classification.standard_code
+        or fault.vendor_error_code
+        or fault.tech_code
+        or (f"{fault.component}.{fault.variable}" if fault.component else None)
+        or fault.error_code
+    )
+
+
 def fault_subject(live: ChargerLiveState, fault: OpenFault) -> str:
-    """What a fault diagnosis is about: connector and fault key (or error code). A fault
+    """What a fault diagnosis is about: connector and fault key (or the code). A fault
     re-reported after a reboot gets a new uid but the same subject."""
-    return f"fault:{fault.connector_id}:{fault_key_of(live, fault) or fault.error_code}"
+    return f"fault:{fault.connector_id}:{fault_key_of(live, fault) or fault_code(fault)}"
 
 
 def _ts(value: Any) -> float | None:
@@ -115,13 +174,29 @@ def _known_since(fault: OpenFault, window: Sequence[Observation], raised: float)
 
 
 def is_echo(live: ChargerLiveState, fault: OpenFault) -> bool:
-    """A 2.0.1 Faulted connectorStatus whose cause a NotifyEvent already names (same EVSE or
-    the whole station): the NotifyEvent fault is the subject, the status is its echo."""
-    return (
-        live.ocpp_version == "2.0.1"
-        and fault.source == "StatusNotification"
-        and any(
+    """A report that only repeats a fault another report names:
+
+    - 2.0.1: a Faulted connectorStatus whose cause a NotifyEvent already names (same EVSE or
+      the whole station): the NotifyEvent fault is the subject.
+    - 1.6: a bare OtherError (no vendorErrorCode) on a connector where a fault with a code is
+      open, e.g. EVerest's follow-up Faulted / OtherError / info after a ChargeX code: the
+      coded fault is the subject.
+    """
+    if fault.source != "StatusNotification":
+        return False
+    if live.ocpp_version == "2.0.1":
+        return any(
             f.source == "NotifyEvent" and f.connector_id in (0, fault.connector_id)
+            for f in live.open_faults
+        )
+    return (
+        fault.error_code == "OtherError"
+        and not fault.vendor_error_code
+        and any(
+            f is not fault
+            and f.source == "StatusNotification"
+            and f.connector_id in (0, fault.connector_id)
+            and (f.vendor_error_code or f.error_code != "OtherError")
             for f in live.open_faults
         )
     )
@@ -144,6 +219,8 @@ def _match_fault(
     if cond.fault_keys and key not in cond.fault_keys:
         return None
     if cond.sources and fault.source not in cond.sources:
+        return None
+    if cond.known is not None and (fault.classification.known or key is not None) != cond.known:
         return None
     if cond.ocpp_versions and live.ocpp_version not in cond.ocpp_versions:
         return None
@@ -199,12 +276,71 @@ def _match_fault(
     ]
 
 
+def pattern_key(live: ChargerLiveState, fault: OpenFault) -> tuple[str, str, str] | None:
+    """(model, firmware, code) of a coded fault, for fleet patterns; None when not coded."""
+    code = fault_code(fault)
+    if not (live.model and live.firmware_version) or code in ("OtherError", "InternalError"):
+        return None
+    return (live.model, live.firmware_version, code)
+
+
+def _group_conditions(
+    rule: Rule,
+    live: ChargerLiveState,
+    fault: OpenFault,
+    context: FleetContext,
+    now: float,
+    scale: float,
+) -> tuple[tuple[str, ...], list[dict[str, Any]]] | None:
+    """The fleet-wide conditions of a fault rule: (chargers covered, history), None if any
+    given condition fails."""
+    w = rule.when
+    group: tuple[str, ...] = ()
+    history: list[dict[str, Any]] = []
+    if w.follows_vehicle is not None:
+        token = fault.id_token
+        if not token:
+            return None
+        since = now - w.follows_vehicle.within_s / scale
+        chargers = {c for c, t in context.tokens.get(token, {}).items() if t >= since}
+        chargers.add(live.charger_id)
+        if len(chargers) < w.follows_vehicle.chargers:
+            return None
+        group = tuple(sorted(chargers))
+    if w.site_wide is not None:
+        site = context.sites.get(live.site_id or "", {})
+        times = [t for t in site.values() if t is not None]
+        if (
+            len(site) < w.site_wide.min_chargers
+            or len(times) < len(site)
+            or max(times) - min(times) > w.site_wide.within_s / scale
+        ):
+            return None
+        group = tuple(sorted(site))
+    if w.fleet_pattern is not None:
+        key = pattern_key(live, fault)
+        since = now - w.fleet_pattern.within_s / scale
+        chargers = {
+            c for c, t in (context.patterns.get(key, {}) if key else {}).items() if t >= since
+        }
+        if len(chargers) < w.fleet_pattern.min_chargers:
+            return None
+        group = tuple(sorted(chargers))
+    if w.chronic is not None:
+        since = now - w.chronic.within_s / scale
+        history = [h for h in context.history.get(fault.uid, []) if h.get("cleared_t", 0) >= since]
+        if len(history) < w.chronic.count:
+            return None
+    return group, history
+
+
 def _fault_findings(
     rules: Sequence[Rule],
     live: ChargerLiveState,
     window: Sequence[Observation],
     now: float,
     scale: float,
+    context: FleetContext,
 ) -> list[Finding]:
     found: list[Finding] = []
     faults = [f for f in live.open_faults if f.source != "offline"]
@@ -218,16 +354,32 @@ def _fault_findings(
             evidence = _match_fault(rule, live, fault, key, window, now, scale)
             if evidence is None or not _charger_conditions_hold(rule, live, window, now, scale):
                 continue
+            extra = _group_conditions(rule, live, fault, context, now, scale)
+            if extra is None:
+                continue
+            group, history = extra
+            w = rule.when
+            if w.site_wide is not None:
+                subject = f"site:{live.site_id}:{fault_key_of(live, fault) or fault_code(fault)}"
+            elif w.fleet_pattern is not None:
+                subject = "pattern:" + ":".join(pattern_key(live, fault) or ())
+            elif w.follows_vehicle is not None:
+                subject = f"vehicle:{fault.id_token}"
+            else:
+                subject = fault_subject(live, fault)
             found.append(
                 Finding(
                     rule=rule,
                     charger_id=live.charger_id,
                     connector_id=fault.connector_id,
-                    subject=fault_subject(live, fault),
+                    subject=subject,
                     fault_key=key,
                     error_code=fault.error_code,
                     fault_uids=[fault.uid, *(f.uid for f in faults if f is not fault)],
                     evidence=evidence,
+                    classification=fault.classification,
+                    group=group,
+                    history=history,
                 )
             )
     return found
@@ -303,6 +455,19 @@ def _connector_findings(
                 if not stalled:
                     continue
                 evidence += stalled
+            if w.meter_silent is not None:
+                tx = live.transaction_on(cid)
+                limit = now - w.meter_silent.for_s / scale
+                if tx is None or tx.started_at.timestamp() > limit:
+                    continue
+                sampled = [o for o in window if o.kind == METER and o.connector_id == cid]
+                last = tx.last_meter.at.timestamp() if tx.last_meter else None
+                if (sampled and sampled[-1].t > limit) or (last is not None and last > limit):
+                    continue
+                evidence += (
+                    sampled[-1:]
+                    or [o for o in window if o.kind == TX_STARTED and o.connector_id == cid][-1:]
+                )
             if w.failed_starts is not None:
                 cond = w.failed_starts
                 failed = [
@@ -335,6 +500,7 @@ def _charger_conditions_hold(
     now: float,
     scale: float,
     evidence: list[Observation] | None = None,
+    heartbeats: dict[str, float] | None = None,
 ) -> bool:
     w = rule.when
     out = evidence if evidence is not None else []
@@ -345,14 +511,20 @@ def _charger_conditions_hold(
         if live.online or gone is None or now - gone < w.offline.for_s / scale:
             return False
         out += _recent(window, DISCONNECTED, gone - 1)[-1:] or [Observation(0, gone, DISCONNECTED)]
-    for name, kind in (("reconnects", CONNECTED), ("boots", BOOT)):
+    for name, kind in (
+        ("reconnects", CONNECTED),
+        ("boots", BOOT),
+        ("call_timeouts", CALL_TIMEOUT),
+    ):
         cond = getattr(w, name)
         if cond is None:
             continue
+        reasons = getattr(cond, "reasons", None)
         hits = [
             o
             for o in _recent(window, kind, now - cond.within_s / scale)
-            if _not_echo(o, actions, grace)
+            if (kind == CALL_TIMEOUT or _not_echo(o, actions, grace))
+            and (not reasons or o.data.get("reason") in reasons)
         ]
         if len(hits) < cond.count:
             return False
@@ -367,6 +539,20 @@ def _charger_conditions_hold(
         if len(hits) < cond.count:
             return False
         out += hits[-cond.count :]
+    if w.status_silent is not None:
+        since = _ts(live.connected_since)
+        limit = now - w.status_silent.for_s / scale
+        beat = heartbeats.get(live.charger_id) if heartbeats is not None else None
+        if (
+            not live.online
+            or since is None
+            or since > limit
+            or beat is None
+            or beat < since
+            or any(o.kind == STATUS and o.t >= since for o in window)
+        ):
+            return False
+        out += _recent(window, CONNECTED, since - 1)[-1:] or [Observation(0, since, CONNECTED)]
     if w.firmware_updated is not None:
         since = now - w.firmware_updated.within_s / scale
         hits = [
@@ -391,13 +577,14 @@ def _charger_findings(
     window: Sequence[Observation],
     now: float,
     scale: float,
+    context: FleetContext,
 ) -> list[Finding]:
     found: list[Finding] = []
     for rule in rules:
         if rule.subject != "charger":
             continue
         evidence: list[Observation] = []
-        if _charger_conditions_hold(rule, live, window, now, scale, evidence):
+        if _charger_conditions_hold(rule, live, window, now, scale, evidence, context.heartbeats):
             found.append(
                 Finding(
                     rule=rule,
@@ -417,15 +604,28 @@ def evaluate(
     window: Sequence[Observation],
     now: float,
     scale: float = 1.0,
+    context: FleetContext | None = None,
 ) -> list[Finding]:
     """Every matching (rule, subject), best first: exclusive charger rules, then faults, then
-    connectors, then other charger rules; higher priority first within each."""
+    connectors, then other charger rules; higher priority first within each, and of the same
+    priority the catalogue's safer class first (never_reset before reset_safe), never the
+    order of arrival. Each finding carries the ladder it may walk (``policy.plan_ladder``)."""
     if live is None:
         return []
-    found = _charger_findings(rules, live, window, now, scale)
+    context = context or FleetContext()
+    found = _charger_findings(rules, live, window, now, scale, context)
     if live.online:
-        found += _fault_findings(rules, live, window, now, scale)
+        found += _fault_findings(rules, live, window, now, scale, context)
         found += _connector_findings(rules, live, window, now, scale)
+    safety = {f.uid for f in live.safety_faults()}
+    for finding in found:
+        own = set(finding.fault_uids[:1]) if finding.rule.subject == "fault" else set()
+        plan = plan_ladder(
+            finding.rule.ladder,
+            finding.classification if finding.rule.subject == "fault" else None,
+            safety_fault_open=bool(safety - own),
+        )
+        finding.ladder, finding.notes = plan.ladder, plan.notes
     found.sort(key=Finding.sort_key)
     return found
 

@@ -11,7 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from app.diagnosis.vocabulary import DISRUPTIVE_STEPS, REMOTE_STEPS, RESET_STEPS
+from app.diagnosis.vocabulary import (
+    DISRUPTIVE_STEPS,
+    RE_ENERGISING_STEPS,
+    REMOTE_STEPS,
+    RESET_STEPS,
+    TERMINAL_STEPS,
+)
+from app.fleet.model import FaultClassification
 
 DAY_S = 86400.0
 # Simulated/real seconds a step may take to show its effect (divided by the time scale).
@@ -22,7 +29,20 @@ STEP_TIMEOUT_S: dict[str, float] = {
     "hard_reset": 300.0,
     "availability_cycle": 180.0,
     "inoperative": 60.0,
+    "collect_logs": 60.0,
 }
+# Who may be asked to act when the catalogue names no one: a rule's fault class.
+RESPONSIBLE_BY_CLASS = {
+    "firmware": "charger_maker",
+    "hardware": "charger_maker",
+    "network": "network_provider",
+    "grid": "site_power",
+    "vehicle": "vehicle",
+    "security": "operator",
+    "configuration": "operator",
+}
+# Two findings of the same priority: the safer reading wins (never_reset first).
+SAFETY_RANK = {"never_reset": 0, "outside_charger": 1, "unknown": 2, "reset_safe": 3}
 MAX_IDLE_WAIT_S = 4 * 3600.0
 
 Verdict = Literal["go", "wait", "skip", "blocked", "dry_run"]
@@ -89,3 +109,75 @@ def decide(step: str, cfg: PolicyConfig, view: PolicyView) -> Decision:
     if cfg.dry_run:
         return Decision("dry_run", f"dry-run: would run {step}")
     return Decision("go", "allowed", force=force)
+
+
+@dataclass(frozen=True)
+class Plan:
+    ladder: tuple[str, ...]
+    notes: tuple[str, ...] = ()
+
+
+def plan_ladder(
+    ladder: list[str] | tuple[str, ...],
+    classification: FaultClassification | None,
+    *,
+    safety_fault_open: bool = False,
+) -> Plan:
+    """The ladder a finding may really walk, decided by the fault-code catalogue's class of
+    its fault (``classification``; None for behaviour findings with no fault code):
+
+    - unknown code (``known`` false): never reset blind. No reset, unlock or availability
+      cycle; collect the charger's logs, watch (``wait``), hand to a consultant (a site visit
+      when the component alone says never_reset).
+    - never_reset: nothing that re-energises (reset, unlock, availability cycle).
+    - outside_charger: nothing that re-energises; no site visit when the vehicle, the driver
+      or the payment provider is responsible (the charger and the site are fine): a
+      consultant takes it to them.
+    - reset_safe, and behaviour findings: at most one reset, and the logs are requested
+      before it (a reboot may wipe them).
+    - another never_reset fault open on the charger: nothing that re-energises either.
+    """
+    steps = list(ladder)
+    terminal = steps[-1] if steps and steps[-1] in TERMINAL_STEPS else "escalate"
+    body = [s for s in steps if s not in TERMINAL_STEPS]
+    notes: list[str] = []
+
+    def drop_re_energising(why: str) -> None:
+        nonlocal body
+        dropped = [s for s in body if s in RE_ENERGISING_STEPS]
+        if dropped:
+            body = [s for s in body if s not in RE_ENERGISING_STEPS]
+            notes.append(f"no {', '.join(dict.fromkeys(dropped))}: {why}")
+
+    if classification is not None and not classification.known:
+        acted = any(s in REMOTE_STEPS for s in body)
+        drop_re_energising("the catalogue does not know this code (never reset blind)")
+        if acted:
+            keep = [s for s in body if s == "trigger_status"]
+            body = [*keep, "collect_logs", "wait"]
+            terminal = "site_visit" if classification.safety_class == "never_reset" else "escalate"
+    elif classification is not None and classification.safety_class == "never_reset":
+        drop_re_energising("a never_reset fault (safety)")
+    elif classification is not None and classification.safety_class == "outside_charger":
+        drop_re_energising("the cause is outside the charger")
+        if terminal == "site_visit" and classification.responsible in (
+            "vehicle",
+            "driver",
+            "payment_provider",
+        ):
+            terminal = "escalate"
+            notes.append(f"no site visit: {classification.responsible or 'someone else'} acts")
+    if safety_fault_open:
+        drop_re_energising("a never_reset fault is open on this charger")
+    resets = [i for i, s in enumerate(body) if s in RESET_STEPS]
+    if len(resets) > 1:
+        body = [s for i, s in enumerate(body) if i not in resets[1:]]
+        notes.append("at most one automatic reset")
+    if resets and "collect_logs" not in body[: resets[0]]:
+        first = next(i for i, s in enumerate(body) if s in RESET_STEPS)
+        body.insert(first, "collect_logs")
+    out: list[str] = []
+    for step in [*body, terminal]:
+        if not out or out[-1] != step:
+            out.append(step)
+    return Plan(tuple(out), tuple(notes))

@@ -23,10 +23,12 @@ from typing import Any
 
 from app.commands.gateway import Actor, CommandRequest, CommandResult
 from app.commands.runner import ActionRunner, Baseline, baseline, effect_seen
-from app.diagnosis import storage
+from app.diagnosis import history as fault_history
+from app.diagnosis import proactive, storage
 from app.diagnosis.engine import (
     ACTION,
     BOOT,
+    CALL_TIMEOUT,
     CONNECTED,
     DISCONNECTED,
     FAULT_CLEARED,
@@ -38,11 +40,14 @@ from app.diagnosis.engine import (
     TX_STARTED,
     TX_STOPPED,
     Finding,
+    FleetContext,
     Observation,
     evaluate,
+    fault_code,
     fault_key_of,
     fault_subject,
     healthy,
+    pattern_key,
     problem_present,
 )
 from app.diagnosis.policy import (
@@ -54,6 +59,7 @@ from app.diagnosis.policy import (
 )
 from app.diagnosis.vocabulary import (
     DISRUPTIVE_STEPS,
+    EVIDENCE_STEPS,
     REMOTE_STEPS,
     RESET_STEPS,
     Rule,
@@ -70,6 +76,7 @@ from app.fleet.events import (
     FleetEvent,
     MeterSampled,
     SecurityEventReported,
+    SignOfLife,
     StatusChanged,
     TransactionStarted,
     TransactionStopped,
@@ -95,6 +102,10 @@ CLOSED_OK = ("resolved", "self_cleared")
 CHARGER_EVIDENCE = frozenset({BOOT, CONNECTED, DISCONNECTED, SECURITY_EVENT, FIRMWARE})
 # How long a reset may take to show its reboot (a DC charger boots for minutes).
 REBOOT_WAIT_S = 900.0
+# How far back a fault's id token is remembered (a vehicle visiting other chargers).
+TOKEN_MEMORY_S = 7 * 86400.0
+# How far back the faults table is read for a fault's history (chronic faults: 7 to 30 days).
+HISTORY_S = 30 * 86400.0
 
 
 @dataclass
@@ -121,6 +132,10 @@ class ChargerMemory:
     healthy_since: float | None = None
     evidence_floor: float = 0.0  # charger evidence before this was used by a diagnosis
     firmware: str | None = None
+    last_heartbeat: float | None = None
+    # fault uid -> earlier cleared occurrences of the same fault (read from the DB once)
+    history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    history_pending: set[str] = field(default_factory=set)
 
     def charger_window(self) -> list[Observation]:
         floor = self.evidence_floor
@@ -155,16 +170,29 @@ class DiagnosisService:
         self.site_in_flight: dict[str, set[str]] = {}
         self._seq = 0
         self._task: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[Any]] = set()
+        # idToken -> charger -> when a fault was raised under it (a fault that follows a vehicle)
+        self.token_faults: dict[str, dict[str, float]] = {}
+        # group subjects (site-wide, fleet pattern, vehicle) already diagnosed -> diagnosis id
+        self.groups: dict[str, int] = {}
         self.stats: dict[str, int] = {"evaluations": 0, "diagnoses": 0, "actions": 0}
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
         self.state.live.add_listener(self.on_change)
+        listeners = getattr(self.state, "command_listeners", None)
+        if listeners is not None:
+            listeners.append(self.on_command)
         self._task = asyncio.create_task(self._ticker(), name="diagnosis-ticker")
 
     async def stop(self) -> None:
         self.state.live.remove_listener(self.on_change)
-        tasks = [t for t in [self._task, *(a.task for a in self.active.values())] if t]
+        listeners = getattr(self.state, "command_listeners", None)
+        if listeners is not None and self.on_command in listeners:
+            listeners.remove(self.on_command)
+        tasks = [
+            t for t in [self._task, *(a.task for a in self.active.values()), *self._background] if t
+        ]
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -212,10 +240,22 @@ class DiagnosisService:
         self._mem(charger_id).window.append(obs)
         return obs
 
+    def _spawn(self, coro: Any, name: str) -> None:
+        task = asyncio.create_task(coro, name=name)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def on_command(self, row: dict[str, Any]) -> None:
+        """Command audit listener: a CALL the charger never answered is a symptom (silence)."""
+        if row.get("outcome") == "ChargerTimeout" and row.get("charger_id"):
+            self.observe(str(row["charger_id"]), CALL_TIMEOUT, command=row.get("command"))
+
     def on_change(self, event: FleetEvent) -> None:
         """Fleet listener (sync, on the loop): record what rules may need."""
         cid, state = event.charger_id, event.state
         match event:
+            case SignOfLife(action="Heartbeat"):
+                self._mem(cid).last_heartbeat = time.time()
             case Connected():
                 self.observe(cid, CONNECTED)
             case Disconnected():
@@ -228,6 +268,8 @@ class DiagnosisService:
                     firmware=state.firmware_version,
                     firmware_changed=changed,
                 )
+                if state.ocpp_version == "2.0.1" and self.state.settings.diagnosis_proactive:
+                    self._spawn(proactive.on_boot(self, cid), f"diagnosis-proactive-{cid}")
             case StatusChanged(connector_id=connector_id):
                 conn = state.connectors.get(connector_id)
                 if conn is not None:
@@ -241,6 +283,12 @@ class DiagnosisService:
                     )
             case FaultRaised(fault=OpenFault() as fault):
                 self.observe(cid, FAULT_RAISED, fault.connector_id, **_fault_data(state, fault))
+                if fault.id_token:
+                    self.token_faults.setdefault(fault.id_token, {})[cid] = time.time()
+                if fault.source != "offline":
+                    mem = self._mem(cid)
+                    mem.history_pending.add(fault.uid)
+                    self._spawn(self._read_history(cid, fault), f"diagnosis-history-{cid}")
             case FaultCleared(fault=OpenFault() as fault):
                 self.observe(cid, FAULT_CLEARED, fault.connector_id, **_fault_data(state, fault))
             case TransactionStarted(transaction=ActiveTransaction() as tx):
@@ -293,7 +341,56 @@ class DiagnosisService:
     def evaluate_all(self, now: float) -> None:
         self._evaluate(self._candidates(now), now)
 
+    async def _read_history(self, charger_id: str, fault: OpenFault) -> None:
+        """Earlier occurrences of this fault on this charger and connector, cleared within the
+        history horizon (read once from the faults table: long memory across restarts)."""
+        mem = self._mem(charger_id)
+        since = datetime.fromtimestamp(time.time() - HISTORY_S / self.scale, UTC)
+        try:
+            rows = await asyncio.to_thread(
+                fault_history.earlier, self.state.session_factory, charger_id, fault, since
+            )
+            mem.history[fault.uid] = rows
+        except Exception:
+            log.exception("diagnosis: could not read the history of %s", charger_id)
+        finally:
+            mem.history_pending.discard(fault.uid)
+
+    def context(self, now: float) -> FleetContext:
+        """The fleet facts the rules may need (built once per evaluation pass)."""
+        tokens = {
+            token: {c: t for c, t in seen.items() if t >= now - TOKEN_MEMORY_S / self.scale}
+            for token, seen in self.token_faults.items()
+        }
+        self.token_faults = {k: v for k, v in tokens.items() if v}
+        sites: dict[str, dict[str, float | None]] = {}
+        patterns: dict[tuple[str, str, str], dict[str, float]] = {}
+        history: dict[str, list[dict[str, Any]]] = {}
+        heartbeats: dict[str, float] = {}
+        for live in self.state.live.all():
+            faults = [f for f in live.open_faults if f.source != "offline"]
+            if live.site_id:
+                newest = max((f.raised_at.timestamp() for f in faults), default=None)
+                sites.setdefault(live.site_id, {})[live.charger_id] = newest
+            for f in faults:
+                key = pattern_key(live, f)
+                if key is not None:
+                    patterns.setdefault(key, {})[live.charger_id] = f.raised_at.timestamp()
+            mem = self.memory.get(live.charger_id)
+            if mem is not None:
+                history.update(mem.history)
+                if mem.last_heartbeat is not None:
+                    heartbeats[live.charger_id] = mem.last_heartbeat
+        return FleetContext(
+            tokens=self.token_faults,
+            sites=sites,
+            patterns=patterns,
+            history=history,
+            heartbeats=heartbeats,
+        )
+
     def _evaluate(self, candidates: list[ChargerLiveState], now: float) -> None:
+        context = self.context(now) if candidates else None
         for live in candidates:
             cid = live.charger_id
             if cid in self.active:
@@ -301,13 +398,18 @@ class DiagnosisService:
             mem = self._mem(cid)
             self.stats["evaluations"] += 1
             self._release_parked(mem, live, now)
-            findings = evaluate(self.rules, live, mem.charger_window(), now, self.scale)
+            findings = evaluate(self.rules, live, mem.charger_window(), now, self.scale, context)
             for finding in findings:
                 if finding.subject in mem.parked:
                     continue
-                if finding.rule.subject == "fault" and finding.fault_uids[0] in mem.parked:
+                if finding.rule.subject == "fault" and (
+                    finding.fault_uids[0] in mem.parked
+                    or finding.fault_uids[0] in mem.history_pending
+                ):
                     continue
-                if mem.visit_pending and not set(finding.rule.ladder) & REMOTE_STEPS:
+                if finding.group and finding.subject in self.groups:
+                    continue  # one diagnosis for the group (site, fleet pattern, vehicle)
+                if mem.visit_pending and not set(finding.ladder) & REMOTE_STEPS:
                     continue  # nothing to do remotely, and a technician is already coming
                 self.open(finding, live)
                 break
@@ -362,18 +464,44 @@ class DiagnosisService:
                 error_code=finding.error_code,
                 procedure_id=proc.id if proc else None,
                 parts=list(proc.parts) if proc else [],
-                ladder=list(rule.ladder),
-                evidence=[o.evidence() for o in finding.evidence][-20:],
+                ladder=list(finding.ladder),
+                evidence=_evidence(finding),
                 event_ids=ids,
                 dry_run=self.dry_run,
+                **_catalogue_fields(finding),
             )
             db.commit()
             diagnosis_id = row.id
+        if finding.group:
+            self._cover_group(finding, diagnosis_id)
         self.stats["diagnoses"] += 1
         active = Active(diagnosis_id, finding, live.site_id)
         self.active[finding.charger_id] = active
         active.task = asyncio.create_task(self._remediate(active), name=f"diagnosis-{diagnosis_id}")
         return active
+
+    def _cover_group(self, finding: Finding, diagnosis_id: int) -> None:
+        """A group finding (every charger of a site, a fleet pattern, a vehicle) is one
+        diagnosis: the same faults of the other chargers are parked under it, so no charger
+        of the group is reset or visited on its own for them."""
+        self.groups[finding.subject] = diagnosis_id
+        main = self.state.live.get(finding.charger_id)
+        code = None
+        if main is not None and finding.fault_uids:
+            first = next((f for f in main.open_faults if f.uid == finding.fault_uids[0]), None)
+            code = fault_code(first) if first else None
+        for cid in finding.group:
+            live = self.state.live.get(cid)
+            if live is None:
+                continue
+            mem = self._mem(cid)
+            mem.parked.add(finding.subject)
+            for f in live.open_faults:
+                if f.source == "offline":
+                    continue
+                if finding.rule.when.site_wide is not None or fault_code(f) == code:
+                    mem.parked.add(f.uid)
+                    mem.parked.add(fault_subject(live, f))
 
     def _update(self, active: Active, **fields: Any) -> None:
         with self.state.session_factory() as db:
@@ -430,7 +558,8 @@ class DiagnosisService:
         await self._note(
             active,
             f"Diagnosis: {f.rule.title} ({f.rule.fault_class}, confidence {f.rule.confidence:.0%})."
-            f" Likely cause: {f.rule.likely_cause.strip()} Plan: {' -> '.join(f.rule.ladder)}.",
+            f" Likely cause: {f.rule.likely_cause.strip()} Plan: {' -> '.join(f.ladder)}."
+            + (f" Why not more: {'; '.join(f.notes)}." if f.notes else ""),
         )
 
     async def _close_session(self, active: Active, outcome: str, note: str) -> int | None:
@@ -489,7 +618,7 @@ class DiagnosisService:
         rule = f.rule
         done: list[str] = []
         self._update(active, status="remediating")
-        for step in rule.ladder:
+        for step in f.ladder:
             if step in ("site_visit", "escalate"):
                 await self._terminal(active, step, done)
                 return
@@ -523,7 +652,7 @@ class DiagnosisService:
                 await self._terminal(active, "escalate", done, reason=decision.reason)
                 return
             if decision.verdict == "dry_run":
-                plan = " -> ".join(rule.ladder[rule.ladder.index(step) :])
+                plan = " -> ".join(f.ladder[f.ladder.index(step) :])
                 self._action(active, step, "dry_run", detail=f"would run: {plan}")
                 note = f"dry-run: would run {plan}"
                 self._finish(active, "dry_run", note)
@@ -541,8 +670,8 @@ class DiagnosisService:
             baseline_before = baseline(self.state.live.get(f.charger_id))
             answer = await self._act(active, step)
             done.append(step)
-            if answer is None:
-                continue
+            if answer is None or step in EVIDENCE_STEPS:
+                continue  # evidence fixes nothing: no effect to wait for, nothing to prove
             await self._await_effect(active, step, baseline_before, answer)
             outcome = await self._prove(active, STEP_TIMEOUT_S.get(step, 120.0) / self.scale)
             self._release_site(active)
@@ -700,6 +829,8 @@ class DiagnosisService:
             calls = [
                 ("change_availability", {"connector_id": f.connector_id, "type": "inoperative"})
             ]
+        elif step == "collect_logs":
+            calls = [("get_diagnostics", {})]
         else:
             raise ValueError(f"unknown step {step}")
         mem = self._mem(f.charger_id)
@@ -781,9 +912,23 @@ class DiagnosisService:
         tried = ", ".join(done) or "no remote action"
         why = reason or ("needs a technician on site" if step == "site_visit" else "needs a person")
         parts = ", ".join(proc.parts) if proc and proc.parts else "none named"
+        cat = _catalogue_fields(f)
+        facts = (
+            f"Catalogue: {cat['catalogue_entry'] or 'code not in the catalogue'}"
+            f"{' (' + cat['standard_code'] + ')' if cat['standard_code'] else ''}, "
+            f"safety class {cat['safety_class']}, responsible: {cat['responsible'] or 'unknown'}."
+        )
+        if f.group:
+            facts += f" Covers {len(f.group)} chargers: {', '.join(f.group[:20])}."
+        if f.history:
+            facts += f" History: {len(f.history)} earlier occurrence(s), " + ", ".join(
+                f"{h.get('raised_at')} - {h.get('cleared_at')}" for h in f.history[:5]
+            )
+        if f.notes:
+            facts += f" Not done: {'; '.join(f.notes)}."
         text = (
             f"{'Site visit' if step == 'site_visit' else 'Escalation'}: {f.rule.title} on "
-            f"{f.charger_id} connector {f.connector_id}. {why}. Tried: {tried}. "
+            f"{f.charger_id} connector {f.connector_id}. {why}. {facts} Tried: {tried}. "
             f"Likely cause: {f.rule.likely_cause.strip()} Procedure: "
             f"{proc.id if proc else 'none'}. Parts: {parts}. Evidence: diagnosis "
             f"#{active.diagnosis_id} ({len(f.evidence)} events)."
@@ -792,6 +937,26 @@ class DiagnosisService:
         handoff = await self._close_session(active, step, text)
         status = "site_visit" if step == "site_visit" else "escalated"
         self._finish(active, "blocked" if active.blocked else status, text, handoff_id=handoff)
+
+
+def _catalogue_fields(finding: Finding) -> dict[str, Any]:
+    """What the diagnosis row says about the catalogue: entry, standard code, class, who."""
+    cls = finding.classification if finding.rule.subject == "fault" else None
+    return {
+        "catalogue_entry": cls.entry_id if cls else None,
+        "standard_code": cls.standard_code if cls else None,
+        "safety_class": (cls.safety_class if cls else None) or "unknown",
+        "responsible": finding.responsible,
+    }
+
+
+def _evidence(finding: Finding) -> list[dict[str, Any]]:
+    out = [o.evidence() for o in finding.evidence][-20:]
+    if finding.group:
+        out.append({"kind": "group", "chargers": list(finding.group)})
+    if finding.history:
+        out.append({"kind": "history", "occurrences": finding.history[:20]})
+    return out
 
 
 def _fault_data(state: ChargerLiveState, fault: OpenFault) -> dict[str, Any]:

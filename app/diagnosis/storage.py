@@ -104,6 +104,10 @@ def view(row: DiagnosisRow, actions: list[DiagnosisActionRow] | None = None) -> 
         "remote_resolvable": row.remote_resolvable,
         "fault_key": row.fault_key,
         "error_code": row.error_code,
+        "catalogue_entry": row.catalogue_entry,
+        "standard_code": row.standard_code,
+        "safety_class": row.safety_class,
+        "responsible": row.responsible,
         "procedure_id": row.procedure_id,
         "parts": row.parts,
         "ladder": row.ladder,
@@ -150,6 +154,8 @@ def query(
     status: str | None = None,
     rule_id: str | None = None,
     fault_class: str | None = None,
+    responsible: str | None = None,
+    safety_class: str | None = None,
     open_only: bool = False,
     limit: int = 100,
     offset: int = 0,
@@ -165,6 +171,10 @@ def query(
         stmt = stmt.where(DiagnosisRow.rule_id == rule_id)
     if fault_class:
         stmt = stmt.where(DiagnosisRow.fault_class == fault_class)
+    if responsible:
+        stmt = stmt.where(DiagnosisRow.responsible == responsible)
+    if safety_class:
+        stmt = stmt.where(DiagnosisRow.safety_class == safety_class)
     if open_only:
         stmt = stmt.where(DiagnosisRow.status.in_(OPEN_STATUSES))
     stmt = stmt.order_by(DiagnosisRow.id.desc()).limit(limit).offset(offset)

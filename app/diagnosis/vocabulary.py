@@ -33,7 +33,8 @@ A rule file (``app/diagnosis/rules/*.yaml``) holds ``rules:``, a list of rules. 
 
 Ladder steps: ``trigger_status`` (TriggerMessage StatusNotification), ``unlock``,
 ``soft_reset``, ``hard_reset``, ``availability_cycle`` (Inoperative then Operative),
-``inoperative`` (take out of service, for unsafe faults), ``wait`` (for a self-clearing
+``inoperative`` (take out of service, for unsafe faults), ``collect_logs`` (ask for the
+charger's logs: evidence, fixes nothing), ``wait`` (for a self-clearing
 fault), ``site_visit`` (ticket with evidence and the procedure's parts), ``escalate``
 (hand to a consultant, no truck roll). Every duration is in seconds of real time, divided by
 ``diagnosis_time_scale`` (tests and the benchmark compress time).
@@ -57,6 +58,7 @@ Step = Literal[
     "hard_reset",
     "availability_cycle",
     "inoperative",
+    "collect_logs",
     "wait",
     "site_visit",
     "escalate",
@@ -64,7 +66,11 @@ Step = Literal[
 TERMINAL_STEPS = frozenset({"site_visit", "escalate"})
 RESET_STEPS = frozenset({"soft_reset", "hard_reset"})
 DISRUPTIVE_STEPS = frozenset({"soft_reset", "hard_reset", "availability_cycle", "unlock"})
-REMOTE_STEPS = frozenset({"trigger_status", "inoperative", *DISRUPTIVE_STEPS})
+# Steps that could put power back on or move the cable of a faulted charger.
+RE_ENERGISING_STEPS = frozenset({"soft_reset", "hard_reset", "unlock", "availability_cycle"})
+# Evidence only: asks the charger for its logs (GetDiagnostics / GetLog); fixes nothing.
+EVIDENCE_STEPS = frozenset({"collect_logs"})
+REMOTE_STEPS = frozenset({"trigger_status", "inoperative", *DISRUPTIVE_STEPS, *EVIDENCE_STEPS})
 
 
 class _Strict(BaseModel):
@@ -77,6 +83,7 @@ class FaultCond(_Strict):
     sources: list[str] = Field(default_factory=list)
     vendor_error_codes: list[str] = Field(default_factory=list)
     ocpp_versions: list[str] = Field(default_factory=list)
+    known: bool | None = None  # does the fault-code catalogue know the code?
     min_age_s: float = Field(30.0, ge=0)
 
 
@@ -99,6 +106,25 @@ class WithinCond(_Strict):
     within_s: float = Field(gt=0)
 
 
+class BootsCond(CountCond):
+    reasons: list[str] = Field(default_factory=list)  # 2.0.1 BootReasonEnumType, e.g. Watchdog
+
+
+class FollowsVehicleCond(_Strict):
+    chargers: int = Field(2, ge=2)
+    within_s: float = Field(gt=0)
+
+
+class GroupCond(_Strict):
+    min_chargers: int = Field(2, ge=2)
+    within_s: float = Field(gt=0)
+
+
+class ChronicCond(_Strict):
+    count: int = Field(1, ge=1)
+    within_s: float = Field(gt=0)
+
+
 class FailedStartsCond(CountCond):
     max_duration_s: float = Field(120.0, gt=0)
     max_energy_wh: float = Field(50.0, ge=0)
@@ -109,9 +135,16 @@ class When(_Strict):
     status: StatusCond | None = None
     offline: ForCond | None = None
     reconnects: CountCond | None = None
-    boots: CountCond | None = None
+    boots: BootsCond | None = None
     recurred: WithinCond | None = None
+    chronic: ChronicCond | None = None  # fault: cleared this many times before (DB history)
+    follows_vehicle: FollowsVehicleCond | None = None  # fault: same idToken faulted elsewhere
+    site_wide: GroupCond | None = None  # fault: every charger of the site faulted at once
+    fleet_pattern: GroupCond | None = None  # fault: same code on chargers of one model+firmware
     meter_stalled: ForCond | None = None
+    meter_silent: ForCond | None = None  # connector: a transaction with no meter values
+    call_timeouts: CountCond | None = None  # charger: our CALLs that got no answer
+    status_silent: ForCond | None = None  # charger: heartbeats but no StatusNotification
     failed_starts: FailedStartsCond | None = None
     security_events: CountCond | None = None
     firmware_updated: WithinCond | None = None
@@ -137,17 +170,28 @@ class Rule(_Strict):
         w = self.when
         if self.subject == "fault" and w.fault is None:
             raise ValueError("a fault rule needs when.fault")
-        if self.subject == "connector" and not (w.status or w.meter_stalled or w.failed_starts):
-            raise ValueError("a connector rule needs status, meter_stalled or failed_starts")
+        if self.subject == "connector" and not (
+            w.status or w.meter_stalled or w.failed_starts or w.meter_silent
+        ):
+            raise ValueError(
+                "a connector rule needs status, meter_stalled, meter_silent or failed_starts"
+            )
         if self.subject == "charger" and not (
-            w.offline or w.reconnects or w.boots or w.security_events or w.firmware_updated
+            w.offline
+            or w.reconnects
+            or w.boots
+            or w.security_events
+            or w.firmware_updated
+            or w.call_timeouts
+            or w.status_silent
         ):
             raise ValueError("a charger rule needs a charger condition (offline, boots, ...)")
         if self.ladder[-1] not in TERMINAL_STEPS:
             raise ValueError("the ladder must end with site_visit or escalate")
         if any(step in TERMINAL_STEPS for step in self.ladder[:-1]):
             raise ValueError("site_visit/escalate may only be the last ladder step")
-        if self.remote_resolvable != any(s in REMOTE_STEPS - {"inoperative"} for s in self.ladder):
+        acting = REMOTE_STEPS - {"inoperative"} - EVIDENCE_STEPS
+        if self.remote_resolvable != any(s in acting for s in self.ladder):
             raise ValueError("remote_resolvable must be true exactly when the ladder acts remotely")
         return self
 

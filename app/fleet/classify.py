@@ -26,6 +26,7 @@ def catalogue_classifier(catalogue: Callable[[], FaultCatalogue]) -> Classifier:
             component=fault.component,
             variable=fault.variable,
             tech_code=fault.tech_code,
+            direction=fault.direction,
         )
         return FaultClassification(
             entry_id=found.entry_id,

@@ -62,6 +62,16 @@ class FaultClassification(BaseModel):
 
 
 class OpenFault(BaseModel):
+    """One open fault with the faces the charger reported it with.
+
+    1.6 StatusNotification: ``raw_error_code`` (errorCode as sent), ``vendor_id``,
+    ``vendor_error_code``, ``info``. 2.0.1 NotifyEvent: ``component``, ``evse_id`` /
+    ``connector_id``, ``variable``, ``trigger``, ``tech_code``, ``tech_info``,
+    ``actual_value`` (and ``direction`` over/under for a voltage monitor). ``id_token``: the
+    token of the transaction running on the connector when it was raised (a fault that follows
+    one vehicle across chargers is the vehicle's). ``classification``: the catalogue entry.
+    """
+
     uid: str = Field(default_factory=lambda: str(uuid.uuid4()))
     connector_id: int = 0
     source: str
@@ -72,7 +82,13 @@ class OpenFault(BaseModel):
     info: str | None = None
     component: str | None = None
     variable: str | None = None
+    evse_id: int | None = None
+    trigger: str | None = None
     tech_code: str | None = None
+    tech_info: str | None = None
+    actual_value: str | None = None
+    direction: str | None = None
+    id_token: str | None = None
     raised_at: datetime
     classification: FaultClassification = Field(default_factory=FaultClassification)
 
@@ -81,12 +97,19 @@ class OpenFault(BaseModel):
         return self.classification.safety_class
 
     def same_origin(self, other: OpenFault) -> bool:
+        """The same fault reported again (not a second fault): same source and place, and
+        the same code (1.6 errorCode + vendorErrorCode; 2.0.1 component, variable, techCode)."""
+        if self.source != other.source or self.connector_id != other.connector_id:
+            return False
+        if self.source == "StatusNotification":
+            return (
+                self.error_code == other.error_code
+                and self.vendor_error_code == other.vendor_error_code
+            )
         return (
-            self.source == other.source
-            and self.connector_id == other.connector_id
-            and self.component == other.component
+            self.component == other.component
             and self.variable == other.variable
-            and (self.source != "StatusNotification" or self.error_code == other.error_code)
+            and self.tech_code == other.tech_code
         )
 
 

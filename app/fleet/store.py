@@ -4,6 +4,27 @@ with a typed event (``app.fleet.events``) to every listener after each change.
 The OCPP edge calls the ``apply_*`` methods; the recorder, self-diagnosis and live-state waits
 listen. Faults are classified by the fault-code catalogue when they are raised (the classifier
 is handed in, so this module stays free of data loading).
+
+Faults are a set: several open faults per connector (1.6) / EVSE (2.0.1) and station at once,
+each with its own faces. A message that adds a fault never erases another.
+
+OCPP 1.6 StatusNotification carries one errorCode, so when does a new one mean the old fault
+cleared? Never by itself: only ``NoError`` on the connector clears its StatusNotification
+faults. Reason: real stacks keep several errors active and report them one message each, and
+report "no error" only when the last one clears (EVerest libocpp ``ChargePoint::on_error``:
+"can be called multiple times for different errors. Errors reported using this function stay
+active as long as they are cleared by on_error_cleared()"; ``on_error_cleared``: "If this leads
+to the fact that no other error is active anymore, this function will initiate a
+StatusNotification.req that reports the current state and no error" (libocpp
+include/ocpp/v16/charge_point.hpp)). EVerest also follows a ChargeX code (vendorId
+``https://chargex.inl.gov``, vendorErrorCode ``CXnnn``) at once with Faulted / OtherError / info:
+that second message is a face of the same trouble, not its end. Treating a different errorCode
+as "the old one cleared" lost the meaningful first fault. Cost of the rule: a stack that
+silently replaces one error by another keeps the first open until it sends NoError; for safety
+a fault assumed open too long is the safe side (no reset while it is open).
+
+OCPP 2.0.1: NotifyEvent raises and clears each (component, EVSE, variable, techCode) itself; a
+Faulted connectorStatus opens a generic fault that a later non-Faulted status clears.
 """
 
 from __future__ import annotations
@@ -212,36 +233,38 @@ class FleetStore:
         connector.vendor_error_code = vendor_error_code
         connector.info = info
         self._notify(StatusChanged(charger_id, state, connector_id))
-        for fault in [f for f in state.open_faults if f.source == "StatusNotification"]:
-            if fault.connector_id == connector_id and (
-                error_code == "NoError"
-                or fault.error_code != error_code
-                or fault.vendor_error_code != vendor_error_code
-            ):
-                self.clear_fault(charger_id, fault.uid, at=now)
-        if error_code != "NoError" and not any(
-            f.source == "StatusNotification" and f.connector_id == connector_id
-            for f in state.open_faults
-        ):
-            self.raise_fault(
-                charger_id,
-                OpenFault(
-                    connector_id=connector_id,
-                    source="StatusNotification",
-                    error_code=error_code,
-                    raw_error_code=raw_error_code,
-                    vendor_id=vendor_id,
-                    vendor_error_code=vendor_error_code,
-                    info=info,
-                    raised_at=now,
-                ),
-            )
+        if error_code == "NoError":
+            # the charger says no error is active on this connector any more
+            for fault in [f for f in state.open_faults if f.source == "StatusNotification"]:
+                if fault.connector_id == connector_id:
+                    self.clear_fault(charger_id, fault.uid, at=now)
+            return
+        tx = state.transaction_on(connector_id) if connector_id else None
+        self.raise_fault(
+            charger_id,
+            OpenFault(
+                connector_id=connector_id,
+                source="StatusNotification",
+                error_code=error_code,
+                raw_error_code=raw_error_code,
+                vendor_id=vendor_id,
+                vendor_error_code=vendor_error_code,
+                info=info,
+                id_token=tx.id_tag if tx else None,
+                raised_at=now,
+            ),
+        )
 
     def raise_fault(self, charger_id: str, fault: OpenFault) -> OpenFault:
+        """Open a fault beside the others (faults are a set); the same fault reported again
+        (``OpenFault.same_origin``) is the one already open."""
         state = self.ensure(charger_id)
         for existing in state.open_faults:
             if existing.same_origin(fault):
                 return existing
+        if fault.id_token is None and fault.connector_id:
+            tx = state.transaction_on(fault.connector_id)
+            fault.id_token = tx.id_tag if tx else None
         fault.classification = self._classify(state, fault)
         state.open_faults.append(fault)
         self._notify(FaultRaised(charger_id, state, fault))

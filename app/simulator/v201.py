@@ -332,6 +332,36 @@ class Charger201(SimCharger, ChargePoint):
         elif requested_message == "FirmwareStatusNotification":
             self.post(call.FirmwareStatusNotification(status="Idle"))
 
+    @on(Action.get_base_report)
+    def on_get_base_report(
+        self, request_id: int, report_base: str, **_: Any
+    ) -> call_result.GetBaseReport:
+        # Accepted; the report itself is not simulated (a station with no standing problem
+        # would send only its inventory).
+        self.record_command("GetBaseReport", {"reportBase": report_base}, "Accepted")
+        return call_result.GetBaseReport(status="Accepted")
+
+    @on(Action.set_variable_monitoring)
+    def on_set_variable_monitoring(
+        self, set_monitoring_data: list[dict[str, Any]], **_: Any
+    ) -> call_result.SetVariableMonitoring:
+        self.record_command(
+            "SetVariableMonitoring", {"count": len(set_monitoring_data)}, "Accepted"
+        )
+        return call_result.SetVariableMonitoring(
+            set_monitoring_result=[
+                {
+                    "id": i + 1,
+                    "status": "Accepted",
+                    "type": d["type"],
+                    "severity": d["severity"],
+                    "component": d["component"],
+                    "variable": d["variable"],
+                }
+                for i, d in enumerate(set_monitoring_data)
+            ]
+        )
+
     @on(Action.get_log)
     def on_get_log(self, log: dict, log_type: str, request_id: int, **_: Any) -> call_result.GetLog:
         file_name = f"{self.charger_id}-{log_type}-{request_id}.log"

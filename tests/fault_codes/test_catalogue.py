@@ -300,7 +300,7 @@ def test_unknown_fault_key_reference(folder: Path) -> None:
     path = folder / "ocpp201.yaml"
     path.write_text(path.read_text().replace("fault: emergency_stop", "fault: big_red_button"))
     issue = _error(folder).issues[0]
-    assert issue.file.endswith("ocpp201.yaml") and issue.entry == "'EmergencyStopSensor.Active'"
+    assert issue.file.endswith("ocpp201.yaml") and issue.entry == "'EmergencyStopSensor.Tripped'"
     assert "big_red_button" in issue.message
     assert issue.line == _line_of(path, "component: EmergencyStopSensor")
 

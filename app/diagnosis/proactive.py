@@ -1,0 +1,77 @@
+"""Proactive on OCPP 2.0.1: at boot, ask the station for its standing problems (GetBaseReport
+SummaryInventory, answered with NotifyReport) and set monitors on the fault variables the
+fault-code catalogue lists (SetVariableMonitoring), both through the command gateway with an
+automatic actor. OCPP 1.6 has neither (the catalogue refuses them: BadCommand).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from app.commands.gateway import Actor, CommandRequest
+from app.csms.faults_v201 import is_problem_flag
+from app.errors import CommandError
+from app.fault_codes import FaultCatalogue, load_catalogue
+
+log = logging.getLogger(__name__)
+
+# Supply voltage limits for the ACVoltage monitors: 230 V +-10 % (EN 50160 / IEC 60038).
+UPPER_VOLTAGE_V = 253.0
+LOWER_VOLTAGE_V = 207.0
+# Components addressed per EVSE (they need an evse id); EVerest reports them as hard-wired
+# notifications anyway, so no monitor is set on them.
+PER_EVSE = frozenset({"EVSE", "Connector"})
+
+
+def monitors(catalogue: FaultCatalogue) -> list[dict[str, Any]]:
+    """One monitor per catalogue fault variable: a Delta monitor on each problem flag (any
+    change of a boolean is reported), threshold monitors on the supply voltage. Severity 1
+    (hardware failure) for never_reset entries, 4 (error) otherwise (OCPP 2.0.1 severity
+    levels, 0 = danger ... 9 = debug)."""
+    out: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for entry in catalogue.ocpp201.values():
+        if entry.component in PER_EVSE or not (entry.fault or entry.safety_class):
+            continue
+        severity = 1 if entry.safety_class == "never_reset" else 4
+        if is_problem_flag(entry.component, entry.variable):
+            key = (entry.component, entry.variable, "Delta")
+            out[key] = {
+                "component": entry.component,
+                "variable": entry.variable,
+                "type": "Delta",
+                "value": 1,
+                "severity": severity,
+            }
+        elif entry.variable == "ACVoltage" and entry.direction in ("over", "under"):
+            kind = "UpperThreshold" if entry.direction == "over" else "LowerThreshold"
+            value = UPPER_VOLTAGE_V if entry.direction == "over" else LOWER_VOLTAGE_V
+            out[(entry.component, entry.variable, kind)] = {
+                "component": entry.component,
+                "variable": entry.variable,
+                "type": kind,
+                "value": value,
+                "severity": severity,
+            }
+    return list(out.values())
+
+
+async def on_boot(service: Any, charger_id: str) -> None:
+    """Send the base report request and the monitors; a refusal is logged, never raised."""
+    from app.diagnosis.service import SYSTEM
+
+    actor = Actor(SYSTEM, "diagnosis", "proactive 2.0.1 at boot")
+    catalogue = load_catalogue()
+    requests = [
+        CommandRequest(charger_id=charger_id, command="get_base_report", params={}),
+        CommandRequest(
+            charger_id=charger_id,
+            command="set_variable_monitoring",
+            params={"monitors": monitors(catalogue)},
+        ),
+    ]
+    for request in requests:
+        try:
+            await service.state.gateway.execute(request, actor)
+        except CommandError as error:
+            log.info("diagnosis: %s on %s: %s", request.command, charger_id, error)

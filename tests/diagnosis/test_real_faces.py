@@ -1,0 +1,272 @@
+"""Self-diagnosis on faults as real stacks send them (EVerest's OCPP 1.6 and 2.0.1 faces),
+on a real backend with scripted chargers sending exact frames.
+
+1.6 (EVerest OCPP module, ChargeX MREC): StatusNotification with the code's 1.6 errorCode,
+vendorId "https://chargex.inl.gov", vendorErrorCode "CXnnn", info; for blocking faults at once
+a second StatusNotification Faulted / OtherError / info naming the cause.
+2.0.1 (EVerest OCPP201 module): NotifyEvent component EVSE, variable Problem, trigger Alerting,
+actualValue "true" ("false" when cleared), techCode "CXnnn", techInfo; then Faulted status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import Counter
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from ocpp.v16 import call as call16
+from sqlalchemy import select
+
+from app.db.models import CommandRow
+from app.db.models_diagnosis import DiagnosisRow
+from app.fault_codes import load_catalogue
+from tests.chargers import connected, eventually, now
+
+CATALOGUE = load_catalogue()
+CX = sorted(CATALOGUE.chargex.values(), key=lambda c: c.code)
+NAMESPACE = CATALOGUE.chargex_namespace
+# Commands that re-energise or move the cable: never for never_reset / outside_charger codes.
+RE_ENERGISING = ("reset", "unlock_connector")
+FAST = {"diagnosis_time_scale": 1000.0, "diagnosis_recovery_hold_seconds": 60.0}
+
+
+def rows(backend: Any, charger_id: str) -> list[DiagnosisRow]:
+    with backend.state.session_factory() as db:
+        return list(
+            db.scalars(
+                select(DiagnosisRow)
+                .where(DiagnosisRow.charger_id == charger_id)
+                .order_by(DiagnosisRow.id)
+            )
+        )
+
+
+def commands(backend: Any, charger_id: str) -> list[CommandRow]:
+    with backend.state.session_factory() as db:
+        return list(
+            db.scalars(
+                select(CommandRow)
+                .where(CommandRow.charger_id == charger_id)
+                .order_by(CommandRow.id)
+            )
+        )
+
+
+def closed(backend: Any, charger_id: str) -> Any:
+    done = [r for r in rows(backend, charger_id) if r.closed_at is not None]
+    return done[0] if done else None
+
+
+async def send_cx16(charger: Any, cx: Any, connector: int = 1) -> None:
+    """EVerest 1.6: the ChargeX code, then the follow-up Faulted / OtherError / info."""
+    await charger.status(
+        connector,
+        "Available",
+        cx.ocpp16,
+        vendor_id=NAMESPACE,
+        vendor_error_code=cx.code,
+        info=cx.name[:50],
+    )
+    await charger.status(connector, "Faulted", "OtherError", info=f"caused_by:{cx.name}"[:50])
+
+
+@contextlib.asynccontextmanager
+async def charger_at(
+    backend: Any, charger_id: str, version: str = "1.6", model: str = "Everest-DC"
+) -> AsyncIterator[Any]:
+    await backend.register(charger_id)
+    async with connected(backend.ocpp_url, charger_id, version) as charger:
+        await charger.boot(vendor="Pionix", model=model)
+        yield charger
+
+
+# -- recognised by code and meaning -------------------------------------------------------------
+async def test_every_chargex_code_is_recognised_in_both_versions(make_backend) -> None:
+    backend = await make_backend(diagnosis_enabled=False)
+    live = backend.state.live
+    recognised = {"1.6": 0, "2.0.1": 0}
+    async with (
+        charger_at(backend, "SITE-900-DC-01") as c16,
+        charger_at(backend, "SITE-900-DC-02", "2.0.1") as c201,
+    ):
+        for cx in CX:
+            await send_cx16(c16, cx)
+            faults16 = live.get("SITE-900-DC-01").open_faults
+            hit = [f for f in faults16 if f.classification.standard_code == cx.code]
+            # the follow-up OtherError did not erase the ChargeX fault: both are open
+            assert len(hit) == 1 and len(faults16) == 2, [f.error_code for f in faults16]
+            c = hit[0].classification
+            assert (c.fault_key, c.meaning, c.known) == (cx.fault, cx.meaning, True)
+            assert hit[0].vendor_id == NAMESPACE and hit[0].info == cx.name[:50]
+            recognised["1.6"] += 1
+            await c16.status(1, "Available", "NoError")
+            assert live.get("SITE-900-DC-01").open_faults == []
+
+            await c201.problem(cx.code, tech_info=cx.meaning[:50])
+            await c201.status(1, "Faulted")
+            faults201 = live.get("SITE-900-DC-02").open_faults
+            hit = [f for f in faults201 if f.classification.standard_code == cx.code]
+            assert len(hit) == 1, [(f.source, f.tech_code) for f in faults201]
+            c = hit[0].classification
+            assert (c.fault_key, c.meaning, c.known) == (cx.fault, cx.meaning, True)
+            assert (hit[0].component, hit[0].variable, hit[0].evse_id) == ("EVSE", "Problem", 1)
+            recognised["2.0.1"] += 1
+            await c201.problem(cx.code, value="false")
+            await c201.status(1, "Available")
+            assert live.get("SITE-900-DC-02").open_faults == []
+    assert recognised == {"1.6": len(CX), "2.0.1": len(CX)}
+
+
+async def test_two_201_problems_on_one_evse_are_two_faults(make_backend) -> None:
+    backend = await make_backend(diagnosis_enabled=False)
+    async with charger_at(backend, "SITE-901-DC-01", "2.0.1") as charger:
+        await charger.problem("CX002")
+        await charger.problem("CX017", event_id=2)
+        await charger.problem("CX002", value="false")
+        faults = backend.state.live.get("SITE-901-DC-01").open_faults
+        assert [f.tech_code for f in faults] == ["CX017"]
+        # Enabled is a setting, not a problem flag: a working token reader raises nothing
+        await charger.problem(None, component="TokenReader", variable="Enabled", evse_id=None)
+        assert len(backend.state.live.get("SITE-901-DC-01").open_faults) == 1
+
+
+# -- never reset (or unlock) for never_reset / outside_charger codes -----------------------------
+@pytest.mark.parametrize("version", ["1.6", "2.0.1"])
+async def test_no_reset_for_safety_and_outside_codes(make_backend, version: str) -> None:
+    backend = await make_backend(**FAST)
+    codes = [c for c in CX if c.safety_class in ("never_reset", "outside_charger")]
+    ids = {
+        c.code: f"SITE-{910 + i:03d}-DC-{1 if version == '1.6' else 2:02d}"
+        for i, c in enumerate(codes)
+    }
+    async with contextlib.AsyncExitStack() as stack:
+        chargers = {
+            c.code: await stack.enter_async_context(charger_at(backend, ids[c.code], version))
+            for c in codes
+        }
+        for cx in codes:
+            if version == "1.6":
+                await send_cx16(chargers[cx.code], cx)
+            else:
+                await chargers[cx.code].problem(cx.code, tech_info=cx.name)
+                await chargers[cx.code].status(1, "Faulted")
+        await eventually(lambda: all(closed(backend, i) for i in ids.values()), timeout=30)
+        await asyncio.sleep(0.3)  # the command audit is written in batches
+        for cx in codes:
+            row = closed(backend, ids[cx.code])
+            assert row.standard_code == cx.code and row.safety_class == cx.safety_class
+            assert row.responsible == cx.responsible, (cx.code, row.rule_id, row.responsible)
+            sent = [c for c in commands(backend, ids[cx.code]) if c.origin == "diagnosis"]
+            assert not [c for c in sent if c.command in RE_ENERGISING], (cx.code, sent)
+            assert not [
+                c
+                for c in sent
+                if c.command == "change_availability" and c.params.get("type") == "operative"
+            ]
+            received = [name for name, _ in chargers[cx.code].received]
+            assert "Reset" not in received and "UnlockConnector" not in received
+        print(f"\nautomatic actions per class ({version}):", dict(actions_per_class(backend)))
+
+
+async def test_reset_safe_code_gets_logs_then_at_most_one_reset(make_backend) -> None:
+    backend = await make_backend(**FAST)
+    cx = CATALOGUE.chargex["CX004"]  # over-current protection tripped: reset_safe
+    async with charger_at(backend, "SITE-940-DC-01") as charger:
+        await send_cx16(charger, cx)
+        row = await eventually(lambda: closed(backend, "SITE-940-DC-01"), timeout=30)
+        assert (row.standard_code, row.safety_class) == ("CX004", "reset_safe")
+        received = [name for name, _ in charger.received]
+        assert received.count("Reset") <= 1
+        if "Reset" in received:
+            assert "GetDiagnostics" in received[: received.index("Reset")]
+
+
+# -- never reset blind -----------------------------------------------------------------------
+async def test_unknown_vendor_code_gets_logs_and_a_handoff_not_a_reset(make_backend) -> None:
+    backend = await make_backend(**FAST)
+    async with charger_at(backend, "SITE-950-DC-01") as charger:
+        await charger.status(
+            1, "Faulted", "OtherError", vendor_id="AcmeCharge", vendor_error_code="ZZ-9931"
+        )
+        row = await eventually(lambda: closed(backend, "SITE-950-DC-01"), timeout=30)
+        assert row.rule_id == "code-other-error" and row.status == "escalated"
+        await asyncio.sleep(0.3)
+        assert (row.catalogue_entry, row.safety_class) == (None, "unknown")
+        received = [name for name, _ in charger.received]
+        assert "GetDiagnostics" in received and "Reset" not in received
+        sent = [c.command for c in commands(backend, "SITE-950-DC-01") if c.origin == "diagnosis"]
+        assert "get_diagnostics" in sent and "reset" not in sent
+        assert "code not in the catalogue" in (row.outcome_note or "")
+
+
+async def test_unknown_201_tech_code_gets_logs_not_a_reset(make_backend) -> None:
+    backend = await make_backend(**FAST)
+    async with charger_at(backend, "SITE-951-DC-01", "2.0.1") as charger:
+        await charger.problem("evse_board_support/VendorError", tech_info="relay board 7")
+        await charger.status(1, "Faulted")
+        row = await eventually(lambda: closed(backend, "SITE-951-DC-01"), timeout=30)
+        assert row.rule_id == "problem-without-known-code", row.rule_id
+        received = [name for name, _ in charger.received]
+        assert "GetLog" in received and "Reset" not in received
+        # proactive at boot: standing problems asked for, monitors set on catalogue variables
+        assert "GetBaseReport" in received and "SetVariableMonitoring" in received
+
+
+# -- whose problem ------------------------------------------------------------------------------
+async def test_fault_that_follows_a_vehicle_is_the_vehicles(make_backend) -> None:
+    backend = await make_backend(**FAST)
+    cx = CATALOGUE.chargex["CX004"]  # reset_safe on its own
+    async with (
+        charger_at(backend, "SITE-960-DC-01") as first,
+        charger_at(backend, "SITE-961-DC-01") as second,
+    ):
+        for charger in (first, second):
+            await charger.call(
+                call16.StartTransaction(
+                    connector_id=1, id_tag="VEHICLE-7", meter_start=0, timestamp=now()
+                )
+            )
+        await send_cx16(first, cx)
+        await asyncio.sleep(0.05)
+        await send_cx16(second, cx)
+        row = await eventually(
+            lambda: next(
+                (r for r in rows(backend, "SITE-961-DC-01") if r.closed_at is not None), None
+            ),
+            timeout=30,
+        )
+        assert row.rule_id == "vehicle-follows-token" and row.responsible == "vehicle"
+        assert row.status == "escalated"  # no site visit
+        await asyncio.sleep(0.3)
+        sent = [c.command for c in commands(backend, "SITE-961-DC-01") if c.origin == "diagnosis"]
+        assert "reset" not in sent
+        assert "Reset" not in [name for name, _ in second.received]
+
+
+async def test_every_charger_of_a_site_faulted_is_one_site_diagnosis(make_backend) -> None:
+    backend = await make_backend(**FAST)
+    ids = [f"SITE-970-DC-{n:02d}" for n in (1, 2, 3)]
+    cx = CATALOGUE.chargex["CX004"]
+    async with contextlib.AsyncExitStack() as stack:
+        chargers = [await stack.enter_async_context(charger_at(backend, i)) for i in ids]
+        await asyncio.gather(*(send_cx16(c, cx) for c in chargers))
+        await eventually(lambda: any(closed(backend, i) for i in ids), timeout=30)
+        await asyncio.sleep(0.5)  # time for any per-charger diagnosis to (wrongly) open
+        all_rows = [r for i in ids for r in rows(backend, i)]
+        assert [r.rule_id for r in all_rows] == ["site-wide-fault"], [
+            (r.charger_id, r.rule_id) for r in all_rows
+        ]
+        assert all_rows[0].site_id == "SITE-970" and all_rows[0].responsible == "site_power"
+        for i, charger in zip(ids, chargers, strict=True):
+            assert "Reset" not in [name for name, _ in charger.received], i
+
+
+# -- measured: automatic actions per safety class ------------------------------------------------
+def actions_per_class(backend: Any) -> Counter[tuple[str, str]]:
+    with backend.state.session_factory() as db:
+        diag = {r.charger_id: r.safety_class for r in db.scalars(select(DiagnosisRow))}
+        sent = db.scalars(select(CommandRow).where(CommandRow.origin == "diagnosis")).all()
+    return Counter((diag.get(c.charger_id) or "none", c.command) for c in sent)
