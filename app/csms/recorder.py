@@ -19,7 +19,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -77,7 +77,7 @@ class Recorder:
     ) -> None:
         self.writer = writer
         self.journal = journal
-        self._capture: dict[str, list[Op]] = {}  # charger -> records queued by its open CALL
+        self._capture: dict[str, _Capture] = {}  # charger -> what its open CALL queued
         # charger -> first journal record whose effect is in no snapshot taken yet
         self._unsnapshotted: dict[str, int] = {}
         self._state_of = states  # the live store's lookup: snapshots are taken from it
@@ -125,8 +125,8 @@ class Recorder:
         self._ops.append(op)
         if charger_id is not None:
             captured = self._capture.get(charger_id)
-            if captured is not None and len(captured) < MAX_CAPTURED_OPS:
-                captured.append(op)
+            if captured is not None and len(captured.ops) < MAX_CAPTURED_OPS:
+                captured.ops.append(op)
 
     # -- the journal (acknowledged state-changing CALLs) -----------------------------------
     def journals(self, action: str | None) -> bool:
@@ -134,7 +134,7 @@ class Recorder:
 
     def begin_capture(self, charger_id: str) -> None:
         """A journaled CALL arrived: collect the records its handler queues."""
-        self._capture[charger_id] = []
+        self._capture[charger_id] = _Capture()
 
     def end_capture(self, charger_id: str) -> None:
         """The CALL was refused (CALLERROR): nothing to journal."""
@@ -158,6 +158,7 @@ class Recorder:
         queued before it (what ``flush`` relies on to tell the journal what is stored)."""
         assert self.journal is not None
         state = self._state_of(charger_id)
+        captured = self._capture.pop(charger_id, None) or _Capture()
         seq = self.journal.next_seq()
         record = JournalRecord(
             seq=seq,
@@ -169,10 +170,13 @@ class Recorder:
             ts_out=ts_out,
             frame_out=frame_out,
             snapshot=state.model_dump_json() if state is not None else None,
-            ops=self._capture.pop(charger_id, []),
+            ops=captured.ops,
         )
-        self._significant[charger_id] = None  # its snapshot goes with the next batch
-        self._unsnapshotted.setdefault(charger_id, seq)
+        if captured.significant:
+            # the journal keeps this record until a batch holds the state it left; a CALL
+            # that changed nothing but timestamps (same status again) is like a Heartbeat
+            self._unsnapshotted.setdefault(charger_id, seq)
+            self._significant[charger_id] = None
         try:
             await self.journal.append(record)
         except JournalError as exc:
@@ -215,6 +219,8 @@ class Recorder:
     def on_change(self, event: FleetEvent) -> None:
         """Fleet listener: queue what must be stored for this change."""
         charger_id = event.charger_id
+        if event.significant and charger_id in self._capture:
+            self._capture[charger_id].significant = True
         if not event.significant:
             if charger_id not in self._significant and charger_id not in self._light:
                 self._light[charger_id] = time.monotonic()
@@ -365,6 +371,14 @@ class Recorder:
         state = self._state_of(charger_id)
         if state is not None:
             out.append((charger_id, state.model_dump_json()))
+
+
+@dataclass
+class _Capture:
+    """What one journaled CALL queued while it was handled."""
+
+    ops: list[Op] = field(default_factory=list)
+    significant: bool = False  # it changed the state (not only timestamps)
 
 
 def _fault_row(fault: OpenFault) -> dict[str, Any]:

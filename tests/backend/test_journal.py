@@ -4,6 +4,7 @@ backend killed before its event-log batch replays it at the next start."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -286,3 +287,67 @@ async def test_segments_rotate_go_once_stored_and_the_size_is_capped(tmp_path):
     journal.release(records[-1].seq)
     journal.stop()
     assert journal.segments() == []  # all stored: nothing left
+
+
+class _FlakyWriter:
+    """The database boundary: refuses batches while ``down`` is set."""
+
+    def __init__(self) -> None:
+        self.down = True
+        self.batches: list[tuple[list[tuple[object, ...]], list[Op], list[tuple[str, str]]]] = []
+
+    def start(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+    async def write(self, frames, ops, snapshots):  # type: ignore[no-untyped-def]
+        if self.down:
+            raise OSError("database unreachable")
+        self.batches.append((frames, ops, snapshots))
+
+
+async def test_journal_is_released_only_once_a_batch_with_the_state_is_stored(tmp_path):
+    from app.csms.recorder import Recorder
+    from app.fleet.store import FleetStore
+
+    live = FleetStore()
+    writer = _FlakyWriter()
+    journal = Journal(tmp_path / "journal")
+    recorder = Recorder(writer, live.get, flush_interval=3600, journal=journal)
+    live.add_listener(recorder.on_change)
+    recorder.start()
+    try:
+        for uid, status in (("a", "Preparing"), ("b", "Preparing")):  # b changes nothing
+            received = utcnow()
+            frame = f'[2,"{uid}","StatusNotification",{{}}]'
+            recorder.frame("CP-1", "in", 2, uid, "StatusNotification", frame, received)
+            recorder.begin_capture("CP-1")
+            live.apply_status("CP-1", 1, status, raw_error_code="GroundFailure")
+            await recorder.acknowledge(
+                "CP-1",
+                ts_in=received,
+                unique_id=uid,
+                action="StatusNotification",
+                frame_in=frame,
+                ts_out=utcnow(),
+                frame_out=f'[3,"{uid}",{{}}]',
+            )
+        records = _records(journal.directory)
+        assert [(r.unique_id, [op.kind for op in r.ops]) for r in records] == [
+            ("a", ["fault_raised"]),
+            ("b", []),
+        ]
+        for _ in range(2):  # the database is down: nothing may be released
+            with contextlib.suppress(OSError):
+                await recorder.flush()
+        await asyncio.sleep(0.05)  # a wrong release would have reached the writer thread
+        assert [r.unique_id for r in _records(journal.directory)] == ["a", "b"]
+        writer.down = False
+        await recorder.flush()
+        frames, _ops, snapshots = writer.batches[0]
+        assert [f[4] for f in frames] == ["a", "b"] and [s[0] for s in snapshots] == ["CP-1"]
+    finally:
+        await recorder.stop()
+    assert journal.segments() == []  # the stored batch released it, the stop closed it
