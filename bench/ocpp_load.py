@@ -101,11 +101,13 @@ def start_chargefix(n: int, journal: bool = True) -> Server:
         "CHARGEFIX_REFRESH_STATE_ON_CONNECT": "false",
         "CHARGEFIX_HEARTBEAT_INTERVAL": "300",
         "CHARGEFIX_JOURNAL": "true" if journal else "false",
+        "PYTHONPATH": str(ROOT),  # this checkout's code, not the one the venv was installed from
     }
     register_chargers(env, n)
     proc = subprocess.Popen(
-        [str(Path(sys.executable).with_name("chargefix")), "backend"],
+        [sys.executable, "-m", "app.cli.main", "backend"],
         env=env,
+        cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         preexec_fn=_pin_server,
