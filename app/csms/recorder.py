@@ -169,7 +169,11 @@ class Recorder:
             frame_in=frame_in,
             ts_out=ts_out,
             frame_out=frame_out,
-            snapshot=state.model_dump_json() if state is not None else None,
+            # only a CALL that changed the state needs its state kept (replay restores the last
+            # snapshot of each charger); a repeated status costs no serialisation
+            snapshot=state.model_dump_json()
+            if state is not None and captured.significant
+            else None,
             ops=captured.ops,
         )
         if captured.significant:
