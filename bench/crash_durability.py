@@ -13,7 +13,7 @@ stopped cleanly, and the database is compared with what the chargers had been an
     for (target 0; the one CALL in flight at the kill may or may not count, both are right);
   - acknowledged StartTransaction/StopTransaction missing from the transactions table.
 
-    python bench/crash_durability.py [--chargers 20] [--seconds 5] [--recorder process]
+    python bench/crash_durability.py [--chargers 20] [--seconds 5] [--warmup 2] [--recorder process]
 """
 
 from __future__ import annotations
@@ -166,6 +166,7 @@ async def run_mode(journal: bool, args: argparse.Namespace) -> dict[str, float]:
     register_chargers(env, args.chargers)
     process = start_backend(env)
     await wait_for_port(ocpp_port, process)
+    await asyncio.sleep(args.warmup)  # the writer process is up: a steady state, not a start
     logs = [ChargerLog() for _ in range(args.chargers)]
     stop = asyncio.Event()
     url = f"ws://127.0.0.1:{ocpp_port}"
@@ -199,10 +200,8 @@ def measure(db: Path, logs: list[ChargerLog], seconds: float) -> dict[str, float
         acked += len(log.acked)
         missing += sum(1 for uid, _ in log.acked if (cid, uid) not in events)
         connector = (states.get(cid) or {}).get("connectors", {}).get("1", {})
-        if log.last_status and connector.get("status") not in (
-            log.last_status,
-            log.in_flight_status,
-        ):
+        answered_for = {log.last_status, log.in_flight_status} - {None}
+        if log.last_status and connector.get("status") not in answered_for:
             stale += 1
         tx_missing += sum(1 for tx in log.started if (cid, tx) not in txs)
         tx_missing += sum(1 for tx in log.stopped if txs.get((cid, tx)) is None)
@@ -249,6 +248,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chargers", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=5.0, help="load before the SIGKILL")
+    parser.add_argument("--warmup", type=float, default=2.0, help="idle seconds before the load")
     parser.add_argument("--recorder", choices=["process", "thread"], default="process")
     parser.add_argument("--json", action="store_true")
     asyncio.run(main(parser.parse_args()))
