@@ -23,6 +23,8 @@ from app.csms.batch_writer import ProcessWriter, ThreadWriter
 from app.csms.central_system import CentralSystem
 from app.csms.context import CsmsContext
 from app.csms.directory import ChargerDirectory
+from app.csms.journal import Journal
+from app.csms.journal_replay import replay as replay_journal
 from app.csms.recorder import Recorder
 from app.db.engine import make_engine, make_session_factory
 from app.db.migrate import upgrade_to_head
@@ -70,7 +72,18 @@ def build_state(settings: Settings) -> AppState:
         if settings.recorder_mode == "process"
         else ThreadWriter(session_factory, settings.node_id)
     )
-    recorder = Recorder(writer, live.get, flush_interval=settings.event_flush_interval)
+    journal = (
+        Journal(
+            settings.resolved_journal_dir,
+            segment_bytes=settings.journal_segment_bytes,
+            max_bytes=settings.journal_max_bytes,
+        )
+        if settings.journal
+        else None
+    )
+    recorder = Recorder(
+        writer, live.get, flush_interval=settings.event_flush_interval, journal=journal
+    )
     directory = ChargerDirectory(session_factory)
     tokens = TokenStore(
         session_factory,
@@ -166,6 +179,10 @@ class Backend:
         self.state = state
         await asyncio.to_thread(state.directory.warm)
         await state.tokens.start()  # the token cache is full before the first charger connects
+        if state.recorder.journal is not None:  # what a crash left: into the database first
+            await asyncio.to_thread(
+                replay_journal, state.recorder.journal, state.session_factory, self.settings.node_id
+            )
         restored = await asyncio.to_thread(restore_live_state, state)
         # Start-up objects leave the collector's generations, and a high generation-0 threshold
         # keeps per-message objects from being promoted: full collections measured at 0.1-0.5 s

@@ -88,6 +88,21 @@ class Settings(BaseSettings):
     tls_cert_file: Path | None = Field(None, description="Certificate for wss (profile 2).")
     tls_key_file: Path | None = Field(None, description="Private key for wss (profile 2).")
     event_flush_interval: float = Field(0.2, description="Seconds between event-log batches.")
+    journal: bool = Field(
+        True,
+        description="Make each state-changing CALL durable in a local journal before answering "
+        "it, and replay the journal into the database at start (survives a kill -9).",
+    )
+    journal_dir: Path | None = Field(None, description="Journal folder; default data/journal.")
+    journal_segment_bytes: int = Field(
+        8 * 1024 * 1024, ge=64 * 1024, le=1024 * 1024 * 1024, description="Rotate at this size."
+    )
+    journal_max_bytes: int = Field(
+        256 * 1024 * 1024,
+        ge=1024 * 1024,
+        le=64 * 1024 * 1024 * 1024,
+        description="Cap on the journal; past it the oldest unstored segments are dropped.",
+    )
     recorder_mode: Literal["process", "thread"] = Field(
         "process", description="Write the event log from a writer process (default) or a thread."
     )
@@ -161,6 +176,10 @@ class Settings(BaseSettings):
     @cached_property
     def resolved_index_dir(self) -> Path:
         return self.index_dir or self.data_dir / "index"
+
+    @property
+    def resolved_journal_dir(self) -> Path:
+        return self.journal_dir or self.data_dir / "journal"
 
     @property
     def uploads_dir(self) -> Path:

@@ -2,7 +2,8 @@
 
 It records every frame in both directions, answers malformed frames and unknown actions with
 the proper CALLERROR (keeping the connection up), never echoes a whole payload back, and
-lets pending commands fail at once when the socket closes.
+lets pending commands fail at once when the socket closes. The answer to a state-changing CALL
+leaves only once the CALL is in the journal (``Recorder.acknowledge``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import asyncio
 import json
 import re
 import uuid
+from datetime import datetime
 from typing import Any
 
 from ocpp.exceptions import (
@@ -53,6 +55,8 @@ class RecordingMixin:
         # Set by the central system when a newer socket for the same charger took over: frames
         # still arriving here are recorded but change nothing.
         self.superseded = False
+        # journaled CALLs being handled: unique id -> (received at, action, frame)
+        self._unanswered: dict[str, tuple[datetime, str, str]] = {}
         self.closed = asyncio.Event()
         self.booted = asyncio.Event()
 
@@ -72,7 +76,11 @@ class RecordingMixin:
             recorder.frame(self.id, "in", msg.message_type_id, msg.unique_id, action, text)
             return
         if msg.message_type_id == MessageType.Call:
-            recorder.frame(self.id, "in", 2, msg.unique_id, msg.action, text)
+            received = utcnow()
+            recorder.frame(self.id, "in", 2, msg.unique_id, msg.action, text, received)
+            if recorder.journals(msg.action):
+                self._unanswered[msg.unique_id] = (received, msg.action, text)
+                recorder.begin_capture(self.id)
             self.context.live.touch(self.id, msg.action)
             await self._route_call(msg)
             return
@@ -131,7 +139,23 @@ class RecordingMixin:
             message_type, unique_id, action = 0, None, None
         if message_type == 2 and unique_id is not None:
             self._pending_actions[unique_id] = action
-        self.context.recorder.frame(self.id, "out", message_type, unique_id, action, message)
+        recorder = self.context.recorder
+        sent_at = utcnow()
+        recorder.frame(self.id, "out", message_type, unique_id, action, message, sent_at)
+        call = self._unanswered.pop(unique_id, None) if message_type in (3, 4) else None
+        if call is not None and message_type == 3:
+            received, called, frame = call
+            await recorder.acknowledge(
+                self.id,
+                ts_in=received,
+                unique_id=str(unique_id),
+                action=called,
+                frame_in=frame,
+                ts_out=sent_at,
+                frame_out=message,
+            )
+        elif call is not None:
+            recorder.end_capture(self.id)
         await self._connection.send(message)  # type: ignore[attr-defined]
 
     async def call_or_fail(self, payload: Any, timeout: float) -> Any:

@@ -4,6 +4,11 @@ Frames, faults, transactions, commands and security events are queued in memory 
 in batches by a background task that hands each batch to a worker thread, so a slow database
 never stalls the websocket loop. Live-state snapshots are written for chargers whose state
 changed (at once for status/fault/identity changes, at most once a minute for mere signs of life).
+
+With a journal (``app.csms.journal``), each acknowledged state-changing CALL is also made durable
+before its answer leaves: ``acknowledge`` appends the frames, the records the CALL queued here
+(captured between ``begin_capture`` and ``acknowledge``) and the charger's state after it. After
+each committed batch the journal is told which records the database now holds.
 """
 
 from __future__ import annotations
@@ -14,11 +19,12 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from app.csms.batch_writer import BatchWriter, Op
+from app.csms.journal import JOURNALED_ACTIONS, Journal, JournalError, JournalRecord
 from app.csms.write_guard import short_error
 from app.db.base import utcnow
 from app.fleet.events import (
@@ -35,6 +41,7 @@ log = logging.getLogger(__name__)
 LIGHT_STATE_FLUSH_SECONDS = 60.0
 MAX_SNAPSHOTS_PER_BATCH = 500
 DEGRADED_AFTER_DEAD_LETTER_SECONDS = 300.0  # health says degraded this long after one
+MAX_CAPTURED_OPS = 1000  # records one CALL may add to its journal entry
 
 
 @dataclass
@@ -48,13 +55,14 @@ class RecorderStats:
     last_error: str | None = None
     failing: bool = False  # the last batch was not written (kept for the next round)
     last_dead_letter_at: float | None = None  # monotonic
+    journal_failing: bool = False  # the last journal append failed: answers are not durable
 
     @property
     def degraded(self) -> bool:
         recent = self.last_dead_letter_at is not None and (
             time.monotonic() - self.last_dead_letter_at < DEGRADED_AFTER_DEAD_LETTER_SECONDS
         )
-        return self.failing or recent
+        return self.failing or recent or self.journal_failing
 
 
 class Recorder:
@@ -65,8 +73,13 @@ class Recorder:
         *,
         flush_interval: float = 0.2,
         max_pending: int = 1_000_000,
+        journal: Journal | None = None,
     ) -> None:
         self.writer = writer
+        self.journal = journal
+        self._capture: dict[str, _Capture] = {}  # charger -> what its open CALL queued
+        # charger -> first journal record whose effect is in no snapshot taken yet
+        self._unsnapshotted: dict[str, int] = {}
         self._state_of = states  # the live store's lookup: snapshots are taken from it
         self._flush_interval = flush_interval
         self._frames: deque[tuple[Any, ...]] = deque()
@@ -108,10 +121,92 @@ class Recorder:
     def command(self, **row: Any) -> None:
         self._ops.append(Op("command", row))
 
+    def _queue(self, op: Op, charger_id: str | None) -> None:
+        self._ops.append(op)
+        if charger_id is not None:
+            captured = self._capture.get(charger_id)
+            if captured is not None and len(captured.ops) < MAX_CAPTURED_OPS:
+                captured.ops.append(op)
+
+    # -- the journal (acknowledged state-changing CALLs) -----------------------------------
+    def journals(self, action: str | None) -> bool:
+        return self.journal is not None and action in JOURNALED_ACTIONS
+
+    def begin_capture(self, charger_id: str) -> None:
+        """A journaled CALL arrived: collect the records its handler queues."""
+        self._capture[charger_id] = _Capture()
+
+    def end_capture(self, charger_id: str) -> None:
+        """The CALL was refused (CALLERROR): nothing to journal."""
+        self._capture.pop(charger_id, None)
+
+    async def acknowledge(
+        self,
+        charger_id: str,
+        *,
+        ts_in: datetime,
+        unique_id: str,
+        action: str,
+        frame_in: str,
+        ts_out: datetime,
+        frame_out: str,
+    ) -> None:
+        """Make a handled CALL durable; returns once it is on disk (its answer may leave).
+
+        Everything up to the append runs without yielding, so the record's state snapshot is
+        exactly the state this CALL left, and its sequence number orders it after every record
+        queued before it (what ``flush`` relies on to tell the journal what is stored)."""
+        assert self.journal is not None
+        state = self._state_of(charger_id)
+        captured = self._capture.pop(charger_id, None) or _Capture()
+        seq = self.journal.next_seq()
+        record = JournalRecord(
+            seq=seq,
+            charger_id=charger_id,
+            ts_in=ts_in,
+            unique_id=unique_id,
+            action=action,
+            frame_in=frame_in,
+            ts_out=ts_out,
+            frame_out=frame_out,
+            # only a CALL that changed the state needs its state kept (replay restores the last
+            # snapshot of each charger); a repeated status costs no serialisation
+            snapshot=state.model_dump_json()
+            if state is not None and captured.significant
+            else None,
+            ops=captured.ops,
+        )
+        if captured.significant:
+            # the journal keeps this record until a batch holds the state it left; a CALL
+            # that changed nothing but timestamps (same status again) is like a Heartbeat
+            self._unsnapshotted.setdefault(charger_id, seq)
+            self._significant[charger_id] = None
+        try:
+            await self.journal.append(record)
+        except JournalError as exc:
+            # The handler's effect is applied and queued for the database already: refusing
+            # now would make the charger retry and apply it twice (a second transaction).
+            # The answer goes out; health says degraded until the journal works again.
+            if not self.stats.journal_failing:
+                log.error("journal append failed, answers are not crash-safe: %s", exc)
+            self.stats.journal_failing = True
+            self.stats.last_error = short_error(exc)
+        else:
+            self.stats.journal_failing = False
+
+    def _journal_covered(self) -> int:
+        """The highest journal seq whose frames, records and state are all in the batch being
+        taken (or earlier ones): records are numbered after what they queued."""
+        assert self.journal is not None
+        covered = self.journal.last_seq
+        if self._unsnapshotted:  # snapshots held back by MAX_SNAPSHOTS_PER_BATCH
+            covered = min(covered, min(self._unsnapshotted.values()) - 1)
+        return covered
+
     def security_event(
         self, kind: str, *, charger_id: str | None, detail: str | None, remote: str | None
     ) -> None:
-        self._ops.append(
+        self._queue(
             Op(
                 "security",
                 {
@@ -121,12 +216,15 @@ class Recorder:
                     "detail": (detail or "")[:500] or None,
                     "remote_address": remote,
                 },
-            )
+            ),
+            charger_id,
         )
 
     def on_change(self, event: FleetEvent) -> None:
         """Fleet listener: queue what must be stored for this change."""
         charger_id = event.charger_id
+        if event.significant and charger_id in self._capture:
+            self._capture[charger_id].significant = True
         if not event.significant:
             if charger_id not in self._significant and charger_id not in self._light:
                 self._light[charger_id] = time.monotonic()
@@ -134,13 +232,14 @@ class Recorder:
             self._significant[charger_id] = None
         match event:
             case FaultRaised(fault=OpenFault() as fault):
-                self._ops.append(
-                    Op("fault_raised", {"charger_id": charger_id, **_fault_row(fault)})
+                self._queue(
+                    Op("fault_raised", {"charger_id": charger_id, **_fault_row(fault)}),
+                    charger_id,
                 )
             case FaultCleared(fault=OpenFault() as fault, at=at):
-                self._ops.append(Op("fault_cleared", {"uid": fault.uid, "cleared_at": at}))
+                self._queue(Op("fault_cleared", {"uid": fault.uid, "cleared_at": at}), charger_id)
             case TransactionStarted(transaction=ActiveTransaction() as tx):
-                self._ops.append(
+                self._queue(
                     Op(
                         "tx_started",
                         {
@@ -151,10 +250,11 @@ class Recorder:
                             "started_at": tx.started_at,
                             "meter_start_wh": tx.meter_start_wh,
                         },
-                    )
+                    ),
+                    charger_id,
                 )
             case TransactionStopped(transaction=tx):
-                self._ops.append(
+                self._queue(
                     Op(
                         "tx_stopped",
                         {
@@ -165,7 +265,8 @@ class Recorder:
                             "meter_stop_wh": event.meter_stop_wh,
                             "stop_reason": event.reason,
                         },
-                    )
+                    ),
+                    charger_id,
                 )
 
     @property
@@ -176,6 +277,8 @@ class Recorder:
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
         if self._task is None:
+            if self.journal is not None:
+                self.journal.start()
             self.writer.start()
             self._task = asyncio.create_task(self._run(), name="recorder")
 
@@ -189,6 +292,9 @@ class Recorder:
             await self.flush(force_states=True)
         finally:
             self.writer.stop()
+            if self.journal is not None:
+                # after a clean final flush everything is released and the journal is empty
+                await asyncio.to_thread(self.journal.stop)
 
     async def _run(self) -> None:
         while not self._stopping.is_set():
@@ -208,8 +314,12 @@ class Recorder:
             self._frames.clear()
             ops = list(self._ops)
             self._ops.clear()
-            snapshots = self._take_snapshots(force_states)
+            taken: dict[str, int] = {}
+            snapshots = self._take_snapshots(force_states, taken)
+            covered = self._journal_covered() if self.journal is not None else 0
             if not frames and not ops and not snapshots:
+                if self.journal is not None:
+                    self.journal.release(covered)
                 return
             started = time.perf_counter()
             try:
@@ -222,7 +332,13 @@ class Recorder:
                 self._ops.extendleft(reversed(ops))
                 for charger_id, _ in snapshots:
                     self._significant[charger_id] = None
+                for charger_id, seq in taken.items():
+                    self._unsnapshotted[charger_id] = min(
+                        seq, self._unsnapshotted.get(charger_id, seq)
+                    )
                 raise
+            if self.journal is not None:
+                self.journal.release(covered)
             self.stats.failing = False
             if result is not None and result.dead_letters:
                 self.stats.dead_letters += result.dead_letters
@@ -232,7 +348,7 @@ class Recorder:
             self.stats.batches += 1
             self.stats.last_batch_ms = (time.perf_counter() - started) * 1000
 
-    def _take_snapshots(self, force: bool) -> list[tuple[str, str]]:
+    def _take_snapshots(self, force: bool, taken: dict[str, int]) -> list[tuple[str, str]]:
         """States to store now: significant changes first, then sign-of-life updates older
         than LIGHT_STATE_FLUSH_SECONDS; at most MAX_SNAPSHOTS_PER_BATCH unless forced, so a
         reconnect storm is spread over several batches instead of stalling the loop."""
@@ -243,6 +359,9 @@ class Recorder:
             charger_id = next(iter(self._significant))
             del self._significant[charger_id]
             self._light.pop(charger_id, None)
+            seq = self._unsnapshotted.pop(charger_id, None)
+            if seq is not None:
+                taken[charger_id] = seq
             self._snapshot(charger_id, out)
         while self._light and (limit is None or len(out) < limit):
             charger_id, since = next(iter(self._light.items()))
@@ -256,6 +375,14 @@ class Recorder:
         state = self._state_of(charger_id)
         if state is not None:
             out.append((charger_id, state.model_dump_json()))
+
+
+@dataclass
+class _Capture:
+    """What one journaled CALL queued while it was handled."""
+
+    ops: list[Op] = field(default_factory=list)
+    significant: bool = False  # it changed the state (not only timestamps)
 
 
 def _fault_row(fault: OpenFault) -> dict[str, Any]:
