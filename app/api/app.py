@@ -20,6 +20,7 @@ from app.api.routers import (
     partner_sites,
     photos,
     procedures,
+    qualifications,
     security_events,
     sessions,
 )
@@ -41,6 +42,7 @@ ROUTERS: list[APIRouter] = [
     diagnoses.router,
     partner_sites.router,
     fault_codes.router,
+    qualifications.router,
 ]
 
 
