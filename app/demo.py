@@ -18,15 +18,19 @@ from app.config import Settings
 from app.csms.directory import ChargerDirectory, RegistrationError
 from app.procedures import store as procedure_store
 from app.security.scope import Scope
-from app.security.users import add_user
+from app.security.users import add_user, set_qualifications
 from app.simulator.config import DEFAULT_ID_TAG, plan_fleet
 
 DEMO_USERS = (
     ("pat", "partner", "Pat (field partner)"),
+    ("elena", "partner", "Elena (field partner, electrician)"),
     ("casey", "consultant", "Casey (consultant)"),
     ("eddie", "editor", "Eddie (knowledge editor)"),
     ("admin", "admin", "Admin"),
 )
+# Pat is an installer with no electrical qualification: hazardous steps hand him to a
+# consultant. Elena is a qualified electrician (not HV/DC): she may open AC chargers.
+DEMO_QUALIFICATIONS = {"elena": ("electrician",), "casey": ("electrician", "hv_dc")}
 
 
 def _secret_file(settings: Settings, name: str) -> Path:
@@ -43,14 +47,22 @@ def _write_private(path: Path, text: str) -> None:
 def ensure_demo_users(settings: Settings, session_factory: sessionmaker[Session]) -> dict[str, str]:
     """Demo accounts with passwords generated once per installation; returns name -> password."""
     path = _secret_file(settings, "users.json")
-    if path.exists():
-        return json.loads(path.read_text(encoding="utf-8"))
     passwords: dict[str, str] = {}
+    if path.exists():
+        passwords = json.loads(path.read_text(encoding="utf-8"))
+    added = False
     for name, role, display in DEMO_USERS:
+        if name in passwords:
+            continue  # an installation from before this demo user existed gets it too
         password = secrets.token_urlsafe(9)
         add_user(session_factory, name, password, role, display, replace=True)
+        set_qualifications(
+            session_factory, name, add=DEMO_QUALIFICATIONS.get(name, ()), by="demo-setup"
+        )
         passwords[name] = password
-    _write_private(path, json.dumps(passwords, indent=2))
+        added = True
+    if added:
+        _write_private(path, json.dumps(passwords, indent=2))
     return passwords
 
 

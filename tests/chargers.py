@@ -112,11 +112,12 @@ class TestCharger201(Cp201):
     def __init__(self, charger_id: str, connection: Any) -> None:
         super().__init__(charger_id, connection)
         self.received: list[tuple[str, dict[str, Any]]] = []
+        self.reset_answer = "Accepted"  # "Scheduled": an OnIdle reset during a transaction
 
     @on(Action201.reset)
     def on_reset(self, type: str, **kw: Any) -> Any:
         self.received.append(("Reset", {"type": type, **kw}))
-        return result201.Reset(status="Accepted")
+        return result201.Reset(status=self.reset_answer)
 
     @on(Action201.unlock_connector)
     def on_unlock(self, evse_id: int, connector_id: int, **_: Any) -> Any:

@@ -16,6 +16,7 @@ from app.authorization.store import TokenChange
 from app.backend import Backend
 from app.config import Settings
 from app.security.tokens import create_token
+from app.security.users import set_qualifications
 from app.state import AppState
 
 logging.getLogger("ocpp").setLevel(logging.WARNING)
@@ -60,11 +61,20 @@ class RunningBackend:
             timeout=15.0,
         )
 
-    def token(self, role: str, name: str | None = None, sites: tuple[str, ...] = ()) -> str:
-        """A token; ``sites`` are assigned to the account (partners act only there)."""
+    def token(
+        self,
+        role: str,
+        name: str | None = None,
+        sites: tuple[str, ...] = (),
+        qualifications: tuple[str, ...] = (),
+    ) -> str:
+        """A token; ``sites`` are assigned to the account (partners act only there) and
+        ``qualifications`` granted to it (hazardous procedure steps need them)."""
         name = name or f"test-{role}"
         if sites:
             self.state.scope.assign(name, list(sites), by="test")
+        if qualifications:
+            set_qualifications(self.state.session_factory, name, add=qualifications, by="test")
         return create_token(self.state.session_factory, name=name, role=role)
 
     async def register(self, charger_id: str, password: str = TEST_CHARGER_PASSWORD) -> None:

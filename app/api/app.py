@@ -21,6 +21,7 @@ from app.api.routers import (
     partner_sites,
     photos,
     procedures,
+    qualifications,
     security_events,
     sessions,
 )
@@ -43,6 +44,7 @@ ROUTERS: list[APIRouter] = [
     partner_sites.router,
     fault_codes.router,
     id_tokens.router,
+    qualifications.router,
 ]
 
 

@@ -15,10 +15,17 @@ from app.config import get_settings
 from app.csms.directory import ChargerDirectory, RegistrationError
 from app.errors import ChargeFixError
 from app.security.passwords import new_charger_password
+from app.security.qualifications import NAMES as QUALIFICATIONS
 from app.security.roles import ALL_ROLES
 from app.security.scope import Scope
 from app.security.tokens import TokenError, create_token
-from app.security.users import UserError, add_user, list_users, remove_user
+from app.security.users import (
+    UserError,
+    add_user,
+    list_users,
+    remove_user,
+    set_qualifications,
+)
 
 chargers = typer.Typer(help="Register and remove chargers (OCPP security profile 1).")
 tokens = typer.Typer(help="API tokens for scripts.")
@@ -210,6 +217,23 @@ def _as_utc(moment: datetime | None) -> datetime | None:
     if moment is None or moment.tzinfo is not None:
         return moment
     return moment.replace(tzinfo=UTC)
+
+
+@users.command("qualify")
+def users_qualify(
+    name: str = typer.Argument(..., help="The account name."),
+    add: list[str] = typer.Option(
+        [], "--add", help=f"Grant this qualification (repeatable): {', '.join(QUALIFICATIONS)}."
+    ),
+    remove: list[str] = typer.Option([], "--remove", help="Withdraw it (repeatable)."),
+) -> None:
+    """Show, grant or withdraw the qualifications a person holds (hazardous procedure steps
+    need them)."""
+    try:
+        held = set_qualifications(open_storage(), name, add=add, remove=remove, by="cli")
+    except UserError as error:
+        fail(str(error))
+    console.print(f"{name}: {', '.join(held) if held else 'no qualifications'}")
 
 
 @db.command("upgrade")

@@ -223,6 +223,18 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
+class UserQualification(Base):
+    """A qualification a person holds (``app/security/qualifications.py``), keyed by account
+    name like the partner's sites: a signed-in user or a named script token."""
+
+    __tablename__ = "user_qualifications"
+
+    user_name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    qualification: Mapped[str] = mapped_column(String(40), primary_key=True)
+    granted_by: Mapped[str | None] = mapped_column(String(100))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class NodeRow(Base):
     """A backend node: where its API is reachable and when it was last alive."""
 

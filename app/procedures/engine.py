@@ -6,9 +6,21 @@ attempt number). :func:`begin` enters the start node; :func:`advance` takes the 
 branch taken and a :class:`Directive` telling the caller what to do next (ask the partner,
 confirm, run a command, wait on live state, supply live state, or finish).
 
-Guardrail: a disruptive command (reset, unlock, change availability, remote stop) while a
-transaction runs is blocked (→ on_failure) unless the node sets ``allow_during_transaction``,
-in which case the partner must confirm first.
+Safety, in the order a node is entered:
+
+- The gate: a step whose ``safety_level`` is a hazard (electrical, high voltage) is entered only
+  by a person who holds its qualifications (``EngineContext.qualifications``, the session
+  partner's, never the caller's). Anyone else is never shown it: the procedure finishes with
+  ``escalate`` and the reason, so a consultant takes over. Every entry passes here, the start
+  node, automatic check_state hops and a procedure a consultant pushes included.
+- A qualified person first acknowledges the isolation (phase ``acknowledge``); the answer to
+  the step is taken only after that.
+- Charges: a reset or an unlock that would interrupt a running charge never runs: the step
+  waits (phase ``idle``) until the charge has ended, bounded by ``idle_timeout_seconds``, and
+  says who is charging. Other disruptive commands (change availability, remote stop) are
+  blocked (→ on_failure) unless the node sets ``allow_during_transaction``, in which case the
+  partner must confirm first. The command gateway enforces its own guards whatever a
+  procedure says.
 """
 
 from __future__ import annotations
@@ -19,7 +31,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field
 
 from app.commands.catalogue import affected_connector, interrupts_charge, stops_the_charge
-from app.procedures.conditions import evaluate, in_transaction
+from app.procedures.conditions import evaluate, in_transaction, transactions
 from app.procedures.schema import (
     CheckStateNode,
     ChoiceQuestion,
@@ -28,10 +40,16 @@ from app.procedures.schema import (
     Outcome,
     Procedure,
     RemoteActionNode,
+    SafetyLevel,
     StateCondition,
     TerminalNode,
     YesNoQuestion,
 )
+from app.security.qualifications import describe, missing
+
+PERSON_NODES = (InstructionNode, YesNoQuestion, ChoiceQuestion, MeasurementQuestion)
+# Commands that never run during a charge from a procedure: they wait for it to end.
+WAITS_FOR_IDLE = frozenset({"reset", "unlock_connector"})
 
 MAX_AUTO_STEPS = 1000
 
@@ -40,7 +58,7 @@ class EngineError(ValueError):
     """The input does not fit the current node/phase (the API answers 422)."""
 
 
-Phase = Literal["input", "confirm", "command", "wait", "state", "finished"]
+Phase = Literal["acknowledge", "input", "confirm", "idle", "command", "wait", "state", "finished"]
 
 
 class Cursor(BaseModel):
@@ -52,6 +70,9 @@ class Cursor(BaseModel):
     visits: dict[str, int] = Field(default_factory=dict)
     outcome: Outcome | None = None
     finish_reason: str | None = None
+    gated: str | None = Field(
+        None, description="The hazardous node the person was not let into (then node_id None)."
+    )
 
 
 class EngineContext(BaseModel):
@@ -59,6 +80,10 @@ class EngineContext(BaseModel):
 
     connector_id: int = 1
     live: dict[str, Any] | None = None
+    qualifications: frozenset[str] = Field(
+        default_factory=frozenset,
+        description="What the person at the charger holds; none by default (the safe side).",
+    )
 
 
 # --------------------------------------------------------------------------- inputs
@@ -91,8 +116,16 @@ class Timeout(BaseModel):
     kind: Literal["timeout"] = "timeout"
 
 
+class Acknowledge(BaseModel):
+    """The person confirms the hazardous step's isolation statement (false: they cannot)."""
+
+    kind: Literal["acknowledge"] = "acknowledge"
+    confirmed: bool = True
+
+
 EngineInput = Annotated[
-    Answer | Confirm | CommandOutcome | StateObserved | Timeout, Field(discriminator="kind")
+    Answer | Confirm | CommandOutcome | StateObserved | Timeout | Acknowledge,
+    Field(discriminator="kind"),
 ]
 
 
@@ -106,6 +139,33 @@ class Ask(BaseModel):
     options: list[dict[str, str]] = []
     unit: str | None = None
     expected: dict[str, float | None] | None = None
+    hazard: bool = Field(False, description="A hazardous step: show it as one.")
+    safety_level: SafetyLevel | None = None
+
+
+class AcknowledgeHazard(BaseModel):
+    """Before a hazardous step: the person must confirm ``text`` (answer kind acknowledge)."""
+
+    action: Literal["acknowledge"] = "acknowledge"
+    node_id: str
+    hazard: Literal[True] = True
+    safety_level: SafetyLevel
+    qualifications: list[str]
+    text: str
+
+
+class WaitIdle(BaseModel):
+    """A reset / unlock waits for the running charge to end; ``text`` says who is charging."""
+
+    action: Literal["wait_idle"] = "wait_idle"
+    node_id: str
+    command: str
+    connector_id: int = Field(description="What the command acts on (0: the whole charger).")
+    charging: list[dict[str, Any]] = Field(
+        default_factory=list, description="{connector_id, transaction_id, started_at} each."
+    )
+    text: str
+    timeout_seconds: float
 
 
 class ConfirmCommand(BaseModel):
@@ -144,7 +204,14 @@ class Finish(BaseModel):
 
 
 Directive = Annotated[
-    Ask | ConfirmCommand | RunCommand | WaitState | NeedState | Finish,
+    Ask
+    | AcknowledgeHazard
+    | ConfirmCommand
+    | WaitIdle
+    | RunCommand
+    | WaitState
+    | NeedState
+    | Finish,
     Field(discriminator="action"),
 ]
 
@@ -175,10 +242,14 @@ def directive_for(procedure: Procedure, cursor: Cursor, ctx: EngineContext) -> D
             reason=cursor.finish_reason,
         )
     node = procedure.node(cursor.node_id)
+    if cursor.phase == "acknowledge":
+        return _acknowledge(node)
     if cursor.phase == "input":
         return _ask(node)
     if cursor.phase == "confirm":
         return _confirm(node, ctx)
+    if cursor.phase == "idle":
+        return _wait_idle(node, ctx)
     if cursor.phase == "command":
         return _run(node, cursor.attempt, ctx)
     if cursor.phase == "wait":
@@ -198,6 +269,19 @@ def advance(
     if isinstance(event, StateObserved) and cursor.phase == "state":
         ctx = ctx.model_copy(update={"live": event.live})
         return _enter_check(procedure, cursor, node, ctx)
+
+    if cursor.phase == "acknowledge":
+        if not isinstance(event, Acknowledge):
+            raise EngineError(
+                f"node {node.id!r} is a hazardous step: acknowledge the isolation first"
+            )
+        if not event.confirmed:
+            reason = (
+                f"the isolation for step {node.title!r} was not confirmed; a consultant takes over"
+            )
+            return _finish_escalate(cursor, cursor.visits, [], None, reason, node_id=node.id)
+        new = cursor.model_copy(update={"phase": "input"})
+        return Transition(cursor=new, directive=_ask(node), entered=[], note="acknowledged")
 
     if isinstance(node, InstructionNode | YesNoQuestion | ChoiceQuestion | MeasurementQuestion):
         if not isinstance(event, Answer) or cursor.phase != "input":
@@ -256,8 +340,26 @@ def _advance_action(
             return _enter(
                 procedure, cursor, node.on_failure, ctx, branch="failure", note="declined"
             )
+        if _waits_for_idle(node, ctx):
+            new = cursor.model_copy(update={"phase": "idle"})
+            directive = _wait_idle(node, ctx)
+            return Transition(cursor=new, directive=directive, entered=[], note=directive.text)
         new = cursor.model_copy(update={"phase": "command", "attempt": cursor.attempt + 1})
         return Transition(cursor=new, directive=_run(node, new.attempt, ctx), entered=[])
+
+    if isinstance(event, StateObserved) and cursor.phase == "idle":
+        ctx = ctx.model_copy(update={"live": event.live})
+        if _waits_for_idle(node, ctx):
+            return Transition(cursor=cursor, directive=_wait_idle(node, ctx), entered=[])
+        new = cursor.model_copy(update={"phase": "command", "attempt": cursor.attempt + 1})
+        note = "the charge has ended"
+        return Transition(cursor=new, directive=_run(node, new.attempt, ctx), note=note)
+
+    if isinstance(event, Timeout) and cursor.phase == "idle":
+        target = node.on_timeout or node.on_failure
+        minutes = round(node.idle_timeout_seconds / 60)
+        note = f"{node.command} not sent: still charging after {minutes} min"
+        return _enter(procedure, cursor, target, ctx, branch="timeout", note=note)
 
     if isinstance(event, CommandOutcome) and cursor.phase == "command":
         if not event.accepted:
@@ -333,11 +435,23 @@ def _enter(
             return Transition(
                 cursor=new, directive=directive, entered=entered, branch=branch, note=reason
             )
+        lacking = missing(node.required_qualifications(), ctx.qualifications)
+        if lacking:
+            # the gate: never shown, never counted as entered; a consultant takes over
+            reason = (
+                f"step {node.title!r} ({node.safety_level or 'restricted'}) needs a "
+                f"{describe(lacking)}; the person at the charger does not hold it, "
+                "so a consultant takes over"
+            )
+            return _finish_escalate(cursor, visits, entered, branch, reason, gated=node.id)
         visits[target] = count
         entered.append(target)
         base = Cursor(node_id=target, visits=visits)
 
-        if isinstance(node, TerminalNode):
+        if node.hazardous and isinstance(node, PERSON_NODES):
+            new = base.model_copy(update={"phase": "acknowledge"})
+            directive = _acknowledge(node)
+        elif isinstance(node, TerminalNode):
             new = base.model_copy(update={"phase": "finished", "outcome": node.outcome})
             directive: Any = Finish(node_id=node.id, outcome=node.outcome)
         elif isinstance(node, CheckStateNode):
@@ -350,12 +464,17 @@ def _enter(
                 continue
         elif isinstance(node, RemoteActionNode):
             blocked = _blocked(node, ctx)
-            if blocked and not node.allow_during_transaction:
+            waits = _waits_for_idle(node, ctx)
+            if blocked and not waits and not node.allow_during_transaction:
                 # the guardrail: never interrupt a charging session unless the procedure allows
                 return _enter_blocked(procedure, base, node, ctx, entered, branch)
-            if blocked or node.confirmation:
+            if node.confirmation or (blocked and not waits):
                 new = base.model_copy(update={"phase": "confirm"})
                 directive = _confirm(node, ctx)
+            elif waits:
+                new = base.model_copy(update={"phase": "idle"})
+                directive = _wait_idle(node, ctx)
+                note = directive.text
             else:
                 new = base.model_copy(update={"phase": "command", "attempt": 1})
                 directive = _run(node, 1, ctx)
@@ -366,6 +485,29 @@ def _enter(
             cursor=new, directive=directive, entered=entered, branch=branch, note=note
         )
     raise EngineError("too many automatic steps (check_state loop?)")
+
+
+def _finish_escalate(
+    cursor: Cursor,
+    visits: dict[str, int],
+    entered: list[str],
+    branch: str | None,
+    reason: str,
+    *,
+    gated: str | None = None,
+    node_id: str | None = None,
+) -> Transition:
+    new = Cursor(
+        node_id=node_id,
+        phase="finished",
+        visits=visits,
+        attempt=cursor.attempt if node_id else 0,
+        outcome=Outcome.escalate,
+        finish_reason=reason,
+        gated=gated,
+    )
+    directive = Finish(node_id=node_id, outcome=Outcome.escalate, reason=reason)
+    return Transition(cursor=new, directive=directive, entered=entered, branch=branch, note=reason)
 
 
 def _enter_blocked(
@@ -406,12 +548,79 @@ def _blocked(node: RemoteActionNode, ctx: EngineContext) -> bool:
     return in_transaction(ctx.live, affected_connector(params) or 0)
 
 
+def _waits_for_idle(node: RemoteActionNode, ctx: EngineContext) -> bool:
+    """A reset or unlock that would interrupt a running charge waits for it to end."""
+    return node.command in WAITS_FOR_IDLE and _blocked(node, ctx)
+
+
+def charging_now(live: dict[str, Any] | None, connector_id: int) -> list[dict[str, Any]]:
+    """The charges running on a connector (0: anywhere on the charger), oldest first."""
+    found = []
+    for tx in transactions(live):
+        get = tx.get if isinstance(tx, Mapping) else lambda k, d=None, t=tx: getattr(t, k, d)
+        on = get("connector_id", get("evse_id"))
+        if connector_id and on is not None and on != connector_id:
+            continue
+        started = get("started_at")
+        found.append(
+            {
+                "connector_id": on,
+                "transaction_id": get("transaction_id", get("id")),
+                "started_at": str(started) if started is not None else None,
+            }
+        )
+    return sorted(found, key=lambda t: str(t["started_at"]))
+
+
+def charging_text(charging: list[dict[str, Any]]) -> str:
+    """'connector 1 is charging (started 10:02 UTC)' for each running charge."""
+    parts = []
+    for tx in charging:
+        where = f"connector {tx['connector_id']}" if tx["connector_id"] else "a connector"
+        started = str(tx.get("started_at") or "")
+        clock = started[11:16] if len(started) >= 16 else ""
+        parts.append(f"{where} is charging" + (f" (started {clock} UTC)" if clock else ""))
+    return "; ".join(parts) or "a charge is running"
+
+
+def _wait_idle(node: RemoteActionNode, ctx: EngineContext) -> WaitIdle:
+    params = node.typed_params(ctx.connector_id)
+    connector = affected_connector(params) or 0
+    charging = charging_now(ctx.live, connector)
+    what = "restart" if node.command == "reset" else "unlock"
+    text = f"waiting: {charging_text(charging)}; the {what} runs when the charge has ended"
+    return WaitIdle(
+        node_id=node.id,
+        command=node.command,
+        connector_id=connector,
+        charging=charging,
+        text=text,
+        timeout_seconds=node.idle_timeout_seconds,
+    )
+
+
+def _acknowledge(node: Any) -> AcknowledgeHazard:
+    return AcknowledgeHazard(
+        node_id=node.id,
+        safety_level=node.safety_level,
+        qualifications=[str(q) for q in node.required_qualifications()],
+        text=node.acknowledgement_text(),
+    )
+
+
 def resolved_params(node: RemoteActionNode, ctx: EngineContext) -> dict[str, Any]:
     """Command parameters with ``$connector`` replaced and defaults filled in."""
     return node.typed_params(ctx.connector_id).model_dump(exclude_none=True)
 
 
 def _ask(node: Any) -> Ask:
+    ask = _ask_plain(node)
+    if node.hazardous:
+        return ask.model_copy(update={"hazard": True, "safety_level": node.safety_level})
+    return ask
+
+
+def _ask_plain(node: Any) -> Ask:
     if isinstance(node, InstructionNode):
         return Ask(
             node_id=node.id,
@@ -438,6 +647,9 @@ def _ask(node: Any) -> Ask:
 
 
 def _confirm(node: RemoteActionNode, ctx: EngineContext) -> ConfirmCommand:
+    if _waits_for_idle(node, ctx):
+        text = f"{node.confirmation or ''} {_wait_idle(node, ctx).text}."
+        return ConfirmCommand(node_id=node.id, text=text.strip(), reason="confirmation")
     if _blocked(node, ctx):
         text = (node.confirmation or "") + " A transaction is running and will be interrupted."
         return ConfirmCommand(node_id=node.id, text=text.strip(), reason="transaction")

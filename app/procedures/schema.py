@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from app.commands.catalogue import COMMANDS, CommandParams, InvalidCommand, parse_params
+from app.security.qualifications import Qualification
 
 NODE_ID_PATTERN = r"^[a-z0-9][a-z0-9_\-]*$"
 PROCEDURE_ID_PATTERN = r"^[a-z0-9][a-z0-9_\-]*$"
@@ -59,12 +60,45 @@ class ProcedureStatus(StrEnum):
 
 
 class SafetyLevel(StrEnum):
-    """How dangerous the work is; the UI shows it and checks qualifications against it."""
+    """How dangerous the work is. A step (node) at ``electrical`` or ``high_voltage`` is a
+    hazard: the engine lets a person into it only with the level's minimum qualification and
+    the step's own ``qualifications`` (else the session goes to a consultant with the reason),
+    and they acknowledge the isolation before the step is shown as theirs to do. A procedure's
+    level is the highest level of its steps (the validator checks both ways)."""
 
     remote_only = "remote_only"  # nothing is touched; remote commands and observation
     basic = "basic"  # outside of the enclosure: reseat a cable, look at LEDs, press a button
     electrical = "electrical"  # enclosure opened, low-voltage parts: qualified electrician
     high_voltage = "high_voltage"  # DC / HV parts: certified HV technician, lock-out/tag-out
+
+
+SAFETY_RANK = {
+    SafetyLevel.remote_only: 0,
+    SafetyLevel.basic: 1,
+    SafetyLevel.electrical: 2,
+    SafetyLevel.high_voltage: 3,
+}
+HAZARD_LEVELS = frozenset({SafetyLevel.electrical, SafetyLevel.high_voltage})
+# The qualification a hazardous level needs whatever the step adds (the docstrings above).
+LEVEL_MINIMUM: dict[SafetyLevel, Qualification] = {
+    SafetyLevel.electrical: Qualification.electrician,
+    SafetyLevel.high_voltage: Qualification.hv_dc,
+}
+# What the person confirms before a hazardous step, unless the step words it itself. The safe
+# isolation sequence of HSE GS38 / EN 50110-1 (the "five safety rules"): isolate, secure
+# against re-closing (lock off), prove the tester on a known source, test dead, prove again.
+DEFAULT_ACKNOWLEDGEMENT: dict[SafetyLevel, str] = {
+    SafetyLevel.electrical: (
+        "I have isolated the charger's supply, locked it off, and proven it dead at the "
+        "point of work with a voltage tester that I proved on a known source before and "
+        "after the test."
+    ),
+    SafetyLevel.high_voltage: (
+        "I have isolated and locked off the AC supply, waited the DC-link discharge time on "
+        "the charger's label, and proven the DC parts dead with a tester rated for them that "
+        "I proved on a known source before and after the test."
+    ),
+}
 
 
 class AppliesTo(_Strict):
@@ -204,6 +238,46 @@ class NodeBase(_Strict):
         description="Where to go when max_visits is exceeded; omitted = escalate to a "
         "consultant. Must not lead back into the loop.",
     )
+    safety_level: SafetyLevel | None = Field(
+        None,
+        description="How dangerous this step is. electrical / high_voltage: only a person with "
+        "the level's qualification (electrician / hv_dc) and this step's qualifications is let "
+        "in, after acknowledging the isolation; anyone else is handed to a consultant with "
+        "the reason and never shown the step. Omitted: no hazard beyond the procedure's basics.",
+    )
+    qualifications: list[Qualification] = Field(
+        default_factory=list,
+        description="Qualifications this step needs (every one of them); a hazardous step must "
+        "name at least its level's minimum.",
+    )
+    acknowledgement: str | None = Field(
+        None,
+        description="Hazardous steps: what the person confirms before the step (default: the "
+        "safe isolation statement of the step's level).",
+    )
+    interrupts_supply: bool = Field(
+        False,
+        description="This step switches the charger's supply off (power cycle, breaker, "
+        "isolation): it must be entered only from a check_state branch that found no charge "
+        "running on the charger (connector 0, in_transaction: false).",
+    )
+
+    @property
+    def hazardous(self) -> bool:
+        return self.safety_level in HAZARD_LEVELS
+
+    def required_qualifications(self) -> list[Qualification]:
+        """What a person must hold to enter this step (empty: anyone)."""
+        needed = set(self.qualifications)
+        if self.safety_level in LEVEL_MINIMUM:
+            needed.add(LEVEL_MINIMUM[self.safety_level])
+        return sorted(needed, key=str)
+
+    def acknowledgement_text(self) -> str | None:
+        if not self.hazardous:
+            return None
+        assert self.safety_level is not None
+        return self.acknowledgement or DEFAULT_ACKNOWLEDGEMENT[self.safety_level]
 
     def successors(self) -> list[tuple[str, str]]:
         """(branch label, target node id) for every outgoing edge, the loop exit included."""
@@ -338,8 +412,18 @@ class RemoteActionNode(NodeBase):
     )
     allow_during_transaction: bool = Field(
         False,
-        description="Allow the command while a transaction runs (the partner must then "
-        "confirm). false: the command is blocked and the node takes on_failure.",
+        description="remote_stop / change_availability only: allow the command while a "
+        "transaction runs (the partner must then confirm). false: the command is blocked and "
+        "the node takes on_failure. Refused on reset and unlock_connector: those wait for the "
+        "charge to end instead (idle_timeout_seconds).",
+    )
+    idle_timeout_seconds: float = Field(
+        3600.0,
+        gt=0,
+        le=4 * 3600,
+        description="reset / unlock_connector during a charge: how long the step waits for the "
+        "charge to end before it takes on_timeout (else on_failure). A 2.0.1 soft reset is "
+        "sent at once as OnIdle (Scheduled); this bounds the wait for its reboot too.",
     )
     wait: StateCondition | None = Field(
         None, description="Live-state condition that means success; omitted = accepted is enough."
@@ -468,8 +552,10 @@ class Procedure(_Strict):
     safety_level: SafetyLevel = Field(
         SafetyLevel.remote_only, description="Most dangerous work in any step."
     )
-    qualifications: list[str] = Field(
-        default_factory=list, description="Qualifications required, e.g. 'electrician'."
+    qualifications: list[Qualification] = Field(
+        default_factory=list,
+        description="Every qualification any step needs (the steps' own lists, their levels' "
+        "minimums included), e.g. [electrician].",
     )
     tools: list[str] = Field(default_factory=list, description="Tools the partner needs.")
     parts: list[str] = Field(default_factory=list, description="Spare parts that may be used.")

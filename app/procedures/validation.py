@@ -9,7 +9,25 @@ from typing import Any, Literal
 from pydantic import BaseModel, ValidationError
 
 from app.procedures.loader import YamlSyntaxError, line_of, load_yaml_file, load_yaml_text
-from app.procedures.schema import Procedure, TerminalNode
+from app.procedures.schema import (
+    HAZARD_LEVELS,
+    LEVEL_MINIMUM,
+    SAFETY_RANK,
+    CheckStateNode,
+    ChoiceQuestion,
+    InstructionNode,
+    MeasurementQuestion,
+    Procedure,
+    RemoteActionNode,
+    StateCondition,
+    TerminalNode,
+    YesNoQuestion,
+)
+from app.security.qualifications import effective
+
+# A reset or an unlock never runs during a charge: the engine waits for the charge to end.
+NEVER_DURING_A_CHARGE = frozenset({"reset", "unlock_connector"})
+PERSON_NODES = (InstructionNode, YesNoQuestion, ChoiceQuestion, MeasurementQuestion)
 
 
 class Issue(BaseModel):
@@ -173,6 +191,8 @@ def check_graph(procedure: Procedure) -> list[Issue]:
         seen.add(node.id)
     nodes = procedure.node_map()
 
+    check_safety(procedure, error, warning)
+
     if procedure.start not in nodes:
         error(f"start node {procedure.start!r} does not exist", None, "start")
         return issues
@@ -241,6 +261,125 @@ def check_graph(procedure: Procedure) -> list[Issue]:
                 "on_exhausted",
             )
     return issues
+
+
+def check_safety(procedure: Procedure, error: Any, warning: Any) -> None:
+    """Every hazardous step is marked so the engine's gate holds it, the procedure's level and
+    qualifications tell the truth about its steps, no reset or unlock is allowed during a
+    charge, and a step that switches the supply off follows a check for a running charge."""
+    declared_rank = SAFETY_RANK[procedure.safety_level]
+    declared = effective(procedure.qualifications)
+    needed: set[str] = set()
+    top_rank = -1
+    for node in procedure.nodes:
+        level = node.safety_level
+        if level is not None:
+            top_rank = max(top_rank, SAFETY_RANK[level])
+            if SAFETY_RANK[level] > declared_rank:
+                error(
+                    f"step is {level}, above the procedure's safety_level "
+                    f"{procedure.safety_level}: raise the procedure's level",
+                    node.id,
+                    "safety_level",
+                )
+        if node.hazardous and not isinstance(node, PERSON_NODES):
+            error(
+                f"safety_level {level} on a {node.type} node: only steps a person does "
+                "(instruction, question) are hazards",
+                node.id,
+                "safety_level",
+            )
+        if node.hazardous:
+            assert level is not None
+            minimum = LEVEL_MINIMUM[level]
+            if not node.qualifications:
+                error(
+                    f"a {level} step must name the qualifications it needs (at least {minimum})",
+                    node.id,
+                    "qualifications",
+                )
+            elif minimum not in effective(node.qualifications):
+                error(
+                    f"a {level} step needs {minimum} among its qualifications",
+                    node.id,
+                    "qualifications",
+                )
+        elif node.acknowledgement:
+            warning("acknowledgement on a step that is no hazard is never asked", node.id)
+        required = {str(q) for q in node.required_qualifications()}
+        needed |= required
+        lacking = sorted(q for q in required if q not in declared)
+        if lacking:
+            error(
+                f"the step needs {', '.join(lacking)}, which the procedure's qualifications "
+                "do not list",
+                node.id,
+                "qualifications",
+            )
+        if (
+            isinstance(node, RemoteActionNode)
+            and node.command in NEVER_DURING_A_CHARGE
+            and node.allow_during_transaction
+        ):
+            error(
+                f"{node.command} never runs during a charge (it would end someone's charge): "
+                "remove allow_during_transaction; the step waits for the charge to end",
+                node.id,
+                "allow_during_transaction",
+            )
+    if procedure.safety_level in HAZARD_LEVELS and top_rank < declared_rank:
+        error(
+            f"the procedure is {procedure.safety_level} but no step is: mark the hazardous "
+            "steps (safety_level and qualifications) so the engine can gate them, or lower "
+            "the procedure's level",
+            None,
+            "safety_level",
+        )
+    unused = sorted(str(q) for q in procedure.qualifications if str(q) not in needed)
+    if unused:
+        warning(f"qualifications {', '.join(unused)} are needed by no step", None, "qualifications")
+    _check_supply_breaks(procedure, error)
+
+
+def _no_charge_edge(source: Any, label: str) -> bool:
+    """Is this edge out of a check_state node taken only when no charge runs anywhere on the
+    charger (connector 0)?"""
+    if not isinstance(source, CheckStateNode):
+        return False
+
+    def says(cond: StateCondition, running: bool) -> bool:
+        return cond.in_transaction is running and cond.connector in (0,)
+
+    if label.startswith("branch:"):
+        return says(source.branches[int(label.split(":")[1])].when, False)
+    if label == "otherwise":
+        return any(says(b.when, True) for b in source.branches)
+    return False
+
+
+def _check_supply_breaks(procedure: Procedure, error: Any) -> None:
+    nodes = procedure.node_map()
+    incoming: dict[str, list[tuple[Any, str]]] = {nid: [] for nid in nodes}
+    for node in procedure.nodes:
+        for label, target in node.successors():
+            if target in incoming:
+                incoming[target].append((node, label))
+    if procedure.start in incoming:
+        incoming[procedure.start].append((None, "start"))
+    for node in procedure.nodes:
+        if not node.interrupts_supply:
+            continue
+        for source, label in incoming[node.id]:
+            if not _no_charge_edge(source, label):
+                where = f"from {source.id!r} ({label})" if source is not None else "as the start"
+                error(
+                    f"this step switches the supply off but is entered {where} without a "
+                    "check for a running charge: enter it only from a check_state branch "
+                    "{connector: 0, in_transaction: false} (or the otherwise of a branch "
+                    "{connector: 0, in_transaction: true})",
+                    node.id,
+                    "interrupts_supply",
+                )
 
 
 def _reach(graph: dict[str, list[str]], starts: Iterable[str]) -> set[str]:

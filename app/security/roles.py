@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 
@@ -22,6 +22,9 @@ class Principal:
 
     name: str
     role: str
+    # what the person is qualified for (app/security/qualifications.py); the procedure engine
+    # gates hazardous steps by the session partner's qualifications, read from the account
+    qualifications: frozenset[str] = field(default_factory=frozenset)
 
     def has(self, *roles: str) -> bool:
         return self.role == Role.ADMIN or self.role in roles

@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.base import utcnow
-from app.db.models import ApiToken, User
+from app.db.models import ApiToken, User, UserQualification
 from app.security.passwords import (
     dummy_password_hash,
     new_token,
@@ -56,7 +56,13 @@ def resolve_token(session_factory: sessionmaker[Session], token: str) -> Princip
         )
         if row is None or (row.expires_at is not None and row.expires_at <= utcnow()):
             return None
-        return Principal(name=row.user_name or row.name, role=row.role)
+        name = row.user_name or row.name
+        held = frozenset(
+            session.scalars(
+                select(UserQualification.qualification).where(UserQualification.user_name == name)
+            )
+        )
+        return Principal(name=name, role=row.role, qualifications=held)
 
 
 def revoke_token(session_factory: sessionmaker[Session], token: str) -> bool:

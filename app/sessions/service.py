@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from app.commands.catalogue import affected_connector
 from app.commands.gateway import Actor, CommandRequest
 from app.commands.runner import ActionRunner, Baseline, baseline, effect_seen
 from app.db.base import utcnow
@@ -35,6 +36,7 @@ from app.errors import ChargeFixError, Conflict, Forbidden, InvalidInput, NotFou
 from app.fleet.model import ChargerLiveState
 from app.procedures import store
 from app.procedures.engine import (
+    Acknowledge,
     Answer,
     CommandOutcome,
     Confirm,
@@ -46,15 +48,20 @@ from app.procedures.engine import (
     Transition,
     advance,
     begin,
+    charging_now,
+    charging_text,
     directive_for,
     live_dict,
 )
 from app.procedures.schema import Procedure, RemoteActionNode, TerminalNode
 from app.security.roles import Principal, Role
+from app.security.users import qualifications_of
 from app.sessions.summary import append_ticket, build_summary, summary_text, ticket_row
 
 log = logging.getLogger(__name__)
 
+# Phases a background runner drives: a command to send, a state to wait for, a charge to end.
+RUNNER_PHASES = ("command", "wait", "idle")
 FINAL_OUTCOMES = {"resolved", "site_visit", "vehicle_side", "not_reproducible", "abandoned"}
 
 
@@ -204,7 +211,14 @@ class SessionService:
         return step
 
     def _ctx(self, row: TroubleshootingSession, live: dict[str, Any]) -> EngineContext:
-        return EngineContext(connector_id=row.connector_id, live=live)
+        """The engine's context: the live state and the qualifications of the person at the
+        charger (the session's partner, whoever sends the input: a consultant pushing a
+        procedure does not lend the partner theirs)."""
+        return EngineContext(
+            connector_id=row.connector_id,
+            live=live,
+            qualifications=qualifications_of(self.state.session_factory, row.partner),
+        )
 
     # ------------------------------------------------------------------ create / read
     def default_connector(self, live: dict[str, Any]) -> int:
@@ -337,6 +351,8 @@ class SessionService:
                     event: Any = Answer(value=value)
                 elif kind == "confirm":
                     event = Confirm(confirmed=value is not False)
+                elif kind == "acknowledge":
+                    event = Acknowledge(confirmed=value is not False)
                 else:
                     raise BadInput(f"unknown answer kind {kind!r}")
                 try:
@@ -345,6 +361,14 @@ class SessionService:
                     raise BadInput(str(error)) from error
                 self._bump(db, row, expected)
                 row.cursor = transition.cursor.model_dump(mode="json")
+                if kind == "acknowledge":
+                    # the log keeps what exactly the person confirmed, and at which level
+                    node = procedure.node(cursor.node_id)
+                    value = {
+                        "acknowledged": value is not False,
+                        "text": node.acknowledgement_text(),
+                        "safety_level": node.safety_level,
+                    }
                 self._step(
                     db,
                     row,
@@ -513,7 +537,7 @@ class SessionService:
             row = db.get(TroubleshootingSession, session_id)
             if row is None or row.status != "active" or not row.cursor:
                 return
-            if row.cursor.get("phase") not in ("command", "wait"):
+            if row.cursor.get("phase") not in RUNNER_PHASES:
                 return
         self._tasks[session_id] = asyncio.create_task(
             self._run(session_id), name=f"session-{session_id}"
@@ -621,16 +645,26 @@ class SessionService:
                     return False
                 procedure = self.procedure_of(db, row)
                 cursor = Cursor.model_validate(row.cursor)
-                if cursor.phase not in ("command", "wait") or procedure is None:
+                if cursor.phase not in RUNNER_PHASES or procedure is None:
                     return False
                 node = procedure.node(cursor.node_id)
                 assert isinstance(node, RemoteActionNode)
                 charger_id, partner = row.charger_id, row.partner
-                connector_id = row.connector_id
-                if cursor.phase == "command":
-                    directive = directive_for(
-                        procedure, cursor, self._ctx(row, self.live(charger_id))
-                    )
+                ctx = self._ctx(row, self.live(charger_id))
+                if cursor.phase == "idle":
+                    # a reset / unlock waits for the charge to end, bounded; the deadline is
+                    # kept in the row so a restart does not extend it
+                    pending = dict(row.pending or {})
+                    if not pending.get("idle_deadline"):
+                        deadline = _now() + timedelta(seconds=node.idle_timeout_seconds)
+                        pending = {
+                            "idle_deadline": deadline.isoformat(),
+                            "started": _now().isoformat(),
+                        }
+                        row.pending = pending
+                        db.commit()
+                elif cursor.phase == "command":
+                    directive = directive_for(procedure, cursor, ctx)
                     row.pending = {"sending": True, "attempt": cursor.attempt}
                     db.commit()
                 else:
@@ -667,16 +701,20 @@ class SessionService:
                         command_result=result,
                     )
                     if transition.cursor.phase == "wait":
-                        deadline = _now() + timedelta(seconds=node.timeout_seconds)
-                        row.pending = {
-                            "baseline": before.as_json(),
-                            "deadline": deadline.isoformat(),
-                            "started": _now().isoformat(),
-                        }
+                        seconds = node.timeout_seconds
+                        pending = {"baseline": before.as_json(), "started": _now().isoformat()}
+                        if sent.status == "Scheduled":
+                            # 2.0.1 OnIdle (B11.FR.08) or 1.6 availability: the charger acts
+                            # when the charge ends, so the proof waits for that too (bounded)
+                            seconds += node.idle_timeout_seconds
+                            pending["scheduled"] = _wait_idle_text(node, ctx, self.live(charger_id))
+                        deadline = _now() + timedelta(seconds=seconds)
+                        row.pending = {**pending, "deadline": deadline.isoformat()}
                     db.commit()
-                    return transition.cursor.phase in ("command", "wait")
+                    return transition.cursor.phase in RUNNER_PHASES
         # waiting on live state: woken by the fleet's change events, never by polling
-        deadline = datetime.fromisoformat(pending.get("deadline") or _now().isoformat())
+        key = "idle_deadline" if cursor.phase == "idle" else "deadline"
+        deadline = datetime.fromisoformat(pending.get(key) or _now().isoformat())
         before = Baseline.from_json(pending.get("baseline"))
 
         def observed(state: ChargerLiveState | None) -> StateObserved:
@@ -687,8 +725,8 @@ class SessionService:
 
         def moves(state: ChargerLiveState | None) -> bool:
             event = observed(state)
-            ctx = EngineContext(connector_id=connector_id, live=event.live)
-            return advance(procedure, cursor, event, ctx).cursor != cursor
+            now = ctx.model_copy(update={"live": event.live})
+            return advance(procedure, cursor, event, now).cursor != cursor
 
         remaining = max(0.0, (deadline - _now()).total_seconds())
         self._waiting.add(session_id)
@@ -707,8 +745,10 @@ class SessionService:
                 transition = self._apply(
                     db, row, Principal("system", Role.ADMIN), procedure, event, kind
                 )
+                if cursor.phase == "idle" and transition.cursor.phase != "idle":
+                    row.pending = None
                 db.commit()
-                return transition.cursor.phase in ("command", "wait")
+                return transition.cursor.phase in RUNNER_PHASES
 
     async def stop(self) -> None:
         for task in self._tasks.values():
@@ -716,6 +756,14 @@ class SessionService:
         for task in self._tasks.values():
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+
+
+def _wait_idle_text(node: RemoteActionNode, ctx: EngineContext, live: dict[str, Any]) -> str:
+    """Who is charging, for a command the charger scheduled until the charge ends."""
+    params = node.typed_params(ctx.connector_id)
+    charging = charging_now(live, affected_connector(params) or 0)
+    what = "restarts" if node.command == "reset" else "acts"
+    return f"waiting: {charging_text(charging)}; the charger {what} when the charge has ended"
 
 
 async def attach(state: Any) -> SessionService:

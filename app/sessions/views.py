@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -37,6 +38,20 @@ def step_view(step: SessionStep, with_snapshot: bool = False) -> dict[str, Any]:
     return data
 
 
+def hazard_view(node: Any, phase: str) -> dict[str, Any] | None:
+    """For the app: the current step is a hazard (show it as one: colour, icon), what the
+    person must acknowledge before it, and whether they have."""
+    if not node.hazardous:
+        return None
+    return {
+        "safety_level": node.safety_level,
+        "qualifications": [str(q) for q in node.required_qualifications()],
+        "acknowledgement": node.acknowledgement_text(),
+        "acknowledged": phase != "acknowledge",
+        "safety_warning": node.safety_warning,
+    }
+
+
 def session_view(
     db: Any,
     row: TroubleshootingSession,
@@ -55,21 +70,28 @@ def session_view(
     current = None
     directive = None
     progress = None
+    hazard = None
     if procedure is not None and row.cursor:
         cursor = Cursor.model_validate(row.cursor)
         if cursor.node_id:
-            current = procedure.node(cursor.node_id).model_dump(mode="json", by_alias=True)
+            node = procedure.node(cursor.node_id)
+            current = node.model_dump(mode="json", by_alias=True)
+            hazard = hazard_view(node, cursor.phase)
+        # the directive needs no qualifications: the gate acted when the node was entered
         directive = directive_for(
             procedure, cursor, EngineContext(connector_id=row.connector_id, live=live)
         ).model_dump(mode="json", by_alias=True)
         pending = row.pending or {}
-        if cursor.phase in ("command", "wait"):
+        if cursor.phase in ("command", "wait", "idle"):
             progress = {"phase": cursor.phase, "attempt": cursor.attempt}
-            if pending.get("deadline"):
-                from datetime import datetime
-
-                left = (datetime.fromisoformat(pending["deadline"]) - utcnow()).total_seconds()
+            deadline = pending.get("idle_deadline" if cursor.phase == "idle" else "deadline")
+            if deadline:
+                left = (datetime.fromisoformat(deadline) - utcnow()).total_seconds()
                 progress["seconds_left"] = max(0.0, round(left, 1))
+            if cursor.phase == "idle":
+                progress["waiting_for"] = directive["text"]
+            elif pending.get("scheduled"):
+                progress["waiting_for"] = pending["scheduled"]
     return {
         "id": row.id,
         "version": row.version,
@@ -90,6 +112,7 @@ def session_view(
         "directive": directive,
         "progress": progress,
         "consultant_step": (row.pending or {}).get("consultant_step"),
+        "hazard": hazard,
         "handoff": (
             {
                 "id": handoff.id,

@@ -77,7 +77,7 @@ async def test_login_with_local_account(backend):
         assert ok.status_code == 200
         token = ok.json()["token"]
         me = await client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"})
-        assert me.json() == {"name": "pat", "role": "partner"}
+        assert me.json() == {"name": "pat", "role": "partner", "qualifications": []}
         await client.post("/api/auth/logout", headers={"Authorization": f"Bearer {token}"})
         after = await client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"})
         assert after.status_code == 401

@@ -52,3 +52,16 @@ def test_tokens_and_users(runner, settings):
     assert "pat" in runner.invoke(cli, ["users", "list"]).output
     assert runner.invoke(cli, ["users", "remove", "pat"]).exit_code == 0
     assert runner.invoke(cli, ["db", "upgrade"]).exit_code == 0
+
+
+def test_users_qualify_grants_withdraws_and_refuses_unknown(runner, settings):
+    from app.security.users import qualifications_of
+
+    granted = runner.invoke(cli, ["users", "qualify", "elena", "--add", "electrician"])
+    assert granted.exit_code == 0 and "elena: electrician" in granted.output
+    assert qualifications_of(_factory(settings), "elena") == {"electrician"}
+    bad = runner.invoke(cli, ["users", "qualify", "elena", "--add", "sparky"])
+    assert bad.exit_code == 1 and "unknown qualification 'sparky'" in bad.output
+    assert "hv_dc" in bad.output  # the vocabulary is listed
+    gone = runner.invoke(cli, ["users", "qualify", "elena", "--remove", "electrician"])
+    assert gone.exit_code == 0 and "no qualifications" in gone.output

@@ -7,14 +7,18 @@ import stat
 from app.cli.common import open_storage
 from app.demo import ensure_demo_fleet, ensure_demo_users, import_sample_procedures
 from app.security.tokens import login
+from app.security.users import qualifications_of
 from app.simulator.config import plan_fleet
 
 
 def test_demo_setup_is_idempotent_and_secrets_private(settings):
     factory = open_storage(settings)
     passwords = ensure_demo_users(settings, factory)
-    assert set(passwords) == {"pat", "casey", "eddie", "admin"}
+    assert set(passwords) == {"pat", "elena", "casey", "eddie", "admin"}
     assert ensure_demo_users(settings, factory) == passwords
+    # the installer holds no electrical qualification; the electrician partner does
+    assert qualifications_of(factory, "pat") == frozenset()
+    assert qualifications_of(factory, "elena") == {"electrician"}
     assert login(factory, "pat", passwords["pat"]) is not None
     users_file = settings.data_dir / "demo" / "users.json"
     assert stat.S_IMODE(users_file.stat().st_mode) == 0o600

@@ -64,7 +64,7 @@ async def test_valid_token_gives_a_session_with_the_mapped_role(
     )
     async with backend.client(body["token"]) as client:
         me = (await client.get("/api/auth/me")).json()
-    assert me == {"name": "ann@example.com", "role": "admin"}
+    assert me == {"name": "ann@example.com", "role": "admin", "qualifications": []}
 
 
 async def test_role_from_groups_and_from_the_role_claim(

@@ -5,7 +5,8 @@ the simulator's fault catalogue says clears it (soft/hard reset, unlock, availab
 time passing), possibly coming back after a reset. Every answer path through each matching
 procedure is explored. The walks must never break the engine, must reach the outcome the truth
 calls for (a remote fix resolves, a hardware fault ends in a site visit, a vehicle fault on the
-vehicle side), and must never reset a charger with a welded contactor.
+vehicle side), and must never reset a charger with a welded contactor. A person without
+qualifications never enters a hazardous step, and no reset or unlock runs during a charge.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import pytest
 
 from app.procedures.conditions import evaluate
 from app.procedures.engine import (
+    Acknowledge,
+    AcknowledgeHazard,
     Answer,
     Ask,
     CommandOutcome,
@@ -30,12 +33,14 @@ from app.procedures.engine import (
     RunCommand,
     StateObserved,
     Timeout,
+    WaitIdle,
     WaitState,
     advance,
     begin,
 )
 from app.procedures.schema import Procedure
 from app.procedures.validation import validate_file
+from app.security.qualifications import NAMES as ALL_QUALIFICATIONS
 from app.simulator import faults as sim
 
 KB = Path(__file__).resolve().parents[2] / "knowledge_base"
@@ -50,6 +55,8 @@ class World:
     inoperative: bool = False
     transactions: list[dict[str, Any]] = field(default_factory=list)
     commands: list[str] = field(default_factory=list)
+    entered: list[str] = field(default_factory=list)
+    during_charge: list[str] = field(default_factory=list)
 
     @property
     def online(self) -> bool:
@@ -78,6 +85,8 @@ class World:
 
     def command(self, name: str, params: dict[str, Any]) -> bool:
         self.commands.append(f"{name}:{params.get('type', '')}")
+        if name in ("reset", "unlock_connector") and self.transactions:
+            self.during_charge.append(name)
         if not self.online:
             return False
         action = None
@@ -119,22 +128,31 @@ def _answers(ask: Ask, procedure: Procedure) -> list[Any]:
 
 
 def explore(
-    procedure: Procedure, fault: sim.FaultSpec, charging: bool = False
+    procedure: Procedure,
+    fault: sim.FaultSpec,
+    charging: bool = False,
+    qualifications: frozenset[str] = frozenset(ALL_QUALIFICATIONS),
+    worlds: list[World] | None = None,
 ) -> list[tuple[str, list[str]]]:
-    """Every (outcome, commands sent) over all answer paths."""
+    """Every (outcome, commands sent) over all answer paths, walked by a person holding
+    ``qualifications`` (all of them by default: every step is explored). ``worlds`` collects
+    each path's final world (nodes entered, commands sent during a charge)."""
     results: list[tuple[str, list[str]]] = []
     world = World(fault)
     if charging:
         world.transactions = [{"transaction_id": 7, "connector_id": 1}]
-    start = begin(procedure, EngineContext(live=world.live()))
+    start = begin(procedure, EngineContext(live=world.live(), qualifications=qualifications))
     stack = [(start, world)]
     while stack:
         if len(results) > MAX_PATHS:
             raise AssertionError(f"{procedure.id}: more than {MAX_PATHS} paths")
         transition, world = stack.pop()
+        world.entered.extend(transition.entered)
         directive, cursor = transition.directive, transition.cursor
         if isinstance(directive, Finish):
             results.append((directive.outcome.value, world.commands))
+            if worlds is not None:
+                worlds.append(world)
             continue
         steps: list[tuple[Any, World]] = []
         if isinstance(directive, Ask):
@@ -142,6 +160,14 @@ def explore(
                 branch = copy.deepcopy(world)
                 branch.tick()
                 steps.append((Answer(value=value), branch))
+        elif isinstance(directive, AcknowledgeHazard):
+            steps.append((Acknowledge(confirmed=True), world))
+            steps.append((Acknowledge(confirmed=False), copy.deepcopy(world)))
+        elif isinstance(directive, WaitIdle):
+            ended = copy.deepcopy(world)
+            ended.transactions = []  # the driver finishes; the step then runs
+            steps.append((StateObserved(live=ended.live()), ended))
+            steps.append((Timeout(), copy.deepcopy(world)))  # or the charge outlasts the bound
         elif isinstance(directive, ConfirmCommand):
             steps.append((Confirm(confirmed=True), world))
         elif isinstance(directive, RunCommand):
@@ -155,7 +181,7 @@ def explore(
         elif isinstance(directive, NeedState):
             steps.append((StateObserved(live=world.live()), world))
         for event, branch in steps:
-            ctx = EngineContext(live=branch.live())
+            ctx = EngineContext(live=branch.live(), qualifications=qualifications)
             stack.append((advance(procedure, cursor, event, ctx), branch))
     return results
 
@@ -240,3 +266,33 @@ def test_walks_finish_while_a_vehicle_is_charging(fault: sim.FaultSpec) -> None:
     for procedure in _matching(fault):
         outcomes = explore(procedure, fault, charging=True)
         assert outcomes and all(outcome for outcome, _ in outcomes), procedure.id
+
+
+def test_an_unqualified_person_never_enters_a_hazardous_step() -> None:
+    """Every path of every shipped procedure walked by a person without qualifications (with
+    and without a charge running): no hazardous step is ever entered; each path that would
+    reach one ends with a consultant instead."""
+    gated = 0
+    for procedure in _procedures():
+        hazardous = {n.id for n in procedure.nodes if n.required_qualifications()}
+        faults = [f for f in FAULTS if f.key in procedure.applies_to.fault_keys] or FAULTS[:1]
+        for charging in (False, True):
+            worlds: list[World] = []
+            explore(procedure, faults[0], charging, frozenset(), worlds)
+            for world in worlds:
+                assert not hazardous & set(world.entered), (procedure.id, world.entered)
+            if hazardous and not charging:
+                full: list[World] = []
+                explore(procedure, faults[0], charging, worlds=full)
+                assert any(hazardous & set(w.entered) for w in full), procedure.id
+                gated += 1
+    assert gated >= 8  # the procedures with hazardous steps were really walked
+
+
+def test_no_reset_or_unlock_is_sent_during_a_charge() -> None:
+    for procedure in _procedures():
+        faults = [f for f in FAULTS if f.key in procedure.applies_to.fault_keys] or FAULTS[:1]
+        worlds: list[World] = []
+        explore(procedure, faults[0], charging=True, worlds=worlds)
+        for world in worlds:
+            assert not world.during_charge, (procedure.id, world.commands)

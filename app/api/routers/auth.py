@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials
@@ -103,8 +104,12 @@ def sign_out(
 
 
 @router.get("/auth/me")
-def me(principal: Principal = Depends(get_principal)) -> dict[str, str]:
-    return {"name": principal.name, "role": principal.role}
+def me(principal: Principal = Depends(get_principal)) -> dict[str, Any]:
+    return {
+        "name": principal.name,
+        "role": principal.role,
+        "qualifications": sorted(principal.qualifications),
+    }
 
 
 @router.post("/tokens", status_code=201)

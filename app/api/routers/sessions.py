@@ -34,7 +34,11 @@ class CreateSession(BaseModel):
 
 class AnswerBody(BaseModel):
     expected_version: int = Field(..., description="The session version you saw (409 if stale).")
-    kind: Literal["answer", "confirm", "note", "ack"] = "answer"
+    kind: Literal["answer", "confirm", "acknowledge", "note", "ack"] = Field(
+        "answer",
+        description="answer a step; confirm a command; acknowledge a hazardous step's "
+        "isolation statement (value false: cannot); note; ack a consultant's step.",
+    )
     value: str | float | bool | None = None
     note: str | None = Field(None, max_length=4000)
     photo: str | None = Field(None, max_length=500, description="Path/URL of an uploaded photo.")
