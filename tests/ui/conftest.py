@@ -37,6 +37,10 @@ FLEET = [
     ("voltara_wb22", "1.6", 2, 1),
     ("voltara_wb22", "1.6", 2, 2),
     ("voltara_wb22", "1.6", 3, 1),
+    ("voltara_wb22", "1.6", 3, 2),
+    ("voltara_wb22", "1.6", 4, 1),
+    ("voltara_wb22", "1.6", 4, 2),
+    ("voltara_wb22", "1.6", 4, 3),
 ]
 
 
