@@ -399,7 +399,8 @@ def test_partner_flow_keeps_their_work(stack: UiStack, browser, ui_url, viewport
     with page.expect_download() as download:
         page.get_by_role("button", name="Download the report (PDF)").click()
     SHOTS.mkdir(parents=True, exist_ok=True)
-    pdf = SHOTS.parent / f"report-{tag}.pdf"
+    (REPO / "test-results").mkdir(exist_ok=True)
+    pdf = REPO / "test-results" / f"report-{tag}.pdf"
     download.value.save_as(str(pdf))
     assert pdf.read_bytes().startswith(b"%PDF")
     shot(page, f"17-partner-report-{tag}")
