@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import gc
 import logging
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -165,6 +167,25 @@ def restore_live_state(state: AppState) -> int:
     return len(chargers)
 
 
+def index_exists(settings: Settings) -> bool:
+    from ingestion.store import IndexPaths
+
+    return IndexPaths(settings.resolved_index_dir).manifest.is_file()
+
+
+def warm_retriever(state: AppState) -> None:
+    """Build the retriever and load its index and model (runs in a thread at start-up)."""
+    from app.api.deps import get_retriever
+
+    started = time.monotonic()
+    try:
+        get_retriever(state).warm_up()
+    except Exception:  # search still loads it on first use
+        log.warning("could not warm the knowledge retriever", exc_info=True)
+        return
+    log.info("knowledge retriever warm in %.1f s", time.monotonic() - started)
+
+
 class Backend:
     """Start and stop everything the backend runs; usable from the CLI and from tests."""
 
@@ -213,6 +234,10 @@ class Backend:
             self.settings.public_api_url = f"http://{self.settings.host}:{self.api_port}"
         if state.cluster.enabled:
             await state.cluster.start(self.settings.node_url or self.api_url)
+        if index_exists(self.settings):
+            # The first search otherwise loads the embedding model (measured 8 s for the first
+            # "Start troubleshooting"): load it now, beside the running backend.
+            threading.Thread(target=warm_retriever, args=(state,), daemon=True).start()
         log.info(
             "backend up: OCPP %s://%s:%s/ocpp/{id}, API http://%s:%s (%d chargers restored)",
             state.csms.scheme,

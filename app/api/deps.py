@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
@@ -96,13 +97,18 @@ def get_diagnosis(state: AppState = Depends(get_state)) -> DiagnosisService:
     return state.diagnosis
 
 
+_RETRIEVER_LOCK = threading.Lock()
+
+
 def get_retriever(state: AppState = Depends(get_state)) -> Retriever:
-    """The process's retriever (model + index), built on first use."""
+    """The process's retriever (model + index), built on first use or by the backend's
+    start-up warm-up (app/backend.py), never twice."""
     from app.retrieval.service import Retriever  # loads the embedding model: only when asked
 
-    if state.retriever is None:
-        state.retriever = Retriever.from_settings(state.settings)
-    return state.retriever
+    with _RETRIEVER_LOCK:
+        if state.retriever is None:
+            state.retriever = Retriever.from_settings(state.settings)
+        return state.retriever
 
 
 def readable_charger(

@@ -105,14 +105,60 @@ async def _run(config: Any, scenario: Any) -> None:
         f"{len(fleet.chargers)} chargers -> {config.csms_url} (speed x{config.speed}); "
         f"control API {fleet.control_url}; ground truth {config.ground_truth_path}"
     )
+    told: set[str] = set()
     try:
         while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), 10)
+            refused = fleet.ctx.refused
+            waits = {asyncio.ensure_future(stop.wait()), asyncio.ensure_future(refused.wait())}
+            _, pending = await asyncio.wait(waits, timeout=10, return_when=asyncio.FIRST_COMPLETED)
+            for task in pending:
+                task.cancel()
+            if refused.is_set():
+                refused.clear()
+                for line in refusal_report(fleet.refusals(), len(fleet.chargers), told):
+                    typer.echo(line, err=True)
+                continue
             typer.echo(f"online {fleet.online_count()}/{len(fleet.chargers)}")
             fleet.truth.flush()
     finally:
         await fleet.stop()
+
+
+# What to pass when the CSMS refuses the chargers, by the reason it gives (app/csms).
+REFUSAL_HINTS = {
+    "HTTP Basic credentials required": (
+        "the backend requires a password for each charger (security profile 1): pass "
+        "--password-file FILE with one shared password or 'charger_id:password' lines"
+    ),
+    "unknown charge point": (
+        "register the chargers on the backend first (`chargefix chargers add ID "
+        "--password P`, or start the backend with the demo fleet), then pass their "
+        "passwords with --password-file"
+    ),
+    "bad credentials": (
+        "the password sent is not the one registered for the charger: check --password-file"
+    ),
+    "username must be the charge point id": "the Basic user name must be the charger id",
+}
+
+
+def refusal_report(refusals: dict[str, str], total: int, told: set[str]) -> list[str]:
+    """One line per reason not told yet: how many chargers, which, and what to pass."""
+    by_reason: dict[str, list[str]] = {}
+    for charger_id, why in sorted(refusals.items()):
+        by_reason.setdefault(why, []).append(charger_id)
+    lines = []
+    for why, ids in by_reason.items():
+        if why in told:
+            continue
+        told.add(why)
+        hint = next((h for k, h in REFUSAL_HINTS.items() if k in why), "check the CSMS log")
+        shown = ", ".join(ids[:3]) + (f" and {len(ids) - 3} more" if len(ids) > 3 else "")
+        lines.append(
+            f"refused: the CSMS at the handshake answered {why!r} for {len(ids)}/{total} "
+            f"chargers ({shown}): {hint}."
+        )
+    return lines
 
 
 def _request(method: str, path: str, port: int | None, **kwargs: Any) -> Any:

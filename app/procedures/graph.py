@@ -58,3 +58,38 @@ def to_dot(procedure: Procedure, highlight: list[str] | None = None) -> str:
             lines.append(f"  {_quote(node.id)} -> {_quote(target)} [{', '.join(attrs)}];")
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+# Node types a person sees as a step of their own; check_state runs unseen, terminal ends.
+SHOWN = frozenset({"instruction", "question", "remote_action"})
+
+
+def remaining_steps(procedure: Procedure, node_id: str) -> tuple[int, int]:
+    """(fewest, most) steps a person still sees from ``node_id`` (itself included) to an end.
+
+    Loops (retries, "try again" branches) are cut where a depth-first walk from ``node_id``
+    meets a node already on its path, so "most" is the longest way through without repeating
+    a step: an estimate for "step 3 of about 7", not a bound.
+    """
+    nodes = {node.id: node for node in procedure.nodes}
+
+    def weight(nid: str) -> int:
+        node = nodes.get(nid)
+        return 1 if node is not None and node.type in SHOWN else 0
+
+    fewest: dict[str, int] = {}
+    most: dict[str, int] = {}
+
+    def walk(nid: str, path: frozenset[str]) -> tuple[int, int]:
+        node = nodes.get(nid)
+        if node is None or isinstance(node, TerminalNode):
+            return 0, 0
+        if nid in fewest:
+            return fewest[nid], most[nid]
+        ahead = [walk(t, path | {nid}) for _, t in node.successors() if t not in path | {nid}]
+        low = min((a[0] for a in ahead), default=0)
+        high = max((a[1] for a in ahead), default=0)
+        fewest[nid], most[nid] = low + weight(nid), high + weight(nid)
+        return fewest[nid], most[nid]
+
+    return walk(node_id, frozenset())

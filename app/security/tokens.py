@@ -18,6 +18,12 @@ from app.security.passwords import (
 from app.security.roles import ALL_ROLES, Principal
 
 SESSION_HOURS = 12
+# A resume secret lets the app sign a person back in after a page reload (the browser keeps
+# it in a cookie; the bearer token never leaves the app server). It is not a bearer token:
+# resolve_token refuses it, it works only once (each use hands out a fresh one), it expires
+# with the sign-in it came from and is revoked at sign-out.
+RESUME_PREFIX = "resume:"
+RESUME_HOURS = SESSION_HOURS
 
 
 class TokenError(ValueError):
@@ -56,6 +62,8 @@ def resolve_token(session_factory: sessionmaker[Session], token: str) -> Princip
         )
         if row is None or (row.expires_at is not None and row.expires_at <= utcnow()):
             return None
+        if row.name.startswith(RESUME_PREFIX):
+            return None  # a resume secret opens nothing but POST /api/auth/resume
         name = row.user_name or row.name
         held = frozenset(
             session.scalars(
@@ -92,3 +100,67 @@ def login(
         user_name=user.name,
     )
     return token, user
+
+
+def create_resume(session_factory: sessionmaker[Session], user_name: str) -> str:
+    """A one-use resume secret for a signed-in person (see RESUME_PREFIX)."""
+    with session_factory() as session:
+        user = session.get(User, user_name)
+        if user is None or not user.active:
+            raise TokenError(f"{user_name!r} is not a person who signs in")
+        role = user.role
+    secret = new_token("cfr")
+    with session_factory() as session, session.begin():
+        session.add(
+            ApiToken(
+                name=f"{RESUME_PREFIX}{user_name}",
+                role=role,
+                token_hash=token_digest(secret),
+                expires_at=utcnow() + timedelta(hours=RESUME_HOURS),
+                user_name=user_name,
+            )
+        )
+    return secret
+
+
+def exchange_resume(
+    session_factory: sessionmaker[Session], secret: str
+) -> tuple[str, str, User] | None:
+    """Spend a resume secret: a new session token and a new resume secret, or None when the
+    secret is unknown, used, revoked or expired, or the person was deactivated."""
+    with session_factory() as session, session.begin():
+        row = session.scalar(
+            select(ApiToken).where(
+                ApiToken.token_hash == token_digest(secret),
+                ApiToken.name.startswith(RESUME_PREFIX),
+                ~ApiToken.revoked,
+            )
+        )
+        if row is None or (row.expires_at is not None and row.expires_at <= utcnow()):
+            return None
+        row.revoked = True  # one use only
+        user = session.get(User, row.user_name or "")
+        if user is None or not user.active:
+            return None
+        session.expunge(user)
+    token = create_token(
+        session_factory,
+        name=f"session:{user.name}",
+        role=user.role,
+        expires_at=utcnow() + timedelta(hours=SESSION_HOURS),
+        user_name=user.name,
+    )
+    return token, create_resume(session_factory, user.name), user
+
+
+def revoke_resume(session_factory: sessionmaker[Session], secret: str) -> bool:
+    with session_factory() as session, session.begin():
+        result = session.execute(
+            update(ApiToken)
+            .where(
+                ApiToken.token_hash == token_digest(secret),
+                ApiToken.name.startswith(RESUME_PREFIX),
+            )
+            .values(revoked=True)
+        )
+        return bool(result.rowcount)

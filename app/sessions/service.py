@@ -57,11 +57,15 @@ from app.procedures.schema import Procedure, RemoteActionNode, TerminalNode
 from app.security.roles import Principal, Role
 from app.security.users import qualifications_of
 from app.sessions.summary import append_ticket, build_summary, summary_text, ticket_row
+from app.sessions.undo import undo_target
 
 log = logging.getLogger(__name__)
 
 # Phases a background runner drives: a command to send, a state to wait for, a charge to end.
 RUNNER_PHASES = ("command", "wait", "idle")
+
+# The actor of steps nobody pressed a button for: command results, waits, automatic ends.
+SYSTEM = Principal("system", Role.ADMIN)
 FINAL_OUTCOMES = {"resolved", "site_visit", "vehicle_side", "not_reproducible", "abandoned"}
 
 
@@ -335,7 +339,9 @@ class SessionService:
                 if row.status == "finished":
                     raise Conflict("the session is finished")
                 live = self.live(row.charger_id)
-                if kind in ("note", "ack"):
+                if kind in ("note", "ack", "photo"):
+                    if kind == "photo" and not photo:
+                        raise BadInput("a photo step needs the photo's url (field 'photo')")
                     self._bump(db, row, expected)
                     if kind == "ack":
                         row.pending = {**(row.pending or {}), "consultant_step": None}
@@ -386,6 +392,39 @@ class SessionService:
                 db.commit()
         self._kick(session_id)
 
+    async def undo(self, session_id: str, who: Principal, expected: int | None) -> int:
+        """Take back the last answer: the cursor returns to where it stood before that answer
+        and an ``undo`` step is logged (nothing is erased). Refused across a remote command
+        sent since that answer (the charger cannot be told to forget it) and on a session
+        that has ended or been handed to a consultant. Returns the seq of the answer undone."""
+        async with self._locks[session_id]:
+            with self.db() as db:
+                row = self.get_row(db, session_id)
+                self.check_access(row, who)
+                if row.status != "active":
+                    raise Conflict(f"the session is {row.status}: nothing can be undone")
+                target, cursor = undo_target(self.steps(db, session_id))
+                self._bump(db, row, expected)
+                row.cursor = cursor
+                consultant = (row.pending or {}).get("consultant_step")
+                row.pending = {"consultant_step": consultant} if consultant else None
+                restored = Cursor.model_validate(cursor)
+                step = self._step(
+                    db,
+                    row,
+                    who,
+                    "undo",
+                    node_id=restored.node_id,
+                    live=self.live(row.charger_id),
+                    answer={"undid": target.seq, "node": target.node_id, "was": target.answer},
+                )
+                step.cursor = {**cursor, "entered": [restored.node_id]}
+                self.audit(db, who, "session.undo", session_id, undid=target.seq)
+                db.commit()
+                undone = target.seq
+        self._kick(session_id)
+        return undone
+
     def _after_transition(
         self,
         db: Session,
@@ -403,7 +442,16 @@ class SessionService:
         if directive.outcome.value == "escalate":
             priority = terminal.priority if terminal else "high"
             reason = directive.reason or (terminal.diagnosis if terminal else None)
-            self._open_handoff(db, row, who, reason or "procedure ended in escalation", priority)
+            # The procedure, not the person who gave the last answer, called the consultant:
+            # the step and the handoff name the system as actor (the log must say who did it).
+            self._open_handoff(
+                db,
+                row,
+                SYSTEM,
+                reason or "procedure ended in escalation",
+                priority,
+                by_procedure=directive.node_id or "?",
+            )
             return
         self._finish(
             db,
@@ -451,7 +499,10 @@ class SessionService:
         who: Principal,
         reason: str,
         priority: str,
+        by_procedure: str | None = None,
     ) -> HandoffRow:
+        """Open a consultant handoff. ``by_procedure``: the terminal node when the procedure
+        escalated on its own (the step then records ``answer.by = "procedure"``)."""
         live = self.live(row.charger_id)
         summary = build_summary(row, self.steps(db, row.id), live, reason)
         handoff = HandoffRow(
@@ -468,9 +519,10 @@ class SessionService:
         row.status = "escalated"
         row.pending = None
         db.flush()
-        self._step(
-            db, row, who, "escalated", live=live, note=reason, answer={"handoff_id": handoff.id}
-        )
+        answer: dict[str, Any] = {"handoff_id": handoff.id}
+        if by_procedure is not None:
+            answer.update(by="procedure", node=by_procedure)
+        self._step(db, row, who, "escalated", live=live, note=reason, answer=answer)
         return handoff
 
     async def escalate(
@@ -562,7 +614,7 @@ class SessionService:
                     cursor = row.cursor or {}
                     if cursor.get("phase") == "command" and pending.get("sending"):
                         procedure = self.procedure_of(db, row)
-                        system = Principal("system", "admin")
+                        system = SYSTEM
                         outcome = CommandOutcome(
                             accepted=False, status="Interrupted", detail="backend restarted"
                         )
@@ -692,7 +744,7 @@ class SessionService:
                     transition = self._apply(
                         db,
                         row,
-                        Principal("system", Role.ADMIN),
+                        SYSTEM,
                         procedure,
                         CommandOutcome(accepted=sent.accepted, status=sent.status),
                         "command",
@@ -742,9 +794,7 @@ class SessionService:
                     return False
                 event: Any = observed(state) if moved else Timeout()
                 kind = "state" if moved else "timeout"
-                transition = self._apply(
-                    db, row, Principal("system", Role.ADMIN), procedure, event, kind
-                )
+                transition = self._apply(db, row, SYSTEM, procedure, event, kind)
                 if cursor.phase == "idle" and transition.cursor.phase != "idle":
                     row.pending = None
                 db.commit()

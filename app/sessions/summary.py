@@ -31,8 +31,23 @@ def build_summary(
     notes = []
     photos = []
     for step in steps:
-        if step.kind in ("answer", "confirm", "command", "state", "timeout", "push", "message"):
-            item: dict[str, Any] = {"seq": step.seq, "kind": step.kind, "node": step.node_id}
+        if step.kind in (
+            "answer",
+            "confirm",
+            "command",
+            "state",
+            "timeout",
+            "push",
+            "message",
+            "photo",
+            "undo",
+        ):
+            item: dict[str, Any] = {
+                "seq": step.seq,
+                "kind": step.kind,
+                "node": step.node_id,
+                "by": step.actor,
+            }
             if step.answer is not None:
                 item["answer"] = step.answer
             if step.command:
@@ -42,6 +57,8 @@ def build_summary(
                 ).get("error")
             if step.branch:
                 item["branch"] = step.branch
+            if step.kind == "photo":
+                item["answer"] = f"photo {step.photo}"
             taken.append(item)
         if step.note:
             notes.append({"seq": step.seq, "by": step.actor, "note": step.note})
@@ -103,7 +120,8 @@ def summary_text(summary: dict[str, Any]) -> str:
     for s in summary["steps"]:
         detail = s.get("answer") if "answer" in s else s.get("result")
         cmd = f" {s['command']}" if s.get("command") else ""
-        lines.append(f"  {s['seq']}. {s['kind']}{cmd} @ {s.get('node') or '-'}: {detail}")
+        by = f" by {s['by']}" if s.get("by") else ""
+        lines.append(f"  {s['seq']}. {s['kind']}{cmd}{by} @ {s.get('node') or '-'}: {detail}")
     for n in summary["notes"]:
         lines.append(f"Note ({n['by']}): {n['note']}")
     if summary["photos"]:

@@ -9,8 +9,11 @@ from sqlalchemy import select
 
 from app.db.base import utcnow
 from app.db.models_sessions import HandoffRow, SessionStep, TroubleshootingSession
+from app.errors import Conflict
 from app.procedures.engine import Cursor, EngineContext, directive_for
+from app.procedures.graph import SHOWN, remaining_steps
 from app.procedures.schema import Procedure
+from app.sessions.undo import undo_target
 
 
 def step_view(step: SessionStep, with_snapshot: bool = False) -> dict[str, Any]:
@@ -71,6 +74,7 @@ def session_view(
     directive = None
     progress = None
     hazard = None
+    estimate = None
     if procedure is not None and row.cursor:
         cursor = Cursor.model_validate(row.cursor)
         if cursor.node_id:
@@ -81,6 +85,7 @@ def session_view(
         directive = directive_for(
             procedure, cursor, EngineContext(connector_id=row.connector_id, live=live)
         ).model_dump(mode="json", by_alias=True)
+        estimate = step_estimate(procedure, cursor, steps)
         pending = row.pending or {}
         if cursor.phase in ("command", "wait", "idle"):
             progress = {"phase": cursor.phase, "attempt": cursor.attempt}
@@ -111,6 +116,8 @@ def session_view(
         "current_node": current,
         "directive": directive,
         "progress": progress,
+        "estimate": estimate,
+        "can_undo": can_undo(row, steps),
         "consultant_step": (row.pending or {}).get("consultant_step"),
         "hazard": hazard,
         "handoff": (
@@ -135,3 +142,34 @@ def session_view(
         "updated_at": row.updated_at.isoformat(),
         "finished_at": row.finished_at.isoformat() if row.finished_at else None,
     }
+
+
+def step_estimate(
+    procedure: Procedure, cursor: Cursor, steps: list[SessionStep]
+) -> dict[str, int] | None:
+    """ "Step 3 of about 7": steps answered in this procedure (undos taken back) + the
+    fewest/most still ahead on the procedure's graph from the current node."""
+    if cursor.node_id is None or cursor.phase == "finished":
+        return None
+    if procedure.node(cursor.node_id).type not in SHOWN:
+        return None
+    done = 0
+    for step in steps:
+        if step.kind in ("procedure", "push"):
+            done = 0
+        elif step.kind in ("answer", "confirm"):
+            done += 1
+        elif step.kind == "undo":
+            done = max(0, done - 1)
+    fewest, most = remaining_steps(procedure, cursor.node_id)
+    return {"step": done + 1, "fewest": done + max(fewest, 1), "most": done + max(most, 1)}
+
+
+def can_undo(row: TroubleshootingSession, steps: list[SessionStep]) -> bool:
+    if row.status != "active":
+        return False
+    try:
+        undo_target(steps)
+    except Conflict:
+        return False
+    return True

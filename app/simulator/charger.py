@@ -15,7 +15,7 @@ import random
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -79,6 +79,14 @@ class FleetContext:
     clock: Clock
     truth: GroundTruthLog
     http: httpx.AsyncClient | None = None
+    # chargers the CSMS turned away at the handshake: id -> "401 unknown charge point"
+    refusals: dict[str, str] = field(default_factory=dict)
+    refused: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def refuse(self, charger_id: str, why: str) -> None:
+        if self.refusals.get(charger_id) != why:
+            self.refusals[charger_id] = why
+            self.refused.set()
 
 
 async def cancel_and_wait(task: asyncio.Task) -> None:
@@ -90,6 +98,18 @@ async def cancel_and_wait(task: asyncio.Task) -> None:
     if not task.cancelled():
         with contextlib.suppress(BaseException):
             task.result()
+
+
+def _refusal(exc: BaseException) -> str | None:
+    """ "401 unknown charge point" when the CSMS refused the handshake (the status and the
+    reason it wrote in the body), None for other failures (no route, timeout)."""
+    if not isinstance(exc, websockets.InvalidStatus):
+        return None
+    response = exc.response
+    if response.status_code not in (401, 403, 404):
+        return None
+    body = bytes(response.body or b"").decode("utf-8", "replace").strip()
+    return f"{response.status_code} {body or response.reason_phrase}"[:200]
 
 
 class SimulatorError(ValueError):
@@ -240,10 +260,15 @@ class SimCharger:
                 )
             except (OSError, TimeoutError, websockets.InvalidHandshake) as exc:
                 self.last_error = f"connect: {exc!r}"[:200]
+                refusal = _refusal(exc)
+                if refusal is not None:
+                    self.last_error = f"refused: {refusal}"
+                    self.ctx.refuse(self.charger_id, refusal)
                 attempts += 1
                 await self._backoff(attempts)
                 continue
             attempts = 0
+            self.ctx.refusals.pop(self.charger_id, None)
             await self._connected_session(ws, needs_boot)
             if self._stopping:
                 break

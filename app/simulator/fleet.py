@@ -95,6 +95,10 @@ class Fleet:
     def chargers(self) -> list[SimCharger]:
         return list(self._chargers.values())
 
+    def refusals(self) -> dict[str, str]:
+        """Chargers the CSMS refuses at the handshake, with its reason."""
+        return dict(self.ctx.refusals)
+
     def online_count(self) -> int:
         return sum(1 for c in self._chargers.values() if c.phase == "online")
 

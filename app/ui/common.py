@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import streamlit as st
 
 from app.ui.api_client import ApiClient, ApiError, BackendUnavailable
-from app.ui.wording import plain
+from app.ui.wording import outcome_words, plain
 
 T = TypeVar("T")
 AUTH_KEY = "auth"
@@ -30,6 +30,17 @@ div[data-testid="stRadio"] label, div[data-testid="stCheckbox"] label { min-heig
   align-items: center; }
 .block-container { padding-top: 3.2rem; padding-bottom: 2rem; max-width: 1100px; }
 div[data-testid="stMetricValue"] { font-size: 1.6rem; }
+/* Answer labels wrap instead of being cut off ("Only with one particular v..."). */
+.stButton > button, .stDownloadButton > button, .stFormSubmitButton > button {
+  height: auto; white-space: normal; }
+.stButton > button *, .stDownloadButton > button *, .stFormSubmitButton > button * {
+  white-space: normal !important; overflow: visible !important;
+  text-overflow: clip !important; overflow-wrap: anywhere; }
+/* A button left over from the previous screen while the next one is drawn: faded out after
+   a moment and never tappable (tapping it would answer a step no longer shown). */
+div[data-testid="stElementContainer"][data-stale="true"] button {
+  opacity: 0 !important; pointer-events: none; transition: opacity 0.15s 0.4s; }
+.st-key-cfx_client { display: none; }
 </style>
 """
 
@@ -150,7 +161,7 @@ def live_panel(live: dict[str, Any]) -> None:
     head = st.columns([2, 2, 2])
     head[0].metric("Connection", "Online" if online else "OFFLINE")
     head[1].metric("Open faults", len(live.get("open_faults") or []))
-    head[2].metric("Sessions running", len(live.get("transactions") or {}))
+    head[2].metric("Charges running", len(live.get("transactions") or {}))
     st.caption(
         plain(
             f"{live.get('vendor') or '?'} {live.get('model') or ''} · firmware "
@@ -192,11 +203,18 @@ def live_panel(live: dict[str, Any]) -> None:
 
 
 def outcome_label(outcome: str | None) -> str:
-    return {
-        "resolved": "Resolved",
-        "site_visit": "Site visit needed",
-        "vehicle_side": "Vehicle side",
-        "not_reproducible": "Not reproducible",
-        "abandoned": "Abandoned",
-        "escalate": "Handed to a consultant",
-    }.get(outcome or "", outcome or "-")
+    return outcome_words(outcome)
+
+
+def show_photo(url: str, width: int = 320) -> None:
+    """A photo stored by the backend: fetched with the person's token, shown as an image."""
+    if not url.startswith("/api/sessions/"):
+        return
+    try:
+        response = api().request("GET", url, raw=True)
+    except BackendUnavailable:
+        raise
+    except ApiError:
+        st.caption("Photo not available.")
+        return
+    st.image(response.content, width=width)

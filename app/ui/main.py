@@ -13,6 +13,13 @@ import streamlit as st
 
 from app.ui.api_client import ApiError, BackendUnavailable
 from app.ui.common import AUTH_KEY, api, auth, style
+from app.ui.keep_signed_in import (
+    SECRET,
+    browser_side,
+    forget_resume,
+    grant_resume,
+    resume_from_cookie,
+)
 from app.ui.navigation import pages_for
 from app.ui.oidc import oidc_configured, oidc_sign_in, oidc_signed_in
 from app.ui.wording import plain
@@ -49,10 +56,11 @@ def sign_in_page() -> None:
 
 def sign_out() -> None:
     with contextlib.suppress(ApiError):
-        api().post("/api/auth/logout")
+        api().post("/api/auth/logout", {"resume": st.session_state.get(SECRET)})
     company = oidc_signed_in()
     for key in list(st.session_state.keys()):
         del st.session_state[key]
+    forget_resume()
     if company:  # else the sign-in page would exchange the company sign-in again at once
         st.logout()
     st.rerun()
@@ -82,7 +90,10 @@ def main() -> None:
         initial_sidebar_state="collapsed",
     )
     style()
-    person = auth()
+    person = auth() or resume_from_cookie()
+    if person is not None:
+        grant_resume()
+    browser_side()
     if person is None:
         nav = st.navigation([st.Page(sign_in_page, title="Sign in", icon=":material/login:")])
     else:

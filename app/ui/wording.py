@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 COMMAND_EFFECT = {
@@ -14,7 +15,29 @@ COMMAND_EFFECT = {
     ("trigger_message", None): "The charger will be asked to report its state",
     ("clear_cache", None): "The charger will forget its cached cards",
     ("get_diagnostics", None): "The charger will upload its log file",
+    ("get_configuration", None): "The charger will be asked for its settings (nothing changes)",
+    ("change_configuration", None): "A setting of the charger will be changed",
+    ("remote_start", None): "A charging session will be started",
 }
+# Plain names of remote actions for logs and lists (never the internal command name).
+COMMAND_NAMES = {
+    "reset": "restart",
+    "unlock_connector": "plug unlock",
+    "change_availability": "change of service state",
+    "remote_stop": "remote stop",
+    "remote_start": "remote start",
+    "trigger_message": "status request",
+    "clear_cache": "card cache clear",
+    "get_diagnostics": "log file request",
+    "get_configuration": "settings read",
+    "change_configuration": "setting change",
+}
+
+
+def command_name(command: str | None) -> str:
+    return COMMAND_NAMES.get(command or "", "remote action")
+
+
 STOPS_CHARGING = {"reset", "remote_stop", "change_availability"}
 # Everything Streamlit's Markdown gives a meaning: links and images ([]()!), emphasis, code,
 # headings and lists, tables, HTML, LaTeX ($), colour and icon directives (:red[...], :x:).
@@ -33,10 +56,11 @@ def consequence(command: str, params: dict[str, Any] | None, live: dict[str, Any
     charging on connector 2 will stop.'"""
     params = params or {}
     kind = params.get("type")
+    kind = kind.lower() if isinstance(kind, str) else kind  # 1.6 spells "Inoperative"
     template = COMMAND_EFFECT.get((command, kind)) or COMMAND_EFFECT.get((command, None))
     connector = params.get("connector_id") or params.get("evse_id")
     if template is None:
-        template = f"The command {command} will be sent to the charger"
+        template = "A remote action will be sent to the charger"
     text = template.format(connector=connector if connector is not None else "?")
     if command == "change_availability" and not connector:
         text = text.replace("Connector 0", "The whole charger").replace(
@@ -116,21 +140,29 @@ STEP_WORDS = {
     "consultant_command": "Consultant command",
     "handoff_closed": "Handoff closed",
     "finished": "Finished",
+    "photo": "Photo",
+    "undo": "Took back an answer",
 }
 
 
 def step_line(step: dict[str, Any]) -> str:
     """One line of a session timeline."""
-    what = STEP_WORDS.get(step.get("kind", ""), step.get("kind", "?"))
+    kind = step.get("kind", "")
+    what = STEP_WORDS.get(kind, "Step")
+    answer = step.get("answer")
+    if kind == "escalated" and isinstance(answer, dict) and answer.get("by") == "procedure":
+        what = "The procedure handed over to a consultant"
     bits = [f"{step.get('at', '')[11:19]}", f"{step.get('actor')}", what]
-    if step.get("node_id"):
-        bits.append(f"[{step['node_id']}]")
-    if step.get("answer") not in (None, "", {}):
-        bits.append(f"answer {step['answer']}")
-    if step.get("branch"):
-        bits.append(f"-> {step['branch']}")
+    if step.get("node_title") or step.get("node_id"):
+        bits.append(f"at “{step.get('node_title') or step['node_id']}”")
+    if kind == "undo" and isinstance(answer, dict):
+        bits.append(f"step {answer.get('undid')}")
+    elif kind in ("finished",) and isinstance(answer, dict):
+        bits.append(outcome_words(answer.get("outcome")))
+    elif answer not in (None, "", {}) and not isinstance(answer, dict):
+        bits.append(f"answer {plain_answer(answer)}")
     if step.get("command"):
-        bits.append(f"{step['command']} {step.get('command_params') or ''}".strip())
+        bits.append(command_name(step["command"]))
     if step.get("command_result"):
         result = step["command_result"]
         status = result.get("status") if isinstance(result, dict) else result
@@ -138,5 +170,63 @@ def step_line(step: dict[str, Any]) -> str:
     if step.get("note"):
         bits.append(f"“{step['note']}”")
     if step.get("photo"):
-        bits.append(f"photo {step['photo']}")
+        bits.append("photo attached")
     return " · ".join(str(b) for b in bits if b)
+
+
+OUTCOME_WORDS = {
+    "resolved": "Resolved",
+    "site_visit": "Site visit needed",
+    "vehicle_side": "Vehicle side",
+    "not_reproducible": "Not reproducible",
+    "abandoned": "Abandoned",
+    "escalate": "Handed to a consultant",
+    "escalated": "Handed to a consultant",
+    "active": "In progress",
+    "finished": "Finished",
+}
+
+
+def outcome_words(outcome: str | None) -> str:
+    """A session outcome or status in plain words (never ``site_visit``)."""
+    if not outcome:
+        return "-"
+    return OUTCOME_WORDS.get(outcome, outcome.replace("_", " ").capitalize())
+
+
+def plain_answer(value: object) -> str:
+    if value is True:
+        return "yes"
+    if value is False:
+        return "no"
+    return str(value).replace("_", " ")
+
+
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
+
+
+def plain_passage(text: str) -> str:
+    """A manual passage as plain text: Markdown table rows become "a · b · c", the rule
+    rows under table headers go, heading marks and emphasis stars are dropped."""
+    lines = []
+    for line in (text or "").splitlines():
+        if _TABLE_RULE.match(line):
+            continue
+        stripped = line.strip()
+        if stripped.startswith("|") or stripped.count("|") >= 2:
+            cells = [c.strip() for c in stripped.strip("|").split("|")]
+            line = " · ".join(c for c in cells if c)
+        line = re.sub(r"^#{1,6}\s+", "", line)
+        line = line.replace("**", "").replace("__", "")
+        lines.append(line)
+    return "\n".join(lines).strip()
+
+
+def progress_words(estimate: dict[str, int] | None) -> str:
+    """'Step 3 of about 7' (or 'Step 3 of 7' when every way is as long)."""
+    if not estimate:
+        return ""
+    step, fewest, most = estimate["step"], estimate["fewest"], estimate["most"]
+    if fewest == most:
+        return f"Step {step} of {most}"
+    return f"Step {step} of about {most}"

@@ -37,6 +37,20 @@ FLEET = [
     ("voltara_wb22", "1.6", 2, 1),
     ("voltara_wb22", "1.6", 2, 2),
     ("voltara_wb22", "1.6", 3, 1),
+    ("voltara_wb22", "1.6", 3, 2),
+    ("voltara_wb22", "1.6", 4, 1),
+    ("voltara_wb22", "1.6", 4, 2),
+    ("voltara_wb22", "1.6", 4, 3),
+    ("voltara_wb22", "1.6", 5, 1),
+    ("voltara_wb22", "1.6", 5, 2),
+    ("voltara_wb22", "1.6", 6, 1),
+    ("voltara_wb22", "1.6", 6, 2),
+    ("voltara_wb22", "1.6", 7, 1),
+    ("voltara_wb22", "1.6", 7, 2),
+    ("voltara_wb22", "1.6", 8, 1),
+    ("voltara_wb22", "1.6", 8, 2),
+    ("voltara_wb22", "1.6", 9, 1),
+    ("voltara_wb22", "1.6", 9, 2),
 ]
 
 
@@ -85,7 +99,9 @@ class UiStack:
             return r.json()["token"]
 
     def take_charger(self) -> str:
-        """A charger no other test has used."""
+        """A charger no other test has used (add one to FLEET when they run out)."""
+        if not self._free:
+            raise AssertionError("every test charger is taken: add one to FLEET")
         return self._free.pop(0)
 
     def inject(self, charger_id: str, fault: str = "firmware_hang") -> None:

@@ -52,7 +52,7 @@ def test_desk_claim_chat_push_command_close(stack: UiStack) -> None:
     assert "Desk" in texts(at) and charger in texts(at)
     at.button(key=f"open_{handoff_id}").click().run()
     assert "needs help" in texts(at)
-    assert len(at.get("image")) == 1  # the partner's photo in the session timeline
+    assert len(at.get("image")) == 2  # the partner's photo in the summary and the timeline
     button(at, "Claim").click().run()
     assert not at.exception, at.exception
     at.text_input(key=f"desk_msg_{handoff_id}").input("Hello, I am looking at it").run()
@@ -72,7 +72,7 @@ def test_desk_claim_chat_push_command_close(stack: UiStack) -> None:
     at.selectbox(key="desk_outcome").set_value("resolved").run()
     at.text_area(key=f"desk_resolution_{handoff_id}").input("Soft reset from the desk").run()
     at.button(key="desk_close").click().run()
-    assert f"Handoff {handoff_id} closed (resolved)" in texts(at)
+    assert f"Handoff {handoff_id} closed (Resolved)" in texts(at)
     with stack.http(stack.token("pat")) as pat:
         view = pat.get(f"/api/sessions/{session_id}").json()
     assert view["status"] == "finished" and view["outcome"] == "resolved"

@@ -72,7 +72,7 @@ def test_company_sign_in_gives_an_api_session_with_the_mapped_role(
     assert "User name" not in [t.label for t in at.text_input]  # past the sign-in page
     with httpx.Client(base_url=oidc_backend.api_url) as http:
         me = http.get("/api/auth/me", headers={"Authorization": f"Bearer {session['token']}"})
-    assert me.json() == {"name": "olga@example.com", "role": "consultant"}
+    assert me.json() == {"name": "olga@example.com", "role": "consultant", "qualifications": []}
 
 
 def test_refused_person_sees_why_and_can_sign_out(

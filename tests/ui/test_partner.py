@@ -42,3 +42,90 @@ def test_partner_follows_a_procedure_to_resolved(stack: UiStack) -> None:
     stack.wait_for(moved_on, "the reset to finish", timeout=30)
     button(at, "Charging started").click().run()
     assert "Resolved" in texts(at)
+
+
+def open_by_id(at, charger: str) -> None:  # type: ignore[no-untyped-def]
+    at.text_input(key="ts_find").input(charger).run()
+    at.button(key=f"pick_Matches_{charger}").click().run()
+    assert not at.exception, at.exception
+
+
+def test_a_new_charger_opens_with_an_empty_symptom_box(stack: UiStack) -> None:
+    first, second = stack.take_charger(), stack.take_charger()
+    at = app_as(stack, "pat")
+    open_by_id(at, first)
+    at.text_input(key=f"ts_symptom_{first}").input("red light, car does not charge").run()
+    button(at, "Start troubleshooting").click().run()
+    button(at, "Other charger").click().run()
+    open_by_id(at, second)
+    box = at.text_input(key=f"ts_symptom_{second}")
+    assert box.value == ""
+    assert f"ts_symptom_{first}" not in [t.key for t in at.text_input]
+    button(at, "Start troubleshooting").click().run()
+    with stack.http(stack.token("pat")) as pat:
+        sessions = {s["charger_id"]: s["id"] for s in pat.get("/api/sessions").json()}
+        symptoms = {
+            c: pat.get(f"/api/sessions/{sessions[c]}").json()["symptom"] for c in (first, second)
+        }
+    assert symptoms == {first: "red light, car does not charge", second: None}
+
+
+def test_the_partner_sees_what_self_diagnosis_did_and_carries_on(stack: UiStack) -> None:
+    from app.db.models import CommandRow
+    from app.db.models_diagnosis import DiagnosisRow
+
+    charger = stack.take_charger()
+    state = stack.backend.state
+    assert state is not None
+    with state.session_factory() as db:  # what the diagnosis service records when it acts
+        db.add(
+            DiagnosisRow(
+                charger_id=charger,
+                subject=charger,
+                rule_id="firmware-hang",
+                fault_class="firmware",
+                title="Firmware hang",
+                likely_cause="controller stopped answering",
+                confidence=0.9,
+                remote_resolvable=True,
+                status="remediating",
+            )
+        )
+        db.add(
+            CommandRow(
+                charger_id=charger,
+                command="reset",
+                params={"type": "soft"},
+                requested_by="self-diagnosis",
+                role="admin",
+                outcome="answered",
+                origin="diagnosis",
+            )
+        )
+        db.commit()
+    at = app_as(stack, "pat")
+    open_by_id(at, charger)
+    page = texts(at)
+    assert "What the system did here recently" in page
+    assert "diagnosed Firmware hang (remediating)" in page
+    assert "sent a restart by itself" in page and "reset" not in page.split("recently")[1][:200]
+    assert "You can carry on" in page
+    button(at, "Start troubleshooting").click().run()  # not blocked
+    assert "Call a consultant" in texts(at)
+
+
+def test_step_of_about_undo_and_report_in_the_app(stack: UiStack) -> None:
+    charger = stack.take_charger()
+    stack.inject(charger)
+    at = app_as(stack, "pat")
+    open_by_id(at, charger)
+    button(at, "Start troubleshooting").click().run()
+    at.button(key="sugg_firmware-hang-soft-reset").click().run()
+    page = texts(at)
+    assert "Step 1 of" in page, page
+    button(at, "Do not run").click().run()
+    assert "Step 2 of" in texts(at)
+    button(at, "take back my last answer").click().run()
+    page = texts(at)
+    assert "Step 1 of" in page and "taken back" in page
+    assert "restart its software" in page

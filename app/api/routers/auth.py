@@ -15,7 +15,16 @@ from app.security.oidc import OidcError
 from app.security.oidc import sign_in as oidc_sign_in
 from app.security.roles import Principal, Role
 from app.security.throttle import LoginThrottle
-from app.security.tokens import TokenError, create_token, login, revoke_token
+from app.security.tokens import (
+    RESUME_HOURS,
+    TokenError,
+    create_resume,
+    create_token,
+    exchange_resume,
+    login,
+    revoke_resume,
+    revoke_token,
+)
 from app.state import AppState
 
 router = APIRouter(prefix="/api", tags=["auth"])
@@ -36,6 +45,23 @@ class LoginResponse(BaseModel):
 class OidcRequest(BaseModel):
     id_token: str = Field(min_length=20, max_length=20000, description="From the provider")
     nonce: str | None = Field(None, max_length=500, description="Checked when given")
+
+
+class ResumeBody(BaseModel):
+    resume: str = Field(min_length=20, max_length=200, description="From /auth/resume/grant")
+
+
+class ResumeGrant(BaseModel):
+    resume: str
+    max_age_seconds: int
+
+
+class ResumedResponse(LoginResponse):
+    resume: str = Field(description="The next resume secret (the one sent is spent).")
+
+
+class LogoutBody(BaseModel):
+    resume: str | None = Field(None, max_length=200, description="Also revoked when given.")
 
 
 class TokenRequest(BaseModel):
@@ -94,13 +120,48 @@ def sign_in_oidc(body: OidcRequest, state: AppState = Depends(get_state)) -> Log
     )
 
 
+@router.post("/auth/resume/grant", response_model=ResumeGrant)
+def resume_grant(
+    principal: Principal = Depends(get_principal), state: AppState = Depends(get_state)
+) -> ResumeGrant:
+    """A one-use secret the app keeps in a browser cookie to sign the person back in after a
+    reload (the bearer token itself stays on the app server). People only, not API tokens."""
+    try:
+        secret = create_resume(state.session_factory, principal.name)
+    except TokenError as error:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, str(error)) from error
+    return ResumeGrant(resume=secret, max_age_seconds=RESUME_HOURS * 3600)
+
+
+@router.post("/auth/resume", response_model=ResumedResponse)
+def resume(body: ResumeBody, state: AppState = Depends(get_state)) -> ResumedResponse:
+    """Spend a resume secret: a fresh session token and the next resume secret."""
+    result = exchange_resume(state.session_factory, body.resume)
+    if result is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "resume secret unknown, used, revoked or expired: sign in again",
+        )
+    token, secret, user = result
+    return ResumedResponse(
+        token=token,
+        name=user.name,
+        display_name=user.display_name,
+        role=user.role,
+        resume=secret,
+    )
+
+
 @router.post("/auth/logout", status_code=204)
 def sign_out(
+    body: LogoutBody | None = None,
     credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
     state: AppState = Depends(get_state),
 ) -> None:
     if credentials is not None:
         revoke_token(state.session_factory, credentials.credentials)
+    if body is not None and body.resume:
+        revoke_resume(state.session_factory, body.resume)
 
 
 @router.get("/auth/me")

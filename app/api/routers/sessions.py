@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
@@ -14,6 +14,7 @@ from app.db.models_sessions import TroubleshootingSession
 from app.errors import Forbidden
 from app.procedures import store
 from app.security.roles import Principal, Role
+from app.sessions import report
 from app.sessions.matching import suggest
 from app.sessions.service import SessionService
 from app.sessions.summary import build_summary, summary_text
@@ -34,14 +35,19 @@ class CreateSession(BaseModel):
 
 class AnswerBody(BaseModel):
     expected_version: int = Field(..., description="The session version you saw (409 if stale).")
-    kind: Literal["answer", "confirm", "acknowledge", "note", "ack"] = Field(
+    kind: Literal["answer", "confirm", "acknowledge", "note", "ack", "photo"] = Field(
         "answer",
         description="answer a step; confirm a command; acknowledge a hazardous step's "
-        "isolation statement (value false: cannot); note; ack a consultant's step.",
+        "isolation statement (value false: cannot); note; ack a consultant's step; "
+        "photo: log an uploaded photo as its own step at once.",
     )
     value: str | float | bool | None = None
     note: str | None = Field(None, max_length=4000)
     photo: str | None = Field(None, max_length=500, description="Path/URL of an uploaded photo.")
+
+
+class UndoBody(BaseModel):
+    expected_version: int = Field(..., description="The session version you saw (409 if stale).")
 
 
 class ChooseProcedure(BaseModel):
@@ -166,6 +172,42 @@ async def answer(
         session_id, who, body.expected_version, body.kind, body.value, body.note, body.photo
     )
     return _view(service, session_id, who)
+
+
+@router.post("/{session_id}/undo")
+async def undo(
+    session_id: str,
+    body: UndoBody,
+    service: SessionService = Depends(get_sessions),
+    who: Principal = Depends(require_roles(*PEOPLE)),
+) -> dict[str, Any]:
+    """Take back the last answer (logged as an ``undo`` step; 409 across a sent command)."""
+    await service.undo(session_id, who, body.expected_version)
+    return _view(service, session_id, who)
+
+
+@router.get("/{session_id}/report.pdf", response_class=Response)
+def report_pdf(
+    session_id: str,
+    state: AppState = Depends(get_state),
+    service: SessionService = Depends(get_sessions),
+    who: Principal = Depends(require_roles(*PEOPLE)),
+) -> Response:
+    """The end-of-job report for the site owner: found, done, photos, overrides approved."""
+    with service.db() as db:
+        row = service.get_row(db, session_id)
+        service.check_access(row, who)
+        procedure = service.procedure_of(db, row)
+        data = report.gather(
+            db, row, procedure, service.live(row.charger_id), state.settings.uploads_dir
+        )
+    pdf = report.render(data)
+    name = f"chargefix-{row.charger_id}-{row.id[:8]}.pdf"
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @router.post("/{session_id}/procedure")

@@ -6,9 +6,18 @@ from typing import Any
 
 import streamlit as st
 
-from app.ui.api_client import ApiError
-from app.ui.common import api, auth, call, duration, forget, kept, live_panel, remember
-from app.ui.wording import consequence, plain, step_line
+from app.ui.common import (
+    api,
+    auth,
+    call,
+    duration,
+    forget,
+    kept,
+    live_panel,
+    remember,
+    show_photo,
+)
+from app.ui.wording import consequence, outcome_words, plain, step_line
 
 OPEN = "desk_handoff"
 PRIORITY_ICON = {
@@ -104,6 +113,8 @@ def handoff_screen(handoff_id: int) -> None:
         if handoff.get("summary_text"):
             with st.expander("Summary", expanded=True, icon=":material/summarize:"):
                 st.text(handoff["summary_text"])
+                for url in (handoff.get("summary") or {}).get("photos") or []:
+                    show_photo(str(url))
         if session:
             conversation(handoff, session, claimed)
             timeline(session)
@@ -157,16 +168,6 @@ def timeline(session: dict[str, Any]) -> None:
             photo = str(step.get("photo") or "")
             if photo.startswith("/api/sessions/"):
                 show_photo(photo)
-
-
-def show_photo(url: str) -> None:
-    """A photo stored by the backend: fetched with the consultant's token, shown as an image."""
-    try:
-        response = api().request("GET", url, raw=True)
-    except ApiError:
-        st.caption("Photo not available.")
-        return
-    st.image(response.content, width=320)
 
 
 def commands(handoff_id: int, session: dict[str, Any]) -> None:
@@ -230,7 +231,7 @@ def push(handoff_id: int) -> None:
 
 def close(handoff_id: int) -> None:
     st.subheader("Close")
-    outcome = st.selectbox("Outcome", OUTCOMES, key="desk_outcome")
+    outcome = st.selectbox("Outcome", OUTCOMES, key="desk_outcome", format_func=outcome_words)
     key = kept(f"desk_resolution_{handoff_id}")
     st.text_area("Resolution", key=key, height=80)
     remember(key)
@@ -248,7 +249,9 @@ def close(handoff_id: int) -> None:
         ):
             forget(key)
             st.session_state.pop(OPEN, None)
-            st.session_state["desk_flash"] = f"Handoff {handoff_id} closed ({outcome})."
+            st.session_state["desk_flash"] = (
+                f"Handoff {handoff_id} closed ({outcome_words(outcome)})."
+            )
             st.rerun()
 
 

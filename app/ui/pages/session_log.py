@@ -8,9 +8,9 @@ from typing import Any
 
 import streamlit as st
 
-from app.ui.common import api, auth, call
+from app.ui.common import api, auth, call, show_photo
 from app.ui.frames import apply_filters, sessions_frame
-from app.ui.wording import plain, step_line
+from app.ui.wording import outcome_words, plain, step_line
 
 
 def main() -> None:
@@ -80,11 +80,17 @@ def detail(session_id: str) -> None:
     view = call("load the session", api().get, f"/api/sessions/{session_id}")
     if not view:
         return
-    st.subheader(plain(f"{view['charger_id']} · {view['status']} · {view.get('outcome') or '-'}"))
+    st.subheader(
+        plain(
+            f"{view['charger_id']} · {outcome_words(view['status'])} · "
+            f"{outcome_words(view.get('outcome'))}"
+        )
+    )
     if view.get("procedure"):
         st.caption(f"{plain(view['procedure']['title'])} v{view['procedure']['version']}")
     for step in view.get("steps") or []:
         st.text(step_line(step))
+        show_photo(str(step.get("photo") or ""))
     summary = call("load the summary", api().get, f"/api/sessions/{session_id}/summary")
     if summary:
         with st.expander("Summary"):

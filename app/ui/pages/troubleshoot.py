@@ -8,6 +8,7 @@ import streamlit as st
 
 from app.ui.api_client import ApiError, BackendUnavailable
 from app.ui.common import (
+    ago,
     api,
     auth,
     call,
@@ -18,11 +19,38 @@ from app.ui.common import (
     remember,
     show_error,
 )
+from app.ui.hazard import hazard_gate
 from app.ui.qr import QR_AVAILABLE, ScanResult, decode_qr
-from app.ui.wording import charger_line, consequence, expected_range, plain, why
+from app.ui.wording import (
+    charger_line,
+    command_name,
+    consequence,
+    expected_range,
+    outcome_words,
+    plain,
+    plain_passage,
+    progress_words,
+    why,
+)
 
 CHARGER = "ts_charger"
 SESSION = "ts_session"
+FRESH_VIEW = "ts_view"  # the view a POST just returned: the next run need not GET it again
+RECENT_MINUTES = 30  # how far back "what the system did" looks
+
+
+def symptom_key(charger_id: str) -> str:
+    """The "In your own words" box belongs to one charger: never carried to the next."""
+    return f"ts_symptom_{charger_id}"
+
+
+def leave_charger() -> None:
+    """Back to the finder: what was typed for this charger goes with it."""
+    charger_id = st.session_state.pop(CHARGER, None)
+    if charger_id:
+        forget(symptom_key(charger_id))
+    st.session_state.pop(SESSION, None)
+    st.session_state.pop(FRESH_VIEW, None)
 
 
 # --------------------------------------------------------------------------- finder
@@ -106,8 +134,9 @@ def show_chargers(title: str, chargers: list[dict[str, Any]], empty: str) -> Non
 
 
 def pick(charger_id: str) -> None:
+    leave_charger()
+    forget(symptom_key(charger_id))  # a new charger opens with an empty symptom box
     st.session_state[CHARGER] = charger_id
-    st.session_state.pop(SESSION, None)
     st.rerun()
 
 
@@ -126,10 +155,18 @@ def live_fragment(charger_id: str) -> None:
 
 
 # --------------------------------------------------------------------------- knowledge
+@st.cache_data(ttl=120, show_spinner=False, max_entries=200)
+def search_knowledge(token: str | None, charger_id: str, text: str) -> dict[str, Any]:
+    """One search per charger and words, not one per rerun (the token keys the cache, so
+    one person never sees another's results)."""
+    client = api().with_token(token)
+    return client.get("/api/knowledge/search", q=text, charger=charger_id, k=4, timeout=30.0)
+
+
 def knowledge(charger_id: str, text: str, start: bool, session: dict[str, Any] | None) -> None:
     """Procedures (with why), manual passages and past tickets for this charger + words."""
     try:
-        results = api().get("/api/knowledge/search", q=text, charger=charger_id, k=4, timeout=30.0)
+        results = search_knowledge((auth() or {}).get("token"), charger_id, text)
     except BackendUnavailable:
         raise
     except ApiError as error:
@@ -159,17 +196,19 @@ def knowledge(charger_id: str, text: str, start: bool, session: dict[str, Any] |
                 )
                 st.markdown(f"**{plain(hit['title'])}**")
                 st.caption(f"{plain(where)} · why: {plain(why(hit))}")
-                st.text(hit.get("snippet") or "")
+                st.text(plain_passage(hit.get("snippet") or ""))
     if tickets:
         with st.expander(f"Similar past tickets ({len(tickets)})", icon=":material/history:"):
             for hit in tickets:
                 st.markdown(f"**{plain(hit['title'])}**")
-                st.caption(f"outcome {plain(hit.get('outcome') or '?')} · why: {plain(why(hit))}")
+                st.caption(
+                    f"Outcome: {plain(outcome_words(hit.get('outcome')))} · why: {plain(why(hit))}"
+                )
                 st.text(hit.get("resolution") or hit.get("snippet") or "")
 
 
 def choose(charger_id: str, procedure_id: str, session: dict[str, Any] | None) -> None:
-    symptom = st.session_state.get("ts_symptom") or None
+    symptom = (st.session_state.get(symptom_key(charger_id)) or "").strip() or None
     if session is None:
         view = call(
             "start the procedure",
@@ -186,6 +225,7 @@ def choose(charger_id: str, procedure_id: str, session: dict[str, Any] | None) -
         )
     if view:
         st.session_state[SESSION] = view["id"]
+        st.session_state[FRESH_VIEW] = view
         st.rerun()
 
 
@@ -194,10 +234,13 @@ def charger_screen(charger_id: str) -> None:
     top = st.columns([4, 1])
     top[0].title(charger_id)
     if top[1].button("Other charger", icon=":material/arrow_back:", key="ts_back"):
-        st.session_state.pop(CHARGER, None)
-        st.session_state.pop(SESSION, None)
+        leave_charger()
         st.rerun()
     session = current_session(charger_id)
+    flash = st.session_state.pop("ts_flash", None)
+    if flash:
+        st.info(flash, icon=":material/info:")
+    system_activity(charger_id)
     if session is not None and session.get("procedure"):
         wizard(session)  # the step first; the live state below it
         st.subheader("Live state")
@@ -209,7 +252,7 @@ def charger_screen(charger_id: str) -> None:
         return
     st.divider()
     st.subheader("What is wrong?")
-    key = kept("ts_symptom")
+    key = kept(symptom_key(charger_id))
     st.text_input(
         "In your own words (optional)",
         key=key,
@@ -226,6 +269,7 @@ def charger_screen(charger_id: str) -> None:
             )
             if view:
                 st.session_state[SESSION] = view["id"]
+                st.session_state[FRESH_VIEW] = view
                 st.rerun()
     else:
         suggestions = session.get("suggestions") or []
@@ -241,6 +285,7 @@ def charger_screen(charger_id: str) -> None:
                         type="primary",
                     ):
                         choose(charger_id, s["procedure_id"], session)
+        notes_and_photo(session)
         call_consultant(session)
     knowledge(charger_id, st.session_state.get(key, ""), start=True, session=session)
 
@@ -264,6 +309,9 @@ def current_session(charger_id: str) -> dict[str, Any] | None:
             return None
         session_id = open_rows[0]["id"]
         st.session_state[SESSION] = session_id
+    fresh = st.session_state.pop(FRESH_VIEW, None)
+    if fresh is not None and fresh.get("id") == session_id:
+        return dict(fresh)  # just returned by the POST of this tap: no second round trip
     view = call("load the session", api().get, f"/api/sessions/{session_id}")
     if view is None:
         st.session_state.pop(SESSION, None)
@@ -277,11 +325,8 @@ def post_answer(session: dict[str, Any], kind: str, value: Any = None) -> None:
     note = (st.session_state.get(note_key) or "").strip()
     if note:
         body["note"] = note
-    photo = st.session_state.get(f"ts_photo_url_{session['id']}")
-    if photo:
-        body["photo"] = photo
     try:
-        api().post(f"/api/sessions/{session['id']}/answer", body)
+        view = api().post(f"/api/sessions/{session['id']}/answer", body)
     except BackendUnavailable:
         raise
     except ApiError as error:
@@ -291,16 +336,34 @@ def post_answer(session: dict[str, Any], kind: str, value: Any = None) -> None:
         show_error(error, "send the answer")
         return
     forget(note_key)
-    st.session_state.pop(f"ts_photo_url_{session['id']}", None)
+    st.session_state[FRESH_VIEW] = view
+    st.rerun()
+
+
+def undo(session: dict[str, Any]) -> None:
+    try:
+        view = api().post(
+            f"/api/sessions/{session['id']}/undo", {"expected_version": session["version"]}
+        )
+    except BackendUnavailable:
+        raise
+    except ApiError as error:
+        st.session_state["ts_flash"] = f"Could not go back: {error.message}"
+        st.rerun()
+    st.session_state["ts_flash"] = "Your last answer was taken back (it stays in the log)."
+    st.session_state[FRESH_VIEW] = view
     st.rerun()
 
 
 def wizard(session: dict[str, Any]) -> None:
-    flash = st.session_state.pop("ts_flash", None)
-    if flash:
-        st.info(flash)
     procedure = session["procedure"]
-    st.caption(f"Procedure: {plain(procedure['title'])} (v{procedure['version']})")
+    where = progress_words(session.get("estimate"))
+    st.caption(
+        plain(
+            f"{where + ' · ' if where else ''}Procedure: {procedure['title']} "
+            f"(v{procedure['version']})"
+        )
+    )
     consultant_panel(session)
     if session["status"] == "finished":
         finished(session)
@@ -311,12 +374,16 @@ def wizard(session: dict[str, Any]) -> None:
     node = session.get("current_node") or {}
     directive = session.get("directive") or {}
     action = directive.get("action")
-    with st.container(border=True):
+    # one container per step and answer: the previous step's buttons are not reused for this
+    # one (a stale one greyed out lingered while the next step was drawn)
+    with st.container(border=True, key=f"ts_step_{session['version']}"):
         st.header(plain(node.get("title") or "Step"))
         if node.get("text"):
             st.text(node["text"])
         if node.get("safety_warning"):
             st.warning(plain(node["safety_warning"]), icon=":material/health_and_safety:")
+        if not hazard_gate(session, directive, post_answer):
+            action = None  # the step waits for the acknowledgement
         if action == "ask":
             ask(session, directive)
         elif action == "confirm":
@@ -325,6 +392,13 @@ def wizard(session: dict[str, Any]) -> None:
             progress(session["id"], session["version"], node)
         elif action == "finish":
             finished(session)
+    if session.get("can_undo") and st.button(
+        "Back: take back my last answer",
+        key="ts_undo",
+        icon=":material/undo:",
+        help="The answer stays in the log, marked as taken back.",
+    ):
+        undo(session)
     notes_and_photo(session)
     call_consultant(session)
 
@@ -392,7 +466,7 @@ def progress(session_id: str, version: int, node: dict[str, Any]) -> None:
     left = prog.get("seconds_left")
     phase = prog.get("phase") or "command"
     if phase == "command":
-        label = f"Sending {node.get('command', 'command')} to the charger..."
+        label = f"Sending the {command_name(node.get('command'))} to the charger..."
         fraction = 0.05
     else:
         label = "Waiting for the charger to recover"
@@ -469,10 +543,40 @@ def finished(session: dict[str, Any]) -> None:
             f"{outcome_label(outcome)}. {plain(session.get('outcome_note') or '')}",
             icon=":material/info:",
         )
+    report_button(session)
     if st.button("Next charger", type="primary", key="ts_done"):
-        st.session_state.pop(CHARGER, None)
-        st.session_state.pop(SESSION, None)
+        leave_charger()
         st.rerun()
+
+
+def report_button(session: dict[str, Any]) -> None:
+    """The end-of-job report (PDF) for the site owner, fetched only when asked for."""
+    key = f"ts_report_{session['id']}"
+    if st.session_state.get(key) is None:
+        if st.button(
+            "Prepare the report for the site owner",
+            key="ts_report_make",
+            icon=":material/description:",
+        ):
+            response = call(
+                "make the report",
+                api().request,
+                "GET",
+                f"/api/sessions/{session['id']}/report.pdf",
+                raw=True,
+            )
+            if response is not None:
+                st.session_state[key] = response.content
+                st.rerun()
+        return
+    st.download_button(
+        "Download the report (PDF)",
+        st.session_state[key],
+        file_name=f"chargefix-report-{session['charger_id']}.pdf",
+        mime="application/pdf",
+        icon=":material/download:",
+        key="ts_report",
+    )
 
 
 def notes_and_photo(session: dict[str, Any]) -> None:
@@ -483,24 +587,96 @@ def notes_and_photo(session: dict[str, Any]) -> None:
         if st.button("Save note now", key="ts_note_now"):
             post_answer(session, "note")
         photo = st.file_uploader(
-            "Photo", type=["jpg", "jpeg", "png"], key=f"ts_photo_{session['id']}"
+            "Photo (added to the session log at once)",
+            type=["jpg", "jpeg", "png"],
+            key=f"ts_photo_{session['id']}",
         )
-        if photo is not None and not st.session_state.get(f"ts_photo_url_{session['id']}"):
+        done: set[str] = st.session_state.setdefault(f"ts_photos_sent_{session['id']}", set())
+        fresh = photo is not None and photo.file_id not in done
+        if fresh and send_photo(session, photo.name, photo.getvalue(), photo.type):
+            done.add(photo.file_id)
+            st.session_state["ts_flash"] = "Photo added to the session log."
+            st.rerun()
+
+
+def send_photo(session: dict[str, Any], name: str, data: bytes, mime: str | None) -> bool:
+    """Store the photo and log it as its own step now (it reaches the consultant's summary
+    even if no answer follows)."""
+    try:
+        stored = api().request(
+            "POST",
+            f"/api/sessions/{session['id']}/photos",
+            files={"file": (name, data, mime or "application/octet-stream")},
+        )
+        for attempt in range(2):
+            version = session["version"]
+            if attempt:  # the session moved meanwhile (a wait ended): log it on the new one
+                version = api().get(f"/api/sessions/{session['id']}")["version"]
             try:
-                stored = api().request(
-                    "POST",
-                    f"/api/sessions/{session['id']}/photos",
-                    files={"file": (photo.name, photo.getvalue(), photo.type)},
+                api().post(
+                    f"/api/sessions/{session['id']}/answer",
+                    {"expected_version": version, "kind": "photo", "photo": stored["url"]},
                 )
-                st.session_state[f"ts_photo_url_{session['id']}"] = stored.get("url")
-                st.success("Photo stored; it goes with your next answer.")
-            except BackendUnavailable:
-                raise
+                return True
             except ApiError as error:
-                if error.status in (404, 405):
-                    st.info("This server does not store photos yet. Describe it in the note.")
-                else:
-                    show_error(error, "store the photo")
+                if error.status != 409 or attempt:
+                    raise
+    except BackendUnavailable:
+        raise
+    except ApiError as error:
+        show_error(error, "store the photo")
+    return False
+
+
+def system_activity(charger_id: str) -> None:
+    """What self-diagnosis did on this charger lately (restarts, diagnoses): a partner who
+    finds the charger offline should know the system just restarted it. It stands back while
+    a person's session is open; the partner carries on either way."""
+    lines = recent_system_actions(charger_id)
+    if lines:
+        st.info(
+            "What the system did here recently:\n\n"
+            + "\n".join(f"- {line}" for line in lines)
+            + "\n\nYou can carry on: while your session is open, the system does not act on"
+            " this charger by itself.",
+            icon=":material/smart_toy:",
+        )
+
+
+def recent_system_actions(charger_id: str) -> list[str]:
+    from datetime import UTC, datetime, timedelta
+
+    from app.ui.common import parse_ts
+
+    since = datetime.now(UTC) - timedelta(minutes=RECENT_MINUTES)
+    lines: list[tuple[datetime, str]] = []
+    try:
+        diagnoses = api().get(f"/api/chargers/{charger_id}/diagnoses", limit=5)
+        commands = api().get(f"/api/chargers/{charger_id}/commands", limit=20)
+    except BackendUnavailable:
+        raise
+    except ApiError:
+        return []  # not shown rather than an error: this is background information
+    for row in diagnoses or []:
+        at = parse_ts(row.get("opened_at"))
+        if at is None or at < since:
+            continue
+        what = row.get("title") or row.get("likely_cause") or "a fault"
+        status = str(row.get("status") or "").replace("_", " ")
+        lines.append((at, f"{ago(row.get('opened_at'))}: diagnosed {what} ({status})"))
+    for row in commands or []:
+        at = parse_ts(row.get("requested_at"))
+        if row.get("origin") != "diagnosis" or at is None or at < since:
+            continue
+        answer = row.get("outcome") or "?"
+        lines.append(
+            (
+                at,
+                f"{ago(row.get('requested_at'))}: sent a {command_name(row.get('command'))}"
+                f" by itself (charger answer: {answer})",
+            )
+        )
+    return [text for _, text in sorted(lines, key=lambda x: x[0], reverse=True)[:5]]
 
 
 def call_consultant(session: dict[str, Any]) -> None:
