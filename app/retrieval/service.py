@@ -320,7 +320,9 @@ class Retriever:
             title=chunk.title,
             source=chunk.source,
             section=chunk.section,
+            section_path=chunk.section,
             page=chunk.page,
+            citation=citation(chunk) if chunk.kind == "manual" else None,
             score=round(score * 1000, 3),
             matched_terms=terms,
             matched_codes=codes,
@@ -332,6 +334,16 @@ class Retriever:
             summary=extra.get("summary") if chunk.kind == "procedure" else None,
             chunk_id=chunk.id,
         )
+
+
+def citation(chunk: Chunk) -> str:
+    """Where a manual passage is: file name, section path and page ("p. 3")."""
+    parts = [chunk.source.rsplit("/", 1)[-1]]
+    if chunk.section:
+        parts.append(chunk.section)
+    if chunk.page:
+        parts.append(f"p. {chunk.page}")
+    return ", ".join(parts)
 
 
 def make_snippet(text: str, terms: list[str], width: int = 280) -> str:

@@ -21,7 +21,7 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_manual_pdf import _table_rows, latin1, plain, split_front_matter  # noqa: E402
+from make_manual_pdf import _table_rows, latin1, plain, split_front_matter
 
 ROOT = Path(__file__).resolve().parents[2]
 HELDOUT = ROOT / "knowledge_base" / "eval" / "heldout"
