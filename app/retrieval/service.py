@@ -299,11 +299,19 @@ class Retriever:
                 best[key] = (score, pos, codes)
         results = SearchResults(query=query.info(req.text), generation=loaded.manifest.generation)
         query_tokens = set(query.tokens)
+        shown: set[tuple[str, str]] = set()
         for score, pos, codes in sorted(best.values(), key=lambda t: -t[0]):
             chunk = loaded.chunks[pos]
             group = results.group(chunk.kind)
             if len(group) >= req.k:
                 continue
+            if chunk.kind == "manual" and chunk.section:
+                # One manual in two formats (a PDF copy of a Markdown manual): its section
+                # is shown once, from the better-ranked file.
+                same = (chunk.title.lower(), chunk.section.lower())
+                if same in shown:
+                    continue
+                shown.add(same)
             group.append(self._hit(chunk, score, codes, query_tokens))
         results.took_ms = round((time.perf_counter() - started) * 1000, 2)
         return results

@@ -51,12 +51,18 @@ Wipe with a damp cloth.
 """
 
 
-def _make(tmp_path: Path) -> Path:
+def render_pdf(markdown: str) -> bytes:
+    """Markdown to a PDF with running header and footer (the held-out manual's renderer)."""
     spec = importlib.util.spec_from_file_location("make_heldout_pdf", TOOL)
     assert spec and spec.loader
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
-    data, _ = tool.render(MARKDOWN)
+    data, _ = tool.render(markdown)
+    return data
+
+
+def _make(tmp_path: Path) -> Path:
+    data = render_pdf(MARKDOWN)
     (tmp_path / "manuals").mkdir(parents=True)
     path = tmp_path / "manuals" / "tw9.pdf"
     path.write_bytes(data)
