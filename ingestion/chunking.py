@@ -7,7 +7,7 @@ import hashlib
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from app.fault_codes.text import ExtractedCodes, extract_codes, fault_to_ocpp
-from ingestion.models import DEFAULT_CHUNK_SIZE, Chunk, Document
+from ingestion.models import DEFAULT_CHUNK_SIZE, Chunk, Document, Section
 
 DEFAULT_CHUNK_OVERLAP = 100
 
@@ -19,6 +19,85 @@ def make_splitter(chunk_size: int, overlap: int | None = None) -> RecursiveChara
         separators=["\n\n", "\n", ". ", "; ", ", ", " ", ""],
         keep_separator="end",
     )
+
+
+def _is_table_line(line: str) -> bool:
+    return line.lstrip().startswith("|")
+
+
+def _table_pieces(lines: list[str], chunk_size: int) -> list[str]:
+    """A pipe table whole, or in row groups that each repeat the header row (and rule)."""
+    text = "\n".join(lines)
+    if len(text) <= chunk_size or len(lines) < 4:
+        return [text]
+    head = lines[:2] if set(lines[1].replace("|", "").strip()) <= set("-: ") else lines[:1]
+    pieces: list[str] = []
+    rows: list[str] = []
+    size = sum(len(h) + 1 for h in head)
+    for row in lines[len(head) :]:
+        if rows and size + len(row) + 1 > chunk_size:
+            pieces.append("\n".join(head + rows))
+            rows, size = [], sum(len(h) + 1 for h in head)
+        rows.append(row)
+        size += len(row) + 1
+    if rows:
+        pieces.append("\n".join(head + rows))
+    return pieces
+
+
+def split_section(
+    text: str, splitter: RecursiveCharacterTextSplitter, chunk_size: int
+) -> list[tuple[int, str]]:
+    """(offset, piece) of a section: prose through the splitter, pipe tables kept whole with
+    their header row (a long table in row groups, each repeating the header), and small
+    neighbours merged up to ``chunk_size`` (a table keeps the sentence that introduces it)."""
+    blocks: list[tuple[int, str, bool]] = []  # (offset, text, is_table)
+    offset = 0
+    current: list[str] = []
+    start = 0
+    table = False
+    for line in text.splitlines(keepends=True):
+        is_table = _is_table_line(line)
+        if current and is_table != table and line.strip():
+            blocks.append((start, "".join(current), table))
+            current, start = [], offset
+        if not current:
+            start, table = offset, is_table
+        current.append(line)
+        offset += len(line)
+    if current:
+        blocks.append((start, "".join(current), table))
+    pieces: list[tuple[int, str, bool]] = []
+    for start, block, is_table in blocks:
+        if not block.strip():
+            continue
+        if is_table:
+            lines = [ln.strip() for ln in block.splitlines() if ln.strip()]
+            pieces.extend((start, p, True) for p in _table_pieces(lines, chunk_size))
+            continue
+        cursor = 0
+        for piece in splitter.split_text(block):
+            found = block.find(piece[: min(len(piece), 40)], cursor)
+            at = found if found >= 0 else cursor
+            cursor = at + 1 if found >= 0 else cursor
+            pieces.append((start + at, piece, False))
+    merged: list[tuple[int, str]] = []
+    for start, piece, _ in pieces:
+        piece = piece.strip()
+        if not piece:
+            continue
+        if merged and len(merged[-1][1]) + len(piece) + 2 <= chunk_size:
+            merged[-1] = (merged[-1][0], merged[-1][1] + "\n\n" + piece)
+        else:
+            merged.append((start, piece))
+    return merged
+
+
+def page_at(section: Section, offset: int) -> int | None:
+    """The page a passage starting at ``offset`` of the section is on."""
+    if section.page is None:
+        return None
+    return section.page + sum(1 for o in section.page_offsets if o <= offset)
 
 
 def chunk_id(source: str, file_hash: str, doc_id: str, n: int) -> str:
@@ -55,8 +134,12 @@ def chunk_document(
         )
     )
     for section in doc.sections:
-        pieces = [section.text] if doc.kind == "ticket" else splitter.split_text(section.text)
-        for piece in pieces:
+        pieces = (
+            [(0, section.text)]
+            if doc.kind == "ticket"
+            else split_section(section.text, splitter, chunk_size)
+        )
+        for offset, piece in pieces:
             piece = piece.strip()
             if not piece:
                 continue
@@ -87,7 +170,7 @@ def chunk_document(
                     title=doc.title,
                     section=section_path,
                     section_title=section.section_title,
-                    page=section.page,
+                    page=page_at(section, offset),
                     vendor=doc.vendor,
                     model=doc.model,
                     vendors=list(applies.get("vendors", []))

@@ -11,6 +11,9 @@ KINDS: tuple[Kind, ...] = ("procedure", "manual", "ticket")
 
 #: Characters per chunk, chosen with bench/retrieval_eval.py (see the issue-4 report).
 DEFAULT_CHUNK_SIZE = 800
+#: Version of the loaders + chunking: an index built by another version is rebuilt in full
+#: (file hashes alone would keep serving chunks cut the old way). 2: structure-aware PDFs.
+CHUNKER_VERSION = 2
 DEFAULT_MAX_FILE_BYTES = 20 * 1024 * 1024  # a manual or ticket export; larger files are refused
 DEFAULT_MAX_CHUNKS_PER_FILE = 5000
 
@@ -47,7 +50,9 @@ class Section(BaseModel):
     text: str
     section: str | None = None  # heading path, "Troubleshooting > Ground fault"
     section_title: str | None = None  # the innermost heading
-    page: int | None = None  # 1-based PDF page
+    page: int | None = None  # 1-based PDF page the section starts on
+    #: character offsets in ``text`` where the next pages begin (a section over a page break)
+    page_offsets: list[int] = Field(default_factory=list)
 
 
 class Document(BaseModel):

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ingestion.embedding import MODEL_NAME, Embedder, get_embedder
 from ingestion.models import (
+    CHUNKER_VERSION,
     DEFAULT_CHUNK_SIZE,
     DEFAULT_MAX_CHUNKS_PER_FILE,
     DEFAULT_MAX_FILE_BYTES,
@@ -130,6 +131,7 @@ def ingest(
         rebuild
         or old is None
         or old.chunk_size != chunk_size
+        or old.chunker != CHUNKER_VERSION
         or old.embedding_model != model_name
         or (old.collection and chroma_url is None and not paths.chroma.is_dir())
     )
@@ -242,6 +244,7 @@ def ingest(
             collection=collection,
             embedding_model=model_name,
             chunk_size=chunk_size,
+            chunker=CHUNKER_VERSION,
             kb_path=str(kb_path.resolve()),
             updated_at=now_iso(),
             chunk_count=len(all_chunks),

@@ -52,6 +52,7 @@ class Manifest(BaseModel):
     collection: str
     embedding_model: str
     chunk_size: int
+    chunker: int = 1  # ingestion.models.CHUNKER_VERSION of the run that wrote it
     kb_path: str
     updated_at: str
     chunk_count: int = 0

@@ -3,12 +3,16 @@
 Codes stay whole tokens: ``E-101``, ``NW-0x11``, ``HX-1104``, ``K7-PW-101`` and
 ``GroundFailure`` each give one token (lower case); hyphenated plain words also give their
 parts (``re-seat`` -> ``re-seat``, ``re``, ``seat``). A light suffix stripper folds plurals and
-``-ing``/``-ed`` forms so "tripping" finds "tripped".
+``-ing``/``-ed`` forms so "tripping" finds "tripped". Every code-like string also gives its
+squashed form (``F.214``, ``f 214`` -> ``f214``; see ``app.fault_codes.text.code_forms``), so a
+code of a vendor the catalogue does not know matches however it is typed.
 """
 
 from __future__ import annotations
 
 import re
+
+from app.fault_codes.text import code_forms
 
 _TOKEN_RE = re.compile(r"[a-z0-9]+(?:[-_./][a-z0-9]+)*")
 
@@ -45,4 +49,6 @@ def tokenize(text: str) -> list[str]:
             continue
         tokens.append(token)
         tokens.extend(_stem(p) for p in re.split(r"[-_./]", token) if p and p not in STOPWORDS)
+    seen = set(tokens)
+    tokens.extend(form for form in dict.fromkeys(code_forms(text)) if form not in seen)
     return tokens

@@ -58,6 +58,26 @@ def _squash(code: str) -> str:
     return re.sub(r"[\s_\-./]+", "", code.strip().lower())
 
 
+#: A code-like string of any vendor, catalogued or not: a letter prefix and a number, with an
+#: optional separator ("F.214", "f214", "Q-12", "HX1104", "NW-0x11"); a space is a separator only
+#: after a single letter ("q 12", "F 902"), so "up to 1000 V" stays words.
+_CODE_LIKE_RE = re.compile(
+    r"(?<![a-z0-9])(?:([a-z]{1,4})[.\-_/]?|([a-z])\s)(0x[0-9a-f]+|\d{2,5})(?![a-z0-9.\-])",
+    re.IGNORECASE,
+)
+
+
+def code_forms(text: str) -> list[str]:
+    """The squashed form of every code-like string in ``text`` (``"F.214"``, ``"f 214"`` and
+    ``"F-214"`` all give ``"f214"``), so a keyword index matches a code however it is typed,
+    also for vendors that are not in the catalogue."""
+    forms = []
+    for match in _CODE_LIKE_RE.finditer(text):
+        prefix = match.group(1) or match.group(2)
+        forms.append(_squash(prefix + match.group(3)))
+    return forms
+
+
 def _code_alternative(code: str) -> str:
     """A code in free text: its parts with optional separators between them."""
     return r"[\s\-]?".join(re.escape(p) for p in re.split(r"[-\s]+", code))

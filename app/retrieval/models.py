@@ -33,8 +33,10 @@ class Hit(BaseModel):
     id: str  # procedure id, "manuals/x.md#Section", ticket id
     title: str
     source: str
-    section: str | None = None
-    page: int | None = None
+    section: str | None = None  # heading path of a manual passage (as section_path)
+    section_path: str | None = None  # "Error codes > C-40 Coolant level low"
+    page: int | None = None  # the PDF page the passage is on
+    citation: str | None = None  # "manual.pdf, Error codes > C-40 Coolant level low, p. 3"
     score: float
     matched_terms: list[str] = Field(default_factory=list)
     matched_codes: list[str] = Field(default_factory=list)

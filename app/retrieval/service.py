@@ -299,11 +299,19 @@ class Retriever:
                 best[key] = (score, pos, codes)
         results = SearchResults(query=query.info(req.text), generation=loaded.manifest.generation)
         query_tokens = set(query.tokens)
+        shown: set[tuple[str, str]] = set()
         for score, pos, codes in sorted(best.values(), key=lambda t: -t[0]):
             chunk = loaded.chunks[pos]
             group = results.group(chunk.kind)
             if len(group) >= req.k:
                 continue
+            if chunk.kind == "manual" and chunk.section:
+                # One manual in two formats (a PDF copy of a Markdown manual): its section
+                # is shown once, from the better-ranked file.
+                same = (chunk.title.lower(), chunk.section.lower())
+                if same in shown:
+                    continue
+                shown.add(same)
             group.append(self._hit(chunk, score, codes, query_tokens))
         results.took_ms = round((time.perf_counter() - started) * 1000, 2)
         return results
@@ -320,7 +328,9 @@ class Retriever:
             title=chunk.title,
             source=chunk.source,
             section=chunk.section,
+            section_path=chunk.section,
             page=chunk.page,
+            citation=citation(chunk) if chunk.kind == "manual" else None,
             score=round(score * 1000, 3),
             matched_terms=terms,
             matched_codes=codes,
@@ -332,6 +342,16 @@ class Retriever:
             summary=extra.get("summary") if chunk.kind == "procedure" else None,
             chunk_id=chunk.id,
         )
+
+
+def citation(chunk: Chunk) -> str:
+    """Where a manual passage is: file name, section path and page ("p. 3")."""
+    parts = [chunk.source.rsplit("/", 1)[-1]]
+    if chunk.section:
+        parts.append(chunk.section)
+    if chunk.page:
+        parts.append(f"p. {chunk.page}")
+    return ", ".join(parts)
 
 
 def make_snippet(text: str, terms: list[str], width: int = 280) -> str:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.fault_codes.text import extract_codes, normalize_error_code, search_terms
+from app.fault_codes.text import code_forms, extract_codes, normalize_error_code, search_terms
 from ingestion.tokenize import tokenize
 
 
@@ -91,3 +91,17 @@ def test_tokenizer_keeps_codes_whole() -> None:
 def test_tokenizer_folds_simple_inflections() -> None:
     assert tokenize("tripped")[0] == tokenize("tripping")[0] == "trip"
     assert tokenize("chargers") == tokenize("charger")
+
+
+@pytest.mark.parametrize(
+    ("typed", "form"),
+    [("F.214", "f214"), ("f214", "f214"), ("f 214", "f214"), ("F-214", "f214"), ("q 12", "q12")],
+)
+def test_codes_of_an_unknown_vendor_match_however_typed(typed: str, form: str) -> None:
+    # F.214 / Q12 are in no catalogue table: the keyword tokens still agree on one form.
+    assert form in tokenize(f"message {typed} shown")
+    assert form in tokenize("F.214 Coolant level low" if form == "f214" else "Q12 No ground")
+
+
+def test_words_and_numbers_are_not_codes() -> None:
+    assert code_forms("up to 1000 V at 40 C, rev. 4, page 3 of 7") == []

@@ -222,3 +222,19 @@ def test_cli_exit_codes_and_json(kb: Path, tmp_path: Path, embedder) -> None:
     }
     no_index = runner.invoke(cli, ["search", "x", "--index", str(tmp_path / "none")])
     assert no_index.exit_code == 2
+
+
+def test_an_index_chunked_by_an_older_loader_version_is_rebuilt(
+    kb: Path, index_dir: Path, embedder: SentenceTransformerEmbedder
+) -> None:
+    from ingestion.models import CHUNKER_VERSION
+
+    first = ingest(kb, index_dir, embedder=embedder)
+    paths = IndexPaths(index_dir)
+    manifest = read_manifest(paths)
+    assert manifest is not None and manifest.chunker == CHUNKER_VERSION
+    # An index written before structure-aware PDFs: unchanged file hashes must not keep it.
+    paths.manifest.write_text(manifest.model_copy(update={"chunker": 1}).model_dump_json())
+    again = ingest(kb, index_dir, embedder=embedder)
+    assert again.chunks_added == again.chunks_total == first.chunks_total
+    assert read_manifest(paths).chunker == CHUNKER_VERSION

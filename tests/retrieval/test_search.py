@@ -67,6 +67,27 @@ def test_groups_fields_and_order(retriever: Retriever) -> None:
     assert hit["kind"] == "procedure" and hit["source"] == "procedures/cable_stuck.yaml"
     pdf = retriever.search(SearchRequest(text="insulation IMD CCS2 cable cuts")).manuals[0]
     assert pdf.source == "manuals/hx150.pdf" and pdf.page == 2
+    assert pdf.citation == "hx150.pdf, p. 2"  # a flat PDF (no headings): the page only
+
+
+def test_manual_hits_cite_section_path_and_page(kb: Path, index_dir: Path, embedder) -> None:
+    # A structured PDF: the hit names the section by its heading path and the page it is on.
+    from tests.ingestion.test_pdf_structure import _make
+
+    _make(kb / "extra")
+    (kb / "extra" / "manuals" / "tw9.pdf").rename(kb / "manuals" / "tw9.pdf")
+    (kb / "extra" / "manuals" / "tw9.meta.yaml").rename(kb / "manuals" / "tw9.meta.yaml")
+    assert ingest(kb, index_dir, embedder=embedder).issues == []
+    retriever = Retriever(index_dir, embedder=embedder)
+    results = retriever.search(SearchRequest(text="C-40 top up TW-Cool", vendor="Tarnwell"))
+    hit = results.manuals[0]
+    assert hit.id == "manuals/tw9.pdf#C-40 Coolant level low"
+    assert hit.section_path == "1 Error codes > C-40 Coolant level low" and hit.page
+    assert hit.citation == f"tw9.pdf, 1 Error codes > C-40 Coolant level low, p. {hit.page}"
+    assert "Tarnwell |" not in hit.snippet and "Page " not in hit.snippet
+    md = retriever.search(SearchRequest(text="RDC-DD module trips")).manuals[0]
+    assert md.section_path == "Ground fault (E-101)" and md.page is None
+    assert md.citation == "wb22.md, Ground fault (E-101)"
 
 
 def test_kind_filter(retriever: Retriever) -> None:
@@ -169,3 +190,26 @@ def test_misspelt_words_are_corrected_against_the_index(retriever: Retriever) ->
     assert results.manuals[0].source == "manuals/kx300-bulletin.html"
     assert {"coolant", "fuse"} <= set(results.query.keywords)
     assert "coolant" in results.manuals[0].matched_terms
+
+
+def test_a_manual_in_two_formats_shows_each_section_once(
+    kb: Path, index_dir: Path, embedder
+) -> None:
+    from tests.ingestion.kb import MANUAL_MD
+    from tests.ingestion.test_pdf_structure import render_pdf
+
+    markdown = MANUAL_MD.replace("---\n#", "revision: '1'\n---\n#")
+    (kb / "manuals" / "wb22.pdf").write_bytes(render_pdf(markdown))
+    (kb / "manuals" / "wb22.meta.yaml").write_text(
+        "title: Voltara WB-22 service manual\nvendor: Voltara\nmodel: WB-22\n"
+    )
+    assert ingest(kb, index_dir, embedder=embedder).issues == []
+    retriever = Retriever(index_dir, embedder=embedder)
+    assert {c.source for c in retriever._current().chunks} >= {
+        "manuals/wb22.md",
+        "manuals/wb22.pdf",
+    }
+    manuals = retriever.search(SearchRequest(text="RDC-DD trips DC leakage")).manuals
+    sections = [(h.title, h.section_path) for h in manuals if h.section_path]
+    assert sections[0] == ("Voltara WB-22 service manual", "Ground fault (E-101)")
+    assert len(sections) == len(set(sections)), sections

@@ -68,7 +68,7 @@ def main() -> None:
         for rank, hit in enumerate(hits, 1):
             with st.container(border=True):
                 st.text(f"{rank}. {hit['title']}   score {hit['score']:.2f}")
-                where = " · ".join(
+                where = hit.get("citation") or " · ".join(
                     str(x) for x in (hit.get("source"), hit.get("section"), hit.get("page")) if x
                 )
                 st.caption(f"{plain(where)} · why: {plain(why(hit))}")

@@ -191,7 +191,7 @@ def knowledge(charger_id: str, text: str, start: bool, session: dict[str, Any] |
     if manuals:
         with st.expander(f"Manual passages ({len(manuals)})", icon=":material/menu_book:"):
             for hit in manuals:
-                where = " · ".join(
+                where = hit.get("citation") or " · ".join(
                     str(x) for x in (hit.get("source"), hit.get("section"), hit.get("page")) if x
                 )
                 st.markdown(f"**{plain(hit['title'])}**")
