@@ -18,9 +18,10 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
+from app.authorization.store import TokenChange
 from app.backend import Backend
-from app.security.users import add_user
-from app.simulator.config import ChargerPlan, FleetConfig
+from app.security.users import add_user, set_qualifications
+from app.simulator.config import DEFAULT_ID_TAG, ChargerPlan, FleetConfig
 from app.simulator.fleet import Fleet
 from app.simulator.models import model_by_key
 from tests.conftest import make_settings
@@ -51,6 +52,12 @@ FLEET = [
     ("voltara_wb22", "1.6", 8, 2),
     ("voltara_wb22", "1.6", 9, 1),
     ("voltara_wb22", "1.6", 9, 2),
+    ("voltara_wb22", "1.6", 10, 1),
+    ("voltara_wb22", "1.6", 10, 2),
+    ("voltara_wb22", "1.6", 11, 1),
+    ("voltara_wb22", "1.6", 11, 2),
+    ("voltara_wb22", "1.6", 12, 1),
+    ("voltara_wb22", "1.6", 12, 2),
 ]
 
 
@@ -190,6 +197,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiStack]:
 
     admin_token = create_token(state.session_factory, name="ui-test-admin", role="admin")
     passwords = make_test_users(state.session_factory)
+    state.tokens.save(TokenChange(token=DEFAULT_ID_TAG), "test")  # the simulated driver's card
     sites = sorted({live.site_id for live in state.live.all() if live.site_id})
     for name, (role, _, _) in TEST_USERS.items():
         if role == "partner":
@@ -223,6 +231,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiStack]:
 TEST_USERS: dict[str, tuple[str, str, str]] = {
     # name: (role, display name, password) -- for tests only
     "pat": ("partner", "Pat (service partner)", "pat-test-1234"),
+    "elena": ("partner", "Elena (partner, electrician)", "elena-test-1234"),
     "casey": ("consultant", "Casey (consultant)", "casey-test-1234"),
     "eddie": ("editor", "Eddie (editor)", "eddie-test-1234"),
     "admin": ("admin", "Admin", "admin-test-1234"),
@@ -232,4 +241,5 @@ TEST_USERS: dict[str, tuple[str, str, str]] = {
 def make_test_users(session_factory) -> dict[str, str]:  # type: ignore[no-untyped-def]
     for name, (role, display, password) in TEST_USERS.items():
         add_user(session_factory, name, password, role, display, replace=True)
+    set_qualifications(session_factory, "elena", add=("electrician",), by="test")
     return {name: password for name, (_, _, password) in TEST_USERS.items()}

@@ -417,3 +417,132 @@ def test_partner_flow_keeps_their_work(stack: UiStack, browser, ui_url, viewport
         out.write(line + "\n")
     print("\n" + line)
     assert p95(answers) < 2.5, line  # target 1 s; the bound only catches regressions
+
+
+# --------------------------------------------------------------------------- safety in the app
+HAZARD = """
+id: test-open-the-charger
+title: Open the charger and look inside
+status: published
+safety_level: electrical
+qualifications: [electrician]
+applies_to:
+  vendor_error_codes: [E-201]
+  error_codes: [InternalError]
+  fault_keys: [firmware_hang]
+  connector_statuses: [Faulted, Available, Unavailable]
+start: ask
+nodes:
+  - id: ask
+    type: question
+    kind: yes_no
+    title: Is the display dark?
+    on_yes: lockout
+    on_no: done
+  - id: lockout
+    type: instruction
+    title: Lock off the supply
+    text: HAZARD-STEP-TEXT isolate the supply, lock it off and prove dead.
+    safety_level: electrical
+    qualifications: [electrician]
+    next: done
+  - id: done
+    type: terminal
+    title: Done
+    outcome: resolved
+"""
+BUSY_RESET = """
+id: test-restart-while-charging
+title: Restart the charger (test)
+status: published
+applies_to:
+  connector_statuses: [Charging, Preparing, SuspendedEV, SuspendedEVSE, Occupied]
+  symptoms: [screen flickers while charging]
+start: reset
+nodes:
+  - id: reset
+    type: remote_action
+    title: Restart the charger
+    command: reset
+    params: {type: soft}
+    confirmation: The charger restarts.
+    timeout_seconds: 90
+    idle_timeout_seconds: 300
+    on_success: done
+    on_failure: done
+  - id: done
+    type: terminal
+    title: Restarted
+    outcome: resolved
+"""
+
+
+def _publish(stack: UiStack, text: str) -> None:
+    with stack.http(stack.token("eddie")) as eddie:
+        r = eddie.post("/api/procedures", json={"yaml": text, "publish": True})
+        assert r.status_code in (201, 409), r.text
+
+
+@pytest.mark.parametrize("viewport", [(1024, 768), (768, 1024)])
+def test_an_unqualified_partner_never_sees_a_hazardous_step(
+    stack: UiStack, browser, ui_url, viewport
+) -> None:  # type: ignore[no-untyped-def]
+    _publish(stack, HAZARD)
+    for user, qualified in (("pat", False), ("elena", True)):
+        charger = stack.take_charger()
+        stack.inject(charger)
+        page = new_page(browser, ui_url, viewport)
+        sign_in(page, stack, user)
+        page.get_by_role("button", name=charger).first.click()
+        page.get_by_role("button", name="Start troubleshooting").click()
+        keyed(page, "sugg_test-open-the-charger").click()
+        keyed(page, "ts_opt_ask_yes").click()
+        if qualified:
+            ack = page.get_by_role("button", name="I have isolated and proven dead")
+            ack.wait_for()
+            page.get_by_text("Danger").first.wait_for()
+            shot(page, f"20-qualified-hazard-{viewport[0]}")
+            ack.click()
+            page.get_by_text("HAZARD-STEP-TEXT").first.wait_for()
+        else:
+            page.get_by_text("consultant", exact=False).first.wait_for()
+            settled(page)
+            assert page.get_by_text("HAZARD-STEP-TEXT").count() == 0
+            assert page.get_by_text("Lock off the supply").count() == 0
+            shot(page, f"21-unqualified-handed-over-{viewport[0]}")
+        page.context.close()
+
+
+def test_a_reset_step_during_a_charge_waits_and_says_why(stack: UiStack, browser, ui_url) -> None:  # type: ignore[no-untyped-def]
+    _publish(stack, BUSY_RESET)
+    charger = stack.take_charger()
+    stack.call(lambda: stack.fleet.charger(charger).start_transaction(1))
+    stack.wait_for(
+        lambda: stack.http().get(f"/api/chargers/{charger}").json()["transactions"],
+        f"a charge on {charger}",
+    )
+    page = new_page(browser, ui_url)
+    sign_in(page, stack, "pat")
+    find = page.get_by_label("Charger id or site")
+    find.fill(charger)
+    find.press("Enter")
+    page.get_by_role("button", name=charger).first.click()
+    page.get_by_label("In your own words (optional)").fill("screen flickers while charging")
+    page.get_by_role("button", name="Start troubleshooting").click()
+    keyed(page, "sugg_test-restart-while-charging").click()
+    keyed(page, "ts_run").click()
+    page.get_by_text("connector 1 is charging", exact=False).first.wait_for()
+    shot(page, "22-reset-waits-for-the-charge")
+    with stack.http() as admin:
+        sent = admin.get(f"/api/chargers/{charger}/commands").json()
+    assert not [c for c in sent if c["command"] == "reset"]  # nothing sent yet
+    stack.call(lambda: stack.fleet.charger(charger).stop_transaction(1))
+
+    def reset_sent() -> list:
+        with stack.http() as admin:
+            sent = admin.get(f"/api/chargers/{charger}/commands").json()
+        return [c["outcome"] for c in sent if c["command"] == "reset"]
+
+    assert stack.wait_for(reset_sent, "the reset once the charge ended", 60) == ["answered"]
+    page.get_by_text("Resolved", exact=False).first.wait_for(timeout=90000)
+    page.context.close()

@@ -388,6 +388,12 @@ def wizard(session: dict[str, Any]) -> None:
             ask(session, directive)
         elif action == "confirm":
             confirm(session, node, directive)
+        elif action == "wait_idle":
+            # a reset or unlock would end someone's charge: it waits, and says who is charging
+            st.info(
+                plain(str(directive.get("text") or "")).capitalize(), icon=":material/ev_station:"
+            )
+            progress(session["id"], session["version"], node)
         elif action in ("run_command", "wait_state", "need_state"):
             progress(session["id"], session["version"], node)
         elif action == "finish":
@@ -468,6 +474,12 @@ def progress(session_id: str, version: int, node: dict[str, Any]) -> None:
     if phase == "command":
         label = f"Sending the {command_name(node.get('command'))} to the charger..."
         fraction = 0.05
+    elif phase == "idle":
+        label = "Waiting for the charge to end"
+        if left is not None:
+            label += f" (at most {left / 60:.0f} min more)"
+        total = float(node.get("idle_timeout_seconds") or 3600)
+        fraction = 1.0 - (left or total) / total if total else 0.5
     else:
         label = "Waiting for the charger to recover"
         if left is not None:
