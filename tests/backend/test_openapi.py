@@ -159,3 +159,20 @@ def test_openapi_documents_the_session_view() -> None:
     assert view["additionalProperties"] is False
     message = schema["components"]["schemas"]["MessageView"]
     assert "from" in message["properties"]  # the alias, as the JSON carries it
+
+
+def test_views_with_sometimes_keys_keep_them_absent() -> None:
+    """Session, handoff and diagnosis views set some keys only sometimes (suggestions, a
+    progress's seconds_left, a diagnosis's actions): their routes must serialise with
+    ``response_model_exclude_unset`` or those keys would appear as null."""
+    wrong = []
+    for method, path, route in _routes():
+        seen: set[type[BaseModel]] = set()
+        _models(route.response_model, seen)
+        views = {
+            m for m in seen if m.__module__ in ("app.sessions.schemas", "app.diagnosis.schemas")
+        }
+        optional = any(not f.is_required() for m in views for f in m.model_fields.values())
+        if optional and not route.response_model_exclude_unset:
+            wrong.append(f"{method} {path}")
+    assert not wrong, f"set response_model_exclude_unset=True on: {wrong}"
