@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import _bearer, get_principal, get_state, require_roles
 from app.config import Settings
@@ -36,6 +35,7 @@ class LoginRequest(BaseModel):
 
 
 class LoginResponse(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     token: str
     name: str
     display_name: str | None
@@ -52,6 +52,7 @@ class ResumeBody(BaseModel):
 
 
 class ResumeGrant(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     resume: str
     max_age_seconds: int
 
@@ -62,6 +63,20 @@ class ResumedResponse(LoginResponse):
 
 class LogoutBody(BaseModel):
     resume: str | None = Field(None, max_length=200, description="Also revoked when given.")
+
+
+class Me(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    role: str
+    qualifications: list[str] = Field(description="Sorted; gate hazardous procedure steps.")
+
+
+class NewToken(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    token: str = Field(description="Shown once; only its hash is stored.")
+    name: str
+    role: str
 
 
 class TokenRequest(BaseModel):
@@ -165,12 +180,12 @@ def sign_out(
 
 
 @router.get("/auth/me")
-def me(principal: Principal = Depends(get_principal)) -> dict[str, Any]:
-    return {
-        "name": principal.name,
-        "role": principal.role,
-        "qualifications": sorted(principal.qualifications),
-    }
+def me(principal: Principal = Depends(get_principal)) -> Me:
+    return Me(
+        name=principal.name,
+        role=principal.role,
+        qualifications=sorted(principal.qualifications),
+    )
 
 
 @router.post("/tokens", status_code=201)
@@ -178,11 +193,11 @@ def new_api_token(
     body: TokenRequest,
     state: AppState = Depends(get_state),
     _: Principal = Depends(require_roles(Role.ADMIN)),
-) -> dict[str, str]:
+) -> NewToken:
     try:
         token = create_token(
             state.session_factory, name=body.name, role=body.role, expires_at=body.expires_at
         )
     except TokenError as error:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(error)) from error
-    return {"token": token, "name": body.name, "role": body.role}
+    return NewToken(token=token, name=body.name, role=body.role)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
@@ -12,6 +10,7 @@ from sqlalchemy.orm import Session
 from app.api.deps import get_db, get_diagnosis, readable_charger, require_roles
 from app.db.models_diagnosis import DiagnosisAudit, DiagnosisRow
 from app.diagnosis import storage
+from app.diagnosis.schemas import DiagnosisView, PolicyAuditEntry, PolicyFlags, PolicyView
 from app.diagnosis.service import DiagnosisService
 from app.errors import NotFound
 from app.fleet.model import ChargerLiveState
@@ -26,7 +25,7 @@ class PolicyUpdate(BaseModel):
     dry_run: bool | None = None
 
 
-@router.get("/diagnoses")
+@router.get("/diagnoses", response_model_exclude_unset=True)
 def list_diagnoses(
     db: Session = Depends(get_db),
     _: Principal = Depends(require_roles(Role.CONSULTANT)),
@@ -40,7 +39,7 @@ def list_diagnoses(
     open_only: bool = False,
     limit: int = Query(100, ge=1, le=1000),
     offset: int = Query(0, ge=0),
-) -> list[dict[str, Any]]:
+) -> list[DiagnosisView]:
     rows = storage.query(
         db,
         charger_id=charger_id,
@@ -54,50 +53,51 @@ def list_diagnoses(
         limit=limit,
         offset=offset,
     )
-    return [storage.view(r) for r in rows]
+    return [DiagnosisView.model_validate(storage.view(r)) for r in rows]
 
 
-@router.get("/diagnoses/{diagnosis_id}")
+@router.get("/diagnoses/{diagnosis_id}", response_model_exclude_unset=True)
 def diagnosis_detail(
     diagnosis_id: int = Path(ge=1, le=2**62),
     db: Session = Depends(get_db),
     _: Principal = Depends(require_roles(Role.CONSULTANT)),
-) -> dict[str, Any]:
+) -> DiagnosisView:
     row = db.get(DiagnosisRow, diagnosis_id)
     if row is None:
         raise NotFound(f"no diagnosis {diagnosis_id}")
-    return storage.view(row, storage.actions_of(db, diagnosis_id))
+    return DiagnosisView.model_validate(storage.view(row, storage.actions_of(db, diagnosis_id)))
 
 
-@router.get("/chargers/{charger_id}/diagnoses")
+@router.get("/chargers/{charger_id}/diagnoses", response_model_exclude_unset=True)
 def charger_diagnoses(
     charger_id: str,
     db: Session = Depends(get_db),
     _: Principal = Depends(require_roles(Role.CONSULTANT, Role.PARTNER)),
     __: ChargerLiveState = Depends(readable_charger),
     limit: int = Query(20, ge=1, le=500),
-) -> list[dict[str, Any]]:
-    return [storage.view(r) for r in storage.query(db, charger_id=charger_id, limit=limit)]
+) -> list[DiagnosisView]:
+    rows = storage.query(db, charger_id=charger_id, limit=limit)
+    return [DiagnosisView.model_validate(storage.view(r)) for r in rows]
 
 
 @router.get("/diagnosis/policy")
 def get_policy(
     service: DiagnosisService = Depends(get_diagnosis),
     _: Principal = Depends(require_roles(Role.CONSULTANT)),
-) -> dict[str, Any]:
+) -> PolicyView:
     policy = service.policy()
-    return {
-        "kill_switch": policy.kill_switch,
-        "dry_run": policy.dry_run,
-        "max_resets_per_day": policy.max_resets_per_day,
-        "cooldown_seconds": policy.cooldown_s,
-        "site_concurrent_limit": policy.site_concurrent_limit,
-        "wait_for_idle": policy.wait_for_idle,
-        "recovery_hold_seconds": service.state.settings.diagnosis_recovery_hold_seconds,
-        "time_scale": service.scale,
-        "rules": len(service.rules),
-        "active": len(service.active),
-    }
+    return PolicyView(
+        kill_switch=policy.kill_switch,
+        dry_run=policy.dry_run,
+        max_resets_per_day=policy.max_resets_per_day,
+        cooldown_seconds=policy.cooldown_s,
+        site_concurrent_limit=policy.site_concurrent_limit,
+        wait_for_idle=policy.wait_for_idle,
+        recovery_hold_seconds=service.state.settings.diagnosis_recovery_hold_seconds,
+        time_scale=service.scale,
+        rules=len(service.rules),
+        active=len(service.active),
+    )
 
 
 @router.patch("/diagnosis/policy")
@@ -105,8 +105,9 @@ def update_policy(
     body: PolicyUpdate,
     service: DiagnosisService = Depends(get_diagnosis),
     who: Principal = Depends(require_roles(Role.ADMIN)),
-) -> dict[str, bool]:
-    return service.set_flags(who, kill_switch=body.kill_switch, dry_run=body.dry_run)
+) -> PolicyFlags:
+    flags = service.set_flags(who, kill_switch=body.kill_switch, dry_run=body.dry_run)
+    return PolicyFlags.model_validate(flags)
 
 
 @router.get("/diagnosis/audit")
@@ -114,9 +115,9 @@ def policy_audit(
     db: Session = Depends(get_db),
     _: Principal = Depends(require_roles(Role.ADMIN)),
     limit: int = Query(100, ge=1, le=1000),
-) -> list[dict[str, Any]]:
+) -> list[PolicyAuditEntry]:
     rows = db.scalars(select(DiagnosisAudit).order_by(DiagnosisAudit.id.desc()).limit(limit))
     return [
-        {"at": r.at, "actor": r.actor, "role": r.role, "action": r.action, "detail": r.detail}
+        PolicyAuditEntry(at=r.at, actor=r.actor, role=r.role, action=r.action, detail=r.detail)
         for r in rows
     ]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import FileResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -47,13 +47,21 @@ def upload_slot_factory(state: AppState):  # type: ignore[no-untyped-def]
     return make_slot
 
 
+class Received(BaseModel):
+    """What a charger's diagnostics upload got: the slot it filled, the bytes stored."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: int
+    size_bytes: int
+
+
 @router.put("/uploads/diagnostics/{token}", status_code=201)
 @router.post(
     "/uploads/diagnostics/{token}", status_code=201, operation_id="upload_diagnostics_post"
 )
 async def receive_upload(
     token: str, request: Request, state: AppState = Depends(get_state)
-) -> dict[str, str | int]:
+) -> Received:
     """Chargers upload here (HTTP PUT of the raw file, or a multipart POST), once per slot."""
     slot_id, charger_id = _claim(state, token_digest(token))
     try:
@@ -73,7 +81,7 @@ async def receive_upload(
         slot.stored_path = str(stored)
         slot.size_bytes = len(data)
         slot.status = "uploaded"
-    return {"id": slot_id, "size_bytes": len(data)}
+    return Received(id=slot_id, size_bytes=len(data))
 
 
 def _claim(state: AppState, digest: str) -> tuple[int, str]:

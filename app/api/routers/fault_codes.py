@@ -15,6 +15,7 @@ from app.errors import NotFound
 from app.fault_code_tables import store
 from app.fault_code_tables.store import MAX_TABLE_CHARS, TableVersion
 from app.fault_codes import load_catalogue
+from app.fault_codes.catalogue import Classification
 from app.security.roles import Principal, Role
 from app.state import AppState
 
@@ -66,7 +67,7 @@ def classify(
     component: str | None = Query(None, max_length=50),
     variable: str | None = Query(None, max_length=50),
     tech_code: str | None = Query(None, max_length=50),
-) -> dict[str, Any]:
+) -> Classification:
     """What the catalogue says a reported fault is (class, who is responsible, procedure)."""
     found = load_catalogue(_folder(state)).classify(
         ocpp_version=ocpp_version,
@@ -79,7 +80,7 @@ def classify(
         variable=variable,
         tech_code=tech_code,
     )
-    return found.model_dump()
+    return found
 
 
 @router.get("/vendors", response_model=list[VendorSummary])

@@ -10,9 +10,13 @@ from pydantic import BaseModel, Field, model_validator
 from app.api.deps import get_sessions, require_roles
 from app.security.roles import Principal, Role
 from app.sessions.handoffs import HandoffService
+from app.sessions.schemas import CommandOutcome, HandoffView, StatusOnly
 from app.sessions.service import SessionService
 
 router = APIRouter(prefix="/api/handoffs", tags=["handoffs"])
+# response_model_exclude_unset: a summary step's optional keys (command, branch) and a
+# command outcome's (response, error) stay absent, as the views build them
+
 CONSULTANTS = (Role.CONSULTANT,)
 # bounded where it enters: a 23-digit id overflowed the database's integer (HTTP 500)
 HandoffId = Annotated[int, Path(ge=1, le=2**62)]
@@ -43,35 +47,35 @@ class CloseBody(BaseModel):
     diagnosis: str | None = Field(None, max_length=4000)
 
 
-@router.get("")
+@router.get("", response_model_exclude_unset=True)
 def queue(
     status: str | None = None,
     handoffs: HandoffService = Depends(get_handoffs),
     _: Principal = Depends(require_roles(*CONSULTANTS)),
-) -> list[dict[str, Any]]:
-    return handoffs.queue(status)
+) -> list[HandoffView]:
+    return [HandoffView.model_validate(item) for item in handoffs.queue(status)]
 
 
 async def _call(coro: Any) -> Any:
     return await coro
 
 
-@router.get("/{handoff_id}")
+@router.get("/{handoff_id}", response_model_exclude_unset=True)
 def get_handoff(
     handoff_id: HandoffId,
     handoffs: HandoffService = Depends(get_handoffs),
     who: Principal = Depends(require_roles(Role.CONSULTANT, Role.PARTNER)),
-) -> dict[str, Any]:
-    return handoffs.get(handoff_id, who)
+) -> HandoffView:
+    return HandoffView.model_validate(handoffs.get(handoff_id, who))
 
 
-@router.post("/{handoff_id}/claim")
+@router.post("/{handoff_id}/claim", response_model_exclude_unset=True)
 async def claim(
     handoff_id: HandoffId,
     handoffs: HandoffService = Depends(get_handoffs),
     who: Principal = Depends(require_roles(*CONSULTANTS)),
-) -> dict[str, Any]:
-    return await _call(handoffs.claim(handoff_id, who))
+) -> HandoffView:
+    return HandoffView.model_validate(await _call(handoffs.claim(handoff_id, who)))
 
 
 @router.post("/{handoff_id}/messages", status_code=201)
@@ -80,9 +84,9 @@ async def message(
     body: MessageBody,
     handoffs: HandoffService = Depends(get_handoffs),
     who: Principal = Depends(require_roles(Role.CONSULTANT, Role.PARTNER)),
-) -> dict[str, str]:
+) -> StatusOnly:
     await _call(handoffs.message(handoff_id, who, body.text))
-    return {"status": "sent"}
+    return StatusOnly(status="sent")
 
 
 @router.post("/{handoff_id}/push")
@@ -91,34 +95,36 @@ async def push(
     body: PushBody,
     handoffs: HandoffService = Depends(get_handoffs),
     who: Principal = Depends(require_roles(*CONSULTANTS)),
-) -> dict[str, str]:
+) -> StatusOnly:
     if body.procedure_id:
         await _call(handoffs.push_procedure(handoff_id, who, body.procedure_id))
     else:
         await _call(handoffs.push_step(handoff_id, who, body.text or ""))
-    return {"status": "pushed"}
+    return StatusOnly(status="pushed")
 
 
-@router.post("/{handoff_id}/commands/{command}")
+@router.post("/{handoff_id}/commands/{command}", response_model_exclude_unset=True)
 async def command(
     handoff_id: HandoffId,
     command: str,
     params: dict[str, Any] | None = Body(None),
     handoffs: HandoffService = Depends(get_handoffs),
     who: Principal = Depends(require_roles(*CONSULTANTS)),
-) -> dict[str, Any]:
-    return await _call(handoffs.run_command(handoff_id, who, command, dict(params or {})))
+) -> CommandOutcome:
+    outcome = await _call(handoffs.run_command(handoff_id, who, command, dict(params or {})))
+    return CommandOutcome.model_validate(outcome)
 
 
-@router.post("/{handoff_id}/close")
+@router.post("/{handoff_id}/close", response_model_exclude_unset=True)
 async def close(
     handoff_id: HandoffId,
     body: CloseBody,
     handoffs: HandoffService = Depends(get_handoffs),
     who: Principal = Depends(require_roles(*CONSULTANTS)),
-) -> dict[str, Any]:
+) -> HandoffView:
     if body is None:
         raise HTTPException(422, "body required")
-    return await _call(
+    closed = await _call(
         handoffs.close(handoff_id, who, body.resolution, body.outcome, body.diagnosis)
     )
+    return HandoffView.model_validate(closed)

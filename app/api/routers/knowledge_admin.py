@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from fastapi import APIRouter, Depends, File, Form, HTTPException, UploadFile
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import get_state, require_roles
 from app.security.roles import Principal, Role
@@ -46,6 +46,35 @@ class ReindexJob(BaseModel):
     chunks_done: int = 0
     summary: dict[str, Any] | None = None
     error: str | None = None
+
+
+class Rejected(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    file: str
+    reason: str
+
+
+class Uploaded(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    stored: list[str] = Field(description="Paths under the knowledge base, to be indexed.")
+    rejected: list[Rejected]
+    by: str
+
+
+class IndexedFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    source: str
+    kind: str | None
+    chunks: int
+    issues: list[str] = Field(description="Why rows or the file were skipped.")
+
+
+class IndexedFiles(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    generation: int = Field(description="0: nothing indexed yet.")
+    updated_at: str | None
+    chunk_count: int | None = Field(None, description="Absent before the first index.")
+    files: list[IndexedFile]
 
 
 class ReindexRequest(BaseModel):
@@ -110,10 +139,10 @@ async def upload(
     ] = None,
     state: AppState = Depends(get_state),
     who: Principal = Depends(require_roles(*EDITORS)),
-) -> dict[str, Any]:
+) -> Uploaded:
     folder = state.settings.knowledge_base_dir / FOLDER[kind] / "uploads"
     stored: list[str] = []
-    rejected: list[dict[str, str]] = []
+    rejected: list[Rejected] = []
     mapping_data = None
     if mapping:
         try:
@@ -126,15 +155,15 @@ async def upload(
         name = safe_name(item.filename or "upload")
         if not name.lower().endswith(SUFFIXES[kind]):
             rejected.append(
-                {"file": name, "reason": f"a {kind} must be one of {', '.join(SUFFIXES[kind])}"}
+                Rejected(file=name, reason=f"a {kind} must be one of {', '.join(SUFFIXES[kind])}")
             )
             continue
         data = await item.read()
         if len(data) > MAX_UPLOAD_BYTES:
-            rejected.append({"file": name, "reason": "larger than 30 MB"})
+            rejected.append(Rejected(file=name, reason="larger than 30 MB"))
             continue
         if not data:
-            rejected.append({"file": name, "reason": "empty file"})
+            rejected.append(Rejected(file=name, reason="empty file"))
             continue
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / name
@@ -144,34 +173,34 @@ async def upload(
             body = {**mapping_data, "source": name}
             path = folder / f"{Path(name).stem}.mapping.yaml"
             await asyncio.to_thread(path.write_text, yaml.safe_dump(body, sort_keys=False))
-    return {"stored": stored, "rejected": rejected, "by": who.name}
+    return Uploaded(stored=stored, rejected=rejected, by=who.name)
 
 
-@router.get("/files")
+@router.get("/files", response_model_exclude_unset=True)  # no chunk_count before an index
 def indexed_files(
     state: AppState = Depends(get_state),
     _: Principal = Depends(require_roles(*EDITORS)),
-) -> dict[str, Any]:
+) -> IndexedFiles:
     """Every file the index knows: kind, chunks, and why rows or the file were skipped."""
     from ingestion.store import IndexPaths, read_manifest
 
     manifest = read_manifest(IndexPaths(state.settings.resolved_index_dir))
     if manifest is None:
-        return {"generation": 0, "files": [], "updated_at": None}
-    return {
-        "generation": manifest.generation,
-        "updated_at": manifest.updated_at,
-        "chunk_count": manifest.chunk_count,
-        "files": [
-            {
-                "source": source,
-                "kind": entry.kind,
-                "chunks": len(entry.chunk_ids),
-                "issues": [str(i) for i in entry.issues],
-            }
+        return IndexedFiles(generation=0, files=[], updated_at=None)
+    return IndexedFiles(
+        generation=manifest.generation,
+        updated_at=manifest.updated_at,
+        chunk_count=manifest.chunk_count,
+        files=[
+            IndexedFile(
+                source=source,
+                kind=entry.kind,
+                chunks=len(entry.chunk_ids),
+                issues=[str(i) for i in entry.issues],
+            )
             for source, entry in sorted(manifest.files.items())
         ],
-    }
+    )
 
 
 @router.post("/reindex", status_code=202)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fastapi import APIRouter, Depends, HTTPException, UploadFile, status
 from fastapi.responses import FileResponse
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from app.api.deps import get_db, get_state, require_roles
@@ -19,6 +20,12 @@ from app.state import AppState
 router = APIRouter(prefix="/api", tags=["sessions"])
 _KINDS = {b"\xff\xd8\xff": ("jpg", "image/jpeg"), b"\x89PNG\r\n\x1a\n": ("png", "image/png")}
 _PHOTO_ID = re.compile(r"^[0-9a-f-]{36}\.(jpg|png)$")
+
+
+class PhotoStored(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    url: str = Field(description="Where to view it; log it on the session as a photo step.")
+    size_bytes: int
 
 
 def _session_for(db: Session, session_id: str, who: Principal) -> TroubleshootingSession:
@@ -41,7 +48,7 @@ async def upload_photo(
     state: AppState = Depends(get_state),
     db: Session = Depends(get_db),
     who: Principal = Depends(require_roles(Role.PARTNER, Role.CONSULTANT)),
-) -> dict[str, str | int]:
+) -> PhotoStored:
     _session_for(db, session_id, who)
     limit = state.settings.photo_max_bytes
     data = await file.read(limit + 1)
@@ -54,7 +61,7 @@ async def upload_photo(
     folder = _folder(state, session_id)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / photo_id).write_bytes(data)
-    return {"url": f"/api/sessions/{session_id}/photos/{photo_id}", "size_bytes": len(data)}
+    return PhotoStored(url=f"/api/sessions/{session_id}/photos/{photo_id}", size_bytes=len(data))
 
 
 @router.get("/sessions/{session_id}/photos/{photo_id}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
@@ -16,6 +16,7 @@ from app.procedures import store
 from app.security.roles import Principal, Role
 from app.sessions import report
 from app.sessions.matching import suggest
+from app.sessions.schemas import RunAccepted, SessionListItem, SessionView, Suggestion, SummaryView
 from app.sessions.service import SessionService
 from app.sessions.summary import build_summary, summary_text
 from app.sessions.views import session_view
@@ -23,6 +24,8 @@ from app.state import AppState
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"])
 PEOPLE = (Role.PARTNER, Role.CONSULTANT)
+# response_model_exclude_unset: keys a view sets only sometimes (suggestions, a progress's
+# seconds_left, a summary step's command) stay absent rather than null (app/sessions/schemas.py)
 
 
 class CreateSession(BaseModel):
@@ -66,7 +69,7 @@ class AbandonBody(BaseModel):
     note: str = Field("", max_length=4000)
 
 
-def _suggestions(service: SessionService, row: TroubleshootingSession) -> list[dict[str, Any]]:
+def _suggestions(service: SessionService, row: TroubleshootingSession) -> list[Suggestion]:
     with service.db() as db:
         procedures = []
         for meta in store.list_latest(db):
@@ -76,10 +79,11 @@ def _suggestions(service: SessionService, row: TroubleshootingSession) -> list[d
                     procedures.append(store.load(pub))
                 except store.ProcedureError:
                     continue
-    return suggest(procedures, service.live(row.charger_id), row.connector_id, row.symptom)
+    found = suggest(procedures, service.live(row.charger_id), row.connector_id, row.symptom)
+    return [Suggestion.model_validate(item) for item in found]
 
 
-def _view(service: SessionService, session_id: str, who: Principal) -> dict[str, Any]:
+def _view(service: SessionService, session_id: str, who: Principal) -> SessionView:
     with service.db() as db:
         row = service.get_row(db, session_id)
         service.check_access(row, who)
@@ -90,15 +94,15 @@ def _view(service: SessionService, session_id: str, who: Principal) -> dict[str,
             db.commit()
     if procedure is None and view["status"] == "active":
         view["suggestions"] = _suggestions(service, row)
-    return view
+    return SessionView.model_validate(view)
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model_exclude_unset=True)
 async def create_session(
     body: CreateSession,
     service: SessionService = Depends(get_sessions),
     who: Principal = Depends(require_roles(*PEOPLE)),
-) -> dict[str, Any]:
+) -> SessionView:
     session_id = await service.create(
         who, body.charger_id, body.procedure_id, body.connector_id, body.symptom, body.partner
     )
@@ -111,7 +115,7 @@ def list_sessions(
     charger_id: str | None = None,
     service: SessionService = Depends(get_sessions),
     who: Principal = Depends(require_roles(*PEOPLE)),
-) -> list[dict[str, Any]]:
+) -> list[SessionListItem]:
     with service.db() as db:
         query = select(TroubleshootingSession).order_by(TroubleshootingSession.created_at.desc())
         if who.role == Role.PARTNER:
@@ -121,66 +125,66 @@ def list_sessions(
         if charger_id:
             query = query.where(TroubleshootingSession.charger_id == charger_id)
         return [
-            {
-                "id": r.id,
-                "version": r.version,
-                "charger_id": r.charger_id,
-                "partner": r.partner,
-                "status": r.status,
-                "outcome": r.outcome,
-                "procedure_id": r.procedure_id,
-                "node_id": (r.cursor or {}).get("node_id"),
-                "created_at": r.created_at.isoformat(),
-                "updated_at": r.updated_at.isoformat(),
-            }
+            SessionListItem(
+                id=r.id,
+                version=r.version,
+                charger_id=r.charger_id,
+                partner=r.partner,
+                status=r.status,
+                outcome=r.outcome,
+                procedure_id=r.procedure_id,
+                node_id=(r.cursor or {}).get("node_id"),
+                created_at=r.created_at.isoformat(),
+                updated_at=r.updated_at.isoformat(),
+            )
             for r in db.scalars(query.limit(500))
         ]
 
 
-@router.get("/{session_id}")
+@router.get("/{session_id}", response_model_exclude_unset=True)
 def get_session(
     session_id: str,
     service: SessionService = Depends(get_sessions),
     who: Principal = Depends(require_roles(*PEOPLE)),
-) -> dict[str, Any]:
+) -> SessionView:
     return _view(service, session_id, who)
 
 
-@router.get("/{session_id}/summary")
+@router.get("/{session_id}/summary", response_model_exclude_unset=True)
 def get_summary(
     session_id: str,
     service: SessionService = Depends(get_sessions),
     who: Principal = Depends(require_roles(*PEOPLE)),
-) -> dict[str, Any]:
+) -> SummaryView:
     with service.db() as db:
         row = service.get_row(db, session_id)
         service.check_access(row, who)
         summary = build_summary(
             row, service.steps(db, session_id), service.live(row.charger_id), None
         )
-        return {"summary": summary, "text": summary_text(summary)}
+        return SummaryView.model_validate({"summary": summary, "text": summary_text(summary)})
 
 
-@router.post("/{session_id}/answer")
+@router.post("/{session_id}/answer", response_model_exclude_unset=True)
 async def answer(
     session_id: str,
     body: AnswerBody,
     service: SessionService = Depends(get_sessions),
     who: Principal = Depends(require_roles(*PEOPLE)),
-) -> dict[str, Any]:
+) -> SessionView:
     await service.answer(
         session_id, who, body.expected_version, body.kind, body.value, body.note, body.photo
     )
     return _view(service, session_id, who)
 
 
-@router.post("/{session_id}/undo")
+@router.post("/{session_id}/undo", response_model_exclude_unset=True)
 async def undo(
     session_id: str,
     body: UndoBody,
     service: SessionService = Depends(get_sessions),
     who: Principal = Depends(require_roles(*PEOPLE)),
-) -> dict[str, Any]:
+) -> SessionView:
     """Take back the last answer (logged as an ``undo`` step; 409 across a sent command)."""
     await service.undo(session_id, who, body.expected_version)
     return _view(service, session_id, who)
@@ -210,35 +214,35 @@ def report_pdf(
     )
 
 
-@router.post("/{session_id}/procedure")
+@router.post("/{session_id}/procedure", response_model_exclude_unset=True)
 async def choose_procedure(
     session_id: str,
     body: ChooseProcedure,
     service: SessionService = Depends(get_sessions),
     who: Principal = Depends(require_roles(*PEOPLE)),
-) -> dict[str, Any]:
+) -> SessionView:
     await service.choose_procedure(session_id, who, body.procedure_id, body.expected_version)
     return _view(service, session_id, who)
 
 
-@router.post("/{session_id}/escalate")
+@router.post("/{session_id}/escalate", response_model_exclude_unset=True)
 async def escalate(
     session_id: str,
     body: EscalateBody,
     service: SessionService = Depends(get_sessions),
     who: Principal = Depends(require_roles(*PEOPLE)),
-) -> dict[str, Any]:
+) -> SessionView:
     await service.escalate(session_id, who, body.expected_version, body.reason, body.priority)
     return _view(service, session_id, who)
 
 
-@router.post("/{session_id}/abandon")
+@router.post("/{session_id}/abandon", response_model_exclude_unset=True)
 async def abandon(
     session_id: str,
     body: AbandonBody,
     service: SessionService = Depends(get_sessions),
     who: Principal = Depends(require_roles(*PEOPLE)),
-) -> dict[str, Any]:
+) -> SessionView:
     await service.abandon(session_id, who, body.expected_version, body.note)
     return _view(service, session_id, who)
 
@@ -249,9 +253,9 @@ async def run_forwarded_session(
     http: Request,
     state: AppState = Depends(get_state),
     service: SessionService = Depends(get_sessions),
-) -> dict[str, str]:
+) -> RunAccepted:
     """Another node asks this one, which holds the charger, to run the session's step."""
     if not state.cluster.secret_matches(http.headers.get(NODE_HEADER)):
         raise Forbidden("not a node of this cluster")
     service.run_pending(session_id)
-    return {"session_id": session_id, "status": "running"}
+    return RunAccepted(session_id=session_id, status="running")
