@@ -5,6 +5,7 @@ server started on the test backend. Saves a screenshot of each main screen (see 
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -225,6 +226,49 @@ def test_editor_breaks_a_procedure_and_sees_the_error_at_the_node(
     page.get_by_label("Query").press("Enter")
     page.wait_for_timeout(1500)
     shot(page, "12-editor-search")
+    page.context.close()
+
+
+def test_editor_saves_stay_on_the_edited_procedure_and_drafts_stay_drafts(
+    stack: UiStack, browser, ui_url
+) -> None:  # type: ignore[no-untyped-def]
+    """Issue 18: the picker reset to the first procedure after "Save draft" (its label carried
+    the version, and Streamlit keeps a selectbox's value as its label), so the next save
+    stored the first procedure; and a shipped text saying `status: published` was published
+    by "Save draft"."""
+    edited, first = "ground-fault-rcd-trip", "boot-notification-pending-rejected"
+    with stack.http(stack.token("eddie")) as eddie:
+        before = len(eddie.get(f"/api/procedures/{first}/versions").json())
+        start = len(eddie.get(f"/api/procedures/{edited}/versions").json())
+    page = new_page(browser, ui_url)
+    sign_in(page, stack, "eddie")
+    page.get_by_text("Valid.").wait_for()
+    settled(page)
+    picker = page.locator(".st-key-ed_choice")
+    picker.get_by_role("combobox").click()
+    page.keyboard.type(edited)
+    page.get_by_role("option", name=re.compile(f"^{edited}")).first.click()
+    area = page.locator(f".st-key-ed_yaml_{edited} textarea")
+    for n, title in enumerate(["Edited once", "Edited twice"], start=1):
+        area.wait_for()
+        settled(page)
+        text = area.input_value()
+        assert f"id: {edited}" in text
+        area.fill(text.replace("title: ", f"title: {title} ", 1))
+        area.press("Control+Enter")
+        settled(page)
+        keyed(page, "ed_save").click()
+        page.get_by_text(f"Saved {edited} v{start + n} (draft)").wait_for()
+        settled(page)
+        assert picker.get_by_role("combobox").input_value().startswith(edited)
+    shot(page, "13-editor-saved-draft")
+    with stack.http(stack.token("eddie")) as eddie:
+        history = eddie.get(f"/api/procedures/{edited}/versions").json()
+        assert [h["status"] for h in history[:2]] == ["draft", "draft"]
+        assert history[0]["title"].startswith("Edited twice Edited once")
+        assert len(eddie.get(f"/api/procedures/{first}/versions").json()) == before
+        live = eddie.get(f"/api/procedures/{edited}").json()
+        assert live["status"] == "published" and live["version"] == start
     page.context.close()
 
 
