@@ -261,6 +261,12 @@ def test_editor_saves_stay_on_the_edited_procedure_and_drafts_stay_drafts(
         page.get_by_text(f"Saved {edited} v{start + n} (draft)").wait_for()
         settled(page)
         assert picker.get_by_role("combobox").input_value().startswith(edited)
+    # the graph is drawn at its natural size (it was shrunk to ~6 px text at 1024 px)
+    label = page.locator(".st-key-ed_graph svg text").first
+    label.wait_for(state="attached")
+    label.scroll_into_view_if_needed()
+    height = label.bounding_box()["height"]
+    assert height >= 12, f"graph text {height:.1f} px high"
     shot(page, "13-editor-saved-draft")
     with stack.http(stack.token("eddie")) as eddie:
         history = eddie.get(f"/api/procedures/{edited}/versions").json()

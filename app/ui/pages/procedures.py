@@ -90,6 +90,9 @@ def issue_line(issue: dict[str, Any]) -> str:
 MONOSPACE = """<style>
 .stTextArea textarea {font-family: ui-monospace, 'DejaVu Sans Mono', monospace;
   font-size: 14px; line-height: 1.45; tab-size: 2;}
+.st-key-ed_graph {overflow: auto !important;}
+.st-key-ed_graph [data-testid="stGraphVizChart"] svg {max-width: none !important;
+  width: auto !important; height: auto !important;}
 </style>"""
 
 
@@ -145,7 +148,9 @@ def editor(procedure_id: str | None, meta: dict[str, Any] | None) -> None:
             st.success("Valid.", icon=":material/check_circle:")
         dot = editor_dot(text, issues)
         if dot:
-            st.graphviz_chart(dot, width="stretch")
+            # natural size in a scrolling box: shrunk to the column its text was ~6 px
+            with st.container(height=600, key="ed_graph"):
+                st.graphviz_chart(dot, width="content")
         else:
             st.warning("The text is not a procedure yet (no node list), so there is no graph.")
     actions(procedure_id, meta, text, bool(errors))
