@@ -6,6 +6,10 @@ Two rules keep editors' work:
   told (``notices``);
 - shipped YAML seeds a procedure id that has no version yet; it never adds a version on top
   of what is stored, so a restart (``make run`` imports again) cannot revert an editor.
+
+And one that keeps partners safe: a version with a hazardous step (electrical or high-voltage
+work) is published only after a second editor, not its author, approved it (four eyes).
+Shipped content was reviewed where it was written and is seeded published.
 """
 
 from __future__ import annotations
@@ -121,6 +125,18 @@ def with_status(text: str, status: str) -> tuple[str, str | None]:
     return text[: match.start()] + line + text[match.end() :], match.group(1)
 
 
+def hazardous_nodes(procedure: Procedure) -> list[str]:
+    return [node.id for node in procedure.nodes if node.hazardous]
+
+
+def _needs_review(proc: Procedure) -> ProcedureError:
+    return ProcedureError(
+        f"procedure {proc.id} has hazardous steps ({', '.join(hazardous_nodes(proc))}): save it "
+        "as a draft; another editor approves it, then it can be published",
+        http_status=409,
+    )
+
+
 def save_version(
     db: Session,
     yaml_text: str,
@@ -128,6 +144,7 @@ def save_version(
     source: str | None = None,
     publish: bool = False,
     expected_id: str | None = None,
+    reviewed: bool = False,
 ) -> Saved:
     """Store the YAML as the next version of its procedure (drafts may be invalid).
 
@@ -152,6 +169,8 @@ def save_version(
             f"procedure {proc.id} is not valid and cannot be published",
             issues=[i.model_dump() for i in report.errors],
         )
+    if publish and not reviewed and hazardous_nodes(proc):
+        raise _needs_review(proc)
     status: Literal["draft", "published"] = "published" if publish else "draft"
     text, declared = with_status(yaml_text, status)
     notices = []
@@ -176,6 +195,22 @@ def save_version(
     db.add(row)
     db.flush()
     return Saved(row, notices)
+
+
+def approve(db: Session, procedure_id: str, version: int, who: str) -> ProcedureVersionRow:
+    """A second editor's approval of a draft (its author cannot approve it)."""
+    row = _existing(db, procedure_id, version)
+    if row.created_by == who:
+        raise ProcedureError(
+            f"v{version} of {procedure_id} was saved by {who}: another editor approves it", 403
+        )
+    if row.status != "draft":
+        raise ProcedureError(f"v{version} of {procedure_id} is {row.status}, not a draft", 409)
+    if not row.valid:
+        raise ProcedureError(f"v{version} of {procedure_id} is not valid: fix it first", 422)
+    row.approved_by, row.approved_at = who, utcnow()
+    db.flush()
+    return row
 
 
 def versions(db: Session, procedure_id: str) -> list[ProcedureVersionRow]:
@@ -230,6 +265,12 @@ def set_status(
             f"procedure {procedure_id} v{row.version} is not valid and cannot be published",
             issues=[i for i in row.issues if i.get("severity") == "error"],
         )
+    if status == "published" and row.status != "published" and not row.approved_by:
+        proc = load(row)
+        if hazardous_nodes(proc):
+            raise _needs_review(proc)
+    if status == "published":
+        row.yaml_text = with_status(row.yaml_text, "published")[0]
     row.status = status
     row.updated_at = utcnow()
     db.flush()
@@ -262,7 +303,12 @@ def import_directory(
         # valid is published on seeding (the only place a text's status is honoured)
         ships_published = report.procedure.status.value == "published"
         save_version(
-            db, text, author, source=str(path), publish=publish and report.ok and ships_published
+            db,
+            text,
+            author,
+            source=str(path),
+            publish=publish and report.ok and ships_published,
+            reviewed=True,
         )
         result["imported"].append(report.procedure.id)
     return result

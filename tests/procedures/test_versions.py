@@ -145,3 +145,38 @@ def test_with_status_rewrites_only_the_top_level_field() -> None:
     assert out == "id: x\nstatus: draft  # shipped\nnodes:\n  - status: published\n"
     assert store.with_status(out, "draft") == (out, None)
     assert store.with_status("id: x\n", "draft") == ("id: x\n", None)
+
+
+async def test_hazardous_steps_need_a_second_editor_before_publish(backend: RunningBackend) -> None:
+    settings = backend.state.settings
+    text = (settings.knowledge_base_dir / "procedures" / "ground-fault-rcd-trip.yaml").read_text()
+    where = "/api/procedures/ground-fault-rcd-trip"
+    async with (
+        backend.client(backend.token("editor", name="eddie")) as eddie,
+        backend.client(backend.token("editor", name="erin")) as erin,
+    ):
+        r = await eddie.post("/api/procedures", json={"yaml": text, "publish": True})
+        assert r.status_code == 409 and "hazardous steps" in r.text, r.text
+        draft = await eddie.post("/api/procedures", json={"yaml": text})
+        assert draft.status_code == 201 and draft.json()["status"] == "draft"
+        v = {"version": draft.json()["version"]}
+        r = await eddie.post(f"{where}/publish", params=v)
+        assert r.status_code == 409 and "another editor approves" in r.text
+        r = await eddie.post(f"{where}/approve", params=v)
+        assert r.status_code == 403 and "another editor approves it" in r.text
+        r = await erin.post(f"{where}/approve", params=v)
+        assert r.status_code == 200 and r.json()["approved_by"] == "erin", r.text
+        r = await eddie.post(f"{where}/publish", params=v)
+        assert r.status_code == 200 and r.json()["status"] == "published", r.text
+        published = (await eddie.get(where)).json()
+        assert "\nstatus: published" in published["yaml"]
+        history = (await eddie.get(f"{where}/versions")).json()
+        assert [e["action"] for e in history[0]["events"]] == [
+            "procedure.save",
+            "procedure.approved",
+            "procedure.published",
+        ]
+        # a harmless procedure is published by its author alone
+        harmless = _shipped_text(settings)
+        r = await eddie.post("/api/procedures", json={"yaml": harmless, "publish": True})
+        assert r.status_code == 201, r.text

@@ -42,6 +42,16 @@ def test_editor_shows_error_at_the_node_and_versions(stack: UiStack) -> None:
     assert any("> " in c.value and "nowhere_" in c.value for c in at.code if c.language == "yaml")
     at.text_area(key=key).input(original.replace("title: ", "title: Fixed ", 1)).run()
     at.button(key="ed_publish").click().run()
+    # hazardous steps: not published by its author alone
+    assert "hazardous steps" in texts(at), texts(at)
+    at.button(key="ed_save").click().run()
+    assert "Saved cable-stuck-after-charging v3 (draft)" in texts(at), texts(at)
+    assert "another editor approves it" in texts(at)
+    with stack.http(stack.admin_token) as reviewer:  # a second editor
+        r = reviewer.post("/api/procedures/cable-stuck-after-charging/approve?version=3")
+        assert r.status_code == 200, r.text
+    at.run()
+    at.button(key="ed_publish_approved").click().run()
     assert "Published cable-stuck-after-charging v3" in texts(at), texts(at)
     at.selectbox(key="ed_back_cable-stuck-after-charging").set_value(2).run()
     at.button(key="ed_rollback").click().run()

@@ -52,6 +52,8 @@ def _meta(row: ProcedureVersionRow) -> dict[str, Any]:
         "source": row.source,
         "created_by": row.created_by,
         "created_at": row.created_at.isoformat(),
+        "approved_by": row.approved_by,
+        "approved_at": row.approved_at.isoformat() if row.approved_at else None,
     }
 
 
@@ -191,6 +193,23 @@ def publish(
     who: Principal = Depends(require_roles(*EDITORS)),
 ) -> dict[str, Any]:
     return _set_status(db, who, procedure_id, version, "published")
+
+
+@router.post("/{procedure_id}/approve")
+def approve(
+    procedure_id: str,
+    version: Annotated[int, Query(ge=1, le=2**31 - 1)],
+    db: Session = Depends(get_db),
+    who: Principal = Depends(require_roles(*EDITORS)),
+) -> dict[str, Any]:
+    """A second editor approves a draft (needed to publish one with hazardous steps)."""
+    try:
+        row = store.approve(db, procedure_id, version, who.name)
+    except store.ProcedureError as error:
+        raise _fail(error) from error
+    _audit(db, who, "procedure.approved", procedure_id, version=row.version)
+    db.commit()
+    return _meta(row)
 
 
 @router.post("/{procedure_id}/retire")

@@ -192,6 +192,43 @@ def actions(
         retired = call("retire", api().post, f"/api/procedures/{procedure_id}/retire")
         if retired:
             done(f"Retired {procedure_id} v{retired['version']}.", select=procedure_id)
+    if procedure_id and meta and meta["status"] == "draft":
+        review(procedure_id, meta)
+
+
+def review(procedure_id: str, meta: dict[str, Any]) -> None:
+    """Four eyes: another editor approves a draft; an approved draft can then be published
+    (the server requires it when the procedure has hazardous steps)."""
+    version = int(meta["version"])
+    where = f"/api/procedures/{procedure_id}"
+    me = (auth() or {}).get("name")
+    c1, c2 = st.columns(2)
+    if meta.get("approved_by"):
+        c1.caption(f"v{version} approved by {meta['approved_by']}.")
+        if c2.button(
+            f"Publish approved v{version}",
+            key="ed_publish_approved",
+            type="primary",
+            icon=":material/verified:",
+            width="stretch",
+        ):
+            published = call("publish", api().post, f"{where}/publish", params={"version": version})
+            if published:
+                done(f"Published {procedure_id} v{version}.", select=procedure_id)
+    elif meta["created_by"] == me:
+        c1.caption(
+            f"v{version} is your draft: with hazardous steps, another editor approves it "
+            "before it can be published."
+        )
+    elif c2.button(
+        f"Approve v{version} (by {meta['created_by']})",
+        key="ed_approve",
+        icon=":material/task_alt:",
+        width="stretch",
+    ):
+        approved = call("approve", api().post, f"{where}/approve", params={"version": version})
+        if approved:
+            done(f"Approved {procedure_id} v{version}.", select=procedure_id)
 
 
 def done(message: str, select: str | None = None) -> None:
