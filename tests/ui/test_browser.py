@@ -278,6 +278,30 @@ def test_editor_saves_stay_on_the_edited_procedure_and_drafts_stay_drafts(
     page.context.close()
 
 
+def test_adding_a_manual_indexes_it_without_a_reindex_press(
+    stack: UiStack, browser, ui_url, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    manual = tmp_path / "wallbox-q.md"
+    manual.write_text("# Wallbox Q\n\n## Error Q-42\n\nThe green lamp flickers: reseat J7.\n")
+    page = new_page(browser, ui_url)
+    sign_in(page, stack, "eddie")
+    page.get_by_role("link", name="Manuals & tickets").click()
+    page.get_by_text("What is indexed").wait_for()
+    settled(page)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(manual))
+    page.get_by_text("wallbox-q.md").first.wait_for()
+    settled(page)
+    assert page.get_by_role("button", name="Upload", exact=True).count() <= 1
+    keyed(page, "kb_upload").click()
+    page.get_by_text("indexing them now").wait_for()
+    page.get_by_text("Indexed:").wait_for(timeout=120000)
+    with stack.http(stack.token("eddie")) as eddie:
+        files = [f["source"] for f in eddie.get("/api/knowledge/files").json()["files"]]
+    assert "manuals/uploads/wallbox-q.md" in files, files
+    shot(page, "14-editor-manual-added-and-indexed")
+    page.context.close()
+
+
 def test_portrait_tablet_layout(stack: UiStack, browser, ui_url) -> None:  # type: ignore[no-untyped-def]
     page = new_page(browser, ui_url, viewport=(768, 1024))
     sign_in(page, stack, "pat")
