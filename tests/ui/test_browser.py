@@ -302,6 +302,23 @@ def test_adding_a_manual_indexes_it_without_a_reindex_press(
     page.context.close()
 
 
+def test_admin_creates_an_account(stack: UiStack, browser, ui_url) -> None:  # type: ignore[no-untyped-def]
+    page = new_page(browser, ui_url)
+    sign_in(page, stack, "admin")
+    page.get_by_role("link", name="Admin").click()
+    page.get_by_text("New account").wait_for()
+    settled(page)
+    page.get_by_label("User name").fill("vera")
+    page.get_by_label("Shown as").fill("Vera (partner)")
+    page.get_by_label("First password (8+ characters)").fill("vera-pass-123")
+    page.get_by_role("button", name="Create account").click()
+    page.get_by_text("Created vera (partner).").wait_for()
+    shot(page, "15-admin-accounts")
+    with stack.http(stack.admin_token) as admin:
+        assert "vera" in [u["name"] for u in admin.get("/api/users").json()]
+    page.context.close()
+
+
 def test_portrait_tablet_layout(stack: UiStack, browser, ui_url) -> None:  # type: ignore[no-untyped-def]
     page = new_page(browser, ui_url, viewport=(768, 1024))
     sign_in(page, stack, "pat")
