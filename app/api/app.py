@@ -24,6 +24,7 @@ from app.api.routers import (
     qualifications,
     security_events,
     sessions,
+    users,
 )
 from app.state import AppState
 
@@ -45,6 +46,7 @@ ROUTERS: list[APIRouter] = [
     fault_codes.router,
     id_tokens.router,
     qualifications.router,
+    users.router,
 ]
 
 

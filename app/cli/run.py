@@ -60,7 +60,8 @@ def run(
     imported = import_sample_procedures(settings, session_factory)
     console.print(
         f"procedures: {len(imported['imported'])} imported, "
-        f"{len(imported['unchanged'])} unchanged, {len(imported['failed'])} failed"
+        f"{len(imported['unchanged'])} unchanged, {len(imported['kept'])} kept as edited, "
+        f"{len(imported['failed'])} failed"
     )
     passwords = ensure_demo_users(settings, session_factory)
     password_file = ensure_demo_fleet(settings, session_factory, chargers, seed)

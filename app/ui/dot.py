@@ -92,9 +92,11 @@ def editor_dot(yaml_text: str, issues: list[dict[str, Any]] | None = None) -> st
     known = {str(n.get("id")) for n in nodes if n.get("id") is not None}
     lines = [
         f"digraph {quote(str(data.get('id') or 'procedure'))} {{",
-        "  rankdir=TB;",
-        '  node [fontname="Helvetica", fontsize=11, style=filled, fillcolor=white];',
-        '  edge [fontname="Helvetica", fontsize=10];',
+        # drawn at its natural size in a scrolling box (not shrunk to the column, where its
+        # text was about 6 px at 1024 px): 12 pt (16 px) labels stay readable on a tablet
+        "  rankdir=TB; nodesep=0.25; ranksep=0.35;",
+        '  node [fontname="Helvetica", fontsize=12, style=filled, fillcolor=white];',
+        '  edge [fontname="Helvetica", fontsize=12];',
     ]
     start = data.get("start")
     if isinstance(start, str):

@@ -48,9 +48,17 @@ async def _clients(backend: RunningBackend, **quals: tuple[str, ...]) -> dict[st
         for name, q in quals.items()
     }
     clients["editor"] = backend.client(backend.token("editor", name="editor-1"))
-    for text in (HAZARD, PROCEDURE):
-        r = await clients["editor"].post("/api/procedures", json={"yaml": text, "publish": True})
-        assert r.status_code == 201, r.text
+    r = await clients["editor"].post("/api/procedures", json={"yaml": PROCEDURE, "publish": True})
+    assert r.status_code == 201, r.text
+    # hazardous steps: a draft, approved by a second editor, then published (four eyes)
+    draft = await clients["editor"].post("/api/procedures", json={"yaml": HAZARD})
+    assert draft.status_code == 201, draft.text
+    where = f"/api/procedures/{draft.json()['procedure_id']}"
+    version = {"version": draft.json()["version"]}
+    async with backend.client(backend.token("editor", name="editor-2")) as reviewer:
+        assert (await reviewer.post(f"{where}/approve", params=version)).status_code == 200
+    r = await clients["editor"].post(f"{where}/publish", params=version)
+    assert r.status_code == 200, r.text
     return clients
 
 

@@ -5,6 +5,7 @@ server started on the test backend. Saves a screenshot of each main screen (see 
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -225,6 +226,96 @@ def test_editor_breaks_a_procedure_and_sees_the_error_at_the_node(
     page.get_by_label("Query").press("Enter")
     page.wait_for_timeout(1500)
     shot(page, "12-editor-search")
+    page.context.close()
+
+
+def test_editor_saves_stay_on_the_edited_procedure_and_drafts_stay_drafts(
+    stack: UiStack, browser, ui_url
+) -> None:  # type: ignore[no-untyped-def]
+    """Issue 18: the picker reset to the first procedure after "Save draft" (its label carried
+    the version, and Streamlit keeps a selectbox's value as its label), so the next save
+    stored the first procedure; and a shipped text saying `status: published` was published
+    by "Save draft"."""
+    edited, first = "ground-fault-rcd-trip", "boot-notification-pending-rejected"
+    with stack.http(stack.token("eddie")) as eddie:
+        before = len(eddie.get(f"/api/procedures/{first}/versions").json())
+        start = len(eddie.get(f"/api/procedures/{edited}/versions").json())
+    page = new_page(browser, ui_url)
+    sign_in(page, stack, "eddie")
+    page.get_by_text("Valid.").wait_for()
+    settled(page)
+    picker = page.locator(".st-key-ed_choice")
+    picker.get_by_role("combobox").click()
+    page.keyboard.type(edited)
+    page.get_by_role("option", name=re.compile(f"^{edited}")).first.click()
+    area = page.locator(f".st-key-ed_yaml_{edited} textarea")
+    for n, title in enumerate(["Edited once", "Edited twice"], start=1):
+        area.wait_for()
+        settled(page)
+        text = area.input_value()
+        assert f"id: {edited}" in text
+        area.fill(text.replace("title: ", f"title: {title} ", 1))
+        area.press("Control+Enter")
+        settled(page)
+        keyed(page, "ed_save").click()
+        page.get_by_text(f"Saved {edited} v{start + n} (draft)").wait_for()
+        settled(page)
+        assert picker.get_by_role("combobox").input_value().startswith(edited)
+    # the graph is drawn at its natural size (it was shrunk to ~6 px text at 1024 px)
+    label = page.locator(".st-key-ed_graph svg text").first
+    label.wait_for(state="attached")
+    label.scroll_into_view_if_needed()
+    height = label.bounding_box()["height"]
+    assert height >= 12, f"graph text {height:.1f} px high"
+    shot(page, "13-editor-saved-draft")
+    with stack.http(stack.token("eddie")) as eddie:
+        history = eddie.get(f"/api/procedures/{edited}/versions").json()
+        assert [h["status"] for h in history[:2]] == ["draft", "draft"]
+        assert history[0]["title"].startswith("Edited twice Edited once")
+        assert len(eddie.get(f"/api/procedures/{first}/versions").json()) == before
+        live = eddie.get(f"/api/procedures/{edited}").json()
+        assert live["status"] == "published" and live["version"] == start
+    page.context.close()
+
+
+def test_adding_a_manual_indexes_it_without_a_reindex_press(
+    stack: UiStack, browser, ui_url, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    manual = tmp_path / "wallbox-q.md"
+    manual.write_text("# Wallbox Q\n\n## Error Q-42\n\nThe green lamp flickers: reseat J7.\n")
+    page = new_page(browser, ui_url)
+    sign_in(page, stack, "eddie")
+    page.get_by_role("link", name="Manuals & tickets").click()
+    page.get_by_text("What is indexed").wait_for()
+    settled(page)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(manual))
+    page.get_by_text("wallbox-q.md").first.wait_for()
+    settled(page)
+    assert page.get_by_role("button", name="Upload", exact=True).count() <= 1
+    keyed(page, "kb_upload").click()
+    page.get_by_text("indexing them now").wait_for()
+    page.get_by_text("Indexed:").wait_for(timeout=120000)
+    with stack.http(stack.token("eddie")) as eddie:
+        files = [f["source"] for f in eddie.get("/api/knowledge/files").json()["files"]]
+    assert "manuals/uploads/wallbox-q.md" in files, files
+    shot(page, "14-editor-manual-added-and-indexed")
+    page.context.close()
+
+
+def test_admin_creates_an_account(stack: UiStack, browser, ui_url) -> None:  # type: ignore[no-untyped-def]
+    page = new_page(browser, ui_url)
+    sign_in(page, stack, "admin")
+    page.get_by_role("link", name="Admin").click()
+    page.get_by_text("New account").wait_for()
+    settled(page)
+    page.get_by_label("User name").fill("vera")
+    page.get_by_label("Shown as").fill("Vera (partner)")
+    page.get_by_label("First password (8+ characters)").fill("vera-pass-123")
+    page.get_by_role("button", name="Create account").click()
+    page.get_by_text("Created vera (partner).").wait_for()
+    shot(page, "15-admin-accounts")
+    with stack.http(stack.admin_token) as admin:
+        assert "vera" in [u["name"] for u in admin.get("/api/users").json()]
     page.context.close()
 
 

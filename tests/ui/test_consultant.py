@@ -78,6 +78,24 @@ def test_desk_claim_chat_push_command_close(stack: UiStack) -> None:
     assert view["status"] == "finished" and view["outcome"] == "resolved"
 
 
+def test_queue_shows_target_reason_and_a_mine_tab(stack: UiStack) -> None:
+    charger, _, handoff_id = _escalated_session(stack)
+    at = app_as(stack, "casey")
+    entry = at.button(key=f"open_{handoff_id}").label.replace("\\", "")  # Markdown escapes
+    assert "HIGH" in entry and "of 10 min" in entry and "needs help" in entry, entry
+    assert charger in entry and "site " in entry
+    assert "over the 10 min target" in texts(at)
+    with stack.http(stack.token("casey")) as casey:
+        assert casey.post(f"/api/handoffs/{handoff_id}/claim").status_code == 200
+    at.run()
+    assert [t.label for t in at.tabs][1].startswith("Mine (")
+    assert "waited" in at.button(key=f"mine_{handoff_id}").label
+    with stack.http(stack.token("casey")) as casey:
+        done = {"outcome": "resolved", "resolution": "test"}
+        r = casey.post(f"/api/handoffs/{handoff_id}/close", json=done)
+        assert r.status_code == 200, r.text
+
+
 def test_partner_sees_consultant_messages_and_pushed_step(stack: UiStack) -> None:
     charger, session_id, handoff_id = _escalated_session(stack)
     with stack.http(stack.token("casey")) as casey:

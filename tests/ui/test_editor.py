@@ -32,13 +32,33 @@ def test_editor_shows_error_at_the_node_and_versions(stack: UiStack) -> None:
     assert at.button(key="ed_publish").disabled
     at.button(key="ed_save").click().run()
     assert "Saved cable-stuck-after-charging v2 (draft)" in texts(at), texts(at)
+    # the picker keeps the saved procedure (its label no longer changes with the version)
+    assert at.selectbox(key="ed_choice").value == "cable-stuck-after-charging"
+    assert "nowhere_" in at.text_area(key=key).value
     # the diff between the published v1 and the broken draft v2
-    assert "nowhere_" in at.code[0].value and at.code[0].value.startswith("--- v1")
+    diffs = [c.value for c in at.code if c.value.startswith("--- v1")]
+    assert diffs and "nowhere_" in diffs[0], [c.value[:40] for c in at.code]
+    # the error shown at its line, numbered
+    assert any("> " in c.value and "nowhere_" in c.value for c in at.code if c.language == "yaml")
     at.text_area(key=key).input(original.replace("title: ", "title: Fixed ", 1)).run()
     at.button(key="ed_publish").click().run()
+    # hazardous steps: not published by its author alone
+    assert "hazardous steps" in texts(at), texts(at)
+    at.button(key="ed_save").click().run()
+    assert "Saved cable-stuck-after-charging v3 (draft)" in texts(at), texts(at)
+    assert "another editor approves it" in texts(at)
+    with stack.http(stack.admin_token) as reviewer:  # a second editor
+        r = reviewer.post("/api/procedures/cable-stuck-after-charging/approve?version=3")
+        assert r.status_code == 200, r.text
+    at.run()
+    at.button(key="ed_publish_approved").click().run()
     assert "Published cable-stuck-after-charging v3" in texts(at), texts(at)
+    at.selectbox(key="ed_back_cable-stuck-after-charging").set_value(2).run()
+    at.button(key="ed_rollback").click().run()
+    assert "Rolled back: saved cable-stuck-after-charging v4 (draft)" in texts(at), texts(at)
+    assert "nowhere_" in at.text_area(key=key).value
     at.button(key="ed_retire").click().run()
-    assert "Retired cable-stuck-after-charging v3" in texts(at)
+    assert "Retired cable-stuck-after-charging v4" in texts(at)
 
 
 def test_upload_reindex_and_search(stack: UiStack) -> None:

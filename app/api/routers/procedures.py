@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.api.deps import ANY_ROLE, get_db, get_state, require_roles
@@ -27,7 +28,17 @@ Version = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
 
 class ProcedureText(BaseModel):
     yaml: str = Field(..., max_length=MAX_YAML_CHARS, description="The procedure as YAML text.")
-    publish: bool = Field(False, description="Publish this version (it must be valid).")
+    publish: bool = Field(
+        False,
+        description="Publish this version (it must be valid); otherwise it is a draft. The "
+        "text's own `status:` field is ignored and rewritten to match.",
+    )
+    procedure_id: str | None = Field(
+        None,
+        max_length=80,
+        description="The procedure the editor has open: the text's `id` must match (409 if "
+        "not), so a text is never saved under another procedure unnoticed.",
+    )
 
 
 def _meta(row: ProcedureVersionRow) -> dict[str, Any]:
@@ -41,6 +52,8 @@ def _meta(row: ProcedureVersionRow) -> dict[str, Any]:
         "source": row.source,
         "created_by": row.created_by,
         "created_at": row.created_at.isoformat(),
+        "approved_by": row.approved_by,
+        "approved_at": row.approved_at.isoformat() if row.approved_at else None,
     }
 
 
@@ -87,12 +100,24 @@ def create_version(
     who: Principal = Depends(require_roles(*EDITORS)),
 ) -> dict[str, Any]:
     try:
-        row = store.save_version(db, body.yaml, who.name, source="editor", publish=body.publish)
+        saved = store.save_version(
+            db,
+            body.yaml,
+            who.name,
+            source="editor",
+            publish=body.publish,
+            expected_id=body.procedure_id,
+        )
     except store.ProcedureError as error:
         raise _fail(error) from error
-    _audit(db, who, "procedure.save", row.procedure_id, version=row.version, status=row.status)
+    return _saved(db, who, saved, "procedure.save")
+
+
+def _saved(db: Session, who: Principal, saved: store.Saved, action: str) -> dict[str, Any]:
+    row = saved.row
+    _audit(db, who, action, row.procedure_id, version=row.version, status=row.status)
     db.commit()
-    return _meta(row)
+    return {**_meta(row), "notices": saved.notices}
 
 
 @router.post("/import")
@@ -170,6 +195,23 @@ def publish(
     return _set_status(db, who, procedure_id, version, "published")
 
 
+@router.post("/{procedure_id}/approve")
+def approve(
+    procedure_id: str,
+    version: Annotated[int, Query(ge=1, le=2**31 - 1)],
+    db: Session = Depends(get_db),
+    who: Principal = Depends(require_roles(*EDITORS)),
+) -> dict[str, Any]:
+    """A second editor approves a draft (needed to publish one with hazardous steps)."""
+    try:
+        row = store.approve(db, procedure_id, version, who.name)
+    except store.ProcedureError as error:
+        raise _fail(error) from error
+    _audit(db, who, "procedure.approved", procedure_id, version=row.version)
+    db.commit()
+    return _meta(row)
+
+
 @router.post("/{procedure_id}/retire")
 def retire(
     procedure_id: str,
@@ -178,6 +220,61 @@ def retire(
     who: Principal = Depends(require_roles(*EDITORS)),
 ) -> dict[str, Any]:
     return _set_status(db, who, procedure_id, version, "retired")
+
+
+@router.get("/{procedure_id}/versions")
+def history(
+    procedure_id: str,
+    db: Session = Depends(get_db),
+    _: Principal = Depends(require_roles(*EDITORS)),
+) -> list[dict[str, Any]]:
+    """Every version, newest first, with who made it and when, and who changed its status."""
+    rows = store.versions(db, procedure_id)
+    if not rows:
+        raise HTTPException(404, f"no procedure {procedure_id!r}")
+    events: dict[int, list[dict[str, Any]]] = {}
+    audits = db.scalars(
+        select(SessionAudit)
+        .where(SessionAudit.target == procedure_id, SessionAudit.action.like("procedure.%"))
+        .order_by(SessionAudit.id)
+    )
+    for audit in audits:
+        version = (audit.detail or {}).get("version")
+        if isinstance(version, int):
+            events.setdefault(version, []).append(
+                {"action": audit.action, "by": audit.actor, "at": audit.at.isoformat()}
+            )
+    return [{**_meta(r), "events": events.get(r.version, [])} for r in rows]
+
+
+@router.get("/{procedure_id}/diff", response_class=PlainTextResponse)
+def diff(
+    procedure_id: str,
+    old: Annotated[int, Query(ge=1, le=2**31 - 1, alias="from")],
+    new: Annotated[int, Query(ge=1, le=2**31 - 1, alias="to")],
+    db: Session = Depends(get_db),
+    _: Principal = Depends(require_roles(*EDITORS)),
+) -> str:
+    """A unified diff from one version's text to another's (empty when they are the same)."""
+    try:
+        return store.diff(db, procedure_id, old, new)
+    except store.ProcedureError as error:
+        raise _fail(error) from error
+
+
+@router.post("/{procedure_id}/rollback", status_code=201)
+def rollback(
+    procedure_id: str,
+    version: Annotated[int, Query(ge=1, le=2**31 - 1)],
+    db: Session = Depends(get_db),
+    who: Principal = Depends(require_roles(*EDITORS)),
+) -> dict[str, Any]:
+    """Bring back an old version as a new draft version (history is never rewritten)."""
+    try:
+        saved = store.roll_back(db, procedure_id, version, who.name)
+    except store.ProcedureError as error:
+        raise _fail(error) from error
+    return _saved(db, who, saved, "procedure.rollback")
 
 
 @router.get("/{procedure_id}/graph", response_class=PlainTextResponse)

@@ -17,6 +17,7 @@ from app.ui.common import (
     remember,
     show_photo,
 )
+from app.ui.queue import overdue, queue_line, summary
 from app.ui.wording import consequence, outcome_words, plain, step_line
 
 OPEN = "desk_handoff"
@@ -41,31 +42,41 @@ COMMANDS: list[tuple[str, str, dict[str, Any]]] = [
 def queue() -> None:
     st.title("Desk")
     rows = call("load the queue", api().get, "/api/handoffs") or []
-    if not rows:
-        st.success("Nobody is waiting.", icon=":material/done_all:")
     waiting = [r for r in rows if r["status"] == "waiting"]
     mine = [r for r in rows if r["status"] == "claimed" and r["claimed_by"] == me()]
     others = [r for r in rows if r["status"] == "claimed" and r["claimed_by"] != me()]
-    for title, group in (("Yours", mine), ("Waiting", waiting), ("Taken by others", others)):
-        if not group:
-            continue
-        st.subheader(f"{title} ({len(group)})")
-        for row in group:
-            label = (
-                f"{plain(row['priority'].upper())} · waiting {duration(row['waiting_seconds'])} · "
-                f"{plain(row['charger_id'])} · {plain(row.get('site_id') or '?')} · "
-                f"{plain(row.get('partner') or '?')}"
-            )
-            if st.button(
-                label,
-                key=f"open_{row['id']}",
-                icon=PRIORITY_ICON.get(row["priority"]),
-                width="stretch",
-                help=plain(row["reason"]) if row.get("reason") else None,
-            ):
-                st.session_state[OPEN] = row["id"]
-                st.rerun()
+    late = sum(overdue(r) for r in waiting)
+    (st.warning if late else st.caption)(summary(rows))
+    everyone, yours = st.tabs([f"Queue ({len(waiting) + len(others)})", f"Mine ({len(mine)})"])
+    with everyone:
+        if not waiting and not others:
+            st.success("Nobody is waiting.", icon=":material/done_all:")
+        for title, group in (("Waiting", waiting), ("Taken by others", others)):
+            if group:
+                st.subheader(f"{title} ({len(group)})")
+                entries(group, "open")
+    with yours:
+        if not mine:
+            st.caption("You have no handoff claimed.")
+        entries(mine, "mine")
     refresh_queue(len(rows))
+
+
+def entries(group: list[dict[str, Any]], prefix: str) -> None:
+    # oldest first within each urgency: the one over the target is answered first
+    rank = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
+    for row in sorted(group, key=lambda r: (rank.get(r["priority"], 2), -r["waiting_seconds"])):
+        late = overdue(row)
+        if st.button(
+            " · ".join(plain(part) for part in queue_line(row)),
+            key=f"{prefix}_{row['id']}",
+            icon=":material/alarm:" if late else PRIORITY_ICON.get(row["priority"]),
+            type="primary" if late else "secondary",
+            width="stretch",
+            help=plain(row["reason"]) if row.get("reason") else None,
+        ):
+            st.session_state[OPEN] = row["id"]
+            st.rerun()
 
 
 @st.fragment(run_every=5)

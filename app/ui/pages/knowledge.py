@@ -44,7 +44,14 @@ def uploads() -> None:
             height=160,
             placeholder=MAPPING_HELP,
         )
-    if st.button("Upload", type="primary", key="kb_upload", disabled=not files):
+    # not "Upload": the file box's own button is named that; this one also indexes
+    if st.button(
+        "Add and index",
+        type="primary",
+        key="kb_upload",
+        icon=":material/upload_file:",
+        disabled=not files,
+    ):
         result = call(
             "upload",
             api().request,
@@ -58,10 +65,23 @@ def uploads() -> None:
             timeout=120.0,
         )
         if result:
-            for path in result["stored"]:
-                st.success(f"Stored {plain(path)}. Re-index to make it searchable.")
             for item in result["rejected"]:
                 st.error(f"Not stored: {plain(item['file'])}: {plain(item['reason'])}")
+            if result["stored"]:
+                index_new_files(result["stored"])
+
+
+def index_new_files(stored: list[str]) -> None:
+    """Start an incremental re-index at once (only the changed files cost); its progress is
+    shown below. If one is already running, say so: the files are picked up by the next."""
+    names = ", ".join(plain(p) for p in stored)
+    job = call("read the indexing job", api().get, "/api/knowledge/reindex") or {}
+    if job.get("state") == "running":
+        st.warning(f"Stored {names}. An indexing run is going: re-index when it ends.")
+        return
+    if call("start indexing", api().post, "/api/knowledge/reindex", {"rebuild": False}):
+        st.session_state["kb_flash"] = f"Stored {names}; indexing them now."
+        st.rerun()
 
 
 def reindex() -> None:
@@ -110,7 +130,7 @@ def indexed() -> None:
     data = call("list indexed files", api().get, "/api/knowledge/files") or {}
     files = data.get("files") or []
     if not files:
-        st.info("Nothing indexed yet. Press Re-index now.")
+        st.info("Nothing indexed yet. Add files above, or press Re-index now.")
         return
     st.caption(
         f"Generation {data.get('generation')} · {data.get('chunk_count')} passages · "
@@ -138,6 +158,9 @@ def main() -> None:
     if auth() is None:
         st.stop()
     st.title("Manuals & tickets")
+    flash = st.session_state.pop("kb_flash", None)
+    if flash:
+        st.success(flash)
     uploads()
     st.divider()
     reindex()

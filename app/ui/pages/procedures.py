@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from app.ui.common import api, auth, call
+from app.ui.common import api, auth, call, kept, remember
 from app.ui.dot import editor_dot
 from app.ui.wording import plain
 
@@ -88,6 +87,35 @@ def issue_line(issue: dict[str, Any]) -> str:
     return plain(f"{where}{node}{field}: {issue['message']}")
 
 
+MONOSPACE = """<style>
+.stTextArea textarea {font-family: ui-monospace, 'DejaVu Sans Mono', monospace;
+  font-size: 14px; line-height: 1.45; tab-size: 2;}
+.st-key-ed_graph {overflow: auto !important;}
+.st-key-ed_graph [data-testid="stGraphVizChart"] svg {max-width: none !important;
+  width: auto !important; height: auto !important;}
+</style>"""
+
+
+def excerpt(text: str, line: int, around: int = 3) -> str:
+    """The lines around ``line`` (1-based), numbered, the line itself marked with '>'."""
+    lines = text.splitlines()
+    first, last = max(1, line - around), min(len(lines), line + around)
+    width = len(str(last))
+    return "\n".join(
+        f"{'>' if n == line else ' '} {n:>{width}} | {lines[n - 1]}" for n in range(first, last + 1)
+    )
+
+
+def error_at_line(text: str, errors: list[dict[str, Any]]) -> None:
+    """The first error shown where it is: the numbered lines around it."""
+    located = [e for e in errors if e.get("line")]
+    if not located:
+        return
+    first = located[0]
+    st.caption(f"At line {first['line']}: {plain(first['message'])}")
+    st.code(excerpt(text, int(first["line"])), language="yaml", wrap_lines=False)
+
+
 def editor(procedure_id: str | None, meta: dict[str, Any] | None) -> None:
     key = f"ed_yaml_{procedure_id or 'new'}"
     if key not in st.session_state:
@@ -96,6 +124,7 @@ def editor(procedure_id: str | None, meta: dict[str, Any] | None) -> None:
             st.session_state[key] = (data or {}).get("yaml", "")
         else:
             st.session_state[key] = TEMPLATE
+    st.markdown(MONOSPACE, unsafe_allow_html=True)
     left, right = st.columns([1, 1])
     with left:
         st.text_area("YAML", key=key, height=600, label_visibility="collapsed")
@@ -103,6 +132,8 @@ def editor(procedure_id: str | None, meta: dict[str, Any] | None) -> None:
     report = call("validate", api().post, "/api/procedures/validate", {"yaml": text}) or {}
     issues = report.get("issues") or []
     errors = [i for i in issues if i.get("severity", "error") == "error"]
+    with left, st.expander("Numbered view", icon=":material/format_list_numbered:"):
+        st.code(text, language="yaml", line_numbers=True)
     with right:
         if errors:
             st.error(
@@ -110,26 +141,37 @@ def editor(procedure_id: str | None, meta: dict[str, Any] | None) -> None:
                 + "\n\n".join(issue_line(i) for i in errors[:8]),
                 icon=":material/error:",
             )
+            error_at_line(text, errors)
         elif issues:
             st.warning("\n\n".join(issue_line(i) for i in issues[:8]))
         else:
             st.success("Valid.", icon=":material/check_circle:")
         dot = editor_dot(text, issues)
         if dot:
-            st.graphviz_chart(dot, width="stretch")
+            # natural size in a scrolling box: shrunk to the column its text was ~6 px
+            with st.container(height=600, key="ed_graph"):
+                st.graphviz_chart(dot, width="content")
         else:
             st.warning("The text is not a procedure yet (no node list), so there is no graph.")
     actions(procedure_id, meta, text, bool(errors))
+
+
+def saved_message(verb: str, saved: dict[str, Any]) -> str:
+    message = f"{verb} {saved['procedure_id']} v{saved['version']} ({saved['status']})."
+    notices = saved.get("notices") or []
+    return " ".join([message, *(f"Note: {n}." for n in notices)])
 
 
 def actions(
     procedure_id: str | None, meta: dict[str, Any] | None, text: str, has_errors: bool
 ) -> None:
     c1, c2, c3 = st.columns(3)
+    # the procedure saved is the text's id; the server refuses it if it is not the open one
+    body = {"yaml": text, "procedure_id": procedure_id}
     if c1.button("Save draft", key="ed_save", icon=":material/save:", width="stretch"):
-        saved = call("save the draft", api().post, "/api/procedures", {"yaml": text})
+        saved = call("save the draft", api().post, "/api/procedures", body)
         if saved:
-            done(f"Saved {saved['procedure_id']} v{saved['version']} ({saved['status']}).")
+            done(saved_message("Saved", saved), select=saved["procedure_id"])
     if c2.button(
         "Publish",
         key="ed_publish",
@@ -138,9 +180,9 @@ def actions(
         disabled=has_errors,
         width="stretch",
     ):
-        saved = call("publish", api().post, "/api/procedures", {"yaml": text, "publish": True})
+        saved = call("publish", api().post, "/api/procedures", {**body, "publish": True})
         if saved:
-            done(f"Published {saved['procedure_id']} v{saved['version']}.")
+            done(saved_message("Published", saved), select=saved["procedure_id"])
     if (
         procedure_id
         and meta
@@ -149,36 +191,130 @@ def actions(
     ):
         retired = call("retire", api().post, f"/api/procedures/{procedure_id}/retire")
         if retired:
-            done(f"Retired {procedure_id} v{retired['version']}.")
+            done(f"Retired {procedure_id} v{retired['version']}.", select=procedure_id)
+    if procedure_id and meta and meta["status"] == "draft":
+        review(procedure_id, meta)
 
 
-def done(message: str) -> None:
+def review(procedure_id: str, meta: dict[str, Any]) -> None:
+    """Four eyes: another editor approves a draft; an approved draft can then be published
+    (the server requires it when the procedure has hazardous steps)."""
+    version = int(meta["version"])
+    where = f"/api/procedures/{procedure_id}"
+    me = (auth() or {}).get("name")
+    c1, c2 = st.columns(2)
+    if meta.get("approved_by"):
+        c1.caption(f"v{version} approved by {meta['approved_by']}.")
+        if c2.button(
+            f"Publish approved v{version}",
+            key="ed_publish_approved",
+            type="primary",
+            icon=":material/verified:",
+            width="stretch",
+        ):
+            published = call("publish", api().post, f"{where}/publish", params={"version": version})
+            if published:
+                done(f"Published {procedure_id} v{version}.", select=procedure_id)
+    elif meta["created_by"] == me:
+        c1.caption(
+            f"v{version} is your draft: with hazardous steps, another editor approves it "
+            "before it can be published."
+        )
+    elif c2.button(
+        f"Approve v{version} (by {meta['created_by']})",
+        key="ed_approve",
+        icon=":material/task_alt:",
+        width="stretch",
+    ):
+        approved = call("approve", api().post, f"{where}/approve", params={"version": version})
+        if approved:
+            done(f"Approved {procedure_id} v{version}.", select=procedure_id)
+
+
+def done(message: str, select: str | None = None) -> None:
     st.session_state["ed_flash"] = message
+    if select:
+        # applied before the picker is drawn on the next run (a drawn widget's state is fixed)
+        st.session_state["ed_select_next"] = select
     st.cache_data.clear()
     for key in [k for k in st.session_state if str(k).startswith("ed_yaml_")]:
         del st.session_state[key]
     st.rerun()
 
 
-def versions(procedure_id: str, latest: int) -> None:
-    if latest < 2:
-        return
-    with st.expander("Compare versions", icon=":material/difference:"):
-        c1, c2 = st.columns(2)
-        numbers = list(range(1, latest + 1))
-        a = c1.selectbox("From", numbers, index=latest - 2, key="ed_diff_a")
-        b = c2.selectbox("To", numbers, index=latest - 1, key="ed_diff_b")
-        old, new = load_version(procedure_id, a), load_version(procedure_id, b)
-        if old and new:
-            diff = difflib.unified_diff(
-                old["yaml"].splitlines(),
-                new["yaml"].splitlines(),
-                f"v{a} ({old['status']})",
-                f"v{b} ({new['status']})",
-                lineterm="",
+def when(iso: str) -> str:
+    return iso[:16].replace("T", " ")
+
+
+def versions(procedure_id: str) -> None:
+    """Every version with who and when, a diff between any two, and roll back (as a draft)."""
+    with st.expander("History and compare", icon=":material/history:"):
+        history = call("load the history", api().get, f"/api/procedures/{procedure_id}/versions")
+        if not history:
+            return
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "version": h["version"],
+                        "status": h["status"],
+                        "saved by": h["created_by"],
+                        "saved at (UTC)": when(h["created_at"]),
+                        "valid": "yes" if h["valid"] else "NO",
+                        "since": "; ".join(
+                            f"{e['action'].removeprefix('procedure.')} by {e['by']} {when(e['at'])}"
+                            for e in h.get("events", [])
+                        ),
+                    }
+                    for h in history
+                ]
+            ),
+            hide_index=True,
+        )
+        numbers = [h["version"] for h in history]  # newest first
+        if len(numbers) >= 2:
+            c1, c2 = st.columns(2)
+            a = c1.selectbox("From", numbers, index=1, key=f"ed_diff_a_{procedure_id}")
+            b = c2.selectbox("To", numbers, index=0, key=f"ed_diff_b_{procedure_id}")
+            diff = call(
+                "compare", api().get, f"/api/procedures/{procedure_id}/diff", **{"from": a, "to": b}
             )
-            text = "\n".join(diff)
-            st.code(text or "(no difference)", language="diff")
+            if diff is not None:
+                st.code(diff or "(no difference)", language="diff")
+            c3, c4 = st.columns([2, 1], vertical_alignment="bottom")
+            back = c3.selectbox(
+                "Roll back to",
+                numbers[1:],
+                key=f"ed_back_{procedure_id}",
+                format_func=lambda v: f"v{v}",
+            )
+            if c4.button("Roll back (new draft)", key="ed_rollback", icon=":material/undo:"):
+                saved = call(
+                    "roll back",
+                    api().post,
+                    f"/api/procedures/{procedure_id}/rollback",
+                    params={"version": int(back)},
+                )
+                if saved:
+                    done(saved_message("Rolled back: saved", saved), select=procedure_id)
+
+
+def picker(ids: list[str]) -> str:
+    """The open procedure, kept across saves and reruns.
+
+    The options are the procedure ids alone: Streamlit keeps a selectbox's value as its
+    formatted text, so a label carrying the version ("v2 published") changed on every save
+    and the picker fell back to the first procedure."""
+    options = [NEW, *ids]
+    kept("ed_choice", ids[0] if ids else NEW)
+    pending = st.session_state.pop("ed_select_next", None)
+    if pending in options:
+        st.session_state["ed_choice"] = pending
+    if st.session_state.get("ed_choice") not in options:
+        st.session_state["ed_choice"] = ids[0] if ids else NEW
+    choice = st.selectbox("Procedure", options, key="ed_choice")
+    remember("ed_choice")
+    return str(choice)
 
 
 def main() -> None:
@@ -195,21 +331,17 @@ def main() -> None:
         if result:
             done(f"Imported {len(result.get('imported', []))} procedures.")
     metas = {r["procedure_id"]: r for r in rows}
-    labels = {
-        r["procedure_id"]: f"{r['procedure_id']} · v{r['version']} {r['status']}" for r in rows
-    }
-    choice = st.selectbox(
-        "Procedure",
-        [NEW, *labels],
-        index=1 if rows else 0,
-        key="ed_choice",
-        format_func=lambda value: labels.get(value, value),
-    )
+    choice = picker(sorted(metas))
     procedure_id = None if choice == NEW else choice
     meta = metas.get(procedure_id) if procedure_id else None
+    if meta:
+        st.caption(
+            f"{meta['title']} · v{meta['version']} {meta['status']} · saved by "
+            f"{meta['created_by']} {when(meta['created_at'])} UTC"
+        )
     editor(procedure_id, meta)
     if procedure_id and meta:
-        versions(procedure_id, int(meta["version"]))
+        versions(procedure_id)
 
 
 main()
