@@ -39,6 +39,9 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("POST", "/api/procedures/{procedure_id}/publish"): PROCEDURES_TODO,
     ("POST", "/api/procedures/{procedure_id}/retire"): PROCEDURES_TODO,
     ("GET", "/api/procedures/{procedure_id}/effectiveness"): PROCEDURES_TODO,
+    ("POST", "/api/procedures/{procedure_id}/approve"): PROCEDURES_TODO,
+    ("GET", "/api/procedures/{procedure_id}/versions"): PROCEDURES_TODO,
+    ("POST", "/api/procedures/{procedure_id}/rollback"): PROCEDURES_TODO,
 }
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from fastapi import APIRouter, Depends
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import get_scope, get_state, require_roles
 from app.db.models import User
@@ -29,6 +29,8 @@ router = APIRouter(prefix="/api/users", tags=["users"])
 
 
 class Account(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     name: str
     display_name: str | None
     role: str
