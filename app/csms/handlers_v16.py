@@ -125,10 +125,6 @@ class ChargePoint16(RecordingMixin, CommonHandlers, OcppChargePoint16):
         """IdTagInfo from the token store's cache (no database on the event loop)."""
         return id_tag_info_v16(self.context.tokens.authorize(id_tag))
 
-    @on(Action.data_transfer)
-    def on_data_transfer(self, vendor_id: str, **_: Any) -> Any:
-        return call_result.DataTransfer(status="UnknownVendorId")
-
     @on(Action.diagnostics_status_notification)
     def on_diagnostics_status(self, status: str, **_: Any) -> Any:
         self.context.live.set_log_status(self.id, str(status))

@@ -1,0 +1,58 @@
+"""DataTransfer from a charger (1.6 §4.3, 2.0.1 P02): always a DataTransferResponse, from the
+handler registered for the vendorId/messageId, never a CALLERROR; over real sockets."""
+
+from __future__ import annotations
+
+import pytest
+from ocpp.v16 import call as call16
+from ocpp.v201 import call as call201
+
+from app.csms.data_transfer import DataTransferAnswer, DataTransferRequest
+from tests.chargers import connected
+
+SEEN: list[DataTransferRequest] = []
+
+
+def _echo(request: DataTransferRequest) -> DataTransferAnswer:
+    SEEN.append(request)
+    if request.data == "bad":
+        return DataTransferAnswer("Rejected")
+    return DataTransferAnswer("Accepted", data={"echo": request.data})
+
+
+def _broken(request: DataTransferRequest) -> DataTransferAnswer:
+    raise RuntimeError("handler bug")
+
+
+@pytest.mark.parametrize("version", ["1.6", "2.0.1"])
+async def test_data_transfer_answers_by_vendor_and_message(backend, version):
+    registry = backend.state.csms.context.data_transfer
+    registry.register("com.voltara", _echo, message_id="Ping")
+    registry.register("com.broken", _broken)
+    call = call16 if version == "1.6" else call201
+    charger_id = f"SITE-017-DT-{version[0]}"
+    await backend.register(charger_id)
+    async with connected(backend.ocpp_url, charger_id, version) as charger:
+        await charger.boot()
+        unknown_vendor = await charger.call(call.DataTransfer(vendor_id="org.nobody"))
+        assert unknown_vendor.status == "UnknownVendorId"
+        assert unknown_vendor.data is None  # the data element SHALL not be present
+        unknown_message = await charger.call(
+            call.DataTransfer(vendor_id="com.voltara", message_id="Pong", data="x")
+        )
+        assert unknown_message.status == "UnknownMessageId"
+        accepted = await charger.call(
+            call.DataTransfer(vendor_id="COM.VOLTARA", message_id="ping", data="hello")
+        )
+        assert accepted.status == "Accepted"
+        if version == "1.6":  # 1.6 data is a string
+            assert accepted.data == '{"echo": "hello"}'
+        else:
+            assert accepted.data == {"echo": "hello"}
+        assert SEEN[-1].charger_id == charger_id and SEEN[-1].ocpp_version == version
+        rejected = await charger.call(
+            call.DataTransfer(vendor_id="com.voltara", message_id="Ping", data="bad")
+        )
+        assert rejected.status == "Rejected"
+        broken = await charger.call(call.DataTransfer(vendor_id="com.broken", message_id="Any"))
+        assert broken.status == "Rejected"
