@@ -62,6 +62,18 @@ class TestCharger16(Cp16):
         self.received.append(("TriggerMessage", {"requested_message": requested_message, **kw}))
         return result16.TriggerMessage(status="Accepted")
 
+    @on(Action16.extended_trigger_message)
+    def on_extended_trigger(self, requested_message: str, **kw: Any) -> Any:
+        self.received.append(
+            ("ExtendedTriggerMessage", {"requested_message": requested_message, **kw})
+        )
+        return result16.ExtendedTriggerMessage(status="Accepted")
+
+    @on(Action16.remote_start_transaction)
+    def on_remote_start(self, id_tag: str, **kw: Any) -> Any:
+        self.received.append(("RemoteStartTransaction", {"id_tag": id_tag, **kw}))
+        return result16.RemoteStartTransaction(status="Accepted")
+
     @on(Action16.get_configuration)
     def on_get_configuration(self, **kw: Any) -> Any:
         self.received.append(("GetConfiguration", kw))
@@ -113,6 +125,7 @@ class TestCharger201(Cp201):
         super().__init__(charger_id, connection)
         self.received: list[tuple[str, dict[str, Any]]] = []
         self.reset_answer = "Accepted"  # "Scheduled": an OnIdle reset during a transaction
+        self.ongoing_transaction: str | None = None
 
     @on(Action201.reset)
     def on_reset(self, type: str, **kw: Any) -> Any:
@@ -126,13 +139,31 @@ class TestCharger201(Cp201):
 
     @on(Action201.change_availability)
     def on_availability(self, operational_status: str, **kw: Any) -> Any:
-        self.received.append(("ChangeAvailability", {"operational_status": operational_status}))
+        self.received.append(
+            ("ChangeAvailability", {"operational_status": operational_status, **kw})
+        )
         return result201.ChangeAvailability(status="Accepted")
 
     @on(Action201.trigger_message)
     def on_trigger(self, requested_message: str, **kw: Any) -> Any:
-        self.received.append(("TriggerMessage", {"requested_message": requested_message}))
+        self.received.append(("TriggerMessage", {"requested_message": requested_message, **kw}))
         return result201.TriggerMessage(status="Accepted")
+
+    @on(Action201.request_start_transaction)
+    def on_request_start(self, id_token: dict[str, Any], remote_start_id: int, **kw: Any) -> Any:
+        self.received.append(
+            (
+                "RequestStartTransaction",
+                {"id_token": id_token, "remote_start_id": remote_start_id, **kw},
+            )
+        )
+        return result201.RequestStartTransaction(status="Accepted")
+
+    @on(Action201.get_transaction_status)
+    def on_get_transaction_status(self, **kw: Any) -> Any:
+        self.received.append(("GetTransactionStatus", kw))
+        ongoing = kw.get("transaction_id") == self.ongoing_transaction
+        return result201.GetTransactionStatus(messages_in_queue=False, ongoing_indicator=ongoing)
 
     @on(Action201.get_variables)
     def on_get_variables(self, get_variable_data: list[dict[str, Any]], **_: Any) -> Any:

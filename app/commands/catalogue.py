@@ -15,6 +15,7 @@ from ocpp.v16 import call as call16
 from ocpp.v201 import call as call201
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+# OCPP 1.6 §7.44 MessageTrigger: what TriggerMessage may ask a 1.6 charge point for.
 TRIGGERABLE = (
     "BootNotification",
     "DiagnosticsStatusNotification",
@@ -23,6 +24,31 @@ TRIGGERABLE = (
     "MeterValues",
     "StatusNotification",
 )
+# OCPP 1.6 security whitepaper MessageTriggerEnumType of ExtendedTriggerMessage: the security
+# extension's messages are triggered with ExtendedTriggerMessage, not TriggerMessage.
+TRIGGERABLE_EXTENDED_16 = ("LogStatusNotification", "SignChargePointCertificate")
+# OCPP 2.0.1 MessageTriggerEnumType (F06 TriggerMessage): every message the protocol allows.
+TRIGGERABLE_201 = (
+    "BootNotification",
+    "LogStatusNotification",
+    "FirmwareStatusNotification",
+    "Heartbeat",
+    "MeterValues",
+    "SignChargingStationCertificate",
+    "SignV2GCertificate",
+    "StatusNotification",
+    "TransactionEvent",
+    "SignCombinedCertificate",
+    "PublishFirmwareStatusNotification",
+)
+# The same request under the other version's name (1.6 diagnostics are 2.0.1 logs; the charger
+# certificate is SignChargePointCertificate in 1.6, SignChargingStationCertificate in 2.0.1).
+_TRIGGER_201_NAME = {
+    "DiagnosticsStatusNotification": "LogStatusNotification",
+    "SignChargePointCertificate": "SignChargingStationCertificate",
+}
+_TRIGGER_16_NAME = {"SignChargingStationCertificate": "SignChargePointCertificate"}
+TRIGGER_MESSAGES = tuple(dict.fromkeys((*TRIGGERABLE, *TRIGGERABLE_EXTENDED_16, *TRIGGERABLE_201)))
 
 
 class _Params(BaseModel):
@@ -39,7 +65,14 @@ class UnlockParams(_Params):
 
 
 class AvailabilityParams(_Params):
+    """OCPP 1.6 §5.2 ChangeAvailability (connectorId 0 = the charge point); OCPP 2.0.1 G03
+    (one EVSE: evse.id; one connector: evse.id + evse.connectorId) and G04 (the station: no
+    evse). On 2.0.1 a lone ``connector_id`` names the EVSE, as everywhere in this catalogue."""
+
     connector_id: int = Field(0, ge=0, description="0 = the whole charger.")
+    evse_id: int | None = Field(
+        None, ge=1, description="2.0.1: the EVSE (with connector_id: one connector of it)."
+    )
     type: Literal["operative", "inoperative"]
 
     @field_validator("type", mode="before")
@@ -49,8 +82,13 @@ class AvailabilityParams(_Params):
 
 
 class TriggerParams(_Params):
-    message: Literal[TRIGGERABLE] = "StatusNotification"  # type: ignore[valid-type]
+    """OCPP 1.6 §5.17 TriggerMessage (connectorId), 1.6 security ExtendedTriggerMessage, OCPP
+    2.0.1 F06 TriggerMessage (evse.id, evse.connectorId); the message must be one the charger's
+    version allows (checked when the call is built)."""
+
+    message: Literal[TRIGGER_MESSAGES] = "StatusNotification"  # type: ignore[valid-type]
     connector_id: int | None = Field(None, ge=0)
+    evse_id: int | None = Field(None, ge=1, description="2.0.1 only: evse.id.")
 
 
 class DiagnosticsParams(_Params):
@@ -80,6 +118,19 @@ class RemoteStopParams(_Params):
     connector_id: int | None = Field(None, ge=1)
 
 
+class RemoteStartParams(_Params):
+    """OCPP 1.6 §5.11 RemoteStartTransaction (idTag, connectorId); OCPP 2.0.1 F01/F02
+    RequestStartTransaction (idToken, remoteStartId, evseId). The token must be one the
+    backend's id-token store accepts (the charger authorizes it unless AuthorizeRemoteStart
+    is false): a procedure's test charge registers its test token there."""
+
+    id_token: str = Field(min_length=1, max_length=36, pattern=r"^[\x20-\x7e]+$")
+    id_token_type: Literal[
+        "Central", "eMAID", "ISO14443", "ISO15693", "KeyCode", "Local", "MacAddress"
+    ] = "Central"
+    connector_id: int | None = Field(None, ge=1, description="1.6 connectorId; 2.0.1 evseId.")
+
+
 # -- OCPP 2.0.1 only (1.6 has no device model: BadCommand) -----------------------------------
 class GetBaseReportParams(_Params):
     """OCPP 2.0.1 B07 GetBaseReport. SummaryInventory lists the components that have a
@@ -105,6 +156,13 @@ class SetMonitoringParams(_Params):
     monitors: list[MonitorSpec] = Field(min_length=1, max_length=100)
 
 
+class TransactionStatusParams(_Params):
+    """OCPP 2.0.1 E14 GetTransactionStatus: one transaction (is it ongoing, are messages of
+    it still queued?) or, without an id, whether any transaction message is queued."""
+
+    transaction_id: str | None = Field(None, min_length=1, max_length=36)
+
+
 PARAMS: dict[str, type[_Params]] = {
     "reset": ResetParams,
     "unlock_connector": UnlockParams,
@@ -115,10 +173,12 @@ PARAMS: dict[str, type[_Params]] = {
     "change_configuration": ChangeConfigurationParams,
     "clear_cache": NoParams,
     "remote_stop": RemoteStopParams,
+    "remote_start": RemoteStartParams,
     "get_base_report": GetBaseReportParams,
     "set_variable_monitoring": SetMonitoringParams,
+    "get_transaction_status": TransactionStatusParams,
 }
-V201_ONLY = frozenset({"get_base_report", "set_variable_monitoring"})
+V201_ONLY = frozenset({"get_base_report", "set_variable_monitoring", "get_transaction_status"})
 COMMANDS: tuple[str, ...] = tuple(PARAMS)
 
 # Configuration that is the charger's security: its Basic-auth secret (1.6 security
@@ -168,13 +228,18 @@ def affected_connector(params: _Params) -> int | None:
     """The connector a command acts on; None (or 0) is the whole charger."""
     if isinstance(params, ResetParams):
         return None
-    return getattr(params, "connector_id", None)
+    # a 2.0.1 EVSE is what a transaction runs on (ActiveTransaction.connector_id is its evseId)
+    return getattr(params, "evse_id", None) or getattr(params, "connector_id", None)
 
 
 def re_energises(command: str, params: _Params) -> bool:
     """Could this put power back on, or move the cable, of a charger with a safety fault?
     Reset, unlock and availability to Operative are held by the safety interlock."""
     if isinstance(params, ResetParams | UnlockParams):
+        return True
+    # A remote start closes the contactor on a connector: never with a safety fault open.
+    # (It does not interrupt a charge: it starts one, so interrupts_charge stays False.)
+    if isinstance(params, RemoteStartParams):
         return True
     return isinstance(params, AvailabilityParams) and params.type == "operative"
 
@@ -240,21 +305,28 @@ def build_call(
     if isinstance(params, AvailabilityParams):
         kind = "Operative" if params.type == "operative" else "Inoperative"
         if v16:
+            if params.evse_id is not None:
+                raise InvalidCommand("evse_id is OCPP 2.0.1; a 1.6 charger takes connector_id")
             return call16.ChangeAvailability(connector_id=params.connector_id, type=kind)
-        evse = {"id": params.connector_id} if params.connector_id else None
-        return call201.ChangeAvailability(operational_status=kind, evse=evse)
-    if isinstance(params, TriggerParams):
-        if v16:
-            return call16.TriggerMessage(
-                requested_message=params.message, connector_id=params.connector_id
-            )
-        message = (
-            "LogStatusNotification"
-            if params.message == "DiagnosticsStatusNotification"
-            else params.message
+        return call201.ChangeAvailability(
+            operational_status=kind, evse=_evse(params.evse_id, params.connector_id)
         )
-        evse = {"id": params.connector_id} if params.connector_id else None
-        return call201.TriggerMessage(requested_message=message, evse=evse)
+    if isinstance(params, TriggerParams):
+        return _trigger(params, v16)
+    if isinstance(params, RemoteStartParams):
+        if v16:
+            if len(params.id_token) > 20:  # 1.6 IdToken is CiString20Type
+                raise InvalidCommand("a 1.6 idTag has at most 20 characters")
+            return call16.RemoteStartTransaction(
+                id_tag=params.id_token, connector_id=params.connector_id
+            )
+        # F01/F02: remoteStartId is the CSMS's id for this request; the station echoes
+        # it in the TransactionEvent it sends when the transaction starts.
+        return call201.RequestStartTransaction(
+            id_token={"id_token": params.id_token, "type": params.id_token_type},
+            remote_start_id=random.randint(1, 2_000_000_000),
+            evse_id=params.connector_id,
+        )
     if isinstance(params, DiagnosticsParams):
         if not upload_location:
             raise InvalidCommand("no upload location for diagnostics")
@@ -284,12 +356,17 @@ def build_call(
         )
     if isinstance(params, NoParams) and command == "clear_cache":
         return call16.ClearCache() if v16 else call201.ClearCache()
-    if isinstance(params, GetBaseReportParams | SetMonitoringParams) and v16:
+    if (
+        isinstance(params, GetBaseReportParams | SetMonitoringParams | TransactionStatusParams)
+        and v16
+    ):
         raise InvalidCommand(f"{command} is OCPP 2.0.1 only (1.6 has no device model)")
     if isinstance(params, GetBaseReportParams):
         return call201.GetBaseReport(
             request_id=random.randint(1, 2_000_000_000), report_base=params.report_base
         )
+    if isinstance(params, TransactionStatusParams):
+        return call201.GetTransactionStatus(transaction_id=params.transaction_id)
     if isinstance(params, SetMonitoringParams):
         data = []
         for m in params.monitors:
@@ -313,6 +390,45 @@ def build_call(
             return call16.RemoteStopTransaction(transaction_id=int(transaction_id))
         return call201.RequestStopTransaction(transaction_id=transaction_id)
     raise InvalidCommand(f"unknown command {command!r}")
+
+
+def _evse(evse_id: int | None, connector_id: int | None) -> dict[str, Any] | None:
+    """2.0.1 EVSEType: evse_id (+ connector_id: one connector of it); a lone connector_id is
+    the EVSE (this catalogue's convention); neither, or 0: the whole station."""
+    if evse_id:
+        evse: dict[str, Any] = {"id": evse_id}
+        if connector_id:
+            evse["connector_id"] = connector_id
+        return evse
+    return {"id": connector_id} if connector_id else None
+
+
+def _trigger(params: TriggerParams, v16: bool) -> Any:
+    if v16:
+        if params.evse_id is not None:
+            raise InvalidCommand("evse_id is OCPP 2.0.1; a 1.6 charger takes connector_id")
+        message = _TRIGGER_16_NAME.get(params.message, params.message)
+        if message in TRIGGERABLE:
+            return call16.TriggerMessage(
+                requested_message=message, connector_id=params.connector_id
+            )
+        if message in TRIGGERABLE_EXTENDED_16:  # 1.6 security whitepaper ExtendedTriggerMessage
+            return call16.ExtendedTriggerMessage(
+                requested_message=message, connector_id=params.connector_id
+            )
+        raise InvalidCommand(
+            f"a 1.6 charger cannot be triggered to send {params.message}; it can send: "
+            f"{', '.join(TRIGGERABLE + TRIGGERABLE_EXTENDED_16)}"
+        )
+    message = _TRIGGER_201_NAME.get(params.message, params.message)
+    if message not in TRIGGERABLE_201:
+        raise InvalidCommand(
+            f"a 2.0.1 station cannot be triggered to send {params.message}; it can send: "
+            f"{', '.join(TRIGGERABLE_201)}"
+        )
+    return call201.TriggerMessage(
+        requested_message=message, evse=_evse(params.evse_id, params.connector_id)
+    )
 
 
 def response_as_dict(response: Any) -> dict[str, Any]:

@@ -245,6 +245,40 @@ class Charger16(SimCharger, ChargePoint):
         elif requested_message == "FirmwareStatusNotification":
             self.post(call.FirmwareStatusNotification(status="Idle"))
 
+    @on(Action.extended_trigger_message)
+    def on_extended_trigger_message(
+        self, requested_message: str, connector_id: int | None = None, **_: Any
+    ) -> call_result.ExtendedTriggerMessage:
+        # 1.6 security whitepaper: this simulator sends LogStatusNotification; it has no key
+        # pair to sign, so SignChargePointCertificate is NotImplemented.
+        if requested_message == "SignChargePointCertificate":
+            answer = "NotImplemented"
+        elif requested_message == "LogStatusNotification":
+            answer = "Accepted"
+        elif requested_message not in TRIGGERABLE_16:
+            answer = "NotImplemented"
+        elif connector_id not in (None, 0) and connector_id not in self.connectors:
+            answer = "Rejected"
+        else:
+            answer = "Accepted"
+        self.record_command(
+            "ExtendedTriggerMessage",
+            {"requestedMessage": requested_message, "connectorId": connector_id},
+            answer,
+        )
+        return call_result.ExtendedTriggerMessage(status=answer)
+
+    @after(Action.extended_trigger_message)
+    def after_extended_trigger_message(
+        self, requested_message: str, connector_id: int | None = None, **_: Any
+    ) -> None:
+        if requested_message == "LogStatusNotification":
+            # security whitepaper: requestId is omitted in a triggered Idle one, but the
+            # ocpp package's schema requires it: 0 names no GetLog request
+            self.post(call.LogStatusNotification(status="Idle", request_id=0))
+        else:
+            self.after_trigger_message(requested_message, connector_id)
+
     @on(Action.get_diagnostics)
     def on_get_diagnostics(self, location: str, **kwargs: Any) -> call_result.GetDiagnostics:
         file_name = f"{self.charger_id}-diagnostics-{self.commands + 1}.log"

@@ -471,6 +471,18 @@ class Charger201(SimCharger, ChargePoint):
         if conn is not None:
             self.stop_transaction(conn.connector_id, reason="Remote")
 
+    @on(Action.get_transaction_status)
+    def on_get_transaction_status(
+        self, transaction_id: str | None = None, **_: Any
+    ) -> call_result.GetTransactionStatus:
+        # E14: ongoingIndicator only when a transactionId was given; this simulator sends its
+        # transaction messages at once, so none is ever queued.
+        ongoing = None
+        if transaction_id is not None:
+            ongoing = self.find_transaction(transaction_id) is not None
+        self.record_command("GetTransactionStatus", {"transactionId": transaction_id}, str(ongoing))
+        return call_result.GetTransactionStatus(messages_in_queue=False, ongoing_indicator=ongoing)
+
     @on(Action.request_start_transaction)
     def on_request_start_transaction(
         self, id_token: dict, remote_start_id: int, evse_id: int | None = None, **_: Any

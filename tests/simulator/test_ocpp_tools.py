@@ -1,0 +1,41 @@
+"""The simulator answers the troubleshooter's OCPP tools (issue 17): ExtendedTriggerMessage
+(1.6 security), GetTransactionStatus (2.0.1 E14), UpdateFirmware (1.6, 2.0.1 L01)."""
+
+from __future__ import annotations
+
+from ocpp.v16 import call as c16
+from ocpp.v201 import call as c201
+
+from tests.simulator.conftest import plan
+from tests.simulator.mini_csms import MiniCSMS
+
+
+async def test_16_extended_trigger_sends_log_status(csms: MiniCSMS, make_fleet) -> None:
+    p = plan("northwind_duo", "1.6")
+    await make_fleet([p])
+    await csms.wait_message(p.charger_id, "BootNotification")
+    mark = csms.mark(p.charger_id)
+    answer = await csms.command(
+        p.charger_id, c16.ExtendedTriggerMessage(requested_message="LogStatusNotification")
+    )
+    assert answer.status == "Accepted"
+    await csms.wait_message(p.charger_id, "LogStatusNotification", after=mark)
+    signed = await csms.command(
+        p.charger_id, c16.ExtendedTriggerMessage(requested_message="SignChargePointCertificate")
+    )
+    assert signed.status == "NotImplemented"  # no key pair to sign in this simulator
+
+
+async def test_201_transaction_status(csms: MiniCSMS, make_fleet) -> None:
+    p = plan("helion_hx150", "2.0.1")
+    fleet = await make_fleet([p])
+    ch = fleet.charger(p.charger_id)
+    ch.start_transaction(1, "TAG-1")
+    started = await csms.wait_message(p.charger_id, "TransactionEvent")
+    tx_id = started["transaction_info"]["transaction_id"]
+    answer = await csms.command(p.charger_id, c201.GetTransactionStatus(transaction_id=tx_id))
+    assert answer.ongoing_indicator is True and answer.messages_in_queue is False
+    unknown = await csms.command(p.charger_id, c201.GetTransactionStatus(transaction_id="nope"))
+    assert unknown.ongoing_indicator is False
+    anything = await csms.command(p.charger_id, c201.GetTransactionStatus())
+    assert anything.ongoing_indicator is None and anything.messages_in_queue is False
