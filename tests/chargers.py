@@ -74,6 +74,20 @@ class TestCharger16(Cp16):
         self.received.append(("RemoteStartTransaction", {"id_tag": id_tag, **kw}))
         return result16.RemoteStartTransaction(status="Accepted")
 
+    @on(Action16.update_firmware)
+    def on_update_firmware(self, location: str, retrieve_date: str, **kw: Any) -> Any:
+        self.received.append(
+            ("UpdateFirmware", {"location": location, "retrieve_date": retrieve_date, **kw})
+        )
+        return result16.UpdateFirmware()
+
+    @on(Action16.signed_update_firmware)
+    def on_signed_update_firmware(self, request_id: int, firmware: dict[str, Any], **kw: Any):  # type: ignore[no-untyped-def]
+        self.received.append(
+            ("SignedUpdateFirmware", {"request_id": request_id, "firmware": firmware, **kw})
+        )
+        return result16.SignedUpdateFirmware(status="Accepted")
+
     @on(Action16.get_configuration)
     def on_get_configuration(self, **kw: Any) -> Any:
         self.received.append(("GetConfiguration", kw))
@@ -158,6 +172,18 @@ class TestCharger201(Cp201):
             )
         )
         return result201.RequestStartTransaction(status="Accepted")
+
+    @on(Action201.update_firmware)
+    def on_update_firmware(self, request_id: int, firmware: dict[str, Any], **kw: Any) -> Any:
+        self.received.append(
+            ("UpdateFirmware", {"request_id": request_id, "firmware": firmware, **kw})
+        )
+        return result201.UpdateFirmware(status="Accepted")
+
+    async def firmware_status(self, status: str, request_id: int | None = None) -> Any:
+        return await self.call(
+            call201.FirmwareStatusNotification(status=status, request_id=request_id)
+        )
 
     @on(Action201.get_transaction_status)
     def on_get_transaction_status(self, **kw: Any) -> Any:

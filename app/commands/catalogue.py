@@ -8,12 +8,21 @@ from __future__ import annotations
 
 import random
 from dataclasses import asdict, is_dataclass
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from ocpp.charge_point import remove_nones, snake_to_camel_case
 from ocpp.v16 import call as call16
 from ocpp.v201 import call as call201
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 # OCPP 1.6 §7.44 MessageTrigger: what TriggerMessage may ask a 1.6 charge point for.
 TRIGGERABLE = (
@@ -131,6 +140,43 @@ class RemoteStartParams(_Params):
     connector_id: int | None = Field(None, ge=1, description="1.6 connectorId; 2.0.1 evseId.")
 
 
+class UpdateFirmwareParams(_Params):
+    """OCPP 1.6 §5.19 UpdateFirmware (location, retrieveDate, retries, retryInterval); 1.6
+    security whitepaper SignedUpdateFirmware and OCPP 2.0.1 L01 Secure Firmware Update
+    (requestId, FirmwareType {location string[0..512], retrieveDateTime, installDateTime,
+    signingCertificate string[0..5500], signature string[0..800]}, retries, retryInterval).
+    L01.FR.11: for a secure update the CSMS SHALL include the firmware signing certificate,
+    so a certificate and a signature travel together; without them it is 2.0.1 L02 (non-secure
+    update) or 1.6 plain UpdateFirmware. The station reports every state it enters with a
+    FirmwareStatusNotification (L01.FR.01), tracked in the fleet model."""
+
+    location: str = Field(min_length=1, max_length=512, pattern=r"^(https?|ftps?|sftp)://\S+$")
+    retrieve_date: AwareDatetime | None = Field(
+        None, description="When to download (default: now)."
+    )
+    install_date: AwareDatetime | None = Field(
+        None, description="2.0.1 / 1.6 signed: when to install (scheduling)."
+    )
+    signing_certificate: str | None = Field(None, min_length=1, max_length=5500)
+    signature: str | None = Field(None, min_length=1, max_length=800)
+    retries: int | None = Field(None, ge=0, le=10)
+    retry_interval: int | None = Field(None, ge=0, le=86_400)
+
+    @model_validator(mode="after")
+    def _signed_together(self) -> UpdateFirmwareParams:
+        if (self.signing_certificate is None) != (self.signature is None):
+            raise ValueError("signing_certificate and signature go together (L01.FR.11)")
+        if self.signing_certificate is not None and "BEGIN CERTIFICATE" not in (
+            self.signing_certificate
+        ):
+            raise ValueError("signing_certificate must be a PEM certificate")
+        return self
+
+    @property
+    def signed(self) -> bool:
+        return self.signature is not None
+
+
 # -- OCPP 2.0.1 only (1.6 has no device model: BadCommand) -----------------------------------
 class GetBaseReportParams(_Params):
     """OCPP 2.0.1 B07 GetBaseReport. SummaryInventory lists the components that have a
@@ -174,6 +220,7 @@ PARAMS: dict[str, type[_Params]] = {
     "clear_cache": NoParams,
     "remote_stop": RemoteStopParams,
     "remote_start": RemoteStartParams,
+    "update_firmware": UpdateFirmwareParams,
     "get_base_report": GetBaseReportParams,
     "set_variable_monitoring": SetMonitoringParams,
     "get_transaction_status": TransactionStatusParams,
@@ -215,7 +262,10 @@ def interrupts_charge(command: str, params: _Params, ocpp_version: str | None) -
         return True
     if isinstance(params, AvailabilityParams):
         return params.type == "inoperative"
-    return False
+    # A firmware update ends in a reboot (InstallRebooting): treated like a reset. Stations
+    # may hold the install until transactions end, but not every one does (2.0.1
+    # AllowNewSessionsPendingFirmwareUpdate; 1.6 leaves it to the charge point).
+    return isinstance(params, UpdateFirmwareParams)
 
 
 def stops_the_charge(params: _Params) -> bool:
@@ -235,8 +285,8 @@ def affected_connector(params: _Params) -> int | None:
 def re_energises(command: str, params: _Params) -> bool:
     """Could this put power back on, or move the cable, of a charger with a safety fault?
     Reset, unlock and availability to Operative are held by the safety interlock."""
-    if isinstance(params, ResetParams | UnlockParams):
-        return True
+    if isinstance(params, ResetParams | UnlockParams | UpdateFirmwareParams):
+        return True  # a firmware update reboots the charger: the reset's interlock holds
     # A remote start closes the contactor on a connector: never with a safety fault open.
     # (It does not interrupt a charge: it starts one, so interrupts_charge stays False.)
     if isinstance(params, RemoteStartParams):
@@ -245,6 +295,10 @@ def re_energises(command: str, params: _Params) -> bool:
 
 
 def needs_admin(command: str, params: _Params) -> bool:
+    """Security configuration, and firmware: installing code on a charger from a URL is the
+    strongest change there is (the reason 2.0.1 L01 signs firmware), so admins only."""
+    if isinstance(params, UpdateFirmwareParams):
+        return True
     return isinstance(params, ChangeConfigurationParams) and is_security_key(params.key)
 
 
@@ -313,6 +367,8 @@ def build_call(
         )
     if isinstance(params, TriggerParams):
         return _trigger(params, v16)
+    if isinstance(params, UpdateFirmwareParams):
+        return _update_firmware(params, v16)
     if isinstance(params, RemoteStartParams):
         if v16:
             if len(params.id_token) > 20:  # 1.6 IdToken is CiString20Type
@@ -401,6 +457,37 @@ def _evse(evse_id: int | None, connector_id: int | None) -> dict[str, Any] | Non
             evse["connector_id"] = connector_id
         return evse
     return {"id": connector_id} if connector_id else None
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _update_firmware(params: UpdateFirmwareParams, v16: bool) -> Any:
+    retrieve = _iso(params.retrieve_date or datetime.now(UTC))
+    if v16 and not params.signed:
+        if params.install_date is not None:
+            raise InvalidCommand("a 1.6 UpdateFirmware has no install date (sign it, or omit)")
+        return call16.UpdateFirmware(
+            location=params.location,
+            retrieve_date=retrieve,
+            retries=params.retries,
+            retry_interval=params.retry_interval,
+        )
+    firmware: dict[str, Any] = {"location": params.location, "retrieve_date_time": retrieve}
+    if params.install_date is not None:
+        firmware["install_date_time"] = _iso(params.install_date)
+    if params.signed:
+        firmware["signing_certificate"] = params.signing_certificate
+        firmware["signature"] = params.signature
+    request_id = random.randint(1, 2_000_000_000)
+    payload = call16.SignedUpdateFirmware if v16 else call201.UpdateFirmware
+    return payload(
+        request_id=request_id,
+        firmware=firmware,
+        retries=params.retries,
+        retry_interval=params.retry_interval,
+    )
 
 
 def _trigger(params: TriggerParams, v16: bool) -> Any:

@@ -10,6 +10,7 @@ from ocpp.v201.enums import Action
 
 from app.simulator.charger import SimCharger
 from app.simulator.faults import HARD_RESET, FaultSpec
+from app.simulator.firmware_updates import outcome
 from app.simulator.ground_truth import utc_iso
 from app.simulator.state import ActiveFault, ConnectorState, Transaction
 
@@ -84,7 +85,7 @@ class Charger201(SimCharger, ChargePoint):
             charging_station={
                 "model": model.model,
                 "vendor_name": model.vendor,
-                "firmware_version": model.firmware,
+                "firmware_version": getattr(self, "installed_firmware", None) or model.firmware,
                 "serial_number": f"SN-{self.charger_id}",
             },
             reason=self.boot_reason,
@@ -330,7 +331,13 @@ class Charger201(SimCharger, ChargePoint):
         elif requested_message == "LogStatusNotification":
             self.post(call.LogStatusNotification(status="Idle"))
         elif requested_message == "FirmwareStatusNotification":
-            self.post(call.FirmwareStatusNotification(status="Idle"))
+            # L01: a triggered notification repeats the last state (Idle when none running)
+            self.post(
+                call.FirmwareStatusNotification(
+                    status=getattr(self, "firmware_status", "Idle"),
+                    request_id=getattr(self, "firmware_request_id", None),
+                )
+            )
 
     @on(Action.get_base_report)
     def on_get_base_report(
@@ -470,6 +477,36 @@ class Charger201(SimCharger, ChargePoint):
         conn = self.find_transaction(transaction_id)
         if conn is not None:
             self.stop_transaction(conn.connector_id, reason="Remote")
+
+    @on(Action.update_firmware)
+    def on_update_firmware(
+        self, request_id: int, firmware: dict, **_: Any
+    ) -> call_result.UpdateFirmware:
+        cert = firmware.get("signing_certificate")
+        # L01: a signing certificate the station cannot read is InvalidCertificate
+        ok = cert is None or "BEGIN CERTIFICATE" in cert
+        answer = "Accepted" if ok else "InvalidCertificate"
+        self.record_command(
+            "UpdateFirmware", {"requestId": request_id, "location": firmware["location"]}, answer
+        )
+        return call_result.UpdateFirmware(status=answer)
+
+    @after(Action.update_firmware)
+    def after_update_firmware(self, request_id: int, firmware: dict, **_: Any) -> None:
+        cert = firmware.get("signing_certificate")
+        if cert is not None and "BEGIN CERTIFICATE" not in cert:
+            return
+        result = outcome(firmware["location"], signed=firmware.get("signature") is not None)
+        self.firmware_request_id = request_id
+        for status in result.states:  # L01.FR.01: every state it enters is reported
+            self.firmware_status = status
+            self.post(call.FirmwareStatusNotification(status=status, request_id=request_id))
+        if result.installed_version is not None:
+            self.installed_firmware = result.installed_version
+            for conn in self.connectors.values():
+                if conn.transaction is not None:
+                    self.stop_transaction(conn.connector_id, reason="Reboot")
+            self.request_reboot(HARD_RESET, "FirmwareUpdate", graceful=True)
 
     @on(Action.get_transaction_status)
     def on_get_transaction_status(

@@ -39,3 +39,61 @@ async def test_201_transaction_status(csms: MiniCSMS, make_fleet) -> None:
     assert unknown.ongoing_indicator is False
     anything = await csms.command(p.charger_id, c201.GetTransactionStatus())
     assert anything.ongoing_indicator is None and anything.messages_in_queue is False
+
+
+CERT = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+
+
+async def test_201_signed_update_reports_every_state_and_boots_the_new_version(
+    csms: MiniCSMS, make_fleet
+) -> None:
+    p = plan("helion_hx150", "2.0.1")
+    await make_fleet([p])
+    await csms.wait_message(p.charger_id, "BootNotification")
+    mark = csms.mark(p.charger_id)
+    firmware = {
+        "location": "https://fw.example.com/hx-5.3.0.bin",
+        "retrieve_date_time": "2026-12-01T02:00:00Z",
+        "signing_certificate": CERT,
+        "signature": "c2lnbmF0dXJl",
+    }
+    answer = await csms.command(p.charger_id, c201.UpdateFirmware(request_id=9, firmware=firmware))
+    assert answer.status == "Accepted"
+    booted = await csms.wait_message(p.charger_id, "BootNotification", after=mark)
+    assert booted["reason"] == "FirmwareUpdate"
+    assert booted["charging_station"]["firmware_version"] == "hx-5.3.0"
+    states = [m["status"] for m in csms.of(p.charger_id, "FirmwareStatusNotification")]
+    assert states == [
+        "Downloading",
+        "Downloaded",
+        "SignatureVerified",
+        "Installing",
+        "InstallRebooting",
+        "Installed",
+    ]
+    bad = {**firmware, "signing_certificate": "not a certificate"}
+    refused = await csms.command(p.charger_id, c201.UpdateFirmware(request_id=10, firmware=bad))
+    assert refused.status == "InvalidCertificate"
+
+
+async def test_16_update_that_fails_to_install(csms: MiniCSMS, make_fleet) -> None:
+    p = plan("northwind_duo", "1.6")
+    await make_fleet([p])
+    await csms.wait_message(p.charger_id, "BootNotification")
+    mark = csms.mark(p.charger_id)
+    await csms.command(
+        p.charger_id,
+        c16.UpdateFirmware(
+            location="ftp://fw.example.com/nw-install-fails.bin",
+            retrieve_date="2026-12-01T02:00:00Z",
+        ),
+    )
+    await csms.wait_message(
+        p.charger_id,
+        "FirmwareStatusNotification",
+        lambda m: m["status"] == "InstallationFailed",
+        after=mark,
+    )
+    states = [m["status"] for m in csms.of(p.charger_id, "FirmwareStatusNotification")]
+    assert states == ["Downloading", "Downloaded", "Installing", "InstallationFailed"]
+    assert csms.connections[p.charger_id] == 1  # no reboot: the old firmware keeps running
