@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import websockets
+from ocpp.exceptions import OccurrenceConstraintViolationError
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint as Cp16
 from ocpp.v16 import call as call16
@@ -140,6 +141,7 @@ class TestCharger201(Cp201):
         self.received: list[tuple[str, dict[str, Any]]] = []
         self.reset_answer = "Accepted"  # "Scheduled": an OnIdle reset during a transaction
         self.ongoing_transaction: str | None = None
+        self.items_per_message = {"GetVariables": 50, "SetVariables": 50}
 
     @on(Action201.reset)
     def on_reset(self, type: str, **kw: Any) -> Any:
@@ -194,21 +196,34 @@ class TestCharger201(Cp201):
     @on(Action201.get_variables)
     def on_get_variables(self, get_variable_data: list[dict[str, Any]], **_: Any) -> Any:
         self.received.append(("GetVariables", {"data": get_variable_data}))
+        self._within_limit("GetVariables", get_variable_data)
         return result201.GetVariables(
             get_variable_result=[
                 {
                     "attribute_status": "Accepted",
                     "component": d["component"],
                     "variable": d["variable"],
-                    "attribute_value": "60",
+                    "attribute_value": self._value(d),
                 }
                 for d in get_variable_data
             ]
         )
 
+    def _value(self, data: dict[str, Any]) -> str:
+        variable = data["variable"]
+        if data["component"]["name"] == "DeviceDataCtrlr" and variable["name"] == "ItemsPerMessage":
+            return str(self.items_per_message[variable.get("instance", "GetVariables")])
+        return "60"
+
+    def _within_limit(self, instance: str, items: list[Any]) -> None:
+        # DeviceDataCtrlr.ItemsPerMessage: a longer request is an OccurrenceConstraintViolation
+        if len(items) > self.items_per_message[instance]:
+            raise OccurrenceConstraintViolationError(details={"limit": instance})
+
     @on(Action201.set_variables)
     def on_set_variables(self, set_variable_data: list[dict[str, Any]], **_: Any) -> Any:
         self.received.append(("SetVariables", {"data": set_variable_data}))
+        self._within_limit("SetVariables", set_variable_data)
         return result201.SetVariables(
             set_variable_result=[
                 {

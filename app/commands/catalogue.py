@@ -202,6 +202,67 @@ class SetMonitoringParams(_Params):
     monitors: list[MonitorSpec] = Field(min_length=1, max_length=100)
 
 
+class VariableRef(_Params):
+    """One variable of the 2.0.1 device model (B06 GetVariableDataType / B05
+    SetVariableDataType): ComponentType {name string[0..50], instance, evse {id, connectorId}}
+    and VariableType {name string[0..50], instance string[0..50]}."""
+
+    component: str = Field(min_length=1, max_length=50)
+    component_instance: str | None = Field(None, min_length=1, max_length=50)
+    evse_id: int | None = Field(None, ge=0)
+    connector_id: int | None = Field(None, ge=1, description="with evse_id: one connector")
+    variable: str = Field(min_length=1, max_length=50)
+    instance: str | None = Field(None, min_length=1, max_length=50)
+    attribute_type: Literal["Actual", "Target", "MinSet", "MaxSet"] = "Actual"
+
+    @model_validator(mode="after")
+    def _connector_needs_evse(self) -> VariableRef:
+        if self.connector_id is not None and self.evse_id is None:
+            raise ValueError("connector_id needs evse_id (EVSEType.connectorId)")
+        return self
+
+    @property
+    def key(self) -> str:
+        return f"{self.component}.{self.variable}"
+
+    def as_ocpp(self) -> dict[str, Any]:
+        component: dict[str, Any] = {"name": self.component}
+        if self.component_instance:
+            component["instance"] = self.component_instance
+        if self.evse_id is not None:
+            component["evse"] = {"id": self.evse_id}
+            if self.connector_id is not None:
+                component["evse"]["connector_id"] = self.connector_id
+        variable: dict[str, Any] = {"name": self.variable}
+        if self.instance:
+            variable["instance"] = self.instance
+        data: dict[str, Any] = {"component": component, "variable": variable}
+        if self.attribute_type != "Actual":
+            data["attribute_type"] = self.attribute_type
+        return data
+
+
+class VariableValue(VariableRef):
+    value: str = Field(max_length=1000, description="attributeValue string[0..1000]")
+
+
+# The most variables one API call takes; the gateway's caller splits them into requests of
+# the charger's own ItemsPerMessage (app/commands/batches.py).
+MAX_VARIABLES = 200
+
+
+class GetVariablesParams(_Params):
+    """OCPP 2.0.1 B06 GetVariables: several variables per request."""
+
+    variables: list[VariableRef] = Field(min_length=1, max_length=MAX_VARIABLES)
+
+
+class SetVariablesParams(_Params):
+    """OCPP 2.0.1 B05 SetVariables: several variables per request."""
+
+    variables: list[VariableValue] = Field(min_length=1, max_length=MAX_VARIABLES)
+
+
 class TransactionStatusParams(_Params):
     """OCPP 2.0.1 E14 GetTransactionStatus: one transaction (is it ongoing, are messages of
     it still queued?) or, without an id, whether any transaction message is queued."""
@@ -224,8 +285,18 @@ PARAMS: dict[str, type[_Params]] = {
     "get_base_report": GetBaseReportParams,
     "set_variable_monitoring": SetMonitoringParams,
     "get_transaction_status": TransactionStatusParams,
+    "get_variables": GetVariablesParams,
+    "set_variables": SetVariablesParams,
 }
-V201_ONLY = frozenset({"get_base_report", "set_variable_monitoring", "get_transaction_status"})
+V201_ONLY = frozenset(
+    {
+        "get_base_report",
+        "set_variable_monitoring",
+        "get_transaction_status",
+        "get_variables",
+        "set_variables",
+    }
+)
 COMMANDS: tuple[str, ...] = tuple(PARAMS)
 
 # Configuration that is the charger's security: its Basic-auth secret (1.6 security
@@ -299,6 +370,8 @@ def needs_admin(command: str, params: _Params) -> bool:
     strongest change there is (the reason 2.0.1 L01 signs firmware), so admins only."""
     if isinstance(params, UpdateFirmwareParams):
         return True
+    if isinstance(params, SetVariablesParams):  # one security variable makes it admin-only
+        return any(is_security_key(v.key) for v in params.variables)
     return isinstance(params, ChangeConfigurationParams) and is_security_key(params.key)
 
 
@@ -412,6 +485,18 @@ def build_call(
         )
     if isinstance(params, NoParams) and command == "clear_cache":
         return call16.ClearCache() if v16 else call201.ClearCache()
+    if isinstance(params, GetVariablesParams | SetVariablesParams) and v16:
+        raise InvalidCommand(
+            f"{command} is OCPP 2.0.1 only: use get_configuration/change_configuration on 1.6"
+        )
+    if isinstance(params, GetVariablesParams):
+        return call201.GetVariables(get_variable_data=[v.as_ocpp() for v in params.variables])
+    if isinstance(params, SetVariablesParams):
+        return call201.SetVariables(
+            set_variable_data=[
+                {"attribute_value": v.value, **v.as_ocpp()} for v in params.variables
+            ]
+        )
     if (
         isinstance(params, GetBaseReportParams | SetMonitoringParams | TransactionStatusParams)
         and v16

@@ -177,6 +177,7 @@ async def test_firmware_updates_are_for_admins_and_wait_for_the_charge(backend, 
             r = await api_client.post(url, json=bad)
             assert r.status_code == 422 and word in r.text, r.text
         assert charger.received == []
+    await backend.state.recorder.flush()
     rows = backend.state.session_factory().scalars(
         select(CommandRow).where(CommandRow.charger_id == cid)
     )
