@@ -107,9 +107,14 @@ class TestCharger16(Cp16):
         return result16.ClearCache(status="Accepted")
 
     @on(Action16.get_diagnostics)
-    def on_get_diagnostics(self, location: str, **_: Any) -> Any:
-        self.received.append(("GetDiagnostics", {"location": location}))
+    def on_get_diagnostics(self, location: str, **kw: Any) -> Any:
+        self.received.append(("GetDiagnostics", {"location": location, **kw}))
         return result16.GetDiagnostics(file_name="diag.log")
+
+    @on(Action16.get_log)
+    def on_get_log(self, log: dict[str, Any], log_type: str, request_id: int, **_: Any) -> Any:
+        self.received.append(("GetLog", {"log": log, "log_type": log_type}))
+        return result16.GetLog(status="Accepted", filename="security.log")
 
     @on(Action16.remote_stop_transaction)
     def on_remote_stop(self, transaction_id: int, **_: Any) -> Any:
@@ -237,7 +242,9 @@ class TestCharger201(Cp201):
 
     @on(Action201.get_log)
     def on_get_log(self, log: dict[str, Any], log_type: str, request_id: int, **_: Any) -> Any:
-        self.received.append(("GetLog", {"log": log, "request_id": request_id}))
+        self.received.append(
+            ("GetLog", {"log": log, "request_id": request_id, "log_type": log_type})
+        )
         return result201.GetLog(status="Accepted", filename="log.txt")
 
     @on(Action201.get_base_report)

@@ -101,6 +101,15 @@ class TriggerParams(_Params):
 
 
 class DiagnosticsParams(_Params):
+    """1.6 §5.8 GetDiagnostics (DiagnosticsLog) or the 1.6 security whitepaper's GetLog
+    (SecurityLog); OCPP 2.0.1 N01 GetLog with LogEnumType DiagnosticsLog or SecurityLog and
+    LogParametersType {remoteLocation, oldestTimestamp, latestTimestamp}. The upload location
+    is a one-time slot of this backend; the charger reports progress with
+    LogStatusNotification (1.6: DiagnosticsStatusNotification for GetDiagnostics)."""
+
+    log_type: Literal["DiagnosticsLog", "SecurityLog"] = "DiagnosticsLog"
+    oldest: AwareDatetime | None = Field(None, description="oldestTimestamp / startTime")
+    latest: AwareDatetime | None = Field(None, description="latestTimestamp / stopTime")
     retries: int | None = Field(None, ge=0, le=10)
     retry_interval: int | None = Field(None, ge=0)
 
@@ -459,15 +468,25 @@ def build_call(
     if isinstance(params, DiagnosticsParams):
         if not upload_location:
             raise InvalidCommand("no upload location for diagnostics")
-        if v16:
+        oldest = _iso(params.oldest) if params.oldest else None
+        latest = _iso(params.latest) if params.latest else None
+        if v16 and params.log_type == "DiagnosticsLog":
             return call16.GetDiagnostics(
                 location=upload_location,
                 retries=params.retries,
                 retry_interval=params.retry_interval,
+                start_time=oldest,
+                stop_time=latest,
             )
-        return call201.GetLog(
-            log={"remote_location": upload_location},
-            log_type="DiagnosticsLog",
+        log: dict[str, Any] = {"remote_location": upload_location}
+        if oldest:
+            log["oldest_timestamp"] = oldest
+        if latest:
+            log["latest_timestamp"] = latest
+        get_log = call16.GetLog if v16 else call201.GetLog  # 1.6: the security extension's
+        return get_log(
+            log=log,
+            log_type=params.log_type,
             request_id=random.randint(1, 2_000_000_000),
             retries=params.retries,
             retry_interval=params.retry_interval,

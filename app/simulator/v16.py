@@ -333,6 +333,25 @@ class Charger16(SimCharger, ChargePoint):
                 self.stop_transaction(conn.connector_id, reason="Reboot")
         self.request_reboot(HARD_RESET, "FirmwareUpdate", graceful=True)
 
+    @on(Action.get_log)
+    def on_get_log(self, log: dict, log_type: str, request_id: int, **_: Any) -> call_result.GetLog:
+        # 1.6 security whitepaper GetLog: DiagnosticsLog or SecurityLog, LogStatusNotification
+        file_name = f"{self.charger_id}-{log_type}-{request_id}.log"
+        self.record_command(
+            "GetLog",
+            {"logType": log_type, "requestId": request_id, "location": log["remote_location"]},
+            "Accepted",
+        )
+        return call_result.GetLog(status="Accepted", filename=file_name)
+
+    @after(Action.get_log)
+    async def after_get_log(self, log: dict, log_type: str, request_id: int, **_: Any) -> None:
+        file_name = f"{self.charger_id}-{log_type}-{request_id}.log"
+        self.post(call.LogStatusNotification(status="Uploading", request_id=request_id))
+        ok = await self.upload_diagnostics(log["remote_location"], file_name)
+        status = "Uploaded" if ok else "UploadFailure"
+        self.post(call.LogStatusNotification(status=status, request_id=request_id))
+
     @on(Action.get_diagnostics)
     def on_get_diagnostics(self, location: str, **kwargs: Any) -> call_result.GetDiagnostics:
         file_name = f"{self.charger_id}-diagnostics-{self.commands + 1}.log"

@@ -97,3 +97,24 @@ async def test_16_update_that_fails_to_install(csms: MiniCSMS, make_fleet) -> No
     states = [m["status"] for m in csms.of(p.charger_id, "FirmwareStatusNotification")]
     assert states == ["Downloading", "Downloaded", "Installing", "InstallationFailed"]
     assert csms.connections[p.charger_id] == 1  # no reboot: the old firmware keeps running
+
+
+async def test_16_security_log_uploads(csms: MiniCSMS, make_fleet, uploads) -> None:
+    p = plan("northwind_duo", "1.6")
+    await make_fleet([p])
+    await csms.wait_message(p.charger_id, "BootNotification")
+    r = await csms.command(
+        p.charger_id,
+        c16.GetLog(
+            log={"remote_location": f"{uploads.url}/put/"}, log_type="SecurityLog", request_id=5
+        ),
+    )
+    assert r.status == "Accepted" and "SecurityLog" in r.filename
+    await csms.wait_message(
+        p.charger_id, "LogStatusNotification", lambda m: m["status"] == "Uploaded"
+    )
+    statuses = [
+        (m["status"], m["request_id"]) for m in csms.of(p.charger_id, "LogStatusNotification")
+    ]
+    assert statuses == [("Uploading", 5), ("Uploaded", 5)]
+    assert r.filename in uploads.files
