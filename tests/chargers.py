@@ -70,6 +70,13 @@ class TestCharger16(Cp16):
         )
         return result16.ExtendedTriggerMessage(status="Accepted")
 
+    @on(Action16.data_transfer)
+    def on_data_transfer(self, vendor_id: str, **kw: Any) -> Any:
+        self.received.append(("DataTransfer", {"vendor_id": vendor_id, **kw}))
+        if vendor_id != "com.voltara":
+            return result16.DataTransfer(status="UnknownVendorId")
+        return result16.DataTransfer(status="Accepted", data="pong")
+
     @on(Action16.remote_start_transaction)
     def on_remote_start(self, id_tag: str, **kw: Any) -> Any:
         self.received.append(("RemoteStartTransaction", {"id_tag": id_tag, **kw}))
@@ -191,6 +198,13 @@ class TestCharger201(Cp201):
         return await self.call(
             call201.FirmwareStatusNotification(status=status, request_id=request_id)
         )
+
+    @on(Action201.data_transfer)
+    def on_data_transfer(self, vendor_id: str, **kw: Any) -> Any:
+        self.received.append(("DataTransfer", {"vendor_id": vendor_id, **kw}))
+        if kw.get("message_id") != "Ping":
+            return result201.DataTransfer(status="UnknownMessageId")
+        return result201.DataTransfer(status="Accepted", data={"pong": kw.get("data")})
 
     @on(Action201.get_transaction_status)
     def on_get_transaction_status(self, **kw: Any) -> Any:

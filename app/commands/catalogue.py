@@ -6,6 +6,7 @@ The API, procedures, self-diagnosis and the gateway read it; nothing else lists 
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import asdict, is_dataclass
 from datetime import UTC, datetime
@@ -186,6 +187,16 @@ class UpdateFirmwareParams(_Params):
         return self.signature is not None
 
 
+class DataTransferParams(_Params):
+    """OCPP 2.0.1 P01 / 1.6 §5.6 DataTransfer from the CSMS: vendorId string[0..255],
+    messageId string[0..50], data (1.6: a string; 2.0.1: any JSON). The charger answers
+    Accepted, Rejected, UnknownMessageId or UnknownVendorId."""
+
+    vendor_id: str = Field(min_length=1, max_length=255)
+    message_id: str | None = Field(None, min_length=1, max_length=50)
+    data: str | int | float | bool | dict[str, Any] | list[Any] | None = None
+
+
 # -- OCPP 2.0.1 only (1.6 has no device model: BadCommand) -----------------------------------
 class GetBaseReportParams(_Params):
     """OCPP 2.0.1 B07 GetBaseReport. SummaryInventory lists the components that have a
@@ -290,6 +301,7 @@ PARAMS: dict[str, type[_Params]] = {
     "clear_cache": NoParams,
     "remote_stop": RemoteStopParams,
     "remote_start": RemoteStartParams,
+    "data_transfer": DataTransferParams,
     "update_firmware": UpdateFirmwareParams,
     "get_base_report": GetBaseReportParams,
     "set_variable_monitoring": SetMonitoringParams,
@@ -379,6 +391,10 @@ def needs_admin(command: str, params: _Params) -> bool:
     strongest change there is (the reason 2.0.1 L01 signs firmware), so admins only."""
     if isinstance(params, UpdateFirmwareParams):
         return True
+    # A vendor-specific message may do anything its vendor defined (reboot, reconfigure,
+    # unlock): nothing here can classify it, so only admins send it.
+    if isinstance(params, DataTransferParams):
+        return True
     if isinstance(params, SetVariablesParams):  # one security variable makes it admin-only
         return any(is_security_key(v.key) for v in params.variables)
     return isinstance(params, ChangeConfigurationParams) and is_security_key(params.key)
@@ -451,6 +467,12 @@ def build_call(
         return _trigger(params, v16)
     if isinstance(params, UpdateFirmwareParams):
         return _update_firmware(params, v16)
+    if isinstance(params, DataTransferParams):
+        data = params.data
+        if v16 and data is not None and not isinstance(data, str):
+            data = json.dumps(data)  # 1.6 data is a string of any format
+        payload = call16.DataTransfer if v16 else call201.DataTransfer
+        return payload(vendor_id=params.vendor_id, message_id=params.message_id, data=data)
     if isinstance(params, RemoteStartParams):
         if v16:
             if len(params.id_token) > 20:  # 1.6 IdToken is CiString20Type

@@ -508,6 +508,12 @@ class Charger201(SimCharger, ChargePoint):
                     self.stop_transaction(conn.connector_id, reason="Reboot")
             self.request_reboot(HARD_RESET, "FirmwareUpdate", graceful=True)
 
+    @on(Action.data_transfer)
+    def on_data_transfer(self, vendor_id: str, **_: Any) -> call_result.DataTransfer:
+        # P01: no vendor extension in this simulator
+        self.record_command("DataTransfer", {"vendorId": vendor_id}, "UnknownVendorId")
+        return call_result.DataTransfer(status="UnknownVendorId")
+
     @on(Action.get_transaction_status)
     def on_get_transaction_status(
         self, transaction_id: str | None = None, **_: Any

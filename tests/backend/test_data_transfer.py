@@ -56,3 +56,39 @@ async def test_data_transfer_answers_by_vendor_and_message(backend, version):
         assert rejected.status == "Rejected"
         broken = await charger.call(call.DataTransfer(vendor_id="com.broken", message_id="Any"))
         assert broken.status == "Rejected"
+
+
+async def test_data_transfer_from_the_csms_is_an_admin_command(backend, api_client):
+    """P01 / 1.6 §5.6: the charger's status comes back; a vendor message may do anything, so
+    only admins send it."""
+    await backend.register("SITE-017-DT-3")
+    await backend.register("SITE-017-DT-4")
+    consultant = backend.token("consultant", name="casey")
+    async with (
+        connected(backend.ocpp_url, "SITE-017-DT-3", "2.0.1") as c201,
+        connected(backend.ocpp_url, "SITE-017-DT-4") as c16,
+    ):
+        await c201.boot()
+        await c16.boot()
+        url = "/api/chargers/SITE-017-DT-3/commands/data_transfer"
+        r = await api_client.post(
+            url, json={"vendor_id": "com.helion", "message_id": "Ping", "data": {"n": 1}}
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["status"] == "Accepted"
+        assert r.json()["response"]["data"] == {"pong": {"n": 1}}
+        r = await api_client.post(url, json={"vendor_id": "com.helion", "message_id": "X"})
+        assert r.json()["status"] == "UnknownMessageId"
+        async with backend.client(consultant) as api:
+            assert (await api.post(url, json={"vendor_id": "com.helion"})).status_code == 403
+        r = await api_client.post(
+            "/api/chargers/SITE-017-DT-4/commands/data_transfer",
+            json={"vendor_id": "com.voltara", "data": {"n": 1}},
+        )
+        assert r.json()["status"] == "Accepted"
+        assert c16.received[-1] == (
+            "DataTransfer",
+            {"vendor_id": "com.voltara", "data": '{"n": 1}'},
+        )
+        too_long = await api_client.post(url, json={"vendor_id": "v" * 256})
+        assert too_long.status_code == 422 and "vendor_id" in too_long.text

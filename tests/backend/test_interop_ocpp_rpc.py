@@ -32,6 +32,7 @@ COMMANDS = {
         ("remote_start", {"id_token": "TAG-1", "connector_id": 1}),
         ("update_firmware", {"location": "https://fw.example.com/vt.bin", "retries": 2}),
         *(("trigger_message", {"message": m}) for m in TRIGGERABLE),
+        ("data_transfer", {"vendor_id": "org.test", "message_id": "Ping", "data": {"n": 1}}),
     ],
     "2.0.1": [
         ("reset", {"type": "hard"}),
@@ -46,6 +47,7 @@ COMMANDS = {
         ("remote_start", {"id_token": "TAG-1", "connector_id": 1}),
         ("get_transaction_status", {"transaction_id": "T-1"}),
         ("get_transaction_status", {}),
+        ("data_transfer", {"vendor_id": "org.test", "message_id": "Ping", "data": {"n": 1}}),
         ("change_availability", {"evse_id": 1, "connector_id": 1, "type": "inoperative"}),
         *(("trigger_message", {"message": m, "evse_id": 1}) for m in TRIGGERABLE_201),
         (

@@ -30,6 +30,7 @@ if (protocol === 'ocpp1.6') {
   handled('RemoteStopTransaction', () => ({ status: 'Accepted' }));
   handled('RemoteStartTransaction', () => ({ status: 'Accepted' }));
   handled('UpdateFirmware', () => ({}));
+  handled('DataTransfer', () => ({ status: 'UnknownVendorId' }));
 } else {
   handled('Reset', () => ({ status: 'Accepted' }));
   handled('UnlockConnector', () => ({ status: 'Unlocked' }));
@@ -43,6 +44,7 @@ if (protocol === 'ocpp1.6') {
   handled('RequestStartTransaction', () => ({ status: 'Accepted' }));
   handled('GetTransactionStatus', (p) => (p.transactionId ? { messagesInQueue: false, ongoingIndicator: false } : { messagesInQueue: false }));
   handled('UpdateFirmware', () => ({ status: 'Accepted' }));
+  handled('DataTransfer', (p) => ({ status: 'Accepted', data: { echo: p.data } }));
 }
 
 async function step(method, params) {

@@ -118,3 +118,11 @@ async def test_16_security_log_uploads(csms: MiniCSMS, make_fleet, uploads) -> N
     ]
     assert statuses == [("Uploading", 5), ("Uploaded", 5)]
     assert r.filename in uploads.files
+
+
+async def test_201_data_transfer_unknown_vendor(csms: MiniCSMS, make_fleet) -> None:
+    p = plan("helion_hx150", "2.0.1")
+    await make_fleet([p])
+    await csms.wait_message(p.charger_id, "BootNotification")
+    answer = await csms.command(p.charger_id, c201.DataTransfer(vendor_id="com.example"))
+    assert answer.status == "UnknownVendorId" and answer.data is None
