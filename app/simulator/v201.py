@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ocpp.exceptions import OccurrenceConstraintViolationError
 from ocpp.routing import after, on
 from ocpp.v201 import ChargePoint, call, call_result
 from ocpp.v201.enums import Action
@@ -390,8 +391,18 @@ class Charger201(SimCharger, ChargePoint):
             )
         )
 
+    def _within_items_per_message(self, items: list[dict]) -> None:
+        """DeviceDataCtrlr.ItemsPerMessage: a longer request is refused, as stations do, with
+        a CALLERROR OccurrenceConstraintViolation."""
+        limit = int(self.variable("DeviceDataCtrlr", "ItemsPerMessage") or 0)
+        if limit and len(items) > limit:
+            raise OccurrenceConstraintViolationError(
+                description=f"{len(items)} items; ItemsPerMessage is {limit}"
+            )
+
     @on(Action.get_variables)
     def on_get_variables(self, get_variable_data: list[dict], **_: Any) -> call_result.GetVariables:
+        self._within_items_per_message(get_variable_data)
         results = []
         for item in get_variable_data:
             comp, var = item["component"], item["variable"]
@@ -421,6 +432,7 @@ class Charger201(SimCharger, ChargePoint):
 
     @on(Action.set_variables)
     def on_set_variables(self, set_variable_data: list[dict], **_: Any) -> call_result.SetVariables:
+        self._within_items_per_message(set_variable_data)
         results = []
         for item in set_variable_data:
             comp, var, value = item["component"], item["variable"], item["attribute_value"]

@@ -61,3 +61,29 @@ async def test_firmware_update_and_test_charge_on_simulated_chargers(backend, ap
         )
         tx = backend.state.live.get(p16.charger_id).transaction_on(1)
         assert tx.id_tag == "CHARGEFIX-TEST"
+
+
+async def test_variables_split_to_the_simulated_stations_limit(backend, api_client, tmp_path):
+    p = plan("helion_hx150", "2.0.1", site=44)
+    await backend.register(p.charger_id)
+    config = FleetConfig(
+        csms_url=backend.ocpp_url,
+        speed=100,
+        shared_password=TEST_CHARGER_PASSWORD,
+        ground_truth_path=tmp_path / "truth.jsonl",
+    )
+    async with Fleet(config, plans=[p]):
+        assert await backend.state.live.wait_for(
+            p.charger_id, lambda st: st is not None and st.boot_count >= 1, 15
+        )
+        names = ["HeartbeatInterval", "OfflineThreshold"] * 10  # 20 > ItemsPerMessage 16
+        r = await api_client.post(
+            f"/api/chargers/{p.charger_id}/commands/get_variables",
+            json={"variables": [{"component": "OCPPCommCtrlr", "variable": n} for n in names]},
+        )
+        assert r.status_code == 200, r.text
+        assert [len(part["getVariableData"]) for part in r.json()["request"]["requests"]] == [
+            16,
+            4,
+        ]
+        assert len(r.json()["response"]["getVariableResult"]) == 20

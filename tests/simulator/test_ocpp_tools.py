@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import pytest
+from ocpp.exceptions import OccurrenceConstraintViolationError
 from ocpp.v16 import call as c16
 from ocpp.v201 import call as c201
 
@@ -126,3 +128,14 @@ async def test_201_data_transfer_unknown_vendor(csms: MiniCSMS, make_fleet) -> N
     await csms.wait_message(p.charger_id, "BootNotification")
     answer = await csms.command(p.charger_id, c201.DataTransfer(vendor_id="com.example"))
     assert answer.status == "UnknownVendorId" and answer.data is None
+
+
+async def test_201_refuses_more_than_items_per_message(csms: MiniCSMS, make_fleet) -> None:
+    p = plan("helion_hx150", "2.0.1")
+    await make_fleet([p])
+    await csms.wait_message(p.charger_id, "BootNotification")
+    item = {"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}}
+    ok = await csms.command(p.charger_id, c201.GetVariables(get_variable_data=[item] * 16))
+    assert len(ok.get_variable_result) == 16
+    with pytest.raises(OccurrenceConstraintViolationError):
+        await csms.command(p.charger_id, c201.GetVariables(get_variable_data=[item] * 17))
