@@ -25,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-# OCPP 1.6 §7.44 MessageTrigger: what TriggerMessage may ask a 1.6 charge point for.
+# OCPP 1.6 MessageTrigger (§5.17): what TriggerMessage may ask a 1.6 charge point for.
 TRIGGERABLE = (
     "BootNotification",
     "DiagnosticsStatusNotification",
@@ -102,7 +102,7 @@ class TriggerParams(_Params):
 
 
 class DiagnosticsParams(_Params):
-    """1.6 §5.8 GetDiagnostics (DiagnosticsLog) or the 1.6 security whitepaper's GetLog
+    """1.6 §5.9 GetDiagnostics (DiagnosticsLog) or the 1.6 security whitepaper's GetLog
     (SecurityLog); OCPP 2.0.1 N01 GetLog with LogEnumType DiagnosticsLog or SecurityLog and
     LogParametersType {remoteLocation, oldestTimestamp, latestTimestamp}. The upload location
     is a one-time slot of this backend; the charger reports progress with

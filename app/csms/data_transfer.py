@@ -1,4 +1,4 @@
-"""DataTransfer from a charger (OCPP 1.6 §4.3 / §6.17; OCPP 2.0.1 use case P02): always a
+"""DataTransfer from a charger (OCPP 1.6 §4.3; OCPP 2.0.1 use case P02): always a
 DataTransferResponse, never a CALLERROR.
 
 The spec fixes the answer when nobody handles the message: "If the recipient of the request
