@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import websockets
+from ocpp.exceptions import OccurrenceConstraintViolationError
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint as Cp16
 from ocpp.v16 import call as call16
@@ -62,6 +63,39 @@ class TestCharger16(Cp16):
         self.received.append(("TriggerMessage", {"requested_message": requested_message, **kw}))
         return result16.TriggerMessage(status="Accepted")
 
+    @on(Action16.extended_trigger_message)
+    def on_extended_trigger(self, requested_message: str, **kw: Any) -> Any:
+        self.received.append(
+            ("ExtendedTriggerMessage", {"requested_message": requested_message, **kw})
+        )
+        return result16.ExtendedTriggerMessage(status="Accepted")
+
+    @on(Action16.data_transfer)
+    def on_data_transfer(self, vendor_id: str, **kw: Any) -> Any:
+        self.received.append(("DataTransfer", {"vendor_id": vendor_id, **kw}))
+        if vendor_id != "com.voltara":
+            return result16.DataTransfer(status="UnknownVendorId")
+        return result16.DataTransfer(status="Accepted", data="pong")
+
+    @on(Action16.remote_start_transaction)
+    def on_remote_start(self, id_tag: str, **kw: Any) -> Any:
+        self.received.append(("RemoteStartTransaction", {"id_tag": id_tag, **kw}))
+        return result16.RemoteStartTransaction(status="Accepted")
+
+    @on(Action16.update_firmware)
+    def on_update_firmware(self, location: str, retrieve_date: str, **kw: Any) -> Any:
+        self.received.append(
+            ("UpdateFirmware", {"location": location, "retrieve_date": retrieve_date, **kw})
+        )
+        return result16.UpdateFirmware()
+
+    @on(Action16.signed_update_firmware)
+    def on_signed_update_firmware(self, request_id: int, firmware: dict[str, Any], **kw: Any):  # type: ignore[no-untyped-def]
+        self.received.append(
+            ("SignedUpdateFirmware", {"request_id": request_id, "firmware": firmware, **kw})
+        )
+        return result16.SignedUpdateFirmware(status="Accepted")
+
     @on(Action16.get_configuration)
     def on_get_configuration(self, **kw: Any) -> Any:
         self.received.append(("GetConfiguration", kw))
@@ -80,9 +114,14 @@ class TestCharger16(Cp16):
         return result16.ClearCache(status="Accepted")
 
     @on(Action16.get_diagnostics)
-    def on_get_diagnostics(self, location: str, **_: Any) -> Any:
-        self.received.append(("GetDiagnostics", {"location": location}))
+    def on_get_diagnostics(self, location: str, **kw: Any) -> Any:
+        self.received.append(("GetDiagnostics", {"location": location, **kw}))
         return result16.GetDiagnostics(file_name="diag.log")
+
+    @on(Action16.get_log)
+    def on_get_log(self, log: dict[str, Any], log_type: str, request_id: int, **_: Any) -> Any:
+        self.received.append(("GetLog", {"log": log, "log_type": log_type}))
+        return result16.GetLog(status="Accepted", filename="security.log")
 
     @on(Action16.remote_stop_transaction)
     def on_remote_stop(self, transaction_id: int, **_: Any) -> Any:
@@ -113,6 +152,8 @@ class TestCharger201(Cp201):
         super().__init__(charger_id, connection)
         self.received: list[tuple[str, dict[str, Any]]] = []
         self.reset_answer = "Accepted"  # "Scheduled": an OnIdle reset during a transaction
+        self.ongoing_transaction: str | None = None
+        self.items_per_message = {"GetVariables": 50, "SetVariables": 50}
 
     @on(Action201.reset)
     def on_reset(self, type: str, **kw: Any) -> Any:
@@ -126,32 +167,82 @@ class TestCharger201(Cp201):
 
     @on(Action201.change_availability)
     def on_availability(self, operational_status: str, **kw: Any) -> Any:
-        self.received.append(("ChangeAvailability", {"operational_status": operational_status}))
+        self.received.append(
+            ("ChangeAvailability", {"operational_status": operational_status, **kw})
+        )
         return result201.ChangeAvailability(status="Accepted")
 
     @on(Action201.trigger_message)
     def on_trigger(self, requested_message: str, **kw: Any) -> Any:
-        self.received.append(("TriggerMessage", {"requested_message": requested_message}))
+        self.received.append(("TriggerMessage", {"requested_message": requested_message, **kw}))
         return result201.TriggerMessage(status="Accepted")
+
+    @on(Action201.request_start_transaction)
+    def on_request_start(self, id_token: dict[str, Any], remote_start_id: int, **kw: Any) -> Any:
+        self.received.append(
+            (
+                "RequestStartTransaction",
+                {"id_token": id_token, "remote_start_id": remote_start_id, **kw},
+            )
+        )
+        return result201.RequestStartTransaction(status="Accepted")
+
+    @on(Action201.update_firmware)
+    def on_update_firmware(self, request_id: int, firmware: dict[str, Any], **kw: Any) -> Any:
+        self.received.append(
+            ("UpdateFirmware", {"request_id": request_id, "firmware": firmware, **kw})
+        )
+        return result201.UpdateFirmware(status="Accepted")
+
+    async def firmware_status(self, status: str, request_id: int | None = None) -> Any:
+        return await self.call(
+            call201.FirmwareStatusNotification(status=status, request_id=request_id)
+        )
+
+    @on(Action201.data_transfer)
+    def on_data_transfer(self, vendor_id: str, **kw: Any) -> Any:
+        self.received.append(("DataTransfer", {"vendor_id": vendor_id, **kw}))
+        if kw.get("message_id") != "Ping":
+            return result201.DataTransfer(status="UnknownMessageId")
+        return result201.DataTransfer(status="Accepted", data={"pong": kw.get("data")})
+
+    @on(Action201.get_transaction_status)
+    def on_get_transaction_status(self, **kw: Any) -> Any:
+        self.received.append(("GetTransactionStatus", kw))
+        ongoing = kw.get("transaction_id") == self.ongoing_transaction
+        return result201.GetTransactionStatus(messages_in_queue=False, ongoing_indicator=ongoing)
 
     @on(Action201.get_variables)
     def on_get_variables(self, get_variable_data: list[dict[str, Any]], **_: Any) -> Any:
         self.received.append(("GetVariables", {"data": get_variable_data}))
+        self._within_limit("GetVariables", get_variable_data)
         return result201.GetVariables(
             get_variable_result=[
                 {
                     "attribute_status": "Accepted",
                     "component": d["component"],
                     "variable": d["variable"],
-                    "attribute_value": "60",
+                    "attribute_value": self._value(d),
                 }
                 for d in get_variable_data
             ]
         )
 
+    def _value(self, data: dict[str, Any]) -> str:
+        variable = data["variable"]
+        if data["component"]["name"] == "DeviceDataCtrlr" and variable["name"] == "ItemsPerMessage":
+            return str(self.items_per_message[variable.get("instance", "GetVariables")])
+        return "60"
+
+    def _within_limit(self, instance: str, items: list[Any]) -> None:
+        # DeviceDataCtrlr.ItemsPerMessage: a longer request is an OccurrenceConstraintViolation
+        if len(items) > self.items_per_message[instance]:
+            raise OccurrenceConstraintViolationError(details={"limit": instance})
+
     @on(Action201.set_variables)
     def on_set_variables(self, set_variable_data: list[dict[str, Any]], **_: Any) -> Any:
         self.received.append(("SetVariables", {"data": set_variable_data}))
+        self._within_limit("SetVariables", set_variable_data)
         return result201.SetVariables(
             set_variable_result=[
                 {
@@ -165,7 +256,9 @@ class TestCharger201(Cp201):
 
     @on(Action201.get_log)
     def on_get_log(self, log: dict[str, Any], log_type: str, request_id: int, **_: Any) -> Any:
-        self.received.append(("GetLog", {"log": log, "request_id": request_id}))
+        self.received.append(
+            ("GetLog", {"log": log, "request_id": request_id, "log_type": log_type})
+        )
         return result201.GetLog(status="Accepted", filename="log.txt")
 
     @on(Action201.get_base_report)

@@ -13,6 +13,7 @@ from app.api.routers import (
     diagnoses,
     diagnostics,
     fault_codes,
+    firmware,
     handoffs,
     health,
     id_tokens,
@@ -45,6 +46,7 @@ ROUTERS: list[APIRouter] = [
     partner_sites.router,
     fault_codes.router,
     id_tokens.router,
+    firmware.router,
     qualifications.router,
     users.router,
 ]

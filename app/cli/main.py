@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from app.cli import admin, diagnosis, knowledge, simulate
+from app.cli import admin, commands, diagnosis, knowledge, simulate
 from app.cli.backend import backend
 from app.cli.procedures import procedures_cli
 from app.cli.run import run
@@ -21,6 +21,8 @@ cli.command("backend")(backend)
 cli.command("ui")(ui)
 cli.command("ingest")(knowledge.ingest)
 cli.command("search")(knowledge.search)
+cli.command("command")(commands.command)
+cli.command("commands")(commands.commands)
 cli.add_typer(admin.chargers, name="chargers")
 cli.add_typer(admin.tokens, name="tokens")
 cli.add_typer(admin.users, name="users")

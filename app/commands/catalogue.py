@@ -6,15 +6,26 @@ The API, procedures, self-diagnosis and the gateway read it; nothing else lists 
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import asdict, is_dataclass
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from ocpp.charge_point import remove_nones, snake_to_camel_case
 from ocpp.v16 import call as call16
 from ocpp.v201 import call as call201
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+# OCPP 1.6 MessageTrigger (§5.17): what TriggerMessage may ask a 1.6 charge point for.
 TRIGGERABLE = (
     "BootNotification",
     "DiagnosticsStatusNotification",
@@ -23,6 +34,31 @@ TRIGGERABLE = (
     "MeterValues",
     "StatusNotification",
 )
+# OCPP 1.6 security whitepaper MessageTriggerEnumType of ExtendedTriggerMessage: the security
+# extension's messages are triggered with ExtendedTriggerMessage, not TriggerMessage.
+TRIGGERABLE_EXTENDED_16 = ("LogStatusNotification", "SignChargePointCertificate")
+# OCPP 2.0.1 MessageTriggerEnumType (F06 TriggerMessage): every message the protocol allows.
+TRIGGERABLE_201 = (
+    "BootNotification",
+    "LogStatusNotification",
+    "FirmwareStatusNotification",
+    "Heartbeat",
+    "MeterValues",
+    "SignChargingStationCertificate",
+    "SignV2GCertificate",
+    "StatusNotification",
+    "TransactionEvent",
+    "SignCombinedCertificate",
+    "PublishFirmwareStatusNotification",
+)
+# The same request under the other version's name (1.6 diagnostics are 2.0.1 logs; the charger
+# certificate is SignChargePointCertificate in 1.6, SignChargingStationCertificate in 2.0.1).
+_TRIGGER_201_NAME = {
+    "DiagnosticsStatusNotification": "LogStatusNotification",
+    "SignChargePointCertificate": "SignChargingStationCertificate",
+}
+_TRIGGER_16_NAME = {"SignChargingStationCertificate": "SignChargePointCertificate"}
+TRIGGER_MESSAGES = tuple(dict.fromkeys((*TRIGGERABLE, *TRIGGERABLE_EXTENDED_16, *TRIGGERABLE_201)))
 
 
 class _Params(BaseModel):
@@ -39,7 +75,14 @@ class UnlockParams(_Params):
 
 
 class AvailabilityParams(_Params):
+    """OCPP 1.6 §5.2 ChangeAvailability (connectorId 0 = the charge point); OCPP 2.0.1 G03
+    (one EVSE: evse.id; one connector: evse.id + evse.connectorId) and G04 (the station: no
+    evse). On 2.0.1 a lone ``connector_id`` names the EVSE, as everywhere in this catalogue."""
+
     connector_id: int = Field(0, ge=0, description="0 = the whole charger.")
+    evse_id: int | None = Field(
+        None, ge=1, description="2.0.1: the EVSE (with connector_id: one connector of it)."
+    )
     type: Literal["operative", "inoperative"]
 
     @field_validator("type", mode="before")
@@ -49,11 +92,25 @@ class AvailabilityParams(_Params):
 
 
 class TriggerParams(_Params):
-    message: Literal[TRIGGERABLE] = "StatusNotification"  # type: ignore[valid-type]
+    """OCPP 1.6 §5.17 TriggerMessage (connectorId), 1.6 security ExtendedTriggerMessage, OCPP
+    2.0.1 F06 TriggerMessage (evse.id, evse.connectorId); the message must be one the charger's
+    version allows (checked when the call is built)."""
+
+    message: Literal[TRIGGER_MESSAGES] = "StatusNotification"  # type: ignore[valid-type]
     connector_id: int | None = Field(None, ge=0)
+    evse_id: int | None = Field(None, ge=1, description="2.0.1 only: evse.id.")
 
 
 class DiagnosticsParams(_Params):
+    """1.6 §5.9 GetDiagnostics (DiagnosticsLog) or the 1.6 security whitepaper's GetLog
+    (SecurityLog); OCPP 2.0.1 N01 GetLog with LogEnumType DiagnosticsLog or SecurityLog and
+    LogParametersType {remoteLocation, oldestTimestamp, latestTimestamp}. The upload location
+    is a one-time slot of this backend; the charger reports progress with
+    LogStatusNotification (1.6: DiagnosticsStatusNotification for GetDiagnostics)."""
+
+    log_type: Literal["DiagnosticsLog", "SecurityLog"] = "DiagnosticsLog"
+    oldest: AwareDatetime | None = Field(None, description="oldestTimestamp / startTime")
+    latest: AwareDatetime | None = Field(None, description="latestTimestamp / stopTime")
     retries: int | None = Field(None, ge=0, le=10)
     retry_interval: int | None = Field(None, ge=0)
 
@@ -78,6 +135,66 @@ class NoParams(_Params):
 class RemoteStopParams(_Params):
     transaction_id: str | None = Field(None, max_length=36)
     connector_id: int | None = Field(None, ge=1)
+
+
+class RemoteStartParams(_Params):
+    """OCPP 1.6 §5.11 RemoteStartTransaction (idTag, connectorId); OCPP 2.0.1 F01/F02
+    RequestStartTransaction (idToken, remoteStartId, evseId). The token must be one the
+    backend's id-token store accepts (the charger authorizes it unless AuthorizeRemoteStart
+    is false): a procedure's test charge registers its test token there."""
+
+    id_token: str = Field(min_length=1, max_length=36, pattern=r"^[\x20-\x7e]+$")
+    id_token_type: Literal[
+        "Central", "eMAID", "ISO14443", "ISO15693", "KeyCode", "Local", "MacAddress"
+    ] = "Central"
+    connector_id: int | None = Field(None, ge=1, description="1.6 connectorId; 2.0.1 evseId.")
+
+
+class UpdateFirmwareParams(_Params):
+    """OCPP 1.6 §5.19 UpdateFirmware (location, retrieveDate, retries, retryInterval); 1.6
+    security whitepaper SignedUpdateFirmware and OCPP 2.0.1 L01 Secure Firmware Update
+    (requestId, FirmwareType {location string[0..512], retrieveDateTime, installDateTime,
+    signingCertificate string[0..5500], signature string[0..800]}, retries, retryInterval).
+    L01.FR.11: for a secure update the CSMS SHALL include the firmware signing certificate,
+    so a certificate and a signature travel together; without them it is 2.0.1 L02 (non-secure
+    update) or 1.6 plain UpdateFirmware. The station reports every state it enters with a
+    FirmwareStatusNotification (L01.FR.01), tracked in the fleet model."""
+
+    location: str = Field(min_length=1, max_length=512, pattern=r"^(https?|ftps?|sftp)://\S+$")
+    retrieve_date: AwareDatetime | None = Field(
+        None, description="When to download (default: now)."
+    )
+    install_date: AwareDatetime | None = Field(
+        None, description="2.0.1 / 1.6 signed: when to install (scheduling)."
+    )
+    signing_certificate: str | None = Field(None, min_length=1, max_length=5500)
+    signature: str | None = Field(None, min_length=1, max_length=800)
+    retries: int | None = Field(None, ge=0, le=10)
+    retry_interval: int | None = Field(None, ge=0, le=86_400)
+
+    @model_validator(mode="after")
+    def _signed_together(self) -> UpdateFirmwareParams:
+        if (self.signing_certificate is None) != (self.signature is None):
+            raise ValueError("signing_certificate and signature go together (L01.FR.11)")
+        if self.signing_certificate is not None and "BEGIN CERTIFICATE" not in (
+            self.signing_certificate
+        ):
+            raise ValueError("signing_certificate must be a PEM certificate")
+        return self
+
+    @property
+    def signed(self) -> bool:
+        return self.signature is not None
+
+
+class DataTransferParams(_Params):
+    """OCPP 2.0.1 P01 / 1.6 §5.6 DataTransfer from the CSMS: vendorId string[0..255],
+    messageId string[0..50], data (1.6: a string; 2.0.1: any JSON). The charger answers
+    Accepted, Rejected, UnknownMessageId or UnknownVendorId."""
+
+    vendor_id: str = Field(min_length=1, max_length=255)
+    message_id: str | None = Field(None, min_length=1, max_length=50)
+    data: str | int | float | bool | dict[str, Any] | list[Any] | None = None
 
 
 # -- OCPP 2.0.1 only (1.6 has no device model: BadCommand) -----------------------------------
@@ -105,6 +222,74 @@ class SetMonitoringParams(_Params):
     monitors: list[MonitorSpec] = Field(min_length=1, max_length=100)
 
 
+class VariableRef(_Params):
+    """One variable of the 2.0.1 device model (B06 GetVariableDataType / B05
+    SetVariableDataType): ComponentType {name string[0..50], instance, evse {id, connectorId}}
+    and VariableType {name string[0..50], instance string[0..50]}."""
+
+    component: str = Field(min_length=1, max_length=50)
+    component_instance: str | None = Field(None, min_length=1, max_length=50)
+    evse_id: int | None = Field(None, ge=0)
+    connector_id: int | None = Field(None, ge=1, description="with evse_id: one connector")
+    variable: str = Field(min_length=1, max_length=50)
+    instance: str | None = Field(None, min_length=1, max_length=50)
+    attribute_type: Literal["Actual", "Target", "MinSet", "MaxSet"] = "Actual"
+
+    @model_validator(mode="after")
+    def _connector_needs_evse(self) -> VariableRef:
+        if self.connector_id is not None and self.evse_id is None:
+            raise ValueError("connector_id needs evse_id (EVSEType.connectorId)")
+        return self
+
+    @property
+    def key(self) -> str:
+        return f"{self.component}.{self.variable}"
+
+    def as_ocpp(self) -> dict[str, Any]:
+        component: dict[str, Any] = {"name": self.component}
+        if self.component_instance:
+            component["instance"] = self.component_instance
+        if self.evse_id is not None:
+            component["evse"] = {"id": self.evse_id}
+            if self.connector_id is not None:
+                component["evse"]["connector_id"] = self.connector_id
+        variable: dict[str, Any] = {"name": self.variable}
+        if self.instance:
+            variable["instance"] = self.instance
+        data: dict[str, Any] = {"component": component, "variable": variable}
+        if self.attribute_type != "Actual":
+            data["attribute_type"] = self.attribute_type
+        return data
+
+
+class VariableValue(VariableRef):
+    value: str = Field(max_length=1000, description="attributeValue string[0..1000]")
+
+
+# The most variables one API call takes; the gateway's caller splits them into requests of
+# the charger's own ItemsPerMessage (app/commands/batches.py).
+MAX_VARIABLES = 200
+
+
+class GetVariablesParams(_Params):
+    """OCPP 2.0.1 B06 GetVariables: several variables per request."""
+
+    variables: list[VariableRef] = Field(min_length=1, max_length=MAX_VARIABLES)
+
+
+class SetVariablesParams(_Params):
+    """OCPP 2.0.1 B05 SetVariables: several variables per request."""
+
+    variables: list[VariableValue] = Field(min_length=1, max_length=MAX_VARIABLES)
+
+
+class TransactionStatusParams(_Params):
+    """OCPP 2.0.1 E14 GetTransactionStatus: one transaction (is it ongoing, are messages of
+    it still queued?) or, without an id, whether any transaction message is queued."""
+
+    transaction_id: str | None = Field(None, min_length=1, max_length=36)
+
+
 PARAMS: dict[str, type[_Params]] = {
     "reset": ResetParams,
     "unlock_connector": UnlockParams,
@@ -115,10 +300,24 @@ PARAMS: dict[str, type[_Params]] = {
     "change_configuration": ChangeConfigurationParams,
     "clear_cache": NoParams,
     "remote_stop": RemoteStopParams,
+    "remote_start": RemoteStartParams,
+    "data_transfer": DataTransferParams,
+    "update_firmware": UpdateFirmwareParams,
     "get_base_report": GetBaseReportParams,
     "set_variable_monitoring": SetMonitoringParams,
+    "get_transaction_status": TransactionStatusParams,
+    "get_variables": GetVariablesParams,
+    "set_variables": SetVariablesParams,
 }
-V201_ONLY = frozenset({"get_base_report", "set_variable_monitoring"})
+V201_ONLY = frozenset(
+    {
+        "get_base_report",
+        "set_variable_monitoring",
+        "get_transaction_status",
+        "get_variables",
+        "set_variables",
+    }
+)
 COMMANDS: tuple[str, ...] = tuple(PARAMS)
 
 # Configuration that is the charger's security: its Basic-auth secret (1.6 security
@@ -155,7 +354,10 @@ def interrupts_charge(command: str, params: _Params, ocpp_version: str | None) -
         return True
     if isinstance(params, AvailabilityParams):
         return params.type == "inoperative"
-    return False
+    # A firmware update ends in a reboot (InstallRebooting): treated like a reset. Stations
+    # may hold the install until transactions end, but not every one does (2.0.1
+    # AllowNewSessionsPendingFirmwareUpdate; 1.6 leaves it to the charge point).
+    return isinstance(params, UpdateFirmwareParams)
 
 
 def stops_the_charge(params: _Params) -> bool:
@@ -168,18 +370,33 @@ def affected_connector(params: _Params) -> int | None:
     """The connector a command acts on; None (or 0) is the whole charger."""
     if isinstance(params, ResetParams):
         return None
-    return getattr(params, "connector_id", None)
+    # a 2.0.1 EVSE is what a transaction runs on (ActiveTransaction.connector_id is its evseId)
+    return getattr(params, "evse_id", None) or getattr(params, "connector_id", None)
 
 
 def re_energises(command: str, params: _Params) -> bool:
     """Could this put power back on, or move the cable, of a charger with a safety fault?
     Reset, unlock and availability to Operative are held by the safety interlock."""
-    if isinstance(params, ResetParams | UnlockParams):
+    if isinstance(params, ResetParams | UnlockParams | UpdateFirmwareParams):
+        return True  # a firmware update reboots the charger: the reset's interlock holds
+    # A remote start closes the contactor on a connector: never with a safety fault open.
+    # (It does not interrupt a charge: it starts one, so interrupts_charge stays False.)
+    if isinstance(params, RemoteStartParams):
         return True
     return isinstance(params, AvailabilityParams) and params.type == "operative"
 
 
 def needs_admin(command: str, params: _Params) -> bool:
+    """Security configuration, and firmware: installing code on a charger from a URL is the
+    strongest change there is (the reason 2.0.1 L01 signs firmware), so admins only."""
+    if isinstance(params, UpdateFirmwareParams):
+        return True
+    # A vendor-specific message may do anything its vendor defined (reboot, reconfigure,
+    # unlock): nothing here can classify it, so only admins send it.
+    if isinstance(params, DataTransferParams):
+        return True
+    if isinstance(params, SetVariablesParams):  # one security variable makes it admin-only
+        return any(is_security_key(v.key) for v in params.variables)
     return isinstance(params, ChangeConfigurationParams) and is_security_key(params.key)
 
 
@@ -240,33 +457,58 @@ def build_call(
     if isinstance(params, AvailabilityParams):
         kind = "Operative" if params.type == "operative" else "Inoperative"
         if v16:
+            if params.evse_id is not None:
+                raise InvalidCommand("evse_id is OCPP 2.0.1; a 1.6 charger takes connector_id")
             return call16.ChangeAvailability(connector_id=params.connector_id, type=kind)
-        evse = {"id": params.connector_id} if params.connector_id else None
-        return call201.ChangeAvailability(operational_status=kind, evse=evse)
-    if isinstance(params, TriggerParams):
-        if v16:
-            return call16.TriggerMessage(
-                requested_message=params.message, connector_id=params.connector_id
-            )
-        message = (
-            "LogStatusNotification"
-            if params.message == "DiagnosticsStatusNotification"
-            else params.message
+        return call201.ChangeAvailability(
+            operational_status=kind, evse=_evse(params.evse_id, params.connector_id)
         )
-        evse = {"id": params.connector_id} if params.connector_id else None
-        return call201.TriggerMessage(requested_message=message, evse=evse)
+    if isinstance(params, TriggerParams):
+        return _trigger(params, v16)
+    if isinstance(params, UpdateFirmwareParams):
+        return _update_firmware(params, v16)
+    if isinstance(params, DataTransferParams):
+        data = params.data
+        if v16 and data is not None and not isinstance(data, str):
+            data = json.dumps(data)  # 1.6 data is a string of any format
+        payload = call16.DataTransfer if v16 else call201.DataTransfer
+        return payload(vendor_id=params.vendor_id, message_id=params.message_id, data=data)
+    if isinstance(params, RemoteStartParams):
+        if v16:
+            if len(params.id_token) > 20:  # 1.6 IdToken is CiString20Type
+                raise InvalidCommand("a 1.6 idTag has at most 20 characters")
+            return call16.RemoteStartTransaction(
+                id_tag=params.id_token, connector_id=params.connector_id
+            )
+        # F01/F02: remoteStartId is the CSMS's id for this request; the station echoes
+        # it in the TransactionEvent it sends when the transaction starts.
+        return call201.RequestStartTransaction(
+            id_token={"id_token": params.id_token, "type": params.id_token_type},
+            remote_start_id=random.randint(1, 2_000_000_000),
+            evse_id=params.connector_id,
+        )
     if isinstance(params, DiagnosticsParams):
         if not upload_location:
             raise InvalidCommand("no upload location for diagnostics")
-        if v16:
+        oldest = _iso(params.oldest) if params.oldest else None
+        latest = _iso(params.latest) if params.latest else None
+        if v16 and params.log_type == "DiagnosticsLog":
             return call16.GetDiagnostics(
                 location=upload_location,
                 retries=params.retries,
                 retry_interval=params.retry_interval,
+                start_time=oldest,
+                stop_time=latest,
             )
-        return call201.GetLog(
-            log={"remote_location": upload_location},
-            log_type="DiagnosticsLog",
+        log: dict[str, Any] = {"remote_location": upload_location}
+        if oldest:
+            log["oldest_timestamp"] = oldest
+        if latest:
+            log["latest_timestamp"] = latest
+        get_log = call16.GetLog if v16 else call201.GetLog  # 1.6: the security extension's
+        return get_log(
+            log=log,
+            log_type=params.log_type,
             request_id=random.randint(1, 2_000_000_000),
             retries=params.retries,
             retry_interval=params.retry_interval,
@@ -284,12 +526,29 @@ def build_call(
         )
     if isinstance(params, NoParams) and command == "clear_cache":
         return call16.ClearCache() if v16 else call201.ClearCache()
-    if isinstance(params, GetBaseReportParams | SetMonitoringParams) and v16:
+    if isinstance(params, GetVariablesParams | SetVariablesParams) and v16:
+        raise InvalidCommand(
+            f"{command} is OCPP 2.0.1 only: use get_configuration/change_configuration on 1.6"
+        )
+    if isinstance(params, GetVariablesParams):
+        return call201.GetVariables(get_variable_data=[v.as_ocpp() for v in params.variables])
+    if isinstance(params, SetVariablesParams):
+        return call201.SetVariables(
+            set_variable_data=[
+                {"attribute_value": v.value, **v.as_ocpp()} for v in params.variables
+            ]
+        )
+    if (
+        isinstance(params, GetBaseReportParams | SetMonitoringParams | TransactionStatusParams)
+        and v16
+    ):
         raise InvalidCommand(f"{command} is OCPP 2.0.1 only (1.6 has no device model)")
     if isinstance(params, GetBaseReportParams):
         return call201.GetBaseReport(
             request_id=random.randint(1, 2_000_000_000), report_base=params.report_base
         )
+    if isinstance(params, TransactionStatusParams):
+        return call201.GetTransactionStatus(transaction_id=params.transaction_id)
     if isinstance(params, SetMonitoringParams):
         data = []
         for m in params.monitors:
@@ -313,6 +572,76 @@ def build_call(
             return call16.RemoteStopTransaction(transaction_id=int(transaction_id))
         return call201.RequestStopTransaction(transaction_id=transaction_id)
     raise InvalidCommand(f"unknown command {command!r}")
+
+
+def _evse(evse_id: int | None, connector_id: int | None) -> dict[str, Any] | None:
+    """2.0.1 EVSEType: evse_id (+ connector_id: one connector of it); a lone connector_id is
+    the EVSE (this catalogue's convention); neither, or 0: the whole station."""
+    if evse_id:
+        evse: dict[str, Any] = {"id": evse_id}
+        if connector_id:
+            evse["connector_id"] = connector_id
+        return evse
+    return {"id": connector_id} if connector_id else None
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _update_firmware(params: UpdateFirmwareParams, v16: bool) -> Any:
+    retrieve = _iso(params.retrieve_date or datetime.now(UTC))
+    if v16 and not params.signed:
+        if params.install_date is not None:
+            raise InvalidCommand("a 1.6 UpdateFirmware has no install date (sign it, or omit)")
+        return call16.UpdateFirmware(
+            location=params.location,
+            retrieve_date=retrieve,
+            retries=params.retries,
+            retry_interval=params.retry_interval,
+        )
+    firmware: dict[str, Any] = {"location": params.location, "retrieve_date_time": retrieve}
+    if params.install_date is not None:
+        firmware["install_date_time"] = _iso(params.install_date)
+    if params.signed:
+        firmware["signing_certificate"] = params.signing_certificate
+        firmware["signature"] = params.signature
+    request_id = random.randint(1, 2_000_000_000)
+    payload = call16.SignedUpdateFirmware if v16 else call201.UpdateFirmware
+    return payload(
+        request_id=request_id,
+        firmware=firmware,
+        retries=params.retries,
+        retry_interval=params.retry_interval,
+    )
+
+
+def _trigger(params: TriggerParams, v16: bool) -> Any:
+    if v16:
+        if params.evse_id is not None:
+            raise InvalidCommand("evse_id is OCPP 2.0.1; a 1.6 charger takes connector_id")
+        message = _TRIGGER_16_NAME.get(params.message, params.message)
+        if message in TRIGGERABLE:
+            return call16.TriggerMessage(
+                requested_message=message, connector_id=params.connector_id
+            )
+        if message in TRIGGERABLE_EXTENDED_16:  # 1.6 security whitepaper ExtendedTriggerMessage
+            return call16.ExtendedTriggerMessage(
+                requested_message=message, connector_id=params.connector_id
+            )
+        raise InvalidCommand(
+            f"a 1.6 charger cannot be triggered to send {params.message}; it can send: "
+            f"{', '.join(TRIGGERABLE + TRIGGERABLE_EXTENDED_16)}"
+        )
+    message = _TRIGGER_201_NAME.get(params.message, params.message)
+    if message not in TRIGGERABLE_201:
+        raise InvalidCommand(
+            f"a 2.0.1 station cannot be triggered to send {params.message}; it can send: "
+            f"{', '.join(TRIGGERABLE_201)}"
+        )
+    return call201.TriggerMessage(
+        requested_message=message, evse=_evse(params.evse_id, params.connector_id)
+    )
 
 
 def response_as_dict(response: Any) -> dict[str, Any]:

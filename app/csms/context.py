@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from app.authorization.store import TokenStore
 from app.config import Settings
+from app.csms.data_transfer import DataTransferRegistry
 from app.csms.recorder import Recorder
 from app.fleet.store import FleetStore
 
@@ -16,3 +17,4 @@ class CsmsContext:
     live: FleetStore
     recorder: Recorder
     tokens: TokenStore
+    data_transfer: DataTransferRegistry = field(default_factory=DataTransferRegistry)

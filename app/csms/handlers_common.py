@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from types import ModuleType
 from typing import Any
 
@@ -9,6 +10,7 @@ from ocpp.routing import on
 
 from app.csms.charge_point import now_iso
 from app.csms.context import CsmsContext
+from app.csms.data_transfer import DataTransferRequest
 
 
 class CommonHandlers:
@@ -17,6 +19,7 @@ class CommonHandlers:
     id: str
     context: CsmsContext
     _call_result: ModuleType
+    _ocpp_version: str
 
     @on("Heartbeat")
     def on_heartbeat(self, **_: Any) -> Any:
@@ -39,3 +42,20 @@ class CommonHandlers:
         )
         self.context.live.report_security_event(self.id, str(type))
         return self._call_result.SecurityEventNotification()
+
+    @on("DataTransfer")
+    def on_data_transfer(self, vendor_id: str, **kw: Any) -> Any:
+        """Always a DataTransferResponse (UnknownVendorId, UnknownMessageId, or a registered
+        handler's Accepted/Rejected), never a CALLERROR: 1.6 §4.3, 2.0.1 P02."""
+        status, data = self.context.data_transfer.answer(
+            DataTransferRequest(
+                charger_id=self.id,
+                ocpp_version=self._ocpp_version,
+                vendor_id=vendor_id,
+                message_id=kw.get("message_id"),
+                data=kw.get("data"),
+            )
+        )
+        if data is not None and self._ocpp_version == "1.6" and not isinstance(data, str):
+            data = json.dumps(data)  # 1.6 data is a string of any format
+        return self._call_result.DataTransfer(status=status, data=data)

@@ -125,9 +125,11 @@ class ChargePoint16(RecordingMixin, CommonHandlers, OcppChargePoint16):
         """IdTagInfo from the token store's cache (no database on the event loop)."""
         return id_tag_info_v16(self.context.tokens.authorize(id_tag))
 
-    @on(Action.data_transfer)
-    def on_data_transfer(self, vendor_id: str, **_: Any) -> Any:
-        return call_result.DataTransfer(status="UnknownVendorId")
+    @on(Action.signed_firmware_status_notification)
+    def on_signed_firmware_status(self, status: str, **_: Any) -> Any:
+        # 1.6 security whitepaper: the states of a SignedUpdateFirmware (the 2.0.1 names)
+        self.context.live.set_firmware_status(self.id, str(status))
+        return call_result.SignedFirmwareStatusNotification()
 
     @on(Action.diagnostics_status_notification)
     def on_diagnostics_status(self, status: str, **_: Any) -> Any:

@@ -12,6 +12,7 @@ from ocpp.v16.enums import Action
 from app.commands.catalogue import TRIGGERABLE
 from app.simulator.charger import SimCharger
 from app.simulator.faults import HARD_RESET, SOFT_RESET, FaultSpec
+from app.simulator.firmware_updates import outcome
 from app.simulator.ground_truth import utc_iso
 from app.simulator.state import ActiveFault, ConnectorState, Transaction
 
@@ -66,7 +67,7 @@ class Charger16(SimCharger, ChargePoint):
             charge_point_vendor=model.vendor,
             charge_point_model=model.model,
             charge_point_serial_number=f"SN-{self.charger_id}",
-            firmware_version=model.firmware,
+            firmware_version=getattr(self, "installed_firmware", None) or model.firmware,
         )
 
     def heartbeat_payload(self) -> call.Heartbeat:
@@ -243,7 +244,113 @@ class Charger16(SimCharger, ChargePoint):
         elif requested_message == "DiagnosticsStatusNotification":
             self.post(call.DiagnosticsStatusNotification(status="Idle"))
         elif requested_message == "FirmwareStatusNotification":
-            self.post(call.FirmwareStatusNotification(status="Idle"))
+            self.post(call.FirmwareStatusNotification(status=self._core_firmware_status()))
+
+    @on(Action.extended_trigger_message)
+    def on_extended_trigger_message(
+        self, requested_message: str, connector_id: int | None = None, **_: Any
+    ) -> call_result.ExtendedTriggerMessage:
+        # 1.6 security whitepaper: this simulator sends LogStatusNotification; it has no key
+        # pair to sign, so SignChargePointCertificate is NotImplemented.
+        if requested_message == "SignChargePointCertificate":
+            answer = "NotImplemented"
+        elif requested_message == "LogStatusNotification":
+            answer = "Accepted"
+        elif requested_message not in TRIGGERABLE_16:
+            answer = "NotImplemented"
+        elif connector_id not in (None, 0) and connector_id not in self.connectors:
+            answer = "Rejected"
+        else:
+            answer = "Accepted"
+        self.record_command(
+            "ExtendedTriggerMessage",
+            {"requestedMessage": requested_message, "connectorId": connector_id},
+            answer,
+        )
+        return call_result.ExtendedTriggerMessage(status=answer)
+
+    @after(Action.extended_trigger_message)
+    def after_extended_trigger_message(
+        self, requested_message: str, connector_id: int | None = None, **_: Any
+    ) -> None:
+        if requested_message == "LogStatusNotification":
+            # security whitepaper: requestId is omitted in a triggered Idle one, but the
+            # ocpp package's schema requires it: 0 names no GetLog request
+            self.post(call.LogStatusNotification(status="Idle", request_id=0))
+        else:
+            self.after_trigger_message(requested_message, connector_id)
+
+    def _core_firmware_status(self) -> str:
+        """The last state in 1.6 core FirmwareStatus terms (a signed update's states are not)."""
+        status = getattr(self, "firmware_status", "Idle")
+        core = {"Downloaded", "DownloadFailed", "Downloading", "Idle", "InstallationFailed"}
+        return status if status in core | {"Installing", "Installed"} else "Idle"
+
+    @on(Action.update_firmware)
+    def on_update_firmware(
+        self, location: str, retrieve_date: str, **_: Any
+    ) -> call_result.UpdateFirmware:
+        self.record_command("UpdateFirmware", {"location": location}, "")
+        return call_result.UpdateFirmware()
+
+    @after(Action.update_firmware)
+    def after_update_firmware(self, location: str, retrieve_date: str, **_: Any) -> None:
+        result = outcome(location, signed=False, core16=True)
+        for status in result.states:
+            self.firmware_status = status
+            self.post(call.FirmwareStatusNotification(status=status))
+        self._install(result.installed_version)
+
+    @on(Action.signed_update_firmware)
+    def on_signed_update_firmware(
+        self, request_id: int, firmware: dict, **_: Any
+    ) -> call_result.SignedUpdateFirmware:
+        ok = "BEGIN CERTIFICATE" in str(firmware.get("signing_certificate", ""))
+        answer = "Accepted" if ok else "InvalidCertificate"
+        self.record_command(
+            "SignedUpdateFirmware",
+            {"requestId": request_id, "location": firmware["location"]},
+            answer,
+        )
+        return call_result.SignedUpdateFirmware(status=answer)
+
+    @after(Action.signed_update_firmware)
+    def after_signed_update_firmware(self, request_id: int, firmware: dict, **_: Any) -> None:
+        if "BEGIN CERTIFICATE" not in str(firmware.get("signing_certificate", "")):
+            return
+        result = outcome(firmware["location"], signed=True)
+        for status in result.states:
+            self.firmware_status = status
+            self.post(call.SignedFirmwareStatusNotification(status=status, request_id=request_id))
+        self._install(result.installed_version)
+
+    def _install(self, version: str | None) -> None:
+        if version is None:
+            return
+        self.installed_firmware = version
+        for conn in self.connectors.values():
+            if conn.transaction is not None:
+                self.stop_transaction(conn.connector_id, reason="Reboot")
+        self.request_reboot(HARD_RESET, "FirmwareUpdate", graceful=True)
+
+    @on(Action.get_log)
+    def on_get_log(self, log: dict, log_type: str, request_id: int, **_: Any) -> call_result.GetLog:
+        # 1.6 security whitepaper GetLog: DiagnosticsLog or SecurityLog, LogStatusNotification
+        file_name = f"{self.charger_id}-{log_type}-{request_id}.log"
+        self.record_command(
+            "GetLog",
+            {"logType": log_type, "requestId": request_id, "location": log["remote_location"]},
+            "Accepted",
+        )
+        return call_result.GetLog(status="Accepted", filename=file_name)
+
+    @after(Action.get_log)
+    async def after_get_log(self, log: dict, log_type: str, request_id: int, **_: Any) -> None:
+        file_name = f"{self.charger_id}-{log_type}-{request_id}.log"
+        self.post(call.LogStatusNotification(status="Uploading", request_id=request_id))
+        ok = await self.upload_diagnostics(log["remote_location"], file_name)
+        status = "Uploaded" if ok else "UploadFailure"
+        self.post(call.LogStatusNotification(status=status, request_id=request_id))
 
     @on(Action.get_diagnostics)
     def on_get_diagnostics(self, location: str, **kwargs: Any) -> call_result.GetDiagnostics:

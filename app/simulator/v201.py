@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from ocpp.exceptions import OccurrenceConstraintViolationError
 from ocpp.routing import after, on
 from ocpp.v201 import ChargePoint, call, call_result
 from ocpp.v201.enums import Action
 
 from app.simulator.charger import SimCharger
 from app.simulator.faults import HARD_RESET, FaultSpec
+from app.simulator.firmware_updates import outcome
 from app.simulator.ground_truth import utc_iso
 from app.simulator.state import ActiveFault, ConnectorState, Transaction
 
@@ -84,7 +86,7 @@ class Charger201(SimCharger, ChargePoint):
             charging_station={
                 "model": model.model,
                 "vendor_name": model.vendor,
-                "firmware_version": model.firmware,
+                "firmware_version": getattr(self, "installed_firmware", None) or model.firmware,
                 "serial_number": f"SN-{self.charger_id}",
             },
             reason=self.boot_reason,
@@ -330,7 +332,13 @@ class Charger201(SimCharger, ChargePoint):
         elif requested_message == "LogStatusNotification":
             self.post(call.LogStatusNotification(status="Idle"))
         elif requested_message == "FirmwareStatusNotification":
-            self.post(call.FirmwareStatusNotification(status="Idle"))
+            # L01: a triggered notification repeats the last state (Idle when none running)
+            self.post(
+                call.FirmwareStatusNotification(
+                    status=getattr(self, "firmware_status", "Idle"),
+                    request_id=getattr(self, "firmware_request_id", None),
+                )
+            )
 
     @on(Action.get_base_report)
     def on_get_base_report(
@@ -383,8 +391,18 @@ class Charger201(SimCharger, ChargePoint):
             )
         )
 
+    def _within_items_per_message(self, items: list[dict]) -> None:
+        """DeviceDataCtrlr.ItemsPerMessage: a longer request is refused, as stations do, with
+        a CALLERROR OccurrenceConstraintViolation."""
+        limit = int(self.variable("DeviceDataCtrlr", "ItemsPerMessage") or 0)
+        if limit and len(items) > limit:
+            raise OccurrenceConstraintViolationError(
+                description=f"{len(items)} items; ItemsPerMessage is {limit}"
+            )
+
     @on(Action.get_variables)
     def on_get_variables(self, get_variable_data: list[dict], **_: Any) -> call_result.GetVariables:
+        self._within_items_per_message(get_variable_data)
         results = []
         for item in get_variable_data:
             comp, var = item["component"], item["variable"]
@@ -414,6 +432,7 @@ class Charger201(SimCharger, ChargePoint):
 
     @on(Action.set_variables)
     def on_set_variables(self, set_variable_data: list[dict], **_: Any) -> call_result.SetVariables:
+        self._within_items_per_message(set_variable_data)
         results = []
         for item in set_variable_data:
             comp, var, value = item["component"], item["variable"], item["attribute_value"]
@@ -470,6 +489,54 @@ class Charger201(SimCharger, ChargePoint):
         conn = self.find_transaction(transaction_id)
         if conn is not None:
             self.stop_transaction(conn.connector_id, reason="Remote")
+
+    @on(Action.update_firmware)
+    def on_update_firmware(
+        self, request_id: int, firmware: dict, **_: Any
+    ) -> call_result.UpdateFirmware:
+        cert = firmware.get("signing_certificate")
+        # L01: a signing certificate the station cannot read is InvalidCertificate
+        ok = cert is None or "BEGIN CERTIFICATE" in cert
+        answer = "Accepted" if ok else "InvalidCertificate"
+        self.record_command(
+            "UpdateFirmware", {"requestId": request_id, "location": firmware["location"]}, answer
+        )
+        return call_result.UpdateFirmware(status=answer)
+
+    @after(Action.update_firmware)
+    def after_update_firmware(self, request_id: int, firmware: dict, **_: Any) -> None:
+        cert = firmware.get("signing_certificate")
+        if cert is not None and "BEGIN CERTIFICATE" not in cert:
+            return
+        result = outcome(firmware["location"], signed=firmware.get("signature") is not None)
+        self.firmware_request_id = request_id
+        for status in result.states:  # L01.FR.01: every state it enters is reported
+            self.firmware_status = status
+            self.post(call.FirmwareStatusNotification(status=status, request_id=request_id))
+        if result.installed_version is not None:
+            self.installed_firmware = result.installed_version
+            for conn in self.connectors.values():
+                if conn.transaction is not None:
+                    self.stop_transaction(conn.connector_id, reason="Reboot")
+            self.request_reboot(HARD_RESET, "FirmwareUpdate", graceful=True)
+
+    @on(Action.data_transfer)
+    def on_data_transfer(self, vendor_id: str, **_: Any) -> call_result.DataTransfer:
+        # P01: no vendor extension in this simulator
+        self.record_command("DataTransfer", {"vendorId": vendor_id}, "UnknownVendorId")
+        return call_result.DataTransfer(status="UnknownVendorId")
+
+    @on(Action.get_transaction_status)
+    def on_get_transaction_status(
+        self, transaction_id: str | None = None, **_: Any
+    ) -> call_result.GetTransactionStatus:
+        # E14: ongoingIndicator only when a transactionId was given; this simulator sends its
+        # transaction messages at once, so none is ever queued.
+        ongoing = None
+        if transaction_id is not None:
+            ongoing = self.find_transaction(transaction_id) is not None
+        self.record_command("GetTransactionStatus", {"transactionId": transaction_id}, str(ongoing))
+        return call_result.GetTransactionStatus(messages_in_queue=False, ongoing_indicator=ongoing)
 
     @on(Action.request_start_transaction)
     def on_request_start_transaction(

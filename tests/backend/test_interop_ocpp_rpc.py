@@ -10,13 +10,15 @@ from pathlib import Path
 
 import pytest
 
+from app.commands.catalogue import TRIGGERABLE, TRIGGERABLE_201
+
 INTEROP = Path(__file__).resolve().parent.parent / "interop"
 pytestmark = pytest.mark.skipif(
     shutil.which("node") is None or not (INTEROP / "node_modules" / "ocpp-rpc").exists(),
     reason="node and tests/interop/node_modules (npm ci in tests/interop) are needed",
 )
 
-OVERRIDE = {"force": True, "reason": "interop test: RCD tested on site"}
+CERT = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"
 COMMANDS = {
     "1.6": [
         ("reset", {"type": "soft"}),
@@ -27,18 +29,66 @@ COMMANDS = {
         ("change_configuration", {"key": "HeartbeatInterval", "value": "120"}),
         ("clear_cache", {}),
         ("get_diagnostics", {}),
+        ("remote_start", {"id_token": "TAG-1", "connector_id": 1}),
+        ("update_firmware", {"location": "https://fw.example.com/vt.bin", "retries": 2}),
+        *(("trigger_message", {"message": m}) for m in TRIGGERABLE),
+        ("data_transfer", {"vendor_id": "org.test", "message_id": "Ping", "data": {"n": 1}}),
     ],
-    # the 2.0.1 charger reports RCD Tripped and never clears it: the safety interlock holds
-    # these three, so the admin overrides it with a reason (audited as an override)
     "2.0.1": [
-        ("reset", {"type": "hard", **OVERRIDE}),
-        ("unlock_connector", {"connector_id": 1, **OVERRIDE}),
-        ("change_availability", {"connector_id": 0, "type": "operative", **OVERRIDE}),
+        ("reset", {"type": "hard"}),
+        ("unlock_connector", {"connector_id": 1}),
+        ("change_availability", {"connector_id": 0, "type": "operative"}),
         ("trigger_message", {"message": "Heartbeat"}),
         ("get_configuration", {}),
         ("change_configuration", {"key": "OCPPCommCtrlr.HeartbeatInterval", "value": "120"}),
         ("clear_cache", {}),
         ("get_diagnostics", {}),
+        ("get_diagnostics", {"log_type": "SecurityLog", "oldest": "2026-11-01T00:00:00Z"}),
+        ("remote_start", {"id_token": "TAG-1", "connector_id": 1}),
+        ("get_transaction_status", {"transaction_id": "T-1"}),
+        ("get_transaction_status", {}),
+        ("data_transfer", {"vendor_id": "org.test", "message_id": "Ping", "data": {"n": 1}}),
+        ("change_availability", {"evse_id": 1, "connector_id": 1, "type": "inoperative"}),
+        *(("trigger_message", {"message": m, "evse_id": 1}) for m in TRIGGERABLE_201),
+        (
+            "get_variables",
+            {
+                "variables": [
+                    {"component": "OCPPCommCtrlr", "variable": "HeartbeatInterval"},
+                    {
+                        "component": "OCPPCommCtrlr",
+                        "variable": "MessageTimeout",
+                        "instance": "Default",
+                    },
+                    {
+                        "component": "Connector",
+                        "evse_id": 1,
+                        "connector_id": 1,
+                        "variable": "Available",
+                    },
+                ]
+            },
+        ),
+        (
+            "set_variables",
+            {
+                "variables": [
+                    {"component": "OCPPCommCtrlr", "variable": "HeartbeatInterval", "value": "90"},
+                    {"component": "TxCtrlr", "variable": "EVConnectionTimeOut", "value": "60"},
+                ]
+            },
+        ),
+        (
+            "update_firmware",
+            {
+                "location": "https://fw.example.com/hx.bin",
+                "install_date": "2026-12-01T03:00:00Z",
+                "signing_certificate": CERT,
+                "signature": "c2lnbmF0dXJl",
+                "retries": 1,
+                "retry_interval": 30,
+            },
+        ),
     ],
 }
 

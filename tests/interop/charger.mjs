@@ -28,6 +28,9 @@ if (protocol === 'ocpp1.6') {
   handled('ClearCache', () => ({ status: 'Accepted' }));
   handled('GetDiagnostics', () => ({ fileName: 'diag.log' }));
   handled('RemoteStopTransaction', () => ({ status: 'Accepted' }));
+  handled('RemoteStartTransaction', () => ({ status: 'Accepted' }));
+  handled('UpdateFirmware', () => ({}));
+  handled('DataTransfer', () => ({ status: 'UnknownVendorId' }));
 } else {
   handled('Reset', () => ({ status: 'Accepted' }));
   handled('UnlockConnector', () => ({ status: 'Unlocked' }));
@@ -38,6 +41,10 @@ if (protocol === 'ocpp1.6') {
   handled('ClearCache', () => ({ status: 'Accepted' }));
   handled('GetLog', () => ({ status: 'Accepted', filename: 'log.txt' }));
   handled('RequestStopTransaction', () => ({ status: 'Accepted' }));
+  handled('RequestStartTransaction', () => ({ status: 'Accepted' }));
+  handled('GetTransactionStatus', (p) => (p.transactionId ? { messagesInQueue: false, ongoingIndicator: false } : { messagesInQueue: false }));
+  handled('UpdateFirmware', () => ({ status: 'Accepted' }));
+  handled('DataTransfer', (p) => ({ status: 'Accepted', data: { echo: p.data } }));
 }
 
 async function step(method, params) {
@@ -63,8 +70,11 @@ async function life16() {
   await step('MeterValues', { connectorId: 1, transactionId: tx, meterValue: [{ timestamp: now(), sampledValue: [{ value: '1500', measurand: 'Energy.Active.Import.Register', unit: 'Wh' }] }] });
   await step('StopTransaction', { transactionId: tx, meterStop: 1500, timestamp: now(), reason: 'Local', idTag: 'TAG-1' });
   await step('DataTransfer', { vendorId: 'Voltara', messageId: 'Diag', data: 'x' });
+  await step('DataTransfer', { vendorId: 'Voltara' });
   await step('DiagnosticsStatusNotification', { status: 'Idle' });
-  await step('FirmwareStatusNotification', { status: 'Idle' });
+  for (const status of ['Downloading', 'Downloaded', 'Installing', 'InstallationFailed', 'Idle']) {
+    await step('FirmwareStatusNotification', { status });
+  }
 }
 
 async function life201() {
@@ -76,7 +86,13 @@ async function life201() {
   await step('TransactionEvent', { eventType: 'Started', timestamp: now(), triggerReason: 'Authorized', seqNo: 0, transactionInfo: { transactionId: 'T-1' }, evse: { id: 1, connectorId: 1 }, idToken: { idToken: 'TAG-1', type: 'ISO14443' } });
   await step('MeterValues', { evseId: 1, meterValue: [{ timestamp: now(), sampledValue: [{ value: 1500 }] }] });
   await step('TransactionEvent', { eventType: 'Ended', timestamp: now(), triggerReason: 'StopAuthorized', seqNo: 1, transactionInfo: { transactionId: 'T-1', stoppedReason: 'Local' } });
+  // the RCD reset itself: the fault clears (a safety fault would hold resets and starts)
+  await step('NotifyEvent', { generatedAt: now(), seqNo: 0, eventData: [{ eventId: 2, timestamp: now(), trigger: 'Alerting', actualValue: 'false', cleared: true, eventNotificationType: 'HardWiredNotification', component: { name: 'RCD', evse: { id: 1 } }, variable: { name: 'Tripped' } }] });
   await step('LogStatusNotification', { status: 'Idle' });
+  await step('DataTransfer', { vendorId: 'com.helion', messageId: 'Ping', data: { n: 1 } });
+  for (const status of ['Downloading', 'Downloaded', 'SignatureVerified', 'Installing', 'InstallRebooting', 'Installed', 'InvalidSignature']) {
+    await step('FirmwareStatusNotification', { status, requestId: 7 });
+  }
   await step('FirmwareStatusNotification', { status: 'Idle' });
   await step('SecurityEventNotification', { type: 'StartupOfTheDevice', timestamp: now() });
   await step('NotifyReport', { requestId: 1, generatedAt: now(), seqNo: 0 });

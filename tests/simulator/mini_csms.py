@@ -91,6 +91,11 @@ class Server16(_Recorder, CP16):
         self.rec("FirmwareStatusNotification", kw)
         return r16.FirmwareStatusNotification()
 
+    @on(A16.log_status_notification)
+    def log_status(self, **kw: Any) -> r16.LogStatusNotification:
+        self.rec("LogStatusNotification", kw)
+        return r16.LogStatusNotification()
+
 
 class Server201(_Recorder, CP201):
     @on(A201.boot_notification)

@@ -19,6 +19,7 @@ from app.cluster.nodes import (
     PRINCIPAL_NAME_HEADER,
     PRINCIPAL_ROLE_HEADER,
 )
+from app.commands import batches
 from app.commands.gateway import Actor, CommandGateway, CommandRequest, CommandResult
 from app.errors import Forbidden
 from app.security.roles import Principal, Role
@@ -26,6 +27,7 @@ from app.state import AppState
 
 router = APIRouter(prefix="/api", tags=["commands"])
 FORWARDABLE_ORIGINS = ("api", "session", "handoff", "diagnosis", "system")
+ITEM_LIMITS = batches.ItemLimits()  # the chargers' ItemsPerMessage, asked once each
 
 
 class CommandResponse(BaseModel):
@@ -66,7 +68,8 @@ async def run_command(
     principal: Principal = Depends(require_roles(Role.PARTNER, Role.CONSULTANT)),
 ) -> CommandResponse:
     request = CommandRequest.of(charger_id, command, body)
-    return _response(await gateway.execute(request, Actor(principal, "api")))
+    actor = Actor(principal, "api")
+    return _response(await batches.execute(gateway, request, actor, ITEM_LIMITS))
 
 
 @router.post(

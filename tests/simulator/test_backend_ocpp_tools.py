@@ -1,0 +1,89 @@
+"""The simulated fleet against the real backend with the troubleshooter's tools (issue 17):
+a signed firmware update through the REST API, every state and the new version's boot in
+the charger's firmware history; a remote start with a registered test token."""
+
+from __future__ import annotations
+
+from app.simulator.config import FleetConfig
+from app.simulator.fleet import Fleet
+from tests.conftest import TEST_CHARGER_PASSWORD
+from tests.simulator.conftest import plan
+
+CERT = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+
+
+async def test_firmware_update_and_test_charge_on_simulated_chargers(backend, api_client, tmp_path):
+    p201, p16 = plan("helion_hx150", "2.0.1", site=42), plan("northwind_duo", "1.6", site=43)
+    for p in (p201, p16):
+        await backend.register(p.charger_id)
+    await backend.register_id_token("CHARGEFIX-TEST")
+    config = FleetConfig(
+        csms_url=backend.ocpp_url,
+        speed=100,
+        shared_password=TEST_CHARGER_PASSWORD,
+        ground_truth_path=tmp_path / "truth.jsonl",
+    )
+    async with Fleet(config, plans=[p201, p16]) as fleet:
+        await fleet.wait_online(timeout=15)
+        ch201, ch16 = fleet.charger(p201.charger_id), fleet.charger(p16.charger_id)
+        r = await api_client.post(
+            f"/api/chargers/{p201.charger_id}/commands/update_firmware",
+            json={
+                "location": "https://fw.example.com/hx-5.3.0.bin",
+                "signing_certificate": CERT,
+                "signature": "c2ln",
+            },
+        )
+        assert r.status_code == 200 and r.json()["status"] == "Accepted", r.text
+        await ch201.wait_for(lambda s: s.boot_count == 2 and s.online and s.outbox == 0, 10)
+        await backend.state.recorder.flush()
+        body = (await api_client.get(f"/api/chargers/{p201.charger_id}/firmware")).json()
+        assert body["status"] == "Installed" and body["version"] == "hx-5.3.0"
+        statuses = [e["status"] for e in reversed(body["history"]) if e["kind"] == "status"]
+        assert statuses == [
+            "Downloading",
+            "Downloaded",
+            "SignatureVerified",
+            "Installing",
+            "InstallRebooting",
+            "Installed",
+        ]
+        assert body["history"][0] == {**body["history"][0], "kind": "boot", "version": "hx-5.3.0"}
+
+        r = await api_client.post(
+            f"/api/chargers/{p16.charger_id}/commands/remote_start",
+            json={"id_token": "CHARGEFIX-TEST", "connector_id": 1},
+        )
+        assert r.status_code == 200 and r.json()["status"] == "Accepted", r.text
+        await ch16.wait_for(lambda s: s.outbox == 0 and s.connector(1).transaction, 10)
+        assert await backend.state.live.wait_for(
+            p16.charger_id, lambda st: st is not None and st.transaction_on(1) is not None, 10
+        )
+        tx = backend.state.live.get(p16.charger_id).transaction_on(1)
+        assert tx.id_tag == "CHARGEFIX-TEST"
+
+
+async def test_variables_split_to_the_simulated_stations_limit(backend, api_client, tmp_path):
+    p = plan("helion_hx150", "2.0.1", site=44)
+    await backend.register(p.charger_id)
+    config = FleetConfig(
+        csms_url=backend.ocpp_url,
+        speed=100,
+        shared_password=TEST_CHARGER_PASSWORD,
+        ground_truth_path=tmp_path / "truth.jsonl",
+    )
+    async with Fleet(config, plans=[p]):
+        assert await backend.state.live.wait_for(
+            p.charger_id, lambda st: st is not None and st.boot_count >= 1, 15
+        )
+        names = ["HeartbeatInterval", "OfflineThreshold"] * 10  # 20 > ItemsPerMessage 16
+        r = await api_client.post(
+            f"/api/chargers/{p.charger_id}/commands/get_variables",
+            json={"variables": [{"component": "OCPPCommCtrlr", "variable": n} for n in names]},
+        )
+        assert r.status_code == 200, r.text
+        assert [len(part["getVariableData"]) for part in r.json()["request"]["requests"]] == [
+            16,
+            4,
+        ]
+        assert len(r.json()["response"]["getVariableResult"]) == 20
