@@ -1,20 +1,30 @@
-"""Remote resolution benchmark: a simulated day of seeded faults against the real backend.
+"""Remote resolution benchmark: simulated days of seeded field faults against the real backend.
 
-Three arms run the same fleet plan and the same seeded schedule (fault injections and
-charging sessions), each against its own in-process backend, in parallel subprocesses:
+Four arms run the same fleet plan and the same seeded schedule (fault injections and charging
+sessions), each against its own in-process backend, in parallel subprocesses, once per seed:
 
-- ``none``:  no automation (faults wait for a customer complaint and a truck roll);
-- ``naive``: "reset anything faulted" (hard reset twice, then a site visit; no guardrails);
-- ``ours``:  the diagnosis rules and the guarded remediation policy.
+- ``none``:    no automation (a fault waits for a complaint, then a truck roll);
+- ``runbook``: a realistic operator runbook (README): one soft reset 10 minutes after a
+  Faulted status, a second one an hour later, then dispatch a technician;
+- ``naive``:   "reset anything faulted" (hard reset twice, then a site visit; no guardrails);
+- ``ours``:    ChargeFix: the diagnosis rules and the guarded remediation policy.
 
-Every arm is scored against the simulator's ground truth (JSON lines): remote resolutions
-vs the oracle (faults a remote action clears for good), false resets (resets that could not
-help any active fault), resets during an active transaction, site visits and whether each was
-needed, mean time to recovery, and port uptime by the US NEVI formula
-``(T - T_outage + T_excluded) / T * 100`` (excluded: grid and vehicle-side outages).
+The simulator runs in field mode (``FleetConfig.outcomes = "field"``): each fault face hides
+one of several causes, a reset helps with a probability, faults come back minutes to days
+later, a site visit fixes with a first-time-fix probability below 1. Every arm is scored here,
+and only here, against the simulator's ground truth (JSON lines) and its fault catalogue:
+diagnosis never sees either (tests/simulator/test_truth_apart.py).
 
-    .venv/bin/python bench/remote_resolution.py            # full run (~2-3 min on 2 cores)
-    .venv/bin/python bench/remote_resolution.py --hours 4 --faults 12   # quick look
+Metrics: unsafe actions (a reset or unlock sent while a fault of safety class ``never_reset``
+was open on that charger, by the fault-code catalogue), resets during a charge, remote
+resolutions against what remote action could have fixed (the cause is remote-fixable), false
+resets (no open fault whose cause that reset could fix), truck rolls per 100 chargers per
+month and how many were needed, first-time fix of visits, mean time to recovery, port uptime
+by 23 CFR 680.116 ``(T - T_outage + T_excluded) / T`` (excluded: grid and vehicle-side
+outages) and charging success rate (start attempts that delivered energy for 5 minutes).
+
+    .venv/bin/python bench/remote_resolution.py --days 30 --seeds 1,2,3,4,5
+    .venv/bin/python bench/remote_resolution.py --days 1 --seeds 1 --speed 1440  # quick look
 """
 
 from __future__ import annotations
@@ -24,11 +34,13 @@ import asyncio
 import json
 import logging
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -40,24 +52,27 @@ from app.authorization.store import TokenChange
 from app.backend import Backend
 from app.config import Settings
 from app.db.models_diagnosis import DiagnosisRow
+from app.fault_codes import load_catalogue
 from app.simulator.config import FleetConfig, Timing, plan_fleet
 from app.simulator.faults import (
     AVAILABILITY_CYCLE,
     BOOT_LOOP,
     HARD_RESET,
     OFFLINE,
-    SITE_VISIT,
+    SELF_CLEAR,
     SOFT_RESET,
     UNLOCK,
+    Cause,
     get_fault,
 )
 from app.simulator.fleet import Fleet
+from app.simulator.models import CHARGER_MODELS
 
-ARMS = ("none", "naive", "ours")
+ARMS = ("none", "runbook", "naive", "ours")
 REMOTE = (SOFT_RESET, HARD_RESET, UNLOCK, AVAILABILITY_CYCLE)
 PASSWORD = "bench-password-0123456789"
 BENCH_TAG = "BENCH-TAG"
-# Fault mix: software faults a remote action clears are the most common (as in the field).
+# Fault mix: software faults a remote action may clear are the most common (as in the field).
 MIX: dict[str, float] = {
     "firmware_hang": 14,
     "stuck_process": 8,
@@ -89,17 +104,62 @@ rules:
     remote_resolvable: true
     ladder: [hard_reset, hard_reset, site_visit]
 """
+# The operator runbook: the error codes a 1.6 charger reports with a Faulted status (2.0.1
+# faults are mapped to them by the backend); the hour between the resets is the cooldown.
+FAULTED_CODES = sorted(
+    {get_fault(k).v16.error_code for k in MIX if get_fault(k).v16.status == "Faulted"}
+)
+RUNBOOK_RULES = f"""
+rules:
+  - id: runbook-soft-reset-twice-then-dispatch
+    title: Operator runbook
+    subject: fault
+    when: {{fault: {{min_age_s: 600, error_codes: {json.dumps(FAULTED_CODES)}}}}}
+    fault_class: unknown
+    likely_cause: The operator follows the runbook.
+    confidence: 0.1
+    remote_resolvable: true
+    ladder: [soft_reset, soft_reset, site_visit]
+"""
+
+
+@cache
+def safety_class(key: str) -> str:
+    """The fault-code catalogue's safety class of a simulated fault's face (benchmark only)."""
+    spec = get_fault(key)
+    model = CHARGER_MODELS[0]
+    return (
+        load_catalogue()
+        .classify(
+            ocpp_version="1.6",
+            error_code=spec.v16.error_code,
+            vendor_error_code=spec.vendor_error_code(model),
+            info=spec.v16.info,
+        )
+        .safety_class
+    )
+
+
+def cause_of(key: str, cause: str) -> Cause:
+    return next(c for c in get_fault(key).field_causes() if c.key == cause)
+
+
+def needs_visit(cause: Cause, key: str) -> bool:
+    """Only a technician fixes it: not remote-fixable, and it does not clear by itself."""
+    spec = get_fault(key)
+    return not cause.remote_fixable and SELF_CLEAR not in spec.truth.clears_by
 
 
 # ---------------------------------------------------------------------------- schedule
-def make_schedule(args: argparse.Namespace) -> dict[str, Any]:
-    rng = random.Random(args.seed)
-    plans = plan_fleet(args.chargers, "mixed", args.seed)
-    day = args.hours * 3600.0
+def make_schedule(args: argparse.Namespace, seed: int) -> dict[str, Any]:
+    rng = random.Random(seed)
+    plans = plan_fleet(args.chargers, "mixed", seed)
+    span = args.days * 86_400.0
     keys, weights = zip(*MIX.items(), strict=True)
     faults = []
     used: set[tuple[str, str, int]] = set()
-    while len(faults) < args.faults:
+    count = round(args.fault_rate * args.chargers * args.days)
+    while len(faults) < count:
         p = rng.choice(plans)
         key = rng.choices(keys, weights)[0]
         connector = rng.choice([c.connector_id for c in p.model.connectors])
@@ -107,18 +167,20 @@ def make_schedule(args: argparse.Namespace) -> dict[str, Any]:
         # active first one in one arm and not in another, and the arms must see the same mix
         slot = (p.charger_id, key, 0 if get_fault(key).scope == "charger" else connector)
         if slot in used:
+            if len(used) >= len(plans) * len(MIX):
+                break
             continue
         used.add(slot)
-        faults.append((rng.uniform(0.03 * day, 0.85 * day), p.charger_id, key, connector))
+        faults.append((rng.uniform(0.02 * span, 0.9 * span), p.charger_id, key, connector))
     sessions = []
     for p in plans:
         for c in p.model.connectors:
             t = rng.uniform(0, 3600)
-            while t < day:
+            while t < span:
                 duration = rng.uniform(1200, 3600)
                 sessions.append((t, p.charger_id, c.connector_id, duration))
-                t += duration + rng.expovariate(1 / (2.5 * 3600))
-    return {"faults": sorted(faults), "sessions": sorted(sessions), "day": day}
+                t += duration + rng.expovariate(1 / (args.session_gap_h * 3600))
+    return {"faults": sorted(faults), "sessions": sorted(sessions), "span": span}
 
 
 # ---------------------------------------------------------------------------- one arm
@@ -139,28 +201,28 @@ def arm_settings(arm: str, data: Path, speed: float) -> Settings:
     }
     if arm == "none":
         values["diagnosis_enabled"] = False
-    elif arm == "naive":
-        rules = data / "naive_rules"
+    elif arm in ("naive", "runbook"):
+        rules = data / f"{arm}_rules"
         rules.mkdir(parents=True, exist_ok=True)
-        (rules / "naive.yaml").write_text(NAIVE_RULES)
+        (rules / f"{arm}.yaml").write_text(NAIVE_RULES if arm == "naive" else RUNBOOK_RULES)
         values.update(
             diagnosis_rules_dir=rules,
             diagnosis_wait_for_idle=False,
             diagnosis_max_resets_per_day=1000,
-            diagnosis_cooldown_seconds=0.0,
+            diagnosis_cooldown_seconds=0.0 if arm == "naive" else 3600.0,
             diagnosis_site_concurrent_limit=1000,
         )
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
-async def run_arm(arm: str, args: argparse.Namespace, out: Path) -> dict[str, Any]:
+async def run_arm(arm: str, args: argparse.Namespace, seed: int, out: Path) -> dict[str, Any]:
     logging.basicConfig(level=logging.ERROR)
     speed = args.speed
-    schedule = make_schedule(args)
+    schedule = make_schedule(args, seed)
     work = Path(tempfile.mkdtemp(prefix=f"bench-{arm}-"))
     backend = Backend(arm_settings(arm, work / "data", speed))
     state = await backend.start()
-    plans = plan_fleet(args.chargers, "mixed", args.seed)
+    plans = plan_fleet(args.chargers, "mixed", seed)
     for p in plans:
         await state.csms.register(p.charger_id, PASSWORD)
     # the drivers' card is a known one (unknown cards are Invalid and 1.6 chargers stop)
@@ -169,10 +231,12 @@ async def run_arm(arm: str, args: argparse.Namespace, out: Path) -> dict[str, An
     config = FleetConfig(
         csms_url=backend.ocpp_url,
         chargers=0,
+        seed=seed,
         speed=speed,
         shared_password=PASSWORD,
         ground_truth_path=truth_path,
-        timing=Timing(meter_interval_s=300.0),
+        outcomes="field",
+        timing=Timing(meter_interval_s=900.0),
     )
     fleet = Fleet(config, plans=plans)
     await fleet.start()
@@ -183,9 +247,9 @@ async def run_arm(arm: str, args: argparse.Namespace, out: Path) -> dict[str, An
         return (time.time() - t0) * speed
 
     visits: list[dict[str, Any]] = []
+    attempts: list[bool] = []
     pending: set[str] = set()
     seen_tickets: set[int] = set()
-    rolls: list[asyncio.Task[None]] = []
 
     async def at(sim_t: float) -> None:
         delay = sim_t / speed - (time.time() - t0)
@@ -201,15 +265,35 @@ async def run_arm(arm: str, args: argparse.Namespace, out: Path) -> dict[str, An
         except Exception as error:
             failed_injections.append(f"{cid} {key} {connector}: {error}")
 
+    def can_deliver(charger: Any, connector: int) -> bool:
+        if not charger.connected:
+            return False  # offline or rebooting: the driver cannot be authorised
+        for fault in charger.faults_on(connector) + charger.faults_on(0):
+            spec = fault.spec
+            if spec.v16.status in ("Faulted", "Preparing") or spec.truth.behaviour in (
+                OFFLINE,
+                BOOT_LOOP,
+            ):
+                return False
+        return True
+
     async def session(sim_t: float, cid: str, connector: int, duration: float) -> None:
         await at(sim_t)
         charger = fleet.charger(cid)
+        if charger.connectors[connector].transaction is not None:
+            return  # the previous driver is still there (not an attempt)
+        if not can_deliver(charger, connector):
+            attempts.append(False)
+            return
         try:
             tx = charger.start_transaction(connector, BENCH_TAG)
         except Exception:
+            attempts.append(False)
             return
-        await asyncio.sleep(duration / speed)
+        await asyncio.sleep(300 / speed)
         conn = charger.connectors[connector]
+        attempts.append(conn.transaction is tx)  # delivered energy for 5 minutes
+        await asyncio.sleep(max(0.0, duration - 300) / speed)
         if conn.transaction is tx:
             charger.stop_transaction(connector)
 
@@ -218,22 +302,19 @@ async def run_arm(arm: str, args: argparse.Namespace, out: Path) -> dict[str, An
             return
         pending.add(cid)
         charger = fleet.charger(cid)
-        needed = any(f.spec.truth.remedy == SITE_VISIT for f in charger.faults.values())
-        visits.append({"t": sim_now(), "charger_id": cid, "cause": cause, "needed": needed})
+        needed = any(
+            f.cause is not None and needs_visit(f.cause, f.spec.key)
+            for f in charger.faults.values()
+        )
+        entry = {"t": sim_now(), "charger_id": cid, "cause": cause, "needed": needed}
+        visits.append(entry)
 
         async def truck_roll() -> None:
             await asyncio.sleep(args.truck_roll_h * 3600 / speed)
-            for key, cid_ in list(charger.faults):
-                charger.clear_fault(key, cid_, how="site_visit")
-            # the technician leaves the charger in service (undoes an Inoperative for safety)
-            if not charger.charger_operative:
-                charger.set_availability(0, True)
-            for conn_id, conn in charger.connectors.items():
-                if not conn.operative:
-                    charger.set_availability(conn_id, True)
+            entry.update(charger.site_visit(), arrived=sim_now())
             pending.discard(cid)
 
-        rolls.append(asyncio.create_task(truck_roll()))
+        tasks.append(asyncio.create_task(truck_roll()))
 
     async def dispatcher() -> None:
         while True:
@@ -254,22 +335,34 @@ async def run_arm(arm: str, args: argparse.Namespace, out: Path) -> dict[str, An
                     if (now - since.timestamp()) * speed >= args.complaint_h * 3600:
                         visit(charger.charger_id, "complaint")
 
-    tasks = [asyncio.create_task(inject(*f)) for f in schedule["faults"]]
+    tasks: list[asyncio.Task[Any]] = [asyncio.create_task(inject(*f)) for f in schedule["faults"]]
     tasks += [asyncio.create_task(session(*s)) for s in schedule["sessions"]]
     tasks.append(asyncio.create_task(dispatcher()))
-    await asyncio.sleep(schedule["day"] / speed)
-    day_end = sim_now()
+    await asyncio.sleep(schedule["span"] / speed)
+    span_end = sim_now()
     for task in tasks:
         task.cancel()
     diag_stats = dict(state.diagnosis.stats) if state.diagnosis is not None else {}
     await fleet.stop()
     await backend.stop()
-    result = score(truth_path, t0, speed, day_end, visits, plans)
+    result = score(truth_path, t0, speed, span_end, visits, plans)
     result.update(
         arm=arm,
+        seed=seed,
+        days=args.days,
+        chargers=args.chargers,
+        charge_attempts=len(attempts),
+        charging_success_pct=round(100 * sum(attempts) / max(1, len(attempts)), 1),
         diagnosis=diag_stats,
         real_seconds=round(time.time() - t0, 1),
         failed_injections=failed_injections,
+    )
+    months = args.days / 30.0
+    result["truck_rolls_per_100_month"] = round(
+        result["site_visits"] * 100 / args.chargers / months, 1
+    )
+    result["needed_rolls_per_100_month"] = round(
+        result["site_visits_needed"] * 100 / args.chargers / months, 1
     )
     out.write_text(json.dumps(result, indent=2, default=str))
     return result
@@ -290,7 +383,7 @@ def score(
     truth_path: Path,
     t0: float,
     speed: float,
-    day_end: float,
+    span_end: float,
     visits: list[dict[str, Any]],
     plans: list[Any],
 ) -> dict[str, Any]:
@@ -298,96 +391,122 @@ def score(
         return (datetime.fromisoformat(ts.replace("Z", "+00:00")).timestamp() - t0) * speed
 
     records = [json.loads(line) for line in truth_path.read_text().splitlines() if line.strip()]
-    active: dict[str, dict[tuple[str, int], float]] = {}
+    # open faults per charger: (fault, connector) -> (span start, cause)
+    active: dict[str, dict[tuple[str, int], tuple[float, Cause]]] = {}
     tx: dict[str, set[int]] = {}
     faults: list[dict[str, Any]] = []
+    spans: list[tuple[str, int, str, Cause, float, float]] = []  # cid, conn, key, cause, a, b
     open_idx: dict[tuple[str, str, int], int] = {}
-    resets = false_resets = resets_in_tx = 0
+    causes: dict[tuple[str, str, int], Cause] = {}
+    resets = false_resets = resets_in_tx = unsafe = unlocks = 0
     reboots: dict[str, list[tuple[float, float]]] = {}
     reboot_start: dict[str, float] = {}
     for r in records:
         t, cid, kind = sim(r["ts"]), r["charger_id"], r["kind"]
         act = active.setdefault(cid, {})
         if kind == "fault_injected":
-            act[(r["fault"], r["connector_id"])] = t
-            open_idx[(cid, r["fault"], r["connector_id"])] = len(faults)
+            cause = cause_of(r["fault"], r["cause"])
+            key = (r["fault"], r["connector_id"])
+            causes[(cid, *key)] = cause
+            act[key] = (t, cause)
+            open_idx[(cid, *key)] = len(faults)
             faults.append(
                 {
                     "charger_id": cid,
                     "fault": r["fault"],
                     "connector": r["connector_id"],
+                    "cause": cause.key,
+                    "remote_fixable": cause.remote_fixable,
                     "t": t,
                     "cleared": None,
                     "how": None,
                 }
             )
         elif kind == "fault_recurred":
-            act[(r["fault"], r["connector_id"])] = t
+            key = (r["fault"], r["connector_id"])
+            act[key] = (t, causes[(cid, *key)])
         elif kind == "fault_cleared":
-            act.pop((r["fault"], r["connector_id"]), None)
-            idx = open_idx.get((cid, r["fault"], r["connector_id"]))
+            key = (r["fault"], r["connector_id"])
+            opened = act.pop(key, None)
+            if opened is not None:
+                spans.append((cid, key[1], key[0], opened[1], opened[0], t))
+            idx = open_idx.get((cid, *key))
             if idx is not None and r.get("permanent", True):
                 faults[idx].update(cleared=t, how=r["how"])
-                del open_idx[(cid, r["fault"], r["connector_id"])]
+                del open_idx[(cid, *key)]
         elif kind == "transaction_started":
             tx.setdefault(cid, set()).add(r["connector_id"])
         elif kind == "transaction_stopped":
             tx.setdefault(cid, set()).discard(r["connector_id"])
-        elif kind == "command" and r["action"] == "Reset":
-            if r.get("answer") == "Rejected":
+        elif kind == "command" and r["action"] in ("Reset", "UnlockConnector"):
+            answer = str(r.get("answer"))
+            if answer in ("Rejected", "NotSupported", "UnknownConnector"):
+                continue
+            payload = r["payload"]
+            # 1.6 UnlockConnector names connectorId; 2.0.1 names evseId (one connector each
+            # on the simulated models); a Reset is about the whole charger
+            connector = payload.get("evseId") or payload.get("connectorId") or 0
+            safety_open = any(
+                safety_class(k) == "never_reset"
+                for (k, c) in act
+                if r["action"] == "Reset" or c in (0, connector)
+            )
+            unsafe += safety_open
+            if r["action"] == "UnlockConnector":
+                unlocks += 1
                 continue
             resets += 1
-            depth = SOFT_RESET if r["payload"].get("type") == "Soft" else HARD_RESET
+            depth = SOFT_RESET if payload.get("type") == "Soft" else HARD_RESET
             helpful = any(
-                get_fault(k).clears_on(depth) and not get_fault(k).truth.recurs_after_reset
-                for (k, _c) in act
+                cause.remote_fixable and cause.p_clear(depth) > 0 for (_t, cause) in act.values()
             )
             false_resets += not helpful
-            if tx.get(cid) and r.get("answer") != "Scheduled":
+            if tx.get(cid) and answer != "Scheduled":
                 resets_in_tx += 1
         elif kind == "reboot":
             reboot_start[cid] = t
         elif kind == "booted" and cid in reboot_start:
             reboots.setdefault(cid, []).append((reboot_start.pop(cid), t))
     for cid, start in reboot_start.items():
-        reboots.setdefault(cid, []).append((start, day_end))
-
-    def oracle(key: str) -> bool:
-        spec = get_fault(key)
-        return any(spec.clears_on(a) for a in REMOTE) and not spec.truth.recurs_after_reset
+        reboots.setdefault(cid, []).append((start, span_end))
+    for cid, act in active.items():
+        for (key, conn), (t, cause) in act.items():
+            spans.append((cid, conn, key, cause, t, span_end))
 
     remote = [f for f in faults if f["how"] in REMOTE and f["cleared"] is not None]
-    oracle_faults = [f for f in faults if oracle(f["fault"])]
-    remote_oracle = [f for f in remote if oracle(f["fault"])]
-    recovery = [(f["cleared"] if f["cleared"] is not None else day_end) - f["t"] for f in faults]
-    # NEVI uptime per port
+    oracle_faults = [f for f in faults if f["remote_fixable"]]
+    remote_oracle = [f for f in remote if f["remote_fixable"]]
+    recovery = [(f["cleared"] if f["cleared"] is not None else span_end) - f["t"] for f in faults]
+    # 23 CFR 680.116 uptime per port: a port that cannot deliver is down
     uptimes = []
     for p in plans:
         for c in p.model.connectors:
             outage, excluded = [], []
-            for f in faults:
-                if f["charger_id"] != p.charger_id or f["connector"] not in (0, c.connector_id):
+            for cid, conn, key, cause, a, b in spans:
+                if cid != p.charger_id or conn not in (0, c.connector_id):
                     continue
-                spec = get_fault(f["fault"])
+                spec = get_fault(key)
                 blocks = spec.v16.status in ("Faulted", "Preparing") or spec.truth.behaviour in (
                     OFFLINE,
                     BOOT_LOOP,
                 )
                 if not blocks:
                     continue
-                span = (f["t"], f["cleared"] if f["cleared"] is not None else day_end)
-                outage.append(span)
-                if spec.truth.root_cause in ("grid", "vehicle"):
-                    excluded.append(span)
+                outage.append((a, b))
+                if cause.root_cause in ("grid", "vehicle"):
+                    excluded.append((a, b))
             outage += reboots.get(p.charger_id, [])
             t_out, t_exc = _union(outage), _union(excluded)
-            uptimes.append((day_end - t_out + t_exc) / day_end * 100)
+            uptimes.append((span_end - t_out + t_exc) / span_end * 100)
+    arrived = [v for v in visits if "fixed" in v and (v["fixed"] or v["unfixed"])]
     return {
         "faults": len(faults),
         "oracle": len(oracle_faults),
         "remote_resolved": len(remote),
         "remote_share_of_oracle": round(100 * len(remote_oracle) / max(1, len(oracle_faults)), 1),
         "resets": resets,
+        "unlocks": unlocks,
+        "unsafe_actions": unsafe,
         "false_resets": false_resets,
         "false_reset_pct": round(100 * false_resets / max(1, resets), 1),
         "resets_during_tx": resets_in_tx,
@@ -396,7 +515,15 @@ def score(
         "site_visits_by": {
             k: sum(1 for v in visits if v["cause"] == k) for k in ("ticket", "complaint")
         },
-        "needing_visit": sum(1 for f in faults if get_fault(f["fault"]).truth.remedy == SITE_VISIT),
+        "first_time_fix_pct": (
+            round(100 * sum(1 for v in arrived if not v["unfixed"]) / len(arrived), 1)
+            if arrived
+            else None  # no technician arrived within the run
+        ),
+        "visits_arrived": len(arrived),
+        "needing_visit": sum(
+            1 for f in faults if needs_visit(cause_of(f["fault"], f["cause"]), f["fault"])
+        ),
         "mttr_min": round(sum(recovery) / max(1, len(recovery)) / 60, 1),
         "uptime_pct": round(sum(uptimes) / max(1, len(uptimes)), 2),
         "ports": len(uptimes),
@@ -404,73 +531,139 @@ def score(
     }
 
 
-# ---------------------------------------------------------------------------- main
-def table(results: list[dict[str, Any]]) -> str:
-    rows = [
-        ("faults injected (oracle remote-resolvable)", lambda r: f"{r['faults']} ({r['oracle']})"),
-        ("resolved remotely", lambda r: str(r["remote_resolved"])),
-        ("  share of oracle", lambda r: f"{r['remote_share_of_oracle']} %"),
-        ("resets sent", lambda r: str(r["resets"])),
-        ("  false resets", lambda r: f"{r['false_resets']} ({r['false_reset_pct']} %)"),
-        ("  during a transaction", lambda r: str(r["resets_during_tx"])),
-        (
-            "site visits (ticket/complaint)",
-            lambda r: "{} ({}/{})".format(
-                r["site_visits"], r["site_visits_by"]["ticket"], r["site_visits_by"]["complaint"]
-            ),
-        ),
-        ("  justified", lambda r: f"{r['site_visits_needed']}/{r['site_visits']}"),
-        ("mean time to recovery", lambda r: f"{r['mttr_min']} min"),
-        ("port uptime (NEVI)", lambda r: f"{r['uptime_pct']} %"),
-        ("real seconds", lambda r: str(r["real_seconds"])),
-    ]
-    width = 44
-    lines = [f"{'':{width}}" + "".join(f"{r['arm']:>16}" for r in results)]
-    for label, fn in rows:
-        lines.append(f"{label:{width}}" + "".join(f"{fn(r):>16}" for r in results))
+# ---------------------------------------------------------------------------- report
+METRICS: list[tuple[str, str, str]] = [
+    # (label, key, unit)
+    ("faults injected", "faults", ""),
+    ("  remote action could fix (oracle)", "oracle", ""),
+    ("unsafe actions (reset/unlock, safety fault open)", "unsafe_actions", ""),
+    ("resets sent", "resets", ""),
+    ("  during a charge", "resets_during_tx", ""),
+    ("  false resets", "false_reset_pct", " %"),
+    ("resolved remotely, share of oracle", "remote_share_of_oracle", " %"),
+    ("truck rolls / 100 chargers / month", "truck_rolls_per_100_month", ""),
+    ("  of which needed", "needed_rolls_per_100_month", ""),
+    ("first-time fix of visits", "first_time_fix_pct", " %"),
+    ("mean time to recovery (min)", "mttr_min", ""),
+    ("port uptime (23 CFR 680.116)", "uptime_pct", " %"),
+    ("charging success rate", "charging_success_pct", " %"),
+]
+
+
+def summarise(results: list[dict[str, Any]]) -> dict[str, dict[str, tuple[float, float, float]]]:
+    """Per arm and metric: (mean, min, max) across seeds."""
+    out: dict[str, dict[str, tuple[float, float, float]]] = {}
+    for arm in ARMS:
+        rows = [r for r in results if r["arm"] == arm]
+        if not rows:
+            continue
+        out[arm] = {}
+        for _label, key, _unit in METRICS:
+            values = [float(r[key]) for r in rows if r[key] is not None]
+            if values:
+                out[arm][key] = (statistics.fmean(values), min(values), max(values))
+    return out
+
+
+def _cell(stats: tuple[float, float, float] | None, unit: str) -> str:
+    if stats is None:
+        return "n/a"
+    mean, lo, hi = stats
+    if lo == hi:
+        return f"{mean:.4g}{unit}"
+    return f"{mean:.4g}{unit} ({lo:.4g}-{hi:.4g})"
+
+
+def table(summary: dict[str, dict[str, tuple[float, float, float]]], markdown: bool) -> str:
+    arms = list(summary)
+    if markdown:
+        lines = ["| | " + " | ".join(arms) + " |", "|---" * (len(arms) + 1) + "|"]
+        for label, key, unit in METRICS:
+            cells = [_cell(summary[a].get(key), unit) for a in arms]
+            lines.append(f"| {label.strip()} | " + " | ".join(cells) + " |")
+        return "\n".join(lines)
+    width = 50
+    lines = [f"{'':{width}}" + "".join(f"{a:>24}" for a in arms)]
+    for label, key, unit in METRICS:
+        lines.append(
+            f"{label:{width}}" + "".join(f"{_cell(summary[a].get(key), unit):>24}" for a in arms)
+        )
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chargers", type=int, default=24)
-    parser.add_argument("--faults", type=int, default=60)
-    parser.add_argument("--hours", type=float, default=24.0)
+    parser.add_argument("--days", type=float, default=30.0)
+    parser.add_argument("--seeds", default="1,2,3,4,5", help="comma-separated seeds")
+    parser.add_argument("--fault-rate", type=float, default=0.5, help="per charger per day")
+    parser.add_argument("--session-gap-h", type=float, default=2.5)
     parser.add_argument("--speed", type=float, default=720.0)
-    parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--truck-roll-h", type=float, default=4.0)
     parser.add_argument("--complaint-h", type=float, default=3.0)
+    parser.add_argument("--arms", default=",".join(ARMS))
     parser.add_argument("--arm", choices=ARMS, help="run one arm in this process (internal)")
+    parser.add_argument("--seed", type=int, help="the seed of --arm (internal)")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--json", type=Path, help="also write all results here")
     args = parser.parse_args()
     if args.arm:
-        asyncio.run(run_arm(args.arm, args, args.out or Path(f"bench-{args.arm}.json")))
+        out = args.out or Path(f"bench-{args.arm}-{args.seed}.json")
+        asyncio.run(run_arm(args.arm, args, args.seed, out))
         return
+    seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    arms = [a for a in args.arms.split(",") if a]
     work = Path(tempfile.mkdtemp(prefix="bench-remote-"))
     base = [
         f"--{name.replace('_', '-')}={getattr(args, name)}"
-        for name in ("chargers", "faults", "hours", "speed", "seed", "truck_roll_h", "complaint_h")
-    ]
-    procs = {
-        arm: subprocess.Popen(
-            [sys.executable, __file__, *base, "--arm", arm, "--out", str(work / f"{arm}.json")]
+        for name in (
+            "chargers",
+            "days",
+            "fault_rate",
+            "session_gap_h",
+            "speed",
+            "truck_roll_h",
+            "complaint_h",
         )
-        for arm in ARMS
-    }
-    for proc in procs.values():
-        proc.wait()
-    results = [json.loads((work / f"{arm}.json").read_text()) for arm in ARMS]
+    ]
+    results = []
+    for seed in seeds:
+        procs = {
+            arm: subprocess.Popen(
+                [
+                    sys.executable,
+                    __file__,
+                    *base,
+                    "--arm",
+                    arm,
+                    f"--seed={seed}",
+                    "--out",
+                    str(work / f"{arm}-{seed}.json"),
+                ]
+            )
+            for arm in arms
+        }
+        for proc in procs.values():
+            proc.wait()
+        for arm in arms:
+            r = json.loads((work / f"{arm}-{seed}.json").read_text())
+            results.append(r)
+            print(
+                f"seed {seed} {arm}: {r['faults']} faults, real {r['real_seconds']} s, "
+                f"failed injections {len(r['failed_injections'])}",
+                flush=True,
+            )
     print(
-        f"\nSimulated {args.hours:g} h, {args.chargers} chargers, {args.faults} faults, "
-        f"seed {args.seed}, speed x{args.speed:g}\n"
+        f"\nSimulated {args.days:g} days x {len(seeds)} seeds ({args.seeds}), {args.chargers} "
+        f"chargers, {args.fault_rate:g} faults per charger-day, speed x{args.speed:g}; "
+        "mean (min-max) across seeds\n"
     )
-    print(table(results))
-    for r in results:
-        for line in r.get("failed_injections", []):
-            print(f"  {r['arm']}: injection failed: {line}")
+    summary = summarise(results)
+    print(table(summary, markdown=False))
+    print()
+    print(table(summary, markdown=True))
     if args.json:
-        args.json.write_text(json.dumps(results, indent=2))
+        args.json.write_text(json.dumps(results, indent=2, default=str))
 
 
 if __name__ == "__main__":

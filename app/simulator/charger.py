@@ -33,6 +33,7 @@ from app.simulator.faults import (
     SELF_CLEAR,
     SOFT_RESET,
     UNLOCK,
+    Cause,
     FaultSpec,
     get_fault,
 )
@@ -158,7 +159,8 @@ class SimCharger:
         self._abort = False
         self._reboot: tuple[str, str, bool] | None = None  # (depth, reason, graceful)
         self._scheduled_reset = False
-        self._recur: list[tuple[str, int]] = []
+        self._recur: list[tuple[ActiveFault, float]] = []  # (fault, delay) after the boot
+        self._injections: dict[tuple[str, int], int] = {}
         self._report_after_boot: list[ActiveFault] = []  # cleared by the reboot
         self._behaviour_handle: asyncio.TimerHandle | None = None
         self._last_status: dict[int, tuple] = {}
@@ -416,12 +418,12 @@ class SimCharger:
         )
         if depth in (SOFT_RESET, HARD_RESET):
             for key, fault in list(self.faults.items()):
-                if fault.spec.clears_on(depth):
-                    recurs = fault.spec.truth.recurs_after_reset
-                    self._remove_fault(key, how=depth, permanent=not recurs, notify=False)
+                cleared, delay = self._outcome(fault, depth)
+                if cleared:
+                    self._remove_fault(key, how=depth, permanent=delay is None, notify=False)
                     self._report_after_boot.append(fault)
-                    if recurs:
-                        self._recur.append(key)
+                    if delay is not None:
+                        self._recur.append((fault, delay))
         self._last_status.clear()
         delay = self.timing.hard_reboot_s if depth == HARD_RESET else self.timing.soft_reboot_s
         await self.ctx.clock.sleep(delay)
@@ -429,12 +431,8 @@ class SimCharger:
 
     def _after_boot(self) -> None:
         self._last_status.clear()
-        for key in self._recur:
-            spec = get_fault(key[0])
-            self.ctx.clock.call_later(
-                spec.truth.recur_delay_s or 0.0,
-                lambda k=key: self._recur_fault(k),
-            )
+        for fault, delay in self._recur:
+            self.ctx.clock.call_later(delay, lambda f=fault: self._recur_fault(f))
         self._recur = []
         for fault in self._report_after_boot:  # 2.0.1: the problem is gone after the boot
             self.report_fault(fault, cleared=True)
@@ -457,11 +455,52 @@ class SimCharger:
                 lambda: self.request_reboot("none", self.watchdog_reason(), graceful=False),
             )
 
-    def _recur_fault(self, key: tuple[str, int]) -> None:
+    def _recur_fault(self, old: ActiveFault) -> None:
+        key = (old.spec.key, old.connector_id)
         if self._stopping or key in self.faults:
             return
         self.truth("fault_recurred", fault=key[0], connector_id=key[1])
-        self._add_fault(get_fault(key[0]), key[1])
+        self._add_fault(old.spec, old.connector_id, old.cause, old.rng)
+
+    def _outcome(self, fault: ActiveFault, action: str) -> tuple[bool, float | None]:
+        """Does ``action`` clear ``fault``, and if so, after how many seconds does it come
+        back (None: for good)? Ideal mode follows the catalogue; field mode draws from the
+        fault's own generator with its hidden cause's probabilities."""
+        if fault.cause is None or fault.rng is None:
+            if not fault.spec.clears_on(action):
+                return False, None
+            truth = fault.spec.truth
+            return True, (truth.recur_delay_s or 0.0) if truth.recurs_after_reset else None
+        if fault.rng.random() >= fault.cause.p_clear(action):
+            return False, None
+        if fault.rng.random() >= fault.cause.recur_p:
+            return True, None
+        lo, hi = fault.cause.recur_delay_s
+        return True, lo * (hi / lo) ** fault.rng.random()
+
+    def site_visit(self) -> dict[str, list[str]]:
+        """A technician on site: each fault is fixed with its cause's first-time-fix chance
+        (always in ideal mode); the charger is left in service. Returns fixed/unfixed keys."""
+        fixed, unfixed = [], []
+        for key, fault in list(self.faults.items()):
+            ok = fault.rng is None or fault.cause is None
+            ok = ok or fault.rng.random() < fault.cause.visit_ftf  # type: ignore[union-attr]
+            if ok:
+                self._remove_fault(key, how="site_visit", permanent=True, notify=True)
+                fixed.append(key[0])
+            else:
+                unfixed.append(key[0])
+        self.truth("site_visit", fixed=fixed, unfixed=unfixed)
+        if not self.charger_operative:
+            self.set_availability(0, True)
+        for conn_id, conn in self.connectors.items():
+            if not conn.operative:
+                self.set_availability(conn_id, True)
+        self._sync_status()
+        self._changed()
+        if not self._has_behaviour(OFFLINE):
+            self._kick.set()
+        return {"fixed": fixed, "unfixed": unfixed}
 
     # ------------------------------------------------------------------ faults
     async def inject(
@@ -469,7 +508,13 @@ class SimCharger:
     ) -> None:
         self.inject_now(fault, connector_id, source)
 
-    def inject_now(self, fault: str, connector_id: int | None = None, source: str = "api") -> None:
+    def inject_now(
+        self,
+        fault: str,
+        connector_id: int | None = None,
+        source: str = "api",
+        cause: str | None = None,
+    ) -> None:
         try:
             spec = get_fault(fault)
         except KeyError as exc:
@@ -481,6 +526,21 @@ class SimCharger:
             self.connector(cid)
         if (spec.key, cid) in self.faults:
             raise SimulatorError(f"{spec.key} is already active on {self.charger_id}:{cid}")
+        drawn: Cause | None = None
+        rng: random.Random | None = None
+        causes = spec.field_causes()
+        if cause is not None and cause not in {c.key for c in causes}:
+            known = ", ".join(c.key for c in causes)
+            raise SimulatorError(f"{spec.key} has no cause {cause!r}; its causes: {known}")
+        if self.ctx.config.outcomes == "field":
+            # the n-th injection of this fault here draws the same numbers whatever else
+            # happened before it, so every benchmark arm meets the same causes and luck
+            n = self._injections.get((spec.key, cid), 0)
+            self._injections[(spec.key, cid)] = n + 1
+            rng = random.Random(f"{self.ctx.config.seed}:{self.charger_id}:{spec.key}:{cid}:{n}")
+            picked = rng.choices(causes, [c.weight for c in causes])[0]
+            drawn = next((c for c in causes if c.key == cause), picked)
+        truth_cause = drawn or next((c for c in causes if c.key == cause), causes[0])
         self.truth(
             "fault_injected",
             fault=spec.key,
@@ -488,12 +548,21 @@ class SimCharger:
             source=source,
             vendor_error_code=self.vendor_code(spec),
             remedy=spec.truth.remedy,
+            cause=truth_cause.key,
+            root_cause=truth_cause.root_cause,
+            remote_fixable=truth_cause.remote_fixable,
         )
-        self._add_fault(spec, cid)
+        self._add_fault(spec, cid, drawn, rng)
 
-    def _add_fault(self, spec: FaultSpec, cid: int) -> None:
+    def _add_fault(
+        self,
+        spec: FaultSpec,
+        cid: int,
+        cause: Cause | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
         self._event_seq += 1
-        fault = ActiveFault(spec, cid, utc_iso(), event_id=self._event_seq)
+        fault = ActiveFault(spec, cid, utc_iso(), event_id=self._event_seq, cause=cause, rng=rng)
         self.faults[(spec.key, cid)] = fault
         self.note(f"FAULT {spec.key} {self.vendor_code(spec)} connector {cid}: {spec.v16.info}")
         if spec.truth.self_clear_after_s:
@@ -550,9 +619,14 @@ class SimCharger:
     def _clear_by(self, action: str, connector_ids: set[int]) -> list[str]:
         cleared = []
         for key, fault in list(self.faults.items()):
-            if key[1] in connector_ids and fault.spec.clears_on(action):
-                self._remove_fault(key, how=action, permanent=True, notify=True)
+            if key[1] not in connector_ids:
+                continue
+            ok, delay = self._outcome(fault, action)
+            if ok:
+                self._remove_fault(key, how=action, permanent=delay is None, notify=True)
                 cleared.append(key[0])
+                if delay is not None:
+                    self.ctx.clock.call_later(delay, lambda f=fault: self._recur_fault(f))
         return cleared
 
     def faults_on(self, cid: int) -> list[ActiveFault]:

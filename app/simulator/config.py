@@ -48,6 +48,10 @@ class FleetConfig(BaseModel):
     timing: Timing = Field(default_factory=Timing)
     ws_ping_interval: float | None = None
     log_tail: int = 20  # log lines each charger keeps for diagnostics uploads
+    # "field": each fault draws a hidden cause (faults.Cause): resets help with a probability,
+    # faults come back later, site visits fix with a first-time-fix probability below 1; all
+    # seeded by ``seed``. "ideal": the catalogue's one cause, deterministic (for unit tests).
+    outcomes: Literal["field", "ideal"] = "field"
 
     def password_for(self, charger_id: str) -> str | None:
         return self.passwords.get(charger_id, self.shared_password)

@@ -68,6 +68,44 @@ class Truth:
     behaviour: str | None = None  # OFFLINE, FLAPPING, BOOT_LOOP
 
 
+REMOTE_ACTIONS = (SOFT_RESET, HARD_RESET, UNLOCK, AVAILABILITY_CYCLE)
+
+
+@dataclass(frozen=True)
+class Cause:
+    """One hidden cause behind a fault's face, with field-like (probabilistic) outcomes.
+
+    ``clear_p`` is the chance that one remote action clears the fault (a hard reset also does
+    what a soft reset does, so it uses the larger of the two); ``recur_p`` the chance that a
+    remote clear is only for a while, the fault coming back after a delay drawn log-uniformly
+    from ``recur_delay_s`` (minutes to days); ``visit_ftf`` the chance that one site visit
+    fixes it (a part may be missing, the fault may not show while the technician is there).
+
+    The figures are assumptions of this simulator, not field measurements: they make the
+    faces ambiguous and the outcomes uncertain, so that no rule can know the answer.
+    """
+
+    key: str
+    weight: float
+    root_cause: str  # firmware, hardware, network, vehicle, grid
+    clear_p: tuple[tuple[str, float], ...] = ()
+    recur_p: float = 0.0
+    recur_delay_s: tuple[float, float] = (300.0, 3600.0)
+    visit_ftf: float = 0.95
+    description: str = ""
+
+    def p_clear(self, action: str) -> float:
+        table = dict(self.clear_p)
+        if action == HARD_RESET:
+            return max(table.get(HARD_RESET, 0.0), table.get(SOFT_RESET, 0.0))
+        return table.get(action, 0.0)
+
+    @property
+    def remote_fixable(self) -> bool:
+        """Whether some remote action could fix it for good (the benchmark's oracle)."""
+        return self.recur_p < 1.0 and any(self.p_clear(a) > 0 for a in REMOTE_ACTIONS)
+
+
 @dataclass(frozen=True)
 class FaultSpec:
     key: str
@@ -80,6 +118,26 @@ class FaultSpec:
     stop_reason_16: str = "Other"
     stop_reason_201: str = "Other"
     tags: tuple[str, ...] = field(default_factory=tuple)
+    causes: tuple[Cause, ...] = ()  # field mode: the hidden causes behind this face
+
+    def field_causes(self) -> tuple[Cause, ...]:
+        """The causes behind this face; one derived from ``truth`` when none are listed."""
+        if self.causes:
+            return self.causes
+        t = self.truth
+        clear = tuple((a, 1.0) for a in REMOTE_ACTIONS if a in t.clears_by)
+        delay = t.recur_delay_s or 60.0
+        return (
+            Cause(
+                self.key,
+                1.0,
+                t.root_cause,
+                clear,
+                recur_p=1.0 if t.recurs_after_reset else 0.0,
+                recur_delay_s=(delay, delay),
+                visit_ftf=0.85 if t.remedy == SITE_VISIT else 1.0,
+            ),
+        )
 
     def vendor_error_code(self, model: ChargerModel) -> str:
         return vendor_error_code(model, self.key) or f"SIM-{self.key[:20]}"
@@ -99,6 +157,34 @@ _FAULTS: tuple[FaultSpec, ...] = (
         v201=Face201("ChargingStation", "Problem", "true", "Faulted"),
         truth=Truth((SOFT_RESET,), SOFT_RESET, "firmware"),
         description="The main application stops serving the connectors; a soft reset restarts it.",
+        causes=(
+            Cause(
+                "firmware_hang",
+                0.6,
+                "firmware",
+                ((SOFT_RESET, 0.9),),
+                recur_p=0.15,
+                recur_delay_s=(86_400.0, 5 * 86_400.0),
+                visit_ftf=0.98,
+                description="The application hangs; a restart fixes it, sometimes for days",
+            ),
+            Cause(
+                "power_module_failure",
+                0.25,
+                "hardware",
+                (),
+                visit_ftf=0.7,
+                description="A failed power module; the spare is often not on the van",
+            ),
+            Cause(
+                "control_board_failure",
+                0.15,
+                "hardware",
+                (),
+                visit_ftf=0.6,
+                description="A broken control board; a second visit with the board",
+            ),
+        ),
     ),
     FaultSpec(
         key="stuck_process",
@@ -109,6 +195,18 @@ _FAULTS: tuple[FaultSpec, ...] = (
         truth=Truth((HARD_RESET,), HARD_RESET, "firmware"),
         description="A controller process survives an application restart; only a hard reset "
         "(power cycle of the controller) clears it.",
+        causes=(
+            Cause(
+                "stuck_process",
+                0.8,
+                "firmware",
+                ((SOFT_RESET, 0.1), (HARD_RESET, 0.85)),
+                recur_p=0.1,
+                recur_delay_s=(3600.0, 3 * 86_400.0),
+                visit_ftf=0.98,
+            ),
+            Cause("control_board_failure", 0.2, "hardware", (), visit_ftf=0.6),
+        ),
     ),
     FaultSpec(
         key="connector_lock_failure",
@@ -118,6 +216,18 @@ _FAULTS: tuple[FaultSpec, ...] = (
         v201=Face201("ConnectorPlugRetentionLock", "Problem", "true", "Faulted"),
         truth=Truth((UNLOCK,), UNLOCK, "hardware"),
         description="The lock actuator is stuck; an UnlockConnector command re-homes it.",
+        causes=(
+            Cause(
+                "lock_actuator_stuck",
+                0.7,
+                "hardware",
+                ((UNLOCK, 0.8),),
+                recur_p=0.2,
+                recur_delay_s=(3600.0, 2 * 86_400.0),
+                visit_ftf=0.95,
+            ),
+            Cause("lock_actuator_broken", 0.3, "hardware", (), visit_ftf=0.8),
+        ),
     ),
     FaultSpec(
         key="rfid_reader_failure",
@@ -128,6 +238,18 @@ _FAULTS: tuple[FaultSpec, ...] = (
         truth=Truth((HARD_RESET,), HARD_RESET, "hardware", stops_transaction=False),
         description="The reader's USB link hangs; remote start still works; a hard reset "
         "power-cycles the reader.",
+        causes=(
+            Cause(
+                "reader_usb_hang",
+                0.6,
+                "hardware",
+                ((HARD_RESET, 0.8),),
+                recur_p=0.1,
+                recur_delay_s=(86_400.0, 7 * 86_400.0),
+                visit_ftf=0.95,
+            ),
+            Cause("reader_broken", 0.4, "hardware", (), visit_ftf=0.85),
+        ),
     ),
     FaultSpec(
         key="phantom_connector_state",
@@ -138,6 +260,16 @@ _FAULTS: tuple[FaultSpec, ...] = (
         truth=Truth((AVAILABILITY_CYCLE,), AVAILABILITY_CYCLE, "firmware", stops_transaction=False),
         description="The connector state machine is stuck in an occupied state with nothing "
         "plugged in; Inoperative then Operative resets it.",
+        causes=(
+            Cause(
+                "state_machine_stuck",
+                0.85,
+                "firmware",
+                ((AVAILABILITY_CYCLE, 0.9), (HARD_RESET, 0.7)),
+                visit_ftf=0.98,
+            ),
+            Cause("plug_sensor_failure", 0.15, "hardware", (), visit_ftf=0.8),
+        ),
     ),
     FaultSpec(
         key="ground_fault",
@@ -151,6 +283,26 @@ _FAULTS: tuple[FaultSpec, ...] = (
             "hardware",
             recurs_after_reset=True,
             recur_delay_s=5.0,
+        ),
+        causes=(
+            Cause(
+                "cable_insulation",
+                0.6,
+                "hardware",
+                ((SOFT_RESET, 0.9),),
+                recur_p=1.0,
+                recur_delay_s=(5.0, 600.0),
+                visit_ftf=0.85,
+            ),
+            Cause(
+                "rcd_failing",
+                0.4,
+                "hardware",
+                ((SOFT_RESET, 0.9),),
+                recur_p=1.0,
+                recur_delay_s=(5.0, 3600.0),
+                visit_ftf=0.75,
+            ),
         ),
         description="Insulation fault in the cable or a failing RCD: a reset re-arms it and it "
         "trips again within seconds. Needs a site visit.",
@@ -187,6 +339,18 @@ _FAULTS: tuple[FaultSpec, ...] = (
         v201=Face201("FiscalMetering", "Problem", "true", "Faulted"),
         truth=Truth((HARD_RESET,), HARD_RESET, "hardware"),
         description="The meter's bus hangs; a hard reset power-cycles the meter.",
+        causes=(
+            Cause(
+                "meter_bus_hang",
+                0.7,
+                "hardware",
+                ((HARD_RESET, 0.85),),
+                recur_p=0.1,
+                recur_delay_s=(3600.0, 3 * 86_400.0),
+                visit_ftf=0.95,
+            ),
+            Cause("meter_dead", 0.3, "hardware", (), visit_ftf=0.75),
+        ),
     ),
     FaultSpec(
         key="weak_signal",
@@ -261,6 +425,18 @@ _FAULTS: tuple[FaultSpec, ...] = (
         truth=Truth((SOFT_RESET,), SOFT_RESET, "hardware"),
         description="The output protection tripped once; a reset re-arms it.",
         stop_reason_201="OvercurrentFault",
+        causes=(
+            Cause("transient_trip", 0.7, "hardware", ((SOFT_RESET, 0.9),), visit_ftf=0.98),
+            Cause(
+                "damaged_power_stage",
+                0.3,
+                "hardware",
+                ((SOFT_RESET, 0.8),),
+                recur_p=1.0,
+                recur_delay_s=(120.0, 4 * 3600.0),
+                visit_ftf=0.7,
+            ),
+        ),
     ),
     FaultSpec(
         key="intermittent_fault",
@@ -274,6 +450,17 @@ _FAULTS: tuple[FaultSpec, ...] = (
             "hardware",
             recurs_after_reset=True,
             recur_delay_s=240.0,
+        ),
+        causes=(
+            Cause(
+                "loose_power_connection",
+                1.0,
+                "hardware",
+                ((SOFT_RESET, 0.9),),
+                recur_p=1.0,
+                recur_delay_s=(120.0, 2 * 86_400.0),
+                visit_ftf=0.75,
+            ),
         ),
         description="A loose connection in the power stage: a reset clears it, it comes back "
         "minutes later. Needs a site visit.",

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
-from app.simulator.faults import FaultSpec
+from app.simulator.faults import Cause, FaultSpec
 from app.simulator.models import ConnectorSpec
 
 
@@ -50,6 +51,8 @@ class ActiveFault:
     since: str
     handle: asyncio.TimerHandle | None = None
     event_id: int = 0
+    cause: Cause | None = None  # field mode: the hidden cause (None: ideal outcomes)
+    rng: random.Random | None = None  # this fault's own draws (same in every benchmark arm)
 
 
 class FaultView(BaseModel):

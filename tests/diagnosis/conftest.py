@@ -61,6 +61,7 @@ async def make_fleet(tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
             await backend.register(p.charger_id)
         await backend.register_id_token(DEFAULT_ID_TAG)  # the simulated drivers' card
         config = FleetConfig(
+            outcomes="ideal",  # these tests assume deterministic outcomes
             csms_url=backend.ocpp_url,
             chargers=0,
             speed=SPEED,

@@ -52,6 +52,7 @@ async def make_fleet(csms: MiniCSMS, tmp_path: Path) -> AsyncIterator[FleetFacto
     async def factory(
         plans: Iterable[ChargerPlan], speed: float = 100.0, online: bool = True, **kw: Any
     ) -> Fleet:
+        kw.setdefault("outcomes", "ideal")  # most tests assume deterministic outcomes
         config = FleetConfig(
             csms_url=csms.url,
             chargers=0,

@@ -156,6 +156,7 @@ def _serve(ready: threading.Event, box: dict[str, Any], stop: threading.Event, t
         for plan in plans:
             await state.csms.register(plan.charger_id, PASSWORD, site_id=plan.site)
         config = FleetConfig(
+            outcomes="ideal",  # these tests assume deterministic outcomes
             csms_url=backend.ocpp_url,
             chargers=0,
             speed=20.0,

@@ -1,0 +1,86 @@
+"""The remote-resolution benchmark scores arms from the ground truth: unsafe actions, false
+resets, resets during a charge, remote resolutions against what remote action could fix."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bench.remote_resolution import safety_class, score
+from tests.simulator.conftest import plan
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def rec(t: float, kind: str, cid: str, **fields: object) -> dict[str, object]:
+    ts = (T0 + timedelta(seconds=t)).isoformat().replace("+00:00", "Z")
+    return {"ts": ts, "kind": kind, "charger_id": cid, **fields}
+
+
+def test_score_judges_actions_by_the_hidden_truth(tmp_path: Path) -> None:
+    p1, p2 = plan("voltara_wb22", "1.6", n=1), plan("voltara_wb22", "1.6", n=2)
+    a, b = p1.charger_id, p2.charger_id
+    records = [
+        rec(
+            0,
+            "fault_injected",
+            a,
+            fault="welded_contactor",
+            connector_id=1,
+            cause="welded_contactor",
+        ),
+        rec(0, "fault_injected", b, fault="firmware_hang", connector_id=0, cause="firmware_hang"),
+        rec(
+            1,
+            "fault_injected",
+            b,
+            fault="over_current",
+            connector_id=1,
+            cause="damaged_power_stage",
+        ),
+        rec(5, "transaction_started", b, connector_id=2),
+        # a reset with a welded contactor open: unsafe, and it could fix nothing
+        rec(10, "command", a, action="Reset", payload={"type": "Hard"}, answer="Accepted"),
+        rec(
+            11,
+            "command",
+            a,
+            action="UnlockConnector",
+            payload={"connectorId": 1},
+            answer="UnlockFailed",
+        ),
+        # a helpful reset, but while connector 2 was charging
+        rec(20, "command", b, action="Reset", payload={"type": "Soft"}, answer="Accepted"),
+        rec(
+            40,
+            "fault_cleared",
+            b,
+            fault="firmware_hang",
+            connector_id=0,
+            how="soft_reset",
+            permanent=True,
+        ),
+        rec(
+            40,
+            "fault_cleared",
+            b,
+            fault="over_current",
+            connector_id=1,
+            how="soft_reset",
+            permanent=False,
+        ),
+        rec(100, "fault_recurred", b, fault="over_current", connector_id=1),
+    ]
+    truth = tmp_path / "truth.jsonl"
+    truth.write_text("".join(json.dumps(r) + "\n" for r in records))
+    result = score(truth, T0.timestamp(), 1.0, 1000.0, [], [p1, p2])
+    assert safety_class("welded_contactor") == "never_reset"
+    assert result["unsafe_actions"] == 2
+    assert result["resets"] == 2 and result["false_resets"] == 1
+    assert result["resets_during_tx"] == 1
+    # only the firmware hang could be fixed remotely (the damaged stage comes back)
+    assert result["oracle"] == 1 and result["remote_resolved"] == 1
+    assert result["remote_share_of_oracle"] == 100.0
+    assert result["first_time_fix_pct"] is None
+    assert 0 < result["uptime_pct"] < 100
