@@ -206,18 +206,22 @@ class Charger16(SimCharger, ChargePoint):
     def on_trigger_message(
         self, requested_message: str, connector_id: int | None = None, **_: Any
     ) -> call_result.TriggerMessage:
-        if requested_message not in TRIGGERABLE_16:
-            answer = "NotImplemented"
-        elif connector_id not in (None, 0) and connector_id not in self.connectors:
-            answer = "Rejected"
-        else:
-            answer = "Accepted"
+        answer = self._trigger_answer(requested_message, connector_id)
         self.record_command(
             "TriggerMessage",
             {"requestedMessage": requested_message, "connectorId": connector_id},
             answer,
         )
         return call_result.TriggerMessage(status=answer)
+
+    def _trigger_answer(self, requested_message: str, connector_id: int | None) -> str:
+        """TriggerMessage.conf status: NotImplemented for a message this charger cannot send,
+        Rejected for a connector it does not have (OCPP 1.6 5.17)."""
+        if requested_message not in TRIGGERABLE_16:
+            return "NotImplemented"
+        if connector_id not in (None, 0) and connector_id not in self.connectors:
+            return "Rejected"
+        return "Accepted"
 
     @after(Action.trigger_message)
     def after_trigger_message(
@@ -256,12 +260,8 @@ class Charger16(SimCharger, ChargePoint):
             answer = "NotImplemented"
         elif requested_message == "LogStatusNotification":
             answer = "Accepted"
-        elif requested_message not in TRIGGERABLE_16:
-            answer = "NotImplemented"
-        elif connector_id not in (None, 0) and connector_id not in self.connectors:
-            answer = "Rejected"
         else:
-            answer = "Accepted"
+            answer = self._trigger_answer(requested_message, connector_id)
         self.record_command(
             "ExtendedTriggerMessage",
             {"requestedMessage": requested_message, "connectorId": connector_id},
