@@ -854,6 +854,21 @@ class SimCharger:
         self._sync_status()
         return "Unlocked"
 
+    @staticmethod
+    def log_file_name(charger_id: str, log_type: str, request_id: int) -> str:
+        return f"{charger_id}-{log_type}-{request_id}.log"
+
+    async def upload_log(
+        self, location: str, log_type: str, request_id: int, status_message: Any
+    ) -> None:
+        """GetLog (2.0.1, and the 1.6 security extension): upload, reporting each state with
+        the version's LogStatusNotification class."""
+        file_name = self.log_file_name(self.charger_id, log_type, request_id)
+        self.post(status_message(status="Uploading", request_id=request_id))
+        ok = await self.upload_diagnostics(location, file_name)
+        status = "Uploaded" if ok else "UploadFailure"
+        self.post(status_message(status=status, request_id=request_id))
+
     async def upload_diagnostics(self, location: str, file_name: str) -> bool:
         body = self.diagnostics_text().encode()
         client = self.ctx.http

@@ -336,7 +336,7 @@ class Charger16(SimCharger, ChargePoint):
     @on(Action.get_log)
     def on_get_log(self, log: dict, log_type: str, request_id: int, **_: Any) -> call_result.GetLog:
         # 1.6 security whitepaper GetLog: DiagnosticsLog or SecurityLog, LogStatusNotification
-        file_name = f"{self.charger_id}-{log_type}-{request_id}.log"
+        file_name = self.log_file_name(self.charger_id, log_type, request_id)
         self.record_command(
             "GetLog",
             {"logType": log_type, "requestId": request_id, "location": log["remote_location"]},
@@ -346,11 +346,9 @@ class Charger16(SimCharger, ChargePoint):
 
     @after(Action.get_log)
     async def after_get_log(self, log: dict, log_type: str, request_id: int, **_: Any) -> None:
-        file_name = f"{self.charger_id}-{log_type}-{request_id}.log"
-        self.post(call.LogStatusNotification(status="Uploading", request_id=request_id))
-        ok = await self.upload_diagnostics(log["remote_location"], file_name)
-        status = "Uploaded" if ok else "UploadFailure"
-        self.post(call.LogStatusNotification(status=status, request_id=request_id))
+        await self.upload_log(
+            log["remote_location"], log_type, request_id, call.LogStatusNotification
+        )
 
     @on(Action.get_diagnostics)
     def on_get_diagnostics(self, location: str, **kwargs: Any) -> call_result.GetDiagnostics:

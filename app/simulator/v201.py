@@ -372,7 +372,7 @@ class Charger201(SimCharger, ChargePoint):
 
     @on(Action.get_log)
     def on_get_log(self, log: dict, log_type: str, request_id: int, **_: Any) -> call_result.GetLog:
-        file_name = f"{self.charger_id}-{log_type}-{request_id}.log"
+        file_name = self.log_file_name(self.charger_id, log_type, request_id)
         self.record_command(
             "GetLog",
             {"logType": log_type, "requestId": request_id, "location": log["remote_location"]},
@@ -382,13 +382,8 @@ class Charger201(SimCharger, ChargePoint):
 
     @after(Action.get_log)
     async def after_get_log(self, log: dict, log_type: str, request_id: int, **_: Any) -> None:
-        file_name = f"{self.charger_id}-{log_type}-{request_id}.log"
-        self.post(call.LogStatusNotification(status="Uploading", request_id=request_id))
-        ok = await self.upload_diagnostics(log["remote_location"], file_name)
-        self.post(
-            call.LogStatusNotification(
-                status="Uploaded" if ok else "UploadFailure", request_id=request_id
-            )
+        await self.upload_log(
+            log["remote_location"], log_type, request_id, call.LogStatusNotification
         )
 
     def _within_items_per_message(self, items: list[dict]) -> None:
