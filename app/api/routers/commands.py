@@ -6,7 +6,7 @@ scope, the safety interlock and running charges, and audits the attempt whatever
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 from fastapi import APIRouter, Body, Depends, Request
 from pydantic import BaseModel
@@ -20,13 +20,13 @@ from app.cluster.nodes import (
     PRINCIPAL_ROLE_HEADER,
 )
 from app.commands import batches
-from app.commands.gateway import Actor, CommandGateway, CommandRequest, CommandResult
+from app.commands.gateway import Actor, CommandGateway, CommandRequest, CommandResult, Origin
 from app.errors import Forbidden
 from app.security.roles import Principal, Role
 from app.state import AppState
 
 router = APIRouter(prefix="/api", tags=["commands"])
-FORWARDABLE_ORIGINS = ("api", "session", "handoff", "diagnosis", "system")
+FORWARDABLE_ORIGINS = frozenset(get_args(Origin))  # the gateway's own list of paths
 ITEM_LIMITS = batches.ItemLimits()  # the chargers' ItemsPerMessage, asked once each
 
 
