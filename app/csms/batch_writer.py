@@ -139,7 +139,18 @@ class ProcessWriter:
         if self._process is None or not self._process.is_alive():
             self._process = None
             self.start()  # a writer that died is replaced; the batch is retried by the caller
-        payload = pickle.dumps((frames, ops, snapshots), protocol=pickle.HIGHEST_PROTOCOL)
+        # Pickled in slices on the loop, yielding between them: one pickle of a 0.2 s batch
+        # (thousands of frames) held the loop for up to 38 ms (bench/ocpp_load.py), and a
+        # pickle in a thread would hold the GIL as long.
+        frame_parts: list[bytes] = []
+        for start in range(0, len(frames), PICKLE_SLICE):
+            frame_parts.append(pickle.dumps(frames[start : start + PICKLE_SLICE], _PROTOCOL))
+            await asyncio.sleep(0)
+        op_parts: list[bytes] = []
+        for start in range(0, len(ops), PICKLE_SLICE):
+            op_parts.append(pickle.dumps(ops[start : start + PICKLE_SLICE], _PROTOCOL))
+            await asyncio.sleep(0)
+        payload = pickle.dumps((frame_parts, op_parts, snapshots), protocol=_PROTOCOL)
         return await asyncio.to_thread(self._round_trip, payload)
 
     def _round_trip(self, payload: bytes) -> WriteResult:
@@ -152,6 +163,8 @@ class ProcessWriter:
         return WriteResult(**json.loads(answer[len(_OK) :]))
 
 
+PICKLE_SLICE = 500  # frames or records pickled between two yields to the event loop
+_PROTOCOL = pickle.HIGHEST_PROTOCOL
 _OK = b"ok:"  # followed by the WriteResult as JSON; anything else is the error's traceback
 
 
@@ -171,7 +184,9 @@ def _writer_main(database_url: str, node_id: str, conn: Connection) -> None:
         if not payload:
             return
         try:
-            frames, ops, snapshots = pickle.loads(payload)
+            frame_parts, op_parts, snapshots = pickle.loads(payload)
+            frames = [frame for part in frame_parts for frame in pickle.loads(part)]
+            ops = [op for part in op_parts for op in pickle.loads(part)]
             result = write_batch(session_factory, node_id, frames, ops, snapshots)
         except Exception:
             conn.send_bytes(traceback.format_exc(limit=3).encode())

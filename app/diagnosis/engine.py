@@ -35,7 +35,7 @@ ACTION_GRACE_S = 180.0
 CATEGORY_ORDER = {"exclusive": 0, "fault": 1, "connector": 2, "charger": 3}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Observation:
     seq: int
     t: float  # epoch seconds

@@ -165,7 +165,7 @@ async def test_state_snapshots_are_spread_over_batches(tmp_path):
     assert stored() == total
     # a mere sign of life is not written again until it is a minute old
     state.live.touch("SITE-012-AC-0000", "Heartbeat")
-    assert state.recorder._take_snapshots(force=False, taken={}) == []
-    assert [cid for cid, _ in state.recorder._take_snapshots(force=True, taken={})] == [
+    assert await state.recorder._take_snapshots(force=False, taken={}) == []
+    assert [cid for cid, _ in await state.recorder._take_snapshots(force=True, taken={})] == [
         "SITE-012-AC-0000"
     ]
