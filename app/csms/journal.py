@@ -7,10 +7,12 @@ from its own queue, so only the backend can keep it. Each acknowledged state-cha
 therefore appended here, with its answer, the ops it caused and the charger's live state after
 it, and made durable (fdatasync) before the CALLRESULT is sent.
 
-Group commit: appends are queued by the event loop and a dedicated writer thread writes
-whatever has gathered with one ``write`` and one ``fdatasync``, then releases all the waiting
-handlers with one call into the loop. The thread spends its time in system calls, which
-release the GIL, so it does not take the loop's core the way a database writer thread did.
+Group commit: the event loop writes each record to the active segment at once (the page
+cache: microseconds) and, once per loop iteration, asks a small helper process
+(``journal_sync.py``) to ``fdatasync`` the files written since the last request; the helper's
+answer on a pipe the loop watches releases every handler that request covered. No thread and
+no GIL stand between the loop and the disk (a writer thread's GIL hand-offs were the journal's
+cost: bench/ocpp_load.py).
 
 On disk: segment files ``<first seq>.wal`` of lines ``<crc32 hex> <json>\\n``. A torn last
 line (power cut mid-write) or a corrupt one fails its checksum and is skipped with a warning.
@@ -27,7 +29,8 @@ import contextlib
 import json
 import logging
 import os
-import threading
+import subprocess
+import sys
 import time
 import zlib
 from dataclasses import dataclass, field
@@ -61,6 +64,9 @@ JOURNALED_ACTIONS = frozenset(
 )
 
 SUFFIX = ".wal"
+_HELPER = Path(__file__).with_name("journal_sync.py")
+# Seconds the sync helper waits before each sync: imitates a slow disk, for tests only.
+SIMULATED_SYNC_DELAY_S = 0.0
 
 
 class JournalError(RuntimeError):
@@ -172,7 +178,14 @@ def read_segment(path: Path) -> list[JournalRecord]:
 
 
 class Journal:
-    """Append-only, group-committed, rotated journal in one directory."""
+    """Append-only, group-committed, rotated journal in one directory.
+
+    Everything runs on the event loop except the wait for the disk: records are written to
+    the active segment at once, and a sync request for the files written since the last one
+    goes to the sync helper process (``app/csms/journal_sync.py``) once per loop iteration;
+    its answer, read from a pipe the loop watches, releases every record that request covered.
+    One request is in flight at a time; what is written meanwhile waits for the next one.
+    """
 
     def __init__(
         self,
@@ -185,16 +198,21 @@ class Journal:
         self.segment_bytes = segment_bytes
         self.max_bytes = max(max_bytes, segment_bytes)
         self.stats = JournalStats()
-        self._seq = 0  # last sequence number handed out (event loop only)
-        self._closed: list[_Segment] = []  # older segments, oldest first (writer thread only)
+        self._seq = 0  # last sequence number handed out
+        self._closed: list[_Segment] = []  # older segments, oldest first
         self._active: _Segment | None = None
         self._fd: int | None = None
-        self._cond = threading.Condition()
-        self._pending: list[tuple[bytes, int, asyncio.Future[None]]] = []
         self._released = 0  # records up to this seq are in the database
-        self._stopping = False
-        self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._helper: subprocess.Popen[bytes] | None = None
+        self._answers = b""
+        # written, not yet covered by a sync request: (seq, future); and their files
+        self._waiting: list[tuple[int, asyncio.Future[None]]] = []
+        self._dirty: dict[str, None] = {}  # ordered set of paths
+        self._in_flight: list[tuple[int, asyncio.Future[None]]] | None = None
+        self._in_flight_since = 0.0
+        self._request_scheduled = False
+        self._idle: asyncio.Event | None = None  # set when nothing waits for the disk
 
     # -- start-up: what a previous run left ------------------------------------------------
     def segments(self) -> list[Path]:
@@ -214,36 +232,70 @@ class Journal:
         """Delete what a previous run left (once replay has stored it in the database)."""
         for path in self.segments():
             path.unlink(missing_ok=True)
-        self._sync_directory()
+        self._sync_directory_now()
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
-        if self._thread is not None:
+        if self._helper is not None:
             return
         self.directory.mkdir(parents=True, exist_ok=True)
         if self.segments():  # not replayed: left alone (never deleted), numbered after
             log.warning("journal %s holds records not replayed; keeping them", self.directory)
             self.read()
         self._loop = asyncio.get_running_loop()
-        self._stopping = False
-        self._thread = threading.Thread(target=self._run, name="chargefix-journal", daemon=True)
-        self._thread.start()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._start_helper()
 
-    def stop(self) -> None:
-        """Write what is pending, then close (segments not yet released stay for replay)."""
-        if self._thread is None:
+    def _start_helper(self) -> None:
+        assert self._loop is not None
+        self._helper = subprocess.Popen(
+            [sys.executable, "-S", str(_HELPER), repr(SIMULATED_SYNC_DELAY_S)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            close_fds=True,
+        )
+        assert self._helper.stdout is not None
+        os.set_blocking(self._helper.stdout.fileno(), False)
+        self._answers = b""
+        self._loop.add_reader(self._helper.stdout.fileno(), self._on_answer)
+
+    async def stop(self) -> None:
+        """Wait for what is being made durable, then close (segments not yet released stay
+        for replay)."""
+        if self._helper is None:
             return
-        with self._cond:
-            self._stopping = True
-            self._cond.notify()
-        self._thread.join()
-        self._thread = None
+        if self._waiting and not self._request_scheduled and self._in_flight is None:
+            self._request_sync()
+        assert self._idle is not None
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), 30)
+        self._stop_helper()
+        self._fail_all(JournalError("journal stopped"))
+        self._close_active()
+
+    def _stop_helper(self) -> None:
+        helper, self._helper = self._helper, None
+        if helper is None:
+            return
+        assert helper.stdout is not None and helper.stdin is not None
+        if self._loop is not None:
+            with contextlib.suppress(Exception):
+                self._loop.remove_reader(helper.stdout.fileno())
+        with contextlib.suppress(OSError):
+            helper.stdin.close()
+        try:
+            helper.wait(5)
+        except subprocess.TimeoutExpired:
+            helper.kill()
+            helper.wait()
+        helper.stdout.close()
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._helper is not None and self._helper.poll() is None
 
-    # -- the event loop's side ---------------------------------------------------------------
+    # -- appending -----------------------------------------------------------------------------
     def next_seq(self) -> int:
         self._seq += 1
         return self._seq
@@ -253,92 +305,155 @@ class Journal:
         return self._seq
 
     def append(self, record: JournalRecord) -> asyncio.Future[None]:
-        """Queue a record; the future is done once it is on disk (or failed)."""
+        """Write a record now; the future is done once it is on disk (or failed)."""
         assert self._loop is not None, "journal not started"
         future: asyncio.Future[None] = self._loop.create_future()
         if not self.running:
             future.set_exception(JournalError("journal is not running"))
             return future
         line = record.encode()
-        with self._cond:
-            self._pending.append((line, record.seq, future))
-            self._cond.notify()
-        return future
-
-    def release(self, upto_seq: int) -> None:
-        """Records up to ``upto_seq`` are in the database: their segments may go."""
-        with self._cond:
-            if upto_seq > self._released:
-                self._released = upto_seq
-                self._cond.notify()
-
-    # -- the writer thread -------------------------------------------------------------------
-    def _run(self) -> None:
-        released_done = 0
-        while True:
-            with self._cond:
-                while not self._pending and not self._stopping and self._released == released_done:
-                    self._cond.wait()
-                batch, self._pending = self._pending, []
-                released = self._released
-                stopping = self._stopping
-            if batch:
-                self._write(batch)
-            if released != released_done:
-                released_done = released
-                self._drop_stored(released)
-            if stopping:
-                with self._cond:
-                    if self._pending:
-                        continue
-                self._close_active()
-                return
-
-    def _write(self, batch: list[tuple[bytes, int, asyncio.Future[None]]]) -> None:
-        data = b"".join(line for line, _, _ in batch)
-        error: BaseException | None = None
-        started = time.perf_counter()
         try:
-            segment = self._segment_for(batch[0][1])
-            view = memoryview(data)
+            segment = self._segment_for(record.seq)
+            view = memoryview(line)
             while view:
                 assert self._fd is not None
                 written = os.write(self._fd, view)
                 view = view[written:]
-            os.fdatasync(self._fd)
-            segment.size += len(data)
-            segment.last_seq = batch[-1][1]
         except OSError as exc:
-            error = JournalError(f"journal write failed: {exc}")
-            self.stats.errors += 1
-            self.stats.last_error = str(exc)[:200]
+            self._failed(exc)
             self._close_active()  # start a fresh segment next time: never append after a tear
-        elapsed = (time.perf_counter() - started) * 1000
+            future.set_exception(JournalError(f"journal write failed: {exc}"))
+            return future
+        segment.size += len(line)
+        segment.last_seq = record.seq
+        self.stats.appended += 1
+        self._dirty[str(segment.path)] = None
+        self._waiting.append((record.seq, future))
+        assert self._idle is not None
+        self._idle.clear()
+        if not self._request_scheduled and self._in_flight is None:
+            # group commit: everything appended in this loop iteration goes in one request
+            self._request_scheduled = True
+            self._loop.call_soon(self._request_sync)
+        if segment.size >= self.segment_bytes:
+            self._rotate()
+        self._enforce_cap()
+        return future
+
+    def release(self, upto_seq: int) -> None:
+        """Records up to ``upto_seq`` are in the database: their segments may go."""
+        if upto_seq <= self._released:
+            return
+        self._released = upto_seq
+        kept: list[_Segment] = []
+        for segment in self._closed:
+            if segment.last_seq <= upto_seq:
+                segment.path.unlink(missing_ok=True)
+            else:
+                kept.append(segment)
+        self._closed = kept
+        active = self._active
+        if active is not None and 0 < active.last_seq <= upto_seq:
+            # everything written to the open segment is stored: start afresh
+            self._close_fd()
+            active.path.unlink(missing_ok=True)
+            self._active = None
+
+    # -- the sync helper -------------------------------------------------------------------
+    def _request_sync(self) -> None:
+        self._request_scheduled = False
+        if self._in_flight is not None or not self._waiting:
+            return
+        helper = self._helper
+        if helper is None or helper.poll() is not None:
+            self._helper_gone()
+            return
+        paths, self._dirty = list(self._dirty), {}
+        self._in_flight, self._waiting = self._waiting, []
+        self._in_flight_since = time.perf_counter()
+        assert helper.stdin is not None
+        try:
+            helper.stdin.write(("\t".join(paths) + "\n").encode())
+            helper.stdin.flush()
+        except OSError:
+            self._helper_gone()
+
+    def _on_answer(self) -> None:
+        helper = self._helper
+        if helper is None:
+            return
+        assert helper.stdout is not None
+        try:
+            chunk = os.read(helper.stdout.fileno(), 4096)
+        except BlockingIOError:
+            return
+        except OSError:
+            chunk = b""
+        if not chunk:
+            self._helper_gone()
+            return
+        self._answers += chunk
+        while b"\n" in self._answers:
+            line, _, self._answers = self._answers.partition(b"\n")
+            self._settle_in_flight(line.decode(errors="replace"))
+
+    def _settle_in_flight(self, answer: str) -> None:
+        batch, self._in_flight = self._in_flight or [], None
+        elapsed = (time.perf_counter() - self._in_flight_since) * 1000
         self.stats.syncs += 1
-        self.stats.appended += len(batch)
         self.stats.last_sync_ms = elapsed
         self.stats.max_sync_ms = max(self.stats.max_sync_ms, elapsed)
         self.stats.largest_group = max(self.stats.largest_group, len(batch))
-        futures = [future for _, _, future in batch]
-        assert self._loop is not None
-        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
-            self._loop.call_soon_threadsafe(_settle, futures, error)
-        if error is None and self._active is not None and self._active.size >= self.segment_bytes:
-            self._rotate()
-        self._enforce_cap()
+        error: JournalError | None = None
+        if answer != "ok":
+            reason = answer.removeprefix("err ")
+            self._failed(OSError(reason))
+            error = JournalError(f"journal sync failed: {reason}")
+            self._close_active()  # whatever was written may be torn: a fresh segment
+        _settle([future for _, future in batch], error)
+        if self._waiting:
+            self._request_sync()
+        elif self._idle is not None:
+            self._idle.set()
 
+    def _helper_gone(self) -> None:
+        """The helper died: fail what waited on it, and start a new one for what comes."""
+        log.error("journal sync helper ended; starting a new one")
+        self._failed(OSError("sync helper ended"))
+        if self._helper is not None:
+            with contextlib.suppress(Exception):
+                self._stop_helper()
+        self._fail_all(JournalError("journal sync helper ended"))
+        self._close_active()
+        if self._loop is not None and not self._loop.is_closed():
+            with contextlib.suppress(OSError):
+                self._start_helper()
+
+    def _fail_all(self, error: JournalError) -> None:
+        batch = (self._in_flight or []) + self._waiting
+        self._in_flight, self._waiting = None, []
+        self._dirty = {}
+        _settle([future for _, future in batch], error)
+        if self._idle is not None:
+            self._idle.set()
+
+    def _failed(self, exc: OSError) -> None:
+        self.stats.errors += 1
+        self.stats.last_error = str(exc)[:200]
+
+    # -- segments ----------------------------------------------------------------------------
     def _segment_for(self, first_seq: int) -> _Segment:
         if self._active is None or self._fd is None:
             path = self.directory / f"{first_seq:016d}{SUFFIX}"
             self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
             self._active = _Segment(path, first_seq, first_seq - 1, os.fstat(self._fd).st_size)
-            self._sync_directory()  # the new file's name must survive a crash too
+            self._dirty[str(self.directory)] = None  # the new file's name must survive too
         return self._active
 
     def _rotate(self) -> None:
         if self._active is not None:
             self._closed.append(self._active)
-        self._close_fd()
+        self._close_fd()  # its unsynced data is in the page cache: the helper syncs by path
         self._active = None
 
     def _close_active(self) -> None:
@@ -355,22 +470,6 @@ class Journal:
                 os.close(self._fd)
             self._fd = None
 
-    def _drop_stored(self, released: int) -> None:
-        kept: list[_Segment] = []
-        for segment in self._closed:
-            if segment.last_seq <= released:
-                segment.path.unlink(missing_ok=True)
-            else:
-                kept.append(segment)
-        self._closed = kept
-        active = self._active
-        if active is not None and 0 < active.last_seq <= released:
-            # everything written to the open segment is stored: start afresh (records still
-            # pending go to a new segment)
-            self._close_fd()
-            active.path.unlink(missing_ok=True)
-            self._active = None
-
     def _enforce_cap(self) -> None:
         total = sum(s.size for s in self._closed) + (self._active.size if self._active else 0)
         while total > self.max_bytes and self._closed:
@@ -385,7 +484,7 @@ class Journal:
                 oldest.path.name,
             )
 
-    def _sync_directory(self) -> None:
+    def _sync_directory_now(self) -> None:
         with contextlib.suppress(OSError):
             fd = os.open(self.directory, os.O_RDONLY)
             try:

@@ -295,7 +295,7 @@ class Recorder:
             self.writer.stop()
             if self.journal is not None:
                 # after a clean final flush everything is released and the journal is empty
-                await asyncio.to_thread(self.journal.stop)
+                await self.journal.stop()
 
     async def _run(self) -> None:
         while not self._stopping.is_set():

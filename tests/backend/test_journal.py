@@ -36,27 +36,23 @@ def _records(journal_dir: Path) -> list[JournalRecord]:
 
 
 async def test_answer_leaves_only_once_the_call_is_on_disk(tmp_path, monkeypatch):
-    synced: list[float] = []
-    real_sync = os.fdatasync
-
-    def slow_sync(fd: int) -> None:  # the disk boundary: a slow disk, and when it finished
-        time.sleep(SLOW_SYNC_S)
-        real_sync(fd)
-        synced.append(time.monotonic())
-
-    monkeypatch.setattr(journal_module.os, "fdatasync", slow_sync)
+    # the disk boundary: the sync helper waits this long before each fdatasync
+    monkeypatch.setattr(journal_module, "SIMULATED_SYNC_DELAY_S", SLOW_SYNC_S)
     # no event-log batch during the test: only the journal can hold the frame
     settings = make_settings(tmp_path, event_flush_interval=3600)
     running = await start_backend(settings)
     journal_dir = settings.resolved_journal_dir
     try:
         await running.register("SITE-020-AC-01")
+        journal = running.state.recorder.journal
+        assert journal is not None
         async with connected(running.ocpp_url, "SITE-020-AC-01") as charger:
+            syncs = journal.stats.syncs
             sent = time.monotonic()
             await charger.status(1, "Faulted", "GroundFailure", vendor_error_code="E-17")
             answered = time.monotonic()
             assert answered - sent >= SLOW_SYNC_S  # the answer waited for the sync
-            assert synced and synced[-1] <= answered
+            assert journal.stats.syncs > syncs  # ... and the helper had answered for it
             records = _records(journal_dir)
             status = [r for r in records if r.action == "StatusNotification"]
             assert len(status) == 1 and '"GroundFailure"' in status[0].frame_in
@@ -65,9 +61,9 @@ async def test_answer_leaves_only_once_the_call_is_on_disk(tmp_path, monkeypatch
             assert state.connectors[1].status == "Faulted"
             assert [op.kind for op in status[0].ops] == ["fault_raised"]
             # a Heartbeat changes nothing: answered without the journal
-            before = len(synced)
+            before = journal.stats.syncs
             await charger.call(call16.Heartbeat())
-            assert len(synced) == before
+            assert journal.stats.syncs == before
     finally:
         await running.backend.stop()
     # a clean stop stores everything: the journal is empty
@@ -265,7 +261,7 @@ async def test_segments_rotate_go_once_stored_and_the_size_is_capped(tmp_path):
     await append(journal, records)
     assert len(journal.segments()) >= 4  # rotated at 64 KB
     journal.release(records[59].seq)
-    journal.stop()
+    await journal.stop()
     kept = [[r.seq for r in read_segment(path)] for path in journal.segments()]
     assert kept and all(max(seqs) > records[59].seq for seqs in kept)  # stored segments gone
     assert kept[-1][-1] == records[-1].seq
@@ -274,7 +270,7 @@ async def test_segments_rotate_go_once_stored_and_the_size_is_capped(tmp_path):
     journal.start()
     records = [big(journal) for _ in range(200)]  # 600 KB never released: over the cap
     await append(journal, records)
-    journal.stop()
+    await journal.stop()
     assert journal.stats.dropped_segments > 0
     assert journal.size() <= 5 * segment  # the cap, give or take the open segment
     on_disk = [r.seq for path in journal.segments() for r in read_segment(path)]
@@ -285,7 +281,7 @@ async def test_segments_rotate_go_once_stored_and_the_size_is_capped(tmp_path):
     records = [big(journal) for _ in range(50)]
     await asyncio.gather(*(journal.append(r) for r in records))
     journal.release(records[-1].seq)
-    journal.stop()
+    await journal.stop()
     assert journal.segments() == []  # all stored: nothing left
 
 
@@ -351,3 +347,32 @@ async def test_journal_is_released_only_once_a_batch_with_the_state_is_stored(tm
     finally:
         await recorder.stop()
     assert journal.segments() == []  # the stored batch released it, the stop closed it
+
+
+async def test_a_dead_sync_helper_fails_what_waited_and_is_replaced(tmp_path):
+    journal = Journal(tmp_path / "journal")
+    journal.start()
+    try:
+        await journal.append(_record(journal.next_seq(), "SITE-025-AC-01", "Preparing", 0))
+        helper = journal._helper
+        assert helper is not None
+        helper.kill()  # the helper dies (OOM killer, a stray kill)
+        helper.wait()
+        loop = asyncio.get_running_loop()
+        replaced = loop.create_future()
+
+        def check() -> None:
+            if journal._helper is not helper and journal.running:
+                replaced.set_result(None)
+            else:
+                loop.call_later(0.01, check)
+
+        check()
+        await asyncio.wait_for(replaced, 5)  # its pipe closed: noticed, and a new one started
+        assert journal.stats.errors == 1
+        # what comes next is made durable by the new helper
+        second = _record(journal.next_seq(), "SITE-025-AC-01", "Charging", 0)
+        await journal.append(second)
+        assert [r.seq for r in _records(journal.directory)][-1] == second.seq
+    finally:
+        await journal.stop()
