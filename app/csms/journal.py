@@ -33,6 +33,7 @@ import subprocess
 import sys
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -65,6 +66,9 @@ JOURNALED_ACTIONS = frozenset(
 
 SUFFIX = ".wal"
 _HELPER = Path(__file__).with_name("journal_sync.py")
+# Helper processes: a second one takes a new request while the first waits for the disk, so a
+# record never waits behind another request's sync.
+SYNC_HELPERS = 2
 # Seconds the sync helper waits before each sync: imitates a slow disk, for tests only.
 SIMULATED_SYNC_DELAY_S = 0.0
 
@@ -204,13 +208,10 @@ class Journal:
         self._fd: int | None = None
         self._released = 0  # records up to this seq are in the database
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._helper: subprocess.Popen[bytes] | None = None
-        self._answers = b""
+        self._helpers: list[_SyncHelper] = []
         # written, not yet covered by a sync request: (seq, future); and their files
         self._waiting: list[tuple[int, asyncio.Future[None]]] = []
         self._dirty: dict[str, None] = {}  # ordered set of paths
-        self._in_flight: list[tuple[int, asyncio.Future[None]]] | None = None
-        self._in_flight_since = 0.0
         self._request_scheduled = False
         self._idle: asyncio.Event | None = None  # set when nothing waits for the disk
 
@@ -236,7 +237,7 @@ class Journal:
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
-        if self._helper is not None:
+        if self._helpers:
             return
         self.directory.mkdir(parents=True, exist_ok=True)
         if self.segments():  # not replayed: left alone (never deleted), numbered after
@@ -245,55 +246,32 @@ class Journal:
         self._loop = asyncio.get_running_loop()
         self._idle = asyncio.Event()
         self._idle.set()
-        self._start_helper()
+        self._start_helpers()
 
-    def _start_helper(self) -> None:
+    def _start_helpers(self) -> None:
         assert self._loop is not None
-        self._helper = subprocess.Popen(
-            [sys.executable, "-S", str(_HELPER), repr(SIMULATED_SYNC_DELAY_S)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            close_fds=True,
-        )
-        assert self._helper.stdout is not None
-        os.set_blocking(self._helper.stdout.fileno(), False)
-        self._answers = b""
-        self._loop.add_reader(self._helper.stdout.fileno(), self._on_answer)
+        while len(self._helpers) < SYNC_HELPERS:
+            self._helpers.append(_SyncHelper.start(self._loop, self._on_answer))
 
     async def stop(self) -> None:
         """Wait for what is being made durable, then close (segments not yet released stay
         for replay)."""
-        if self._helper is None:
+        if not self._helpers:
             return
-        if self._waiting and not self._request_scheduled and self._in_flight is None:
+        if self._waiting and not self._request_scheduled:
             self._request_sync()
         assert self._idle is not None
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._idle.wait(), 30)
-        self._stop_helper()
-        self._fail_all(JournalError("journal stopped"))
+        helpers, self._helpers = self._helpers, []
+        for helper in helpers:
+            helper.stop()
+        self._fail_all(JournalError("journal stopped"), helpers)
         self._close_active()
-
-    def _stop_helper(self) -> None:
-        helper, self._helper = self._helper, None
-        if helper is None:
-            return
-        assert helper.stdout is not None and helper.stdin is not None
-        if self._loop is not None:
-            with contextlib.suppress(Exception):
-                self._loop.remove_reader(helper.stdout.fileno())
-        with contextlib.suppress(OSError):
-            helper.stdin.close()
-        try:
-            helper.wait(5)
-        except subprocess.TimeoutExpired:
-            helper.kill()
-            helper.wait()
-        helper.stdout.close()
 
     @property
     def running(self) -> bool:
-        return self._helper is not None and self._helper.poll() is None
+        return bool(self._helpers) and all(h.alive for h in self._helpers)
 
     # -- appending -----------------------------------------------------------------------------
     def next_seq(self) -> int:
@@ -331,7 +309,7 @@ class Journal:
         self._waiting.append((record.seq, future))
         assert self._idle is not None
         self._idle.clear()
-        if not self._request_scheduled and self._in_flight is None:
+        if not self._request_scheduled:
             # group commit: everything appended in this loop iteration goes in one request
             self._request_scheduled = True
             self._loop.call_soon(self._request_sync)
@@ -359,47 +337,27 @@ class Journal:
             active.path.unlink(missing_ok=True)
             self._active = None
 
-    # -- the sync helper -------------------------------------------------------------------
+    # -- the sync helpers --------------------------------------------------------------------
     def _request_sync(self) -> None:
         self._request_scheduled = False
-        if self._in_flight is not None or not self._waiting:
+        if not self._waiting:
             return
-        helper = self._helper
-        if helper is None or helper.poll() is not None:
-            self._helper_gone()
+        helper = next((h for h in self._helpers if h.in_flight is None), None)
+        if helper is None:
+            return  # all busy: the first answer sends what waits
+        if not helper.alive:
+            self._helper_gone(helper)
             return
         paths, self._dirty = list(self._dirty), {}
-        self._in_flight, self._waiting = self._waiting, []
-        self._in_flight_since = time.perf_counter()
-        assert helper.stdin is not None
-        try:
-            helper.stdin.write(("\t".join(paths) + "\n").encode())
-            helper.stdin.flush()
-        except OSError:
-            self._helper_gone()
+        batch, self._waiting = self._waiting, []
+        if not helper.request(paths, batch):
+            self._helper_gone(helper)
 
-    def _on_answer(self) -> None:
-        helper = self._helper
-        if helper is None:
+    def _on_answer(self, helper: _SyncHelper, answer: str | None) -> None:
+        if answer is None:  # its pipe closed
+            self._helper_gone(helper)
             return
-        assert helper.stdout is not None
-        try:
-            chunk = os.read(helper.stdout.fileno(), 4096)
-        except BlockingIOError:
-            return
-        except OSError:
-            chunk = b""
-        if not chunk:
-            self._helper_gone()
-            return
-        self._answers += chunk
-        while b"\n" in self._answers:
-            line, _, self._answers = self._answers.partition(b"\n")
-            self._settle_in_flight(line.decode(errors="replace"))
-
-    def _settle_in_flight(self, answer: str) -> None:
-        batch, self._in_flight = self._in_flight or [], None
-        elapsed = (time.perf_counter() - self._in_flight_since) * 1000
+        batch, elapsed = helper.settled()
         self.stats.syncs += 1
         self.stats.last_sync_ms = elapsed
         self.stats.max_sync_ms = max(self.stats.max_sync_ms, elapsed)
@@ -410,32 +368,41 @@ class Journal:
             self._failed(OSError(reason))
             error = JournalError(f"journal sync failed: {reason}")
             self._close_active()  # whatever was written may be torn: a fresh segment
+        # An fdatasync makes the whole file durable, so a later request answered before an
+        # earlier one still covers exactly its own records: they are settled in any order.
         _settle([future for _, future in batch], error)
         if self._waiting:
             self._request_sync()
-        elif self._idle is not None:
+        self._check_idle()
+
+    def _check_idle(self) -> None:
+        busy = self._waiting or any(h.in_flight is not None for h in self._helpers)
+        if self._idle is not None and not busy:
             self._idle.set()
 
-    def _helper_gone(self) -> None:
-        """The helper died: fail what waited on it, and start a new one for what comes."""
+    def _helper_gone(self, helper: _SyncHelper) -> None:
+        """A helper died: fail what waited on it, and start a new one for what comes."""
         log.error("journal sync helper ended; starting a new one")
         self._failed(OSError("sync helper ended"))
-        if self._helper is not None:
-            with contextlib.suppress(Exception):
-                self._stop_helper()
-        self._fail_all(JournalError("journal sync helper ended"))
+        with contextlib.suppress(Exception):
+            helper.stop()
+        if helper in self._helpers:
+            self._helpers.remove(helper)
+        self._fail_all(JournalError("journal sync helper ended"), [helper])
         self._close_active()
         if self._loop is not None and not self._loop.is_closed():
             with contextlib.suppress(OSError):
-                self._start_helper()
+                self._start_helpers()
 
-    def _fail_all(self, error: JournalError) -> None:
-        batch = (self._in_flight or []) + self._waiting
-        self._in_flight, self._waiting = None, []
+    def _fail_all(self, error: JournalError, helpers: list[_SyncHelper]) -> None:
+        """Fail the records waiting for a request and those the given helpers held."""
+        batch = list(self._waiting)
+        for helper in helpers:
+            batch += helper.settled()[0]
+        self._waiting = []
         self._dirty = {}
         _settle([future for _, future in batch], error)
-        if self._idle is not None:
-            self._idle.set()
+        self._check_idle()
 
     def _failed(self, exc: OSError) -> None:
         self.stats.errors += 1
@@ -495,6 +462,95 @@ class Journal:
     def size(self) -> int:
         """Bytes on disk now (for tests and the benchmark)."""
         return sum(p.stat().st_size for p in self.segments())
+
+
+_Batch = list[tuple[int, "asyncio.Future[None]"]]
+
+
+class _SyncHelper:
+    """One sync helper process, with the request it is working on."""
+
+    def __init__(
+        self,
+        process: subprocess.Popen[bytes],
+        loop: asyncio.AbstractEventLoop,
+        on_answer: Callable[[_SyncHelper, str | None], None],
+    ) -> None:
+        self.process = process
+        self.in_flight: _Batch | None = None
+        self._since = 0.0
+        self._loop = loop
+        self._on_answer = on_answer
+        self._buffer = b""
+        assert process.stdout is not None
+        self._out = process.stdout.fileno()
+        os.set_blocking(self._out, False)
+        loop.add_reader(self._out, self._readable)
+
+    @classmethod
+    def start(
+        cls,
+        loop: asyncio.AbstractEventLoop,
+        on_answer: Callable[[_SyncHelper, str | None], None],
+    ) -> _SyncHelper:
+        process = subprocess.Popen(
+            [sys.executable, "-S", str(_HELPER), repr(SIMULATED_SYNC_DELAY_S)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            close_fds=True,
+        )
+        return cls(process, loop, on_answer)
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def request(self, paths: list[str], batch: _Batch) -> bool:
+        """Ask for ``paths`` to be made durable; False if the helper is gone."""
+        self.in_flight = batch
+        self._since = time.perf_counter()
+        assert self.process.stdin is not None
+        try:
+            self.process.stdin.write(("\t".join(paths) + "\n").encode())
+            self.process.stdin.flush()
+        except OSError:
+            return False
+        return True
+
+    def settled(self) -> tuple[_Batch, float]:
+        """The batch that was in flight (now answered) and how long it took, in ms."""
+        batch, self.in_flight = self.in_flight or [], None
+        return batch, (time.perf_counter() - self._since) * 1000
+
+    def _readable(self) -> None:
+        try:
+            chunk = os.read(self._out, 4096)
+        except BlockingIOError:
+            return
+        except OSError:
+            chunk = b""
+        if not chunk:
+            self._loop.remove_reader(self._out)
+            self._on_answer(self, None)
+            return
+        self._buffer += chunk
+        while b"\n" in self._buffer:
+            line, _, self._buffer = self._buffer.partition(b"\n")
+            self._on_answer(self, line.decode(errors="replace"))
+
+    def stop(self) -> None:
+        with contextlib.suppress(Exception):
+            self._loop.remove_reader(self._out)
+        with contextlib.suppress(OSError):
+            assert self.process.stdin is not None
+            self.process.stdin.close()
+        try:
+            self.process.wait(5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        assert self.process.stdout is not None
+        self.process.stdout.close()
 
 
 def _settle(futures: list[asyncio.Future[None]], error: BaseException | None) -> None:

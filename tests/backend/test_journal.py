@@ -354,15 +354,14 @@ async def test_a_dead_sync_helper_fails_what_waited_and_is_replaced(tmp_path):
     journal.start()
     try:
         await journal.append(_record(journal.next_seq(), "SITE-025-AC-01", "Preparing", 0))
-        helper = journal._helper
-        assert helper is not None
-        helper.kill()  # the helper dies (OOM killer, a stray kill)
-        helper.wait()
+        helper = journal._helpers[0]
+        helper.process.kill()  # a helper dies (OOM killer, a stray kill)
+        helper.process.wait()
         loop = asyncio.get_running_loop()
         replaced = loop.create_future()
 
         def check() -> None:
-            if journal._helper is not helper and journal.running:
+            if helper not in journal._helpers and journal.running:
                 replaced.set_result(None)
             else:
                 loop.call_later(0.01, check)
