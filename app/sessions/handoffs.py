@@ -10,6 +10,7 @@ from app.commands.gateway import Actor, CommandRequest
 from app.db.base import utcnow
 from app.db.models_sessions import HandoffRow, TroubleshootingSession
 from app.security.roles import Principal, Role
+from app.sessions.desk_commands import offered_commands
 from app.sessions.service import BadInput, Conflict, NotFound, SessionService
 
 PRIORITY_ORDER = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
@@ -62,7 +63,10 @@ class HandoffService:
             if who.has(Role.CONSULTANT):
                 self.sessions.audit(db, who, "handoff.read", f"handoff:{handoff_id}")
                 db.commit()
-            return handoff_view(handoff, session)
+            view = handoff_view(handoff, session)
+            if view["charger_id"]:
+                view["commands"] = offered_commands(self.sessions.live_state(view["charger_id"]))
+            return view
 
     def _row(self, db: Any, handoff_id: int) -> HandoffRow:
         handoff = db.get(HandoffRow, handoff_id)

@@ -222,6 +222,17 @@ class SummaryView(Strict):
 
 
 # ---------------------------------------------------------------------------- handoffs
+class OfferedCommand(Strict):
+    """A remote command the desk offers; ``default`` is the one pre-selected (never a
+    re-energising or interrupting one while a safety-class fault is open: ``held``)."""
+
+    label: str
+    command: str
+    params: dict[str, Any]
+    held: bool = Field(description="A safety fault is open and this command would act on it.")
+    default: bool
+
+
 class HandoffView(Strict):
     id: int
     session_id: str
@@ -239,6 +250,9 @@ class HandoffView(Strict):
     resolution: str | None
     summary: Summary | None
     summary_text: str | None
+    commands: list[OfferedCommand] | None = Field(
+        None, description="Only on one handoff: the remote commands the desk offers."
+    )
 
 
 class StatusOnly(Strict):

@@ -97,8 +97,8 @@ class SessionService:
     def db(self) -> Session:
         return self.state.session_factory()
 
-    def live(self, charger_id: str) -> dict[str, Any]:
-        """The charger's live state: this node's, or the holding node's records when another
+    def live_state(self, charger_id: str) -> ChargerLiveState | None:
+        """The charger's live model: this node's, or the holding node's records when another
         node holds its socket."""
         state = self.state.live.get(charger_id)
         cluster = self.state.cluster
@@ -106,7 +106,11 @@ class SessionService:
             remote = cluster.remote(charger_id)
             if remote is not None:
                 state = remote.state
-        data = live_dict(state)
+        return state
+
+    def live(self, charger_id: str) -> dict[str, Any]:
+        """The charger's live state as a snapshot (see live_state)."""
+        data = live_dict(self.live_state(charger_id))
         return data or {"charger_id": charger_id, "online": False, "connectors": {}}
 
     def audit(self, db: Session, who: Principal, action: str, target: str, **detail: Any) -> None:

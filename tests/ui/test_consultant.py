@@ -15,9 +15,9 @@ PNG = (
 )
 
 
-def _escalated_session(stack: UiStack) -> tuple[str, str, int]:
+def _escalated_session(stack: UiStack, fault: str = "firmware_hang") -> tuple[str, str, int]:
     charger = stack.take_charger()
-    stack.inject(charger)
+    stack.inject(charger, fault)
     with stack.http(stack.token("pat")) as pat:
         r = pat.post("/api/sessions", json={"charger_id": charger, "symptom": "screen frozen"})
         assert r.status_code == 201, r.text
@@ -60,9 +60,9 @@ def test_desk_claim_chat_push_command_close(stack: UiStack) -> None:
     assert "Hello, I am looking at it" in texts(at)
     at.text_input(key=f"desk_step_{handoff_id}").input("Check the breaker").run()
     at.button(key="desk_push_s").click().run()
-    at.selectbox(key="desk_cmd").set_value("Soft reset").run()
+    at.selectbox(key=f"desk_cmd_{handoff_id}").set_value("Soft reset").run()
     assert "restart its software" in texts(at)
-    at.checkbox(key="desk_cmd_sure").check().run()
+    at.checkbox(key=f"desk_cmd_sure_{handoff_id}").check().run()
     at.button(key="desk_run").click().run()
     assert "reset: Accepted" in texts(at), texts(at)
     with stack.http(stack.token("pat")) as pat:
@@ -76,6 +76,33 @@ def test_desk_claim_chat_push_command_close(stack: UiStack) -> None:
     with stack.http(stack.token("pat")) as pat:
         view = pat.get(f"/api/sessions/{session_id}").json()
     assert view["status"] == "finished" and view["outcome"] == "resolved"
+
+
+def test_no_reset_first_on_a_safety_fault_and_results_stay_with_their_handoff(
+    stack: UiStack,
+) -> None:
+    _, _, first = _escalated_session(stack)
+    _, _, second = _escalated_session(stack, "ground_fault")  # GroundFailure: never reset
+    with stack.http(stack.token("casey")) as casey:
+        offered = casey.get(f"/api/handoffs/{second}").json()["commands"]
+    default = next(item for item in offered if item["default"])
+    assert default["command"] == "trigger_message"
+    assert all(item["held"] for item in offered if item["command"] == "reset")
+    at = app_as(stack, "casey")
+    at.button(key=f"open_{first}").click().run()
+    button(at, "Claim").click().run()
+    assert at.selectbox(key=f"desk_cmd_{first}").value == "Soft reset"  # no safety fault here
+    at.checkbox(key=f"desk_cmd_sure_{first}").check().run()
+    at.button(key="desk_run").click().run()
+    assert "reset: Accepted" in texts(at), texts(at)
+    at.text_area(key=f"desk_resolution_{first}").input("Reset it").run()
+    at.button(key="desk_close").click().run()
+    at.button(key=f"open_{second}").click().run()
+    button(at, "Claim").click().run()
+    assert not at.exception, at.exception
+    assert "reset: Accepted" not in texts(at)  # the first handoff's result stays there
+    assert at.selectbox(key=f"desk_cmd_{second}").value == "Ask for status"
+    assert not at.checkbox(key=f"desk_cmd_sure_{second}").value
 
 
 def test_queue_shows_target_reason_and_a_mine_tab(stack: UiStack) -> None:

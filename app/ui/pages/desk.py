@@ -28,15 +28,11 @@ PRIORITY_ICON = {
     "low": ":material/arrow_downward:",
 }
 OUTCOMES = ["resolved", "site_visit", "vehicle_side", "not_reproducible", "abandoned"]
-# label, command, params
-COMMANDS: list[tuple[str, str, dict[str, Any]]] = [
-    ("Soft reset", "reset", {"type": "soft"}),
-    ("Hard reset", "reset", {"type": "hard"}),
-    ("Unlock connector", "unlock_connector", {}),
-    ("Take connector out of service", "change_availability", {"type": "inoperative"}),
-    ("Put connector back in service", "change_availability", {"type": "operative"}),
-    ("Ask for status", "trigger_message", {"message": "StatusNotification"}),
-]
+
+
+def result_key(handoff_id: int) -> str:
+    """A command's result belongs to the handoff it was sent on, never to the next one."""
+    return f"desk_cmd_result_{handoff_id}"
 
 
 def queue() -> None:
@@ -99,7 +95,6 @@ def handoff_screen(handoff_id: int) -> None:
     top = st.columns([4, 1])
     if top[1].button("Queue", icon=":material/arrow_back:", key="desk_back"):
         st.session_state.pop(OPEN, None)
-        st.session_state.pop("desk_cmd_result", None)
         st.rerun()
     if handoff is None:
         return
@@ -133,7 +128,7 @@ def handoff_screen(handoff_id: int) -> None:
         if session:
             live_panel(session.get("live") or {})
         if claimed and session:
-            commands(handoff_id, session)
+            commands(handoff_id, handoff.get("commands") or [], session)
             push(handoff_id)
             close(handoff_id)
     if session:
@@ -181,19 +176,31 @@ def timeline(session: dict[str, Any]) -> None:
                 show_photo(photo)
 
 
-def commands(handoff_id: int, session: dict[str, Any]) -> None:
+def commands(handoff_id: int, offered: list[dict[str, Any]], session: dict[str, Any]) -> None:
+    """The backend says which commands to offer and which comes first (never a reset while
+    a safety-class fault is open); every widget and the result are this handoff's own."""
     st.subheader("Remote commands")
+    if not offered:
+        return
     connector = st.number_input(
-        "Connector", min_value=0, max_value=8, value=int(session.get("connector_id") or 1)
+        "Connector",
+        min_value=0,
+        max_value=8,
+        value=int(session.get("connector_id") or 1),
+        key=f"desk_connector_{handoff_id}",
     )
-    labels = [label for label, _, _ in COMMANDS]
-    choice = st.selectbox("Command", labels, key="desk_cmd")
-    _, command, params = COMMANDS[labels.index(choice)]
-    params = dict(params)
+    labels = [
+        f"{item['label']} (held: safety fault open)" if item["held"] else item["label"]
+        for item in offered
+    ]
+    default = next((i for i, item in enumerate(offered) if item["default"]), 0)
+    choice = st.selectbox("Command", labels, index=default, key=f"desk_cmd_{handoff_id}")
+    item = offered[labels.index(choice)]
+    command, params = item["command"], dict(item["params"])
     if command in ("unlock_connector", "change_availability"):
         params["connector_id"] = int(connector)
     st.warning(consequence(command, params, session.get("live")), icon=":material/warning:")
-    sure = st.checkbox("I understand", key="desk_cmd_sure")
+    sure = st.checkbox("I understand", key=f"desk_cmd_sure_{handoff_id}")
     if st.button("Run command", type="primary", disabled=not sure, key="desk_run"):
         with st.spinner("Waiting for the charger's answer..."):
             result = call(
@@ -204,9 +211,9 @@ def commands(handoff_id: int, session: dict[str, Any]) -> None:
                 timeout=60.0,
             )
         if result is not None:
-            st.session_state["desk_cmd_result"] = (command, result)
+            st.session_state[result_key(handoff_id)] = (command, result)
             st.rerun()
-    last = st.session_state.get("desk_cmd_result")
+    last = st.session_state.get(result_key(handoff_id))
     if last:
         command, result = last
         status = result.get("status")
