@@ -36,6 +36,21 @@ def handoff_view(handoff: HandoffRow, session: TroubleshootingSession | None) ->
         "resolution": handoff.resolution,
         "summary": handoff.summary,
         "summary_text": handoff.summary_text,
+        "case_id": handoff.case_id or handoff.id,
+    }
+
+
+def linked_view(handoff: HandoffRow, session: TroubleshootingSession | None) -> dict[str, Any]:
+    """Another handoff of the same case, as the desk shows it beside the open one."""
+    return {
+        "id": handoff.id,
+        "status": handoff.status,
+        "priority": handoff.priority,
+        "reason": handoff.reason,
+        "created_by": handoff.created_by,
+        "partner": session.partner if session else None,
+        "claimed_by": handoff.claimed_by,
+        "summary_text": handoff.summary_text,
     }
 
 
@@ -64,9 +79,22 @@ class HandoffService:
                 self.sessions.audit(db, who, "handoff.read", f"handoff:{handoff_id}")
                 db.commit()
             view = handoff_view(handoff, session)
+            view["linked"] = [
+                linked_view(other, db.get(TroubleshootingSession, other.session_id))
+                for other in self._case(db, handoff)
+                if other.id != handoff.id
+            ]
             if view["charger_id"]:
                 view["commands"] = offered_commands(self.sessions.live_state(view["charger_id"]))
             return view
+
+    def _case(self, db: Any, handoff: HandoffRow) -> list[HandoffRow]:
+        """Every handoff of this one's case, itself included, oldest first."""
+        case_id = handoff.case_id or handoff.id
+        rows = db.scalars(
+            select(HandoffRow).where(HandoffRow.case_id == case_id).order_by(HandoffRow.id)
+        )
+        return list(rows) or [handoff]
 
     def _row(self, db: Any, handoff_id: int) -> HandoffRow:
         handoff = db.get(HandoffRow, handoff_id)
@@ -182,8 +210,24 @@ class HandoffService:
     async def close(
         self, handoff_id: int, who: Principal, resolution: str, outcome: str, diagnosis: str | None
     ) -> dict[str, Any]:
+        """Close the case: this handoff (claimed by the caller) and every other open handoff of
+        its case, each session finished with the same outcome."""
         with self.sessions.db() as db:
-            session_id = self._claimed(db, handoff_id, who).session_id
+            handoff = self._claimed(db, handoff_id, who)
+            others = [
+                h.id for h in self._case(db, handoff) if h.id != handoff_id and h.status != "closed"
+            ]
+        view = await self._close_one(handoff_id, who, resolution, outcome, diagnosis)
+        for other in others:
+            note = f"{resolution} (closed with handoff {handoff_id}, same case)"
+            await self._close_one(other, who, note, outcome, diagnosis)
+        return view
+
+    async def _close_one(
+        self, handoff_id: int, who: Principal, resolution: str, outcome: str, diagnosis: str | None
+    ) -> dict[str, Any]:
+        with self.sessions.db() as db:
+            session_id = self._row(db, handoff_id).session_id
         async with self.sessions._locks[session_id]:
             with self.sessions.db() as db:
                 handoff = self._row(db, handoff_id)

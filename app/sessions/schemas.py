@@ -233,6 +233,19 @@ class OfferedCommand(Strict):
     default: bool
 
 
+class LinkedHandoff(Strict):
+    """Another handoff of the same case (the same charger, open at the same time)."""
+
+    id: int
+    status: str
+    priority: str
+    reason: str | None
+    created_by: str
+    partner: str | None
+    claimed_by: str | None
+    summary_text: str | None
+
+
 class HandoffView(Strict):
     id: int
     session_id: str
@@ -250,6 +263,10 @@ class HandoffView(Strict):
     resolution: str | None
     summary: Summary | None
     summary_text: str | None
+    case_id: int = Field(description="Handoffs open on one charger at once share a case.")
+    linked: list[LinkedHandoff] | None = Field(
+        None, description="Only on one handoff: the other handoffs of its case."
+    )
     commands: list[OfferedCommand] | None = Field(
         None, description="Only on one handoff: the remote commands the desk offers."
     )

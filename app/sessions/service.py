@@ -523,6 +523,21 @@ class SessionService:
         row.status = "escalated"
         row.pending = None
         db.flush()
+        # A charger already handed off (self-diagnosis's escalation, or another person's) is
+        # one case: the desk shows its handoffs together and closes them together.
+        open_case = db.scalar(
+            select(HandoffRow.case_id)
+            .join(TroubleshootingSession, TroubleshootingSession.id == HandoffRow.session_id)
+            .where(
+                TroubleshootingSession.charger_id == row.charger_id,
+                HandoffRow.status != "closed",
+                HandoffRow.id != handoff.id,
+                HandoffRow.case_id.is_not(None),
+            )
+            .order_by(HandoffRow.id)
+            .limit(1)
+        )
+        handoff.case_id = open_case or handoff.id
         answer: dict[str, Any] = {"handoff_id": handoff.id}
         if by_procedure is not None:
             answer.update(by="procedure", node=by_procedure)

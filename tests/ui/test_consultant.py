@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.diagnosis.service import SYSTEM as DIAGNOSIS
 from app.ui.navigation import pages_for
 from tests.ui.conftest import UiStack
 from tests.ui.helpers import app_as, button, texts
@@ -15,9 +16,12 @@ PNG = (
 )
 
 
-def _escalated_session(stack: UiStack, fault: str = "firmware_hang") -> tuple[str, str, int]:
-    charger = stack.take_charger()
-    stack.inject(charger, fault)
+def _escalated_session(
+    stack: UiStack, fault: str = "firmware_hang", charger: str | None = None
+) -> tuple[str, str, int]:
+    if charger is None:
+        charger = stack.take_charger()
+        stack.inject(charger, fault)
     with stack.http(stack.token("pat")) as pat:
         r = pat.post("/api/sessions", json={"charger_id": charger, "symptom": "screen frozen"})
         assert r.status_code == 201, r.text
@@ -103,6 +107,34 @@ def test_no_reset_first_on_a_safety_fault_and_results_stay_with_their_handoff(
     assert "reset: Accepted" not in texts(at)  # the first handoff's result stays there
     assert at.selectbox(key=f"desk_cmd_{second}").value == "Ask for status"
     assert not at.checkbox(key=f"desk_cmd_sure_{second}").value
+
+
+def test_a_diagnosis_and_a_partner_handoff_for_one_charger_are_one_case(stack: UiStack) -> None:
+    charger = stack.take_charger()
+    stack.inject(charger)
+    sessions = stack.backend.state.sessions
+    # what self-diagnosis does when it escalates (app/diagnosis/service.py)
+    diag_session = stack.run(sessions.create(DIAGNOSIS, charger, None, None, "[diagnosis #1]"))
+    diag = stack.run(sessions.escalate(diag_session, DIAGNOSIS, None, "Escalation: hang", "high"))
+    _, session_id, partner = _escalated_session(stack, charger=charger)
+    with stack.http(stack.token("casey")) as casey:
+        view = casey.get(f"/api/handoffs/{partner}").json()
+        queue = {row["id"]: row for row in casey.get("/api/handoffs").json()}
+    assert view["case_id"] == diag == queue[diag]["case_id"] == queue[partner]["case_id"]
+    assert [linked["id"] for linked in view["linked"]] == [diag]
+    at = app_as(stack, "casey")
+    assert f"case {diag}" in at.button(key=f"open_{partner}").label
+    at.button(key=f"open_{partner}").click().run()
+    assert f"Linked handoff {diag} from diagnosis" in texts(at)
+    assert "Escalation: hang" in texts(at)
+    button(at, "Claim").click().run()
+    at.text_area(key=f"desk_resolution_{partner}").input("One visit for both").run()
+    at.button(key="desk_close").click().run()
+    assert not at.exception, at.exception
+    with stack.http(stack.token("casey")) as casey:
+        assert casey.get(f"/api/handoffs/{diag}").json()["status"] == "closed"
+        assert casey.get(f"/api/sessions/{diag_session}").json()["status"] == "finished"
+        assert casey.get(f"/api/sessions/{session_id}").json()["status"] == "finished"
 
 
 def test_queue_shows_target_reason_and_a_mine_tab(stack: UiStack) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import streamlit as st
@@ -44,6 +45,9 @@ def queue() -> None:
     late = sum(overdue(r) for r in waiting)
     (st.warning if late else st.caption)(summary(rows))
     everyone, yours = st.tabs([f"Queue ({len(waiting) + len(others)})", f"Mine ({len(mine)})"])
+    cases = Counter(r.get("case_id") for r in rows)
+    for row in rows:  # a charger handed off twice (diagnosis and a partner) is one case
+        row["linked"] = cases[row.get("case_id")] > 1
     with everyone:
         if not waiting and not others:
             st.success("Nobody is waiting.", icon=":material/done_all:")
@@ -63,8 +67,11 @@ def entries(group: list[dict[str, Any]], prefix: str) -> None:
     rank = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
     for row in sorted(group, key=lambda r: (rank.get(r["priority"], 2), -r["waiting_seconds"])):
         late = overdue(row)
+        parts = queue_line(row)
+        if row.get("linked"):
+            parts.insert(1, f"case {row['case_id']}")
         if st.button(
-            " · ".join(plain(part) for part in queue_line(row)),
+            " · ".join(plain(part) for part in parts),
             key=f"{prefix}_{row['id']}",
             icon=":material/alarm:" if late else PRIORITY_ICON.get(row["priority"]),
             type="primary" if late else "secondary",
@@ -114,6 +121,7 @@ def handoff_screen(handoff_id: int) -> None:
         st.warning(f"Claimed by {plain(handoff['claimed_by'])}.")
     elif handoff["status"] == "closed":
         st.success(f"Closed: {plain(handoff.get('resolution') or '')}")
+    linked(handoff)
     left, right = st.columns([3, 2])
     with left:
         if handoff.get("summary_text"):
@@ -133,6 +141,27 @@ def handoff_screen(handoff_id: int) -> None:
             close(handoff_id)
     if session:
         watch(handoff["session_id"], session["version"])
+
+
+def linked(handoff: dict[str, Any]) -> None:
+    """The other handoffs of the case (the same charger), shown with this one."""
+    others = handoff.get("linked") or []
+    if not others:
+        return
+    st.info(
+        f"Case {handoff['case_id']}: {len(others) + 1} handoffs for this charger. "
+        "Closing this one closes them all.",
+        icon=":material/link:",
+    )
+    for other in others:
+        who = other.get("partner") or other.get("created_by") or "?"
+        with st.expander(
+            f"Linked handoff {other['id']} from {plain(who)} ({plain(other['status'])})",
+            icon=":material/link:",
+        ):
+            st.text(f"Reason: {other.get('reason') or '-'}")
+            if other.get("summary_text"):
+                st.text(other["summary_text"])
 
 
 @st.fragment(run_every=3)
