@@ -48,6 +48,8 @@ class MessageView(Strict):
     seq: int
     at: str
     from_: str = Field(alias="from")
+    name: str = Field(description="How the author is shown: their display name.")
+    person: bool = Field(description="A person wrote it (not the system or self-diagnosis).")
     role: str
     text: str | None
 
@@ -97,6 +99,7 @@ class HandoffRef(Strict):
     status: str
     priority: str
     claimed_by: str | None
+    claimed_by_name: str | None = Field(description="The consultant's display name.")
     resolution: str | None
 
 

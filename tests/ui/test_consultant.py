@@ -6,6 +6,7 @@ from typing import Any
 
 from app.diagnosis.service import SYSTEM as DIAGNOSIS
 from app.ui.navigation import pages_for
+from app.ui.people import CONSULTANT, MACHINE
 from tests.ui.conftest import UiStack
 from tests.ui.helpers import app_as, button, texts
 
@@ -170,6 +171,27 @@ def test_partner_sees_consultant_messages_and_pushed_step(stack: UiStack) -> Non
     with stack.http(stack.token("pat")) as pat:
         view = pat.get(f"/api/sessions/{session_id}").json()
     assert view["consultant_step"] is None
+
+
+def test_partner_is_told_who_has_it_and_people_are_shown_as_people(stack: UiStack) -> None:
+    charger, session_id, handoff_id = _escalated_session(stack)
+    at = app_as(stack, "pat")
+    button(at, charger).click().run()
+    assert "Waiting for a consultant to take over." in texts(at)
+    at.text_input(key=f"ts_msg_{session_id}").input("The door is open")  # typed, not sent
+    with stack.http(stack.token("casey")) as casey:
+        assert casey.post(f"/api/handoffs/{handoff_id}/claim").status_code == 200
+        casey.post(f"/api/handoffs/{handoff_id}/messages", json={"text": "Stay there please"})
+    at.run()  # what the page's watch does when the session changes
+    assert not at.exception, at.exception
+    assert "Casey (consultant) is on it." in texts(at)  # the consultant's display name
+    assert at.text_input(key=f"ts_msg_{session_id}").value == "The door is open"
+    bubbles = at.get("chat_message")
+    assert [b.name for b in bubbles] == ["Casey (consultant)"]
+    assert all(b.avatar != MACHINE and b.name not in ("assistant", "user") for b in bubbles)
+    desk = app_as(stack, "casey")
+    desk.button(key=f"mine_{handoff_id}").click().run()
+    assert [b.avatar for b in desk.get("chat_message")] == [CONSULTANT]
 
 
 def test_session_log_filters_and_exports(stack: UiStack) -> None:

@@ -18,6 +18,7 @@ from app.ui.common import (
     remember,
     show_photo,
 )
+from app.ui.people import speaker
 from app.ui.queue import overdue, queue_line, summary
 from app.ui.wording import consequence, outcome_words, plain, step_line
 
@@ -177,8 +178,8 @@ def watch(session_id: str, version: int) -> None:
 def conversation(handoff: dict[str, Any], session: dict[str, Any], claimed: bool) -> None:
     st.subheader("Conversation")
     for msg in session.get("messages") or []:
-        with st.chat_message("user" if msg["role"] == "partner" else "assistant"):
-            st.text(f"{msg['from']}: {msg['text']}")
+        with speaker(msg):
+            st.text(f"{msg.get('name') or msg['from']}: {msg['text']}")
     if not claimed:
         return
     key = kept(f"desk_msg_{handoff['id']}")
