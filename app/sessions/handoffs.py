@@ -137,19 +137,23 @@ class HandoffService:
                 self.sessions.audit(db, who, "handoff.message", f"handoff:{handoff_id}")
                 db.commit()
 
-    async def push_step(self, handoff_id: int, who: Principal, text: str) -> None:
-        """A free-form next step for the partner; they acknowledge it with answer kind 'ack'."""
+    async def push_step(
+        self, handoff_id: int, who: Principal, text: str, answers: list[str] | None = None
+    ) -> None:
+        """A free-form next step for the partner; they acknowledge it with answer kind 'ack'.
+        With ``answers`` (2 to 4) it is a question: the ack's value must be one of them."""
         with self.sessions.db() as db:
             session_id = self._claimed(db, handoff_id, who).session_id
         async with self.sessions._locks[session_id]:
             with self.sessions.db() as db:
                 session = self.sessions.get_row(db, session_id)
                 self.sessions._bump(db, session, None)
-                step = self.sessions._step(db, session, who, "push", note=text)
-                session.pending = {
-                    **(session.pending or {}),
-                    "consultant_step": {"text": text, "by": who.name, "seq": step.seq},
-                }
+                asked = {"answers": list(answers)} if answers else None
+                step = self.sessions._step(db, session, who, "push", note=text, answer=asked)
+                pushed: dict[str, Any] = {"text": text, "by": who.name, "seq": step.seq}
+                if answers:
+                    pushed["answers"] = list(answers)
+                session.pending = {**(session.pending or {}), "consultant_step": pushed}
                 self.sessions.audit(db, who, "handoff.push_step", f"handoff:{handoff_id}")
                 db.commit()
 

@@ -84,6 +84,9 @@ class ConsultantStep(Strict):
     text: str
     by: str
     seq: int
+    answers: list[str] | None = Field(
+        None, description="A question: the partner acks with one of these as the value."
+    )
 
 
 class Hazard(Strict):

@@ -348,6 +348,15 @@ class SessionService:
                         raise BadInput("a photo step needs the photo's url (field 'photo')")
                     self._bump(db, row, expected)
                     if kind == "ack":
+                        pushed = (row.pending or {}).get("consultant_step") or {}
+                        choices = pushed.get("answers")
+                        if choices:  # a question: the answer is one of its buttons, logged
+                            if value not in choices:
+                                raise BadInput(
+                                    f"value: answer the consultant's question with one of "
+                                    f"{', '.join(map(repr, choices))}; got {value!r}"
+                                )
+                            note = note or pushed.get("text")
                         row.pending = {**(row.pending or {}), "consultant_step": None}
                     self._step(db, row, who, kind, live=live, note=note, photo=photo, answer=value)
                     self.audit(db, who, f"session.{kind}", session_id)

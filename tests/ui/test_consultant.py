@@ -194,6 +194,49 @@ def test_partner_is_told_who_has_it_and_people_are_shown_as_people(stack: UiStac
     assert [b.avatar for b in desk.get("chat_message")] == [CONSULTANT]
 
 
+def test_a_pushed_question_is_answered_with_a_button_and_logged(stack: UiStack) -> None:
+    charger, session_id, handoff_id = _escalated_session(stack)
+    desk = app_as(stack, "casey")
+    desk.button(key=f"open_{handoff_id}").click().run()
+    button(desk, "Claim").click().run()
+    desk.text_input(key=f"desk_step_{handoff_id}").input("Is the RCD in the cabinet down?").run()
+    desk.text_area(key=f"desk_answers_{handoff_id}").input("Yes\nNo\nNo RCD to see").run()
+    desk.button(key="desk_push_s").click().run()
+    assert not desk.exception, desk.exception
+    with stack.http(stack.token("pat")) as pat:
+        view = pat.get(f"/api/sessions/{session_id}").json()
+        assert view["consultant_step"]["answers"] == ["Yes", "No", "No RCD to see"]
+        wrong = {"expected_version": view["version"], "kind": "ack", "value": "done"}
+        refused = pat.post(f"/api/sessions/{session_id}/answer", json=wrong)
+        assert refused.status_code == 422 and "'Yes', 'No'" in refused.text, refused.text
+    partner = app_as(stack, "pat")
+    button(partner, charger).click().run()
+    assert [b.label for b in partner.button if b.key and b.key.startswith("ts_ack")] == [
+        "Yes",
+        "No",
+        "No RCD to see",
+    ]
+    button(partner, "No RCD to see").click().run()
+    assert not partner.exception, partner.exception
+    with stack.http(stack.token("casey")) as casey:
+        view = casey.get(f"/api/sessions/{session_id}").json()
+    assert view["consultant_step"] is None
+    ack = [s for s in view["steps"] if s["kind"] == "ack"][-1]
+    assert (ack["answer"], ack["note"]) == ("No RCD to see", "Is the RCD in the cabinet down?")
+    desk.run()
+    assert "answered “Is the RCD in the cabinet down?”: No RCD to see" in texts(desk)
+
+
+def test_a_question_needs_two_to_four_different_answers(stack: UiStack) -> None:
+    _, _, handoff_id = _escalated_session(stack)
+    with stack.http(stack.token("casey")) as casey:
+        assert casey.post(f"/api/handoffs/{handoff_id}/claim").status_code == 200
+        for answers in (["Yes"], ["a", "b", "c", "d", "e"], ["Yes", "yes "[:3]], ["x" * 81, "y"]):
+            body = {"text": "Is it on?", "answers": answers}
+            r = casey.post(f"/api/handoffs/{handoff_id}/push", json=body)
+            assert r.status_code == 422 and "answers" in r.text, (answers, r.text)
+
+
 def test_session_log_filters_and_exports(stack: UiStack) -> None:
     _escalated_session(stack)
     at = app_as(stack, "casey", page="session_log.py")

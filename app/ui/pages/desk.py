@@ -138,7 +138,7 @@ def handoff_screen(handoff_id: int) -> None:
             live_panel(session.get("live") or {})
         if claimed and session:
             commands(handoff_id, handoff.get("commands") or [], session)
-            push(handoff_id)
+            push(handoff_id, session)
             close(handoff_id)
     if session:
         watch(handoff["session_id"], session["version"])
@@ -253,7 +253,7 @@ def commands(handoff_id: int, offered: list[dict[str, Any]], session: dict[str, 
             st.success(f"{command}: {plain(status)}")
 
 
-def push(handoff_id: int) -> None:
+def push(handoff_id: int, session: dict[str, Any]) -> None:
     st.subheader("Push to the partner")
     procedures = call("load procedures", api().get, "/api/procedures") or []
     options = {f"{p['title']} ({p['procedure_id']})": p["procedure_id"] for p in procedures}
@@ -266,15 +266,50 @@ def push(handoff_id: int) -> None:
     ):
         st.rerun()
     key = kept(f"desk_step_{handoff_id}")
-    st.text_input("Or one next step", key=key, placeholder="e.g. Check the RCD in the cabinet")
+    st.text_input("Or one next step", key=key, placeholder="e.g. Is the RCD in the cabinet down?")
     remember(key)
+    answers_key = kept(f"desk_answers_{handoff_id}")
+    st.text_area(
+        "Answers the partner can tap (optional: 2 to 4, one per line; else just Done)",
+        key=answers_key,
+        height=80,
+        placeholder="Yes\nNo",
+    )
+    remember(answers_key)
     if st.button("Push step", key="desk_push_s"):
         text = (st.session_state.get(key) or "").strip()
+        lines = (st.session_state.get(answers_key) or "").splitlines()
+        answers = [line.strip() for line in lines if line.strip()]
+        body: dict[str, Any] = {"text": text}
+        if answers:
+            body["answers"] = answers
         if not text:
             st.error("Type the step first.")
-        elif call("push the step", api().post, f"/api/handoffs/{handoff_id}/push", {"text": text}):
+        elif answers and not 2 <= len(answers) <= 4:
+            st.error(f"Give 2 to 4 answers, one per line (you gave {len(answers)}).")
+        elif call("push the step", api().post, f"/api/handoffs/{handoff_id}/push", body):
             forget(key)
+            forget(answers_key)
             st.rerun()
+    answered(session)
+
+
+def answered(session: dict[str, Any]) -> None:
+    """The partner's answers to pushed questions (acks that carry the question)."""
+    pushed = {
+        step["seq"]: step
+        for step in session.get("steps") or []
+        if step.get("kind") == "push" and isinstance(step.get("answer"), dict)
+    }
+    if not pushed:
+        return
+    for step in session.get("steps") or []:
+        if step.get("kind") == "ack" and step.get("answer") not in (None, "done"):
+            st.success(
+                f"{plain(step.get('actor'))} answered “{plain(step.get('note') or '')}”: "
+                f"{plain(str(step['answer']))}",
+                icon=":material/question_answer:",
+            )
 
 
 def close(handoff_id: int) -> None:

@@ -510,7 +510,14 @@ def consultant_panel(session: dict[str, Any]) -> None:
                 f"Step from {plain(step.get('by'))}: {plain(step.get('text'))}",
                 icon=":material/task:",
             )
-            if st.button("Done", type="primary", key="ts_ack", icon=":material/check:"):
+            choices = step.get("answers") or []
+            if choices:  # a question: one button per answer, the answer goes to the log
+                columns = st.columns(len(choices))
+                for i, choice in enumerate(choices):
+                    key = f"ts_ack_{step['seq']}_{i}"
+                    if columns[i].button(choice, key=key, width="stretch"):
+                        post_answer(session, "ack", choice)
+            elif st.button("Done", type="primary", key="ts_ack", icon=":material/check:"):
                 post_answer(session, "ack", "done")
         if handoff and handoff.get("status") != "closed":
             key = kept(f"ts_msg_{session['id']}")
