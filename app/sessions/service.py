@@ -19,7 +19,7 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from app.commands.catalogue import affected_connector
@@ -56,6 +56,7 @@ from app.procedures.engine import (
 from app.procedures.schema import Procedure, RemoteActionNode, TerminalNode
 from app.security.roles import Principal, Role
 from app.security.users import qualifications_of
+from app.sessions.notify import HandoffWebhook, notice
 from app.sessions.summary import append_ticket, build_summary, summary_text, ticket_row
 from app.sessions.undo import undo_target
 
@@ -92,6 +93,18 @@ class SessionService:
         self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self.inbox = state.settings.data_dir / "knowledge_base_inbox" / "session_tickets.csv"
+        settings = state.settings
+        self.webhook = (
+            HandoffWebhook(
+                settings.handoff_webhook_url,
+                queue_size=settings.handoff_webhook_queue,
+                attempts=settings.handoff_webhook_attempts,
+                backoff_seconds=settings.handoff_webhook_backoff_seconds,
+                timeout_seconds=settings.handoff_webhook_timeout_seconds,
+            )
+            if settings.handoff_webhook_url
+            else None
+        )
 
     # ------------------------------------------------------------------ helpers
     def db(self) -> Session:
@@ -547,6 +560,17 @@ class SessionService:
             .limit(1)
         )
         handoff.case_id = open_case or handoff.id
+        if self.webhook is not None:  # sent once the handoff is committed, never before
+            body = notice(
+                handoff.id,
+                row.charger_id,
+                summary.get("charger", {}).get("site_id"),
+                reason,
+                priority,
+                self.state.settings.resolved_public_ui_url,
+            )
+            hook = self.webhook
+            event.listen(db, "after_commit", lambda _db: hook.offer(body), once=True)
         answer: dict[str, Any] = {"handoff_id": handoff.id}
         if by_procedure is not None:
             answer.update(by="procedure", node=by_procedure)
@@ -829,6 +853,8 @@ class SessionService:
                 return transition.cursor.phase in RUNNER_PHASES
 
     async def stop(self) -> None:
+        if self.webhook is not None:
+            await self.webhook.stop()
         for task in self._tasks.values():
             task.cancel()
         for task in self._tasks.values():
@@ -852,5 +878,7 @@ async def attach(state: Any) -> SessionService:
     """
     if state.sessions is None:
         state.sessions = SessionService(state)
+        if state.sessions.webhook is not None:
+            await state.sessions.webhook.start()
         await state.sessions.resume()
     return state.sessions
