@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from streamlit.testing.v1 import AppTest
+
 from app.diagnosis.service import SYSTEM as DIAGNOSIS
 from app.ui.navigation import pages_for
 from app.ui.people import CONSULTANT, MACHINE
-from tests.ui.conftest import UiStack
+from tests.ui.conftest import MAIN, UiStack
 from tests.ui.helpers import app_as, button, texts
 
 PNG = (
@@ -136,6 +138,28 @@ def test_a_diagnosis_and_a_partner_handoff_for_one_charger_are_one_case(stack: U
         assert casey.get(f"/api/handoffs/{diag}").json()["status"] == "closed"
         assert casey.get(f"/api/sessions/{diag_session}").json()["status"] == "finished"
         assert casey.get(f"/api/sessions/{session_id}").json()["status"] == "finished"
+
+
+def _notified(at: Any) -> str:
+    """The notification scripts the desk rendered on this run."""
+    return "\n".join(e.value for e in at.get("html") if "Notification" in e.value)
+
+
+def test_the_desk_notifies_the_browser_of_a_new_handoff(stack: UiStack) -> None:
+    _, _, before = _escalated_session(stack)
+    at = app_as(stack, "casey")
+    assert _notified(at) == ""  # what was there at sign-in is not new
+    charger, _, new = _escalated_session(stack)
+    at.run()
+    script = _notified(at)
+    assert f'"id": {new}' in script and charger in script and f'"id": {before}' not in script
+    at.run()
+    assert _notified(at) == ""  # once per handoff
+    linked = AppTest.from_file(MAIN, default_timeout=30)  # the webhook's link opens it
+    linked.session_state["auth"] = dict(at.session_state["auth"])
+    linked.query_params["handoff"] = str(new)
+    linked.run()
+    assert button(linked, "Claim") and f"{charger} · high" in texts(linked)
 
 
 def test_queue_shows_target_reason_and_a_mine_tab(stack: UiStack) -> None:

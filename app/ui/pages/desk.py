@@ -18,6 +18,7 @@ from app.ui.common import (
     remember,
     show_photo,
 )
+from app.ui.notify import notify_new
 from app.ui.people import speaker
 from app.ui.queue import overdue, queue_line, summary
 from app.ui.wording import consequence, outcome_words, plain, step_line
@@ -92,6 +93,16 @@ def refresh_queue(count: int) -> None:
         return
     if len(rows) != count:
         st.rerun(scope="app")
+
+
+@st.fragment(run_every=5)
+def handoff_alerts() -> None:
+    """A browser notification for each new handoff, on the queue and while on a handoff."""
+    try:
+        rows = api().get("/api/handoffs")
+    except Exception:
+        return
+    notify_new(rows)
 
 
 def me() -> str:
@@ -344,11 +355,17 @@ def main() -> None:
     flash = st.session_state.pop("desk_flash", None)
     if flash:
         st.success(flash)
+    linked_to = st.query_params.get("handoff", "")  # the link in the webhook's notice
+    if linked_to:
+        del st.query_params["handoff"]
+        if linked_to.isdigit() and 1 <= int(linked_to) <= 2**62:
+            st.session_state[OPEN] = int(linked_to)
     handoff_id = st.session_state.get(OPEN)
     if handoff_id is None:
         queue()
     else:
         handoff_screen(int(handoff_id))
+    handoff_alerts()
 
 
 main()
