@@ -79,6 +79,8 @@ class HandoffService:
                 self.sessions.audit(db, who, "handoff.read", f"handoff:{handoff_id}")
                 db.commit()
             view = handoff_view(handoff, session)
+            if not who.has(Role.CONSULTANT):
+                return view  # a partner sees their own handoff, not the case's others
             view["linked"] = [
                 linked_view(other, db.get(TroubleshootingSession, other.session_id))
                 for other in self._case(db, handoff)
@@ -225,16 +227,21 @@ class HandoffService:
         for other in others:
             note = f"{resolution} (closed with handoff {handoff_id}, same case)"
             await self._close_one(other, who, note, outcome, diagnosis)
+        if view is None:
+            raise Conflict("the handoff is closed")
         return view
 
     async def _close_one(
         self, handoff_id: int, who: Principal, resolution: str, outcome: str, diagnosis: str | None
-    ) -> dict[str, Any]:
+    ) -> dict[str, Any] | None:
+        """Close one handoff; None when it was closed meanwhile (nothing is done twice)."""
         with self.sessions.db() as db:
             session_id = self._row(db, handoff_id).session_id
         async with self.sessions._locks[session_id]:
             with self.sessions.db() as db:
                 handoff = self._row(db, handoff_id)
+                if handoff.status == "closed":
+                    return None
                 session = self.sessions.get_row(db, session_id)
                 handoff.status = "closed"
                 handoff.closed_at = utcnow()

@@ -125,6 +125,9 @@ def test_a_diagnosis_and_a_partner_handoff_for_one_charger_are_one_case(stack: U
         queue = {row["id"]: row for row in casey.get("/api/handoffs").json()}
     assert view["case_id"] == diag == queue[diag]["case_id"] == queue[partner]["case_id"]
     assert [linked["id"] for linked in view["linked"]] == [diag]
+    with stack.http(stack.token("pat")) as pat:  # the partner sees their own handoff only
+        own = pat.get(f"/api/handoffs/{partner}").json()
+    assert "linked" not in own and "commands" not in own
     at = app_as(stack, "casey")
     assert f"case {diag}" in at.button(key=f"open_{partner}").label
     at.button(key=f"open_{partner}").click().run()
