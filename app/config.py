@@ -45,6 +45,23 @@ class Settings(BaseSettings):
         description="Shared secret of the backend nodes; set it to forward commands between nodes.",
     )
     node_stale_seconds: float = Field(30.0, description="A node silent this long is gone.")
+    public_ui_url: str | None = Field(
+        None, description="The app's URL as consultants open it (links in notifications)."
+    )
+    handoff_webhook_url: str | None = Field(
+        None,
+        pattern=r"^https?://\S+$",
+        max_length=2000,
+        description="POST a JSON notice of every new handoff here (e.g. a chat tool's webhook).",
+    )
+    handoff_webhook_attempts: int = Field(4, ge=1, le=10, description="Tries per notice.")
+    handoff_webhook_backoff_seconds: float = Field(
+        1.0, ge=0, le=300, description="First wait between tries; doubles each time."
+    )
+    handoff_webhook_timeout_seconds: float = Field(5.0, gt=0, le=60, description="Per try.")
+    handoff_webhook_queue: int = Field(
+        100, ge=1, le=10_000, description="Notices waiting to be sent; more are dropped."
+    )
 
     heartbeat_interval: int = Field(300, description="Seconds, returned in BootNotification.")
     offline_factor: float = Field(2.5, description="Offline after this many silent intervals.")
@@ -184,6 +201,10 @@ class Settings(BaseSettings):
     @property
     def uploads_dir(self) -> Path:
         return self.data_dir / "uploads"
+
+    @property
+    def resolved_public_ui_url(self) -> str:
+        return self.public_ui_url or f"http://{self.host}:{self.ui_port}"
 
     @property
     def resolved_public_api_url(self) -> str:

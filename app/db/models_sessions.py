@@ -111,6 +111,9 @@ class HandoffRow(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolution: Mapped[str | None] = mapped_column(Text)
+    # one case per charger: the handoffs open on it at once (a diagnosis's and a partner's)
+    # share the first one's id; closing the case closes them all
+    case_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
 
 class SessionAudit(Base):

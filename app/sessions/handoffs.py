@@ -10,6 +10,7 @@ from app.commands.gateway import Actor, CommandRequest
 from app.db.base import utcnow
 from app.db.models_sessions import HandoffRow, TroubleshootingSession
 from app.security.roles import Principal, Role
+from app.sessions.desk_commands import offered_commands
 from app.sessions.service import BadInput, Conflict, NotFound, SessionService
 
 PRIORITY_ORDER = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
@@ -34,6 +35,21 @@ def handoff_view(handoff: HandoffRow, session: TroubleshootingSession | None) ->
         "closed_at": handoff.closed_at.isoformat() if handoff.closed_at else None,
         "resolution": handoff.resolution,
         "summary": handoff.summary,
+        "summary_text": handoff.summary_text,
+        "case_id": handoff.case_id or handoff.id,
+    }
+
+
+def linked_view(handoff: HandoffRow, session: TroubleshootingSession | None) -> dict[str, Any]:
+    """Another handoff of the same case, as the desk shows it beside the open one."""
+    return {
+        "id": handoff.id,
+        "status": handoff.status,
+        "priority": handoff.priority,
+        "reason": handoff.reason,
+        "created_by": handoff.created_by,
+        "partner": session.partner if session else None,
+        "claimed_by": handoff.claimed_by,
         "summary_text": handoff.summary_text,
     }
 
@@ -62,7 +78,25 @@ class HandoffService:
             if who.has(Role.CONSULTANT):
                 self.sessions.audit(db, who, "handoff.read", f"handoff:{handoff_id}")
                 db.commit()
-            return handoff_view(handoff, session)
+            view = handoff_view(handoff, session)
+            if not who.has(Role.CONSULTANT):
+                return view  # a partner sees their own handoff, not the case's others
+            view["linked"] = [
+                linked_view(other, db.get(TroubleshootingSession, other.session_id))
+                for other in self._case(db, handoff)
+                if other.id != handoff.id
+            ]
+            if view["charger_id"]:
+                view["commands"] = offered_commands(self.sessions.live_state(view["charger_id"]))
+            return view
+
+    def _case(self, db: Any, handoff: HandoffRow) -> list[HandoffRow]:
+        """Every handoff of this one's case, itself included, oldest first."""
+        case_id = handoff.case_id or handoff.id
+        rows = db.scalars(
+            select(HandoffRow).where(HandoffRow.case_id == case_id).order_by(HandoffRow.id)
+        )
+        return list(rows) or [handoff]
 
     def _row(self, db: Any, handoff_id: int) -> HandoffRow:
         handoff = db.get(HandoffRow, handoff_id)
@@ -105,19 +139,23 @@ class HandoffService:
                 self.sessions.audit(db, who, "handoff.message", f"handoff:{handoff_id}")
                 db.commit()
 
-    async def push_step(self, handoff_id: int, who: Principal, text: str) -> None:
-        """A free-form next step for the partner; they acknowledge it with answer kind 'ack'."""
+    async def push_step(
+        self, handoff_id: int, who: Principal, text: str, answers: list[str] | None = None
+    ) -> None:
+        """A free-form next step for the partner; they acknowledge it with answer kind 'ack'.
+        With ``answers`` (2 to 4) it is a question: the ack's value must be one of them."""
         with self.sessions.db() as db:
             session_id = self._claimed(db, handoff_id, who).session_id
         async with self.sessions._locks[session_id]:
             with self.sessions.db() as db:
                 session = self.sessions.get_row(db, session_id)
                 self.sessions._bump(db, session, None)
-                step = self.sessions._step(db, session, who, "push", note=text)
-                session.pending = {
-                    **(session.pending or {}),
-                    "consultant_step": {"text": text, "by": who.name, "seq": step.seq},
-                }
+                asked = {"answers": list(answers)} if answers else None
+                step = self.sessions._step(db, session, who, "push", note=text, answer=asked)
+                pushed: dict[str, Any] = {"text": text, "by": who.name, "seq": step.seq}
+                if answers:
+                    pushed["answers"] = list(answers)
+                session.pending = {**(session.pending or {}), "consultant_step": pushed}
                 self.sessions.audit(db, who, "handoff.push_step", f"handoff:{handoff_id}")
                 db.commit()
 
@@ -178,11 +216,32 @@ class HandoffService:
     async def close(
         self, handoff_id: int, who: Principal, resolution: str, outcome: str, diagnosis: str | None
     ) -> dict[str, Any]:
+        """Close the case: this handoff (claimed by the caller) and every other open handoff of
+        its case, each session finished with the same outcome."""
         with self.sessions.db() as db:
-            session_id = self._claimed(db, handoff_id, who).session_id
+            handoff = self._claimed(db, handoff_id, who)
+            others = [
+                h.id for h in self._case(db, handoff) if h.id != handoff_id and h.status != "closed"
+            ]
+        view = await self._close_one(handoff_id, who, resolution, outcome, diagnosis)
+        for other in others:
+            note = f"{resolution} (closed with handoff {handoff_id}, same case)"
+            await self._close_one(other, who, note, outcome, diagnosis)
+        if view is None:
+            raise Conflict("the handoff is closed")
+        return view
+
+    async def _close_one(
+        self, handoff_id: int, who: Principal, resolution: str, outcome: str, diagnosis: str | None
+    ) -> dict[str, Any] | None:
+        """Close one handoff; None when it was closed meanwhile (nothing is done twice)."""
+        with self.sessions.db() as db:
+            session_id = self._row(db, handoff_id).session_id
         async with self.sessions._locks[session_id]:
             with self.sessions.db() as db:
                 handoff = self._row(db, handoff_id)
+                if handoff.status == "closed":
+                    return None
                 session = self.sessions.get_row(db, session_id)
                 handoff.status = "closed"
                 handoff.closed_at = utcnow()

@@ -48,6 +48,8 @@ class MessageView(Strict):
     seq: int
     at: str
     from_: str = Field(alias="from")
+    name: str = Field(description="How the author is shown: their display name.")
+    person: bool = Field(description="A person wrote it (not the system or self-diagnosis).")
     role: str
     text: str | None
 
@@ -82,6 +84,9 @@ class ConsultantStep(Strict):
     text: str
     by: str
     seq: int
+    answers: list[str] | None = Field(
+        None, description="A question: the partner acks with one of these as the value."
+    )
 
 
 class Hazard(Strict):
@@ -97,6 +102,7 @@ class HandoffRef(Strict):
     status: str
     priority: str
     claimed_by: str | None
+    claimed_by_name: str | None = Field(description="The consultant's display name.")
     resolution: str | None
 
 
@@ -222,6 +228,30 @@ class SummaryView(Strict):
 
 
 # ---------------------------------------------------------------------------- handoffs
+class OfferedCommand(Strict):
+    """A remote command the desk offers; ``default`` is the one pre-selected (never a
+    re-energising or interrupting one while a safety-class fault is open: ``held``)."""
+
+    label: str
+    command: str
+    params: dict[str, Any]
+    held: bool = Field(description="A safety fault is open and this command would act on it.")
+    default: bool
+
+
+class LinkedHandoff(Strict):
+    """Another handoff of the same case (the same charger, open at the same time)."""
+
+    id: int
+    status: str
+    priority: str
+    reason: str | None
+    created_by: str
+    partner: str | None
+    claimed_by: str | None
+    summary_text: str | None
+
+
 class HandoffView(Strict):
     id: int
     session_id: str
@@ -239,6 +269,13 @@ class HandoffView(Strict):
     resolution: str | None
     summary: Summary | None
     summary_text: str | None
+    case_id: int = Field(description="Handoffs open on one charger at once share a case.")
+    linked: list[LinkedHandoff] | None = Field(
+        None, description="Only on one handoff: the other handoffs of its case."
+    )
+    commands: list[OfferedCommand] | None = Field(
+        None, description="Only on one handoff: the remote commands the desk offers."
+    )
 
 
 class StatusOnly(Strict):

@@ -19,7 +19,7 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from app.commands.catalogue import affected_connector
@@ -56,6 +56,7 @@ from app.procedures.engine import (
 from app.procedures.schema import Procedure, RemoteActionNode, TerminalNode
 from app.security.roles import Principal, Role
 from app.security.users import qualifications_of
+from app.sessions.notify import HandoffWebhook, notice
 from app.sessions.summary import append_ticket, build_summary, summary_text, ticket_row
 from app.sessions.undo import undo_target
 
@@ -92,13 +93,25 @@ class SessionService:
         self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self.inbox = state.settings.data_dir / "knowledge_base_inbox" / "session_tickets.csv"
+        settings = state.settings
+        self.webhook = (
+            HandoffWebhook(
+                settings.handoff_webhook_url,
+                queue_size=settings.handoff_webhook_queue,
+                attempts=settings.handoff_webhook_attempts,
+                backoff_seconds=settings.handoff_webhook_backoff_seconds,
+                timeout_seconds=settings.handoff_webhook_timeout_seconds,
+            )
+            if settings.handoff_webhook_url
+            else None
+        )
 
     # ------------------------------------------------------------------ helpers
     def db(self) -> Session:
         return self.state.session_factory()
 
-    def live(self, charger_id: str) -> dict[str, Any]:
-        """The charger's live state: this node's, or the holding node's records when another
+    def live_state(self, charger_id: str) -> ChargerLiveState | None:
+        """The charger's live model: this node's, or the holding node's records when another
         node holds its socket."""
         state = self.state.live.get(charger_id)
         cluster = self.state.cluster
@@ -106,7 +119,11 @@ class SessionService:
             remote = cluster.remote(charger_id)
             if remote is not None:
                 state = remote.state
-        data = live_dict(state)
+        return state
+
+    def live(self, charger_id: str) -> dict[str, Any]:
+        """The charger's live state as a snapshot (see live_state)."""
+        data = live_dict(self.live_state(charger_id))
         return data or {"charger_id": charger_id, "online": False, "connectors": {}}
 
     def audit(self, db: Session, who: Principal, action: str, target: str, **detail: Any) -> None:
@@ -344,6 +361,15 @@ class SessionService:
                         raise BadInput("a photo step needs the photo's url (field 'photo')")
                     self._bump(db, row, expected)
                     if kind == "ack":
+                        pushed = (row.pending or {}).get("consultant_step") or {}
+                        choices = pushed.get("answers")
+                        if choices:  # a question: the answer is one of its buttons, logged
+                            if value not in choices:
+                                raise BadInput(
+                                    f"value: answer the consultant's question with one of "
+                                    f"{', '.join(map(repr, choices))}; got {value!r}"
+                                )
+                            note = note or pushed.get("text")
                         row.pending = {**(row.pending or {}), "consultant_step": None}
                     self._step(db, row, who, kind, live=live, note=note, photo=photo, answer=value)
                     self.audit(db, who, f"session.{kind}", session_id)
@@ -519,6 +545,32 @@ class SessionService:
         row.status = "escalated"
         row.pending = None
         db.flush()
+        # A charger already handed off (self-diagnosis's escalation, or another person's) is
+        # one case: the desk shows its handoffs together and closes them together.
+        open_case = db.scalar(
+            select(HandoffRow.case_id)
+            .join(TroubleshootingSession, TroubleshootingSession.id == HandoffRow.session_id)
+            .where(
+                TroubleshootingSession.charger_id == row.charger_id,
+                HandoffRow.status != "closed",
+                HandoffRow.id != handoff.id,
+                HandoffRow.case_id.is_not(None),
+            )
+            .order_by(HandoffRow.id)
+            .limit(1)
+        )
+        handoff.case_id = open_case or handoff.id
+        if self.webhook is not None:  # sent once the handoff is committed, never before
+            body = notice(
+                handoff.id,
+                row.charger_id,
+                summary.get("charger", {}).get("site_id"),
+                reason,
+                priority,
+                self.state.settings.resolved_public_ui_url,
+            )
+            hook = self.webhook
+            event.listen(db, "after_commit", lambda _db: hook.offer(body), once=True)
         answer: dict[str, Any] = {"handoff_id": handoff.id}
         if by_procedure is not None:
             answer.update(by="procedure", node=by_procedure)
@@ -801,6 +853,8 @@ class SessionService:
                 return transition.cursor.phase in RUNNER_PHASES
 
     async def stop(self) -> None:
+        if self.webhook is not None:
+            await self.webhook.stop()
         for task in self._tasks.values():
             task.cancel()
         for task in self._tasks.values():
@@ -824,5 +878,7 @@ async def attach(state: Any) -> SessionService:
     """
     if state.sessions is None:
         state.sessions = SessionService(state)
+        if state.sessions.webhook is not None:
+            await state.sessions.webhook.start()
         await state.sessions.resume()
     return state.sessions

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.db.base import utcnow
+from app.db.models import User
 from app.db.models_sessions import HandoffRow, SessionStep, TroubleshootingSession
 from app.errors import Conflict
 from app.procedures.engine import Cursor, EngineContext, directive_for
@@ -53,6 +54,19 @@ def hazard_view(node: Any, phase: str) -> dict[str, Any] | None:
         "acknowledged": phase != "acknowledge",
         "safety_warning": node.safety_warning,
     }
+
+
+# The principals that act without a person: the sessions' own (escalation by a procedure) and
+# self-diagnosis's (app/sessions/service.py SYSTEM, app/diagnosis/service.py SYSTEM).
+MACHINE_ACTORS = frozenset({"system", "diagnosis"})
+
+
+def display_name(db: Any, name: str | None) -> str | None:
+    """How a person is shown to others: their account's display name, else the name."""
+    if name is None:
+        return None
+    user = db.get(User, name)
+    return (user.display_name if user is not None else None) or name
 
 
 def session_view(
@@ -126,13 +140,22 @@ def session_view(
                 "status": handoff.status,
                 "priority": handoff.priority,
                 "claimed_by": handoff.claimed_by,
+                "claimed_by_name": display_name(db, handoff.claimed_by),
                 "resolution": handoff.resolution,
             }
             if handoff
             else None
         ),
         "messages": [
-            {"seq": s.seq, "at": s.at.isoformat(), "from": s.actor, "role": s.role, "text": s.note}
+            {
+                "seq": s.seq,
+                "at": s.at.isoformat(),
+                "from": s.actor,
+                "name": display_name(db, s.actor),
+                "person": s.actor not in MACHINE_ACTORS,
+                "role": s.role,
+                "text": s.note,
+            }
             for s in steps
             if s.kind == "message"
         ],

@@ -59,7 +59,15 @@ def _session() -> dict[str, Any]:
         "hazard": None,
         "handoff": None,
         "messages": [
-            {"seq": 2, "at": AT, "from": "consultant-1", "role": "consultant", "text": "hi"}
+            {
+                "seq": 2,
+                "at": AT,
+                "from": "consultant-1",
+                "name": "Casey",
+                "person": True,
+                "role": "consultant",
+                "text": "hi",
+            }
         ],
         "live": {"id": "SITE-001-AC-01", "online": True},
         "steps": [step],

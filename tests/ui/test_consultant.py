@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from streamlit.testing.v1 import AppTest
+
+from app.diagnosis.service import SYSTEM as DIAGNOSIS
 from app.ui.navigation import pages_for
-from tests.ui.conftest import UiStack
+from app.ui.people import CONSULTANT, MACHINE
+from tests.ui.conftest import MAIN, UiStack
 from tests.ui.helpers import app_as, button, texts
 
 PNG = (
@@ -15,9 +19,12 @@ PNG = (
 )
 
 
-def _escalated_session(stack: UiStack) -> tuple[str, str, int]:
-    charger = stack.take_charger()
-    stack.inject(charger)
+def _escalated_session(
+    stack: UiStack, fault: str = "firmware_hang", charger: str | None = None
+) -> tuple[str, str, int]:
+    if charger is None:
+        charger = stack.take_charger()
+        stack.inject(charger, fault)
     with stack.http(stack.token("pat")) as pat:
         r = pat.post("/api/sessions", json={"charger_id": charger, "symptom": "screen frozen"})
         assert r.status_code == 201, r.text
@@ -60,9 +67,9 @@ def test_desk_claim_chat_push_command_close(stack: UiStack) -> None:
     assert "Hello, I am looking at it" in texts(at)
     at.text_input(key=f"desk_step_{handoff_id}").input("Check the breaker").run()
     at.button(key="desk_push_s").click().run()
-    at.selectbox(key="desk_cmd").set_value("Soft reset").run()
+    at.selectbox(key=f"desk_cmd_{handoff_id}").set_value("Soft reset").run()
     assert "restart its software" in texts(at)
-    at.checkbox(key="desk_cmd_sure").check().run()
+    at.checkbox(key=f"desk_cmd_sure_{handoff_id}").check().run()
     at.button(key="desk_run").click().run()
     assert "reset: Accepted" in texts(at), texts(at)
     with stack.http(stack.token("pat")) as pat:
@@ -76,6 +83,86 @@ def test_desk_claim_chat_push_command_close(stack: UiStack) -> None:
     with stack.http(stack.token("pat")) as pat:
         view = pat.get(f"/api/sessions/{session_id}").json()
     assert view["status"] == "finished" and view["outcome"] == "resolved"
+
+
+def test_no_reset_first_on_a_safety_fault_and_results_stay_with_their_handoff(
+    stack: UiStack,
+) -> None:
+    _, _, first = _escalated_session(stack)
+    _, _, second = _escalated_session(stack, "ground_fault")  # GroundFailure: never reset
+    with stack.http(stack.token("casey")) as casey:
+        offered = casey.get(f"/api/handoffs/{second}").json()["commands"]
+    default = next(item for item in offered if item["default"])
+    assert default["command"] == "trigger_message"
+    assert all(item["held"] for item in offered if item["command"] == "reset")
+    at = app_as(stack, "casey")
+    at.button(key=f"open_{first}").click().run()
+    button(at, "Claim").click().run()
+    assert at.selectbox(key=f"desk_cmd_{first}").value == "Soft reset"  # no safety fault here
+    at.checkbox(key=f"desk_cmd_sure_{first}").check().run()
+    at.button(key="desk_run").click().run()
+    assert "reset: Accepted" in texts(at), texts(at)
+    at.text_area(key=f"desk_resolution_{first}").input("Reset it").run()
+    at.button(key="desk_close").click().run()
+    at.button(key=f"open_{second}").click().run()
+    button(at, "Claim").click().run()
+    assert not at.exception, at.exception
+    assert "reset: Accepted" not in texts(at)  # the first handoff's result stays there
+    assert at.selectbox(key=f"desk_cmd_{second}").value == "Ask for status"
+    assert not at.checkbox(key=f"desk_cmd_sure_{second}").value
+
+
+def test_a_diagnosis_and_a_partner_handoff_for_one_charger_are_one_case(stack: UiStack) -> None:
+    charger = stack.take_charger()
+    stack.inject(charger)
+    sessions = stack.backend.state.sessions
+    # what self-diagnosis does when it escalates (app/diagnosis/service.py)
+    diag_session = stack.run(sessions.create(DIAGNOSIS, charger, None, None, "[diagnosis #1]"))
+    diag = stack.run(sessions.escalate(diag_session, DIAGNOSIS, None, "Escalation: hang", "high"))
+    _, session_id, partner = _escalated_session(stack, charger=charger)
+    with stack.http(stack.token("casey")) as casey:
+        view = casey.get(f"/api/handoffs/{partner}").json()
+        queue = {row["id"]: row for row in casey.get("/api/handoffs").json()}
+    assert view["case_id"] == diag == queue[diag]["case_id"] == queue[partner]["case_id"]
+    assert [linked["id"] for linked in view["linked"]] == [diag]
+    with stack.http(stack.token("pat")) as pat:  # the partner sees their own handoff only
+        own = pat.get(f"/api/handoffs/{partner}").json()
+    assert "linked" not in own and "commands" not in own
+    at = app_as(stack, "casey")
+    assert f"case {diag}" in at.button(key=f"open_{partner}").label
+    at.button(key=f"open_{partner}").click().run()
+    assert f"Linked handoff {diag} from diagnosis" in texts(at)
+    assert "Escalation: hang" in texts(at)
+    button(at, "Claim").click().run()
+    at.text_area(key=f"desk_resolution_{partner}").input("One visit for both").run()
+    at.button(key="desk_close").click().run()
+    assert not at.exception, at.exception
+    with stack.http(stack.token("casey")) as casey:
+        assert casey.get(f"/api/handoffs/{diag}").json()["status"] == "closed"
+        assert casey.get(f"/api/sessions/{diag_session}").json()["status"] == "finished"
+        assert casey.get(f"/api/sessions/{session_id}").json()["status"] == "finished"
+
+
+def _notified(at: Any) -> str:
+    """The notification scripts the desk rendered on this run."""
+    return "\n".join(e.value for e in at.get("html") if "Notification" in e.value)
+
+
+def test_the_desk_notifies_the_browser_of_a_new_handoff(stack: UiStack) -> None:
+    _, _, before = _escalated_session(stack)
+    at = app_as(stack, "casey")
+    assert _notified(at) == ""  # what was there at sign-in is not new
+    charger, _, new = _escalated_session(stack)
+    at.run()
+    script = _notified(at)
+    assert f'"id": {new}' in script and charger in script and f'"id": {before}' not in script
+    at.run()
+    assert _notified(at) == ""  # once per handoff
+    linked = AppTest.from_file(MAIN, default_timeout=30)  # the webhook's link opens it
+    linked.session_state["auth"] = dict(at.session_state["auth"])
+    linked.query_params["handoff"] = str(new)
+    linked.run()
+    assert button(linked, "Claim") and f"{charger} · high" in texts(linked)
 
 
 def test_queue_shows_target_reason_and_a_mine_tab(stack: UiStack) -> None:
@@ -111,6 +198,70 @@ def test_partner_sees_consultant_messages_and_pushed_step(stack: UiStack) -> Non
     with stack.http(stack.token("pat")) as pat:
         view = pat.get(f"/api/sessions/{session_id}").json()
     assert view["consultant_step"] is None
+
+
+def test_partner_is_told_who_has_it_and_people_are_shown_as_people(stack: UiStack) -> None:
+    charger, session_id, handoff_id = _escalated_session(stack)
+    at = app_as(stack, "pat")
+    button(at, charger).click().run()
+    assert "Waiting for a consultant to take over." in texts(at)
+    at.text_input(key=f"ts_msg_{session_id}").input("The door is open")  # typed, not sent
+    with stack.http(stack.token("casey")) as casey:
+        assert casey.post(f"/api/handoffs/{handoff_id}/claim").status_code == 200
+        casey.post(f"/api/handoffs/{handoff_id}/messages", json={"text": "Stay there please"})
+    at.run()  # what the page's watch does when the session changes
+    assert not at.exception, at.exception
+    assert "Casey (consultant) is on it." in texts(at)  # the consultant's display name
+    assert at.text_input(key=f"ts_msg_{session_id}").value == "The door is open"
+    bubbles = at.get("chat_message")
+    assert [b.name for b in bubbles] == ["Casey (consultant)"]
+    assert all(b.avatar != MACHINE and b.name not in ("assistant", "user") for b in bubbles)
+    desk = app_as(stack, "casey")
+    desk.button(key=f"mine_{handoff_id}").click().run()
+    assert [b.avatar for b in desk.get("chat_message")] == [CONSULTANT]
+
+
+def test_a_pushed_question_is_answered_with_a_button_and_logged(stack: UiStack) -> None:
+    charger, session_id, handoff_id = _escalated_session(stack)
+    desk = app_as(stack, "casey")
+    desk.button(key=f"open_{handoff_id}").click().run()
+    button(desk, "Claim").click().run()
+    desk.text_input(key=f"desk_step_{handoff_id}").input("Is the RCD in the cabinet down?").run()
+    desk.text_area(key=f"desk_answers_{handoff_id}").input("Yes\nNo\nNo RCD to see").run()
+    desk.button(key="desk_push_s").click().run()
+    assert not desk.exception, desk.exception
+    with stack.http(stack.token("pat")) as pat:
+        view = pat.get(f"/api/sessions/{session_id}").json()
+        assert view["consultant_step"]["answers"] == ["Yes", "No", "No RCD to see"]
+        wrong = {"expected_version": view["version"], "kind": "ack", "value": "done"}
+        refused = pat.post(f"/api/sessions/{session_id}/answer", json=wrong)
+        assert refused.status_code == 422 and "'Yes', 'No'" in refused.text, refused.text
+    partner = app_as(stack, "pat")
+    button(partner, charger).click().run()
+    assert [b.label for b in partner.button if b.key and b.key.startswith("ts_ack")] == [
+        "Yes",
+        "No",
+        "No RCD to see",
+    ]
+    button(partner, "No RCD to see").click().run()
+    assert not partner.exception, partner.exception
+    with stack.http(stack.token("casey")) as casey:
+        view = casey.get(f"/api/sessions/{session_id}").json()
+    assert view["consultant_step"] is None
+    ack = [s for s in view["steps"] if s["kind"] == "ack"][-1]
+    assert (ack["answer"], ack["note"]) == ("No RCD to see", "Is the RCD in the cabinet down?")
+    desk.run()
+    assert "answered “Is the RCD in the cabinet down?”: No RCD to see" in texts(desk)
+
+
+def test_a_question_needs_two_to_four_different_answers(stack: UiStack) -> None:
+    _, _, handoff_id = _escalated_session(stack)
+    with stack.http(stack.token("casey")) as casey:
+        assert casey.post(f"/api/handoffs/{handoff_id}/claim").status_code == 200
+        for answers in (["Yes"], ["a", "b", "c", "d", "e"], ["Yes", "yes "[:3]], ["x" * 81, "y"]):
+            body = {"text": "Is it on?", "answers": answers}
+            r = casey.post(f"/api/handoffs/{handoff_id}/push", json=body)
+            assert r.status_code == 422 and "answers" in r.text, (answers, r.text)
 
 
 def test_session_log_filters_and_exports(stack: UiStack) -> None:

@@ -30,14 +30,30 @@ class MessageBody(BaseModel):
     text: str = Field(..., min_length=1, max_length=4000)
 
 
+Choice = Annotated[str, Field(min_length=1, max_length=80)]
+
+
 class PushBody(BaseModel):
     procedure_id: str | None = None
     text: str | None = Field(None, max_length=4000)
+    answers: list[Choice] | None = Field(
+        None,
+        min_length=2,
+        max_length=4,
+        description="With text: a question the partner answers with one of these buttons.",
+    )
 
     @model_validator(mode="after")
     def _one(self) -> PushBody:
         if bool(self.procedure_id) == bool(self.text):
             raise ValueError("give either procedure_id or text")
+        if self.answers is not None:
+            if self.procedure_id:
+                raise ValueError("answers go with a step's text, not with a procedure")
+            cleaned = [" ".join(a.split()) for a in self.answers]
+            if not all(cleaned) or len({a.casefold() for a in cleaned}) != len(cleaned):
+                raise ValueError("answers: each one different and not blank")
+            self.answers = cleaned
         return self
 
 
@@ -99,7 +115,7 @@ async def push(
     if body.procedure_id:
         await _call(handoffs.push_procedure(handoff_id, who, body.procedure_id))
     else:
-        await _call(handoffs.push_step(handoff_id, who, body.text or ""))
+        await _call(handoffs.push_step(handoff_id, who, body.text or "", body.answers))
     return StatusOnly(status="pushed")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import streamlit as st
@@ -17,6 +18,8 @@ from app.ui.common import (
     remember,
     show_photo,
 )
+from app.ui.notify import notify_new
+from app.ui.people import speaker
 from app.ui.queue import overdue, queue_line, summary
 from app.ui.wording import consequence, outcome_words, plain, step_line
 
@@ -28,15 +31,11 @@ PRIORITY_ICON = {
     "low": ":material/arrow_downward:",
 }
 OUTCOMES = ["resolved", "site_visit", "vehicle_side", "not_reproducible", "abandoned"]
-# label, command, params
-COMMANDS: list[tuple[str, str, dict[str, Any]]] = [
-    ("Soft reset", "reset", {"type": "soft"}),
-    ("Hard reset", "reset", {"type": "hard"}),
-    ("Unlock connector", "unlock_connector", {}),
-    ("Take connector out of service", "change_availability", {"type": "inoperative"}),
-    ("Put connector back in service", "change_availability", {"type": "operative"}),
-    ("Ask for status", "trigger_message", {"message": "StatusNotification"}),
-]
+
+
+def result_key(handoff_id: int) -> str:
+    """A command's result belongs to the handoff it was sent on, never to the next one."""
+    return f"desk_cmd_result_{handoff_id}"
 
 
 def queue() -> None:
@@ -48,6 +47,9 @@ def queue() -> None:
     late = sum(overdue(r) for r in waiting)
     (st.warning if late else st.caption)(summary(rows))
     everyone, yours = st.tabs([f"Queue ({len(waiting) + len(others)})", f"Mine ({len(mine)})"])
+    cases = Counter(r.get("case_id") for r in rows)
+    for row in rows:  # a charger handed off twice (diagnosis and a partner) is one case
+        row["linked"] = cases[row.get("case_id")] > 1
     with everyone:
         if not waiting and not others:
             st.success("Nobody is waiting.", icon=":material/done_all:")
@@ -67,8 +69,11 @@ def entries(group: list[dict[str, Any]], prefix: str) -> None:
     rank = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
     for row in sorted(group, key=lambda r: (rank.get(r["priority"], 2), -r["waiting_seconds"])):
         late = overdue(row)
+        parts = queue_line(row)
+        if row.get("linked"):
+            parts.insert(1, f"case {row['case_id']}")
         if st.button(
-            " · ".join(plain(part) for part in queue_line(row)),
+            " · ".join(plain(part) for part in parts),
             key=f"{prefix}_{row['id']}",
             icon=":material/alarm:" if late else PRIORITY_ICON.get(row["priority"]),
             type="primary" if late else "secondary",
@@ -90,6 +95,16 @@ def refresh_queue(count: int) -> None:
         st.rerun(scope="app")
 
 
+@st.fragment(run_every=5)
+def handoff_alerts() -> None:
+    """A browser notification for each new handoff, on the queue and while on a handoff."""
+    try:
+        rows = api().get("/api/handoffs")
+    except Exception:
+        return
+    notify_new(rows)
+
+
 def me() -> str:
     return (auth() or {}).get("name", "")
 
@@ -99,7 +114,6 @@ def handoff_screen(handoff_id: int) -> None:
     top = st.columns([4, 1])
     if top[1].button("Queue", icon=":material/arrow_back:", key="desk_back"):
         st.session_state.pop(OPEN, None)
-        st.session_state.pop("desk_cmd_result", None)
         st.rerun()
     if handoff is None:
         return
@@ -119,6 +133,7 @@ def handoff_screen(handoff_id: int) -> None:
         st.warning(f"Claimed by {plain(handoff['claimed_by'])}.")
     elif handoff["status"] == "closed":
         st.success(f"Closed: {plain(handoff.get('resolution') or '')}")
+    linked(handoff)
     left, right = st.columns([3, 2])
     with left:
         if handoff.get("summary_text"):
@@ -133,11 +148,32 @@ def handoff_screen(handoff_id: int) -> None:
         if session:
             live_panel(session.get("live") or {})
         if claimed and session:
-            commands(handoff_id, session)
-            push(handoff_id)
+            commands(handoff_id, handoff.get("commands") or [], session)
+            push(handoff_id, session)
             close(handoff_id)
     if session:
         watch(handoff["session_id"], session["version"])
+
+
+def linked(handoff: dict[str, Any]) -> None:
+    """The other handoffs of the case (the same charger), shown with this one."""
+    others = handoff.get("linked") or []
+    if not others:
+        return
+    st.info(
+        f"Case {handoff['case_id']}: {len(others) + 1} handoffs for this charger. "
+        "Closing this one closes them all.",
+        icon=":material/link:",
+    )
+    for other in others:
+        who = other.get("partner") or other.get("created_by") or "?"
+        with st.expander(
+            f"Linked handoff {other['id']} from {plain(who)} ({plain(other['status'])})",
+            icon=":material/link:",
+        ):
+            st.text(f"Reason: {other.get('reason') or '-'}")
+            if other.get("summary_text"):
+                st.text(other["summary_text"])
 
 
 @st.fragment(run_every=3)
@@ -153,8 +189,8 @@ def watch(session_id: str, version: int) -> None:
 def conversation(handoff: dict[str, Any], session: dict[str, Any], claimed: bool) -> None:
     st.subheader("Conversation")
     for msg in session.get("messages") or []:
-        with st.chat_message("user" if msg["role"] == "partner" else "assistant"):
-            st.text(f"{msg['from']}: {msg['text']}")
+        with speaker(msg):
+            st.text(f"{msg.get('name') or msg['from']}: {msg['text']}")
     if not claimed:
         return
     key = kept(f"desk_msg_{handoff['id']}")
@@ -181,19 +217,31 @@ def timeline(session: dict[str, Any]) -> None:
                 show_photo(photo)
 
 
-def commands(handoff_id: int, session: dict[str, Any]) -> None:
+def commands(handoff_id: int, offered: list[dict[str, Any]], session: dict[str, Any]) -> None:
+    """The backend says which commands to offer and which comes first (never a reset while
+    a safety-class fault is open); every widget and the result are this handoff's own."""
     st.subheader("Remote commands")
+    if not offered:
+        return
     connector = st.number_input(
-        "Connector", min_value=0, max_value=8, value=int(session.get("connector_id") or 1)
+        "Connector",
+        min_value=0,
+        max_value=8,
+        value=int(session.get("connector_id") or 1),
+        key=f"desk_connector_{handoff_id}",
     )
-    labels = [label for label, _, _ in COMMANDS]
-    choice = st.selectbox("Command", labels, key="desk_cmd")
-    _, command, params = COMMANDS[labels.index(choice)]
-    params = dict(params)
+    labels = [
+        f"{item['label']} (held: safety fault open)" if item["held"] else item["label"]
+        for item in offered
+    ]
+    default = next((i for i, item in enumerate(offered) if item["default"]), 0)
+    choice = st.selectbox("Command", labels, index=default, key=f"desk_cmd_{handoff_id}")
+    item = offered[labels.index(choice)]
+    command, params = item["command"], dict(item["params"])
     if command in ("unlock_connector", "change_availability"):
         params["connector_id"] = int(connector)
     st.warning(consequence(command, params, session.get("live")), icon=":material/warning:")
-    sure = st.checkbox("I understand", key="desk_cmd_sure")
+    sure = st.checkbox("I understand", key=f"desk_cmd_sure_{handoff_id}")
     if st.button("Run command", type="primary", disabled=not sure, key="desk_run"):
         with st.spinner("Waiting for the charger's answer..."):
             result = call(
@@ -204,9 +252,9 @@ def commands(handoff_id: int, session: dict[str, Any]) -> None:
                 timeout=60.0,
             )
         if result is not None:
-            st.session_state["desk_cmd_result"] = (command, result)
+            st.session_state[result_key(handoff_id)] = (command, result)
             st.rerun()
-    last = st.session_state.get("desk_cmd_result")
+    last = st.session_state.get(result_key(handoff_id))
     if last:
         command, result = last
         status = result.get("status")
@@ -216,7 +264,7 @@ def commands(handoff_id: int, session: dict[str, Any]) -> None:
             st.success(f"{command}: {plain(status)}")
 
 
-def push(handoff_id: int) -> None:
+def push(handoff_id: int, session: dict[str, Any]) -> None:
     st.subheader("Push to the partner")
     procedures = call("load procedures", api().get, "/api/procedures") or []
     options = {f"{p['title']} ({p['procedure_id']})": p["procedure_id"] for p in procedures}
@@ -229,15 +277,50 @@ def push(handoff_id: int) -> None:
     ):
         st.rerun()
     key = kept(f"desk_step_{handoff_id}")
-    st.text_input("Or one next step", key=key, placeholder="e.g. Check the RCD in the cabinet")
+    st.text_input("Or one next step", key=key, placeholder="e.g. Is the RCD in the cabinet down?")
     remember(key)
+    answers_key = kept(f"desk_answers_{handoff_id}")
+    st.text_area(
+        "Answers the partner can tap (optional: 2 to 4, one per line; else just Done)",
+        key=answers_key,
+        height=80,
+        placeholder="Yes\nNo",
+    )
+    remember(answers_key)
     if st.button("Push step", key="desk_push_s"):
         text = (st.session_state.get(key) or "").strip()
+        lines = (st.session_state.get(answers_key) or "").splitlines()
+        answers = [line.strip() for line in lines if line.strip()]
+        body: dict[str, Any] = {"text": text}
+        if answers:
+            body["answers"] = answers
         if not text:
             st.error("Type the step first.")
-        elif call("push the step", api().post, f"/api/handoffs/{handoff_id}/push", {"text": text}):
+        elif answers and not 2 <= len(answers) <= 4:
+            st.error(f"Give 2 to 4 answers, one per line (you gave {len(answers)}).")
+        elif call("push the step", api().post, f"/api/handoffs/{handoff_id}/push", body):
             forget(key)
+            forget(answers_key)
             st.rerun()
+    answered(session)
+
+
+def answered(session: dict[str, Any]) -> None:
+    """The partner's answers to pushed questions (acks that carry the question)."""
+    pushed = {
+        step["seq"]: step
+        for step in session.get("steps") or []
+        if step.get("kind") == "push" and isinstance(step.get("answer"), dict)
+    }
+    if not pushed:
+        return
+    for step in session.get("steps") or []:
+        if step.get("kind") == "ack" and step.get("answer") not in (None, "done"):
+            st.success(
+                f"{plain(step.get('actor'))} answered “{plain(step.get('note') or '')}”: "
+                f"{plain(str(step['answer']))}",
+                icon=":material/question_answer:",
+            )
 
 
 def close(handoff_id: int) -> None:
@@ -272,11 +355,17 @@ def main() -> None:
     flash = st.session_state.pop("desk_flash", None)
     if flash:
         st.success(flash)
+    linked_to = st.query_params.get("handoff", "")  # the link in the webhook's notice
+    if linked_to:
+        del st.query_params["handoff"]
+        if linked_to.isdigit() and 1 <= int(linked_to) <= 2**62:
+            st.session_state[OPEN] = int(linked_to)
     handoff_id = st.session_state.get(OPEN)
     if handoff_id is None:
         queue()
     else:
         handoff_screen(int(handoff_id))
+    handoff_alerts()
 
 
 main()

@@ -20,6 +20,7 @@ from app.ui.common import (
     show_error,
 )
 from app.ui.hazard import hazard_gate
+from app.ui.people import on_it, speaker
 from app.ui.qr import QR_AVAILABLE, ScanResult, decode_qr
 from app.ui.wording import (
     charger_line,
@@ -496,18 +497,27 @@ def consultant_panel(session: dict[str, Any]) -> None:
     if not (messages or step or handoff):
         return
     with st.container(border=True):
-        if handoff:
-            who = handoff.get("claimed_by")
-            st.markdown(f"**Consultant:** {plain(who) if who else 'waiting for one to take over'}")
+        line = on_it(handoff)
+        if line and handoff and handoff.get("claimed_by"):
+            st.success(plain(line), icon=":material/support_agent:")
+        elif line:
+            st.info(plain(line), icon=":material/hourglass_top:")
         for msg in messages[-6:]:
-            with st.chat_message("assistant" if msg["role"] != "partner" else "user"):
-                st.text(f"{msg['from']}: {msg['text']}")
+            with speaker(msg):
+                st.text(f"{msg.get('name') or msg['from']}: {msg['text']}")
         if step:
             st.info(
                 f"Step from {plain(step.get('by'))}: {plain(step.get('text'))}",
                 icon=":material/task:",
             )
-            if st.button("Done", type="primary", key="ts_ack", icon=":material/check:"):
+            choices = step.get("answers") or []
+            if choices:  # a question: one button per answer, the answer goes to the log
+                columns = st.columns(len(choices))
+                for i, choice in enumerate(choices):
+                    key = f"ts_ack_{step['seq']}_{i}"
+                    if columns[i].button(choice, key=key, width="stretch"):
+                        post_answer(session, "ack", choice)
+            elif st.button("Done", type="primary", key="ts_ack", icon=":material/check:"):
                 post_answer(session, "ack", "done")
         if handoff and handoff.get("status") != "closed":
             key = kept(f"ts_msg_{session['id']}")
