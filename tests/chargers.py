@@ -128,10 +128,12 @@ class TestCharger16(Cp16):
         self.received.append(("RemoteStopTransaction", {"transaction_id": transaction_id}))
         return result16.RemoteStopTransaction(status="Accepted")
 
-    async def boot(self, vendor: str = "Voltara", model: str = "WB-22") -> Any:
+    async def boot(
+        self, vendor: str = "Voltara", model: str = "WB-22", firmware: str = "VT-WB 3.4.2"
+    ) -> Any:
         return await self.call(
             call16.BootNotification(
-                charge_point_vendor=vendor, charge_point_model=model, firmware_version="VT-WB 3.4.2"
+                charge_point_vendor=vendor, charge_point_model=model, firmware_version=firmware
             )
         )
 
@@ -293,15 +295,21 @@ class TestCharger201(Cp201):
         self.received.append(("RequestStopTransaction", {"transaction_id": transaction_id}))
         return result201.RequestStopTransaction(status="Accepted")
 
-    async def boot(self, vendor: str = "Helion Power", model: str = "HX-150") -> Any:
+    async def boot(
+        self,
+        vendor: str = "Helion Power",
+        model: str = "HX-150",
+        firmware: str = "HX 5.2.7",
+        reason: str = "PowerUp",
+    ) -> Any:
         return await self.call(
             call201.BootNotification(
                 charging_station={
                     "model": model,
                     "vendor_name": vendor,
-                    "firmware_version": "HX 5.2.7",
+                    "firmware_version": firmware,
                 },
-                reason="PowerUp",
+                reason=reason,
             )
         )
 

@@ -14,6 +14,7 @@ from app.api.routers import (
     diagnostics,
     fault_codes,
     firmware,
+    firmware_campaigns,
     handoffs,
     health,
     id_tokens,
@@ -47,6 +48,7 @@ ROUTERS: list[APIRouter] = [
     fault_codes.router,
     id_tokens.router,
     firmware.router,
+    firmware_campaigns.router,
     qualifications.router,
     users.router,
 ]

@@ -41,8 +41,9 @@ from app.security.roles import Principal
 from app.security.scope import Scope
 
 # api: a REST call; session: a procedure step; handoff: a consultant on a handoff;
-# diagnosis: self-diagnosis; system: the backend's own housekeeping (e.g. a status refresh).
-Origin = Literal["api", "session", "handoff", "diagnosis", "system"]
+# diagnosis: self-diagnosis; system: the backend's own housekeeping (e.g. a status refresh);
+# campaign: a firmware campaign sending an update in the name of the admin who started it.
+Origin = Literal["api", "session", "handoff", "diagnosis", "system", "campaign"]
 
 
 @dataclass(frozen=True)
