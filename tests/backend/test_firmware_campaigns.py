@@ -5,11 +5,14 @@ sockets, real database, each update through the command gateway and audited."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 
 from ocpp.v16 import call as call16
 from sqlalchemy import select
+from typer.testing import CliRunner
 
+from app.cli.main import cli
 from app.db.models import CommandRow
 from tests.chargers import connected, eventually, now
 
@@ -181,3 +184,39 @@ async def test_campaigns_are_started_by_admins_with_checked_input(backend, api_c
         assert "wrong file" in r.json()["stop_reason"]
         r = await api_client.post(f"{URL}/{campaign_id}/stop", json={"reason": "again"})
         assert r.status_code == 409
+
+
+async def test_cli_starts_shows_and_stops_a_campaign(backend):
+    cid = "SITE-131-FW-A"
+    await backend.register(cid)
+    runner = CliRunner()
+    auth = ["--api-url", backend.api_url, "--token", backend.admin_token]
+    async with connected(backend.ocpp_url, cid, "2.0.1") as charger:
+        await charger.boot()
+        started = await asyncio.to_thread(
+            runner.invoke,
+            cli,
+            ["firmware", "campaign", "HX 5.3.0", "--model", "HX-150", "--location",
+             UPDATE["location"], "--retries", "3", *auth],
+        )  # fmt: skip
+        assert started.exit_code == 0, started.output
+        assert "running" in started.output and cid in started.output
+        await eventually(lambda: _updates(charger))
+        assert _updates(charger)[0]["retries"] == 3
+        campaign_id = backend.state.campaigns.list()[0].id
+        shown = await asyncio.to_thread(
+            runner.invoke, cli, ["firmware", "show", str(campaign_id), *auth]
+        )
+        assert shown.exit_code == 0 and "sent" in shown.output
+        stopped = await asyncio.to_thread(
+            runner.invoke,
+            cli,
+            ["firmware", "stop", str(campaign_id), "--reason", "bad build", *auth],
+        )
+        assert stopped.exit_code == 0 and "bad build" in stopped.output
+        again = await asyncio.to_thread(
+            runner.invoke, cli, ["firmware", "stop", str(campaign_id), "--reason", "x", *auth]
+        )
+        assert again.exit_code == 1 and "409" in again.output
+        listed = await asyncio.to_thread(runner.invoke, cli, ["firmware", "campaigns", *auth])
+        assert listed.exit_code == 0 and "stopped" in listed.output
