@@ -12,7 +12,7 @@ from ocpp.v16.enums import Action
 from app.commands.catalogue import TRIGGERABLE
 from app.simulator.charger import SimCharger
 from app.simulator.faults import HARD_RESET, SOFT_RESET, FaultSpec
-from app.simulator.firmware_updates import outcome
+from app.simulator.firmware_updates import FirmwareOutcome, outcome
 from app.simulator.ground_truth import utc_iso
 from app.simulator.state import ActiveFault, ConnectorState, Transaction
 
@@ -299,7 +299,7 @@ class Charger16(SimCharger, ChargePoint):
         for status in result.states:
             self.firmware_status = status
             self.post(call.FirmwareStatusNotification(status=status))
-        self._install(result.installed_version)
+        self._install(result)
 
     @on(Action.signed_update_firmware)
     def on_signed_update_firmware(
@@ -322,12 +322,13 @@ class Charger16(SimCharger, ChargePoint):
         for status in result.states:
             self.firmware_status = status
             self.post(call.SignedFirmwareStatusNotification(status=status, request_id=request_id))
-        self._install(result.installed_version)
+        self._install(result)
 
-    def _install(self, version: str | None) -> None:
-        if version is None:
+    def _install(self, result: FirmwareOutcome) -> None:
+        if not result.reboots:
             return
-        self.installed_firmware = version
+        if result.installed_version is not None:  # else a rollback: the old firmware boots
+            self.installed_firmware = result.installed_version
         for conn in self.connectors.values():
             if conn.transaction is not None:
                 self.stop_transaction(conn.connector_id, reason="Reboot")

@@ -508,8 +508,9 @@ class Charger201(SimCharger, ChargePoint):
         for status in result.states:  # L01.FR.01: every state it enters is reported
             self.firmware_status = status
             self.post(call.FirmwareStatusNotification(status=status, request_id=request_id))
-        if result.installed_version is not None:
-            self.installed_firmware = result.installed_version
+        if result.reboots:
+            if result.installed_version is not None:  # else a rollback: the old one boots
+                self.installed_firmware = result.installed_version
             for conn in self.connectors.values():
                 if conn.transaction is not None:
                     self.stop_transaction(conn.connector_id, reason="Reboot")
