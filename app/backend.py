@@ -120,6 +120,7 @@ def build_state(settings: Settings) -> AppState:
         audit=audit,
         known=known,
         forwarder=cluster,
+        credentials=directory,
     )
     state = AppState(
         settings=settings,

@@ -42,6 +42,7 @@ class TestCharger16(Cp16):
         super().__init__(charger_id, connection)
         self.received: list[tuple[str, dict[str, Any]]] = []
         self.reset_answer = "Accepted"
+        self.configuration_answer = "Accepted"
 
     @on(Action16.reset)
     def on_reset(self, type: str, **_: Any) -> Any:
@@ -106,7 +107,7 @@ class TestCharger16(Cp16):
     @on(Action16.change_configuration)
     def on_change_configuration(self, key: str, value: str, **_: Any) -> Any:
         self.received.append(("ChangeConfiguration", {"key": key, "value": value}))
-        return result16.ChangeConfiguration(status="Accepted")
+        return result16.ChangeConfiguration(status=self.configuration_answer)
 
     @on(Action16.clear_cache)
     def on_clear_cache(self, **_: Any) -> Any:

@@ -66,6 +66,11 @@ class Charger(Base):
     label: Mapped[str | None] = mapped_column(String(200))
     auto_registered: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # A Basic-auth password being rotated (app/csms/directory.py): its hash, and whether the
+    # charger took it (sent: asked, no answer yet; accepted: it answered Accepted).
+    pending_password_hash: Mapped[str | None] = mapped_column(String(200))
+    pending_password_state: Mapped[str | None] = mapped_column(String(20))
+    pending_password_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     site: Mapped[Site] = relationship(back_populates="chargers")
 
