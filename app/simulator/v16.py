@@ -390,6 +390,10 @@ class Charger16(SimCharger, ChargePoint):
     def on_change_configuration(
         self, key: str, value: str, **_: Any
     ) -> call_result.ChangeConfiguration:
+        if key == "AuthorizationKey":  # 1.6 security whitepaper: the Basic-auth password
+            answer = "Accepted" if self.acceptable_password(value) else "Rejected"
+            self.record_command("ChangeConfiguration", {"key": key, "value": "***"}, answer)
+            return call_result.ChangeConfiguration(status=answer)
         entry = CONFIG_16.get(key)
         if entry is None:
             answer = "NotSupported"
@@ -408,6 +412,11 @@ class Charger16(SimCharger, ChargePoint):
                 self.config_overrides[key] = value
         self.record_command("ChangeConfiguration", {"key": key, "value": value}, answer)
         return call_result.ChangeConfiguration(status=answer)
+
+    @after(Action.change_configuration)
+    def after_change_configuration(self, key: str, value: str, **_: Any) -> None:
+        if key == "AuthorizationKey" and self.acceptable_password(value):
+            self.adopt_password(value)
 
     @on(Action.clear_cache)
     def on_clear_cache(self, **_: Any) -> call_result.ClearCache:

@@ -15,6 +15,14 @@ from app.simulator.firmware_updates import outcome
 from app.simulator.ground_truth import utc_iso
 from app.simulator.state import ActiveFault, ConnectorState, Transaction
 
+# OCPP 2.0.1 A01: the station's HTTP Basic password
+PASSWORD_VARIABLE = ("SecurityCtrlr", "BasicAuthPassword")
+
+
+def _is_password(item: dict[str, Any]) -> bool:
+    return (item["component"]["name"], item["variable"]["name"]) == PASSWORD_VARIABLE
+
+
 # (component, variable) -> (default value, read-only); None default = computed
 DEVICE_MODEL: dict[tuple[str, str], tuple[str | None, bool]] = {
     ("OCPPCommCtrlr", "HeartbeatInterval"): (None, False),
@@ -434,7 +442,9 @@ class Charger201(SimCharger, ChargePoint):
             key = (comp["name"], var["name"])
             result: dict[str, Any] = {"component": comp, "variable": var}
             entry = DEVICE_MODEL.get(key)
-            if not any(c == comp["name"] for c, _ in DEVICE_MODEL):
+            if key == PASSWORD_VARIABLE:  # A01: taken, used once the answer is out
+                status = "Accepted" if self.acceptable_password(value) else "Rejected"
+            elif not any(c == comp["name"] for c, _ in DEVICE_MODEL):
                 status = "UnknownComponent"
             elif entry is None:
                 status = "UnknownVariable"
@@ -457,7 +467,9 @@ class Charger201(SimCharger, ChargePoint):
             "SetVariables",
             {
                 "variables": {
-                    f"{i['component']['name']}.{i['variable']['name']}": i["attribute_value"]
+                    f"{i['component']['name']}.{i['variable']['name']}": (
+                        "***" if _is_password(i) else i["attribute_value"]
+                    )
                     for i in set_variable_data
                 }
             },
@@ -497,6 +509,12 @@ class Charger201(SimCharger, ChargePoint):
             "UpdateFirmware", {"requestId": request_id, "location": firmware["location"]}, answer
         )
         return call_result.UpdateFirmware(status=answer)
+
+    @after(Action.set_variables)
+    def after_set_variables(self, set_variable_data: list[dict], **_: Any) -> None:
+        for item in set_variable_data:
+            if _is_password(item) and self.acceptable_password(item["attribute_value"]):
+                self.adopt_password(item["attribute_value"])
 
     @after(Action.update_firmware)
     def after_update_firmware(self, request_id: int, firmware: dict, **_: Any) -> None:

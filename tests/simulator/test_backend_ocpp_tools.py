@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from app.simulator.config import FleetConfig
 from app.simulator.fleet import Fleet
+from tests.chargers import eventually
 from tests.conftest import TEST_CHARGER_PASSWORD
 from tests.simulator.conftest import plan
 
@@ -126,3 +127,32 @@ async def test_firmware_campaign_on_simulated_chargers_stops_at_a_rollback(
         }
         assert "rollback" in body["items"][0]["detail"]
         assert body["items"][0]["firmware_status"] == "Installed"  # it said so, and was wrong
+
+
+async def test_password_rotation_on_simulated_chargers(backend, api_client, tmp_path):
+    plans = [plan("helion_hx150", "2.0.1", site=61), plan("voltara_wb22", "1.6", site=62)]
+    for p in plans:
+        await backend.register(p.charger_id)
+    config = FleetConfig(
+        csms_url=backend.ocpp_url,
+        speed=100,
+        shared_password=TEST_CHARGER_PASSWORD,
+        ground_truth_path=tmp_path / "truth.jsonl",
+    )
+    directory = backend.state.directory
+    async with Fleet(config, plans=plans) as fleet:
+        await fleet.wait_online(timeout=15)
+        for p in plans:
+            sim = fleet.charger(p.charger_id)
+            r = await api_client.post(
+                f"/api/chargers/{p.charger_id}/commands/rotate_basic_auth_password", json={}
+            )
+            assert r.status_code == 200 and r.json()["status"] == "Accepted", r.text
+            # the charger reconnects with the new password: the backend adopts it
+            await eventually(lambda cid=p.charger_id: directory.cached(cid).pending_hash is None)
+            assert sim.basic_auth_password and sim.basic_auth_password != TEST_CHARGER_PASSWORD
+            assert await backend.state.live.wait_for(
+                p.charger_id, lambda st: st is not None and st.online, 10
+            )
+            assert directory.login(directory.cached(p.charger_id), TEST_CHARGER_PASSWORD) is None
+            assert directory.login(directory.cached(p.charger_id), sim.basic_auth_password)
