@@ -43,6 +43,7 @@ class TestCharger16(Cp16):
         self.received: list[tuple[str, dict[str, Any]]] = []
         self.reset_answer = "Accepted"
         self.configuration_answer = "Accepted"
+        self.installed_certificates: list[dict[str, Any]] = []  # CertificateHashDataType
 
     @on(Action16.reset)
     def on_reset(self, type: str, **_: Any) -> Any:
@@ -124,6 +125,15 @@ class TestCharger16(Cp16):
         self.received.append(("GetLog", {"log": log, "log_type": log_type}))
         return result16.GetLog(status="Accepted", filename="security.log")
 
+    @on(Action16.get_installed_certificate_ids)
+    def on_get_installed_certificate_ids(self, certificate_type: str, **_: Any) -> Any:
+        self.received.append(("GetInstalledCertificateIds", {"certificate_type": certificate_type}))
+        if not self.installed_certificates:
+            return result16.GetInstalledCertificateIds(status="NotFound")
+        return result16.GetInstalledCertificateIds(
+            status="Accepted", certificate_hash_data=self.installed_certificates
+        )
+
     @on(Action16.remote_stop_transaction)
     def on_remote_stop(self, transaction_id: int, **_: Any) -> Any:
         self.received.append(("RemoteStopTransaction", {"transaction_id": transaction_id}))
@@ -157,6 +167,8 @@ class TestCharger201(Cp201):
         self.reset_answer = "Accepted"  # "Scheduled": an OnIdle reset during a transaction
         self.ongoing_transaction: str | None = None
         self.items_per_message = {"GetVariables": 50, "SetVariables": 50}
+        # (certificateType, CertificateHashDataType) pairs GetInstalledCertificateIds reports
+        self.installed_certificates: list[tuple[str, dict[str, Any]]] = []
 
     @on(Action201.reset)
     def on_reset(self, type: str, **kw: Any) -> Any:
@@ -290,6 +302,19 @@ class TestCharger201(Cp201):
     def on_clear_cache(self, **_: Any) -> Any:
         self.received.append(("ClearCache", {}))
         return result201.ClearCache(status="Accepted")
+
+    @on(Action201.get_installed_certificate_ids)
+    def on_get_installed_certificate_ids(self, **kw: Any) -> Any:
+        self.received.append(("GetInstalledCertificateIds", kw))
+        if not self.installed_certificates:
+            return result201.GetInstalledCertificateIds(status="NotFound")
+        return result201.GetInstalledCertificateIds(
+            status="Accepted",
+            certificate_hash_data_chain=[
+                {"certificate_type": kind, "certificate_hash_data": data}
+                for kind, data in self.installed_certificates
+            ],
+        )
 
     @on(Action201.request_stop_transaction)
     def on_request_stop(self, transaction_id: str, **_: Any) -> Any:

@@ -8,6 +8,7 @@ from app.api.errors import install as install_error_handler
 from app.api.limits import BodyLimit
 from app.api.routers import (
     auth,
+    certificates,
     chargers,
     commands,
     diagnoses,
@@ -49,6 +50,7 @@ ROUTERS: list[APIRouter] = [
     id_tokens.router,
     firmware.router,
     firmware_campaigns.router,
+    certificates.router,
     qualifications.router,
     users.router,
 ]

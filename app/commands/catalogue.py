@@ -290,6 +290,28 @@ class TransactionStatusParams(_Params):
     transaction_id: str | None = Field(None, min_length=1, max_length=36)
 
 
+CertificateUse201 = Literal[
+    "V2GRootCertificate",
+    "MORootCertificate",
+    "CSMSRootCertificate",
+    "V2GCertificateChain",
+    "ManufacturerRootCertificate",
+]
+# 1.6 security whitepaper CertificateUseEnumType: only these two; one per request
+_CERTIFICATE_USE_16 = {
+    "CSMSRootCertificate": "CentralSystemRootCertificate",
+    "ManufacturerRootCertificate": "ManufacturerRootCertificate",
+}
+
+
+class InstalledCertificatesParams(_Params):
+    """OCPP 2.0.1 M03 GetInstalledCertificateIds (certificateType: a list, none = all) and
+    the 1.6 security whitepaper's GetInstalledCertificateIds (one certificateType, required:
+    CentralSystemRootCertificate or ManufacturerRootCertificate)."""
+
+    certificate_types: list[CertificateUse201] = Field(default_factory=list, max_length=5)
+
+
 class RotatePasswordParams(_Params):
     """OCPP 2.0.1 A01 Update Charging Station Password for HTTP Basic Authentication
     (A01.FR.02: SetVariables with SecurityCtrlr.BasicAuthPassword) and the 1.6 security
@@ -316,6 +338,7 @@ PARAMS: dict[str, type[_Params]] = {
     "get_variables": GetVariablesParams,
     "set_variables": SetVariablesParams,
     "rotate_basic_auth_password": RotatePasswordParams,
+    "get_installed_certificate_ids": InstalledCertificatesParams,
 }
 V201_ONLY = frozenset(
     {
@@ -454,6 +477,18 @@ def build_call(
 ) -> Any:
     """The ``ocpp`` call payload for a command on a charger of this OCPP version."""
     v16 = ocpp_version == "1.6"
+    if isinstance(params, InstalledCertificatesParams):
+        if not v16:
+            return call201.GetInstalledCertificateIds(
+                certificate_type=params.certificate_types or None
+            )
+        kinds = params.certificate_types or ["CSMSRootCertificate"]
+        if len(kinds) > 1 or kinds[0] not in _CERTIFICATE_USE_16:
+            raise InvalidCommand(
+                "a 1.6 charger takes one certificate type: CSMSRootCertificate or "
+                "ManufacturerRootCertificate"
+            )
+        return call16.GetInstalledCertificateIds(certificate_type=_CERTIFICATE_USE_16[kinds[0]])
     if isinstance(params, RotatePasswordParams):
         if not secret:
             raise InvalidCommand("no new password generated")
