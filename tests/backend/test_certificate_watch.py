@@ -5,6 +5,7 @@ certificates, real backend, real charger sockets."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,7 +16,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from sqlalchemy import select
+from typer.testing import CliRunner
 
+from app.cli.main import cli
 from app.db.models import CommandRow
 from tests.chargers import connected
 from tests.conftest import make_settings, start_backend
@@ -121,6 +124,22 @@ async def test_16_charger_is_asked_for_one_certificate_type(backend, api_client,
             json={"certificate_types": ["V2GRootCertificate"]},
         )
         assert r.status_code == 422 and "one certificate type" in r.text
+
+
+async def test_cli_checks_a_chargers_certificates(backend, tmp_path):
+    root = _certificate("csms-root", 0, tmp_path / "certs")  # expires now: expired
+    cid = "SITE-017-CERT-04"
+    await backend.register(cid)
+    runner = CliRunner()
+    auth = ["--api-url", backend.api_url, "--token", backend.admin_token]
+    async with connected(backend.ocpp_url, cid, "2.0.1") as charger:
+        await charger.boot()
+        charger.installed_certificates = [("CSMSRootCertificate", _hash_data(root))]
+        result = await asyncio.to_thread(runner.invoke, cli, ["certificates", "check", cid, *auth])
+    assert result.exit_code == 0, result.output
+    assert "EXPIRED" in result.output and "CN=csms-root" in result.output
+    server = await asyncio.to_thread(runner.invoke, cli, ["certificates", "server", *auth])
+    assert server.exit_code == 0 and "no certificates" in server.output  # plain ws here
 
 
 async def test_server_certificate_expiring_is_a_finding(tmp_path):
