@@ -334,6 +334,14 @@ class Charger16(SimCharger, ChargePoint):
                 self.stop_transaction(conn.connector_id, reason="Reboot")
         self.request_reboot(HARD_RESET, "FirmwareUpdate", graceful=True)
 
+    @on(Action.get_installed_certificate_ids)
+    def on_get_installed_certificate_ids(
+        self, certificate_type: str, **_: Any
+    ) -> call_result.GetInstalledCertificateIds:
+        # no certificate store in this simulator: none installed (M03: NotFound)
+        self.record_command("GetInstalledCertificateIds", {}, "NotFound")
+        return call_result.GetInstalledCertificateIds(status="NotFound")
+
     @on(Action.get_log)
     def on_get_log(self, log: dict, log_type: str, request_id: int, **_: Any) -> call_result.GetLog:
         # 1.6 security whitepaper GetLog: DiagnosticsLog or SecurityLog, LogStatusNotification

@@ -378,6 +378,12 @@ class Charger201(SimCharger, ChargePoint):
             ]
         )
 
+    @on(Action.get_installed_certificate_ids)
+    def on_get_installed_certificate_ids(self, **_: Any) -> call_result.GetInstalledCertificateIds:
+        # no certificate store in this simulator: none installed (M03: NotFound)
+        self.record_command("GetInstalledCertificateIds", {}, "NotFound")
+        return call_result.GetInstalledCertificateIds(status="NotFound")
+
     @on(Action.get_log)
     def on_get_log(self, log: dict, log_type: str, request_id: int, **_: Any) -> call_result.GetLog:
         file_name = self.log_file_name(self.charger_id, log_type, request_id)

@@ -18,6 +18,15 @@ def test_consultant_reads_a_chargers_firmware_history(stack: UiStack) -> None:
     assert "VT-WB 3.4.2" in versions["version"].tolist()
 
 
+def test_consultant_checks_certificates(stack: UiStack) -> None:
+    at = app_as(stack, "casey", page="firmware.py")
+    assert "no TLS certificate to watch" in texts(at)
+    at.text_input(key="cert_charger").input(stack.charger_ids[0]).run()
+    at.button(key="cert_check").click().run()
+    assert not at.exception, at.exception
+    assert "reports no installed certificates" in texts(at), texts(at)
+
+
 def test_admin_is_told_what_is_wrong_with_a_campaign(stack: UiStack) -> None:
     at = app_as(stack, "admin", page="firmware.py")
     at.text_input(key="fw_name").input("VT 3.5.0")

@@ -1,5 +1,6 @@
-"""Firmware: campaigns (admins start and stop them, consultants follow them) and one
-charger's firmware history (versions it booted, updates asked, states reported)."""
+"""Firmware and certificates: campaigns (admins start and stop them, consultants follow
+them), one charger's firmware history (versions it booted, updates asked, states reported),
+and the certificate expiry watch (the server's TLS certificate; a charger's, checked now)."""
 
 from __future__ import annotations
 
@@ -102,6 +103,33 @@ def history() -> None:
     st.dataframe(body["history"], hide_index=True)
 
 
+def certificates() -> None:
+    st.subheader("Certificates")
+    server = call("load the server certificate", api().get, "/api/certificates/server")
+    if server is not None:
+        _certificate_rows(server, "The server serves plain ws: no TLS certificate to watch.")
+    charger_id = st.text_input("Check a charger's certificates", key="cert_charger").strip()
+    if charger_id and st.button("Check now", key="cert_check"):
+        path = f"/api/chargers/{charger_id}/certificates/check"
+        body = call("check the charger's certificates", api().post, path)
+        if body is not None:
+            _certificate_rows(body, f"{charger_id} reports no installed certificates.")
+
+
+def _certificate_rows(body: dict[str, Any], empty: str) -> None:
+    rows = body["certificates"]
+    if not rows:
+        st.caption(empty)
+        return
+    for c in rows:
+        if c["finding"]:
+            st.warning(
+                plain(f"{c['where']}: {c['subject'] or c['serial']} {c['severity']} "
+                      f"({c['days_left']} days left)")
+            )  # fmt: skip
+    st.dataframe(rows, hide_index=True)
+
+
 def main() -> None:
     who = auth()
     if who is None:
@@ -115,6 +143,7 @@ def main() -> None:
     if admin:
         new_campaign()
     history()
+    certificates()
 
 
 main()
