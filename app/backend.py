@@ -39,6 +39,7 @@ from app.firmware_campaigns.service import CampaignService
 from app.fleet.classify import catalogue_classifier
 from app.fleet.model import ChargerLiveState
 from app.fleet.store import FleetStore
+from app.security.certificate_watch import CertificateWatch
 from app.security.roles import Principal, Role
 from app.security.scope import Scope
 from app.sessions.service import attach as attach_sessions
@@ -219,6 +220,8 @@ class Backend:
         await attach_diagnosis(state)  # self-diagnosis and guarded auto-remediation
         state.campaigns = CampaignService(state.live, state.gateway, state.session_factory)
         await state.campaigns.start()  # firmware campaigns still running resume
+        state.certificate_watch = CertificateWatch(state)
+        state.certificate_watch.start()
         api = create_api(state)
         config = uvicorn.Config(
             api,
@@ -279,7 +282,13 @@ class Backend:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(self._api_task, 5)
         if self.state is not None:
-            for service in (self.state.campaigns, self.state.diagnosis, self.state.sessions):
+            services = (
+                self.state.certificate_watch,
+                self.state.campaigns,
+                self.state.diagnosis,
+                self.state.sessions,
+            )
+            for service in services:
                 if service is not None:
                     await service.stop()
             await self.state.cluster.stop()

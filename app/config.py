@@ -96,6 +96,13 @@ class Settings(BaseSettings):
     certificate_warning_days: int = Field(
         30, ge=1, le=365, description="A certificate expiring within this many days is a finding."
     )
+    certificate_check_interval: float = Field(
+        86_400.0,
+        ge=0,
+        description="Seconds between certificate expiry checks (the server's, and every "
+        "connected charger's via GetInstalledCertificateIds); findings are security events. "
+        "0: off.",
+    )
     event_flush_interval: float = Field(0.2, description="Seconds between event-log batches.")
     journal: bool = Field(
         True,

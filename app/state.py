@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from app.diagnosis.service import DiagnosisService
     from app.firmware_campaigns.service import CampaignService
     from app.retrieval.service import Retriever
+    from app.security.certificate_watch import CertificateWatch
     from app.sessions.service import SessionService
 
 
@@ -50,6 +51,7 @@ class AppState:
     sessions: SessionService | None = None
     diagnosis: DiagnosisService | None = None
     campaigns: CampaignService | None = None
+    certificate_watch: CertificateWatch | None = None
     # Built on first use: the embedding model and index take seconds to load.
     retriever: Retriever | None = None
     knowledge_admin: KnowledgeAdmin | None = None

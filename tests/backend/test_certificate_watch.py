@@ -19,8 +19,8 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from app.cli.main import cli
-from app.db.models import CommandRow
-from tests.chargers import connected
+from app.db.models import CommandRow, SecurityEventRow
+from tests.chargers import connected, eventually
 from tests.conftest import make_settings, start_backend
 
 
@@ -160,5 +160,44 @@ async def test_server_certificate_expiring_is_a_finding(tmp_path):
             assert cert["where"] == "server" and cert["subject"] == "CN=server"
             assert cert["severity"] == "expiring" and cert["finding"] is True
             assert r.json()["warning_days"] == 14
+    finally:
+        await running.backend.stop()
+
+
+async def test_the_watch_records_each_expiring_certificate_once(tmp_path):
+    root = _certificate("csms-root", 7, tmp_path / "certs")
+    settings = make_settings(
+        tmp_path, certificates_dir=tmp_path / "certs", certificate_check_interval=0.2
+    )
+    running = await start_backend(settings)
+    cid = "SITE-017-CERT-05"
+    try:
+        await running.register(cid)
+        async with connected(running.ocpp_url, cid, "2.0.1") as charger:
+            charger.installed_certificates = [("CSMSRootCertificate", _hash_data(root))]
+            await charger.boot()
+
+            async def recorded() -> list[SecurityEventRow]:
+                await running.state.recorder.flush()
+                with running.state.session_factory() as db:
+                    return list(
+                        db.scalars(
+                            select(SecurityEventRow).where(
+                                SecurityEventRow.charger_id == cid,
+                                SecurityEventRow.kind == "CertificateExpiring",
+                            )
+                        )
+                    )
+
+            await eventually(recorded)
+            checks = len([a for a, _ in charger.received if a == "GetInstalledCertificateIds"])
+            await eventually(
+                lambda: (
+                    len([a for a, _ in charger.received if a == "GetInstalledCertificateIds"])
+                    >= checks + 2
+                )
+            )  # checked again, and again
+            rows = await recorded()
+        assert len(rows) == 1 and "CN=csms-root" in rows[0].detail  # once, not every check
     finally:
         await running.backend.stop()
