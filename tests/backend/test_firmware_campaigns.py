@@ -220,3 +220,42 @@ async def test_cli_starts_shows_and_stops_a_campaign(backend):
         assert again.exit_code == 1 and "409" in again.output
         listed = await asyncio.to_thread(runner.invoke, cli, ["firmware", "campaigns", *auth])
         assert listed.exit_code == 0 and "stopped" in listed.output
+
+
+async def test_a_charging_charger_is_updated_when_its_charge_ends(backend, api_client):
+    cid = "SITE-141-FW-A"
+    await backend.register(cid)
+    async with connected(backend.ocpp_url, cid) as charger:
+        await charger.boot()
+        started = await charger.call(
+            call16.StartTransaction(connector_id=1, id_tag="T1", meter_start=0, timestamp=now())
+        )
+        r = await api_client.post(
+            URL,
+            json={
+                "name": "VT",
+                "model": "WB-22",
+                "update": {"location": "https://fw.example.com/v.bin"},
+            },
+        )
+        assert r.status_code == 201, r.text
+        campaign_id = r.json()["id"]
+        await eventually(
+            lambda: "waiting: " in str(_view(backend, campaign_id)["items"][0]["detail"])
+        )
+        assert _updates(charger) == []  # the guard holds it: a charge runs
+        await charger.call(
+            call16.StopTransaction(
+                transaction_id=started.transaction_id, meter_stop=10, timestamp=now()
+            )
+        )
+        await eventually(lambda: _updates(charger))  # sent once the charge ended
+        await eventually(lambda: _states(_view(backend, campaign_id)) == {cid: "sent"})
+    await backend.state.recorder.flush()
+    with backend.state.session_factory() as db:
+        outcomes = [
+            r.outcome
+            for r in db.scalars(select(CommandRow).where(CommandRow.charger_id == cid))
+            if r.command == "update_firmware"
+        ]
+    assert outcomes == ["TransactionActive", "answered"]  # both attempts audited
