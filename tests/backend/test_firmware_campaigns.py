@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from app.cli.main import cli
 from app.db.models import CommandRow
 from tests.chargers import connected, eventually, now
+from tests.conftest import make_settings, start_backend
 
 UPDATE = {
     "location": "https://firmware.example.com/hx-5.3.0.bin",
@@ -259,3 +260,44 @@ async def test_a_charging_charger_is_updated_when_its_charge_ends(backend, api_c
             if r.command == "update_firmware"
         ]
     assert outcomes == ["TransactionActive", "answered"]  # both attempts audited
+
+
+async def test_a_running_campaign_resumes_after_a_restart(tmp_path):
+    settings = make_settings(tmp_path)
+    ids = ["SITE-151-FW-A", "SITE-152-FW-A"]
+    running = await start_backend(settings)
+    try:
+        for cid in ids:
+            await running.register(cid)
+        async with contextlib.AsyncExitStack() as stack:
+            chargers = [
+                await stack.enter_async_context(connected(running.ocpp_url, cid, "2.0.1"))
+                for cid in ids
+            ]
+            for charger in chargers:
+                await charger.boot()
+            async with running.client() as api:
+                r = await api.post(URL, json={"name": "HX", "model": "HX-150", "update": UPDATE})
+                assert r.status_code == 201, r.text
+                campaign_id = r.json()["id"]
+            await eventually(lambda: _updates(chargers[0]))
+            request_id = _updates(chargers[0])[0]["request_id"]
+            for status in ("Downloading", "Downloaded", "Installing"):
+                await chargers[0].firmware_status(status, request_id)
+    finally:
+        await running.backend.stop()
+    running = await start_backend(settings)  # the same database
+    try:
+        async with contextlib.AsyncExitStack() as stack:
+            first, second = [
+                await stack.enter_async_context(connected(running.ocpp_url, cid, "2.0.1"))
+                for cid in ids
+            ]
+            await first.firmware_status("InstallRebooting", request_id)
+            await first.boot(firmware="HX 5.3.0", reason="FirmwareUpdate")
+            await eventually(lambda: _updates(second))  # the next site opens
+            async with running.client() as api:
+                body = await _campaign(api, campaign_id)
+            assert _states(body) == {ids[0]: "succeeded", ids[1]: "sent"}
+    finally:
+        await running.backend.stop()
