@@ -167,6 +167,7 @@ class TestCharger201(Cp201):
         self.reset_answer = "Accepted"  # "Scheduled": an OnIdle reset during a transaction
         self.ongoing_transaction: str | None = None
         self.items_per_message = {"GetVariables": 50, "SetVariables": 50}
+        self.never_answer_set_variables = False
         # (certificateType, CertificateHashDataType) pairs GetInstalledCertificateIds reports
         self.installed_certificates: list[tuple[str, dict[str, Any]]] = []
 
@@ -257,6 +258,8 @@ class TestCharger201(Cp201):
     @on(Action201.set_variables)
     def on_set_variables(self, set_variable_data: list[dict[str, Any]], **_: Any) -> Any:
         self.received.append(("SetVariables", {"data": set_variable_data}))
+        if self.never_answer_set_variables:  # it takes the value and never answers
+            return asyncio.Event().wait()
         self._within_limit("SetVariables", set_variable_data)
         return result201.SetVariables(
             set_variable_result=[

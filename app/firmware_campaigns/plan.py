@@ -2,7 +2,7 @@
 its item, when the campaign stops. No I/O here (``service.py`` does the sending and storing).
 
 Every update is the catalogue's ``update_firmware`` command through the gateway; the charger
-reports each state it enters (OCPP 2.0.1 L01.FR.01 / L02.FR.01: a FirmwareStatusNotification
+reports each state it enters (OCPP 2.0.1 L01.FR.01: a FirmwareStatusNotification
 per state; 1.6 §4.5 FirmwareStatusNotification, the security whitepaper's
 SignedFirmwareStatusNotification with the 2.0.1 names). Failure states are
 ``app.csms.firmware.FAILED_STATUSES`` (DownloadFailed, InstallationFailed,

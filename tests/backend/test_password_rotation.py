@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app.db.models import CommandRow, EventRow, SecurityEventRow
 from tests.chargers import connected
-from tests.conftest import TEST_CHARGER_PASSWORD
+from tests.conftest import TEST_CHARGER_PASSWORD, make_settings, start_backend
 
 ROTATE = "rotate_basic_auth_password"
 
@@ -124,3 +124,23 @@ async def test_rotation_is_for_admins_and_other_password_sets_are_redacted(backe
         )
         assert r.status_code == 200 and chosen not in r.text, r.text
     assert chosen not in await _stored_text(backend, cid)
+
+
+async def test_a_password_sent_but_never_answered_is_adopted_at_login(tmp_path):
+    running = await start_backend(make_settings(tmp_path, command_timeout=0.5))
+    cid = "SITE-017-PW-04"
+    try:
+        await running.register(cid)
+        async with connected(running.ocpp_url, cid, "2.0.1") as charger:
+            await charger.boot()
+            charger.never_answer_set_variables = True
+            async with running.client() as api:
+                r = await api.post(f"/api/chargers/{cid}/commands/{ROTATE}", json={})
+            assert r.status_code == 504, r.text  # no answer
+            new = charger.received[-1][1]["data"][0]["attribute_value"]
+        # only a charger that received it can present it: it took the password
+        async with connected(running.ocpp_url, cid, "2.0.1", password=new) as charger:
+            await charger.boot()
+        await _refused(running, cid, TEST_CHARGER_PASSWORD, "2.0.1")
+    finally:
+        await running.backend.stop()
