@@ -35,9 +35,11 @@ from app.diagnosis.service import attach as attach_diagnosis
 from app.fault_code_tables.store import load_current as load_current_catalogue
 from app.fault_codes import load_catalogue
 from app.fault_codes.catalogue import DEFAULT_FOLDER as DEFAULT_CATALOGUE_FOLDER
+from app.firmware_campaigns.service import CampaignService
 from app.fleet.classify import catalogue_classifier
 from app.fleet.model import ChargerLiveState
 from app.fleet.store import FleetStore
+from app.security.certificate_watch import CertificateWatch
 from app.security.roles import Principal, Role
 from app.security.scope import Scope
 from app.sessions.service import attach as attach_sessions
@@ -119,6 +121,7 @@ def build_state(settings: Settings) -> AppState:
         audit=audit,
         known=known,
         forwarder=cluster,
+        credentials=directory,
     )
     state = AppState(
         settings=settings,
@@ -215,6 +218,10 @@ class Backend:
         await state.csms.start()
         await attach_sessions(state)  # sessions waiting on live state resume at once
         await attach_diagnosis(state)  # self-diagnosis and guarded auto-remediation
+        state.campaigns = CampaignService(state.live, state.gateway, state.session_factory)
+        await state.campaigns.start()  # firmware campaigns still running resume
+        state.certificate_watch = CertificateWatch(state)
+        state.certificate_watch.start()
         api = create_api(state)
         config = uvicorn.Config(
             api,
@@ -275,7 +282,13 @@ class Backend:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(self._api_task, 5)
         if self.state is not None:
-            for service in (self.state.diagnosis, self.state.sessions):
+            services = (
+                self.state.certificate_watch,
+                self.state.campaigns,
+                self.state.diagnosis,
+                self.state.sessions,
+            )
+            for service in services:
                 if service is not None:
                     await service.stop()
             await self.state.cluster.stop()

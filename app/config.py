@@ -104,6 +104,22 @@ class Settings(BaseSettings):
     )
     tls_cert_file: Path | None = Field(None, description="Certificate for wss (profile 2).")
     tls_key_file: Path | None = Field(None, description="Private key for wss (profile 2).")
+    certificates_dir: Path | None = Field(
+        None,
+        description="PEM certificates the operator installs on chargers (CSMS root, "
+        "manufacturer root, ...): a charger's GetInstalledCertificateIds answer is matched "
+        "against them to learn when its certificates expire.",
+    )
+    certificate_warning_days: int = Field(
+        30, ge=1, le=365, description="A certificate expiring within this many days is a finding."
+    )
+    certificate_check_interval: float = Field(
+        86_400.0,
+        ge=0,
+        description="Seconds between certificate expiry checks (the server's, and every "
+        "connected charger's via GetInstalledCertificateIds); findings are security events. "
+        "0: off.",
+    )
     event_flush_interval: float = Field(0.2, description="Seconds between event-log batches.")
     journal: bool = Field(
         True,

@@ -24,7 +24,9 @@ from app.security.scope import Scope
 if TYPE_CHECKING:
     from app.api.routers.knowledge_admin import KnowledgeAdmin
     from app.diagnosis.service import DiagnosisService
+    from app.firmware_campaigns.service import CampaignService
     from app.retrieval.service import Retriever
+    from app.security.certificate_watch import CertificateWatch
     from app.sessions.service import SessionService
 
 
@@ -48,6 +50,8 @@ class AppState:
     # Started with the backend (they need its event loop); None until then, or when disabled.
     sessions: SessionService | None = None
     diagnosis: DiagnosisService | None = None
+    campaigns: CampaignService | None = None
+    certificate_watch: CertificateWatch | None = None
     # Built on first use: the embedding model and index take seconds to load.
     retriever: Retriever | None = None
     knowledge_admin: KnowledgeAdmin | None = None

@@ -42,6 +42,8 @@ class TestCharger16(Cp16):
         super().__init__(charger_id, connection)
         self.received: list[tuple[str, dict[str, Any]]] = []
         self.reset_answer = "Accepted"
+        self.configuration_answer = "Accepted"
+        self.installed_certificates: list[dict[str, Any]] = []  # CertificateHashDataType
 
     @on(Action16.reset)
     def on_reset(self, type: str, **_: Any) -> Any:
@@ -106,7 +108,7 @@ class TestCharger16(Cp16):
     @on(Action16.change_configuration)
     def on_change_configuration(self, key: str, value: str, **_: Any) -> Any:
         self.received.append(("ChangeConfiguration", {"key": key, "value": value}))
-        return result16.ChangeConfiguration(status="Accepted")
+        return result16.ChangeConfiguration(status=self.configuration_answer)
 
     @on(Action16.clear_cache)
     def on_clear_cache(self, **_: Any) -> Any:
@@ -123,15 +125,26 @@ class TestCharger16(Cp16):
         self.received.append(("GetLog", {"log": log, "log_type": log_type}))
         return result16.GetLog(status="Accepted", filename="security.log")
 
+    @on(Action16.get_installed_certificate_ids)
+    def on_get_installed_certificate_ids(self, certificate_type: str, **_: Any) -> Any:
+        self.received.append(("GetInstalledCertificateIds", {"certificate_type": certificate_type}))
+        if not self.installed_certificates:
+            return result16.GetInstalledCertificateIds(status="NotFound")
+        return result16.GetInstalledCertificateIds(
+            status="Accepted", certificate_hash_data=self.installed_certificates
+        )
+
     @on(Action16.remote_stop_transaction)
     def on_remote_stop(self, transaction_id: int, **_: Any) -> Any:
         self.received.append(("RemoteStopTransaction", {"transaction_id": transaction_id}))
         return result16.RemoteStopTransaction(status="Accepted")
 
-    async def boot(self, vendor: str = "Voltara", model: str = "WB-22") -> Any:
+    async def boot(
+        self, vendor: str = "Voltara", model: str = "WB-22", firmware: str = "VT-WB 3.4.2"
+    ) -> Any:
         return await self.call(
             call16.BootNotification(
-                charge_point_vendor=vendor, charge_point_model=model, firmware_version="VT-WB 3.4.2"
+                charge_point_vendor=vendor, charge_point_model=model, firmware_version=firmware
             )
         )
 
@@ -154,6 +167,9 @@ class TestCharger201(Cp201):
         self.reset_answer = "Accepted"  # "Scheduled": an OnIdle reset during a transaction
         self.ongoing_transaction: str | None = None
         self.items_per_message = {"GetVariables": 50, "SetVariables": 50}
+        self.never_answer_set_variables = False
+        # (certificateType, CertificateHashDataType) pairs GetInstalledCertificateIds reports
+        self.installed_certificates: list[tuple[str, dict[str, Any]]] = []
 
     @on(Action201.reset)
     def on_reset(self, type: str, **kw: Any) -> Any:
@@ -242,6 +258,8 @@ class TestCharger201(Cp201):
     @on(Action201.set_variables)
     def on_set_variables(self, set_variable_data: list[dict[str, Any]], **_: Any) -> Any:
         self.received.append(("SetVariables", {"data": set_variable_data}))
+        if self.never_answer_set_variables:  # it takes the value and never answers
+            return asyncio.Event().wait()
         self._within_limit("SetVariables", set_variable_data)
         return result201.SetVariables(
             set_variable_result=[
@@ -288,20 +306,39 @@ class TestCharger201(Cp201):
         self.received.append(("ClearCache", {}))
         return result201.ClearCache(status="Accepted")
 
+    @on(Action201.get_installed_certificate_ids)
+    def on_get_installed_certificate_ids(self, **kw: Any) -> Any:
+        self.received.append(("GetInstalledCertificateIds", kw))
+        if not self.installed_certificates:
+            return result201.GetInstalledCertificateIds(status="NotFound")
+        return result201.GetInstalledCertificateIds(
+            status="Accepted",
+            certificate_hash_data_chain=[
+                {"certificate_type": kind, "certificate_hash_data": data}
+                for kind, data in self.installed_certificates
+            ],
+        )
+
     @on(Action201.request_stop_transaction)
     def on_request_stop(self, transaction_id: str, **_: Any) -> Any:
         self.received.append(("RequestStopTransaction", {"transaction_id": transaction_id}))
         return result201.RequestStopTransaction(status="Accepted")
 
-    async def boot(self, vendor: str = "Helion Power", model: str = "HX-150") -> Any:
+    async def boot(
+        self,
+        vendor: str = "Helion Power",
+        model: str = "HX-150",
+        firmware: str = "HX 5.2.7",
+        reason: str = "PowerUp",
+    ) -> Any:
         return await self.call(
             call201.BootNotification(
                 charging_station={
                     "model": model,
                     "vendor_name": vendor,
-                    "firmware_version": "HX 5.2.7",
+                    "firmware_version": firmware,
                 },
-                reason="PowerUp",
+                reason=reason,
             )
         )
 

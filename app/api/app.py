@@ -8,12 +8,14 @@ from app.api.errors import install as install_error_handler
 from app.api.limits import BodyLimit
 from app.api.routers import (
     auth,
+    certificates,
     chargers,
     commands,
     diagnoses,
     diagnostics,
     fault_codes,
     firmware,
+    firmware_campaigns,
     handoffs,
     health,
     id_tokens,
@@ -47,6 +49,8 @@ ROUTERS: list[APIRouter] = [
     fault_codes.router,
     id_tokens.router,
     firmware.router,
+    firmware_campaigns.router,
+    certificates.router,
     qualifications.router,
     users.router,
 ]

@@ -20,6 +20,7 @@ from app.state import AppState
 
 if TYPE_CHECKING:
     from app.diagnosis.service import DiagnosisService
+    from app.firmware_campaigns.service import CampaignService
     from app.retrieval.service import Retriever
     from app.sessions.service import SessionService
 
@@ -95,6 +96,12 @@ def get_diagnosis(state: AppState = Depends(get_state)) -> DiagnosisService:
     if state.diagnosis is None:
         raise Unavailable("self-diagnosis is disabled")
     return state.diagnosis
+
+
+def get_campaigns(state: AppState = Depends(get_state)) -> CampaignService:
+    if state.campaigns is None:
+        raise Unavailable("firmware campaigns are not running on this node")
+    return state.campaigns
 
 
 _RETRIEVER_LOCK = threading.Lock()

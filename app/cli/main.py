@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from app.cli import admin, commands, diagnosis, knowledge, simulate
+from app.cli import admin, certificates, commands, diagnosis, firmware, knowledge, simulate
 from app.cli.backend import backend
 from app.cli.procedures import procedures_cli
 from app.cli.run import run
@@ -31,6 +31,8 @@ cli.add_typer(admin.id_tokens, name="id-tokens")
 cli.add_typer(procedures_cli, name="procedures")
 cli.add_typer(simulate.app, name="simulate")
 cli.add_typer(diagnosis.app, name="diagnosis")
+cli.add_typer(firmware.app, name="firmware")
+cli.add_typer(certificates.app, name="certificates")
 
 
 def main() -> None:

@@ -24,25 +24,30 @@ from app.commands.catalogue import (
     DiagnosticsParams,
     InvalidCommand,
     RemoteStopParams,
+    RotatePasswordParams,
     build_call,
     parse_params,
     response_as_dict,
 )
+from app.commands.redact import redact_call, redact_params
 from app.db.base import utcnow
 from app.errors import (
     BadCommand,
     ChargerOffline,
+    ChargerRefused,
     CommandError,
     UnknownCharger,
     UnknownCommand,
 )
 from app.fleet.store import FleetStore
+from app.security.passwords import new_charger_password
 from app.security.roles import Principal
 from app.security.scope import Scope
 
 # api: a REST call; session: a procedure step; handoff: a consultant on a handoff;
-# diagnosis: self-diagnosis; system: the backend's own housekeeping (e.g. a status refresh).
-Origin = Literal["api", "session", "handoff", "diagnosis", "system"]
+# diagnosis: self-diagnosis; system: the backend's own housekeeping (e.g. a status refresh);
+# campaign: a firmware campaign sending an update in the name of the admin who started it.
+Origin = Literal["api", "session", "handoff", "diagnosis", "system", "campaign"]
 
 
 @dataclass(frozen=True)
@@ -130,6 +135,18 @@ class Forwarder(Protocol):
     ) -> CommandResult: ...
 
 
+class Credentials(Protocol):
+    """Where a charger's rotated password is kept (``app.csms.directory.ChargerDirectory``)."""
+
+    def stage_password(self, charger_id: str, password: str) -> None: ...
+
+    def settle_password(self, charger_id: str, taken: bool) -> None: ...
+
+
+# A01.FR.03 / 1.6 ChangeConfiguration: the charger took the new password (RebootRequired: it
+# uses it after its next reboot, still taken).
+PASSWORD_TAKEN = frozenset({"Accepted", "RebootRequired"})
+
 AuditSink = Callable[..., None]
 KnownCharger = Callable[[str], Awaitable[bool]]
 UploadSlot = Callable[[str], str]
@@ -146,6 +163,7 @@ class CommandGateway:
         known: KnownCharger,
         forwarder: Forwarder | None = None,
         upload_slot: UploadSlot | None = None,
+        credentials: Credentials | None = None,
     ) -> None:
         self.fleet = fleet
         self.link = link
@@ -154,6 +172,7 @@ class CommandGateway:
         self._known = known
         self.forwarder = forwarder
         self.upload_slot = upload_slot
+        self.credentials = credentials
 
     async def execute(self, request: CommandRequest, actor: Actor) -> CommandResult:
         """Check, send and audit one remote action; raises the CommandError that stopped it.
@@ -246,6 +265,15 @@ class CommandGateway:
             if self.upload_slot is None:
                 raise BadCommand("diagnostics uploads are not available on this node")
             location = await asyncio.to_thread(self.upload_slot, charger_id)
+        secret = None
+        credentials = self.credentials
+        if isinstance(params, RotatePasswordParams):
+            if credentials is None:
+                raise BadCommand("password rotation is not available on this node")
+            # generated here, 32 characters (OCPP 2.0.1 and the 1.6 security whitepaper take
+            # 16 to 40), staged as pending before it leaves, never logged or returned
+            secret = new_charger_password()
+            await asyncio.to_thread(credentials.stage_password, charger_id, secret)
         try:
             payload = build_call(
                 request.command,
@@ -253,15 +281,25 @@ class CommandGateway:
                 version,
                 transaction_id=transaction_id,
                 upload_location=location,
+                secret=secret,
             )
         except InvalidCommand as error:
             raise BadCommand(str(error)) from error
-        sent = response_as_dict(payload)
+        sent = redact_call(type(payload).__name__, response_as_dict(payload))
         started = time.perf_counter()
-        response = await self.link.call(charger_id, payload)
+        try:
+            response = await self.link.call(charger_id, payload)
+        except ChargerRefused:
+            if secret is not None and credentials is not None:  # a CALLERROR: not taken
+                await asyncio.to_thread(credentials.settle_password, charger_id, False)
+            raise
         elapsed = (time.perf_counter() - started) * 1000
         answer = response_as_dict(response)
         status = answer.get("status")
+        if secret is not None and credentials is not None:
+            status = _password_status(answer)
+            taken = status in PASSWORD_TAKEN
+            await asyncio.to_thread(credentials.settle_password, charger_id, taken)
         return CommandResult(
             charger_id=charger_id,
             command=request.command,
@@ -291,7 +329,7 @@ class CommandGateway:
         self._audit(
             charger_id=request.charger_id,
             command=request.command[:64],
-            params=request.params,
+            params=redact_params(request.command, request.params),
             requested_by=actor.principal.name[:100],
             role=str(actor.principal.role)[:20],
             reason=request.reason,
@@ -304,3 +342,13 @@ class CommandGateway:
             on_behalf_of=(actor.on_behalf_of or "")[:100] or None,
             overrides=",".join(overrides) or None,
         )
+
+
+def _password_status(answer: dict[str, Any]) -> str | None:
+    """1.6 ChangeConfiguration.conf status, or 2.0.1 SetVariableResult.attributeStatus."""
+    results = answer.get("setVariableResult")
+    if isinstance(results, list) and results and isinstance(results[0], dict):
+        status = results[0].get("attributeStatus")
+    else:
+        status = answer.get("status")
+    return status if isinstance(status, str) else None

@@ -152,11 +152,20 @@ class CentralSystem:
                 "UnknownChargePoint", charger_id=charger_id, detail=None, remote=remote
             )
             return _unauthorized(connection, "unknown charge point")
-        if not self.directory.verify(identity, password):
+        login = self.directory.login(identity, password)
+        if login is None:
             recorder.security_event(
                 "InvalidChargePointPassword", charger_id=charger_id, detail=None, remote=remote
             )
             return _unauthorized(connection, "bad credentials")
+        if login == "pending":  # A01: the first login with the new password revokes the old
+            await asyncio.to_thread(self.directory.promote, charger_id)
+            recorder.security_event(
+                "BasicAuthPasswordAdopted",
+                charger_id=charger_id,
+                detail="logged in with the rotated password; the old one is revoked",
+                remote=remote,
+            )
         connection.charger_id = charger_id  # type: ignore[attr-defined]
         connection.site_id = identity.site_id  # type: ignore[attr-defined]
         return None

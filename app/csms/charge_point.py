@@ -23,6 +23,7 @@ from ocpp.exceptions import (
 )
 from ocpp.messages import Call, CallError, MessageType, unpack
 
+from app.commands.redact import redact_call
 from app.csms.context import CsmsContext
 from app.db.base import utcnow
 
@@ -141,7 +142,12 @@ class RecordingMixin:
             self._pending_actions[unique_id] = action
         recorder = self.context.recorder
         sent_at = utcnow()
-        recorder.frame(self.id, "out", message_type, unique_id, action, message, sent_at)
+        recorded = message
+        if message_type == 2 and len(parsed) > 3:  # a password set on the charger: not kept
+            redacted = redact_call(action, parsed[3])
+            if redacted is not parsed[3]:
+                recorded = json.dumps([*parsed[:3], redacted], separators=(",", ":"))
+        recorder.frame(self.id, "out", message_type, unique_id, action, recorded, sent_at)
         call = self._unanswered.pop(unique_id, None) if message_type in (3, 4) else None
         if call is not None and message_type == 3:
             received, called, frame = call

@@ -67,6 +67,32 @@ def history(db: Session, charger_id: str, limit: int = 200) -> list[FirmwareEntr
     return out
 
 
+@dataclass(frozen=True)
+class VersionSpan:
+    """A firmware version the charger ran: the first and last boot that announced it."""
+
+    version: str
+    first_boot: datetime
+    last_boot: datetime
+    boots: int
+
+
+def version_history(entries: list[FirmwareEntry]) -> list[VersionSpan]:
+    """Oldest first: each run of boots with one firmwareVersion (1.6 BootNotification
+    firmwareVersion, 2.0.1 chargingStation.firmwareVersion); a version that comes back after
+    another (a rollback) is a new span."""
+    spans: list[VersionSpan] = []
+    boots = sorted((e for e in entries if e.kind == "boot" and e.version), key=lambda e: e.at)
+    for entry in boots:
+        version = str(entry.version)
+        last = spans[-1] if spans else None
+        if last is not None and last.version == version:
+            spans[-1] = VersionSpan(version, last.first_boot, entry.at, last.boots + 1)
+        else:
+            spans.append(VersionSpan(version, entry.at, entry.at, 1))
+    return spans
+
+
 def _entry(row: EventRow) -> FirmwareEntry | None:
     payload = _payload(row.frame)
     if row.action in REQUEST_ACTIONS and row.direction == "out":

@@ -129,6 +129,7 @@ class ChargePoint201(RecordingMixin, CommonHandlers, OcppChargePoint201):
                     meter_start_wh=reading.energy_wh if reading else None,
                 ),
             )
+        live.confirm_transaction(self.id, tx_id)  # named after a boot: not stale
         reading = latest_reading(kw.get("meter_value"))
         if reading is not None and event_type != "Ended":
             live.apply_meter(self.id, tx_id, evse_id, reading)

@@ -269,6 +269,8 @@ class Recorder:
                     ),
                     charger_id,
                 )
+                if event.stale:
+                    self._queue(Op("command", _stale_close_audit(event)), charger_id)
 
     @property
     def backlog(self) -> int:
@@ -397,6 +399,31 @@ class _Capture:
 
     ops: list[Op] = field(default_factory=list)
     significant: bool = False  # it changed the state (not only timestamps)
+
+
+def _stale_close_audit(event: TransactionStopped) -> dict[str, Any]:
+    """The audit row of a transaction ChargeFix closed itself (stale after a boot): no person
+    and no charger ended it, so the audit says so (requested by the system)."""
+    tx = event.transaction
+    return {
+        "charger_id": event.charger_id,
+        "command": "close_stale_transaction",
+        "params": {"transaction_id": event.transaction_id},
+        "requested_by": "system",
+        "role": "system",
+        "reason": (
+            f"charger booted ({event.state.boot_reason or 'BootNotification'}) and reported "
+            f"connector {tx.connector_id if tx else 0} Available without this transaction"
+        ),
+        "forced": False,
+        "requested_at": event.at or utcnow(),
+        "outcome": "closed",
+        "response": {"stop_reason": event.reason},
+        "round_trip_ms": None,
+        "origin": "system",
+        "on_behalf_of": None,
+        "overrides": None,
+    }
 
 
 def _fault_row(fault: OpenFault) -> dict[str, Any]:

@@ -66,6 +66,11 @@ class Charger(Base):
     label: Mapped[str | None] = mapped_column(String(200))
     auto_registered: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # A Basic-auth password being rotated (app/csms/directory.py): its hash, and whether the
+    # charger took it (sent: asked, no answer yet; accepted: it answered Accepted).
+    pending_password_hash: Mapped[str | None] = mapped_column(String(200))
+    pending_password_state: Mapped[str | None] = mapped_column(String(20))
+    pending_password_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     site: Mapped[Site] = relationship(back_populates="chargers")
 
@@ -293,3 +298,44 @@ class IdTokenRow(Base):
     group_id: Mapped[str | None] = mapped_column(String(36))  # parentIdTag / groupIdToken
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class FirmwareCampaignRow(Base):
+    """A firmware update across the chargers of one model (app/firmware_campaigns)."""
+
+    __tablename__ = "firmware_campaigns"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100))
+    model: Mapped[str] = mapped_column(String(100))
+    from_version: Mapped[str | None] = mapped_column(String(100))
+    # the update_firmware command's parameters (catalogue), one JSON object
+    update: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    max_sites: Mapped[int] = mapped_column(Integer, default=1)
+    stop_after_failures: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(20))  # running, stopped, completed
+    stop_reason: Mapped[str | None] = mapped_column(String(500))
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class FirmwareCampaignItemRow(Base):
+    """One charger of a campaign: where its update stands."""
+
+    __tablename__ = "firmware_campaign_items"
+    __table_args__ = (UniqueConstraint("campaign_id", "charger_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("firmware_campaigns.id", ondelete="CASCADE"), index=True
+    )
+    charger_id: Mapped[str] = mapped_column(String(64))
+    site_id: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(20))  # pending, waiting, sent, succeeded, ...
+    firmware_status: Mapped[str | None] = mapped_column(String(40))
+    request_id: Mapped[int | None] = mapped_column(BigInteger)
+    old_version: Mapped[str | None] = mapped_column(String(100))
+    new_version: Mapped[str | None] = mapped_column(String(100))
+    detail: Mapped[str | None] = mapped_column(String(500))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -81,6 +81,8 @@ class TransactionStopped(FleetEvent):
     meter_stop_wh: float | None = None
     reason: str | None = None
     at: datetime | None = None
+    # closed by ChargeFix, not by the charger: a stale record after a boot (audited)
+    stale: bool = False
 
 
 @dataclass(frozen=True)

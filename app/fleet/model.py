@@ -46,6 +46,12 @@ class ActiveTransaction(BaseModel):
     started_at: datetime
     meter_start_wh: float | None = None
     last_meter: MeterReading | None = None
+    unconfirmed_since: datetime | None = Field(
+        None,
+        description="The charger booted (1.6, or 2.0.1 PowerUp) while ChargeFix believed this "
+        "transaction active, and has said nothing of it since: a status Available on its "
+        "connector closes it as stale (app/fleet/store.py).",
+    )
 
 
 class FaultClassification(BaseModel):

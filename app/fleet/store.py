@@ -25,6 +25,20 @@ a fault assumed open too long is the safe side (no reset while it is open).
 
 OCPP 2.0.1: NotifyEvent raises and clears each (component, EVSE, variable, techCode) itself; a
 Faulted connectorStatus opens a generic fault that a later non-Faulted status clears.
+
+Stale transactions. A charger that lost power mid-charge should end the transaction itself
+after it comes back (1.6 StopTransaction reason PowerLoss "complete loss of power" or Reboot "a
+locally initiated reset/reboot occurred"; 2.0.1 TransactionEvent Ended, stoppedReason
+PowerLoss), but a charger whose transaction store was lost sends nothing, and ChargeFix would
+believe the charge runs for ever: the no-interruption guard would then refuse every unlock and
+reset of that connector. So: when a charger boots (any 1.6 BootNotification, which carries no
+reason; a 2.0.1 BootNotification with BootReasonEnumType PowerUp, "the Charging Station powered
+up") every transaction believed active is *unconfirmed*; a message of that transaction (a
+TransactionEvent or MeterValues naming it, a StopTransaction) confirms or ends it, and a
+status ``Available`` on its connector (1.6 ChargePointStatus Available / 2.0.1
+ConnectorStatusEnumType Available: "not occupied", no transaction can run there) closes it as
+stale, reason PowerLoss (2.0.1 PowerUp) or Reboot (1.6), with ``TransactionStopped.stale`` set
+so the recorder audits who closed it: ChargeFix, not the charger.
 """
 
 from __future__ import annotations
@@ -195,6 +209,9 @@ class FleetStore:
         state.boot_count += 1
         state.registration_status = registration_status
         state.heartbeat_interval = heartbeat_interval
+        if reason is None or reason == "PowerUp":  # 1.6 boots carry no reason
+            for tx in state.transactions.values():
+                tx.unconfirmed_since = tx.unconfirmed_since or state.last_boot_at
         changed = before is not None and before != state.firmware_version
         self._notify(Booted(charger_id, state, reason, changed))
 
@@ -224,6 +241,8 @@ class FleetStore:
         if connector.status != status:
             connector.since = now
         connector.updated_at = now
+        if status == "Available" and connector_id:
+            self._close_stale(charger_id, state, connector_id, now)
         if not changed:
             self._notify(SignOfLife(charger_id, state, "StatusNotification"))
             return
@@ -306,11 +325,35 @@ class FleetStore:
         )
         return tx
 
+    def confirm_transaction(self, charger_id: str, transaction_id: str) -> None:
+        """The charger named this transaction after its boot: it is not stale."""
+        state = self.ensure(charger_id)
+        tx = state.transactions.get(transaction_id)
+        if tx is not None:
+            tx.unconfirmed_since = None
+
+    def _close_stale(
+        self, charger_id: str, state: ChargerLiveState, connector_id: int, at: datetime
+    ) -> None:
+        """The connector is Available after a boot: its unconfirmed transactions are over."""
+        reason = "PowerLoss" if state.boot_reason == "PowerUp" else "Reboot"
+        for tx in list(state.transactions.values()):
+            if tx.connector_id == connector_id and tx.unconfirmed_since is not None:
+                state.transactions.pop(tx.transaction_id, None)
+                meter = tx.last_meter.energy_wh if tx.last_meter else None
+                self._notify(
+                    TransactionStopped(
+                        charger_id, state, tx.transaction_id, tx, meter, reason, at, stale=True
+                    )
+                )
+
     def apply_meter(
         self, charger_id: str, transaction_id: str | None, connector_id: int, reading: MeterReading
     ) -> None:
         state = self.ensure(charger_id)
         tx = state.transactions.get(transaction_id) if transaction_id else None
+        if tx is not None:
+            tx.unconfirmed_since = None  # the charger named it: it runs
         if tx is None:
             tx = state.transaction_on(connector_id) if connector_id else None
         if tx is not None:

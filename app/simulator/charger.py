@@ -154,6 +154,8 @@ class SimCharger:
         self.uploads = 0
         self.last_error: str | None = None
         self.config_overrides: dict[str, str] | None = None
+        # the Basic-auth password the CSMS rotated to (else the configured one)
+        self.basic_auth_password: str | None = None
         self._kick = asyncio.Event()
         self._drop = False
         self._abort = False
@@ -180,7 +182,7 @@ class SimCharger:
         return f"{self.ctx.config.csms_url.rstrip('/')}/{self.charger_id}"
 
     def _headers(self) -> dict[str, str]:
-        password = self.ctx.config.password_for(self.charger_id)
+        password = self.basic_auth_password or self.ctx.config.password_for(self.charger_id)
         if password is None:
             return {}
         token = base64.b64encode(f"{self.charger_id}:{password}".encode()).decode()
@@ -381,6 +383,19 @@ class SimCharger:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(next_heartbeat - now):
                     await self._kick.wait()
+
+    @staticmethod
+    def acceptable_password(value: str) -> bool:
+        """A Basic-auth password this charger takes: 16 to 40 printable characters (the
+        length OCPP 2.0.1 and the 1.6 security whitepaper allow)."""
+        return 16 <= len(value) <= 40 and value.isprintable()
+
+    def adopt_password(self, value: str) -> None:
+        """OCPP 2.0.1 A01 (1.6 security whitepaper likewise): after answering Accepted the
+        charger reconnects with the new password."""
+        self.basic_auth_password = value
+        self.note("Basic-auth password changed: reconnecting with it")
+        self.drop_connection(abort=False)
 
     def drop_connection(self, abort: bool = True) -> None:
         """Lose the socket (as a modem drop would); the charger reconnects with back-off."""

@@ -1,7 +1,8 @@
 """How a simulated charger goes through a firmware update: the states it reports (OCPP 2.0.1
 L01/L02 FirmwareStatusEnumType; 1.6 §4.5 FirmwareStatus for a plain 1.6 update) and the version
 it boots afterwards. The firmware file's name steers failures for tests and benchmarks:
-``download-fails``, ``bad-signature`` (signed updates), ``install-fails``."""
+``download-fails``, ``bad-signature`` (signed updates), ``install-fails``, ``rolls-back`` (reports
+every state up to Installed, reboots, and comes back on its old firmware: a rollback)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from urllib.parse import urlparse
 class FirmwareOutcome:
     states: tuple[str, ...]
     installed_version: str | None  # None: the update failed, the old firmware keeps running
+    reboots: bool = False  # reboots even so (a rollback: the old firmware boots again)
 
 
 def outcome(location: str, *, signed: bool, core16: bool = False) -> FirmwareOutcome:
@@ -32,4 +34,6 @@ def outcome(location: str, *, signed: bool, core16: bool = False) -> FirmwareOut
     if not core16:
         states.append("InstallRebooting")
     states.append("Installed")
-    return FirmwareOutcome(tuple(states), name.rsplit(".", 1)[0][:50])
+    if "rolls-back" in name:
+        return FirmwareOutcome(tuple(states), None, reboots=True)
+    return FirmwareOutcome(tuple(states), name.rsplit(".", 1)[0][:50], reboots=True)

@@ -12,7 +12,7 @@ from ocpp.v16.enums import Action
 from app.commands.catalogue import TRIGGERABLE
 from app.simulator.charger import SimCharger
 from app.simulator.faults import HARD_RESET, SOFT_RESET, FaultSpec
-from app.simulator.firmware_updates import outcome
+from app.simulator.firmware_updates import FirmwareOutcome, outcome
 from app.simulator.ground_truth import utc_iso
 from app.simulator.state import ActiveFault, ConnectorState, Transaction
 
@@ -299,7 +299,7 @@ class Charger16(SimCharger, ChargePoint):
         for status in result.states:
             self.firmware_status = status
             self.post(call.FirmwareStatusNotification(status=status))
-        self._install(result.installed_version)
+        self._install(result)
 
     @on(Action.signed_update_firmware)
     def on_signed_update_firmware(
@@ -322,16 +322,25 @@ class Charger16(SimCharger, ChargePoint):
         for status in result.states:
             self.firmware_status = status
             self.post(call.SignedFirmwareStatusNotification(status=status, request_id=request_id))
-        self._install(result.installed_version)
+        self._install(result)
 
-    def _install(self, version: str | None) -> None:
-        if version is None:
+    def _install(self, result: FirmwareOutcome) -> None:
+        if not result.reboots:
             return
-        self.installed_firmware = version
+        if result.installed_version is not None:  # else a rollback: the old firmware boots
+            self.installed_firmware = result.installed_version
         for conn in self.connectors.values():
             if conn.transaction is not None:
                 self.stop_transaction(conn.connector_id, reason="Reboot")
         self.request_reboot(HARD_RESET, "FirmwareUpdate", graceful=True)
+
+    @on(Action.get_installed_certificate_ids)
+    def on_get_installed_certificate_ids(
+        self, certificate_type: str, **_: Any
+    ) -> call_result.GetInstalledCertificateIds:
+        # no certificate store in this simulator: none installed (M03: NotFound)
+        self.record_command("GetInstalledCertificateIds", {}, "NotFound")
+        return call_result.GetInstalledCertificateIds(status="NotFound")
 
     @on(Action.get_log)
     def on_get_log(self, log: dict, log_type: str, request_id: int, **_: Any) -> call_result.GetLog:
@@ -389,6 +398,10 @@ class Charger16(SimCharger, ChargePoint):
     def on_change_configuration(
         self, key: str, value: str, **_: Any
     ) -> call_result.ChangeConfiguration:
+        if key == "AuthorizationKey":  # 1.6 security whitepaper: the Basic-auth password
+            answer = "Accepted" if self.acceptable_password(value) else "Rejected"
+            self.record_command("ChangeConfiguration", {"key": key, "value": "***"}, answer)
+            return call_result.ChangeConfiguration(status=answer)
         entry = CONFIG_16.get(key)
         if entry is None:
             answer = "NotSupported"
@@ -407,6 +420,11 @@ class Charger16(SimCharger, ChargePoint):
                 self.config_overrides[key] = value
         self.record_command("ChangeConfiguration", {"key": key, "value": value}, answer)
         return call_result.ChangeConfiguration(status=answer)
+
+    @after(Action.change_configuration)
+    def after_change_configuration(self, key: str, value: str, **_: Any) -> None:
+        if key == "AuthorizationKey" and self.acceptable_password(value):
+            self.adopt_password(value)
 
     @on(Action.clear_cache)
     def on_clear_cache(self, **_: Any) -> call_result.ClearCache:

@@ -15,6 +15,14 @@ from app.simulator.firmware_updates import outcome
 from app.simulator.ground_truth import utc_iso
 from app.simulator.state import ActiveFault, ConnectorState, Transaction
 
+# OCPP 2.0.1 A01: the station's HTTP Basic password
+PASSWORD_VARIABLE = ("SecurityCtrlr", "BasicAuthPassword")
+
+
+def _is_password(item: dict[str, Any]) -> bool:
+    return (item["component"]["name"], item["variable"]["name"]) == PASSWORD_VARIABLE
+
+
 # (component, variable) -> (default value, read-only); None default = computed
 DEVICE_MODEL: dict[tuple[str, str], tuple[str | None, bool]] = {
     ("OCPPCommCtrlr", "HeartbeatInterval"): (None, False),
@@ -370,6 +378,12 @@ class Charger201(SimCharger, ChargePoint):
             ]
         )
 
+    @on(Action.get_installed_certificate_ids)
+    def on_get_installed_certificate_ids(self, **_: Any) -> call_result.GetInstalledCertificateIds:
+        # no certificate store in this simulator: none installed (M03: NotFound)
+        self.record_command("GetInstalledCertificateIds", {}, "NotFound")
+        return call_result.GetInstalledCertificateIds(status="NotFound")
+
     @on(Action.get_log)
     def on_get_log(self, log: dict, log_type: str, request_id: int, **_: Any) -> call_result.GetLog:
         file_name = self.log_file_name(self.charger_id, log_type, request_id)
@@ -434,7 +448,9 @@ class Charger201(SimCharger, ChargePoint):
             key = (comp["name"], var["name"])
             result: dict[str, Any] = {"component": comp, "variable": var}
             entry = DEVICE_MODEL.get(key)
-            if not any(c == comp["name"] for c, _ in DEVICE_MODEL):
+            if key == PASSWORD_VARIABLE:  # A01: taken, used once the answer is out
+                status = "Accepted" if self.acceptable_password(value) else "Rejected"
+            elif not any(c == comp["name"] for c, _ in DEVICE_MODEL):
                 status = "UnknownComponent"
             elif entry is None:
                 status = "UnknownVariable"
@@ -457,7 +473,9 @@ class Charger201(SimCharger, ChargePoint):
             "SetVariables",
             {
                 "variables": {
-                    f"{i['component']['name']}.{i['variable']['name']}": i["attribute_value"]
+                    f"{i['component']['name']}.{i['variable']['name']}": (
+                        "***" if _is_password(i) else i["attribute_value"]
+                    )
                     for i in set_variable_data
                 }
             },
@@ -498,6 +516,12 @@ class Charger201(SimCharger, ChargePoint):
         )
         return call_result.UpdateFirmware(status=answer)
 
+    @after(Action.set_variables)
+    def after_set_variables(self, set_variable_data: list[dict], **_: Any) -> None:
+        for item in set_variable_data:
+            if _is_password(item) and self.acceptable_password(item["attribute_value"]):
+                self.adopt_password(item["attribute_value"])
+
     @after(Action.update_firmware)
     def after_update_firmware(self, request_id: int, firmware: dict, **_: Any) -> None:
         cert = firmware.get("signing_certificate")
@@ -508,8 +532,9 @@ class Charger201(SimCharger, ChargePoint):
         for status in result.states:  # L01.FR.01: every state it enters is reported
             self.firmware_status = status
             self.post(call.FirmwareStatusNotification(status=status, request_id=request_id))
-        if result.installed_version is not None:
-            self.installed_firmware = result.installed_version
+        if result.reboots:
+            if result.installed_version is not None:  # else a rollback: the old one boots
+                self.installed_firmware = result.installed_version
             for conn in self.connectors.values():
                 if conn.transaction is not None:
                     self.stop_transaction(conn.connector_id, reason="Reboot")

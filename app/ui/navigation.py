@@ -8,6 +8,7 @@ PAGE_TABLE: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("troubleshoot.py", "Troubleshoot", ":material/build:", ("partner", "consultant")),
     ("session_log.py", "Session log", ":material/history:", ("consultant",)),
     ("fleet.py", "Fleet", ":material/ev_station:", ("consultant",)),
+    ("firmware.py", "Firmware", ":material/system_update:", ("consultant",)),
     ("procedures.py", "Procedures", ":material/account_tree:", ("editor",)),
     ("knowledge.py", "Manuals & tickets", ":material/upload_file:", ("editor",)),
     ("search.py", "Search", ":material/search:", ("editor", "consultant")),

@@ -81,6 +81,23 @@ async def test_signed_update_201_tracked_through_every_state(backend, api_client
     assert all(e["request_id"] == request_id for e in history[2:10])
 
 
+async def test_firmware_version_history_from_the_boots(backend, api_client):
+    cid = "SITE-017-FW-05"
+    await backend.register(cid)
+    async with connected(backend.ocpp_url, cid, "2.0.1") as charger:
+        for version in ("HX 5.2.7", "HX 5.2.7", "HX 5.3.0", "HX 5.2.7"):  # the last: rollback
+            await charger.boot(firmware=version)
+        await backend.state.recorder.flush()
+        body = await _firmware(api_client, cid)
+    assert [(v["version"], v["boots"]) for v in body["versions"]] == [
+        ("HX 5.2.7", 2),
+        ("HX 5.3.0", 1),
+        ("HX 5.2.7", 1),
+    ]
+    first = body["versions"][0]
+    assert first["first_boot"] <= first["last_boot"] <= body["versions"][1]["first_boot"]
+
+
 async def test_a_failed_update_is_recorded_as_failed(backend, api_client):
     cid = "SITE-017-FW-02"
     await backend.register(cid)

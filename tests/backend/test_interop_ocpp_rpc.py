@@ -33,6 +33,8 @@ COMMANDS = {
         ("update_firmware", {"location": "https://fw.example.com/vt.bin", "retries": 2}),
         *(("trigger_message", {"message": m}) for m in TRIGGERABLE),
         ("data_transfer", {"vendor_id": "org.test", "message_id": "Ping", "data": {"n": 1}}),
+        ("rotate_basic_auth_password", {}),
+        ("get_installed_certificate_ids", {}),
     ],
     "2.0.1": [
         ("reset", {"type": "hard"}),
@@ -49,6 +51,8 @@ COMMANDS = {
         ("get_transaction_status", {}),
         ("data_transfer", {"vendor_id": "org.test", "message_id": "Ping", "data": {"n": 1}}),
         ("change_availability", {"evse_id": 1, "connector_id": 1, "type": "inoperative"}),
+        ("rotate_basic_auth_password", {}),
+        ("get_installed_certificate_ids", {"certificate_types": ["CSMSRootCertificate"]}),
         *(("trigger_message", {"message": m, "evse_id": 1}) for m in TRIGGERABLE_201),
         (
             "get_variables",

@@ -31,6 +31,7 @@ if (protocol === 'ocpp1.6') {
   handled('RemoteStartTransaction', () => ({ status: 'Accepted' }));
   handled('UpdateFirmware', () => ({}));
   handled('DataTransfer', () => ({ status: 'UnknownVendorId' }));
+  handled('GetInstalledCertificateIds', () => ({ status: 'NotFound' }));
 } else {
   handled('Reset', () => ({ status: 'Accepted' }));
   handled('UnlockConnector', () => ({ status: 'Unlocked' }));
@@ -45,6 +46,13 @@ if (protocol === 'ocpp1.6') {
   handled('GetTransactionStatus', (p) => (p.transactionId ? { messagesInQueue: false, ongoingIndicator: false } : { messagesInQueue: false }));
   handled('UpdateFirmware', () => ({ status: 'Accepted' }));
   handled('DataTransfer', (p) => ({ status: 'Accepted', data: { echo: p.data } }));
+  handled('GetInstalledCertificateIds', () => ({
+    status: 'Accepted',
+    certificateHashDataChain: [{
+      certificateType: 'CSMSRootCertificate',
+      certificateHashData: { hashAlgorithm: 'SHA256', issuerNameHash: 'ab'.repeat(32), issuerKeyHash: 'cd'.repeat(32), serialNumber: '1a2b' },
+    }],
+  }));
 }
 
 async function step(method, params) {

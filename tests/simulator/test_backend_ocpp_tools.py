@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from app.simulator.config import FleetConfig
 from app.simulator.fleet import Fleet
+from tests.chargers import eventually
 from tests.conftest import TEST_CHARGER_PASSWORD
 from tests.simulator.conftest import plan
 
@@ -87,3 +88,71 @@ async def test_variables_split_to_the_simulated_stations_limit(backend, api_clie
             4,
         ]
         assert len(r.json()["response"]["getVariableResult"]) == 20
+
+
+async def test_firmware_campaign_on_simulated_chargers_stops_at_a_rollback(
+    backend, api_client, tmp_path
+):
+    plans = [plan("helion_hx150", "2.0.1", site=s) for s in (51, 52, 53)]
+    for p in plans:
+        await backend.register(p.charger_id)
+    config = FleetConfig(
+        csms_url=backend.ocpp_url,
+        speed=100,
+        shared_password=TEST_CHARGER_PASSWORD,
+        ground_truth_path=tmp_path / "truth.jsonl",
+    )
+    async with Fleet(config, plans=plans) as fleet:
+        await fleet.wait_online(timeout=15)
+        r = await api_client.post(
+            "/api/firmware/campaigns",
+            json={
+                "name": "HX rollback",
+                "model": "HX-150",
+                "update": {"location": "https://fw.example.com/hx-rolls-back.bin"},
+            },
+        )
+        assert r.status_code == 201, r.text
+        campaign_id = r.json()["id"]
+        campaigns = backend.state.campaigns
+        first = fleet.charger(plans[0].charger_id)
+        await first.wait_for(lambda s: s.boot_count == 2 and s.online and s.outbox == 0, 10)
+        assert campaigns.get(campaign_id).status == "stopped"
+        body = (await api_client.get(f"/api/firmware/campaigns/{campaign_id}")).json()
+        states = {i["charger_id"]: i["state"] for i in body["items"]}
+        assert states == {
+            plans[0].charger_id: "failed",
+            plans[1].charger_id: "skipped",
+            plans[2].charger_id: "skipped",
+        }
+        assert "rollback" in body["items"][0]["detail"]
+        assert body["items"][0]["firmware_status"] == "Installed"  # it said so, and was wrong
+
+
+async def test_password_rotation_on_simulated_chargers(backend, api_client, tmp_path):
+    plans = [plan("helion_hx150", "2.0.1", site=61), plan("voltara_wb22", "1.6", site=62)]
+    for p in plans:
+        await backend.register(p.charger_id)
+    config = FleetConfig(
+        csms_url=backend.ocpp_url,
+        speed=100,
+        shared_password=TEST_CHARGER_PASSWORD,
+        ground_truth_path=tmp_path / "truth.jsonl",
+    )
+    directory = backend.state.directory
+    async with Fleet(config, plans=plans) as fleet:
+        await fleet.wait_online(timeout=15)
+        for p in plans:
+            sim = fleet.charger(p.charger_id)
+            r = await api_client.post(
+                f"/api/chargers/{p.charger_id}/commands/rotate_basic_auth_password", json={}
+            )
+            assert r.status_code == 200 and r.json()["status"] == "Accepted", r.text
+            # the charger reconnects with the new password: the backend adopts it
+            await eventually(lambda cid=p.charger_id: directory.cached(cid).pending_hash is None)
+            assert sim.basic_auth_password and sim.basic_auth_password != TEST_CHARGER_PASSWORD
+            assert await backend.state.live.wait_for(
+                p.charger_id, lambda st: st is not None and st.online, 10
+            )
+            assert directory.login(directory.cached(p.charger_id), TEST_CHARGER_PASSWORD) is None
+            assert directory.login(directory.cached(p.charger_id), sim.basic_auth_password)

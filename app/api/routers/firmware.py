@@ -32,6 +32,15 @@ class FirmwareEntryView(BaseModel):
     failed: bool = False
 
 
+class VersionSpanView(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: str
+    first_boot: datetime
+    last_boot: datetime
+    boots: int
+
+
 class FirmwareView(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -40,6 +49,7 @@ class FirmwareView(BaseModel):
     status: str | None
     failed: bool
     history: list[FirmwareEntryView]
+    versions: list[VersionSpanView]  # oldest first, from the boots in ``history``
 
 
 @router.get("/{charger_id}/firmware", response_model=FirmwareView)
@@ -57,4 +67,5 @@ def charger_firmware(
         status=live.firmware_status,
         failed=firmware.is_failure(live.firmware_status),
         history=[FirmwareEntryView(**vars(e)) for e in entries],
+        versions=[VersionSpanView(**vars(v)) for v in firmware.version_history(entries)],
     )

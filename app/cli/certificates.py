@@ -1,0 +1,64 @@
+"""`chargefix certificates server|check CHARGER`: the certificate expiry watch from the shell,
+through the running backend's API (a charger's check is a gateway command there)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import typer
+
+from app.cli.common import console, fail
+from app.config import get_settings
+
+app = typer.Typer(help="Certificate expiry: the server's TLS certificate and chargers'.")
+
+_API = typer.Option(None, help="The API (default: settings api_url).")
+_TOKEN = typer.Option(..., envvar="CHARGEFIX_API_TOKEN", help="An API token.")
+
+
+def _call(method: str, api_url: str | None, token: str, path: str) -> Any:
+    url = (api_url or get_settings().api_url).rstrip("/")
+    try:
+        response = httpx.request(
+            method, f"{url}{path}", headers={"Authorization": f"Bearer {token}"}, timeout=60.0
+        )
+    except httpx.HTTPError as error:
+        fail(f"cannot reach the API at {url}: {error}")
+    if response.status_code >= 400:
+        try:
+            detail = response.json().get("detail")
+        except ValueError:
+            detail = response.text[:500]
+        fail(f"{response.status_code}: {json.dumps(detail)}")
+    return response.json()
+
+
+def _print(body: dict[str, Any]) -> None:
+    rows = body["certificates"]
+    if not rows:
+        console.print("no certificates reported", highlight=False)
+        return
+    for c in rows:  # one line each: subjects and serials are long for a table
+        state = c["severity"].upper() if c["finding"] else c["severity"]
+        days = "" if c["days_left"] is None else f", {c['days_left']} days left"
+        console.print(
+            f"{state}: {c['where']} {c['certificate_type'] or ''} {c['subject'] or '?'} "
+            f"serial {c['serial'] or '?'} expires {c['not_after'] or 'unknown'}{days}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    console.print(f"findings: within {body['warning_days']} days of expiry", highlight=False)
+
+
+@app.command("server")
+def server(api_url: str | None = _API, token: str = _TOKEN) -> None:
+    """The server's TLS certificate (when the backend serves wss)."""
+    _print(_call("GET", api_url, token, "/api/certificates/server"))
+
+
+@app.command("check")
+def check(charger_id: str, api_url: str | None = _API, token: str = _TOKEN) -> None:
+    """Ask a charger for its installed certificates and show when each expires."""
+    _print(_call("POST", api_url, token, f"/api/chargers/{charger_id}/certificates/check"))

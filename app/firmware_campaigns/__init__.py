@@ -1,0 +1,1 @@
+"""Firmware campaigns: one update across the chargers of one model, a few sites at a time."""

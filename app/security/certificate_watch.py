@@ -1,0 +1,83 @@
+"""The periodic certificate expiry watch: every ``certificate_check_interval`` seconds the
+server's TLS certificate and the installed certificates of every charger connected to this
+node are checked (``app/security/certificates.py``); each certificate within
+``certificate_warning_days`` of expiry, or past it, is recorded once as a security event
+(CertificateExpiring / CertificateExpired), which the API and the app list."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from app.commands.gateway import Actor, CommandRequest
+from app.db.base import utcnow
+from app.errors import CommandError
+from app.security import certificates
+from app.security.certificates import CertificateFinding
+from app.security.roles import Principal, Role
+
+log = logging.getLogger(__name__)
+WATCH = Actor(Principal("system", Role.ADMIN), "system", "certificate expiry watch")
+KINDS = {"expiring": "CertificateExpiring", "expired": "CertificateExpired"}
+
+
+class CertificateWatch:
+    def __init__(self, state: Any) -> None:
+        self.state = state
+        self._reported: set[tuple[str, str | None, str]] = set()  # (where, serial, severity)
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self.state.settings.certificate_check_interval > 0 and self._task is None:
+            self._task = asyncio.create_task(self._run(), name="certificate-watch")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.check_all()
+            except Exception:  # the watch must keep watching
+                log.exception("certificate check failed")
+            await asyncio.sleep(self.state.settings.certificate_check_interval)
+
+    async def check_all(self) -> list[CertificateFinding]:
+        settings = self.state.settings
+        days = settings.certificate_warning_days
+        found = certificates.server_findings(settings.tls_cert_file, utcnow(), days)
+        known = await asyncio.to_thread(certificates.load_known, settings.certificates_dir)
+        for charger_id in list(self.state.csms.connections):
+            request = CommandRequest(charger_id=charger_id, command="get_installed_certificate_ids")
+            try:
+                result = await self.state.gateway.execute(request, WATCH)
+            except CommandError as error:  # e.g. a charger without the operation: next one
+                log.info("certificates of %s not checked: %s", charger_id, error)
+                continue
+            found += certificates.charger_findings(
+                charger_id, result.response, known, utcnow(), days
+            )
+        for finding in found:
+            self._report(finding)
+        return found
+
+    def _report(self, finding: CertificateFinding) -> None:
+        kind = KINDS.get(finding.severity)
+        key = (finding.where, finding.serial, finding.severity)
+        if kind is None or key in self._reported:
+            return
+        self._reported.add(key)
+        when = finding.not_after.isoformat() if finding.not_after else "?"
+        self.state.recorder.security_event(
+            kind,
+            charger_id=None if finding.where == "server" else finding.where,
+            detail=f"{finding.certificate_type or 'certificate'} {finding.subject} serial "
+            f"{finding.serial} expires {when} ({finding.days_left} days)",
+            remote=None,
+        )
