@@ -1,7 +1,7 @@
 """firmware campaigns: an update across the chargers of one model, a few sites at a time
 
 Revision ID: 0500_firmware_campaigns
-Revises: 0470_procedure_review
+Revises: 0480_handoff_cases
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 import app.db.base
 
 revision = "0500_firmware_campaigns"
-down_revision = "0470_procedure_review"
+down_revision = "0480_handoff_cases"
 branch_labels = None
 depends_on = None
 

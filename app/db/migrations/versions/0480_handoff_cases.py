@@ -1,6 +1,6 @@
 """handoff cases: the handoffs open on one charger at once share a case id
 
-Revision ID: 0500_handoff_cases
+Revision ID: 0480_handoff_cases
 Revises: 0470_procedure_review
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0500_handoff_cases"
+revision = "0480_handoff_cases"
 down_revision = "0470_procedure_review"
 branch_labels = None
 depends_on = None
