@@ -663,6 +663,13 @@ def problem_present(
                 w.status.without_transaction and tx is not None
             )
         return False
+    if rule.when.status_silent is not None:
+        # still silent: no connector has reported a status since the charger connected
+        since = live.connected_since
+        return not any(
+            cid != 0 and conn.updated_at is not None and (since is None or conn.updated_at >= since)
+            for cid, conn in live.connectors.items()
+        )
     return False
 
 

@@ -636,10 +636,15 @@ class DiagnosisService:
             ):
                 self._action(active, step, "skipped", detail="2.0.1: same station reset as before")
                 continue
-            # before acting: maybe it went away on its own
-            if not problem_present(
-                f, self.state.live.get(f.charger_id), time.time(), self._ignored(active)
-            ) and (await self._prove(active, 0.0) == "proven"):
+            # before acting: maybe it went away on its own (evidence is collected anyway:
+            # a charger finding, e.g. a watchdog reboot, is over by the time it is seen)
+            if (
+                step not in EVIDENCE_STEPS
+                and not problem_present(
+                    f, self.state.live.get(f.charger_id), time.time(), self._ignored(active)
+                )
+                and (await self._prove(active, 0.0) == "proven")
+            ):
                 await self._resolved(active, "self_cleared", "recovered before any action")
                 return
             decision = await self._await_permission(active, step)
