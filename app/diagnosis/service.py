@@ -241,9 +241,19 @@ class DiagnosisService:
         return obs
 
     def _spawn(self, coro: Any, name: str) -> None:
+        """A background task, kept referenced until done; whatever it raised is logged here
+        (never an unretrieved "Task exception was never retrieved")."""
         task = asyncio.create_task(coro, name=name)
         self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        task.add_done_callback(self._background_done)
+
+    def _background_done(self, task: asyncio.Task[Any]) -> None:
+        self._background.discard(task)
+        if task.cancelled():
+            return
+        error = task.exception()
+        if error is not None:
+            log.error("diagnosis: %s failed", task.get_name(), exc_info=error)
 
     def on_command(self, row: dict[str, Any]) -> None:
         """Command audit listener: a CALL the charger never answered is a symptom (silence)."""
