@@ -173,6 +173,9 @@ class DiagnosisService:
         self._background: set[asyncio.Task[Any]] = set()
         # idToken -> charger -> when a fault was raised under it (a fault that follows a vehicle)
         self.token_faults: dict[str, dict[str, float]] = {}
+        # idToken -> diagnoses opened on faults raised under it: the first occurrence cannot be
+        # known to follow a vehicle; the second attributes them too (retroactively)
+        self.token_diagnoses: dict[str, list[int]] = {}
         # group subjects (site-wide, fleet pattern, vehicle) already diagnosed -> diagnosis id
         self.groups: dict[str, int] = {}
         self.stats: dict[str, int] = {"evaluations": 0, "diagnoses": 0, "actions": 0}
@@ -484,6 +487,11 @@ class DiagnosisService:
             diagnosis_id = row.id
         if finding.group:
             self._cover_group(finding, diagnosis_id)
+        token = _token_of(finding, live)
+        if token and rule.when.follows_vehicle is not None:
+            self._attribute_to_vehicle(token, diagnosis_id, finding)
+        elif token:
+            self.token_diagnoses.setdefault(token, []).append(diagnosis_id)
         self.stats["diagnoses"] += 1
         active = Active(diagnosis_id, finding, live.site_id)
         self.active[finding.charger_id] = active
@@ -512,6 +520,35 @@ class DiagnosisService:
                 if finding.rule.when.site_wide is not None or fault_code(f) == code:
                     mem.parked.add(f.uid)
                     mem.parked.add(fault_subject(live, f))
+
+    def _attribute_to_vehicle(self, token: str, diagnosis_id: int, finding: Finding) -> None:
+        """The fault follows one idToken across chargers: the diagnoses already opened on its
+        earlier occurrences are the vehicle's too. Each is marked responsible=vehicle; one
+        still running is stopped before its next action (no reset, no visit for a vehicle's
+        fault) and closed as superseded by this diagnosis."""
+        earlier = [d for d in self.token_diagnoses.pop(token, []) if d != diagnosis_id]
+        if not earlier:
+            return
+        note = (
+            f"Attributed to the vehicle: the same idToken met this fault on "
+            f"{len(finding.group)} chargers ({', '.join(finding.group[:10])}); "
+            f"see diagnosis #{diagnosis_id}. Pending actions cancelled."
+        )
+        with self.state.session_factory() as db:
+            for earlier_id in earlier:
+                storage.update(db, earlier_id, responsible="vehicle")
+            db.commit()
+        for active in list(self.active.values()):
+            if active.diagnosis_id not in earlier:
+                continue
+            if active.task is not None:
+                active.task.cancel()
+            self._action(active, "superseded", "noted", detail=note)
+            self._finish(active, "superseded", note)
+            self._spawn(
+                self._close_session(active, "abandoned", note),
+                f"diagnosis-superseded-{active.diagnosis_id}",
+            )
 
     def _update(self, active: Active, **fields: Any) -> None:
         with self.state.session_factory() as db:
@@ -963,6 +1000,14 @@ def _catalogue_fields(finding: Finding) -> dict[str, Any]:
         "safety_class": (cls.safety_class if cls else None) or "unknown",
         "responsible": finding.responsible,
     }
+
+
+def _token_of(finding: Finding, live: ChargerLiveState) -> str | None:
+    """The idToken the finding's fault was raised under (a vehicle), if any."""
+    if finding.rule.subject != "fault" or not finding.fault_uids:
+        return None
+    fault = next((f for f in live.open_faults if f.uid == finding.fault_uids[0]), None)
+    return fault.id_token if fault is not None else None
 
 
 def _evidence(finding: Finding) -> list[dict[str, Any]]:

@@ -217,6 +217,10 @@ async def test_unknown_201_tech_code_gets_logs_not_a_reset(make_backend) -> None
 
 # -- whose problem ------------------------------------------------------------------------------
 async def test_fault_that_follows_a_vehicle_is_the_vehicles(make_backend) -> None:
+    """The first occurrence cannot be known to follow a vehicle: it gets its own diagnosis
+    (here waiting for the charge to end before a reset). The second, on another charger under
+    the same idToken, is the vehicle's and attributes BOTH: the first diagnosis is marked
+    responsible=vehicle and its pending reset is cancelled."""
     backend = await make_backend(**FAST)
     cx = CATALOGUE.chargex["CX004"]  # reset_safe on its own
     async with (
@@ -230,7 +234,8 @@ async def test_fault_that_follows_a_vehicle_is_the_vehicles(make_backend) -> Non
                 )
             )
         await send_cx16(first, cx)
-        await asyncio.sleep(0.05)
+        earlier = await eventually(lambda: rows(backend, "SITE-960-DC-01"), timeout=10)
+        assert earlier[0].responsible == "charger_maker"  # on its own: the charger's
         await send_cx16(second, cx)
         row = await eventually(
             lambda: next(
@@ -244,6 +249,13 @@ async def test_fault_that_follows_a_vehicle_is_the_vehicles(make_backend) -> Non
         sent = [c.command for c in commands(backend, "SITE-961-DC-01") if c.origin == "diagnosis"]
         assert "reset" not in sent
         assert "Reset" not in [name for name, _ in second.received]
+        # retroactively: the first occurrence is the vehicle's too, its reset never comes
+        (attributed,) = rows(backend, "SITE-960-DC-01")
+        assert (attributed.responsible, attributed.status) == ("vehicle", "superseded")
+        assert f"diagnosis #{row.id}" in (attributed.outcome_note or "")
+        await asyncio.sleep(0.5)  # past the reset the first diagnosis would have sent
+        sent = [c.command for c in commands(backend, "SITE-960-DC-01") if c.origin == "diagnosis"]
+        assert "reset" not in sent and "Reset" not in [name for name, _ in first.received]
 
 
 async def test_every_charger_of_a_site_faulted_is_one_site_diagnosis(make_backend) -> None:
