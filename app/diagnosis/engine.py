@@ -553,6 +553,20 @@ def _charger_conditions_hold(
         ):
             return False
         out += _recent(window, CONNECTED, since - 1)[-1:] or [Observation(0, since, CONNECTED)]
+    if w.firmware_status is not None:
+        since = now - w.firmware_status.within_s / scale
+        failed = [
+            o
+            for o in window
+            if o.kind == FIRMWARE
+            and o.t >= since
+            and o.data.get("status") in w.firmware_status.statuses
+        ]
+        if not failed:
+            return False
+        # the update's first report (the version before it) and the failure itself
+        started = [o for o in window if o.kind == FIRMWARE and o.t <= failed[-1].t]
+        out += [started[0], failed[-1]] if started[0] is not failed[-1] else failed[-1:]
     if w.firmware_updated is not None:
         since = now - w.firmware_updated.within_s / scale
         hits = [

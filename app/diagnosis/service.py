@@ -321,7 +321,7 @@ class DiagnosisService:
                 if event_type not in ROUTINE_SECURITY_EVENTS:  # reboots are not attacks
                     self.observe(cid, SECURITY_EVENT, type=event_type)
             case FirmwareStatusChanged(status=status):
-                self.observe(cid, FIRMWARE, status=status)
+                self.observe(cid, FIRMWARE, status=status, firmware=state.firmware_version)
 
     # ------------------------------------------------------------------ evaluation
     async def _ticker(self) -> None:
@@ -976,6 +976,8 @@ class DiagnosisService:
             facts += f" History: {len(f.history)} earlier occurrence(s), " + ", ".join(
                 f"{h.get('raised_at')} - {h.get('cleared_at')}" for h in f.history[:5]
             )
+        if f.rule.when.firmware_status is not None:
+            facts += " " + _firmware_facts(f, self.state.live.get(f.charger_id))
         if f.notes:
             facts += f" Not done: {'; '.join(f.notes)}."
         text = (
@@ -1000,6 +1002,19 @@ def _catalogue_fields(finding: Finding) -> dict[str, Any]:
         "safety_class": (cls.safety_class if cls else None) or "unknown",
         "responsible": finding.responsible,
     }
+
+
+def _firmware_facts(finding: Finding, live: ChargerLiveState | None) -> str:
+    """A failed update's versions: before it began (its first status report) and now."""
+    reports = [o for o in finding.evidence if o.kind == FIRMWARE]
+    before = reports[0].data.get("firmware") if reports else None
+    now = live.firmware_version if live else None
+    failed = reports[-1].data.get("status") if reports else None
+    outcome = "unchanged (still the old image or rolled back)" if before == now else "changed"
+    return (
+        f"Firmware update {failed}: version before the update {before or 'unknown'}, "
+        f"now {now or 'unknown'} ({outcome})."
+    )
 
 
 def _token_of(finding: Finding, live: ChargerLiveState) -> str | None:

@@ -106,6 +106,12 @@ class WithinCond(_Strict):
     within_s: float = Field(gt=0)
 
 
+class FirmwareStatusCond(WithinCond):
+    # FirmwareStatusNotification statuses (1.6 FirmwareStatus, 1.6 security SignedFirmware
+    # status, 2.0.1 FirmwareStatusEnumType), e.g. InstallationFailed
+    statuses: list[str] = Field(min_length=1)
+
+
 class BootsCond(CountCond):
     reasons: list[str] = Field(default_factory=list)  # 2.0.1 BootReasonEnumType, e.g. Watchdog
 
@@ -148,6 +154,7 @@ class When(_Strict):
     failed_starts: FailedStartsCond | None = None
     security_events: CountCond | None = None
     firmware_updated: WithinCond | None = None
+    firmware_status: FirmwareStatusCond | None = None  # charger: an update reported this
 
 
 class Rule(_Strict):
@@ -184,6 +191,7 @@ class Rule(_Strict):
             or w.firmware_updated
             or w.call_timeouts
             or w.status_silent
+            or w.firmware_status
         ):
             raise ValueError("a charger rule needs a charger condition (offline, boots, ...)")
         if self.ladder[-1] not in TERMINAL_STEPS:
