@@ -277,6 +277,45 @@ async def test_every_charger_of_a_site_faulted_is_one_site_diagnosis(make_backen
 
 
 # -- measured: automatic actions per safety class ------------------------------------------------
+@pytest.mark.parametrize("version", ["1.6", "2.0.1"])
+async def test_automatic_actions_per_safety_class(make_backend, version: str) -> None:
+    """The figure the README quotes: every ChargeX code of the catalogue on its own charger,
+    EVerest frames, and the automatic actions each safety class received. never_reset and
+    outside_charger: no reset, no unlock, no Operative; reset_safe: at most one reset, after
+    the logs. Run with -s to print the table."""
+    backend = await make_backend(**FAST)
+    ids = {
+        cx.code: f"SITE-{700 + i:03d}-DC-0{1 if version == '1.6' else 2}" for i, cx in enumerate(CX)
+    }
+    async with contextlib.AsyncExitStack() as stack:
+        chargers = {
+            cx.code: await stack.enter_async_context(charger_at(backend, ids[cx.code], version))
+            for cx in CX
+        }
+        for cx in CX:
+            if version == "1.6":
+                await send_cx16(chargers[cx.code], cx)
+            else:
+                await chargers[cx.code].problem(cx.code, tech_info=cx.name)
+                await chargers[cx.code].status(1, "Faulted")
+        await eventually(lambda: all(closed(backend, i) for i in ids.values()), timeout=60)
+        await asyncio.sleep(0.3)  # the command audit is written in batches
+    counted = actions_per_class(backend)
+    for cx in CX:
+        sent = [c.command for c in commands(backend, ids[cx.code]) if c.origin == "diagnosis"]
+        if cx.safety_class == "reset_safe":
+            assert sent.count("reset") <= 1, (cx.code, sent)
+            if "reset" in sent:
+                assert "get_diagnostics" in sent[: sent.index("reset")], (cx.code, sent)
+        else:
+            assert "reset" not in sent and "unlock_connector" not in sent, (cx.code, sent)
+    classes = Counter(cx.safety_class for cx in CX)
+    print(f"\nOCPP {version}: {len(CX)} ChargeX codes, one charger each, per class {dict(classes)}")
+    for cls in ("never_reset", "outside_charger", "reset_safe"):
+        row = {cmd: n for (c, cmd), n in sorted(counted.items()) if c == cls}
+        print(f"  {cls}: {row}")
+
+
 def actions_per_class(backend: Any) -> Counter[tuple[str, str]]:
     with backend.state.session_factory() as db:
         diag = {r.charger_id: r.safety_class for r in db.scalars(select(DiagnosisRow))}
