@@ -555,11 +555,12 @@ def _charger_conditions_hold(
         out += _recent(window, CONNECTED, since - 1)[-1:] or [Observation(0, since, CONNECTED)]
     if w.firmware_status is not None:
         since = now - w.firmware_status.within_s / scale
+        settled = now - w.firmware_status.min_age_s / scale
         failed = [
             o
             for o in window
             if o.kind == FIRMWARE
-            and o.t >= since
+            and since <= o.t <= settled
             and o.data.get("status") in w.firmware_status.statuses
         ]
         if not failed:

@@ -422,8 +422,8 @@ class DiagnosisService:
                     continue
                 if finding.group and finding.subject in self.groups:
                     continue  # one diagnosis for the group (site, fleet pattern, vehicle)
-                if mem.visit_pending and not set(finding.ladder) & REMOTE_STEPS:
-                    continue  # nothing to do remotely, and a technician is already coming
+                if mem.visit_pending and not set(finding.ladder) & (REMOTE_STEPS - EVIDENCE_STEPS):
+                    continue  # nothing to fix remotely, and a technician is already coming
                 self.open(finding, live)
                 break
 

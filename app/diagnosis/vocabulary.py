@@ -110,6 +110,9 @@ class FirmwareStatusCond(WithinCond):
     # FirmwareStatusNotification statuses (1.6 FirmwareStatus, 1.6 security SignedFirmware
     # status, 2.0.1 FirmwareStatusEnumType), e.g. InstallationFailed
     statuses: list[str] = Field(min_length=1)
+    # debounce: the failure stands this long (a fault the charger reports with it, e.g. an
+    # image that does not boot, is older by then and is the subject instead)
+    min_age_s: float = Field(0.0, ge=0)
 
 
 class BootsCond(CountCond):
