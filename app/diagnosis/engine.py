@@ -563,6 +563,9 @@ def _charger_conditions_hold(
             and since <= o.t <= settled
             and o.data.get("status") in w.firmware_status.statuses
         ]
+        if w.firmware_status.rollback:
+            failed += _rollbacks(window, since, settled)
+            failed.sort(key=lambda o: o.t)
         if not failed:
             return False
         # the update's first report (the version before it) and the failure itself
@@ -584,6 +587,32 @@ def _charger_conditions_hold(
             return False
         out += hits[:1]
     return True
+
+
+# Firmware states after which the next boot must run the new image: 1.6 Installed (some
+# stations report it before their reboot) and 2.0.1 InstallRebooting (L01: "about to reboot
+# to activate the new firmware").
+ACTIVATING = frozenset({"Installed", "InstallRebooting"})
+
+
+def _rollbacks(window: Sequence[Observation], since: float, until: float) -> list[Observation]:
+    """Boots that came after an update was activated but still run the version the station
+    had when it reported that: the image was rolled back (or never taken)."""
+    out = []
+    for boot in window:
+        if boot.kind != BOOT or not since <= boot.t <= until or boot.data.get("firmware_changed"):
+            continue
+        before = [o for o in window if o.kind in (FIRMWARE, BOOT) and o.t < boot.t]
+        last = before[-1] if before else None
+        if (
+            last is not None
+            and last.kind == FIRMWARE
+            and last.data.get("status") in ACTIVATING
+            and last.data.get("firmware")
+            and last.data.get("firmware") == boot.data.get("firmware")
+        ):
+            out.append(boot)
+    return out
 
 
 def _charger_findings(

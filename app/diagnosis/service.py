@@ -1006,10 +1006,15 @@ def _catalogue_fields(finding: Finding) -> dict[str, Any]:
 
 def _firmware_facts(finding: Finding, live: ChargerLiveState | None) -> str:
     """A failed update's versions: before it began (its first status report) and now."""
-    reports = [o for o in finding.evidence if o.kind == FIRMWARE]
+    reports = [o for o in finding.evidence if o.kind in (FIRMWARE, BOOT)]
     before = reports[0].data.get("firmware") if reports else None
     now = live.firmware_version if live else None
-    failed = reports[-1].data.get("status") if reports else None
+    last = reports[-1] if reports else None
+    failed = (
+        "rolled back (rebooted on the old version)"
+        if last is not None and last.kind == BOOT
+        else (last.data.get("status") if last else None)
+    )
     outcome = "unchanged (still the old image or rolled back)" if before == now else "changed"
     return (
         f"Firmware update {failed}: version before the update {before or 'unknown'}, "

@@ -113,6 +113,8 @@ class FirmwareStatusCond(WithinCond):
     # debounce: the failure stands this long (a fault the charger reports with it, e.g. an
     # image that does not boot, is older by then and is the subject instead)
     min_age_s: float = Field(0.0, ge=0)
+    # also a rollback: a boot right after Installed / InstallRebooting still on the old version
+    rollback: bool = False
 
 
 class BootsCond(CountCond):
