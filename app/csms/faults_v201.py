@@ -140,7 +140,7 @@ def read_fault_event(
     tech_info = _short(event.get("tech_info"))
     direction = None
     if var_name in VOLTAGE_VARIABLES and not flag:
-        monitor_id = _int(event.get("variable_monitoring_id"), None)
+        monitor_id = _monitor_id(event.get("variable_monitoring_id"))
         monitor = (voltage_monitors or {}).get(monitor_id) if monitor_id is not None else None
         direction = voltage_direction(actual, monitor, nominal_v)
     connector = evse.get("connector_id")
@@ -182,13 +182,21 @@ def read_report_problems(report_data: list[dict[str, Any]] | None) -> list[Fault
     return found
 
 
-def _int(value: Any, default: Any = 0) -> Any:
-    if value is None:
-        return default
+def _int(value: Any) -> int:
     try:
         return max(0, int(value or 0))
     except (TypeError, ValueError):
-        return default
+        return 0
+
+
+def _monitor_id(value: Any) -> int | None:
+    """A variableMonitoringId as sent (an integer), None when absent or not one."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None
 
 
 def report_nominal_voltage(report_data: list[dict[str, Any]] | None) -> float | None:

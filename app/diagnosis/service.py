@@ -376,6 +376,9 @@ class DiagnosisService:
             for token, seen in self.token_faults.items()
         }
         self.token_faults = {k: v for k, v in tokens.items() if v}
+        self.token_diagnoses = {
+            k: v for k, v in self.token_diagnoses.items() if k in self.token_faults
+        }
         sites: dict[str, dict[str, float | None]] = {}
         patterns: dict[tuple[str, str, str], dict[str, float]] = {}
         history: dict[str, list[dict[str, Any]]] = {}
