@@ -281,7 +281,9 @@ class TestCharger201(Cp201):
 
     @on(Action201.get_base_report)
     def on_get_base_report(self, request_id: int, report_base: str, **_: Any) -> Any:
-        self.received.append(("GetBaseReport", {"report_base": report_base}))
+        self.received.append(
+            ("GetBaseReport", {"report_base": report_base, "request_id": request_id})
+        )
         return result201.GetBaseReport(status="Accepted")
 
     @on(Action201.set_variable_monitoring)

@@ -26,6 +26,7 @@ direction). ``error_code`` is only the 1.6 errorCode the catalogue gives the fau
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,11 +39,9 @@ NEVER_FAULTS = frozenset({"Enabled"})
 _TRUE = {"true", "1", "yes", "active", "faulted", "tripped", "on"}
 _FALSE = {"false", "0", "no", "inactive", "normal", "ok", "off", ""}
 VOLTAGE_VARIABLES = frozenset({"ACVoltage", "Voltage", "DCVoltage"})
-# Nominal supply voltages a monitor crossing is compared with when nothing else says whether
-# it was over or under: IEC 60038 230/400 V, North American 120 V.
-_NOMINAL_V = (120.0, 230.0, 400.0)
-_UNDER_WORDS = ("under", "low", "drop", "sag", "brownout")
-_OVER_WORDS = ("over", "high", "surge", "swell")
+# A crossing within this share of the nominal voltage names no direction (a threshold set
+# next to nominal, or a rounding of the reported value).
+NOMINAL_DEAD_BAND = 0.01
 
 
 @dataclass(frozen=True)
@@ -64,22 +63,28 @@ def is_problem_flag(component: str, variable: str) -> bool:
     return variable in PROBLEM_FLAGS or (variable == "Operated" and component in PROTECTION_DEVICES)
 
 
-def voltage_direction(actual: str | None, *texts: str | None) -> str | None:
-    """'over' or 'under' for a voltage monitor crossing: the tech code/info words first, else
-    the value against the nearest nominal supply voltage; None when neither tells."""
-    words = " ".join(t.lower() for t in texts if t)
-    if any(w in words for w in _UNDER_WORDS):
-        return "under"
-    if any(w in words for w in _OVER_WORDS):
-        return "over"
+def voltage_direction(
+    actual: str | None, monitor_direction: str | None = None, nominal_v: float | None = None
+) -> str | None:
+    """'over' or 'under' for a voltage monitor crossing, never guessed:
+
+    1. the monitor that fired: OCPP 2.0.1 N07 (NotifyEvent) carries the variableMonitoringId
+       of the monitor that triggered the event; ChargeFix set that monitor itself (N04
+       SetVariableMonitoring) as an UpperThreshold ("over") or LowerThreshold ("under");
+    2. else the actual value against the station's nominal voltage, when the station told it;
+    3. else None: "voltage out of range", whose catalogue class is the safer of the two.
+    """
+    if monitor_direction in ("over", "under"):
+        return monitor_direction
+    if nominal_v is None or nominal_v <= 0:
+        return None
     try:
         value = float(str(actual))
     except (TypeError, ValueError):
         return None
-    nominal = min(_NOMINAL_V, key=lambda n: abs(n - value))
-    if value > nominal * 1.05:
+    if value > nominal_v * (1 + NOMINAL_DEAD_BAND):
         return "over"
-    if value < nominal * 0.95:
+    if value < nominal_v * (1 - NOMINAL_DEAD_BAND):
         return "under"
     return None
 
@@ -103,8 +108,15 @@ def error_code_for(
     return "OtherError"
 
 
-def read_fault_event(event: dict[str, Any]) -> FaultEvent | None:
-    """A fault raised or cleared, or None when the event is not about a problem."""
+def read_fault_event(
+    event: dict[str, Any],
+    voltage_monitors: Mapping[int, str] | None = None,
+    nominal_v: float | None = None,
+) -> FaultEvent | None:
+    """A fault raised or cleared, or None when the event is not about a problem.
+
+    ``voltage_monitors``: the station's monitor ids ChargeFix set on the supply voltage
+    (id -> "over"/"under"); ``nominal_v``: its nominal voltage if known."""
     component = event.get("component") or {}
     variable = event.get("variable") or {}
     comp_name = str(component.get("name", ""))[:50]
@@ -128,7 +140,9 @@ def read_fault_event(event: dict[str, Any]) -> FaultEvent | None:
     tech_info = _short(event.get("tech_info"))
     direction = None
     if var_name in VOLTAGE_VARIABLES and not flag:
-        direction = voltage_direction(actual, tech_code, tech_info)
+        monitor_id = _monitor_id(event.get("variable_monitoring_id"))
+        monitor = (voltage_monitors or {}).get(monitor_id) if monitor_id is not None else None
+        direction = voltage_direction(actual, monitor, nominal_v)
     connector = evse.get("connector_id")
     return FaultEvent(
         raised=not cleared,
@@ -173,6 +187,35 @@ def _int(value: Any) -> int:
         return max(0, int(value or 0))
     except (TypeError, ValueError):
         return 0
+
+
+def _monitor_id(value: Any) -> int | None:
+    """A variableMonitoringId as sent (an integer), None when absent or not one."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None
+
+
+def report_nominal_voltage(report_data: list[dict[str, Any]] | None) -> float | None:
+    """The supply's nominal voltage a NotifyReport names: the Target attribute
+    (AttributeEnumType) of ElectricalFeed ACVoltage / Voltage; None when not reported."""
+    for item in report_data or []:
+        component = (item.get("component") or {}).get("name")
+        variable = (item.get("variable") or {}).get("name")
+        if component != "ElectricalFeed" or variable not in ("ACVoltage", "Voltage"):
+            continue
+        for attribute in item.get("variable_attribute") or []:
+            if attribute.get("type") == "Target":
+                try:
+                    volts = float(str(attribute.get("value")))
+                except (TypeError, ValueError):
+                    continue
+                if 50.0 <= volts <= 1500.0:  # a supply voltage, bounded where it enters
+                    return volts
+    return None
 
 
 def _short(value: Any) -> str | None:

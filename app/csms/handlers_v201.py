@@ -12,7 +12,12 @@ from ocpp.v201.enums import Action
 from app.authorization.tokens import id_token_info_v201
 from app.csms.charge_point import RecordingMixin, now_iso
 from app.csms.context import CsmsContext
-from app.csms.faults_v201 import FaultEvent, read_fault_event, read_report_problems
+from app.csms.faults_v201 import (
+    FaultEvent,
+    read_fault_event,
+    read_report_problems,
+    report_nominal_voltage,
+)
 from app.csms.handlers_common import CommonHandlers
 from app.csms.meter import latest_reading, parse_timestamp
 from app.fleet.model import ActiveTransaction, OpenFault
@@ -59,8 +64,9 @@ class ChargePoint201(RecordingMixin, CommonHandlers, OcppChargePoint201):
 
     @on(Action.notify_event)
     def on_notify_event(self, event_data: list[dict[str, Any]], **_: Any) -> Any:
+        state = self.context.live.ensure(self.id)
         for event in event_data:
-            fault = read_fault_event(event)
+            fault = read_fault_event(event, state.voltage_monitors, state.nominal_voltage_v)
             if fault is not None:
                 self._apply_fault(fault, event.get("timestamp"))
         return call_result.NotifyEvent()
@@ -166,7 +172,11 @@ class ChargePoint201(RecordingMixin, CommonHandlers, OcppChargePoint201):
     @on(Action.notify_report)
     def on_notify_report(self, request_id: int, generated_at: str, seq_no: int, **kw: Any) -> Any:
         # A base report (asked for at boot by self-diagnosis) names standing problems: each
-        # problem flag reported true is an open fault, read like a NotifyEvent.
+        # problem flag reported true is an open fault, read like a NotifyEvent. It may also
+        # name the supply's nominal voltage (the direction of a later voltage alert).
+        nominal = report_nominal_voltage(kw.get("report_data"))
+        if nominal is not None:
+            self.context.live.set_nominal_voltage(self.id, nominal)
         for fault in read_report_problems(kw.get("report_data")):
             self._apply_fault(fault, generated_at)
         return call_result.NotifyReport()

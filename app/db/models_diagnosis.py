@@ -41,7 +41,8 @@ class DiagnosisRow(Base):
     ladder: Mapped[list[str]] = mapped_column(JSONType, default=list)
     evidence: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
     event_ids: Mapped[list[int]] = mapped_column(JSONType, default=list)
-    # open, remediating, waiting, resolved, self_cleared, site_visit, escalated, dry_run, blocked
+    # open, remediating, waiting, resolved, self_cleared, site_visit, escalated, dry_run, blocked,
+    # superseded (a later diagnosis covers it, e.g. the fault turned out to follow a vehicle)
     status: Mapped[str] = mapped_column(String(20), default="open", index=True)
     outcome_note: Mapped[str | None] = mapped_column(Text)
     dry_run: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -553,6 +553,24 @@ def _charger_conditions_hold(
         ):
             return False
         out += _recent(window, CONNECTED, since - 1)[-1:] or [Observation(0, since, CONNECTED)]
+    if w.firmware_status is not None:
+        since = now - w.firmware_status.within_s / scale
+        settled = now - w.firmware_status.min_age_s / scale
+        failed = [
+            o
+            for o in window
+            if o.kind == FIRMWARE
+            and since <= o.t <= settled
+            and o.data.get("status") in w.firmware_status.statuses
+        ]
+        if w.firmware_status.rollback:
+            failed += _rollbacks(window, since, settled)
+            failed.sort(key=lambda o: o.t)
+        if not failed:
+            return False
+        # the update's first report (the version before it) and the failure itself
+        started = [o for o in window if o.kind == FIRMWARE and o.t <= failed[-1].t]
+        out += [started[0], failed[-1]] if started[0] is not failed[-1] else failed[-1:]
     if w.firmware_updated is not None:
         since = now - w.firmware_updated.within_s / scale
         hits = [
@@ -569,6 +587,32 @@ def _charger_conditions_hold(
             return False
         out += hits[:1]
     return True
+
+
+# Firmware states after which the next boot must run the new image: 1.6 Installed (some
+# stations report it before their reboot) and 2.0.1 InstallRebooting (L01: "about to reboot
+# to activate the new firmware").
+ACTIVATING = frozenset({"Installed", "InstallRebooting"})
+
+
+def _rollbacks(window: Sequence[Observation], since: float, until: float) -> list[Observation]:
+    """Boots that came after an update was activated but still run the version the station
+    had when it reported that: the image was rolled back (or never taken)."""
+    out = []
+    for boot in window:
+        if boot.kind != BOOT or not since <= boot.t <= until or boot.data.get("firmware_changed"):
+            continue
+        before = [o for o in window if o.kind in (FIRMWARE, BOOT) and o.t < boot.t]
+        last = before[-1] if before else None
+        if (
+            last is not None
+            and last.kind == FIRMWARE
+            and last.data.get("status") in ACTIVATING
+            and last.data.get("firmware")
+            and last.data.get("firmware") == boot.data.get("firmware")
+        ):
+            out.append(boot)
+    return out
 
 
 def _charger_findings(
@@ -663,6 +707,13 @@ def problem_present(
                 w.status.without_transaction and tx is not None
             )
         return False
+    if rule.when.status_silent is not None:
+        # still silent: no connector has reported a status since the charger connected
+        since = live.connected_since
+        return not any(
+            cid != 0 and conn.updated_at is not None and (since is None or conn.updated_at >= since)
+            for cid, conn in live.connectors.items()
+        )
     return False
 
 

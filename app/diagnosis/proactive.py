@@ -9,7 +9,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from app.commands.gateway import Actor, CommandRequest
+from websockets.exceptions import ConnectionClosed
+
+from app.commands.gateway import Actor, CommandRequest, CommandResult
 from app.csms.faults_v201 import is_problem_flag
 from app.errors import CommandError
 from app.fault_codes import FaultCatalogue, load_catalogue
@@ -56,8 +58,26 @@ def monitors(catalogue: FaultCatalogue) -> list[dict[str, Any]]:
     return list(out.values())
 
 
+def voltage_monitor_ids(result: CommandResult) -> dict[int, str]:
+    """Which monitor id the station gave each of our supply voltage monitors: "over" for an
+    UpperThreshold, "under" for a LowerThreshold (OCPP 2.0.1 N04 SetVariableMonitoring:
+    setMonitoringResult[].id of each Accepted monitor). A NotifyEvent that names the id
+    (variableMonitoringId, N07) then says for sure which threshold was crossed."""
+    found: dict[int, str] = {}
+    for item in result.response.get("setMonitoringResult") or []:
+        variable = (item.get("variable") or {}).get("name")
+        kind = {"UpperThreshold": "over", "LowerThreshold": "under"}.get(item.get("type"))
+        if item.get("status") != "Accepted" or kind is None or item.get("id") is None:
+            continue
+        if variable in ("ACVoltage", "Voltage"):
+            found[int(item["id"])] = kind
+    return found
+
+
 async def on_boot(service: Any, charger_id: str) -> None:
-    """Send the base report request and the monitors; a refusal is logged, never raised."""
+    """Send the base report request and the monitors. A refusal, or the socket closing while
+    we ask (the station rebooted or dropped), is logged, never raised: this runs as a
+    background task that nobody awaits."""
     from app.diagnosis.service import SYSTEM
 
     actor = Actor(SYSTEM, "diagnosis", "proactive 2.0.1 at boot")
@@ -72,6 +92,13 @@ async def on_boot(service: Any, charger_id: str) -> None:
     ]
     for request in requests:
         try:
-            await service.state.gateway.execute(request, actor)
-        except CommandError as error:
+            result = await service.state.gateway.execute(request, actor)
+        except (CommandError, ConnectionClosed, OSError) as error:
             log.info("diagnosis: %s on %s: %s", request.command, charger_id, error)
+            if isinstance(error, ConnectionClosed | OSError):
+                return  # the station is gone: the next boot asks again
+            continue
+        if request.command == "set_variable_monitoring":
+            ids = voltage_monitor_ids(result)
+            if ids:
+                service.state.live.set_voltage_monitors(charger_id, ids)

@@ -181,6 +181,9 @@ class DiagnosisService:
         self._background: set[asyncio.Task[Any]] = set()
         # idToken -> charger -> when a fault was raised under it (a fault that follows a vehicle)
         self.token_faults: dict[str, dict[str, float]] = {}
+        # idToken -> diagnoses opened on faults raised under it: the first occurrence cannot be
+        # known to follow a vehicle; the second attributes them too (retroactively)
+        self.token_diagnoses: dict[str, list[int]] = {}
         # group subjects (site-wide, fleet pattern, vehicle) already diagnosed -> diagnosis id
         self.groups: dict[str, int] = {}
         self.stats: dict[str, int] = {"evaluations": 0, "diagnoses": 0, "actions": 0}
@@ -249,9 +252,19 @@ class DiagnosisService:
         return obs
 
     def _spawn(self, coro: Any, name: str) -> None:
+        """A background task, kept referenced until done; whatever it raised is logged here
+        (never an unretrieved "Task exception was never retrieved")."""
         task = asyncio.create_task(coro, name=name)
         self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        task.add_done_callback(self._background_done)
+
+    def _background_done(self, task: asyncio.Task[Any]) -> None:
+        self._background.discard(task)
+        if task.cancelled():
+            return
+        error = task.exception()
+        if error is not None:
+            log.error("diagnosis: %s failed", task.get_name(), exc_info=error)
 
     def on_command(self, row: dict[str, Any]) -> None:
         """Command audit listener: a CALL the charger never answered is a symptom (silence)."""
@@ -325,7 +338,7 @@ class DiagnosisService:
                 if event_type not in ROUTINE_SECURITY_EVENTS:  # reboots are not attacks
                     self.observe(cid, SECURITY_EVENT, type=event_type)
             case FirmwareStatusChanged(status=status):
-                self.observe(cid, FIRMWARE, status=status)
+                self.observe(cid, FIRMWARE, status=status, firmware=state.firmware_version)
 
     # ------------------------------------------------------------------ evaluation
     async def _ticker(self) -> None:
@@ -419,6 +432,9 @@ class DiagnosisService:
             for token, seen in self.token_faults.items()
         }
         self.token_faults = {k: v for k, v in tokens.items() if v}
+        self.token_diagnoses = {
+            k: v for k, v in self.token_diagnoses.items() if k in self.token_faults
+        }
         context.tokens = self.token_faults
 
     def _evaluate(self, candidates: list[ChargerLiveState], now: float) -> None:
@@ -445,8 +461,8 @@ class DiagnosisService:
                 continue
             if finding.group and finding.subject in self.groups:
                 continue  # one diagnosis for the group (site, fleet pattern, vehicle)
-            if mem.visit_pending and not set(finding.ladder) & REMOTE_STEPS:
-                continue  # nothing to do remotely, and a technician is already coming
+            if mem.visit_pending and not set(finding.ladder) & (REMOTE_STEPS - EVIDENCE_STEPS):
+                continue  # nothing to fix remotely, and a technician is already coming
             self.open(finding, live)
             break
 
@@ -510,6 +526,11 @@ class DiagnosisService:
             diagnosis_id = row.id
         if finding.group:
             self._cover_group(finding, diagnosis_id)
+        token = _token_of(finding, live)
+        if token and rule.when.follows_vehicle is not None:
+            self._attribute_to_vehicle(token, diagnosis_id, finding)
+        elif token:
+            self.token_diagnoses.setdefault(token, []).append(diagnosis_id)
         self.stats["diagnoses"] += 1
         active = Active(diagnosis_id, finding, live.site_id)
         self.active[finding.charger_id] = active
@@ -538,6 +559,35 @@ class DiagnosisService:
                 if finding.rule.when.site_wide is not None or fault_code(f) == code:
                     mem.parked.add(f.uid)
                     mem.parked.add(fault_subject(live, f))
+
+    def _attribute_to_vehicle(self, token: str, diagnosis_id: int, finding: Finding) -> None:
+        """The fault follows one idToken across chargers: the diagnoses already opened on its
+        earlier occurrences are the vehicle's too. Each is marked responsible=vehicle; one
+        still running is stopped before its next action (no reset, no visit for a vehicle's
+        fault) and closed as superseded by this diagnosis."""
+        earlier = [d for d in self.token_diagnoses.pop(token, []) if d != diagnosis_id]
+        if not earlier:
+            return
+        note = (
+            f"Attributed to the vehicle: the same idToken met this fault on "
+            f"{len(finding.group)} chargers ({', '.join(finding.group[:10])}); "
+            f"see diagnosis #{diagnosis_id}. Pending actions cancelled."
+        )
+        with self.state.session_factory() as db:
+            for earlier_id in earlier:
+                storage.update(db, earlier_id, responsible="vehicle")
+            db.commit()
+        for active in list(self.active.values()):
+            if active.diagnosis_id not in earlier:
+                continue
+            if active.task is not None:
+                active.task.cancel()
+            self._action(active, "superseded", "noted", detail=note)
+            self._finish(active, "superseded", note)
+            self._spawn(
+                self._close_session(active, "abandoned", note),
+                f"diagnosis-superseded-{active.diagnosis_id}",
+            )
 
     def _update(self, active: Active, **fields: Any) -> None:
         with self.state.session_factory() as db:
@@ -672,10 +722,15 @@ class DiagnosisService:
             ):
                 self._action(active, step, "skipped", detail="2.0.1: same station reset as before")
                 continue
-            # before acting: maybe it went away on its own
-            if not problem_present(
-                f, self.state.live.get(f.charger_id), time.time(), self._ignored(active)
-            ) and (await self._prove(active, 0.0) == "proven"):
+            # before acting: maybe it went away on its own (evidence is collected anyway:
+            # a charger finding, e.g. a watchdog reboot, is over by the time it is seen)
+            if (
+                step not in EVIDENCE_STEPS
+                and not problem_present(
+                    f, self.state.live.get(f.charger_id), time.time(), self._ignored(active)
+                )
+                and (await self._prove(active, 0.0) == "proven")
+            ):
                 await self._resolved(active, "self_cleared", "recovered before any action")
                 return
             decision = await self._await_permission(active, step)
@@ -960,6 +1015,8 @@ class DiagnosisService:
             facts += f" History: {len(f.history)} earlier occurrence(s), " + ", ".join(
                 f"{h.get('raised_at')} - {h.get('cleared_at')}" for h in f.history[:5]
             )
+        if f.rule.when.firmware_status is not None:
+            facts += " " + _firmware_facts(f, self.state.live.get(f.charger_id))
         if f.notes:
             facts += f" Not done: {'; '.join(f.notes)}."
         text = (
@@ -984,6 +1041,32 @@ def _catalogue_fields(finding: Finding) -> dict[str, Any]:
         "safety_class": (cls.safety_class if cls else None) or "unknown",
         "responsible": finding.responsible,
     }
+
+
+def _firmware_facts(finding: Finding, live: ChargerLiveState | None) -> str:
+    """A failed update's versions: before it began (its first status report) and now."""
+    reports = [o for o in finding.evidence if o.kind in (FIRMWARE, BOOT)]
+    before = reports[0].data.get("firmware") if reports else None
+    now = live.firmware_version if live else None
+    last = reports[-1] if reports else None
+    failed = (
+        "rolled back (rebooted on the old version)"
+        if last is not None and last.kind == BOOT
+        else (last.data.get("status") if last else None)
+    )
+    outcome = "unchanged (still the old image or rolled back)" if before == now else "changed"
+    return (
+        f"Firmware update {failed}: version before the update {before or 'unknown'}, "
+        f"now {now or 'unknown'} ({outcome})."
+    )
+
+
+def _token_of(finding: Finding, live: ChargerLiveState) -> str | None:
+    """The idToken the finding's fault was raised under (a vehicle), if any."""
+    if finding.rule.subject != "fault" or not finding.fault_uids:
+        return None
+    fault = next((f for f in live.open_faults if f.uid == finding.fault_uids[0]), None)
+    return fault.id_token if fault is not None else None
 
 
 def _evidence(finding: Finding) -> list[dict[str, Any]]:

@@ -106,6 +106,17 @@ class WithinCond(_Strict):
     within_s: float = Field(gt=0)
 
 
+class FirmwareStatusCond(WithinCond):
+    # FirmwareStatusNotification statuses (1.6 FirmwareStatus, 1.6 security SignedFirmware
+    # status, 2.0.1 FirmwareStatusEnumType), e.g. InstallationFailed
+    statuses: list[str] = Field(min_length=1)
+    # debounce: the failure stands this long (a fault the charger reports with it, e.g. an
+    # image that does not boot, is older by then and is the subject instead)
+    min_age_s: float = Field(0.0, ge=0)
+    # also a rollback: a boot right after Installed / InstallRebooting still on the old version
+    rollback: bool = False
+
+
 class BootsCond(CountCond):
     reasons: list[str] = Field(default_factory=list)  # 2.0.1 BootReasonEnumType, e.g. Watchdog
 
@@ -148,6 +159,7 @@ class When(_Strict):
     failed_starts: FailedStartsCond | None = None
     security_events: CountCond | None = None
     firmware_updated: WithinCond | None = None
+    firmware_status: FirmwareStatusCond | None = None  # charger: an update reported this
 
 
 class Rule(_Strict):
@@ -184,6 +196,7 @@ class Rule(_Strict):
             or w.firmware_updated
             or w.call_timeouts
             or w.status_silent
+            or w.firmware_status
         ):
             raise ValueError("a charger rule needs a charger condition (offline, boots, ...)")
         if self.ladder[-1] not in TERMINAL_STEPS:

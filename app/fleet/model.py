@@ -144,6 +144,13 @@ class ChargerLiveState(BaseModel):
     transactions: dict[str, ActiveTransaction] = Field(default_factory=dict)
     open_faults: list[OpenFault] = Field(default_factory=list)
     node_id: str | None = None
+    # 2.0.1 voltage monitors ChargeFix set on this station (SetVariableMonitoring result id ->
+    # "over" for an UpperThreshold, "under" for a LowerThreshold monitor, OCPP 2.0.1 N04), so
+    # a NotifyEvent carrying that variableMonitoringId (N07) names its direction for sure.
+    voltage_monitors: dict[int, str] = Field(default_factory=dict)
+    # The supply's nominal voltage when the station told it (base report, Target attribute
+    # of ElectricalFeed ACVoltage/Voltage); None when unknown.
+    nominal_voltage_v: float | None = None
 
     def connector(self, connector_id: int) -> ConnectorState:
         if connector_id not in self.connectors:

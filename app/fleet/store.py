@@ -365,6 +365,14 @@ class FleetStore:
         state.firmware_status = status
         self._notify(FirmwareStatusChanged(charger_id, state, status))
 
+    def set_voltage_monitors(self, charger_id: str, monitors: dict[int, str]) -> None:
+        """Remember which of our monitors on the supply voltage is the upper ("over") and
+        which the lower ("under") threshold (no change event: nothing waits on it)."""
+        self.ensure(charger_id).voltage_monitors.update(monitors)
+
+    def set_nominal_voltage(self, charger_id: str, volts: float) -> None:
+        self.ensure(charger_id).nominal_voltage_v = volts
+
     def set_log_status(self, charger_id: str, status: str) -> None:
         state = self.ensure(charger_id)
         state.diagnostics_status = status

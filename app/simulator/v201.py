@@ -131,10 +131,30 @@ class Charger201(SimCharger, ChargePoint):
             "tech_info": spec.v16.info,
             "cleared": cleared,
         }
+        monitor = self.monitor_for(spec.v201.component, spec.v201.variable, event["actual_value"])
+        if monitor is not None:
+            # N07: an event a monitor triggered names it (variableMonitoringId)
+            event["variable_monitoring_id"] = monitor
+            event["event_notification_type"] = "CustomMonitor"
         conn = self.connectors.get(fault.connector_id)
         if conn is not None and conn.transaction is not None:
             event["transaction_id"] = conn.transaction.tx_id
         self.post(call.NotifyEvent(generated_at=utc_iso(), seq_no=0, event_data=[event]))
+
+    def monitor_for(self, component: str, variable: str, actual: Any) -> int | None:
+        """The id of the threshold monitor this value crosses (Upper above, Lower below)."""
+        try:
+            value = float(actual)
+        except (TypeError, ValueError):
+            return None
+        for mid, (comp, var, kind, threshold) in getattr(self, "monitors", {}).items():
+            if (comp, var) != (component, variable):
+                continue
+            if (kind == "UpperThreshold" and value > threshold) or (
+                kind == "LowerThreshold" and value < threshold
+            ):
+                return mid
+        return None
 
     def fault_stop_reason(self, spec: FaultSpec) -> str:
         return spec.stop_reason_201
@@ -364,6 +384,16 @@ class Charger201(SimCharger, ChargePoint):
         self.record_command(
             "SetVariableMonitoring", {"count": len(set_monitoring_data)}, "Accepted"
         )
+        # remembered as a station does: id -> (component, variable, type, threshold)
+        monitors = getattr(self, "monitors", {})
+        for i, d in enumerate(set_monitoring_data):
+            monitors[i + 1] = (
+                d["component"]["name"],
+                d["variable"]["name"],
+                d["type"],
+                float(d["value"]),
+            )
+        self.monitors = monitors
         return call_result.SetVariableMonitoring(
             set_monitoring_result=[
                 {

@@ -213,9 +213,13 @@ def test_threshold_alert_is_a_fault_and_delta_is_not():
         "variable": {"name": "Voltage"},
         "tech_code": "HX-3301",
         "cleared": False,
+        "variable_monitoring_id": 5,
     }
-    raised = read_fault_event(alert)
+    # the direction comes from our UpperThreshold monitor (id 5), never from the value alone
+    raised = read_fault_event(alert, {5: "over"})
     assert raised is not None and raised.raised and raised.error_code == "OverVoltage"
+    unsure = read_fault_event(alert)
+    assert unsure is not None and unsure.direction is None and unsure.error_code == "OtherError"
     assert raised.tech_code == "HX-3301"
     cleared = read_fault_event({**alert, "actual_value": "230.0", "cleared": True})
     assert cleared is not None and not cleared.raised

@@ -217,6 +217,10 @@ async def test_unknown_201_tech_code_gets_logs_not_a_reset(make_backend) -> None
 
 # -- whose problem ------------------------------------------------------------------------------
 async def test_fault_that_follows_a_vehicle_is_the_vehicles(make_backend) -> None:
+    """The first occurrence cannot be known to follow a vehicle: it gets its own diagnosis
+    (here waiting for the charge to end before a reset). The second, on another charger under
+    the same idToken, is the vehicle's and attributes BOTH: the first diagnosis is marked
+    responsible=vehicle and its pending reset is cancelled."""
     backend = await make_backend(**FAST)
     cx = CATALOGUE.chargex["CX004"]  # reset_safe on its own
     async with (
@@ -230,7 +234,8 @@ async def test_fault_that_follows_a_vehicle_is_the_vehicles(make_backend) -> Non
                 )
             )
         await send_cx16(first, cx)
-        await asyncio.sleep(0.05)
+        earlier = await eventually(lambda: rows(backend, "SITE-960-DC-01"), timeout=10)
+        assert earlier[0].responsible == "charger_maker"  # on its own: the charger's
         await send_cx16(second, cx)
         row = await eventually(
             lambda: next(
@@ -244,6 +249,13 @@ async def test_fault_that_follows_a_vehicle_is_the_vehicles(make_backend) -> Non
         sent = [c.command for c in commands(backend, "SITE-961-DC-01") if c.origin == "diagnosis"]
         assert "reset" not in sent
         assert "Reset" not in [name for name, _ in second.received]
+        # retroactively: the first occurrence is the vehicle's too, its reset never comes
+        (attributed,) = rows(backend, "SITE-960-DC-01")
+        assert (attributed.responsible, attributed.status) == ("vehicle", "superseded")
+        assert f"diagnosis #{row.id}" in (attributed.outcome_note or "")
+        await asyncio.sleep(0.5)  # past the reset the first diagnosis would have sent
+        sent = [c.command for c in commands(backend, "SITE-960-DC-01") if c.origin == "diagnosis"]
+        assert "reset" not in sent and "Reset" not in [name for name, _ in first.received]
 
 
 async def test_every_charger_of_a_site_faulted_is_one_site_diagnosis(make_backend) -> None:
@@ -265,6 +277,45 @@ async def test_every_charger_of_a_site_faulted_is_one_site_diagnosis(make_backen
 
 
 # -- measured: automatic actions per safety class ------------------------------------------------
+@pytest.mark.parametrize("version", ["1.6", "2.0.1"])
+async def test_automatic_actions_per_safety_class(make_backend, version: str) -> None:
+    """The figure the README quotes: every ChargeX code of the catalogue on its own charger,
+    EVerest frames, and the automatic actions each safety class received. never_reset and
+    outside_charger: no reset, no unlock, no Operative; reset_safe: at most one reset, after
+    the logs. Run with -s to print the table."""
+    backend = await make_backend(**FAST)
+    ids = {
+        cx.code: f"SITE-{700 + i:03d}-DC-0{1 if version == '1.6' else 2}" for i, cx in enumerate(CX)
+    }
+    async with contextlib.AsyncExitStack() as stack:
+        chargers = {
+            cx.code: await stack.enter_async_context(charger_at(backend, ids[cx.code], version))
+            for cx in CX
+        }
+        for cx in CX:
+            if version == "1.6":
+                await send_cx16(chargers[cx.code], cx)
+            else:
+                await chargers[cx.code].problem(cx.code, tech_info=cx.name)
+                await chargers[cx.code].status(1, "Faulted")
+        await eventually(lambda: all(closed(backend, i) for i in ids.values()), timeout=60)
+        await asyncio.sleep(0.3)  # the command audit is written in batches
+    counted = actions_per_class(backend)
+    for cx in CX:
+        sent = [c.command for c in commands(backend, ids[cx.code]) if c.origin == "diagnosis"]
+        if cx.safety_class == "reset_safe":
+            assert sent.count("reset") <= 1, (cx.code, sent)
+            if "reset" in sent:
+                assert "get_diagnostics" in sent[: sent.index("reset")], (cx.code, sent)
+        else:
+            assert "reset" not in sent and "unlock_connector" not in sent, (cx.code, sent)
+    classes = Counter(cx.safety_class for cx in CX)
+    print(f"\nOCPP {version}: {len(CX)} ChargeX codes, one charger each, per class {dict(classes)}")
+    for cls in ("never_reset", "outside_charger", "reset_safe"):
+        row = {cmd: n for (c, cmd), n in sorted(counted.items()) if c == cls}
+        print(f"  {cls}: {row}")
+
+
 def actions_per_class(backend: Any) -> Counter[tuple[str, str]]:
     with backend.state.session_factory() as db:
         diag = {r.charger_id: r.safety_class for r in db.scalars(select(DiagnosisRow))}
