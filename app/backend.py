@@ -278,6 +278,7 @@ class Backend:
             for service in (self.state.diagnosis, self.state.sessions):
                 if service is not None:
                     await service.stop()
+            await self.state.gateway.stop()
             await self.state.cluster.stop()
             await self.state.tokens.stop()
             await self.state.csms.stop()

@@ -3,8 +3,11 @@
 REST API calls, procedure steps, consultants' commands and self-diagnosis all call
 :meth:`CommandGateway.execute`. It validates the parameters against the catalogue, finds the
 charger (on this node, or forwards to the node that holds its socket), runs the guards
-(``app/commands/guards.py``), sends the OCPP call through the edge, and audits every attempt,
-refused ones included: who, what, on whose behalf, what was overridden, and why it was refused.
+(``app/commands/guards.py``), drains a 1.6 charger before a reset (``app/commands/drain.py``:
+the charger itself must refuse new charges before the reset goes, or a charge that starts
+after the guards looked is cut), sends the OCPP call through the edge, and audits every
+attempt, refused ones included: who, what, on whose behalf, what was overridden, why it was
+refused, and each drain and restore step.
 """
 
 from __future__ import annotations
@@ -17,9 +20,10 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
-from app.commands import guards
+from app.commands import drain, guards
 from app.commands.catalogue import (
     COMMANDS,
+    AvailabilityParams,
     CommandParams,
     DiagnosticsParams,
     InvalidCommand,
@@ -31,11 +35,15 @@ from app.commands.catalogue import (
 from app.db.base import utcnow
 from app.errors import (
     BadCommand,
+    ChargeInProgress,
     ChargerOffline,
     CommandError,
+    NotDrained,
+    SafetyInterlock,
     UnknownCharger,
     UnknownCommand,
 )
+from app.fleet.events import FleetEvent, TransactionStarted
 from app.fleet.store import FleetStore
 from app.security.roles import Principal
 from app.security.scope import Scope
@@ -130,6 +138,14 @@ class Forwarder(Protocol):
     ) -> CommandResult: ...
 
 
+@dataclass(frozen=True)
+class Drained:
+    """A charger drained before a reset: what to restore, and the boot count to pass."""
+
+    baseline: drain.AvailabilityBaseline
+    boots: int
+
+
 AuditSink = Callable[..., None]
 KnownCharger = Callable[[str], Awaitable[bool]]
 UploadSlot = Callable[[str], str]
@@ -146,6 +162,7 @@ class CommandGateway:
         known: KnownCharger,
         forwarder: Forwarder | None = None,
         upload_slot: UploadSlot | None = None,
+        restore_timeout: float = 6 * 3600.0,
     ) -> None:
         self.fleet = fleet
         self.link = link
@@ -154,6 +171,9 @@ class CommandGateway:
         self._known = known
         self.forwarder = forwarder
         self.upload_slot = upload_slot
+        # how long a drained charger's availability restore waits for its reboot
+        self.restore_timeout = restore_timeout
+        self._restores: dict[str, set[asyncio.Task[None]]] = {}
 
     async def execute(self, request: CommandRequest, actor: Actor) -> CommandResult:
         """Check, send and audit one remote action; raises the CommandError that stopped it.
@@ -172,15 +192,169 @@ class CommandGateway:
         """Check, send and audit on this node (what a forwarded command runs)."""
         started = utcnow()
         overrides: tuple[str, ...] = ()
+        drained: Drained | None = None
         try:
             params, overrides = await self._clear(request, actor)
+            version = self.link.ocpp_version(request.charger_id) or "1.6"
+            if drain.needs_drain(params, version, request.force):
+                drained = await self._drain(request, actor)
             result = await self._send(request, params)
         except CommandError as error:
             self._record(request, actor, started, type(error).__name__, overrides, error=error)
+            if drained is not None:  # drained, but the reset did not go: restore at once
+                self._restore_later(request, actor, drained, after_boot=False)
             raise
         result.overrides = overrides
         self._record(request, actor, started, "answered", overrides, result=result)
+        if drained is not None:
+            # availability persists across the reboot (1.6 §5.2): restore after the boot
+            accepted = result.status == "Accepted"
+            self._restore_later(request, actor, drained, after_boot=accepted)
         return result
+
+    # -- drain first (app/commands/drain.py) ---------------------------------------------------
+    async def _drain(self, request: CommandRequest, actor: Actor) -> Drained:
+        """Ask the charger to refuse new charges; return what to restore, or raise the
+        refusal (after scheduling the restore) when a charge runs or started meanwhile."""
+        charger_id = request.charger_id
+        before = self.fleet.get(charger_id)
+        drained = Drained(drain.availability_baseline(before), before.boot_count if before else 0)
+        raced: list[str] = []
+
+        def on_start(event: FleetEvent) -> None:
+            if event.charger_id == charger_id and isinstance(event, TransactionStarted):
+                tx = event.transaction
+                raced.append(tx.transaction_id if tx is not None else "?")
+
+        self.fleet.add_listener(on_start)
+        try:
+            answer = await self._availability(request, actor, 0, "inoperative", "drain")
+        except CommandError:
+            # no answer: it may have gone Inoperative all the same; put it back when it can
+            self._restore_later(request, actor, drained, after_boot=False)
+            raise
+        finally:
+            self.fleet.remove_listener(on_start)
+        verdict = drain.verdict(answer, bool(raced), self.fleet.get(charger_id))
+        if verdict == "go":
+            return drained
+        self._restore_later(request, actor, drained, after_boot=False)
+        detail = {"drain": answer, "raced_transactions": raced}
+        if verdict == "charge_in_progress":
+            why = (
+                "it answered Scheduled: a transaction is in progress (OCPP 1.6 §5.2)"
+                if answer == "Scheduled"
+                else f"transaction {', '.join(raced) or 'open'} started while it was drained"
+            )
+            raise ChargeInProgress(
+                f"{request.command} not sent: asked to refuse new charges first, {why}; "
+                "availability is restored",
+                detail=detail,
+            )
+        raise NotDrained(
+            f"{request.command} not sent: the charger answered {answer} when asked to refuse "
+            "new charges (ChangeAvailability Inoperative), so a charge could start under it; "
+            "a consultant or admin may force it with a reason",
+            detail=detail,
+        )
+
+    async def _availability(
+        self,
+        request: CommandRequest,
+        actor: Actor,
+        connector_id: int,
+        kind: str,
+        step: str,
+    ) -> str | None:
+        """Send one drain/restore ChangeAvailability and audit it as its own step."""
+        params = AvailabilityParams(connector_id=connector_id, type=kind)  # type: ignore[arg-type]
+        sub = CommandRequest(
+            charger_id=request.charger_id,
+            command="change_availability",
+            params=params.model_dump(exclude_none=True),
+            reason=f"{step} for {request.command}",
+        )
+        started = utcnow()
+        try:
+            result = await self._send(sub, params)
+        except CommandError as error:
+            error.detail.setdefault("step", step)
+            self._record(sub, actor, started, type(error).__name__, (), error=error)
+            raise
+        result.response = {**result.response, "step": step, "for": request.command}
+        self._record(sub, actor, started, "answered", (), result=result)
+        return result.status
+
+    def _restore_later(
+        self, request: CommandRequest, actor: Actor, drained: Drained, *, after_boot: bool
+    ) -> None:
+        if not drained.baseline.restore_steps():
+            return
+        task = asyncio.create_task(self._restore(request, actor, drained, after_boot))
+        tasks = self._restores.setdefault(request.charger_id, set())
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    async def _restore(
+        self, request: CommandRequest, actor: Actor, drained: Drained, after_boot: bool
+    ) -> None:
+        """Undo the drain once the charger is back (after the reset's boot, if it went): the
+        safety interlock still holds an Operative."""
+        charger_id = request.charger_id
+
+        def ready(state: Any) -> bool:
+            return (
+                state is not None
+                and state.online
+                and (not after_boot or state.boot_count > drained.boots)
+            )
+
+        if not await self.fleet.wait_for(charger_id, ready, self.restore_timeout):
+            held = CommandRequest(
+                charger_id=charger_id,
+                command="change_availability",
+                params={"connector_id": 0, "type": "operative"},
+                reason=f"restore for {request.command}",
+            )
+            error = CommandError(
+                f"not restored: the charger did not come back within {self.restore_timeout:g} s; "
+                "it stays Inoperative until someone sets it Operative",
+                detail={"step": "restore"},
+            )
+            self._record(held, actor, utcnow(), "NotRestored", (), error=error)
+            return
+        for connector_id, kind in drained.baseline.restore_steps():
+            state = self.fleet.get(charger_id)
+            params = AvailabilityParams(connector_id=connector_id, type=kind)  # type: ignore[arg-type]
+            if state is not None:
+                try:
+                    guards.interlocked("change_availability", params, state, may_override=False)
+                except SafetyInterlock as error:
+                    error.detail["step"] = "restore"
+                    held = CommandRequest(
+                        charger_id=charger_id,
+                        command="change_availability",
+                        params=params.model_dump(exclude_none=True),
+                        reason=f"restore for {request.command}",
+                    )
+                    self._record(held, actor, utcnow(), "SafetyInterlock", (), error=error)
+                    return
+            try:
+                await self._availability(request, actor, connector_id, kind, "restore")
+            except CommandError:
+                return  # audited; the charger stays as it is
+
+    async def settle(self, charger_id: str) -> None:
+        """Wait for the charger's pending availability restores (tests, shutdown)."""
+        tasks = list(self._restores.get(charger_id, ()))
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def stop(self) -> None:
+        tasks = [t for group in self._restores.values() for t in group]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def check(self, request: CommandRequest, actor: Actor) -> tuple[str, ...]:
         """The guards alone, without sending (what an action would override); raises."""
@@ -253,6 +427,7 @@ class CommandGateway:
                 version,
                 transaction_id=transaction_id,
                 upload_location=location,
+                forced=request.force,
             )
         except InvalidCommand as error:
             raise BadCommand(str(error)) from error

@@ -1,0 +1,88 @@
+"""Drain first: a reset is sent only to a charger that has been asked to refuse new charges.
+
+A guard in the backend checks the fleet state, but a driver can start a charge between that
+check and the reset reaching the charger (the benchmark saw a soft reset land 8 ms after a
+StartTransaction on the other connector). Only the charger can close that window, so on OCPP
+1.6 the gateway first sends ChangeAvailability(connectorId 0, Inoperative):
+
+- OCPP 1.6 §5.2 ChangeAvailability: "When a transaction is in progress Charge Point SHALL
+  respond with availability status 'Scheduled' to indicate that it is scheduled to occur
+  after the transaction has finished." Scheduled therefore means a charge runs: the reset is
+  not sent, availability is restored (Operative) and the attempt is refused (ChargeInProgress).
+- Accepted means the charge point is Inoperative: "A Charge Point is considered unavailable
+  when it does not allow any charging", so no new transaction can start and the reset goes.
+  A StartTransaction that reached the backend while the drain ran (a charger that accepted
+  and started anyway) still stops the reset.
+- "In the case the ChangeAvailability.req contains ConnectorId = 0, the status change applies
+  to the Charge Point and all Connectors", and availability is persistent: "Connector set to
+  Unavailable shall persist a reboot". After the reset is proven by the boot, the gateway
+  restores Operative, and puts back Inoperative any connector that was Unavailable before the
+  drain; a charger that was already Unavailable as a whole is left as it was.
+
+OCPP 2.0.1 needs no drain: an unforced reset is OnIdle, which the station itself holds while a
+transaction runs (B12.FR.01: "When the Charging Station receives a ResetRequest(OnIdle) AND a
+transaction is ongoing The Charging Station SHALL respond with a ResetResponse(Scheduled)"),
+and Immediate is sent only when a consultant or admin forces it (``catalogue.reset_kind_201``).
+
+This module is the pure part (which commands drain, the baseline, the verdict); the gateway
+(``app/commands/gateway.py``) sends the steps and audits them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from app.commands.catalogue import CommandParams, ResetParams
+from app.fleet.model import ChargerLiveState
+
+# A 1.6 connector reports Unavailable when it is Inoperative (§4.9 ChargePointStatus).
+UNAVAILABLE = "Unavailable"
+
+Verdict = Literal["go", "charge_in_progress", "not_drained"]
+
+
+def needs_drain(params: CommandParams, ocpp_version: str | None, forced: bool) -> bool:
+    """A 1.6 reset (soft or hard) reboots the whole charge point and ends its transactions:
+    it is drained first, unless a consultant or admin forced it (the guard audited that
+    override). 2.0.1 resets are held by the station itself (OnIdle)."""
+    return isinstance(params, ResetParams) and ocpp_version == "1.6" and not forced
+
+
+@dataclass(frozen=True)
+class AvailabilityBaseline:
+    """The charger's availability before the drain: what the restore puts back."""
+
+    charger_inoperative: bool
+    inoperative_connectors: tuple[int, ...]
+
+    def restore_steps(self) -> tuple[tuple[int, Literal["operative", "inoperative"]], ...]:
+        """(connector, type) ChangeAvailability calls that undo the drain after the boot."""
+        if self.charger_inoperative:
+            return ()  # it was out of service before we came: it stays so
+        return ((0, "operative"), *((cid, "inoperative") for cid in self.inoperative_connectors))
+
+
+def availability_baseline(state: ChargerLiveState | None) -> AvailabilityBaseline:
+    if state is None:
+        return AvailabilityBaseline(False, ())
+    whole = state.connectors.get(0)
+    charger_inoperative = whole is not None and whole.status == UNAVAILABLE
+    connectors = tuple(
+        sorted(
+            cid for cid, conn in state.connectors.items() if cid != 0 and conn.status == UNAVAILABLE
+        )
+    )
+    return AvailabilityBaseline(charger_inoperative, connectors)
+
+
+def verdict(answer: str | None, raced_start: bool, state: ChargerLiveState | None) -> Verdict:
+    """May the reset follow the drain's answer? Only an Accepted drain with no transaction
+    open and none started while it ran."""
+    if answer == "Scheduled":
+        return "charge_in_progress"
+    if answer != "Accepted":
+        return "not_drained"
+    if raced_start or (state is not None and state.transaction_on(None) is not None):
+        return "charge_in_progress"
+    return "go"
