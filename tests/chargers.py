@@ -75,7 +75,8 @@ class TestCharger16(Cp16):
         return result16.Reset(status=self.reset_answer)
 
     @on(Action16.unlock_connector)
-    def on_unlock(self, connector_id: int, **_: Any) -> Any:
+    async def on_unlock(self, connector_id: int, **_: Any) -> Any:
+        await self._driver_starts_first()
         self.received.append(("UnlockConnector", {"connector_id": connector_id}))
         return result16.UnlockConnector(status="Unlocked")
 

@@ -24,6 +24,18 @@ transaction runs (B12.FR.01: "When the Charging Station receives a ResetRequest(
 transaction is ongoing The Charging Station SHALL respond with a ResetResponse(Scheduled)"),
 and Immediate is sent only when a consultant or admin forces it (``catalogue.reset_kind_201``).
 
+The same holds for a 1.6 UnlockConnector: "If there was a transaction in progress on the
+specific connector, then Charge Point SHALL finish the transaction first as described in Stop
+Transaction" (§5.18), so a charge that starts on that connector after the guard looked would
+be ended. The connector alone is drained (ChangeAvailability connectorId N), and restored as
+soon as the unlock is answered. On 2.0.1 the station refuses an unlock itself (F05,
+UnlockStatusEnumType OngoingAuthorizedTransaction: "The connector is not unlocked, because
+there is still an authorized transaction ongoing"), so no drain.
+
+Not drained: ChangeAvailability Inoperative (the charger schedules it behind a transaction
+itself, §5.2) and firmware updates (admin only; 1.6 leaves the install's timing to the
+charge point, see the report on issue 15).
+
 This module is the pure part (which commands drain, the baseline, the verdict); the gateway
 (``app/commands/gateway.py``) sends the steps and audits them.
 """
@@ -33,7 +45,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from app.commands.catalogue import CommandParams, ResetParams
+from app.commands.catalogue import CommandParams, ResetParams, UnlockParams
 from app.fleet.model import ChargerLiveState
 
 # A 1.6 connector reports Unavailable when it is Inoperative (§4.9 ChargePointStatus).
@@ -42,30 +54,53 @@ UNAVAILABLE = "Unavailable"
 Verdict = Literal["go", "charge_in_progress", "not_drained"]
 
 
-def needs_drain(params: CommandParams, ocpp_version: str | None, forced: bool) -> bool:
-    """A 1.6 reset (soft or hard) reboots the whole charge point and ends its transactions:
-    it is drained first, unless a consultant or admin forced it (the guard audited that
-    override). 2.0.1 resets are held by the station itself (OnIdle)."""
-    return isinstance(params, ResetParams) and ocpp_version == "1.6" and not forced
+@dataclass(frozen=True)
+class DrainPlan:
+    """What to drain before a command: the connector (0 = the whole charge point), and
+    whether the restore waits for the reboot (a reset) or follows the answer (an unlock)."""
+
+    connector_id: int
+    restore_after_boot: bool
+
+
+def plan_for(params: CommandParams, ocpp_version: str | None, forced: bool) -> DrainPlan | None:
+    """A 1.6 reset (soft or hard) or unlock is drained first, unless a consultant or admin
+    forced it (the guard audited that override). 2.0.1 stations hold these themselves."""
+    if ocpp_version != "1.6" or forced:
+        return None
+    if isinstance(params, ResetParams):
+        return DrainPlan(0, restore_after_boot=True)
+    if isinstance(params, UnlockParams):
+        return DrainPlan(params.connector_id, restore_after_boot=False)
+    return None
 
 
 @dataclass(frozen=True)
 class AvailabilityBaseline:
     """The charger's availability before the drain: what the restore puts back."""
 
+    connector_id: int
     charger_inoperative: bool
     inoperative_connectors: tuple[int, ...]
 
     def restore_steps(self) -> tuple[tuple[int, Literal["operative", "inoperative"]], ...]:
-        """(connector, type) ChangeAvailability calls that undo the drain after the boot."""
+        """(connector, type) ChangeAvailability calls that undo the drain."""
         if self.charger_inoperative:
             return ()  # it was out of service before we came: it stays so
+        if self.connector_id != 0:
+            if self.connector_id in self.inoperative_connectors:
+                return ()
+            return ((self.connector_id, "operative"),)
+        # connector 0 "applies to the Charge Point and all Connectors": put back the ones
+        # that were Inoperative on their own
         return ((0, "operative"), *((cid, "inoperative") for cid in self.inoperative_connectors))
 
 
-def availability_baseline(state: ChargerLiveState | None) -> AvailabilityBaseline:
+def availability_baseline(
+    state: ChargerLiveState | None, connector_id: int = 0
+) -> AvailabilityBaseline:
     if state is None:
-        return AvailabilityBaseline(False, ())
+        return AvailabilityBaseline(connector_id, False, ())
     whole = state.connectors.get(0)
     charger_inoperative = whole is not None and whole.status == UNAVAILABLE
     connectors = tuple(
@@ -73,16 +108,24 @@ def availability_baseline(state: ChargerLiveState | None) -> AvailabilityBaselin
             cid for cid, conn in state.connectors.items() if cid != 0 and conn.status == UNAVAILABLE
         )
     )
-    return AvailabilityBaseline(charger_inoperative, connectors)
+    return AvailabilityBaseline(connector_id, charger_inoperative, connectors)
 
 
-def verdict(answer: str | None, raced_start: bool, state: ChargerLiveState | None) -> Verdict:
-    """May the reset follow the drain's answer? Only an Accepted drain with no transaction
-    open and none started while it ran."""
+def verdict(
+    answer: str | None,
+    raced: list[int],
+    state: ChargerLiveState | None,
+    connector_id: int = 0,
+) -> Verdict:
+    """May the command follow the drain's answer? Only an Accepted drain with no transaction
+    open on what it drained, and none started there while it ran (``raced``: the connectors
+    a StartTransaction named meanwhile)."""
     if answer == "Scheduled":
         return "charge_in_progress"
     if answer != "Accepted":
         return "not_drained"
-    if raced_start or (state is not None and state.transaction_on(None) is not None):
+    if any(connector_id in (0, cid) for cid in raced):
+        return "charge_in_progress"
+    if state is not None and state.transaction_on(connector_id) is not None:
         return "charge_in_progress"
     return "go"

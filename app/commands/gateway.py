@@ -3,7 +3,7 @@
 REST API calls, procedure steps, consultants' commands and self-diagnosis all call
 :meth:`CommandGateway.execute`. It validates the parameters against the catalogue, finds the
 charger (on this node, or forwards to the node that holds its socket), runs the guards
-(``app/commands/guards.py``), drains a 1.6 charger before a reset (``app/commands/drain.py``:
+(``app/commands/guards.py``), drains a 1.6 charger before a reset or unlock (``drain.py``:
 the charger itself must refuse new charges before the reset goes, or a charge that starts
 after the guards looked is cut), sends the OCPP call through the edge, and audits every
 attempt, refused ones included: who, what, on whose behalf, what was overridden, why it was
@@ -142,6 +142,7 @@ class Forwarder(Protocol):
 class Drained:
     """A charger drained before a reset: what to restore, and the boot count to pass."""
 
+    plan: drain.DrainPlan
     baseline: drain.AvailabilityBaseline
     boots: int
 
@@ -196,8 +197,9 @@ class CommandGateway:
         try:
             params, overrides = await self._clear(request, actor)
             version = self.link.ocpp_version(request.charger_id) or "1.6"
-            if drain.needs_drain(params, version, request.force):
-                drained = await self._drain(request, actor)
+            plan = drain.plan_for(params, version, request.force)
+            if plan is not None:
+                drained = await self._drain(request, actor, plan)
             result = await self._send(request, params)
         except CommandError as error:
             self._record(request, actor, started, type(error).__name__, overrides, error=error)
@@ -207,35 +209,44 @@ class CommandGateway:
         result.overrides = overrides
         self._record(request, actor, started, "answered", overrides, result=result)
         if drained is not None:
-            # availability persists across the reboot (1.6 §5.2): restore after the boot
-            accepted = result.status == "Accepted"
-            self._restore_later(request, actor, drained, after_boot=accepted)
+            # availability persists across the reboot (1.6 §5.2): a reset's restore waits
+            # for the boot; an unlock's (or a refused reset's) follows at once
+            after_boot = drained.plan.restore_after_boot and result.status == "Accepted"
+            self._restore_later(request, actor, drained, after_boot=after_boot)
         return result
 
     # -- drain first (app/commands/drain.py) ---------------------------------------------------
-    async def _drain(self, request: CommandRequest, actor: Actor) -> Drained:
+    async def _drain(self, request: CommandRequest, actor: Actor, plan: drain.DrainPlan) -> Drained:
         """Ask the charger to refuse new charges; return what to restore, or raise the
         refusal (after scheduling the restore) when a charge runs or started meanwhile."""
         charger_id = request.charger_id
         before = self.fleet.get(charger_id)
-        drained = Drained(drain.availability_baseline(before), before.boot_count if before else 0)
+        drained = Drained(
+            plan,
+            drain.availability_baseline(before, plan.connector_id),
+            before.boot_count if before else 0,
+        )
         raced: list[str] = []
+        raced_on: list[int] = []
 
         def on_start(event: FleetEvent) -> None:
             if event.charger_id == charger_id and isinstance(event, TransactionStarted):
                 tx = event.transaction
                 raced.append(tx.transaction_id if tx is not None else "?")
+                raced_on.append(tx.connector_id if tx is not None else 0)
 
         self.fleet.add_listener(on_start)
         try:
-            answer = await self._availability(request, actor, 0, "inoperative", "drain")
+            answer = await self._availability(
+                request, actor, plan.connector_id, "inoperative", "drain"
+            )
         except CommandError:
             # no answer: it may have gone Inoperative all the same; put it back when it can
             self._restore_later(request, actor, drained, after_boot=False)
             raise
         finally:
             self.fleet.remove_listener(on_start)
-        verdict = drain.verdict(answer, bool(raced), self.fleet.get(charger_id))
+        verdict = drain.verdict(answer, raced_on, self.fleet.get(charger_id), plan.connector_id)
         if verdict == "go":
             return drained
         self._restore_later(request, actor, drained, after_boot=False)
@@ -313,7 +324,7 @@ class CommandGateway:
             held = CommandRequest(
                 charger_id=charger_id,
                 command="change_availability",
-                params={"connector_id": 0, "type": "operative"},
+                params={"connector_id": drained.plan.connector_id, "type": "operative"},
                 reason=f"restore for {request.command}",
             )
             error = CommandError(

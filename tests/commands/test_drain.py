@@ -11,7 +11,14 @@ from typing import Any
 
 import pytest
 
-from app.commands.drain import AvailabilityBaseline, availability_baseline, verdict
+from app.commands.catalogue import ResetParams, UnlockParams
+from app.commands.drain import (
+    AvailabilityBaseline,
+    DrainPlan,
+    availability_baseline,
+    plan_for,
+    verdict,
+)
 from app.db.base import utcnow
 from app.fleet.model import ActiveTransaction, ChargerLiveState, ConnectorState
 from tests.chargers import connected, eventually
@@ -119,6 +126,37 @@ async def test_a_charger_inoperative_before_the_reset_is_not_put_back_in_service
         assert charger.received == [INOPERATIVE_0, ("Reset", {"type": "Soft"})]
 
 
+async def test_an_unlock_drains_its_connector_and_a_racing_start_there_stops_it(backend):
+    await backend.register(CP)
+    await backend.register_id_token("DRIVER")
+    async with connected(backend.ocpp_url, CP) as charger, backend.client() as api:
+        await _idle(charger)
+        charger.driver_arrives = 1
+        r = await api.post(f"/api/chargers/{CP}/commands/unlock_connector", json={})
+        assert r.status_code == 409 and r.json()["detail"]["kind"] == "ChargeInProgress"
+        await backend.state.gateway.settle(CP)
+        assert charger.received == [
+            ("ChangeAvailability", {"connector_id": 1, "type": "Inoperative"}),
+            ("ChangeAvailability", {"connector_id": 1, "type": "Operative"}),
+        ]
+
+
+async def test_an_idle_unlock_is_drained_and_restored_at_once(backend):
+    await backend.register(CP)
+    await backend.register_id_token("DRIVER")
+    async with connected(backend.ocpp_url, CP) as charger, backend.client() as api:
+        await _idle(charger)
+        charger.driver_arrives = 2  # a charge on the other connector does not matter
+        r = await api.post(f"/api/chargers/{CP}/commands/unlock_connector", json={})
+        assert r.status_code == 200, r.text
+        await backend.state.gateway.settle(CP)
+        assert charger.received == [
+            ("ChangeAvailability", {"connector_id": 1, "type": "Inoperative"}),
+            ("UnlockConnector", {"connector_id": 1}),
+            ("ChangeAvailability", {"connector_id": 1, "type": "Operative"}),
+        ]
+
+
 async def test_a_charger_that_will_not_drain_is_not_reset(backend):
     await backend.register(CP)
     async with connected(backend.ocpp_url, CP) as charger, backend.client() as api:
@@ -206,15 +244,29 @@ def _state(statuses: dict[int, str], tx_on: int | None = None) -> ChargerLiveSta
 )
 def test_the_drain_verdict(answer, raced, tx_on, expected):
     state = _state({0: "Available", 1: "Available", 2: "Available"}, tx_on)
-    assert verdict(answer, raced, state) == expected
+    assert verdict(answer, [1] if raced else [], state) == expected
+
+
+def test_an_unlock_drain_minds_only_its_connector():
+    busy_2 = _state({0: "Available", 1: "Available", 2: "Charging"}, tx_on=2)
+    assert verdict("Accepted", [2], busy_2, connector_id=1) == "go"
+    assert verdict("Accepted", [1], busy_2, connector_id=1) == "charge_in_progress"
+    assert verdict("Accepted", [], busy_2, connector_id=2) == "charge_in_progress"
+    assert plan_for(UnlockParams(connector_id=2), "1.6", forced=False) == DrainPlan(2, False)
+    assert plan_for(ResetParams(type="hard"), "1.6", forced=False) == DrainPlan(0, True)
+    assert plan_for(ResetParams(), "1.6", forced=True) is None
+    assert plan_for(ResetParams(), "2.0.1", forced=False) is None
+    assert plan_for(UnlockParams(), "2.0.1", forced=False) is None
 
 
 def test_the_baseline_remembers_what_was_inoperative():
     assert availability_baseline(_state({0: "Available", 2: "Unavailable"})) == (
-        AvailabilityBaseline(False, (2,))
+        AvailabilityBaseline(0, False, (2,))
     )
-    assert AvailabilityBaseline(False, (2,)).restore_steps() == (
+    assert AvailabilityBaseline(0, False, (2,)).restore_steps() == (
         (0, "operative"),
         (2, "inoperative"),
     )
-    assert AvailabilityBaseline(True, (1, 2)).restore_steps() == ()
+    assert AvailabilityBaseline(0, True, (1, 2)).restore_steps() == ()
+    assert AvailabilityBaseline(1, False, (2,)).restore_steps() == ((1, "operative"),)
+    assert AvailabilityBaseline(2, False, (2,)).restore_steps() == ()

@@ -74,5 +74,5 @@ def test_the_gateway_drains_before_it_sends() -> None:
         if isinstance(n, ast.AsyncFunctionDef) and n.name == "execute_here"
     )
     body = ast.unparse(here)
-    assert "drain.needs_drain(" in body
+    assert "drain.plan_for(" in body
     assert body.index("self._clear(") < body.index("self._drain(") < body.index("self._send(")
