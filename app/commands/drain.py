@@ -42,8 +42,9 @@ This module is the pure part (which commands drain, the baseline, the verdict); 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from app.commands.catalogue import CommandParams, ResetParams, UnlockParams
 from app.fleet.model import ChargerLiveState
@@ -52,6 +53,7 @@ from app.fleet.model import ChargerLiveState
 UNAVAILABLE = "Unavailable"
 
 Verdict = Literal["go", "charge_in_progress", "not_drained"]
+RestoreSteps = tuple[tuple[int, Literal["operative", "inoperative"]], ...]
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,7 @@ class AvailabilityBaseline:
     charger_inoperative: bool
     inoperative_connectors: tuple[int, ...]
 
-    def restore_steps(self) -> tuple[tuple[int, Literal["operative", "inoperative"]], ...]:
+    def restore_steps(self) -> RestoreSteps:
         """(connector, type) ChangeAvailability calls that undo the drain."""
         if self.charger_inoperative:
             return ()  # it was out of service before we came: it stays so
@@ -129,3 +131,42 @@ def verdict(
     if state is not None and state.transaction_on(connector_id) is not None:
         return "charge_in_progress"
     return "go"
+
+
+@dataclass(frozen=True)
+class PendingRestore:
+    """A drain whose restore had not been sent when the backend stopped (from the audit)."""
+
+    charger_id: str
+    command: str
+    steps: RestoreSteps
+    requested_by: str
+    role: str
+    origin: str
+    on_behalf_of: str | None
+
+
+def pending_restores(rows: Iterable[Any]) -> list[PendingRestore]:
+    """From audit rows in id order (``CommandRow``): each charger's last drain with no
+    restore row after it (a restore sent, held by the interlock, or given up)."""
+    pending: dict[str, PendingRestore | None] = {}
+    for row in rows:
+        response = row.response if isinstance(row.response, dict) else {}
+        step = response.get("step")
+        if step == "restore":
+            pending[row.charger_id] = None
+        elif step == "drain":  # Accepted, Scheduled, or no answer: it may be Inoperative
+            steps = tuple(
+                (int(cid), "operative" if kind == "operative" else "inoperative")
+                for cid, kind in response.get("restore") or ()
+            )
+            pending[row.charger_id] = PendingRestore(
+                row.charger_id,
+                str(response.get("for") or "reset"),
+                steps,  # type: ignore[arg-type]
+                row.requested_by,
+                row.role,
+                row.origin or "system",
+                row.on_behalf_of,
+            )
+    return [p for p in pending.values() if p is not None and p.steps]

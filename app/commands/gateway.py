@@ -140,10 +140,10 @@ class Forwarder(Protocol):
 
 @dataclass(frozen=True)
 class Drained:
-    """A charger drained before a reset: what to restore, and the boot count to pass."""
+    """A charger drained before a command: what to restore, and the boot count to pass."""
 
     plan: drain.DrainPlan
-    baseline: drain.AvailabilityBaseline
+    steps: drain.RestoreSteps
     boots: int
 
 
@@ -223,7 +223,7 @@ class CommandGateway:
         before = self.fleet.get(charger_id)
         drained = Drained(
             plan,
-            drain.availability_baseline(before, plan.connector_id),
+            drain.availability_baseline(before, plan.connector_id).restore_steps(),
             before.boot_count if before else 0,
         )
         raced: list[str] = []
@@ -238,7 +238,7 @@ class CommandGateway:
         self.fleet.add_listener(on_start)
         try:
             answer = await self._availability(
-                request, actor, plan.connector_id, "inoperative", "drain"
+                request, actor, plan.connector_id, "inoperative", "drain", drained.steps
             )
         except CommandError:
             # no answer: it may have gone Inoperative all the same; put it back when it can
@@ -276,8 +276,10 @@ class CommandGateway:
         connector_id: int,
         kind: str,
         step: str,
+        restore: drain.RestoreSteps | None = None,
     ) -> str | None:
-        """Send one drain/restore ChangeAvailability and audit it as its own step."""
+        """Send one drain/restore ChangeAvailability and audit it as its own step (a drain's
+        row keeps its restore steps: a restarted backend resumes them, ``resume``)."""
         params = AvailabilityParams(connector_id=connector_id, type=kind)  # type: ignore[arg-type]
         sub = CommandRequest(
             charger_id=request.charger_id,
@@ -293,13 +295,15 @@ class CommandGateway:
             self._record(sub, actor, started, type(error).__name__, (), error=error)
             raise
         result.response = {**result.response, "step": step, "for": request.command}
+        if restore is not None:
+            result.response["restore"] = [list(s) for s in restore]
         self._record(sub, actor, started, "answered", (), result=result)
         return result.status
 
     def _restore_later(
         self, request: CommandRequest, actor: Actor, drained: Drained, *, after_boot: bool
     ) -> None:
-        if not drained.baseline.restore_steps():
+        if not drained.steps:
             return
         task = asyncio.create_task(self._restore(request, actor, drained, after_boot))
         tasks = self._restores.setdefault(request.charger_id, set())
@@ -334,7 +338,7 @@ class CommandGateway:
             )
             self._record(held, actor, utcnow(), "NotRestored", (), error=error)
             return
-        for connector_id, kind in drained.baseline.restore_steps():
+        for connector_id, kind in drained.steps:
             state = self.fleet.get(charger_id)
             params = AvailabilityParams(connector_id=connector_id, type=kind)  # type: ignore[arg-type]
             if state is not None:
@@ -354,6 +358,15 @@ class CommandGateway:
                 await self._availability(request, actor, connector_id, kind, "restore")
             except CommandError:
                 return  # audited; the charger stays as it is
+
+    def resume(self, pending: list[drain.PendingRestore]) -> None:
+        """Restores a previous run of this node left pending (its drain rows): each goes as
+        soon as its charger is online here."""
+        for p in pending:
+            actor = Actor(Principal(p.requested_by, p.role), p.origin, p.on_behalf_of)  # type: ignore[arg-type]
+            request = CommandRequest(charger_id=p.charger_id, command=p.command)
+            plan = drain.DrainPlan(p.steps[0][0] if p.steps else 0, restore_after_boot=False)
+            self._restore_later(request, actor, Drained(plan, p.steps, 0), after_boot=False)
 
     async def settle(self, charger_id: str) -> None:
         """Wait for the charger's pending availability restores (tests, shutdown)."""

@@ -23,6 +23,7 @@ from app.db.base import utcnow
 from app.fleet.model import ActiveTransaction, ChargerLiveState, ConnectorState
 from tests.chargers import connected, eventually
 from tests.commands.test_gateway import audit_of
+from tests.conftest import start_backend
 
 CP = "SITE-051-AC-01"
 INOPERATIVE_0 = ("ChangeAvailability", {"connector_id": 0, "type": "Inoperative"})
@@ -155,6 +156,29 @@ async def test_an_idle_unlock_is_drained_and_restored_at_once(backend):
             ("UnlockConnector", {"connector_id": 1}),
             ("ChangeAvailability", {"connector_id": 1, "type": "Operative"}),
         ]
+
+
+async def test_a_restore_a_restart_left_pending_is_sent_when_the_charger_is_back(settings):
+    first = await start_backend(settings)
+    try:
+        await first.register(CP)
+        async with connected(first.ocpp_url, CP) as charger, first.client() as api:
+            await _idle(charger)
+            r = await api.post(f"/api/chargers/{CP}/commands/reset", json={"type": "soft"})
+            assert r.status_code == 200, r.text
+    finally:
+        await first.backend.stop()  # stopped while the restore waited for the boot
+    second = await start_backend(settings)
+    try:
+        async with connected(second.ocpp_url, CP) as charger:
+            await charger.boot()
+            await second.state.gateway.settle(CP)
+            assert charger.received == [OPERATIVE_0]
+        rows = await audit_of(second, CP)
+        assert [(r.response or {}).get("step") for r in rows] == ["drain", None, "restore"]
+        assert rows[-1].requested_by == "test-admin" and rows[-1].origin == "api"
+    finally:
+        await second.backend.stop()
 
 
 async def test_a_charger_that_will_not_drain_is_not_reset(backend):
