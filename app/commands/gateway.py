@@ -164,6 +164,7 @@ class CommandGateway:
         forwarder: Forwarder | None = None,
         upload_slot: UploadSlot | None = None,
         restore_timeout: float = 6 * 3600.0,
+        reboot_wait: float = 600.0,
     ) -> None:
         self.fleet = fleet
         self.link = link
@@ -174,6 +175,7 @@ class CommandGateway:
         self.upload_slot = upload_slot
         # how long a drained charger's availability restore waits for its reboot
         self.restore_timeout = restore_timeout
+        self.reboot_wait = reboot_wait  # how long a reset's restore waits for the boot
         self._restores: dict[str, set[asyncio.Task[None]]] = {}
 
     async def execute(self, request: CommandRequest, actor: Actor) -> CommandResult:
@@ -317,14 +319,17 @@ class CommandGateway:
         safety interlock still holds an Operative."""
         charger_id = request.charger_id
 
-        def ready(state: Any) -> bool:
-            return (
-                state is not None
-                and state.online
-                and (not after_boot or state.boot_count > drained.boots)
-            )
+        def booted(state: Any) -> bool:
+            return state is not None and state.online and state.boot_count > drained.boots
 
-        if not await self.fleet.wait_for(charger_id, ready, self.restore_timeout):
+        def online(state: Any) -> bool:
+            return state is not None and state.online
+
+        # A charger that accepted the reset but never rebooted is not left out of service:
+        # after ``reboot_wait`` it is restored as soon as it is online.
+        if after_boot:
+            await self.fleet.wait_for(charger_id, booted, self.reboot_wait)
+        if not await self.fleet.wait_for(charger_id, online, self.restore_timeout):
             held = CommandRequest(
                 charger_id=charger_id,
                 command="change_availability",

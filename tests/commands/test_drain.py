@@ -102,6 +102,17 @@ async def test_an_idle_charger_is_drained_reset_and_restored_after_its_boot(back
     ]
 
 
+async def test_a_charger_that_accepts_a_reset_but_never_reboots_is_restored(backend):
+    await backend.register(CP)
+    backend.state.gateway.reboot_wait = 0.3
+    async with connected(backend.ocpp_url, CP) as charger, backend.client() as api:
+        await _idle(charger)
+        r = await api.post(f"/api/chargers/{CP}/commands/reset", json={"type": "soft"})
+        assert r.status_code == 200, r.text
+        await backend.state.gateway.settle(CP)  # no boot came: restored all the same
+        assert charger.received == [INOPERATIVE_0, ("Reset", {"type": "Soft"}), OPERATIVE_0]
+
+
 async def test_a_connector_inoperative_before_the_reset_stays_inoperative(backend):
     await backend.register(CP)
     async with connected(backend.ocpp_url, CP) as charger, backend.client() as api:
