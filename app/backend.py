@@ -9,6 +9,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,8 @@ from app.api.app import create_api
 from app.api.routers.diagnostics import upload_slot_factory
 from app.authorization.store import TokenStore
 from app.cluster.nodes import Cluster
+from app.commands import drain
+from app.commands.drain import PendingRestore
 from app.commands.gateway import Actor, CommandGateway, CommandRequest
 from app.config import Settings
 from app.csms.batch_writer import ProcessWriter, ThreadWriter
@@ -28,9 +31,10 @@ from app.csms.directory import ChargerDirectory
 from app.csms.journal import Journal
 from app.csms.journal_replay import replay as replay_journal
 from app.csms.recorder import Recorder
+from app.db.base import utcnow
 from app.db.engine import make_engine, make_session_factory
 from app.db.migrate import upgrade_to_head
-from app.db.models import Charger, ChargerStateRow
+from app.db.models import Charger, ChargerStateRow, CommandRow
 from app.diagnosis.service import attach as attach_diagnosis
 from app.fault_code_tables.store import load_current as load_current_catalogue
 from app.fault_codes import load_catalogue
@@ -154,6 +158,19 @@ STATUS_REFRESH = {"message": "StatusNotification"}
 HOUSEKEEPING = Actor(Principal("system", Role.ADMIN), "system", "status refresh after reconnect")
 
 
+def pending_restores(state: AppState, gateway: CommandGateway) -> list[PendingRestore]:
+    """Drains (before a 1.6 reset or unlock) whose availability restore a previous run left
+    unsent, read from the command audit of the restore window."""
+    since = utcnow() - timedelta(seconds=gateway.restore_timeout)
+    with state.session_factory() as db:
+        rows = db.scalars(
+            select(CommandRow)
+            .where(CommandRow.command == "change_availability", CommandRow.requested_at >= since)
+            .order_by(CommandRow.id)
+        ).all()
+        return drain.pending_restores(rows)
+
+
 def restore_live_state(state: AppState) -> int:
     """Read the last known state of every registered charger back after a restart."""
     with state.session_factory() as session:
@@ -216,6 +233,9 @@ class Backend:
         state.live.add_listener(state.recorder.on_change)
         state.recorder.start()
         await state.csms.start()
+        if not state.cluster.enabled:  # (a node does not resume another node's drains)
+            pending = await asyncio.to_thread(pending_restores, state, state.gateway)
+            state.gateway.resume(pending)
         await attach_sessions(state)  # sessions waiting on live state resume at once
         await attach_diagnosis(state)  # self-diagnosis and guarded auto-remediation
         state.campaigns = CampaignService(state.live, state.gateway, state.session_factory)
@@ -291,6 +311,7 @@ class Backend:
             for service in services:
                 if service is not None:
                     await service.stop()
+            await self.state.gateway.stop()
             await self.state.cluster.stop()
             await self.state.tokens.stop()
             await self.state.csms.stop()

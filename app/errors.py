@@ -68,6 +68,16 @@ class TransactionActive(CommandError, Conflict):
     """The action would interrupt someone's charge."""
 
 
+class ChargeInProgress(TransactionActive):
+    """The charger said a charge runs when asked to refuse new ones (1.6 ChangeAvailability
+    Scheduled), or a charge started while it was being drained: the reset was not sent."""
+
+
+class NotDrained(CommandError, Conflict):
+    """The charger would not refuse new charges (ChangeAvailability not Accepted): a reset
+    could land on a charge that starts meanwhile, so it was not sent."""
+
+
 class SafetyInterlock(CommandError, Conflict):
     """A safety-class fault is open: no reset, unlock or re-enable."""
 

@@ -44,21 +44,51 @@ class TestCharger16(Cp16):
         self.reset_answer = "Accepted"
         self.configuration_answer = "Accepted"
         self.installed_certificates: list[dict[str, Any]] = []  # CertificateHashDataType
+        # Availability as OCPP 1.6 §5.2 has it: Scheduled while a transaction is in progress
+        # (``availability_answer`` overrides the answer: a charger that does not comply).
+        self.availability_answer: str | None = None
+        self.charging: set[int] = set()
+        # A driver who starts on this connector just as the next command reaches the charger
+        # (the check-then-act race): StartTransaction goes out before the command is answered.
+        self.driver_arrives: int | None = None
+        self.starts: list[asyncio.Task[Any]] = []
+        self._frame_out = asyncio.Event()
+
+    async def _send(self, message: Any) -> None:
+        await super()._send(message)
+        self._frame_out.set()
+
+    async def _driver_starts_first(self) -> None:
+        if self.driver_arrives is None:
+            return
+        connector, self.driver_arrives = self.driver_arrives, None
+        self.charging.add(connector)
+        self._frame_out.clear()
+        start = call16.StartTransaction(
+            connector_id=connector, id_tag="DRIVER", meter_start=0, timestamp=now()
+        )
+        self.starts.append(asyncio.create_task(self.call(start)))
+        await self._frame_out.wait()  # on the wire before this command's answer
 
     @on(Action16.reset)
-    def on_reset(self, type: str, **_: Any) -> Any:
+    async def on_reset(self, type: str, **_: Any) -> Any:
+        await self._driver_starts_first()
         self.received.append(("Reset", {"type": type}))
         return result16.Reset(status=self.reset_answer)
 
     @on(Action16.unlock_connector)
-    def on_unlock(self, connector_id: int, **_: Any) -> Any:
+    async def on_unlock(self, connector_id: int, **_: Any) -> Any:
+        await self._driver_starts_first()
         self.received.append(("UnlockConnector", {"connector_id": connector_id}))
         return result16.UnlockConnector(status="Unlocked")
 
     @on(Action16.change_availability)
-    def on_availability(self, connector_id: int, type: str, **_: Any) -> Any:
+    async def on_availability(self, connector_id: int, type: str, **_: Any) -> Any:
+        await self._driver_starts_first()
         self.received.append(("ChangeAvailability", {"connector_id": connector_id, "type": type}))
-        return result16.ChangeAvailability(status="Accepted")
+        busy = self.charging if connector_id == 0 else self.charging & {connector_id}
+        status = "Scheduled" if type == "Inoperative" and busy else "Accepted"
+        return result16.ChangeAvailability(status=self.availability_answer or status)
 
     @on(Action16.trigger_message)
     def on_trigger(self, requested_message: str, **kw: Any) -> Any:

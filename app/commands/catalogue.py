@@ -375,12 +375,23 @@ def is_security_key(key: str) -> bool:
     return variable in SECURITY_KEYS or "certificate" in key.lower()
 
 
-def interrupts_charge(command: str, params: _Params, ocpp_version: str | None) -> bool:
+def reset_kind_201(params: ResetParams, forced: bool) -> Literal["OnIdle", "Immediate"]:
+    """The 2.0.1 ResetEnumType for a reset. OnIdle unless a consultant or admin forces a hard
+    reset: the station holds an OnIdle reset while a transaction runs (B12.FR.01: it "SHALL
+    respond with a ResetResponse(Scheduled)"), so no charge that starts between our check and
+    the reset is cut; Immediate ends transactions and is only an override."""
+    return "Immediate" if params.type == "hard" and forced else "OnIdle"
+
+
+def interrupts_charge(
+    command: str, params: _Params, ocpp_version: str | None, forced: bool = False
+) -> bool:
     """Would this end or disturb a running charge? A reset reboots the whole charger (1.6
     Soft and Hard stop transactions; 2.0.1 Immediate ends them, OnIdle waits for them: OCPP
-    2.0.1 B11/B12); an unlock or an availability change to Inoperative acts on the cable."""
+    2.0.1 B11/B12; Immediate only when forced, ``reset_kind_201``); an unlock or an
+    availability change to Inoperative acts on the cable."""
     if isinstance(params, ResetParams):
-        return not (ocpp_version == "2.0.1" and params.type == "soft")
+        return ocpp_version != "2.0.1" or reset_kind_201(params, forced) == "Immediate"
     if isinstance(params, UnlockParams):
         return True
     if isinstance(params, AvailabilityParams):
@@ -474,8 +485,10 @@ def build_call(
     transaction_id: str | None = None,
     upload_location: str | None = None,
     secret: str | None = None,
+    forced: bool = False,
 ) -> Any:
-    """The ``ocpp`` call payload for a command on a charger of this OCPP version."""
+    """The ``ocpp`` call payload for a command on a charger of this OCPP version (``forced``:
+    a consultant or admin overrode the guards, the only way to an Immediate 2.0.1 reset)."""
     v16 = ocpp_version == "1.6"
     if isinstance(params, InstalledCertificatesParams):
         if not v16:
@@ -506,8 +519,7 @@ def build_call(
     if isinstance(params, ResetParams):
         if v16:
             return call16.Reset(type="Soft" if params.type == "soft" else "Hard")
-        kind = "OnIdle" if params.type == "soft" else "Immediate"
-        return call201.Reset(type=kind, evse_id=params.evse_id)
+        return call201.Reset(type=reset_kind_201(params, forced), evse_id=params.evse_id)
     if isinstance(params, UnlockParams):
         if v16:
             return call16.UnlockConnector(connector_id=params.connector_id)

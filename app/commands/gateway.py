@@ -3,8 +3,11 @@
 REST API calls, procedure steps, consultants' commands and self-diagnosis all call
 :meth:`CommandGateway.execute`. It validates the parameters against the catalogue, finds the
 charger (on this node, or forwards to the node that holds its socket), runs the guards
-(``app/commands/guards.py``), sends the OCPP call through the edge, and audits every attempt,
-refused ones included: who, what, on whose behalf, what was overridden, and why it was refused.
+(``app/commands/guards.py``), drains a 1.6 charger before a reset or unlock (``drain.py``:
+the charger itself must refuse new charges before the reset goes, or a charge that starts
+after the guards looked is cut), sends the OCPP call through the edge, and audits every
+attempt, refused ones included: who, what, on whose behalf, what was overridden, why it was
+refused, and each drain and restore step.
 """
 
 from __future__ import annotations
@@ -17,9 +20,10 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
-from app.commands import guards
+from app.commands import drain, guards
 from app.commands.catalogue import (
     COMMANDS,
+    AvailabilityParams,
     CommandParams,
     DiagnosticsParams,
     InvalidCommand,
@@ -33,12 +37,16 @@ from app.commands.redact import redact_call, redact_params
 from app.db.base import utcnow
 from app.errors import (
     BadCommand,
+    ChargeInProgress,
     ChargerOffline,
     ChargerRefused,
     CommandError,
+    NotDrained,
+    SafetyInterlock,
     UnknownCharger,
     UnknownCommand,
 )
+from app.fleet.events import FleetEvent, TransactionStarted
 from app.fleet.store import FleetStore
 from app.security.passwords import new_charger_password
 from app.security.roles import Principal
@@ -147,6 +155,16 @@ class Credentials(Protocol):
 # uses it after its next reboot, still taken).
 PASSWORD_TAKEN = frozenset({"Accepted", "RebootRequired"})
 
+
+@dataclass(frozen=True)
+class Drained:
+    """A charger drained before a command: what to restore, and the boot count to pass."""
+
+    plan: drain.DrainPlan
+    steps: drain.RestoreSteps
+    boots: int
+
+
 AuditSink = Callable[..., None]
 KnownCharger = Callable[[str], Awaitable[bool]]
 UploadSlot = Callable[[str], str]
@@ -164,6 +182,8 @@ class CommandGateway:
         forwarder: Forwarder | None = None,
         upload_slot: UploadSlot | None = None,
         credentials: Credentials | None = None,
+        restore_timeout: float = 6 * 3600.0,
+        reboot_wait: float = 600.0,
     ) -> None:
         self.fleet = fleet
         self.link = link
@@ -173,6 +193,10 @@ class CommandGateway:
         self.forwarder = forwarder
         self.upload_slot = upload_slot
         self.credentials = credentials
+        # how long a drained charger's availability restore waits for its reboot
+        self.restore_timeout = restore_timeout
+        self.reboot_wait = reboot_wait  # how long a reset's restore waits for the boot
+        self._restores: dict[str, set[asyncio.Task[None]]] = {}
 
     async def execute(self, request: CommandRequest, actor: Actor) -> CommandResult:
         """Check, send and audit one remote action; raises the CommandError that stopped it.
@@ -191,15 +215,195 @@ class CommandGateway:
         """Check, send and audit on this node (what a forwarded command runs)."""
         started = utcnow()
         overrides: tuple[str, ...] = ()
+        drained: Drained | None = None
         try:
             params, overrides = await self._clear(request, actor)
+            version = self.link.ocpp_version(request.charger_id) or "1.6"
+            plan = drain.plan_for(params, version, request.force)
+            if plan is not None:
+                drained = await self._drain(request, actor, plan)
             result = await self._send(request, params)
         except CommandError as error:
             self._record(request, actor, started, type(error).__name__, overrides, error=error)
+            if drained is not None:  # drained, but the reset did not go: restore at once
+                self._restore_later(request, actor, drained, after_boot=False)
             raise
         result.overrides = overrides
         self._record(request, actor, started, "answered", overrides, result=result)
+        if drained is not None:
+            # availability persists across the reboot (1.6 §5.2): a reset's restore waits
+            # for the boot; an unlock's (or a refused reset's) follows at once
+            after_boot = drained.plan.restore_after_boot and result.status == "Accepted"
+            self._restore_later(request, actor, drained, after_boot=after_boot)
         return result
+
+    # -- drain first (app/commands/drain.py) ---------------------------------------------------
+    async def _drain(self, request: CommandRequest, actor: Actor, plan: drain.DrainPlan) -> Drained:
+        """Ask the charger to refuse new charges; return what to restore, or raise the
+        refusal (after scheduling the restore) when a charge runs or started meanwhile."""
+        charger_id = request.charger_id
+        before = self.fleet.get(charger_id)
+        drained = Drained(
+            plan,
+            drain.availability_baseline(before, plan.connector_id).restore_steps(),
+            before.boot_count if before else 0,
+        )
+        raced: list[str] = []
+        raced_on: list[int] = []
+
+        def on_start(event: FleetEvent) -> None:
+            if event.charger_id == charger_id and isinstance(event, TransactionStarted):
+                tx = event.transaction
+                raced.append(tx.transaction_id if tx is not None else "?")
+                raced_on.append(tx.connector_id if tx is not None else 0)
+
+        self.fleet.add_listener(on_start)
+        try:
+            answer = await self._availability(
+                request, actor, plan.connector_id, "inoperative", "drain", drained.steps
+            )
+        except CommandError:
+            # no answer: it may have gone Inoperative all the same; put it back when it can
+            self._restore_later(request, actor, drained, after_boot=False)
+            raise
+        finally:
+            self.fleet.remove_listener(on_start)
+        verdict = drain.verdict(answer, raced_on, self.fleet.get(charger_id), plan.connector_id)
+        if verdict == "go":
+            return drained
+        self._restore_later(request, actor, drained, after_boot=False)
+        detail = {"drain": answer, "raced_transactions": raced}
+        if verdict == "charge_in_progress":
+            why = (
+                "it answered Scheduled: a transaction is in progress (OCPP 1.6 §5.2)"
+                if answer == "Scheduled"
+                else f"transaction {', '.join(raced) or 'open'} started while it was drained"
+            )
+            raise ChargeInProgress(
+                f"{request.command} not sent: asked to refuse new charges first, {why}; "
+                "availability is restored",
+                detail=detail,
+            )
+        raise NotDrained(
+            f"{request.command} not sent: the charger answered {answer} when asked to refuse "
+            "new charges (ChangeAvailability Inoperative), so a charge could start under it; "
+            "a consultant or admin may force it with a reason",
+            detail=detail,
+        )
+
+    async def _availability(
+        self,
+        request: CommandRequest,
+        actor: Actor,
+        connector_id: int,
+        kind: str,
+        step: str,
+        restore: drain.RestoreSteps | None = None,
+    ) -> str | None:
+        """Send one drain/restore ChangeAvailability and audit it as its own step (a drain's
+        row keeps its restore steps: a restarted backend resumes them, ``resume``)."""
+        params = AvailabilityParams(connector_id=connector_id, type=kind)  # type: ignore[arg-type]
+        sub = CommandRequest(
+            charger_id=request.charger_id,
+            command="change_availability",
+            params=params.model_dump(exclude_none=True),
+            reason=f"{step} for {request.command}",
+        )
+        started = utcnow()
+        try:
+            result = await self._send(sub, params)
+        except CommandError as error:
+            error.detail.setdefault("step", step)
+            self._record(sub, actor, started, type(error).__name__, (), error=error)
+            raise
+        result.response = {**result.response, "step": step, "for": request.command}
+        if restore is not None:
+            result.response["restore"] = [list(s) for s in restore]
+        self._record(sub, actor, started, "answered", (), result=result)
+        return result.status
+
+    def _restore_later(
+        self, request: CommandRequest, actor: Actor, drained: Drained, *, after_boot: bool
+    ) -> None:
+        if not drained.steps:
+            return
+        task = asyncio.create_task(self._restore(request, actor, drained, after_boot))
+        tasks = self._restores.setdefault(request.charger_id, set())
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    async def _restore(
+        self, request: CommandRequest, actor: Actor, drained: Drained, after_boot: bool
+    ) -> None:
+        """Undo the drain once the charger is back (after the reset's boot, if it went): the
+        safety interlock still holds an Operative."""
+        charger_id = request.charger_id
+
+        def booted(state: Any) -> bool:
+            return state is not None and state.online and state.boot_count > drained.boots
+
+        def online(state: Any) -> bool:
+            return state is not None and state.online
+
+        # A charger that accepted the reset but never rebooted is not left out of service:
+        # after ``reboot_wait`` it is restored as soon as it is online.
+        if after_boot:
+            await self.fleet.wait_for(charger_id, booted, self.reboot_wait)
+        if not await self.fleet.wait_for(charger_id, online, self.restore_timeout):
+            held = CommandRequest(
+                charger_id=charger_id,
+                command="change_availability",
+                params={"connector_id": drained.plan.connector_id, "type": "operative"},
+                reason=f"restore for {request.command}",
+            )
+            error = CommandError(
+                f"not restored: the charger did not come back within {self.restore_timeout:g} s; "
+                "it stays Inoperative until someone sets it Operative",
+                detail={"step": "restore"},
+            )
+            self._record(held, actor, utcnow(), "NotRestored", (), error=error)
+            return
+        for connector_id, kind in drained.steps:
+            state = self.fleet.get(charger_id)
+            params = AvailabilityParams(connector_id=connector_id, type=kind)  # type: ignore[arg-type]
+            if state is not None:
+                try:
+                    guards.interlocked("change_availability", params, state, may_override=False)
+                except SafetyInterlock as error:
+                    error.detail["step"] = "restore"
+                    held = CommandRequest(
+                        charger_id=charger_id,
+                        command="change_availability",
+                        params=params.model_dump(exclude_none=True),
+                        reason=f"restore for {request.command}",
+                    )
+                    self._record(held, actor, utcnow(), "SafetyInterlock", (), error=error)
+                    return
+            try:
+                await self._availability(request, actor, connector_id, kind, "restore")
+            except CommandError:
+                return  # audited; the charger stays as it is
+
+    def resume(self, pending: list[drain.PendingRestore]) -> None:
+        """Restores a previous run of this node left pending (its drain rows): each goes as
+        soon as its charger is online here."""
+        for p in pending:
+            actor = Actor(Principal(p.requested_by, p.role), p.origin, p.on_behalf_of)  # type: ignore[arg-type]
+            request = CommandRequest(charger_id=p.charger_id, command=p.command)
+            plan = drain.DrainPlan(p.steps[0][0] if p.steps else 0, restore_after_boot=False)
+            self._restore_later(request, actor, Drained(plan, p.steps, 0), after_boot=False)
+
+    async def settle(self, charger_id: str) -> None:
+        """Wait for the charger's pending availability restores (tests, shutdown)."""
+        tasks = list(self._restores.get(charger_id, ()))
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def stop(self) -> None:
+        tasks = [t for group in self._restores.values() for t in group]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def check(self, request: CommandRequest, actor: Actor) -> tuple[str, ...]:
         """The guards alone, without sending (what an action would override); raises."""
@@ -282,6 +486,7 @@ class CommandGateway:
                 transaction_id=transaction_id,
                 upload_location=location,
                 secret=secret,
+                forced=request.force,
             )
         except InvalidCommand as error:
             raise BadCommand(str(error)) from error

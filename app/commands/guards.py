@@ -18,7 +18,9 @@ may reach a charger, and no rule or procedure file can switch a guard off.
 - **No interruption of a charge.** No reset (except a 2.0.1 OnIdle reset, which the charger
   holds until its transactions end), unlock or availability change to Inoperative while a
   transaction runs on the connector it acts on, unless a consultant or admin forces it with a
-  reason.
+  reason. This check reads the backend's view; a charge that starts after it is stopped by
+  the gateway's drain (``app/commands/drain.py``): a 1.6 reset goes only to a charger that
+  accepted to refuse new charges, a 2.0.1 reset is OnIdle unless forced.
 """
 
 from __future__ import annotations
@@ -90,19 +92,10 @@ def check(inp: GuardInput) -> Clearance:
     may_override = inp.force and not inp.automatic and inp.role in OVERRIDING_ROLES
     overrides: list[str] = []
     charger = inp.charger
-    if charger is not None and re_energises(inp.command, inp.params):
-        safety = charger.safety_faults()
-        if safety:
-            if not may_override:
-                names = ", ".join(_fault_name(f) for f in safety)
-                raise SafetyInterlock(
-                    f"{inp.command} refused: a safety fault is open ({names}); a consultant or "
-                    "admin may override with force and a reason",
-                    detail={"faults": [f.uid for f in safety]},
-                )
-            overrides.append("safety_interlock")
+    if charger is not None and interlocked(inp.command, inp.params, charger, may_override):
+        overrides.append("safety_interlock")
     ocpp_version = charger.ocpp_version if charger else None
-    if charger is not None and interrupts_charge(inp.command, inp.params, ocpp_version):
+    if charger is not None and interrupts_charge(inp.command, inp.params, ocpp_version, inp.force):
         tx = charger.transaction_on(affected_connector(inp.params))
         if tx is not None:
             if not may_override:
@@ -114,6 +107,27 @@ def check(inp: GuardInput) -> Clearance:
                 )
             overrides.append("transaction")
     return Clearance(tuple(overrides))
+
+
+def interlocked(
+    command: str, params: CommandParams, charger: ChargerLiveState, may_override: bool
+) -> bool:
+    """The safety interlock: raise SafetyInterlock if ``command`` could re-energise a charger
+    with a never-reset fault open; True when a consultant's or admin's force overrides it.
+    The gateway also asks it before restoring availability after a drain."""
+    if not re_energises(command, params):
+        return False
+    safety = charger.safety_faults()
+    if not safety:
+        return False
+    if not may_override:
+        names = ", ".join(_fault_name(f) for f in safety)
+        raise SafetyInterlock(
+            f"{command} refused: a safety fault is open ({names}); a consultant or "
+            "admin may override with force and a reason",
+            detail={"faults": [f.uid for f in safety]},
+        )
+    return True
 
 
 def _fault_name(fault: object) -> str:

@@ -829,7 +829,12 @@ class SimCharger:
         self._changed()
 
     def set_availability(self, connector_id: int, operative: bool) -> str:
-        """Apply (or schedule) an availability change; 0 = whole charger. Returns the answer."""
+        """Apply (or schedule) an availability change; 0 = whole charger. Returns the answer.
+
+        OCPP 1.6 §5.2: Inoperative while a transaction is in progress is Scheduled, applied
+        once it ends; an Inoperative charger allows no charging (starts are refused); the
+        state persists a reboot (nothing here is reset by one). A later Operative cancels a
+        Scheduled Inoperative (the CSMS changed its mind, e.g. a drain that found a charge)."""
         targets = (
             list(self.connectors.values()) if connector_id == 0 else [self.connector(connector_id)]
         )
@@ -838,6 +843,9 @@ class SimCharger:
             for conn in busy:
                 conn.pending_operative = False
             return "Scheduled"
+        if operative:
+            for conn in targets:
+                conn.pending_operative = None
         if connector_id == 0:
             if not operative:
                 self.charger_operative = False

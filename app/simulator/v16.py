@@ -453,15 +453,7 @@ class Charger16(SimCharger, ChargePoint):
         cid = connector_id or next(
             (c for c, s in self.connectors.items() if s.transaction is None), 0
         )
-        conn = self.connectors.get(cid)
-        ok = (
-            conn is not None
-            and conn.transaction is None
-            and conn.operative
-            and self.charger_operative
-            and self.blocking_fault(cid) is None
-        )
-        answer = "Accepted" if ok else "Rejected"
+        answer = "Accepted" if self._may_start(cid) else "Rejected"
         self.record_command(
             "RemoteStartTransaction", {"idTag": id_tag, "connectorId": connector_id}, answer
         )
@@ -474,9 +466,18 @@ class Charger16(SimCharger, ChargePoint):
         cid = connector_id or next(
             (c for c, s in self.connectors.items() if s.transaction is None), 0
         )
-        conn = self.connectors.get(cid)
-        if conn is not None and conn.transaction is None and self.blocking_fault(cid) is None:
+        if self._may_start(cid):  # not on a Rejected start (an Inoperative charger, 1.6 §5.2)
             self.start_transaction(cid, id_tag)
+
+    def _may_start(self, cid: int) -> bool:
+        conn = self.connectors.get(cid)
+        return (
+            conn is not None
+            and conn.transaction is None
+            and conn.operative
+            and self.charger_operative
+            and self.blocking_fault(cid) is None
+        )
 
     @on(Action.data_transfer)
     def on_data_transfer(self, vendor_id: str, **_: Any) -> call_result.DataTransfer:

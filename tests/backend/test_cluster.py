@@ -30,7 +30,11 @@ async def test_command_and_state_through_the_other_node(tmp_path):
                 )
                 assert reset.status_code == 200, reset.text
                 assert reset.json()["status"] == "Accepted"
-            assert charger.received == [("Reset", {"type": "Soft"})]
+            # the holding node drained it first (app/commands/drain.py)
+            assert charger.received == [
+                ("ChangeAvailability", {"connector_id": 0, "type": "Inoperative"}),
+                ("Reset", {"type": "Soft"}),
+            ]
         await node_b.state.recorder.flush()
         # audited on the node that sent it, in the caller's name
         async with node_a.client() as api_a:

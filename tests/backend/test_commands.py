@@ -29,10 +29,17 @@ async def test_soft_and_hard_reset_16(backend, api_client):
             "/api/chargers/SITE-005-AC-01/commands/reset", json={"type": "hard"}
         )
         assert response.status_code == 200
-        assert charger.received == [("Reset", {"type": "Soft"}), ("Reset", {"type": "Hard"})]
+        drain = ("ChangeAvailability", {"connector_id": 0, "type": "Inoperative"})
+        # each reset is drained first (app/commands/drain.py)
+        assert charger.received == [
+            drain,
+            ("Reset", {"type": "Soft"}),
+            drain,
+            ("Reset", {"type": "Hard"}),
+        ]
 
 
-async def test_reset_maps_to_onidle_and_immediate_201(backend, api_client):
+async def test_reset_maps_to_onidle_unless_forced_201(backend, api_client):
     await backend.register("SITE-005-DC-01")
     async with connected(backend.ocpp_url, "SITE-005-DC-01", "2.0.1") as charger:
         await charger.boot()
@@ -43,7 +50,8 @@ async def test_reset_maps_to_onidle_and_immediate_201(backend, api_client):
             assert response.status_code == 200, response.text
         # (self-diagnosis also asks a 2.0.1 station for its base report and sets monitors)
         resets = [r for r in charger.received if r[0] == "Reset"]
-        assert [r[1]["type"] for r in resets] == ["OnIdle", "Immediate"]
+        # Immediate only when a consultant or admin forces it (tests/commands/test_drain.py)
+        assert [r[1]["type"] for r in resets] == ["OnIdle", "OnIdle"]
 
 
 @pytest.mark.parametrize(
@@ -76,7 +84,10 @@ async def test_each_command_16(backend, api_client, command, body, expected):
             f"/api/chargers/SITE-005-AC-02/commands/{command}", json=body
         )
         assert response.status_code == 200, response.text
-        assert charger.received == [expected]
+        # an unlock's connector is drained and restored around it (app/commands/drain.py,
+        # tests/commands/test_drain.py)
+        drain = "ChangeAvailability" if command == "unlock_connector" else None
+        assert [r for r in charger.received if r[0] != drain] == [expected]
 
 
 async def test_get_configuration_returns_charger_answer(backend, api_client):

@@ -49,7 +49,10 @@ async def test_unsolicited_answers_are_dropped_and_commands_still_work(backend, 
         audited = session.scalars(
             select(CommandRow).where(CommandRow.charger_id == charger_id)
         ).all()
-        assert [(row.command, row.outcome) for row in audited] == [("reset", "answered")]
+        assert [(row.command, row.outcome) for row in audited] == [
+            ("change_availability", "answered"),  # the drain before the reset
+            ("reset", "answered"),
+        ]
         recorded = session.scalars(
             select(EventRow.unique_id).where(
                 EventRow.charger_id == charger_id,

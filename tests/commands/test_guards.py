@@ -104,9 +104,14 @@ def test_no_interruption_of_a_charge() -> None:
     check(inp("unlock_connector", {"connector_id": 2}, charger=busy))
     check(inp("change_availability", {"connector_id": 1, "type": "operative"}, charger=busy))
     # 2.0.1 OnIdle: the station holds the reset until its transactions end (OCPP 2.0.1 B12)
-    check(inp("reset", {"type": "soft"}, charger=charger(version="2.0.1", tx_on=1)))
-    with pytest.raises(TransactionActive):
-        check(inp("reset", {"type": "hard"}, charger=charger(version="2.0.1", tx_on=1)))
+    # and a hard one too unless forced: the gateway sends Immediate only as an override
+    busy201 = charger(version="2.0.1", tx_on=1)
+    check(inp("reset", {"type": "soft"}, charger=busy201))
+    check(inp("reset", {"type": "hard"}, charger=busy201))
+    forced = check(
+        inp("reset", {"type": "hard"}, role="admin", charger=busy201, force=True, reason="r")
+    )
+    assert forced.overrides == ("transaction",)
 
 
 def test_safety_interlock_holds_for_everyone_but_an_audited_override() -> None:

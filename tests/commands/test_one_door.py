@@ -62,3 +62,17 @@ def test_the_gateway_runs_the_guards_on_every_path() -> None:
     )
     body = ast.unparse(here)
     assert body.index("self._clear(") < body.index("self._send(")
+
+
+def test_the_gateway_drains_before_it_sends() -> None:
+    """Drain first (app/commands/drain.py): on the one path every command takes, the charger
+    is asked to refuse new charges before the command that would cut one is sent."""
+    source = (APP / "commands" / "gateway.py").read_text(encoding="utf-8")
+    here = next(
+        n
+        for n in ast.walk(ast.parse(source))
+        if isinstance(n, ast.AsyncFunctionDef) and n.name == "execute_here"
+    )
+    body = ast.unparse(here)
+    assert "drain.plan_for(" in body
+    assert body.index("self._clear(") < body.index("self._drain(") < body.index("self._send(")

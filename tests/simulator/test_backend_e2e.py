@@ -63,3 +63,59 @@ async def test_fault_seen_in_backend_and_cleared_by_rest_reset(backend, api_clie
         assert {c["action"] for c in commands} >= {"Reset"}
         live = await _live(api_client, p201.charger_id)
         assert live["open_faults"] == [], live
+
+
+async def test_the_drain_before_a_reset_with_a_simulated_16_charger(backend, api_client, tmp_path):
+    """The real backend drains a simulated 1.6 charger (app/commands/drain.py): a driver who
+    starts as the drain arrives keeps charging (Scheduled, no Reset); an idle charger is
+    reset and put back in service after its boot; a connector that was Inoperative stays so."""
+    p = plan("northwind_duo", "1.6", site=42)
+    await backend.register(p.charger_id)
+    await backend.register_id_token("TAG-RACE")
+    config = FleetConfig(
+        outcomes="ideal",
+        csms_url=backend.ocpp_url,
+        speed=100,
+        shared_password=TEST_CHARGER_PASSWORD,
+        ground_truth_path=tmp_path / "truth.jsonl",
+    )
+    url = f"/api/chargers/{p.charger_id}/commands"
+    async with Fleet(config, plans=[p]) as fleet:
+        await fleet.wait_online(timeout=15)
+        ch = fleet.charger(p.charger_id)
+        await ch.wait_for(lambda s: s.outbox == 0, timeout=5)
+        # the race: the guard sees it idle, the driver starts as the drain reaches it
+        answer_availability = ch.set_availability
+
+        def driver_first(connector_id: int, operative: bool) -> str:
+            if not operative and ch.connectors[2].transaction is None:
+                ch.start_transaction(2, "TAG-RACE")
+            return answer_availability(connector_id, operative)
+
+        ch.set_availability = driver_first  # type: ignore[method-assign]
+        resp = await api_client.post(f"{url}/reset", json={"type": "soft"})
+        assert resp.status_code == 409 and resp.json()["detail"]["kind"] == "ChargeInProgress"
+        ch.set_availability = answer_availability  # type: ignore[method-assign]
+        await backend.state.gateway.settle(p.charger_id)
+        commands = [c["action"] for c in fleet.truth.tail(kind="command")]
+        assert "Reset" not in commands and ch.boot_count == 1
+        assert ch.connectors[2].transaction is not None  # the charge goes on
+        ch.stop_transaction(2)
+        assert {c.status for c in ch.true_state().connectors} == {"Available"}  # restored
+
+        # idle: drained, reset, restored after the boot; connector 2 Inoperative before
+        resp = await api_client.post(
+            f"{url}/change_availability", json={"connector_id": 2, "type": "inoperative"}
+        )
+        assert resp.status_code == 200, resp.text
+        await ch.wait_for(lambda s: s.outbox == 0, timeout=5)
+        resp = await api_client.post(f"{url}/reset", json={"type": "soft"})
+        assert resp.status_code == 200, resp.text
+        await ch.wait_for(lambda s: s.boot_count == 2 and s.online, timeout=10)
+        await backend.state.gateway.settle(p.charger_id)
+        await ch.wait_for(lambda s: s.outbox == 0, timeout=5)
+        status = {c.connector_id: c.status for c in ch.true_state().connectors}
+        assert status == {0: "Available", 1: "Available", 2: "Unavailable"}
+        live = await _live(api_client, p.charger_id)
+        assert live["connectors"]["1"]["status"] == "Available"
+        assert live["connectors"]["2"]["status"] == "Unavailable"

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from ocpp.v16 import call as c16
 from ocpp.v201 import call as c201
 
+from app.simulator.charger import SimulatorError
 from tests.simulator.conftest import plan
 from tests.simulator.mini_csms import MiniCSMS, UploadReceiver
 
@@ -451,3 +453,35 @@ async def test_meter_values_during_transaction(csms: MiniCSMS, make_fleet) -> No
     await asyncio.sleep(0.3)
     energy = fleet.charger(p16.charger_id).true_state().connector(1).transaction.energy_wh
     assert energy > 0
+
+
+async def test_16_availability_as_a_drain_sees_it(csms: MiniCSMS, make_fleet) -> None:
+    """OCPP 1.6 §5.2, what the gateway's drain before a reset relies on: Scheduled while a
+    transaction runs (and Operative cancels that), Accepted when idle, then no start, and
+    Inoperative kept across a reboot."""
+    p = plan("northwind_duo", "1.6")
+    fleet = await make_fleet([p])
+    ch = fleet.charger(p.charger_id)
+    ch.start_transaction(1, "TAG-1")
+    await ch.wait_for(lambda s: s.connector(1).transaction.csms_tx_id is not None)
+    drain = c16.ChangeAvailability(connector_id=0, type="Inoperative")
+    assert (await csms.command(p.charger_id, drain)).status == "Scheduled"
+    restore = c16.ChangeAvailability(connector_id=0, type="Operative")
+    assert (await csms.command(p.charger_id, restore)).status == "Accepted"
+    ch.stop_transaction(1)
+    assert ch.true_state().connector(1).status == "Available"  # the drain was called off
+    # idle: Accepted, and no charge can start on any connector
+    assert (await csms.command(p.charger_id, drain)).status == "Accepted"
+    assert {c.status for c in ch.true_state().connectors} == {"Unavailable"}
+    start = c16.RemoteStartTransaction(id_tag="TAG-2", connector_id=2)
+    assert (await csms.command(p.charger_id, start)).status == "Rejected"
+    with pytest.raises(SimulatorError):
+        ch.start_transaction(2, "TAG-2")
+    # it stays Inoperative through the reset's reboot, until the CSMS restores it
+    mark = csms.mark(p.charger_id)
+    assert (await csms.command(p.charger_id, c16.Reset(type="Soft"))).status == "Accepted"
+    await ch.wait_for(lambda s: s.boot_count == 2 and s.online, timeout=5)
+    assert {c.status for c in ch.true_state().connectors} == {"Unavailable"}
+    assert "BootNotification" in actions(csms, p.charger_id, mark)
+    assert (await csms.command(p.charger_id, restore)).status == "Accepted"
+    assert {c.status for c in ch.true_state().connectors} == {"Available"}
