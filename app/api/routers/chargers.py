@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.api.deps import ANY_ROLE, get_db, get_state, readable_charger, require_roles
 from app.csms.directory import RegistrationError
-from app.db.models import CommandRow, EventRow, FaultRow
-from app.errors import NotFound
+from app.db.models import CommandRow, EventRow, FaultRow, TransactionRow
+from app.errors import InvalidInput, NotFound
 from app.fleet.model import ChargerLiveState
 from app.fleet.views import ChargerView
 from app.security.roles import Principal, Role
@@ -186,14 +186,36 @@ def charger_events(
     _: Principal = Depends(require_roles(Role.CONSULTANT, Role.PARTNER)),
     __: ChargerLiveState = Depends(readable_charger),
     action: str | None = Query(None, max_length=64),
+    direction: Literal["in", "out"] | None = Query(
+        None, description="in: from the charger; out: from the central system."
+    ),
+    since: datetime | None = Query(None, description="Frames at or after this time (ISO 8601)."),
+    until: datetime | None = Query(None, description="Frames before this time (ISO 8601)."),
+    q: str | None = Query(
+        None, min_length=1, max_length=100, description="Text anywhere in the frame as sent."
+    ),
     before_id: int | None = Query(
         None, ge=1, le=2**62, description="Page backwards from this event id."
     ),
     limit: int = Query(100, ge=1, le=1000),
 ) -> list[EventView]:
+    """A charger's OCPP frames, newest first, filtered; page back with ``before_id``."""
+    since, until = _utc(since), _utc(until)
+    if since and until and since >= until:
+        raise InvalidInput(
+            f"since ({since.isoformat()}) must be before until ({until.isoformat()})"
+        )
     query = select(EventRow).where(EventRow.charger_id == charger_id)
     if action:
         query = query.where(EventRow.action == action)
+    if direction:
+        query = query.where(EventRow.direction == direction)
+    if since:
+        query = query.where(EventRow.ts >= since)
+    if until:
+        query = query.where(EventRow.ts < until)
+    if q:
+        query = query.where(EventRow.frame.contains(q, autoescape=True))
     if before_id:
         query = query.where(EventRow.id < before_id)
     rows = db.scalars(query.order_by(EventRow.id.desc()).limit(limit))
@@ -209,6 +231,13 @@ def charger_events(
         )
         for row in rows
     ]
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """A time without a zone is read as UTC (the event log's clock)."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
 
 
 def _payload(row: EventRow) -> Any:
@@ -247,12 +276,48 @@ def charger_commands(
     db: Session = Depends(get_db),
     _: Principal = Depends(require_roles(Role.CONSULTANT, Role.PARTNER)),
     __: ChargerLiveState = Depends(readable_charger),
+    command: list[str] = Query(
+        [], max_length=10, description="Only these commands (e.g. get_configuration)."
+    ),
+    outcome: str | None = Query(None, max_length=20, description="e.g. answered"),
     limit: int = Query(100, ge=1, le=1000),
 ) -> list[CommandView]:
+    query = select(CommandRow).where(CommandRow.charger_id == charger_id)
+    if command:
+        query = query.where(CommandRow.command.in_(command))
+    if outcome:
+        query = query.where(CommandRow.outcome == outcome)
+    rows = db.scalars(query.order_by(CommandRow.id.desc()).limit(limit))
+    return [CommandView.model_validate(row, from_attributes=True) for row in rows]
+
+
+class TransactionView(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    transaction_id: str
+    connector_id: int
+    id_tag: str | None
+    started_at: datetime
+    stopped_at: datetime | None
+    meter_start_wh: float | None
+    meter_stop_wh: float | None
+    stop_reason: str | None
+
+
+@router.get("/{charger_id}/transactions", response_model=list[TransactionView])
+def charger_transactions(
+    charger_id: str,
+    db: Session = Depends(get_db),
+    _: Principal = Depends(require_roles(Role.CONSULTANT)),
+    __: ChargerLiveState = Depends(readable_charger),
+    offset: int = Query(0, ge=0, le=1_000_000),
+    limit: int = Query(50, ge=1, le=500),
+) -> list[TransactionView]:
+    """A charger's charging sessions as recorded, newest first."""
     rows = db.scalars(
-        select(CommandRow)
-        .where(CommandRow.charger_id == charger_id)
-        .order_by(CommandRow.id.desc())
+        select(TransactionRow)
+        .where(TransactionRow.charger_id == charger_id)
+        .order_by(TransactionRow.started_at.desc(), TransactionRow.id.desc())
+        .offset(offset)
         .limit(limit)
     )
-    return [CommandView.model_validate(row, from_attributes=True) for row in rows]
+    return [TransactionView.model_validate(row, from_attributes=True) for row in rows]
