@@ -21,13 +21,16 @@ from app.ui.dot import quote
 # <title> holding the node id; the id is passed back as a one-rerun trigger value.
 CLICKS_JS = """
 export default function (component) {
-  const { setTriggerValue, data } = component;
-  const lineOf = (text, id) => {
-    const lines = text.split("\\n");
-    for (let n = 0; n < lines.length; n++) {
-      const t = lines[n].trim().replace(/^-\\s*/, "");
-      if (!t.startsWith("id:")) continue;
-      if (t.slice(3).trim().replace(/^["']|["']$/g, "") === id) return n;
+  const { setTriggerValue } = component;
+  // the character offset of the line "- id: <id>" (or -1)
+  const offsetOf = (text, id) => {
+    let offset = 0;
+    for (const line of text.split("\\n")) {
+      const t = line.trim().replace(/^-\\s*/, "");
+      if (t.startsWith("id:") && t.slice(3).trim().replace(/^["']|["']$/g, "") === id) {
+        return offset;
+      }
+      offset += line.length + 1;
     }
     return -1;
   };
@@ -43,11 +46,18 @@ export default function (component) {
       g.addEventListener("click", () => {
         const id = title.textContent;
         setTriggerValue("node", id);
-        const area = document.querySelector(".st-key-" + data.yaml_key + " textarea");
-        const line = area ? lineOf(area.value, id) : -1;
-        if (line < 0) return;
+        // the editor's text area (its key names the open procedure: any mount's data could
+        // be stale here, so it is looked up at click time)
+        const area = document.querySelector('div[class*="st-key-ed_yaml_"] textarea');
+        const at = area ? offsetOf(area.value, id) : -1;
+        if (at < 0) return;
+        // long lines wrap: measure the text above the node in the text area itself
+        const full = area.value;
+        area.value = full.slice(0, at);
+        const above = area.scrollHeight;
+        area.value = full;
         const height = parseFloat(getComputedStyle(area).lineHeight) || 20;
-        area.scrollTop = Math.max(0, (line - 2) * height);
+        area.scrollTop = above <= area.clientHeight ? 0 : above - 2 * height;
       });
     });
   };

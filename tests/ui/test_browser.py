@@ -648,3 +648,35 @@ def test_a_reset_step_during_a_charge_waits_and_says_why(stack: UiStack, browser
     assert stack.wait_for(reset_sent, "the reset once the charge ended", 60) == ["answered"]
     page.get_by_text("Resolved", exact=False).first.wait_for(timeout=90000)
     page.context.close()
+
+
+def test_clicking_a_graph_node_jumps_to_it_in_the_editor(stack: UiStack, browser, ui_url) -> None:  # type: ignore[no-untyped-def]
+    procedure = "dead-screen-display"
+    page = new_page(browser, ui_url)
+    sign_in(page, stack, "eddie")
+    page.get_by_text("Valid.").wait_for()
+    settled(page)
+    page.locator(".st-key-ed_choice").get_by_role("combobox").click()
+    page.keyboard.type(procedure)
+    page.get_by_role("option", name=re.compile(f"^{procedure}")).first.click()
+    area = page.locator(f".st-key-ed_yaml_{procedure} textarea")
+    area.wait_for()
+    settled(page)
+    with stack.http(stack.token("eddie")) as eddie:
+        text = eddie.get(f"/api/procedures/{procedure}").json()["yaml"]
+    last = [line.split("id:")[1].strip() for line in text.splitlines() if "- id:" in line][-1]
+    node = page.locator(".st-key-ed_graph g.node", has=page.locator(f'title:text-is("{last}")'))
+    node.first.scroll_into_view_if_needed()
+    assert area.evaluate("a => a.scrollTop") == 0
+    node.first.locator("polygon, ellipse, path").first.click(force=True)
+    page.get_by_text(f"Node {last}: lines").wait_for()
+    settled(page)
+    assert area.evaluate("a => a.scrollTop") > 0  # the editor scrolled to the node
+    combo = page.locator(f".st-key-ed_jump_{procedure}").get_by_role("combobox")
+    assert last in (
+        combo.input_value() or page.locator(f".st-key-ed_jump_{procedure}").inner_text()
+    )
+    label = page.locator(".st-key-ed_graph svg text").first
+    assert label.bounding_box()["height"] >= 12  # readable at tablet size
+    shot(page, "30-editor-graph-node-jump")
+    page.context.close()
