@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,6 +18,7 @@ from app.db.models import CommandRow, EventRow, FaultRow, TransactionRow
 from app.errors import InvalidInput, NotFound
 from app.fleet.model import ChargerLiveState
 from app.fleet.views import ChargerView
+from app.security.passwords import new_charger_password
 from app.security.roles import Principal, Role
 from app.state import AppState
 
@@ -167,6 +169,32 @@ async def register_charger(
         code = 409 if "already registered" in str(error) else 422
         raise HTTPException(code, str(error)) from error
     return Registered(charger_id=body.charger_id, site_id=site_id, password=password)
+
+
+class NewPassword(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    password: str | None = Field(
+        None, min_length=16, max_length=200, description="Omit to have one generated."
+    )
+
+
+@router.post("/{charger_id}/password", response_model=Registered)
+async def set_charger_password(
+    charger_id: str,
+    body: NewPassword,
+    state: AppState = Depends(get_state),
+    _: Principal = Depends(require_roles(Role.ADMIN)),
+) -> Registered:
+    """A registered charger's new Basic-auth password (OCPP security profile 1), shown once.
+    The charger's open connection stays; its next connection must use the new password."""
+    secret = body.password or new_charger_password()
+    try:
+        identity = await run_in_threadpool(state.csms.directory.set_password, charger_id, secret)
+    except RegistrationError as error:
+        if "not registered" in str(error):
+            raise NotFound(str(error)) from error
+        raise InvalidInput(str(error)) from error
+    return Registered(charger_id=charger_id, site_id=identity.site_id or "", password=secret)
 
 
 @router.delete("/{charger_id}", status_code=204)
