@@ -84,7 +84,7 @@ def main() -> None:
         width="stretch",
         column_config={
             "id": None,
-            "Started": st.column_config.TextColumn(width="small"),
+            "Started": st.column_config.TextColumn(width=120),
             "Charger": st.column_config.TextColumn(width="medium"),
             "Partner": st.column_config.TextColumn(width="small"),
             "Procedure": st.column_config.TextColumn(width="medium"),
@@ -129,12 +129,8 @@ def detail(session_id: str) -> None:
     view = call("load the session", api().get, f"/api/sessions/{session_id}")
     if not view:
         return
-    st.subheader(
-        plain(
-            f"{view['charger_id']} · {outcome_words(view['status'])} · "
-            f"{outcome_words(view.get('outcome'))}"
-        )
-    )
+    result = result_words(view["status"], view.get("outcome") or "")
+    st.subheader(plain(f"{view['charger_id']} · {result}"))
     if view.get("procedure"):
         st.caption(f"{plain(view['procedure']['title'])} v{view['procedure']['version']}")
     steps = view.get("steps") or []
