@@ -3,6 +3,7 @@ settings (read through the gateway), diagnoses; charger text stays plain text.""
 
 from __future__ import annotations
 
+from app.db.models_diagnosis import DiagnosisRow
 from app.ui import charger_detail
 from app.ui.charger_detail import config_rows, message_rows
 from tests.ui.conftest import UiStack
@@ -120,3 +121,31 @@ def test_charger_text_is_shown_as_plain_text() -> None:
     )
     assert v201["Setting"].tolist() == ["OCPPCommCtrlr.HeartbeatInterval", "X.Y"]
     assert v201["Value"].tolist() == ["300", "(UnknownVariable)"]
+
+
+def test_drill_down_shows_the_chargers_diagnoses(stack: UiStack) -> None:
+    charger = stack.take_charger()
+    # a diagnosis as self-diagnosis stores it (its rules wait minutes of real time in this
+    # stack, so the row is written to the real database directly)
+    row = DiagnosisRow(
+        charger_id=charger,
+        site_id=charger[:8],
+        subject=f"{charger}:1",
+        rule_id="firmware_hang",
+        fault_class="software",
+        title="Firmware hang on connector 1",
+        likely_cause="The **firmware** stopped [answering](http://evil.example)",
+        confidence=0.9,
+        remote_resolvable=True,
+        status="self_cleared",
+    )
+    state = stack.backend.state
+    assert state is not None
+    with state.session_factory() as db, db.begin():
+        db.add(row)
+    at = app_as(stack, "casey", page="fleet.py")
+    at.selectbox(key="fleet_open").set_value(charger).run()
+    table = next(f for f in _frames(at) if "Likely cause" in f.columns)
+    assert table["Finding"].tolist() == ["Firmware hang on connector 1"]
+    assert table["Likely cause"].tolist() == [row.likely_cause]  # as text, in a table cell
+    assert table["Status"].tolist() == ["self cleared"]
