@@ -45,6 +45,9 @@ async def test_event_log_filters_by_direction_action_time_and_text(backend, api_
     assert [e["action"] for e in stops] == ["StopTransaction"]
     text = (await api_client.get(url, params={"q": "TAG-DRILL"})).json()
     assert [e["action"] for e in text] == ["StartTransaction"]
+    any_case = (await api_client.get(url, params={"q": "tag-drill"})).json()
+    assert [e["id"] for e in any_case] == [e["id"] for e in text]
+    assert (await api_client.get(url, params={"q": "100%_"})).json() == []  # no wildcards
     later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
     assert (await api_client.get(url, params={"since": later})).json() == []
     earlier = (datetime.now(UTC) - timedelta(hours=1)).isoformat()

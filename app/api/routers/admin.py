@@ -97,7 +97,7 @@ def audit(
     if action:
         query = query.where(SessionAudit.action.startswith(action, autoescape=True))
     if target:
-        query = query.where(SessionAudit.target.contains(target, autoescape=True))
+        query = query.where(SessionAudit.target.icontains(target, autoescape=True))
     if since:
         query = query.where(SessionAudit.at >= since)
     if until:

@@ -220,7 +220,7 @@ def charger_events(
     since: datetime | None = Query(None, description="Frames at or after this time (ISO 8601)."),
     until: datetime | None = Query(None, description="Frames before this time (ISO 8601)."),
     q: str | None = Query(
-        None, min_length=1, max_length=100, description="Text anywhere in the frame as sent."
+        None, min_length=1, max_length=100, description="Text in the frame, any case."
     ),
     before_id: int | None = Query(
         None, ge=1, le=2**62, description="Page backwards from this event id."
@@ -243,7 +243,7 @@ def charger_events(
     if until:
         query = query.where(EventRow.ts < until)
     if q:
-        query = query.where(EventRow.frame.contains(q, autoescape=True))
+        query = query.where(EventRow.frame.icontains(q, autoescape=True))
     if before_id:
         query = query.where(EventRow.id < before_id)
     rows = db.scalars(query.order_by(EventRow.id.desc()).limit(limit))
