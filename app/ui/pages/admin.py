@@ -1,5 +1,5 @@
 """Admin: people, their roles, qualifications and sites; sites, chargers, driver cards,
-self-diagnosis and the audit (``app/ui/admin_screens.py``), until now CLI only."""
+self-diagnosis and the audit (``app/ui/admin/``), until now CLI only."""
 
 from __future__ import annotations
 
@@ -8,7 +8,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app.ui import admin_screens
+from app.ui.admin.audit import audit
+from app.ui.admin.cards import driver_cards
+from app.ui.admin.chargers import chargers
+from app.ui.admin.diagnosis import self_diagnosis
+from app.ui.admin.sites import site_assignments
 from app.ui.common import api, auth, call
 
 ROLES = ["partner", "consultant", "editor", "admin"]
@@ -106,15 +110,15 @@ def main() -> None:
         with right:
             edit_account(users)
     with tabs[1]:
-        admin_screens.sites(users)
+        site_assignments(users)
     with tabs[2]:
-        admin_screens.chargers()
+        chargers()
     with tabs[3]:
-        admin_screens.driver_cards()
+        driver_cards()
     with tabs[4]:
-        admin_screens.self_diagnosis()
+        self_diagnosis()
     with tabs[5]:
-        admin_screens.audit()
+        audit()
 
 
 main()
