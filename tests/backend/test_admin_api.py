@@ -40,6 +40,13 @@ async def test_new_charger_password_replaces_the_old(backend, api_client):
     async with backend.client(backend.token("consultant")) as consultant:
         r = await consultant.post("/api/chargers/SITE-007-AC-03/password", json={})
         assert r.status_code == 403
+    assert (await api_client.delete("/api/chargers/SITE-007-AC-03")).status_code == 204
+    audit = (await api_client.get("/api/audit", params={"action": "charger."})).json()
+    assert [(e["action"], e["target"], e["actor"]) for e in audit] == [
+        ("charger.remove", "SITE-007-AC-03", "test-admin"),
+        ("charger.password", "SITE-007-AC-03", "test-admin"),
+    ]
+    assert new not in str(audit)  # never the secret
 
 
 async def test_audit_filters(backend, api_client):
@@ -57,3 +64,13 @@ async def test_audit_filters(backend, api_client):
     page = (await api_client.get("/api/audit", params={"limit": 1})).json()
     older = (await api_client.get("/api/audit", params={"before_id": page[0]["id"]})).json()
     assert all(e["id"] < page[0]["id"] for e in older)
+
+
+async def test_registering_a_charger_is_audited_without_its_password(backend, api_client):
+    r = await api_client.post("/api/chargers", json={"charger_id": "SITE-009-AC-01"})
+    assert r.status_code == 201, r.text
+    audit = (await api_client.get("/api/audit", params={"target": "site-009-ac-01"})).json()
+    assert [(e["action"], e["detail"]) for e in audit] == [
+        ("charger.register", {"site_id": "SITE-009"})
+    ]
+    assert r.json()["password"] not in str(audit)

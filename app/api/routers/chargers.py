@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from app.api.deps import ANY_ROLE, get_db, get_state, readable_charger, require_roles
 from app.csms.directory import RegistrationError
 from app.db.models import CommandRow, EventRow, FaultRow, TransactionRow
+from app.db.models_sessions import SessionAudit
 from app.errors import InvalidInput, NotFound
 from app.fleet.model import ChargerLiveState
 from app.fleet.views import ChargerView
@@ -154,7 +155,7 @@ def get_charger(
 async def register_charger(
     body: RegisterCharger,
     state: AppState = Depends(get_state),
-    _: Principal = Depends(require_roles(Role.ADMIN)),
+    who: Principal = Depends(require_roles(Role.ADMIN)),
 ) -> Registered:
     try:
         site_id, password = await state.csms.register(
@@ -168,7 +169,24 @@ async def register_charger(
     except RegistrationError as error:
         code = 409 if "already registered" in str(error) else 422
         raise HTTPException(code, str(error)) from error
+    await _audit(state, who, "charger.register", body.charger_id, site_id=site_id)
     return Registered(charger_id=body.charger_id, site_id=site_id, password=password)
+
+
+async def _audit(
+    state: AppState, who: Principal, action: str, charger_id: str, **detail: Any
+) -> None:
+    """An admin's change to the charger directory, in the audit admins read (never a secret)."""
+
+    def write() -> None:
+        with state.session_factory() as db, db.begin():
+            db.add(
+                SessionAudit(
+                    actor=who.name, role=who.role, action=action, target=charger_id, detail=detail
+                )
+            )
+
+    await run_in_threadpool(write)
 
 
 class NewPassword(BaseModel):
@@ -183,7 +201,7 @@ async def set_charger_password(
     charger_id: str,
     body: NewPassword,
     state: AppState = Depends(get_state),
-    _: Principal = Depends(require_roles(Role.ADMIN)),
+    who: Principal = Depends(require_roles(Role.ADMIN)),
 ) -> Registered:
     """A registered charger's new Basic-auth password (OCPP security profile 1), shown once.
     The charger's open connection stays; its next connection must use the new password."""
@@ -194,6 +212,7 @@ async def set_charger_password(
         if "not registered" in str(error):
             raise NotFound(str(error)) from error
         raise InvalidInput(str(error)) from error
+    await _audit(state, who, "charger.password", charger_id, generated=body.password is None)
     return Registered(charger_id=charger_id, site_id=identity.site_id or "", password=secret)
 
 
@@ -201,10 +220,11 @@ async def set_charger_password(
 async def remove_charger(
     charger_id: str,
     state: AppState = Depends(get_state),
-    _: Principal = Depends(require_roles(Role.ADMIN)),
+    who: Principal = Depends(require_roles(Role.ADMIN)),
 ) -> None:
     if not await state.csms.unregister(charger_id):
         raise NotFound(f"charger {charger_id} is not registered")
+    await _audit(state, who, "charger.remove", charger_id)
 
 
 @router.get("/{charger_id}/events", response_model=list[EventView])
