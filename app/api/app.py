@@ -7,6 +7,7 @@ from fastapi import APIRouter, FastAPI
 from app.api.errors import install as install_error_handler
 from app.api.limits import BodyLimit
 from app.api.routers import (
+    admin,
     auth,
     certificates,
     chargers,
@@ -53,6 +54,7 @@ ROUTERS: list[APIRouter] = [
     certificates.router,
     qualifications.router,
     users.router,
+    admin.router,
 ]
 
 

@@ -198,6 +198,24 @@ class ChargerDirectory:
         self._cache[charger_id] = identity
         return identity
 
+    def set_password(self, charger_id: str, password: str) -> ChargerIdentity:
+        """A registered charger's new Basic-auth password (its site and details stay)."""
+        if len(password) < MIN_CHARGER_PASSWORD:
+            raise RegistrationError(
+                f"password for {charger_id} is too short: "
+                f"at least {MIN_CHARGER_PASSWORD} characters"
+            )
+        with self._session_factory() as session, session.begin():
+            charger = session.get(Charger, charger_id)
+            if charger is None:
+                raise RegistrationError(f"charger {charger_id} is not registered")
+            charger.password_hash = hash_machine_secret(password)
+            charger.auto_registered = False
+            session.flush()
+            identity = _identity(charger)
+        self._cache[charger_id] = identity
+        return identity
+
     def remove(self, charger_id: str) -> bool:
         with self._session_factory() as session, session.begin():
             session.execute(delete(ChargerStateRow).where(ChargerStateRow.charger_id == charger_id))

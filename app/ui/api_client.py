@@ -157,6 +157,9 @@ class ApiClient:
     def post(self, path: str, body: Any = None, **kwargs: Any) -> Any:
         return self.request("POST", path, json=body, **kwargs)
 
+    def patch(self, path: str, body: Any = None) -> Any:
+        return self.request("PATCH", path, json=body)
+
     def delete(self, path: str) -> Any:
         return self.request("DELETE", path)
 

@@ -708,3 +708,123 @@ def test_a_reset_step_during_a_charge_waits_and_says_why(stack: UiStack, browser
     assert stack.wait_for(reset_sent, "the reset once the charge ended", 60) == ["answered"]
     page.get_by_text("Resolved", exact=False).first.wait_for(timeout=90000)
     page.context.close()
+
+
+def test_clicking_a_graph_node_jumps_to_it_in_the_editor(stack: UiStack, browser, ui_url) -> None:  # type: ignore[no-untyped-def]
+    procedure = "dead-screen-display"
+    page = new_page(browser, ui_url)
+    sign_in(page, stack, "eddie")
+    page.get_by_text("Valid.").wait_for()
+    settled(page)
+    page.locator(".st-key-ed_choice").get_by_role("combobox").click()
+    page.keyboard.type(procedure)
+    page.get_by_role("option", name=re.compile(f"^{procedure}")).first.click()
+    area = page.locator(f".st-key-ed_yaml_{procedure} textarea")
+    area.wait_for()
+    settled(page)
+    with stack.http(stack.token("eddie")) as eddie:
+        text = eddie.get(f"/api/procedures/{procedure}").json()["yaml"]
+    last = [line.split("id:")[1].strip() for line in text.splitlines() if "- id:" in line][-1]
+    node = page.locator(".st-key-ed_graph g.node", has=page.locator(f'title:text-is("{last}")'))
+    node.first.scroll_into_view_if_needed()
+    assert area.evaluate("a => a.scrollTop") == 0
+    node.first.locator("polygon, ellipse, path").first.click(force=True)
+    page.get_by_text(f"Node {last}: lines").wait_for()
+    settled(page)
+    assert area.evaluate("a => a.scrollTop") > 0  # the editor scrolled to the node
+    combo = page.locator(f".st-key-ed_jump_{procedure}").get_by_role("combobox")
+    assert last in (
+        combo.input_value() or page.locator(f".st-key-ed_jump_{procedure}").inner_text()
+    )
+    label = page.locator(".st-key-ed_graph svg text").first
+    assert label.bounding_box()["height"] >= 12  # readable at tablet size
+    shot(page, "30-editor-graph-node-jump")
+    page.context.close()
+
+
+def test_fleet_drills_down_to_a_charger(stack: UiStack, browser, ui_url) -> None:  # type: ignore[no-untyped-def]
+    charger = stack.take_charger()
+    page = new_page(browser, ui_url)
+    sign_in(page, stack, "casey")
+    page.get_by_role("link", name="Fleet").click()
+    page.get_by_text("Open faults by code").wait_for()
+    settled(page)
+    page.locator(".st-key-fleet_open").get_by_role("combobox").click()
+    page.keyboard.type(charger)
+    page.get_by_role("option", name=charger).first.click()
+    page.get_by_text(f"Charger {charger}").wait_for()
+    page.get_by_text("messages, newest first").wait_for()
+    settled(page)
+    grid = page.locator('[data-testid="stDataFrame"]').filter(has_text="Sent by").first
+    grid.scroll_into_view_if_needed()
+    shot(page, "31-fleet-charger-message-log")
+    page.get_by_role("tab", name="Settings").click()
+    keyed(page, f"fd_{charger}_cfg_read").click()
+    page.get_by_text("Settings read from the charger.").wait_for()
+    settled(page)
+    shot(page, "32-fleet-charger-settings")
+    page.context.close()
+
+
+def test_session_log_fits_1024_without_sideways_scrolling(stack: UiStack, browser, ui_url) -> None:  # type: ignore[no-untyped-def]
+    charger = stack.take_charger()
+    with stack.http(stack.token("pat")) as pat:
+        r = pat.post("/api/sessions", json={"charger_id": charger, "symptom": "log width"})
+        assert r.status_code == 201, r.text
+    page = new_page(browser, ui_url)
+    sign_in(page, stack, "casey")
+    page.get_by_role("link", name="Session log").click()
+    page.get_by_text("sessions", exact=False).first.wait_for()
+    settled(page)
+    table = page.locator('[data-testid="stDataFrame"]').first
+    table.wait_for()
+    page.wait_for_timeout(500)
+    scroller = table.locator(".dvn-scroller").first
+    wide, shown = scroller.evaluate("e => [e.scrollWidth, e.clientWidth]")
+    assert wide <= shown + 1, f"the session table scrolls sideways: {wide} > {shown} px"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1024
+    shot(page, "33-session-log-1024")
+    page.locator(".st-key-log_open").get_by_role("combobox").click()
+    page.get_by_role("option").filter(has_text=charger).first.click()
+    page.get_by_text("Summary").wait_for()
+    settled(page)
+    timeline = page.locator('[data-testid="stDataFrame"]').nth(1)
+    timeline.scroll_into_view_if_needed()
+    wide, shown = timeline.locator(".dvn-scroller").first.evaluate(
+        "e => [e.scrollWidth, e.clientWidth]"
+    )
+    assert wide <= shown + 1, f"the timeline scrolls sideways: {wide} > {shown} px"
+    shot(page, "34-session-log-entry")
+    page.context.close()
+
+
+def test_admin_tabs_register_a_charger_and_read_the_audit(stack: UiStack, browser, ui_url) -> None:  # type: ignore[no-untyped-def]
+    page = new_page(browser, ui_url)
+    sign_in(page, stack, "admin")
+    page.get_by_role("link", name="Admin").click()
+    page.get_by_text("New account").wait_for()
+    settled(page)
+    page.get_by_role("tab", name="Sites").click()
+    settled(page)
+    shot(page, "35-admin-sites")
+    page.get_by_role("tab", name="Chargers").click()
+    page.get_by_label("Charger id (e.g. SITE-014-AC-03)").fill("SITE-002-AC-88")
+    page.get_by_role("button", name="Register").click()
+    page.get_by_text("Registered SITE-002-AC-88.").wait_for()
+    page.get_by_text("shown once").wait_for()
+    settled(page)
+    shot(page, "36-admin-charger-registered")
+    page.get_by_role("tab", name="Self-diagnosis").click()
+    page.get_by_text("Kill switch").first.wait_for()
+    settled(page)
+    shot(page, "37-admin-self-diagnosis")
+    page.get_by_role("tab", name="Audit").click()
+    page.get_by_label("Who (account name)").fill("eddie")
+    page.get_by_label("Who (account name)").press("Enter")
+    page.get_by_text("entries, newest first").wait_for()
+    page.wait_for_timeout(500)  # the rerun the filter started
+    settled(page)
+    shot(page, "38-admin-audit")
+    with stack.http() as admin:
+        assert admin.get("/api/chargers/SITE-002-AC-88").status_code == 200
+    page.context.close()

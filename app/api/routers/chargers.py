@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
-from pydantic import BaseModel, Field
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.api.deps import ANY_ROLE, get_db, get_state, readable_charger, require_roles
 from app.csms.directory import RegistrationError
-from app.db.models import CommandRow, EventRow, FaultRow
-from app.errors import NotFound
+from app.db.models import CommandRow, EventRow, FaultRow, TransactionRow
+from app.db.models_sessions import SessionAudit
+from app.errors import InvalidInput, NotFound
 from app.fleet.model import ChargerLiveState
 from app.fleet.views import ChargerView
+from app.security.passwords import new_charger_password
 from app.security.roles import Principal, Role
 from app.state import AppState
 
@@ -152,7 +155,7 @@ def get_charger(
 async def register_charger(
     body: RegisterCharger,
     state: AppState = Depends(get_state),
-    _: Principal = Depends(require_roles(Role.ADMIN)),
+    who: Principal = Depends(require_roles(Role.ADMIN)),
 ) -> Registered:
     try:
         site_id, password = await state.csms.register(
@@ -166,17 +169,62 @@ async def register_charger(
     except RegistrationError as error:
         code = 409 if "already registered" in str(error) else 422
         raise HTTPException(code, str(error)) from error
+    await _audit(state, who, "charger.register", body.charger_id, site_id=site_id)
     return Registered(charger_id=body.charger_id, site_id=site_id, password=password)
+
+
+async def _audit(
+    state: AppState, who: Principal, action: str, charger_id: str, **detail: Any
+) -> None:
+    """An admin's change to the charger directory, in the audit admins read (never a secret)."""
+
+    def write() -> None:
+        with state.session_factory() as db, db.begin():
+            db.add(
+                SessionAudit(
+                    actor=who.name, role=who.role, action=action, target=charger_id, detail=detail
+                )
+            )
+
+    await run_in_threadpool(write)
+
+
+class NewPassword(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    password: str | None = Field(
+        None, min_length=16, max_length=200, description="Omit to have one generated."
+    )
+
+
+@router.post("/{charger_id}/password", response_model=Registered)
+async def set_charger_password(
+    charger_id: str,
+    body: NewPassword,
+    state: AppState = Depends(get_state),
+    who: Principal = Depends(require_roles(Role.ADMIN)),
+) -> Registered:
+    """A registered charger's new Basic-auth password (OCPP security profile 1), shown once.
+    The charger's open connection stays; its next connection must use the new password."""
+    secret = body.password or new_charger_password()
+    try:
+        identity = await run_in_threadpool(state.csms.directory.set_password, charger_id, secret)
+    except RegistrationError as error:
+        if "not registered" in str(error):
+            raise NotFound(str(error)) from error
+        raise InvalidInput(str(error)) from error
+    await _audit(state, who, "charger.password", charger_id, generated=body.password is None)
+    return Registered(charger_id=charger_id, site_id=identity.site_id or "", password=secret)
 
 
 @router.delete("/{charger_id}", status_code=204)
 async def remove_charger(
     charger_id: str,
     state: AppState = Depends(get_state),
-    _: Principal = Depends(require_roles(Role.ADMIN)),
+    who: Principal = Depends(require_roles(Role.ADMIN)),
 ) -> None:
     if not await state.csms.unregister(charger_id):
         raise NotFound(f"charger {charger_id} is not registered")
+    await _audit(state, who, "charger.remove", charger_id)
 
 
 @router.get("/{charger_id}/events", response_model=list[EventView])
@@ -186,14 +234,36 @@ def charger_events(
     _: Principal = Depends(require_roles(Role.CONSULTANT, Role.PARTNER)),
     __: ChargerLiveState = Depends(readable_charger),
     action: str | None = Query(None, max_length=64),
+    direction: Literal["in", "out"] | None = Query(
+        None, description="in: from the charger; out: from the central system."
+    ),
+    since: datetime | None = Query(None, description="Frames at or after this time (ISO 8601)."),
+    until: datetime | None = Query(None, description="Frames before this time (ISO 8601)."),
+    q: str | None = Query(
+        None, min_length=1, max_length=100, description="Text in the frame, any case."
+    ),
     before_id: int | None = Query(
         None, ge=1, le=2**62, description="Page backwards from this event id."
     ),
     limit: int = Query(100, ge=1, le=1000),
 ) -> list[EventView]:
+    """A charger's OCPP frames, newest first, filtered; page back with ``before_id``."""
+    since, until = _utc(since), _utc(until)
+    if since and until and since >= until:
+        raise InvalidInput(
+            f"since ({since.isoformat()}) must be before until ({until.isoformat()})"
+        )
     query = select(EventRow).where(EventRow.charger_id == charger_id)
     if action:
         query = query.where(EventRow.action == action)
+    if direction:
+        query = query.where(EventRow.direction == direction)
+    if since:
+        query = query.where(EventRow.ts >= since)
+    if until:
+        query = query.where(EventRow.ts < until)
+    if q:
+        query = query.where(EventRow.frame.icontains(q, autoescape=True))
     if before_id:
         query = query.where(EventRow.id < before_id)
     rows = db.scalars(query.order_by(EventRow.id.desc()).limit(limit))
@@ -209,6 +279,13 @@ def charger_events(
         )
         for row in rows
     ]
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """A time without a zone is read as UTC (the event log's clock)."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
 
 
 def _payload(row: EventRow) -> Any:
@@ -247,12 +324,48 @@ def charger_commands(
     db: Session = Depends(get_db),
     _: Principal = Depends(require_roles(Role.CONSULTANT, Role.PARTNER)),
     __: ChargerLiveState = Depends(readable_charger),
+    command: list[str] = Query(
+        [], max_length=10, description="Only these commands (e.g. get_configuration)."
+    ),
+    outcome: str | None = Query(None, max_length=20, description="e.g. answered"),
     limit: int = Query(100, ge=1, le=1000),
 ) -> list[CommandView]:
+    query = select(CommandRow).where(CommandRow.charger_id == charger_id)
+    if command:
+        query = query.where(CommandRow.command.in_(command))
+    if outcome:
+        query = query.where(CommandRow.outcome == outcome)
+    rows = db.scalars(query.order_by(CommandRow.id.desc()).limit(limit))
+    return [CommandView.model_validate(row, from_attributes=True) for row in rows]
+
+
+class TransactionView(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    transaction_id: str
+    connector_id: int
+    id_tag: str | None
+    started_at: datetime
+    stopped_at: datetime | None
+    meter_start_wh: float | None
+    meter_stop_wh: float | None
+    stop_reason: str | None
+
+
+@router.get("/{charger_id}/transactions", response_model=list[TransactionView])
+def charger_transactions(
+    charger_id: str,
+    db: Session = Depends(get_db),
+    _: Principal = Depends(require_roles(Role.CONSULTANT)),
+    __: ChargerLiveState = Depends(readable_charger),
+    offset: int = Query(0, ge=0, le=1_000_000),
+    limit: int = Query(50, ge=1, le=500),
+) -> list[TransactionView]:
+    """A charger's charging sessions as recorded, newest first."""
     rows = db.scalars(
-        select(CommandRow)
-        .where(CommandRow.charger_id == charger_id)
-        .order_by(CommandRow.id.desc())
+        select(TransactionRow)
+        .where(TransactionRow.charger_id == charger_id)
+        .order_by(TransactionRow.started_at.desc(), TransactionRow.id.desc())
+        .offset(offset)
         .limit(limit)
     )
-    return [CommandView.model_validate(row, from_attributes=True) for row in rows]
+    return [TransactionView.model_validate(row, from_attributes=True) for row in rows]

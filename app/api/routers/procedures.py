@@ -17,6 +17,17 @@ from app.procedures.graph import to_dot
 from app.procedures.loader import MAX_YAML_CHARS
 from app.procedures.schema import procedure_json_schema
 from app.procedures.validation import validate_text
+from app.procedures.views import (
+    Effectiveness,
+    ImportResult,
+    IssueView,
+    ProcedureDetail,
+    ProcedureMeta,
+    ProcedureSchema,
+    SavedVersion,
+    ValidationReport,
+    VersionView,
+)
 from app.security.roles import Principal, Role
 from app.sessions.effectiveness import effectiveness
 from app.state import AppState
@@ -48,7 +59,7 @@ def _meta(row: ProcedureVersionRow) -> dict[str, Any]:
         "status": row.status,
         "title": row.title,
         "valid": row.valid,
-        "issues": row.issues,
+        "issues": [IssueView.of(i) for i in row.issues or [] if isinstance(i, dict)],
         "source": row.source,
         "created_by": row.created_by,
         "created_at": row.created_at.isoformat(),
@@ -65,40 +76,42 @@ def _audit(db: Session, who: Principal, action: str, target: str, **detail: Any)
     db.add(SessionAudit(actor=who.name, role=who.role, action=action, target=target, detail=detail))
 
 
-@router.get("")
+@router.get("", response_model=list[ProcedureMeta])
 def list_procedures(
     db: Session = Depends(get_db), who: Principal = Depends(require_roles(*ANY_ROLE))
-) -> list[dict[str, Any]]:
+) -> list[ProcedureMeta]:
     rows = store.list_latest(db, include_retired=who.has(Role.EDITOR))
     if not who.has(Role.EDITOR):
         out = []
         for row in rows:
             pub = row if row.status == "published" else store.published(db, row.procedure_id)
             if pub is not None:
-                out.append(_meta(pub))
+                out.append(ProcedureMeta(**_meta(pub)))
         return out
-    return [_meta(r) for r in rows]
+    return [ProcedureMeta(**_meta(r)) for r in rows]
 
 
-@router.get("/schema")
-def json_schema(_: Principal = Depends(require_roles(*ANY_ROLE))) -> dict[str, Any]:
-    return procedure_json_schema()
+@router.get("/schema", response_model=ProcedureSchema, response_model_by_alias=True)
+def json_schema(_: Principal = Depends(require_roles(*ANY_ROLE))) -> ProcedureSchema:
+    return ProcedureSchema.model_validate(procedure_json_schema())
 
 
-@router.post("/validate")
+@router.post("/validate", response_model=ValidationReport)
 def validate(
     body: ProcedureText, _: Principal = Depends(require_roles(*ANY_ROLE))
-) -> dict[str, Any]:
+) -> ValidationReport:
     report = validate_text(body.yaml, "<editor>")
-    return {"ok": report.ok, "issues": [i.model_dump() for i in report.issues]}
+    return ValidationReport(
+        ok=report.ok, issues=[IssueView.of(i.model_dump()) for i in report.issues]
+    )
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=SavedVersion)
 def create_version(
     body: ProcedureText,
     db: Session = Depends(get_db),
     who: Principal = Depends(require_roles(*EDITORS)),
-) -> dict[str, Any]:
+) -> SavedVersion:
     try:
         saved = store.save_version(
             db,
@@ -113,24 +126,24 @@ def create_version(
     return _saved(db, who, saved, "procedure.save")
 
 
-def _saved(db: Session, who: Principal, saved: store.Saved, action: str) -> dict[str, Any]:
+def _saved(db: Session, who: Principal, saved: store.Saved, action: str) -> SavedVersion:
     row = saved.row
     _audit(db, who, action, row.procedure_id, version=row.version, status=row.status)
     db.commit()
-    return {**_meta(row), "notices": saved.notices}
+    return SavedVersion(**_meta(row), notices=saved.notices)
 
 
-@router.post("/import")
+@router.post("/import", response_model=ImportResult)
 def import_knowledge_base(
     db: Session = Depends(get_db),
     state: AppState = Depends(get_state),
     who: Principal = Depends(require_roles(*EDITORS)),
-) -> dict[str, list[str]]:
+) -> ImportResult:
     folder = state.settings.knowledge_base_dir / "procedures"
     result = store.import_directory(db, folder, who.name)
     _audit(db, who, "procedure.import", str(folder), imported=result["imported"])
     db.commit()
-    return result
+    return ImportResult(**result)
 
 
 def _row(db: Session, procedure_id: str, version: int | None) -> ProcedureVersionRow:
@@ -156,52 +169,50 @@ def _visible_row(
     return row
 
 
-@router.get("/{procedure_id}")
+@router.get("/{procedure_id}", response_model=ProcedureDetail)
 def get_procedure(
     procedure_id: str,
     version: Version = None,
     db: Session = Depends(get_db),
     who: Principal = Depends(require_roles(*ANY_ROLE)),
-) -> dict[str, Any]:
+) -> ProcedureDetail:
     row = _visible_row(db, who, procedure_id, version)
-    data = _meta(row)
-    data["yaml"] = row.yaml_text
     try:
-        data["procedure"] = store.load(row).model_dump(mode="json", by_alias=True)
+        parsed = store.load(row).model_dump(mode="json", by_alias=True)
     except store.ProcedureError:
-        data["procedure"] = None
-    return data
+        parsed = None
+    return ProcedureDetail(**_meta(row), yaml=row.yaml_text, procedure=parsed)
 
 
 def _set_status(
     db: Session, who: Principal, procedure_id: str, version: int | None, status: str
-) -> dict[str, Any]:
+) -> ProcedureMeta:
     try:
         row = store.set_status(db, procedure_id, version, status)
     except store.ProcedureError as error:
         raise _fail(error) from error
     _audit(db, who, f"procedure.{status}", procedure_id, version=row.version)
     db.commit()
-    return _meta(row)
+    return ProcedureMeta(**_meta(row))
 
 
-@router.post("/{procedure_id}/publish")
+@router.post("/{procedure_id}/publish", response_model=ProcedureMeta)
 def publish(
     procedure_id: str,
     version: int | None = None,
     db: Session = Depends(get_db),
     who: Principal = Depends(require_roles(*EDITORS)),
-) -> dict[str, Any]:
+) -> ProcedureMeta:
     return _set_status(db, who, procedure_id, version, "published")
 
 
-@router.post("/{procedure_id}/approve")
+@router.post("/{procedure_id}/approve", response_model=ProcedureMeta)
 def approve(
     procedure_id: str,
     version: Annotated[int, Query(ge=1, le=2**31 - 1)],
     db: Session = Depends(get_db),
     who: Principal = Depends(require_roles(*EDITORS)),
-) -> dict[str, Any]:
+) -> ProcedureMeta:
     """A second editor approves a draft (needed to publish one with hazardous steps)."""
     try:
         row = store.approve(db, procedure_id, version, who.name)
@@ -209,25 +220,25 @@ def approve(
         raise _fail(error) from error
     _audit(db, who, "procedure.approved", procedure_id, version=row.version)
     db.commit()
-    return _meta(row)
+    return ProcedureMeta(**_meta(row))
 
 
-@router.post("/{procedure_id}/retire")
+@router.post("/{procedure_id}/retire", response_model=ProcedureMeta)
 def retire(
     procedure_id: str,
     version: int | None = None,
     db: Session = Depends(get_db),
     who: Principal = Depends(require_roles(*EDITORS)),
-) -> dict[str, Any]:
+) -> ProcedureMeta:
     return _set_status(db, who, procedure_id, version, "retired")
 
 
-@router.get("/{procedure_id}/versions")
+@router.get("/{procedure_id}/versions", response_model=list[VersionView])
 def history(
     procedure_id: str,
     db: Session = Depends(get_db),
     _: Principal = Depends(require_roles(*EDITORS)),
-) -> list[dict[str, Any]]:
+) -> list[VersionView]:
     """Every version, newest first, with who made it and when, and who changed its status."""
     rows = store.versions(db, procedure_id)
     if not rows:
@@ -244,7 +255,7 @@ def history(
             events.setdefault(version, []).append(
                 {"action": audit.action, "by": audit.actor, "at": audit.at.isoformat()}
             )
-    return [{**_meta(r), "events": events.get(r.version, [])} for r in rows]
+    return [VersionView(**_meta(r), events=events.get(r.version, [])) for r in rows]
 
 
 @router.get("/{procedure_id}/diff", response_class=PlainTextResponse)
@@ -262,13 +273,13 @@ def diff(
         raise _fail(error) from error
 
 
-@router.post("/{procedure_id}/rollback", status_code=201)
+@router.post("/{procedure_id}/rollback", status_code=201, response_model=SavedVersion)
 def rollback(
     procedure_id: str,
     version: Annotated[int, Query(ge=1, le=2**31 - 1)],
     db: Session = Depends(get_db),
     who: Principal = Depends(require_roles(*EDITORS)),
-) -> dict[str, Any]:
+) -> SavedVersion:
     """Bring back an old version as a new draft version (history is never rewritten)."""
     try:
         saved = store.roll_back(db, procedure_id, version, who.name)
@@ -290,10 +301,10 @@ def graph(
         raise _fail(error) from error
 
 
-@router.get("/{procedure_id}/effectiveness")
+@router.get("/{procedure_id}/effectiveness", response_model=Effectiveness)
 def procedure_effectiveness(
     procedure_id: str,
     db: Session = Depends(get_db),
     _: Principal = Depends(require_roles(Role.EDITOR, Role.CONSULTANT)),
-) -> dict[str, Any]:
-    return effectiveness(db, procedure_id)
+) -> Effectiveness:
+    return Effectiveness.model_validate(effectiveness(db, procedure_id))

@@ -1,4 +1,5 @@
-"""Admin: people, their roles, qualifications and sites (until now CLI only)."""
+"""Admin: people, their roles, qualifications and sites; sites, chargers, driver cards,
+self-diagnosis and the audit (``app/ui/admin/``), until now CLI only."""
 
 from __future__ import annotations
 
@@ -7,6 +8,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from app.ui.admin.audit import audit
+from app.ui.admin.cards import driver_cards
+from app.ui.admin.chargers import chargers
+from app.ui.admin.diagnosis import self_diagnosis
+from app.ui.admin.sites import site_assignments
 from app.ui.common import api, auth, call
 
 ROLES = ["partner", "consultant", "editor", "admin"]
@@ -95,12 +101,24 @@ def main() -> None:
     if flash:
         st.success(flash)
     users = call("load accounts", api().get, "/api/users") or []
-    people(users)
-    left, right = st.columns(2)
-    with left:
-        new_account()
-    with right:
-        edit_account(users)
+    tabs = st.tabs(["People", "Sites", "Chargers", "Driver cards", "Self-diagnosis", "Audit"])
+    with tabs[0]:
+        people(users)
+        left, right = st.columns(2)
+        with left:
+            new_account()
+        with right:
+            edit_account(users)
+    with tabs[1]:
+        site_assignments(users)
+    with tabs[2]:
+        chargers()
+    with tabs[3]:
+        driver_cards()
+    with tabs[4]:
+        self_diagnosis()
+    with tabs[5]:
+        audit()
 
 
 main()

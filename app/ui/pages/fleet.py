@@ -1,4 +1,5 @@
-"""Consultant: the fleet at a glance (status, faults, offline, self-diagnosis, charts)."""
+"""Consultant: the fleet at a glance (status, faults, offline, self-diagnosis, charts), and
+one charger drilled down (``app/ui/charger_detail.py``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 import streamlit as st
 
 from app.ui.api_client import ApiError, BackendUnavailable
+from app.ui.charger_detail import charger_detail
 from app.ui.common import api, auth, call
 from app.ui.frames import faults_over_time, fleet_frame, resolutions_by_day
 from app.ui.wording import plain
@@ -62,6 +64,16 @@ def main() -> None:
     m[1].metric("Online", int(frame["online"].sum()))
     m[2].metric("Offline", int((~frame["online"]).sum()))
     m[3].metric("With open faults", int((frame["open_faults"] > 0).sum()))
+    opened = st.selectbox(
+        "Open one charger (message log, charging sessions, settings, diagnoses)",
+        list(frame["charger_id"]),  # faulted chargers first, as the API sorts them
+        index=None,
+        key="fleet_open",
+        placeholder="Type or pick a charger id",
+    )
+    if opened:
+        charger_detail(str(opened))
+        st.divider()
     left, right = st.columns(2)
     with left:
         st.subheader("By status")

@@ -9,6 +9,7 @@ import streamlit as st
 
 from app.ui.common import api, auth, call, kept, remember
 from app.ui.dot import editor_dot
+from app.ui.graph_nav import go_to_node, highlight, listen_for_clicks, node_lines
 from app.ui.wording import plain
 
 NEW = "+ New procedure"
@@ -148,9 +149,12 @@ def editor(procedure_id: str | None, meta: dict[str, Any] | None) -> None:
             st.success("Valid.", icon=":material/check_circle:")
         dot = editor_dot(text, issues)
         if dot:
+            jump_key = f"ed_jump_{procedure_id or 'new'}"
+            listen_for_clicks(key, jump_key)  # a clicked node becomes the picked one
             # natural size in a scrolling box: shrunk to the column its text was ~6 px
             with st.container(height=600, key="ed_graph"):
-                st.graphviz_chart(dot, width="content")
+                st.graphviz_chart(highlight(dot, st.session_state.get(jump_key)), width="content")
+            go_to_node(key, jump_key, node_lines(text))
         else:
             st.warning("The text is not a procedure yet (no node list), so there is no graph.")
     actions(procedure_id, meta, text, bool(errors))

@@ -1,0 +1,272 @@
+"""One charger, drilled down from the fleet page: its OCPP message log (filtered, paged), its
+charging sessions, its settings as last read, and its diagnoses.
+
+Everything the charger or a person wrote is shown as plain text (``st.dataframe`` cells,
+``st.text``/``st.code``, or escaped with ``plain``), never as Markdown or HTML.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from app.ui.common import api, call, live_panel
+from app.ui.wording import plain
+
+PAGE_SIZE = 50  # messages or charging sessions per page
+DIRECTIONS = {"Both ways": None, "From the charger": "in", "To the charger": "out"}
+MESSAGE_TYPES = {2: "Request", 3: "Answer", 4: "Error answer"}
+CONFIG_COMMANDS = ("get_configuration", "get_variables")
+
+
+def message_rows(events: list[dict[str, Any]]) -> pd.DataFrame:
+    """The event log as a table a person reads: time, who sent it, kind, action, content."""
+    return pd.DataFrame(
+        [
+            {
+                "Time": str(e["ts"])[:19].replace("T", " "),
+                "Sent by": "Charger" if e["direction"] == "in" else "Central system",
+                "Kind": MESSAGE_TYPES.get(int(e["message_type"]), "Unreadable"),
+                "Action": e.get("action") or "",
+                "Message": _compact(e.get("payload"))[:300],
+                "id": e["id"],
+            }
+            for e in events
+        ],
+        columns=["Time", "Sent by", "Kind", "Action", "Message", "id"],
+    )
+
+
+def config_rows(response: Any) -> pd.DataFrame:
+    """Settings from a GetConfiguration (1.6) or GetVariables (2.0.1) answer."""
+    rows: list[dict[str, str]] = []
+    if isinstance(response, dict):
+        for item in response.get("configurationKey") or []:  # OCPP 1.6 §6.20
+            rows.append(
+                {
+                    "Setting": str(item.get("key", "")),
+                    "Value": str(item.get("value", "")),
+                    "Read only": "yes" if item.get("readonly") else "no",
+                }
+            )
+        for key in response.get("unknownKey") or []:
+            rows.append({"Setting": str(key), "Value": "(unknown to the charger)", "Read only": ""})
+        for item in response.get("getVariableResult") or []:  # OCPP 2.0.1 B06
+            component = (item.get("component") or {}).get("name", "")
+            variable = (item.get("variable") or {}).get("name", "")
+            status = item.get("attributeStatus", "")
+            value = item.get("attributeValue")
+            rows.append(
+                {
+                    "Setting": f"{component}.{variable}",
+                    "Value": str(value) if value is not None else f"({status})",
+                    "Read only": "",
+                }
+            )
+    return pd.DataFrame(rows, columns=["Setting", "Value", "Read only"])
+
+
+def _compact(payload: Any) -> str:
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def _moment(day: date | None, end: bool) -> str | None:
+    if day is None:
+        return None
+    moment = datetime.combine(day, time.min, tzinfo=UTC)
+    return (moment + timedelta(days=1) if end else moment).isoformat()
+
+
+def messages(charger_id: str) -> None:
+    key = f"fd_{charger_id}"
+    c1, c2, c3 = st.columns([2, 2, 3])
+    direction = c1.selectbox("Direction", list(DIRECTIONS), key=f"{key}_dir")
+    action = c2.text_input("Action (e.g. StatusNotification)", key=f"{key}_action", max_chars=64)
+    text = c3.text_input("Text in the message", key=f"{key}_q", max_chars=100)
+    c4, c5 = st.columns(2)
+    since = c4.date_input("From day", value=None, key=f"{key}_since")
+    until = c5.date_input("To day (inclusive)", value=None, key=f"{key}_until")
+    filters = {
+        "direction": DIRECTIONS[direction],
+        "action": action.strip(),
+        "q": text.strip(),
+        "since": _moment(since, end=False),
+        "until": _moment(until, end=True),
+    }
+    pages_key = f"{key}_pages"
+    if st.session_state.get(f"{key}_filters") != filters:  # new filters: back to the newest
+        st.session_state[f"{key}_filters"] = filters
+        st.session_state[pages_key] = [None]
+    pages: list[int | None] = st.session_state.setdefault(pages_key, [None])
+    events = call(
+        "load the message log",
+        api().get,
+        f"/api/chargers/{charger_id}/events",
+        limit=PAGE_SIZE,
+        before_id=pages[-1],
+        **filters,
+    )
+    if events is None:
+        return
+    st.caption(f"Page {len(pages)} · {len(events)} messages, newest first")
+    table = message_rows(events)
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config={"id": None, "Message": st.column_config.TextColumn(width="large")},
+    )
+    b1, b2, b3 = st.columns(3)
+    if b1.button("Newest", key=f"{key}_first", disabled=len(pages) == 1):
+        st.session_state[pages_key] = [None]
+        st.rerun()
+    if b2.button("Newer", key=f"{key}_prev", disabled=len(pages) == 1):
+        pages.pop()
+        st.rerun()
+    if b3.button("Older", key=f"{key}_next", disabled=len(events) < PAGE_SIZE):
+        pages.append(int(events[-1]["id"]))
+        st.rerun()
+    if events:
+        chosen = st.selectbox(
+            "Show one message in full",
+            range(len(events)),
+            index=None,
+            key=f"{key}_one",
+            format_func=lambda i: f"{table.iloc[i]['Time']} {table.iloc[i]['Action']}".strip(),
+        )
+        if chosen is not None:
+            st.code(json.dumps(events[chosen]["payload"], indent=2, ensure_ascii=False), "json")
+
+
+def transactions(charger_id: str) -> None:
+    key = f"fd_{charger_id}_tx"
+    offset = int(st.session_state.get(key, 0))
+    rows = call(
+        "load the charging sessions",
+        api().get,
+        f"/api/chargers/{charger_id}/transactions",
+        limit=PAGE_SIZE,
+        offset=offset,
+    )
+    if rows is None:
+        return
+    if not rows and offset == 0:
+        st.caption("No charging sessions recorded.")
+        return
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Started": str(r["started_at"])[:19].replace("T", " "),
+                    "Stopped": str(r["stopped_at"] or "still charging")[:19].replace("T", " "),
+                    "Connector": r["connector_id"],
+                    "Energy (kWh)": _energy(r),
+                    "Card": r.get("id_tag") or "",
+                    "Why it stopped": r.get("stop_reason") or "",
+                    "Session id": r["transaction_id"],
+                }
+                for r in rows
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    b1, b2 = st.columns(2)
+    if b1.button("Newer sessions", key=f"{key}_prev", disabled=offset == 0):
+        st.session_state[key] = max(0, offset - PAGE_SIZE)
+        st.rerun()
+    if b2.button("Older sessions", key=f"{key}_next", disabled=len(rows) < PAGE_SIZE):
+        st.session_state[key] = offset + PAGE_SIZE
+        st.rerun()
+
+
+def _energy(row: dict[str, Any]) -> str:
+    start, stop = row.get("meter_start_wh"), row.get("meter_stop_wh")
+    if start is None or stop is None:
+        return ""
+    return f"{(stop - start) / 1000:.2f}"
+
+
+def configuration(charger_id: str) -> None:
+    key = f"fd_{charger_id}_cfg"
+    flash = st.session_state.pop(f"{key}_flash", None)
+    if flash:
+        st.success(flash)
+    last = call(
+        "load the last settings read",
+        api().get,
+        f"/api/chargers/{charger_id}/commands",
+        command=list(CONFIG_COMMANDS),
+        outcome="answered",
+        limit=1,
+    )
+    if last:
+        read = last[0]
+        st.caption(
+            plain(
+                f"Read {str(read['requested_at'])[:19].replace('T', ' ')} by {read['requested_by']}"
+            )
+        )
+        st.dataframe(config_rows(read.get("response")), hide_index=True, width="stretch")
+    elif last is not None:
+        st.caption("The settings were never read from this charger.")
+    st.caption("Reading the settings changes nothing on the charger.")
+    if st.button("Read the settings from the charger", key=f"{key}_read"):
+        done = call(
+            "read the settings",
+            api().post,
+            f"/api/chargers/{charger_id}/commands/get_configuration",
+            {},
+        )
+        if done is not None:
+            st.session_state[f"{key}_flash"] = "Settings read from the charger."
+            st.rerun()
+
+
+def diagnoses(charger_id: str) -> None:
+    rows = call("load diagnoses", api().get, f"/api/chargers/{charger_id}/diagnoses", limit=50)
+    if rows is None:
+        return
+    if not rows:
+        st.caption("No diagnoses for this charger.")
+        return
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Opened": str(d["opened_at"])[:19].replace("T", " "),
+                    "Finding": d["title"],
+                    "Likely cause": d["likely_cause"],
+                    "Status": d["status"].replace("_", " "),
+                    "Outcome": d.get("outcome_note") or "",
+                    "Trial run": "yes" if d.get("dry_run") else "no",
+                }
+                for d in rows
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+
+
+def charger_detail(charger_id: str) -> None:
+    live = call("load the charger", api().get, f"/api/chargers/{charger_id}")
+    if live is None:
+        return
+    st.subheader(plain(f"Charger {charger_id}"))
+    live_panel(live)
+    tab_log, tab_tx, tab_cfg, tab_diag = st.tabs(
+        ["Message log", "Charging sessions", "Settings", "Diagnoses"]
+    )
+    with tab_log:
+        messages(charger_id)
+    with tab_tx:
+        transactions(charger_id)
+    with tab_cfg:
+        configuration(charger_id)
+    with tab_diag:
+        diagnoses(charger_id)

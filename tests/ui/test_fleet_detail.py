@@ -1,0 +1,151 @@
+"""The fleet page drills down to one charger: message log (filters, pages), charging sessions,
+settings (read through the gateway), diagnoses; charger text stays plain text."""
+
+from __future__ import annotations
+
+from app.db.models_diagnosis import DiagnosisRow
+from app.ui import charger_detail
+from app.ui.charger_detail import config_rows, message_rows
+from tests.ui.conftest import UiStack
+from tests.ui.helpers import app_as, texts
+
+
+def _frames(at) -> list:  # type: ignore[no-untyped-def]
+    return [frame.value for frame in at.dataframe]
+
+
+def test_fleet_drills_down_to_one_chargers_log_sessions_settings(stack: UiStack) -> None:
+    charger = stack.take_charger()
+    stack.call(lambda: stack.fleet.charger(charger).start_transaction(1))
+    stack.wait_for(
+        lambda: stack.http().get(f"/api/chargers/{charger}").json()["transactions"],
+        f"a charge on {charger}",
+    )
+    stack.call(lambda: stack.fleet.charger(charger).stop_transaction(1))
+    stack.wait_for(
+        lambda: stack.http().get(f"/api/chargers/{charger}/transactions").json()[0]["stopped_at"],
+        f"the charge on {charger} recorded as stopped",
+    )
+    at = app_as(stack, "casey", page="fleet.py")
+    at.selectbox(key="fleet_open").set_value(charger).run()
+    assert not at.exception, at.exception
+    assert f"Charger {charger}" in texts(at)
+    log = next(f for f in _frames(at) if "Sent by" in f.columns)
+    assert {"Charger", "Central system"} <= set(log["Sent by"])
+    assert {"Request", "Answer"} <= set(log["Kind"])
+    # filters: only what the charger sent, only StopTransaction
+    at.selectbox(key=f"fd_{charger}_dir").set_value("From the charger").run()
+    log = next(f for f in _frames(at) if "Sent by" in f.columns)
+    assert set(log["Sent by"]) == {"Charger"}
+    at.text_input(key=f"fd_{charger}_action").input("BootNotification").run()
+    log = next(f for f in _frames(at) if "Sent by" in f.columns)
+    assert log["Action"].tolist() == ["BootNotification"]  # however old, the filter finds it
+    at.text_input(key=f"fd_{charger}_action").input("StopTransaction").run()
+    log = next(f for f in _frames(at) if "Sent by" in f.columns)
+    assert log["Action"].tolist() == ["StopTransaction"]
+    at.selectbox(key=f"fd_{charger}_one").set_value(0).run()
+    assert "transactionId" in at.code[0].value
+    # charging sessions
+    sessions = next(f for f in _frames(at) if "Why it stopped" in f.columns)
+    assert len(sessions) == 1 and sessions["Connector"].tolist() == [1]
+    # settings: never read, then read through the gateway as the consultant
+    assert "never read" in texts(at)
+    at.button(key=f"fd_{charger}_cfg_read").click().run()
+    assert "Settings read from the charger." in texts(at), texts(at)
+    settings = next(f for f in _frames(at) if "Setting" in f.columns)
+    assert "HeartbeatInterval" in settings["Setting"].tolist()
+    assert "by casey" in texts(at)
+    with stack.http() as admin:
+        sent = admin.get(f"/api/chargers/{charger}/commands").json()
+    assert sent[0]["command"] == "get_configuration" and sent[0]["requested_by"] == "casey"
+
+
+def test_message_log_pages_back_and_forth(stack: UiStack, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(charger_detail, "PAGE_SIZE", 2)
+    charger = stack.take_charger()
+    stack.wait_for(  # the recorder writes in batches: at least two pages are stored
+        lambda: len(stack.http().get(f"/api/chargers/{charger}/events").json()) >= 4,
+        f"four frames of {charger} in the log",
+    )
+    at = app_as(stack, "casey", page="fleet.py")
+    at.selectbox(key="fleet_open").set_value(charger).run()
+    first = next(f for f in _frames(at) if "Sent by" in f.columns)
+    assert len(first) == 2 and "Page 1" in texts(at)
+    assert at.button(key=f"fd_{charger}_prev").disabled
+    at.button(key=f"fd_{charger}_next").click().run()
+    second = next(f for f in _frames(at) if "Sent by" in f.columns)
+    assert "Page 2" in texts(at) and len(second) == 2
+    ids = first["id"].tolist() + second["id"].tolist()
+    assert ids == sorted(ids, reverse=True) and len(set(ids)) == 4  # older, no overlap
+    with stack.http() as admin:  # and nothing skipped between the pages
+        between = admin.get(
+            f"/api/chargers/{charger}/events", params={"before_id": ids[1], "limit": 1}
+        ).json()
+    assert [e["id"] for e in between] == [ids[2]]
+    at.button(key=f"fd_{charger}_prev").click().run()
+    assert "Page 1" in texts(at)
+
+
+def test_charger_text_is_shown_as_plain_text() -> None:
+    beacon = "![x](http://127.0.0.1:9/beacon) <b>bold</b>"
+    events = [
+        {
+            "id": 1,
+            "ts": "2026-01-01T10:00:00Z",
+            "direction": "in",
+            "message_type": 2,
+            "action": "StatusNotification",
+            "payload": {"info": beacon},
+        }
+    ]
+    table = message_rows(events)
+    assert beacon in table["Message"][0]  # every character, as text in a table cell
+    settings = config_rows({"configurationKey": [{"key": "K", "value": beacon, "readonly": True}]})
+    assert settings.to_dict("records") == [{"Setting": "K", "Value": beacon, "Read only": "yes"}]
+    v201 = config_rows(
+        {
+            "getVariableResult": [
+                {
+                    "attributeStatus": "Accepted",
+                    "component": {"name": "OCPPCommCtrlr"},
+                    "variable": {"name": "HeartbeatInterval"},
+                    "attributeValue": "300",
+                },
+                {
+                    "attributeStatus": "UnknownVariable",
+                    "component": {"name": "X"},
+                    "variable": {"name": "Y"},
+                },
+            ]
+        }
+    )
+    assert v201["Setting"].tolist() == ["OCPPCommCtrlr.HeartbeatInterval", "X.Y"]
+    assert v201["Value"].tolist() == ["300", "(UnknownVariable)"]
+
+
+def test_drill_down_shows_the_chargers_diagnoses(stack: UiStack) -> None:
+    charger = stack.take_charger()
+    # a diagnosis as self-diagnosis stores it (its rules wait minutes of real time in this
+    # stack, so the row is written to the real database directly)
+    row = DiagnosisRow(
+        charger_id=charger,
+        site_id=charger[:8],
+        subject=f"{charger}:1",
+        rule_id="firmware_hang",
+        fault_class="software",
+        title="Firmware hang on connector 1",
+        likely_cause="The **firmware** stopped [answering](http://evil.example)",
+        confidence=0.9,
+        remote_resolvable=True,
+        status="self_cleared",
+    )
+    state = stack.backend.state
+    assert state is not None
+    with state.session_factory() as db, db.begin():
+        db.add(row)
+    at = app_as(stack, "casey", page="fleet.py")
+    at.selectbox(key="fleet_open").set_value(charger).run()
+    table = next(f for f in _frames(at) if "Likely cause" in f.columns)
+    assert table["Finding"].tolist() == ["Firmware hang on connector 1"]
+    assert table["Likely cause"].tolist() == [row.likely_cause]  # as text, in a table cell
+    assert table["Status"].tolist() == ["self cleared"]
