@@ -11,7 +11,7 @@ from typing import Any
 
 import websockets
 from ocpp.exceptions import OccurrenceConstraintViolationError
-from ocpp.routing import on
+from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint as Cp16
 from ocpp.v16 import call as call16
 from ocpp.v16 import call_result as result16
@@ -154,6 +154,12 @@ class TestCharger201(Cp201):
         self.reset_answer = "Accepted"  # "Scheduled": an OnIdle reset during a transaction
         self.ongoing_transaction: str | None = None
         self.items_per_message = {"GetVariables": 50, "SetVariables": 50}
+        # B07/B08: reportData items sent in NotifyReport parts of this many items after a
+        # GetBaseReport/GetReport is accepted (none: no report follows)
+        self.inventory: list[dict[str, Any]] = []
+        self.report_part_size = 2
+        self.reports_sent: list[int] = []  # requestIds whose last part was answered
+        self.report_done = asyncio.Event()
 
     @on(Action201.reset)
     def on_reset(self, type: str, **kw: Any) -> Any:
@@ -265,6 +271,38 @@ class TestCharger201(Cp201):
     def on_get_base_report(self, request_id: int, report_base: str, **_: Any) -> Any:
         self.received.append(("GetBaseReport", {"report_base": report_base}))
         return result201.GetBaseReport(status="Accepted")
+
+    @after(Action201.get_base_report)
+    async def after_get_base_report(self, request_id: int, **_: Any) -> None:
+        await self.send_report(request_id, self.inventory)
+
+    @on(Action201.get_report)
+    def on_get_report(self, request_id: int, **kw: Any) -> Any:
+        self.received.append(("GetReport", kw))
+        return result201.GetReport(status="Accepted")
+
+    @after(Action201.get_report)
+    async def after_get_report(self, request_id: int, **_: Any) -> None:
+        await self.send_report(request_id, self.inventory[:1])
+
+    async def send_report(self, request_id: int, items: list[dict[str, Any]]) -> None:
+        """NotifyReport parts: seqNo from 0, tbc on every part but the last."""
+        if not items:
+            return
+        size = self.report_part_size
+        parts = [items[i : i + size] for i in range(0, len(items), size)]
+        for seq_no, part in enumerate(parts):
+            await self.call(
+                call201.NotifyReport(
+                    request_id=request_id,
+                    generated_at=now(),
+                    seq_no=seq_no,
+                    report_data=part,
+                    tbc=seq_no < len(parts) - 1,
+                )
+            )
+        self.reports_sent.append(request_id)
+        self.report_done.set()
 
     @on(Action201.set_variable_monitoring)
     def on_set_variable_monitoring(self, set_monitoring_data: list[dict[str, Any]], **_: Any):  # type: ignore[no-untyped-def]

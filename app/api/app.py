@@ -17,6 +17,7 @@ from app.api.routers import (
     handoffs,
     health,
     id_tokens,
+    inventory,
     knowledge,
     knowledge_admin,
     partner_sites,
@@ -47,6 +48,7 @@ ROUTERS: list[APIRouter] = [
     fault_codes.router,
     id_tokens.router,
     firmware.router,
+    inventory.router,
     qualifications.router,
     users.router,
 ]

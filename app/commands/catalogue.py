@@ -198,6 +198,9 @@ class DataTransferParams(_Params):
 
 
 # -- OCPP 2.0.1 only (1.6 has no device model: BadCommand) -----------------------------------
+MAX_REPORT_SELECTION = 100  # componentVariable entries one GetReport asks for
+
+
 class GetBaseReportParams(_Params):
     """OCPP 2.0.1 B07 GetBaseReport. SummaryInventory lists the components that have a
     problem or are not available: the station's standing problems."""
@@ -205,6 +208,62 @@ class GetBaseReportParams(_Params):
     report_base: Literal["ConfigurationInventory", "FullInventory", "SummaryInventory"] = (
         "SummaryInventory"
     )
+
+
+class ComponentVariableRef(_Params):
+    """OCPP 2.0.1 ComponentVariableType: a component (name, instance, evse {id, connectorId})
+    and optionally one of its variables (name, instance); strings string[0..50]."""
+
+    component: str = Field(min_length=1, max_length=50)
+    component_instance: str | None = Field(None, min_length=1, max_length=50)
+    evse_id: int | None = Field(None, ge=0)
+    connector_id: int | None = Field(None, ge=1, description="with evse_id: one connector")
+    variable: str | None = Field(None, min_length=1, max_length=50)
+    instance: str | None = Field(None, min_length=1, max_length=50)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ComponentVariableRef:
+        if self.connector_id is not None and self.evse_id is None:
+            raise ValueError("connector_id needs evse_id (EVSEType.connectorId)")
+        if self.instance is not None and self.variable is None:
+            raise ValueError("instance is the variable's: it needs variable")
+        return self
+
+    def as_ocpp(self) -> dict[str, Any]:
+        component: dict[str, Any] = {"name": self.component}
+        if self.component_instance:
+            component["instance"] = self.component_instance
+        if self.evse_id is not None:
+            component["evse"] = {"id": self.evse_id}
+            if self.connector_id is not None:
+                component["evse"]["connector_id"] = self.connector_id
+        data: dict[str, Any] = {"component": component}
+        if self.variable:
+            data["variable"] = {"name": self.variable}
+            if self.instance:
+                data["variable"]["instance"] = self.instance
+        return data
+
+
+class GetReportParams(_Params):
+    """OCPP 2.0.1 B08 GetReport: the variables of the components named (componentVariable,
+    minItems 1 when given) and/or of the components that meet the criteria (componentCriteria:
+    Active, Available, Enabled, Problem; 1..4 of them). Answered like GetBaseReport with
+    NotifyReport parts, stored as the charger's "Custom" report."""
+
+    component_criteria: list[Literal["Active", "Available", "Enabled", "Problem"]] | None = Field(
+        None, min_length=1, max_length=4
+    )
+    component_variables: list[ComponentVariableRef] | None = Field(
+        None, min_length=1, max_length=MAX_REPORT_SELECTION
+    )
+
+    @field_validator("component_criteria")
+    @classmethod
+    def _distinct(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError("each criterion once")
+        return value
 
 
 class MonitorSpec(_Params):
@@ -304,6 +363,7 @@ PARAMS: dict[str, type[_Params]] = {
     "data_transfer": DataTransferParams,
     "update_firmware": UpdateFirmwareParams,
     "get_base_report": GetBaseReportParams,
+    "get_report": GetReportParams,
     "set_variable_monitoring": SetMonitoringParams,
     "get_transaction_status": TransactionStatusParams,
     "get_variables": GetVariablesParams,
@@ -312,6 +372,7 @@ PARAMS: dict[str, type[_Params]] = {
 V201_ONLY = frozenset(
     {
         "get_base_report",
+        "get_report",
         "set_variable_monitoring",
         "get_transaction_status",
         "get_variables",
@@ -539,13 +600,24 @@ def build_call(
             ]
         )
     if (
-        isinstance(params, GetBaseReportParams | SetMonitoringParams | TransactionStatusParams)
+        isinstance(
+            params,
+            GetBaseReportParams | GetReportParams | SetMonitoringParams | TransactionStatusParams,
+        )
         and v16
     ):
         raise InvalidCommand(f"{command} is OCPP 2.0.1 only (1.6 has no device model)")
     if isinstance(params, GetBaseReportParams):
         return call201.GetBaseReport(
             request_id=random.randint(1, 2_000_000_000), report_base=params.report_base
+        )
+    if isinstance(params, GetReportParams):
+        return call201.GetReport(
+            request_id=random.randint(1, 2_000_000_000),
+            component_criteria=params.component_criteria,
+            component_variable=[c.as_ocpp() for c in params.component_variables]
+            if params.component_variables
+            else None,
         )
     if isinstance(params, TransactionStatusParams):
         return call201.GetTransactionStatus(transaction_id=params.transaction_id)

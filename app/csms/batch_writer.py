@@ -23,7 +23,7 @@ from datetime import UTC
 from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
-from sqlalchemy import insert, update
+from sqlalchemy import delete, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -45,6 +45,7 @@ from app.db.models import (
     CommandRow,
     EventRow,
     FaultRow,
+    InventoryRow,
     SecurityEventRow,
     TransactionRow,
 )
@@ -278,8 +279,31 @@ def _apply_op(session: Session, op: Op) -> None:
                 insert(TransactionRow),
                 [{**data, "started_at": data["stopped_at"]}],
             )
+    elif op.kind == "inventory":
+        _replace_inventory(session, data)
     else:
         raise ValueError(f"unknown record kind {op.kind!r}")
+
+
+def _replace_inventory(session: Session, data: dict[str, Any]) -> None:
+    """A complete report replaces the charger's stored one of the same report base."""
+    session.execute(
+        delete(InventoryRow).where(
+            InventoryRow.charger_id == data["charger_id"],
+            InventoryRow.report_base == data["report_base"],
+        )
+    )
+    head = {
+        "charger_id": data["charger_id"],
+        "report_base": data["report_base"],
+        "request_id": data["request_id"],
+        "generated_at": data["generated_at"],
+        "truncated": data["truncated"],
+        "stored_at": utcnow(),
+    }
+    rows = [{**head, "position": i, **item} for i, item in enumerate(data["items"])]
+    if rows:
+        session.execute(insert(InventoryRow), rows)
 
 
 def _upsert_state(session: Session, node_id: str, charger_id: str, snapshot: str) -> None:

@@ -139,6 +139,8 @@ class RecordingMixin:
             message_type, unique_id, action = 0, None, None
         if message_type == 2 and unique_id is not None:
             self._pending_actions[unique_id] = action
+            if len(parsed) > 3 and isinstance(parsed[3], dict):
+                self._sending_call(action, parsed[3])
         recorder = self.context.recorder
         sent_at = utcnow()
         recorder.frame(self.id, "out", message_type, unique_id, action, message, sent_at)
@@ -157,6 +159,9 @@ class RecordingMixin:
         elif call is not None:
             recorder.end_capture(self.id)
         await self._connection.send(message)  # type: ignore[attr-defined]
+
+    def _sending_call(self, action: str | None, payload: dict[str, Any]) -> None:
+        """One of our CALLs is about to leave (a version may note what it asked for)."""
 
     async def call_or_fail(self, payload: Any, timeout: float) -> Any:
         """``call`` that raises ChargerGone as soon as the socket closes, or TimeoutError."""

@@ -14,6 +14,7 @@ from app.csms.charge_point import RecordingMixin, now_iso
 from app.csms.context import CsmsContext
 from app.csms.faults_v201 import FaultEvent, read_fault_event, read_report_problems
 from app.csms.handlers_common import CommonHandlers
+from app.csms.inventory import ReportAssembler
 from app.csms.meter import latest_reading, parse_timestamp
 from app.fleet.model import ActiveTransaction, OpenFault
 
@@ -24,6 +25,14 @@ class ChargePoint201(RecordingMixin, CommonHandlers, OcppChargePoint201):
     def __init__(self, charger_id: str, connection: Any, context: CsmsContext) -> None:
         super().__init__(charger_id, connection, response_timeout=context.settings.command_timeout)
         self._init_recording(context)
+        self._reports = ReportAssembler()
+
+    def _sending_call(self, action: str | None, payload: dict[str, Any]) -> None:
+        # B07/B08: the NotifyReport parts carry only the requestId; remember what it asked.
+        if action == "GetBaseReport":
+            self._reports.requested(payload.get("requestId"), str(payload.get("reportBase")))
+        elif action == "GetReport":
+            self._reports.requested(payload.get("requestId"), "Custom")
 
     @on(Action.boot_notification)
     def on_boot(self, charging_station: dict[str, Any], reason: str, **_: Any) -> Any:
@@ -168,4 +177,14 @@ class ChargePoint201(RecordingMixin, CommonHandlers, OcppChargePoint201):
         # problem flag reported true is an open fault, read like a NotifyEvent.
         for fault in read_report_problems(kw.get("report_data")):
             self._apply_fault(fault, generated_at)
+        # B07/B08: the parts (seqNo from 0, tbc until the last) make the station's inventory.
+        report = self._reports.part(
+            request_id,
+            seq_no,
+            bool(kw.get("tbc", False)),
+            parse_timestamp(generated_at),
+            kw.get("report_data"),
+        )
+        if report is not None and not self.superseded:
+            self.context.recorder.inventory(self.id, report)
         return call_result.NotifyReport()

@@ -23,6 +23,7 @@ from app.db.models import (
     DeadLetterRow,
     EventRow,
     FaultRow,
+    InventoryRow,
     SecurityEventRow,
     TransactionRow,
 )
@@ -36,6 +37,7 @@ TABLE_OF_OP: dict[str, type] = {
     "fault_cleared": FaultRow,
     "tx_started": TransactionRow,
     "tx_stopped": TransactionRow,
+    "inventory": InventoryRow,
 }
 
 EVENT_COLUMNS = ("charger_id", "ts", "direction", "message_type", "unique_id", "action", "frame")

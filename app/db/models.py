@@ -293,3 +293,28 @@ class IdTokenRow(Base):
     group_id: Mapped[str | None] = mapped_column(String(36))  # parentIdTag / groupIdToken
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class InventoryRow(Base):
+    """One variable of a charger's device model as its last complete NotifyReport of one
+    report base said (OCPP 2.0.1 B07/B08; ``app/csms/inventory.py``): replaced per report."""
+
+    __tablename__ = "charger_inventory"
+    __table_args__ = (Index("ix_charger_inventory_charger", "charger_id", "report_base"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    charger_id: Mapped[str] = mapped_column(String(64))
+    report_base: Mapped[str] = mapped_column(String(30))
+    request_id: Mapped[int] = mapped_column(BigInteger)
+    generated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    stored_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    truncated: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[int] = mapped_column(Integer)
+    component: Mapped[str] = mapped_column(String(50))
+    component_instance: Mapped[str | None] = mapped_column(String(50))
+    evse_id: Mapped[int | None] = mapped_column(Integer)
+    connector_id: Mapped[int | None] = mapped_column(Integer)
+    variable: Mapped[str] = mapped_column(String(50))
+    variable_instance: Mapped[str | None] = mapped_column(String(50))
+    attributes: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
+    characteristics: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)

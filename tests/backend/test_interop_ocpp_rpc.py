@@ -47,6 +47,14 @@ COMMANDS = {
         ("remote_start", {"id_token": "TAG-1", "connector_id": 1}),
         ("get_transaction_status", {"transaction_id": "T-1"}),
         ("get_transaction_status", {}),
+        ("get_base_report", {"report_base": "FullInventory"}),
+        (
+            "get_report",
+            {
+                "component_criteria": ["Problem"],
+                "component_variables": [{"component": "EVSE", "evse_id": 1, "variable": "Power"}],
+            },
+        ),
         ("data_transfer", {"vendor_id": "org.test", "message_id": "Ping", "data": {"n": 1}}),
         ("change_availability", {"evse_id": 1, "connector_id": 1, "type": "inoperative"}),
         *(("trigger_message", {"message": m, "evse_id": 1}) for m in TRIGGERABLE_201),
@@ -110,14 +118,18 @@ async def test_strict_ocpp_rpc_charger(backend, api_client, version):
     )
     lines: list[dict] = []
 
-    async def read_until(event: str) -> None:
+    async def read_until(event: str, **fields: str) -> None:
         assert process.stdout is not None
+        if fields and any(
+            line["event"] == event and fields.items() <= line.items() for line in lines
+        ):
+            return  # a one-off line already read while waiting for something else
         while True:
             raw = await asyncio.wait_for(process.stdout.readline(), 20)
             if not raw:
                 raise AssertionError(f"node exited early: {lines}")
             lines.append(json.loads(raw))
-            if lines[-1]["event"] == event:
+            if lines[-1]["event"] == event and fields.items() <= lines[-1].items():
                 return
 
     try:
@@ -130,6 +142,14 @@ async def test_strict_ocpp_rpc_charger(backend, api_client, version):
             )
             assert response.status_code == 200, (command, response.text)
             await read_until("command")
+        if version == "2.0.1":  # B07/B08: the reports in two parts each, stored
+            await read_until("reported", reportBase="FullInventory")
+            await read_until("reported", reportBase="Custom")
+            await backend.state.recorder.flush()
+            r = await api_client.get(f"/api/chargers/{charger_id}/inventory")
+            reports = {rep["report_base"]: rep for rep in r.json()["reports"]}
+            assert len(reports["FullInventory"]["items"]) == 3
+            assert len(reports["Custom"]["items"]) == 3
     finally:
         assert process.stdin is not None
         process.stdin.close()
@@ -138,4 +158,5 @@ async def test_strict_ocpp_rpc_charger(backend, api_client, version):
         line for line in lines if line["event"] in ("strictValidationFailure", "badMessage")
     ]
     assert failures == []
+    assert all(line["ok"] for line in lines if line["event"] == "call")
     assert len([line for line in lines if line["event"] == "command"]) == len(COMMANDS[version])

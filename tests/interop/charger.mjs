@@ -45,6 +45,27 @@ if (protocol === 'ocpp1.6') {
   handled('GetTransactionStatus', (p) => (p.transactionId ? { messagesInQueue: false, ongoingIndicator: false } : { messagesInQueue: false }));
   handled('UpdateFirmware', () => ({ status: 'Accepted' }));
   handled('DataTransfer', (p) => ({ status: 'Accepted', data: { echo: p.data } }));
+  // B07/B08: accept, then send the report in two parts (seqNo 0 with tbc, then seqNo 1). The
+  // SummaryInventory self-diagnosis asks for at boot is answered without a 'command' line.
+  const report = (method) => cli.handle(method, ({ params }) => {
+    if (params.reportBase !== 'SummaryInventory') out({ event: 'command', method, params });
+    setTimeout(() => notifyReport(params.requestId, params.reportBase ?? 'Custom'), 0);
+    return { status: 'Accepted' };
+  });
+  report('GetBaseReport');
+  report('GetReport');
+}
+
+const REPORT = [
+  { component: { name: 'OCPPCommCtrlr' }, variable: { name: 'HeartbeatInterval' }, variableAttribute: [{ type: 'Actual', value: '300', mutability: 'ReadWrite', persistent: true }], variableCharacteristics: { unit: 's', dataType: 'integer', supportsMonitoring: false } },
+  { component: { name: 'DeviceDataCtrlr' }, variable: { name: 'ItemsPerMessage', instance: 'GetVariables' }, variableAttribute: [{ type: 'Actual', value: '20', mutability: 'ReadOnly' }] },
+  { component: { name: 'EVSE', evse: { id: 1 } }, variable: { name: 'Power' }, variableAttribute: [{ value: '22000' }], variableCharacteristics: { unit: 'W', dataType: 'decimal', maxLimit: 22000, supportsMonitoring: true } },
+];
+
+async function notifyReport(requestId, reportBase) {
+  await step('NotifyReport', { requestId, generatedAt: now(), seqNo: 0, tbc: true, reportData: REPORT.slice(0, 2) });
+  await step('NotifyReport', { requestId, generatedAt: now(), seqNo: 1, tbc: false, reportData: REPORT.slice(2) });
+  out({ event: 'reported', reportBase });
 }
 
 async function step(method, params) {

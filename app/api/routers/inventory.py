@@ -1,0 +1,114 @@
+"""A charger's inventory (OCPP 2.0.1 B07/B08): its components, variables, attributes and
+characteristics as its last complete report of each report base said. Reports are asked for
+with the ``get_base_report`` and ``get_report`` commands (POST /api/chargers/{id}/commands/...)
+and stored as their NotifyReport parts arrive (``app/csms/inventory.py``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.orm import Session
+
+from app.api.deps import get_db, readable_charger, require_roles
+from app.csms import inventory
+from app.fleet.model import ChargerLiveState
+from app.security.roles import Principal, Role
+
+router = APIRouter(prefix="/api/chargers", tags=["inventory"])
+
+
+class _View(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AttributeView(_View):
+    type: str | None = None
+    value: str | None = None
+    mutability: str | None = None
+    persistent: bool = False
+    constant: bool = False
+
+
+class CharacteristicsView(_View):
+    unit: str | None = None
+    data_type: str | None = None
+    min_limit: float | None = None
+    max_limit: float | None = None
+    values_list: str | None = None
+    supports_monitoring: bool = False
+
+
+class InventoryItemView(_View):
+    component: str
+    component_instance: str | None
+    evse_id: int | None
+    connector_id: int | None
+    variable: str
+    variable_instance: str | None
+    attributes: list[AttributeView]
+    characteristics: CharacteristicsView | None
+
+
+class InventoryReportView(_View):
+    report_base: str
+    request_id: int
+    generated_at: datetime
+    stored_at: datetime
+    truncated: bool
+    items: list[InventoryItemView]
+
+
+class InventoryView(_View):
+    charger_id: str
+    reports: list[InventoryReportView]
+
+
+@router.get("/{charger_id}/inventory", response_model=InventoryView)
+def charger_inventory(
+    charger_id: str,
+    db: Session = Depends(get_db),
+    _: Principal = Depends(require_roles(Role.CONSULTANT, Role.PARTNER)),
+    __: ChargerLiveState = Depends(readable_charger),
+    report_base: Literal[inventory.REPORT_BASES] | None = Query(None),  # type: ignore[valid-type]
+    component: str | None = Query(
+        None, min_length=1, max_length=50, description="Only this component (any case)."
+    ),
+) -> InventoryView:
+    reports: dict[str, dict[str, Any]] = {}
+    wanted = component.lower() if component else None
+    for row in inventory.stored_reports(db, charger_id):
+        if report_base is not None and row.report_base != report_base:
+            continue
+        report = reports.setdefault(
+            row.report_base,
+            {
+                "report_base": row.report_base,
+                "request_id": row.request_id,
+                "generated_at": row.generated_at,
+                "stored_at": row.stored_at,
+                "truncated": row.truncated,
+                "items": [],
+            },
+        )
+        if wanted is not None and row.component.lower() != wanted:
+            continue
+        report["items"].append(
+            InventoryItemView(
+                component=row.component,
+                component_instance=row.component_instance,
+                evse_id=row.evse_id,
+                connector_id=row.connector_id,
+                variable=row.variable,
+                variable_instance=row.variable_instance,
+                attributes=[AttributeView(**a) for a in row.attributes or []],
+                characteristics=CharacteristicsView(**row.characteristics)
+                if row.characteristics
+                else None,
+            )
+        )
+    return InventoryView(
+        charger_id=charger_id, reports=[InventoryReportView(**r) for r in reports.values()]
+    )

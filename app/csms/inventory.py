@@ -1,0 +1,199 @@
+"""A charging station's inventory: its device model as NotifyReport parts report it.
+
+OCPP 2.0.1 B07 (GetBaseReport) and B08 (GetReport): the station answers the request with
+Accepted and then sends its report in one or more NotifyReportRequest parts, each carrying the
+``requestId`` of the request, a ``seqNo`` starting at 0 and ``tbc`` ("to be continued") true on
+every part but the last (NotifyReportRequest schema). Each ``reportData`` item is one variable
+of one component: ComponentType {name, instance, evse {id, connectorId}}, VariableType {name,
+instance}, 1..4 VariableAttributeType {type, value string[0..2500], mutability, persistent,
+constant} and VariableCharacteristicsType {unit string[0..16], dataType, minLimit, maxLimit,
+valuesList string[0..1000], supportsMonitoring}.
+
+Parts are gathered here per connection and request; when the last part has arrived the whole
+report replaces the charger's stored inventory of the same report base (a SummaryInventory
+does not wipe a FullInventory). Sizes are bounded where the parts enter: items per report,
+string lengths per the schema, parts per report, reports gathered at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.db.models import InventoryRow
+
+# The report a NotifyReport answers: the GetBaseReport reportBase, "Custom" for GetReport
+# (B08: a selection by componentVariable/componentCriteria), "Unrequested" for a requestId this
+# connection never sent (a report still arriving after the backend restarted).
+ReportBase = Literal[
+    "ConfigurationInventory", "FullInventory", "SummaryInventory", "Custom", "Unrequested"
+]
+REPORT_BASES: tuple[str, ...] = (
+    "ConfigurationInventory",
+    "FullInventory",
+    "SummaryInventory",
+    "Custom",
+    "Unrequested",
+)
+
+MAX_ITEMS_PER_REPORT = 5_000  # a large DC station reports some 1,500 variables
+MAX_PARTS_PER_REPORT = 1_000
+MAX_OPEN_REPORTS = 4  # reports gathered at once on one connection; the oldest is dropped
+NAME_CHARS = 50  # ComponentType.name/instance, VariableType.name/instance string[0..50]
+VALUE_CHARS = 2_500  # VariableAttributeType.value string[0..2500]
+UNIT_CHARS = 16  # VariableCharacteristicsType.unit string[0..16]
+VALUES_LIST_CHARS = 1_000  # VariableCharacteristicsType.valuesList string[0..1000]
+MAX_ATTRIBUTES = 4  # variableAttribute maxItems 4 (Actual, Target, MinSet, MaxSet)
+ENUM_CHARS = 20
+
+
+def _text(value: Any, limit: int) -> str | None:
+    if value is None:
+        return None
+    return str(value)[:limit]
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def read_item(data: dict[str, Any]) -> dict[str, Any] | None:
+    """One reportData item (as the ``ocpp`` package hands it: snake_case keys) as a bounded
+    inventory row; None when it names no component or variable."""
+    component = data.get("component") or {}
+    variable = data.get("variable") or {}
+    if not isinstance(component, dict) or not isinstance(variable, dict):
+        return None
+    if not component.get("name") or not variable.get("name"):
+        return None
+    evse = component.get("evse") or {}
+    attributes = []
+    for attribute in (data.get("variable_attribute") or [])[:MAX_ATTRIBUTES]:
+        if not isinstance(attribute, dict):
+            continue
+        attributes.append(
+            {
+                "type": _text(attribute.get("type") or "Actual", ENUM_CHARS),
+                "value": _text(attribute.get("value"), VALUE_CHARS),
+                "mutability": _text(attribute.get("mutability"), ENUM_CHARS),
+                "persistent": bool(attribute.get("persistent", False)),
+                "constant": bool(attribute.get("constant", False)),
+            }
+        )
+    characteristics = data.get("variable_characteristics")
+    chars = None
+    if isinstance(characteristics, dict):
+        chars = {
+            "unit": _text(characteristics.get("unit"), UNIT_CHARS),
+            "data_type": _text(characteristics.get("data_type"), ENUM_CHARS),
+            "min_limit": _number(characteristics.get("min_limit")),
+            "max_limit": _number(characteristics.get("max_limit")),
+            "values_list": _text(characteristics.get("values_list"), VALUES_LIST_CHARS),
+            "supports_monitoring": bool(characteristics.get("supports_monitoring", False)),
+        }
+    return {
+        "component": _text(component["name"], NAME_CHARS),
+        "component_instance": _text(component.get("instance"), NAME_CHARS),
+        "evse_id": _int(evse.get("id")) if isinstance(evse, dict) else None,
+        "connector_id": _int(evse.get("connector_id")) if isinstance(evse, dict) else None,
+        "variable": _text(variable["name"], NAME_CHARS),
+        "variable_instance": _text(variable.get("instance"), NAME_CHARS),
+        "attributes": attributes,
+        "characteristics": chars,
+    }
+
+
+@dataclass
+class _Report:
+    report_base: str
+    items: list[dict[str, Any]] = field(default_factory=list)
+    next_seq: int = 0
+    truncated: bool = False
+    broken: bool = False  # a part was missing or came out of order: the report is incomplete
+
+
+@dataclass(frozen=True)
+class CompletedReport:
+    request_id: int
+    report_base: str
+    generated_at: datetime
+    items: list[dict[str, Any]]
+    truncated: bool
+
+
+class ReportAssembler:
+    """Gathers the parts of the reports one connection asked for (B07/B08)."""
+
+    def __init__(self) -> None:
+        self._requested: dict[int, str] = {}  # requestId -> report base, as sent
+        self._open: dict[int, _Report] = {}
+
+    def requested(self, request_id: Any, report_base: str) -> None:
+        """This connection sent a GetBaseReport/GetReport with this requestId."""
+        if isinstance(request_id, int):
+            self._requested[request_id] = report_base
+            while len(self._requested) > MAX_OPEN_REPORTS * 4:
+                del self._requested[next(iter(self._requested))]
+
+    def part(
+        self,
+        request_id: int,
+        seq_no: int,
+        tbc: bool,
+        generated_at: datetime,
+        report_data: list[dict[str, Any]] | None,
+    ) -> CompletedReport | None:
+        """Take one NotifyReport part; the whole report once its last part (tbc false) is in.
+
+        A report whose parts did not arrive in sequence (seqNo 0, 1, ...) is not stored: a
+        partial inventory would look complete and wipe the stored one."""
+        report = self._open.get(request_id)
+        if report is None:
+            report = _Report(report_base=self._requested.get(request_id, "Unrequested"))
+            self._open[request_id] = report
+            while len(self._open) > MAX_OPEN_REPORTS:
+                del self._open[next(iter(self._open))]
+        if seq_no != report.next_seq or report.next_seq >= MAX_PARTS_PER_REPORT:
+            report.broken = True
+        report.next_seq = seq_no + 1
+        for data in report_data or []:
+            if len(report.items) >= MAX_ITEMS_PER_REPORT:
+                report.truncated = True
+                break
+            item = read_item(data) if isinstance(data, dict) else None
+            if item is not None:
+                report.items.append(item)
+        if tbc:
+            return None
+        del self._open[request_id]
+        self._requested.pop(request_id, None)
+        if report.broken:
+            return None
+        return CompletedReport(
+            request_id=request_id,
+            report_base=report.report_base,
+            generated_at=generated_at,
+            items=report.items,
+            truncated=report.truncated,
+        )
+
+
+def stored_reports(db: Session, charger_id: str) -> list[InventoryRow]:
+    """The charger's stored inventory rows, report by report, in the order reported."""
+    return list(
+        db.scalars(
+            select(InventoryRow)
+            .where(InventoryRow.charger_id == charger_id)
+            .order_by(InventoryRow.report_base, InventoryRow.position)
+        )
+    )
