@@ -30,6 +30,7 @@ DEVICE_MODEL: dict[tuple[str, str], tuple[str | None, bool]] = {
     ("ChargingStation", "AvailabilityState"): (None, True),
     ("DeviceDataCtrlr", "ItemsPerMessage"): ("16", True),
 }
+REPORT_PART_ITEMS = 5  # reportData items per NotifyReport part
 TRIGGERABLE_201 = {
     "BootNotification",
     "Heartbeat",
@@ -344,10 +345,46 @@ class Charger201(SimCharger, ChargePoint):
     def on_get_base_report(
         self, request_id: int, report_base: str, **_: Any
     ) -> call_result.GetBaseReport:
-        # Accepted; the report itself is not simulated (a station with no standing problem
-        # would send only its inventory).
         self.record_command("GetBaseReport", {"reportBase": report_base}, "Accepted")
         return call_result.GetBaseReport(status="Accepted")
+
+    @after(Action.get_base_report)
+    def after_get_base_report(self, request_id: int, report_base: str, **_: Any) -> None:
+        # B07: the report follows in NotifyReport parts (seqNo from 0, tbc until the last).
+        # A SummaryInventory lists components with a problem: these models report theirs
+        # with NotifyEvent, so the summary is empty and no report is sent.
+        if report_base == "SummaryInventory":
+            return
+        items = [self._report_item(c, v) for c, v in DEVICE_MODEL]
+        parts = [items[i : i + REPORT_PART_ITEMS] for i in range(0, len(items), REPORT_PART_ITEMS)]
+        for seq_no, part in enumerate(parts):
+            self.post(
+                lambda part=part, seq_no=seq_no: call.NotifyReport(
+                    request_id=request_id,
+                    generated_at=utc_iso(),
+                    seq_no=seq_no,
+                    report_data=part,
+                    tbc=seq_no < len(parts) - 1,
+                )
+            )
+
+    def _report_item(self, component: str, name: str) -> dict[str, Any]:
+        read_only = DEVICE_MODEL[(component, name)][1]
+        attribute: dict[str, Any] = {
+            "type": "Actual",
+            "mutability": "ReadOnly" if read_only else "ReadWrite",
+        }
+        value = self.variable(component, name)
+        if value is not None:
+            attribute["value"] = value
+        data: dict[str, Any] = {
+            "component": {"name": component},
+            "variable": {"name": name},
+            "variable_attribute": [attribute],
+        }
+        if (component, name) == ("DeviceDataCtrlr", "ItemsPerMessage"):
+            data["variable"]["instance"] = "GetVariables"
+        return data
 
     @on(Action.set_variable_monitoring)
     def on_set_variable_monitoring(

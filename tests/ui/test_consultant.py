@@ -15,8 +15,8 @@ PNG = (
 )
 
 
-def _escalated_session(stack: UiStack) -> tuple[str, str, int]:
-    charger = stack.take_charger()
+def _escalated_session(stack: UiStack, version: str = "1.6") -> tuple[str, str, int]:
+    charger = stack.take_charger(version)
     stack.inject(charger)
     with stack.http(stack.token("pat")) as pat:
         r = pat.post("/api/sessions", json={"charger_id": charger, "symptom": "screen frozen"})
@@ -44,6 +44,28 @@ def _escalated_session(stack: UiStack) -> tuple[str, str, int]:
         )
         assert r.status_code == 200, r.text
         return charger, view["id"], r.json()["handoff"]["id"]
+
+
+def test_desk_shows_a_201_chargers_inventory(stack: UiStack) -> None:
+    charger, _, handoff_id = _escalated_session(stack, "2.0.1")
+    at = app_as(stack, "casey")
+    at.button(key=f"open_{handoff_id}").click().run()
+    button(at, "Claim").click().run()
+    at.toggle(key="desk_inventory").set_value(True).run()
+    assert "No inventory stored yet." in texts(at)
+    at.button(key="desk_inventory_ask").click().run()
+    assert not at.exception, at.exception
+    assert "get_base_report: Accepted" in texts(at)
+    # the simulated station sends its device model in NotifyReport parts (B07)
+    stack.wait_for(
+        lambda: stack.http().get(f"/api/chargers/{charger}/inventory").json()["reports"],
+        f"inventory of {charger}",
+    )
+    at.run()
+    assert "FullInventory:" in texts(at)
+    table = next(d.value for d in at.dataframe if "Component" in d.value.columns)
+    assert {"OCPPCommCtrlr", "DeviceDataCtrlr"} <= set(table["Component"])
+    assert "HeartbeatInterval" in set(table["Variable"])
 
 
 def test_desk_claim_chat_push_command_close(stack: UiStack) -> None:

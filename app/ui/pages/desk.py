@@ -132,6 +132,7 @@ def handoff_screen(handoff_id: int) -> None:
     with right:
         if session:
             live_panel(session.get("live") or {})
+            inventory(handoff, session, claimed)
         if claimed and session:
             commands(handoff_id, session)
             push(handoff_id)
@@ -214,6 +215,63 @@ def commands(handoff_id: int, session: dict[str, Any]) -> None:
             st.error(f"{command}: {plain(status)} - {plain(result['error'])}")
         else:
             st.success(f"{command}: {plain(status)}")
+
+
+def inventory(handoff: dict[str, Any], session: dict[str, Any], claimed: bool) -> None:
+    """The charger's device model as its last reports said (OCPP 2.0.1 B07/B08)."""
+    if (session.get("live") or {}).get("ocpp_version") != "2.0.1":
+        return
+    if not st.toggle(
+        "Inventory", key="desk_inventory", help="The charger's components and variables"
+    ):
+        return
+    charger_id = handoff["charger_id"]
+    if claimed and st.button("Ask for the full inventory", key="desk_inventory_ask"):
+        with st.spinner("Asking the charger..."):
+            result = call(
+                "ask for the inventory",
+                api().post,
+                f"/api/handoffs/{handoff['id']}/commands/get_base_report",
+                {"report_base": "FullInventory"},
+                timeout=60.0,
+            )
+        if result is not None:  # kept: the session's new version reruns the page
+            st.session_state["desk_inventory_asked"] = result.get("status")
+    if "desk_inventory_asked" in st.session_state:
+        status = st.session_state["desk_inventory_asked"]
+        st.info(f"get_base_report: {plain(status)}; the report follows in parts")
+    stored = call("load the inventory", api().get, f"/api/chargers/{charger_id}/inventory")
+    reports = (stored or {}).get("reports") or []
+    if not reports:
+        st.caption("No inventory stored yet.")
+        return
+    for report in reports:
+        st.caption(
+            f"{plain(report['report_base'])}: {len(report['items'])} variable(s), generated "
+            f"{plain(report['generated_at'])}" + (" (truncated)" if report["truncated"] else "")
+        )
+        st.dataframe(inventory_rows(report["items"]), hide_index=True, width="stretch")
+
+
+def inventory_rows(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    rows = []
+    for item in items:
+        actual = next(
+            (a for a in item.get("attributes") or [] if a.get("type") in (None, "Actual")), {}
+        )
+        rows.append(
+            {
+                "Component": item["component"]
+                + (f" [{item['component_instance']}]" if item.get("component_instance") else ""),
+                "EVSE": item.get("evse_id"),
+                "Variable": item["variable"]
+                + (f" [{item['variable_instance']}]" if item.get("variable_instance") else ""),
+                "Value": actual.get("value") or "",
+                "Unit": (item.get("characteristics") or {}).get("unit") or "",
+                "Mutability": actual.get("mutability") or "",
+            }
+        )
+    return rows
 
 
 def push(handoff_id: int) -> None:
