@@ -159,6 +159,7 @@ class TestCharger201(Cp201):
         self.inventory: list[dict[str, Any]] = []
         self.report_part_size = 2
         self.reports_sent: list[int] = []  # requestIds whose last part was answered
+        self.monitors: list[dict[str, Any]] = []  # MonitoringDataType, for N02 reports
         self.report_done = asyncio.Event()
 
     @on(Action201.reset)
@@ -325,6 +326,49 @@ class TestCharger201(Cp201):
     def on_clear_cache(self, **_: Any) -> Any:
         self.received.append(("ClearCache", {}))
         return result201.ClearCache(status="Accepted")
+
+    @on(Action201.clear_variable_monitoring)
+    def on_clear_variable_monitoring(self, id: list[int], **_: Any) -> Any:
+        self.received.append(("ClearVariableMonitoring", {"id": id}))
+        return result201.ClearVariableMonitoring(
+            clear_monitoring_result=[
+                {"id": i, "status": "Accepted" if i > 0 else "Rejected"} for i in id
+            ]
+        )
+
+    @on(Action201.set_monitoring_base)
+    def on_set_monitoring_base(self, monitoring_base: str, **_: Any) -> Any:
+        self.received.append(("SetMonitoringBase", {"monitoring_base": monitoring_base}))
+        return result201.SetMonitoringBase(status="Accepted")
+
+    @on(Action201.set_monitoring_level)
+    def on_set_monitoring_level(self, severity: int, **_: Any) -> Any:
+        self.received.append(("SetMonitoringLevel", {"severity": severity}))
+        return result201.SetMonitoringLevel(status="Accepted")
+
+    @on(Action201.get_monitoring_report)
+    def on_get_monitoring_report(self, request_id: int, **kw: Any) -> Any:
+        self.received.append(("GetMonitoringReport", kw))
+        return result201.GetMonitoringReport(status="Accepted")
+
+    @after(Action201.get_monitoring_report)
+    async def after_get_monitoring_report(self, request_id: int, **_: Any) -> None:
+        """NotifyMonitoringReport parts (N02): seqNo from 0, tbc on every part but the last."""
+        parts = [
+            self.monitors[i : i + self.report_part_size]
+            for i in range(0, len(self.monitors), self.report_part_size)
+        ]
+        for seq_no, part in enumerate(parts):
+            await self.call(
+                call201.NotifyMonitoringReport(
+                    request_id=request_id,
+                    generated_at=now(),
+                    seq_no=seq_no,
+                    monitor=part,
+                    tbc=seq_no < len(parts) - 1,
+                )
+            )
+        self.report_done.set()
 
     @on(Action201.request_stop_transaction)
     def on_request_stop(self, transaction_id: str, **_: Any) -> Any:

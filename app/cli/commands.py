@@ -134,3 +134,34 @@ def commands() -> None:
         versions = "2.0.1" if name in V201_ONLY else "1.6, 2.0.1"
         fields = ", ".join(model.model_fields) or "-"
         console.print(f"[bold]{name}[/] ({versions}): {fields}", highlight=False)
+
+
+def monitors(
+    charger_id: str = typer.Argument(..., help="The charger's id."),
+    as_json: bool = typer.Option(False, "--json", help="The API's answer as JSON."),
+    api_url: str | None = typer.Option(None, help="The API (default: settings api_url)."),
+    token: str = typer.Option(..., envvar="CHARGEFIX_API_TOKEN", help="An API token."),
+) -> None:
+    """A 2.0.1 charger's stored monitors (ask for them with get_monitoring_report)."""
+    answer = _api("GET", api_url, token, f"/api/chargers/{charger_id}/monitors")
+    if as_json:
+        console.print_json(data=answer)
+        return
+    if not answer["reports"]:
+        console.print(f"no monitors stored for {charger_id}: send get_monitoring_report first")
+        return
+    for report in answer["reports"]:
+        console.print(
+            f"[bold]{report['selection']}[/] request {report['request_id']}, generated "
+            f"{report['generated_at']}, {len(report['monitors'])} monitor(s)"
+            + (" [red](truncated)[/]" if report["truncated"] else ""),
+            highlight=False,
+            soft_wrap=True,
+        )
+        for m in report["monitors"]:
+            where = _item_line({**m, "attributes": [], "characteristics": None}).rstrip(": ")
+            line = (
+                f"  #{m['monitor_id']} {where} {m['type']} {m['value']} severity {m['severity']}"
+                + (" (during transactions)" if m["transaction"] else "")
+            )
+            console.print(line, highlight=False, markup=False, soft_wrap=True)

@@ -266,19 +266,108 @@ class GetReportParams(_Params):
         return value
 
 
-class MonitorSpec(_Params):
-    """One monitor of OCPP 2.0.1 N04 SetVariableMonitoring (SetMonitoringDataType)."""
+MONITOR_TYPES = ("UpperThreshold", "LowerThreshold", "Delta", "Periodic", "PeriodicClockAligned")
+MAX_MONITORS = 100  # monitors one request sets, clears or reports on
 
+
+class MonitorSpec(_Params):
+    """One monitor of OCPP 2.0.1 N04 SetVariableMonitoring (SetMonitoringDataType: id to
+    replace an existing monitor, transaction, value, type MonitorEnumType, severity, component
+    {name, instance, evse}, variable {name, instance}). Severity is the 2.0.1 level 0
+    (Danger) .. 9 (Debug)."""
+
+    id: int | None = Field(None, ge=0, description="replace this existing monitor")
     component: str = Field(min_length=1, max_length=50)
-    variable: str = Field(min_length=1, max_length=50)
+    component_instance: str | None = Field(None, min_length=1, max_length=50)
     evse_id: int | None = Field(None, ge=0)
-    type: Literal["UpperThreshold", "LowerThreshold", "Delta", "Periodic", "PeriodicClockAligned"]
+    connector_id: int | None = Field(None, ge=1, description="with evse_id: one connector")
+    variable: str = Field(min_length=1, max_length=50)
+    variable_instance: str | None = Field(None, min_length=1, max_length=50)
+    type: Literal[MONITOR_TYPES]  # type: ignore[valid-type]
     value: float = Field(ge=-1e9, le=1e9)
     severity: int = Field(ge=0, le=9)
+    transaction: bool = Field(False, description="only while a transaction runs")
+
+    @model_validator(mode="after")
+    def _connector_needs_evse(self) -> MonitorSpec:
+        if self.connector_id is not None and not self.evse_id:
+            raise ValueError("connector_id needs evse_id (EVSEType.connectorId)")
+        return self
+
+    def as_ocpp(self) -> dict[str, Any]:
+        ref = ComponentVariableRef(
+            component=self.component,
+            component_instance=self.component_instance,
+            evse_id=self.evse_id or None,
+            connector_id=self.connector_id,
+            variable=self.variable,
+            instance=self.variable_instance,
+        ).as_ocpp()
+        data: dict[str, Any] = {
+            "value": self.value,
+            "type": self.type,
+            "severity": self.severity,
+            **ref,
+        }
+        if self.id is not None:
+            data["id"] = self.id
+        if self.transaction:
+            data["transaction"] = True
+        return data
 
 
 class SetMonitoringParams(_Params):
-    monitors: list[MonitorSpec] = Field(min_length=1, max_length=100)
+    monitors: list[MonitorSpec] = Field(min_length=1, max_length=MAX_MONITORS)
+
+
+class ClearMonitoringParams(_Params):
+    """OCPP 2.0.1 N06 ClearVariableMonitoring: the ids of the monitors to clear (id, minItems
+    1). The station answers each with Accepted, Rejected (a hard-wired monitor) or NotFound."""
+
+    ids: list[Annotated[int, Field(ge=0)]] = Field(min_length=1, max_length=MAX_MONITORS)
+
+    @field_validator("ids")
+    @classmethod
+    def _distinct(cls, value: list[int]) -> list[int]:
+        if len(set(value)) != len(value):
+            raise ValueError("each monitor id once")
+        return value
+
+
+class MonitoringBaseParams(_Params):
+    """OCPP 2.0.1 N03 SetMonitoringBase: All (pre-configured and custom monitors active),
+    FactoryDefault (custom monitors removed, pre-configured ones back to their defaults) or
+    HardWiredOnly (only the monitors that cannot be changed)."""
+
+    monitoring_base: Literal["All", "FactoryDefault", "HardWiredOnly"]
+
+
+class MonitoringLevelParams(_Params):
+    """OCPP 2.0.1 N05 SetMonitoringLevel: the station reports monitor events of this severity
+    and more severe (lower numbers) only; severity levels run 0 (Danger) .. 9 (Debug)."""
+
+    severity: int = Field(ge=0, le=9)
+
+
+class GetMonitoringReportParams(_Params):
+    """OCPP 2.0.1 N02 GetMonitoringReport: every monitor, or those of the named components
+    (componentVariable) and/or of the criteria (monitoringCriteria: ThresholdMonitoring,
+    DeltaMonitoring, PeriodicMonitoring; 1..3 of them). Answered with NotifyMonitoringReport
+    parts, stored as the charger's monitors."""
+
+    monitoring_criteria: (
+        list[Literal["ThresholdMonitoring", "DeltaMonitoring", "PeriodicMonitoring"]] | None
+    ) = Field(None, min_length=1, max_length=3)
+    component_variables: list[ComponentVariableRef] | None = Field(
+        None, min_length=1, max_length=MAX_REPORT_SELECTION
+    )
+
+    @field_validator("monitoring_criteria")
+    @classmethod
+    def _distinct(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError("each criterion once")
+        return value
 
 
 class VariableRef(_Params):
@@ -365,6 +454,10 @@ PARAMS: dict[str, type[_Params]] = {
     "get_base_report": GetBaseReportParams,
     "get_report": GetReportParams,
     "set_variable_monitoring": SetMonitoringParams,
+    "clear_variable_monitoring": ClearMonitoringParams,
+    "set_monitoring_base": MonitoringBaseParams,
+    "set_monitoring_level": MonitoringLevelParams,
+    "get_monitoring_report": GetMonitoringReportParams,
     "get_transaction_status": TransactionStatusParams,
     "get_variables": GetVariablesParams,
     "set_variables": SetVariablesParams,
@@ -374,6 +467,10 @@ V201_ONLY = frozenset(
         "get_base_report",
         "get_report",
         "set_variable_monitoring",
+        "clear_variable_monitoring",
+        "set_monitoring_base",
+        "set_monitoring_level",
+        "get_monitoring_report",
         "get_transaction_status",
         "get_variables",
         "set_variables",
@@ -602,7 +699,14 @@ def build_call(
     if (
         isinstance(
             params,
-            GetBaseReportParams | GetReportParams | SetMonitoringParams | TransactionStatusParams,
+            GetBaseReportParams
+            | GetReportParams
+            | SetMonitoringParams
+            | ClearMonitoringParams
+            | MonitoringBaseParams
+            | MonitoringLevelParams
+            | GetMonitoringReportParams
+            | TransactionStatusParams,
         )
         and v16
     ):
@@ -622,21 +726,23 @@ def build_call(
     if isinstance(params, TransactionStatusParams):
         return call201.GetTransactionStatus(transaction_id=params.transaction_id)
     if isinstance(params, SetMonitoringParams):
-        data = []
-        for m in params.monitors:
-            component: dict[str, Any] = {"name": m.component}
-            if m.evse_id:
-                component["evse"] = {"id": m.evse_id}
-            data.append(
-                {
-                    "value": m.value,
-                    "type": m.type,
-                    "severity": m.severity,
-                    "component": component,
-                    "variable": {"name": m.variable},
-                }
-            )
-        return call201.SetVariableMonitoring(set_monitoring_data=data)
+        return call201.SetVariableMonitoring(
+            set_monitoring_data=[m.as_ocpp() for m in params.monitors]
+        )
+    if isinstance(params, ClearMonitoringParams):
+        return call201.ClearVariableMonitoring(id=params.ids)
+    if isinstance(params, MonitoringBaseParams):
+        return call201.SetMonitoringBase(monitoring_base=params.monitoring_base)
+    if isinstance(params, MonitoringLevelParams):
+        return call201.SetMonitoringLevel(severity=params.severity)
+    if isinstance(params, GetMonitoringReportParams):
+        return call201.GetMonitoringReport(
+            request_id=random.randint(1, 2_000_000_000),
+            monitoring_criteria=params.monitoring_criteria,
+            component_variable=[c.as_ocpp() for c in params.component_variables]
+            if params.component_variables
+            else None,
+        )
     if isinstance(params, RemoteStopParams):
         if transaction_id is None:
             raise InvalidCommand("no active transaction to stop")

@@ -46,6 +46,7 @@ from app.db.models import (
     EventRow,
     FaultRow,
     InventoryRow,
+    MonitorRow,
     SecurityEventRow,
     TransactionRow,
 )
@@ -280,22 +281,23 @@ def _apply_op(session: Session, op: Op) -> None:
                 [{**data, "started_at": data["stopped_at"]}],
             )
     elif op.kind == "inventory":
-        _replace_inventory(session, data)
+        _replace_report(session, InventoryRow, "report_base", data)
+    elif op.kind == "monitors":
+        _replace_report(session, MonitorRow, "selection", data)
     else:
         raise ValueError(f"unknown record kind {op.kind!r}")
 
 
-def _replace_inventory(session: Session, data: dict[str, Any]) -> None:
-    """A complete report replaces the charger's stored one of the same report base."""
+def _replace_report(session: Session, model: Any, key: str, data: dict[str, Any]) -> None:
+    """A complete report replaces the charger's stored one of the same base/selection."""
     session.execute(
-        delete(InventoryRow).where(
-            InventoryRow.charger_id == data["charger_id"],
-            InventoryRow.report_base == data["report_base"],
+        delete(model).where(
+            model.charger_id == data["charger_id"], getattr(model, key) == data[key]
         )
     )
     head = {
         "charger_id": data["charger_id"],
-        "report_base": data["report_base"],
+        key: data[key],
         "request_id": data["request_id"],
         "generated_at": data["generated_at"],
         "truncated": data["truncated"],
@@ -303,7 +305,7 @@ def _replace_inventory(session: Session, data: dict[str, Any]) -> None:
     }
     rows = [{**head, "position": i, **item} for i, item in enumerate(data["items"])]
     if rows:
-        session.execute(insert(InventoryRow), rows)
+        session.execute(insert(model), rows)
 
 
 def _upsert_state(session: Session, node_id: str, charger_id: str, snapshot: str) -> None:

@@ -16,6 +16,7 @@ from app.csms.faults_v201 import FaultEvent, read_fault_event, read_report_probl
 from app.csms.handlers_common import CommonHandlers
 from app.csms.inventory import ReportAssembler
 from app.csms.meter import latest_reading, parse_timestamp
+from app.csms.monitoring import MAX_MONITORS_PER_REPORT, read_monitors, selection_of
 from app.fleet.model import ActiveTransaction, OpenFault
 
 
@@ -26,6 +27,7 @@ class ChargePoint201(RecordingMixin, CommonHandlers, OcppChargePoint201):
         super().__init__(charger_id, connection, response_timeout=context.settings.command_timeout)
         self._init_recording(context)
         self._reports = ReportAssembler()
+        self._monitor_reports = ReportAssembler(read_monitors, MAX_MONITORS_PER_REPORT)
 
     def _sending_call(self, action: str | None, payload: dict[str, Any]) -> None:
         # B07/B08: the NotifyReport parts carry only the requestId; remember what it asked.
@@ -33,6 +35,8 @@ class ChargePoint201(RecordingMixin, CommonHandlers, OcppChargePoint201):
             self._reports.requested(payload.get("requestId"), str(payload.get("reportBase")))
         elif action == "GetReport":
             self._reports.requested(payload.get("requestId"), "Custom")
+        elif action == "GetMonitoringReport":  # N02
+            self._monitor_reports.requested(payload.get("requestId"), selection_of(payload))
 
     @on(Action.boot_notification)
     def on_boot(self, charging_station: dict[str, Any], reason: str, **_: Any) -> Any:
@@ -185,6 +189,22 @@ class ChargePoint201(RecordingMixin, CommonHandlers, OcppChargePoint201):
             parse_timestamp(generated_at),
             kw.get("report_data"),
         )
-        if report is not None and not self.superseded:
+        if report is not None:
             self.context.recorder.inventory(self.id, report)
         return call_result.NotifyReport()
+
+    @on(Action.notify_monitoring_report)
+    def on_notify_monitoring_report(
+        self, request_id: int, seq_no: int, generated_at: str, **kw: Any
+    ) -> Any:
+        # N02: the monitors in parts (seqNo from 0, tbc until the last), stored when complete.
+        report = self._monitor_reports.part(
+            request_id,
+            seq_no,
+            bool(kw.get("tbc", False)),
+            parse_timestamp(generated_at),
+            kw.get("monitor"),
+        )
+        if report is not None:
+            self.context.recorder.monitors(self.id, report)
+        return call_result.NotifyMonitoringReport()

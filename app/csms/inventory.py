@@ -17,6 +17,7 @@ string lengths per the schema, parts per report, reports gathered at once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -51,17 +52,17 @@ MAX_ATTRIBUTES = 4  # variableAttribute maxItems 4 (Actual, Target, MinSet, MaxS
 ENUM_CHARS = 20
 
 
-def _text(value: Any, limit: int) -> str | None:
+def bounded(value: Any, limit: int) -> str | None:
     if value is None:
         return None
     return str(value)[:limit]
 
 
-def _int(value: Any) -> int | None:
+def int_or_none(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _number(value: Any) -> float | None:
+def number_or_none(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return float(value)
@@ -83,9 +84,9 @@ def read_item(data: dict[str, Any]) -> dict[str, Any] | None:
             continue
         attributes.append(
             {
-                "type": _text(attribute.get("type") or "Actual", ENUM_CHARS),
-                "value": _text(attribute.get("value"), VALUE_CHARS),
-                "mutability": _text(attribute.get("mutability"), ENUM_CHARS),
+                "type": bounded(attribute.get("type") or "Actual", ENUM_CHARS),
+                "value": bounded(attribute.get("value"), VALUE_CHARS),
+                "mutability": bounded(attribute.get("mutability"), ENUM_CHARS),
                 "persistent": bool(attribute.get("persistent", False)),
                 "constant": bool(attribute.get("constant", False)),
             }
@@ -94,23 +95,28 @@ def read_item(data: dict[str, Any]) -> dict[str, Any] | None:
     chars = None
     if isinstance(characteristics, dict):
         chars = {
-            "unit": _text(characteristics.get("unit"), UNIT_CHARS),
-            "data_type": _text(characteristics.get("data_type"), ENUM_CHARS),
-            "min_limit": _number(characteristics.get("min_limit")),
-            "max_limit": _number(characteristics.get("max_limit")),
-            "values_list": _text(characteristics.get("values_list"), VALUES_LIST_CHARS),
+            "unit": bounded(characteristics.get("unit"), UNIT_CHARS),
+            "data_type": bounded(characteristics.get("data_type"), ENUM_CHARS),
+            "min_limit": number_or_none(characteristics.get("min_limit")),
+            "max_limit": number_or_none(characteristics.get("max_limit")),
+            "values_list": bounded(characteristics.get("values_list"), VALUES_LIST_CHARS),
             "supports_monitoring": bool(characteristics.get("supports_monitoring", False)),
         }
     return {
-        "component": _text(component["name"], NAME_CHARS),
-        "component_instance": _text(component.get("instance"), NAME_CHARS),
-        "evse_id": _int(evse.get("id")) if isinstance(evse, dict) else None,
-        "connector_id": _int(evse.get("connector_id")) if isinstance(evse, dict) else None,
-        "variable": _text(variable["name"], NAME_CHARS),
-        "variable_instance": _text(variable.get("instance"), NAME_CHARS),
+        "component": bounded(component["name"], NAME_CHARS),
+        "component_instance": bounded(component.get("instance"), NAME_CHARS),
+        "evse_id": int_or_none(evse.get("id")) if isinstance(evse, dict) else None,
+        "connector_id": int_or_none(evse.get("connector_id")) if isinstance(evse, dict) else None,
+        "variable": bounded(variable["name"], NAME_CHARS),
+        "variable_instance": bounded(variable.get("instance"), NAME_CHARS),
         "attributes": attributes,
         "characteristics": chars,
     }
+
+
+def read_items(data: dict[str, Any]) -> list[dict[str, Any]]:
+    item = read_item(data)
+    return [item] if item is not None else []
 
 
 @dataclass
@@ -132,14 +138,21 @@ class CompletedReport:
 
 
 class ReportAssembler:
-    """Gathers the parts of the reports one connection asked for (B07/B08)."""
+    """Gathers the parts of the reports one connection asked for: NotifyReport (B07/B08) and,
+    with another ``reader``, NotifyMonitoringReport (N02), which have the same seqNo/tbc."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        reader: Callable[[dict[str, Any]], list[dict[str, Any]]] = read_items,
+        max_items: int = MAX_ITEMS_PER_REPORT,
+    ) -> None:
+        self._reader = reader
+        self._max_items = max_items
         self._requested: dict[int, str] = {}  # requestId -> report base, as sent
         self._open: dict[int, _Report] = {}
 
     def requested(self, request_id: Any, report_base: str) -> None:
-        """This connection sent a GetBaseReport/GetReport with this requestId."""
+        """This connection sent a request for a report with this requestId."""
         if isinstance(request_id, int):
             self._requested[request_id] = report_base
             while len(self._requested) > MAX_OPEN_REPORTS * 4:
@@ -151,12 +164,12 @@ class ReportAssembler:
         seq_no: int,
         tbc: bool,
         generated_at: datetime,
-        report_data: list[dict[str, Any]] | None,
+        data: list[dict[str, Any]] | None,
     ) -> CompletedReport | None:
-        """Take one NotifyReport part; the whole report once its last part (tbc false) is in.
+        """Take one part; the whole report once its last part (tbc false) is in.
 
         A report whose parts did not arrive in sequence (seqNo 0, 1, ...) is not stored: a
-        partial inventory would look complete and wipe the stored one."""
+        partial report would look complete and replace the stored one."""
         report = self._open.get(request_id)
         if report is None:
             report = _Report(report_base=self._requested.get(request_id, "Unrequested"))
@@ -166,13 +179,14 @@ class ReportAssembler:
         if seq_no != report.next_seq or report.next_seq >= MAX_PARTS_PER_REPORT:
             report.broken = True
         report.next_seq = seq_no + 1
-        for data in report_data or []:
-            if len(report.items) >= MAX_ITEMS_PER_REPORT:
+        for entry in data or []:
+            rows = self._reader(entry) if isinstance(entry, dict) else []
+            room = self._max_items - len(report.items)
+            if len(rows) > room:
+                report.items.extend(rows[:room])
                 report.truncated = True
                 break
-            item = read_item(data) if isinstance(data, dict) else None
-            if item is not None:
-                report.items.append(item)
+            report.items.extend(rows)
         if tbc:
             return None
         del self._open[request_id]

@@ -238,6 +238,23 @@ class Recorder:
             charger_id,
         )
 
+    def monitors(self, charger_id: str, report: CompletedReport) -> None:
+        """A complete NotifyMonitoringReport (N02): replaces the stored one of its selection."""
+        self._queue(
+            Op(
+                "monitors",
+                {
+                    "charger_id": charger_id,
+                    "selection": report.report_base,
+                    "request_id": report.request_id,
+                    "generated_at": report.generated_at,
+                    "truncated": report.truncated,
+                    "items": report.items,
+                },
+            ),
+            charger_id,
+        )
+
     def on_change(self, event: FleetEvent) -> None:
         """Fleet listener: queue what must be stored for this change."""
         charger_id = event.charger_id

@@ -24,6 +24,7 @@ from app.db.models import (
     EventRow,
     FaultRow,
     InventoryRow,
+    MonitorRow,
     SecurityEventRow,
     TransactionRow,
 )
@@ -38,6 +39,7 @@ TABLE_OF_OP: dict[str, type] = {
     "tx_started": TransactionRow,
     "tx_stopped": TransactionRow,
     "inventory": InventoryRow,
+    "monitors": MonitorRow,
 }
 
 EVENT_COLUMNS = ("charger_id", "ts", "direction", "message_type", "unique_id", "action", "frame")

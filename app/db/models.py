@@ -318,3 +318,31 @@ class InventoryRow(Base):
     variable_instance: Mapped[str | None] = mapped_column(String(50))
     attributes: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
     characteristics: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+
+
+class MonitorRow(Base):
+    """One monitor set on a charger's variable, as its last complete NotifyMonitoringReport of
+    one selection said (OCPP 2.0.1 N02; ``app/csms/monitoring.py``): replaced per report."""
+
+    __tablename__ = "charger_monitors"
+    __table_args__ = (Index("ix_charger_monitors_charger", "charger_id", "selection"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    charger_id: Mapped[str] = mapped_column(String(64))
+    selection: Mapped[str] = mapped_column(String(30))
+    request_id: Mapped[int] = mapped_column(BigInteger)
+    generated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    stored_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    truncated: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[int] = mapped_column(Integer)
+    component: Mapped[str] = mapped_column(String(50))
+    component_instance: Mapped[str | None] = mapped_column(String(50))
+    evse_id: Mapped[int | None] = mapped_column(Integer)
+    connector_id: Mapped[int | None] = mapped_column(Integer)
+    variable: Mapped[str] = mapped_column(String(50))
+    variable_instance: Mapped[str | None] = mapped_column(String(50))
+    monitor_id: Mapped[int] = mapped_column(BigInteger)
+    transaction: Mapped[bool] = mapped_column(Boolean, default=False)
+    value: Mapped[float | None] = mapped_column(Float)
+    type: Mapped[str | None] = mapped_column(String(30))
+    severity: Mapped[int | None] = mapped_column(Integer)

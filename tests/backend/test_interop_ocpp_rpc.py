@@ -49,6 +49,35 @@ COMMANDS = {
         ("get_transaction_status", {}),
         ("get_base_report", {"report_base": "FullInventory"}),
         (
+            "set_variable_monitoring",
+            {
+                "monitors": [
+                    {
+                        "id": 4,
+                        "component": "EVSE",
+                        "evse_id": 1,
+                        "connector_id": 1,
+                        "variable": "Power",
+                        "variable_instance": "Offered",
+                        "type": "UpperThreshold",
+                        "value": 23000.5,
+                        "severity": 4,
+                        "transaction": True,
+                    }
+                ]
+            },
+        ),
+        ("clear_variable_monitoring", {"ids": [1, 2]}),
+        ("set_monitoring_base", {"monitoring_base": "HardWiredOnly"}),
+        ("set_monitoring_level", {"severity": 0}),
+        (
+            "get_monitoring_report",
+            {
+                "monitoring_criteria": ["ThresholdMonitoring", "DeltaMonitoring"],
+                "component_variables": [{"component": "EVSE", "evse_id": 1}],
+            },
+        ),
+        (
             "get_report",
             {
                 "component_criteria": ["Problem"],
@@ -150,6 +179,11 @@ async def test_strict_ocpp_rpc_charger(backend, api_client, version):
             reports = {rep["report_base"]: rep for rep in r.json()["reports"]}
             assert len(reports["FullInventory"]["items"]) == 3
             assert len(reports["Custom"]["items"]) == 3
+            await read_until("reported", reportBase="Monitors")  # N02
+            await backend.state.recorder.flush()
+            r = await api_client.get(f"/api/chargers/{charger_id}/monitors")
+            (monitors,) = r.json()["reports"]
+            assert monitors["selection"] == "Custom" and len(monitors["monitors"]) == 2
     finally:
         assert process.stdin is not None
         process.stdin.close()
@@ -159,4 +193,7 @@ async def test_strict_ocpp_rpc_charger(backend, api_client, version):
     ]
     assert failures == []
     assert all(line["ok"] for line in lines if line["event"] == "call")
-    assert len([line for line in lines if line["event"] == "command"]) == len(COMMANDS[version])
+    # self-diagnosis sets its monitors at boot, before the charger says it is ready
+    ready = next(i for i, line in enumerate(lines) if line["event"] == "ready")
+    commands = [line for line in lines[ready:] if line["event"] == "command"]
+    assert len(commands) == len(COMMANDS[version])

@@ -54,6 +54,27 @@ if (protocol === 'ocpp1.6') {
   });
   report('GetBaseReport');
   report('GetReport');
+  handled('SetVariableMonitoring', (p) => ({ setMonitoringResult: p.setMonitoringData.map((d, i) => ({ id: i + 1, status: 'Accepted', type: d.type, severity: d.severity, component: d.component, variable: d.variable })) }));
+  handled('ClearVariableMonitoring', (p) => ({ clearMonitoringResult: p.id.map((id) => ({ id, status: 'Accepted' })) }));
+  handled('SetMonitoringBase', () => ({ status: 'Accepted' }));
+  handled('SetMonitoringLevel', () => ({ status: 'Accepted' }));
+  // N02: accept, then the monitors in two parts
+  cli.handle('GetMonitoringReport', ({ params }) => {
+    out({ event: 'command', method: 'GetMonitoringReport', params });
+    setTimeout(() => notifyMonitoringReport(params.requestId), 0);
+    return { status: 'Accepted' };
+  });
+}
+
+const MONITORS = [
+  { component: { name: 'EVSE', evse: { id: 1 } }, variable: { name: 'Power' }, variableMonitoring: [{ id: 1, transaction: false, value: 23000, type: 'UpperThreshold', severity: 4 }] },
+  { component: { name: 'ChargingStation' }, variable: { name: 'Temperature' }, variableMonitoring: [{ id: 2, transaction: true, value: 5, type: 'Delta', severity: 7 }] },
+];
+
+async function notifyMonitoringReport(requestId) {
+  await step('NotifyMonitoringReport', { requestId, generatedAt: now(), seqNo: 0, tbc: true, monitor: MONITORS.slice(0, 1) });
+  await step('NotifyMonitoringReport', { requestId, generatedAt: now(), seqNo: 1, tbc: false, monitor: MONITORS.slice(1) });
+  out({ event: 'reported', reportBase: 'Monitors' });
 }
 
 const REPORT = [

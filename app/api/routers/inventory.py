@@ -1,7 +1,12 @@
-"""A charger's inventory (OCPP 2.0.1 B07/B08): its components, variables, attributes and
-characteristics as its last complete report of each report base said. Reports are asked for
-with the ``get_base_report`` and ``get_report`` commands (POST /api/chargers/{id}/commands/...)
-and stored as their NotifyReport parts arrive (``app/csms/inventory.py``)."""
+"""A charger's device model as it reported it (OCPP 2.0.1).
+
+- Inventory (B07/B08): its components, variables, attributes and characteristics as its last
+  complete report of each report base said, asked for with the ``get_base_report`` and
+  ``get_report`` commands and stored as the NotifyReport parts arrive (``app/csms/inventory``).
+- Monitors (N02): the monitors its last complete NotifyMonitoringReport listed, asked for with
+  ``get_monitoring_report`` (``app/csms/monitoring``); set and cleared with
+  ``set_variable_monitoring``/``clear_variable_monitoring``.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session
 
 from app.api.deps import get_db, readable_charger, require_roles
-from app.csms import inventory
+from app.csms import inventory, monitoring
 from app.fleet.model import ChargerLiveState
 from app.security.roles import Principal, Role
 
@@ -111,4 +116,62 @@ def charger_inventory(
         )
     return InventoryView(
         charger_id=charger_id, reports=[InventoryReportView(**r) for r in reports.values()]
+    )
+
+
+class MonitorView(_View):
+    component: str
+    component_instance: str | None
+    evse_id: int | None
+    connector_id: int | None
+    variable: str
+    variable_instance: str | None
+    monitor_id: int
+    transaction: bool
+    value: float | None
+    type: str | None
+    severity: int | None
+
+
+class MonitorReportView(_View):
+    selection: str
+    request_id: int
+    generated_at: datetime
+    stored_at: datetime
+    truncated: bool
+    monitors: list[MonitorView]
+
+
+class MonitorsView(_View):
+    charger_id: str
+    reports: list[MonitorReportView]
+
+
+@router.get("/{charger_id}/monitors", response_model=MonitorsView)
+def charger_monitors(
+    charger_id: str,
+    db: Session = Depends(get_db),
+    _: Principal = Depends(require_roles(Role.CONSULTANT, Role.PARTNER)),
+    __: ChargerLiveState = Depends(readable_charger),
+) -> MonitorsView:
+    reports: dict[str, dict[str, Any]] = {}
+    for row in monitoring.stored_monitors(db, charger_id):
+        report = reports.setdefault(
+            row.selection,
+            {
+                "selection": row.selection,
+                "request_id": row.request_id,
+                "generated_at": row.generated_at,
+                "stored_at": row.stored_at,
+                "truncated": row.truncated,
+                "monitors": [],
+            },
+        )
+        report["monitors"].append(
+            MonitorView(
+                **{name: getattr(row, name) for name in MonitorView.model_fields},
+            )
+        )
+    return MonitorsView(
+        charger_id=charger_id, reports=[MonitorReportView(**r) for r in reports.values()]
     )
