@@ -390,22 +390,94 @@ class Charger201(SimCharger, ChargePoint):
     def on_set_variable_monitoring(
         self, set_monitoring_data: list[dict[str, Any]], **_: Any
     ) -> call_result.SetVariableMonitoring:
-        self.record_command(
-            "SetVariableMonitoring", {"count": len(set_monitoring_data)}, "Accepted"
-        )
-        return call_result.SetVariableMonitoring(
-            set_monitoring_result=[
+        # N04: each monitor gets an id (a given id replaces that monitor), kept for N02
+        monitors = self.custom_monitors
+        results = []
+        for d in set_monitoring_data:
+            monitor_id = d.get("id") or max(monitors, default=0) + 1
+            monitors[monitor_id] = d
+            results.append(
                 {
-                    "id": i + 1,
+                    "id": monitor_id,
                     "status": "Accepted",
                     "type": d["type"],
                     "severity": d["severity"],
                     "component": d["component"],
                     "variable": d["variable"],
                 }
-                for i, d in enumerate(set_monitoring_data)
-            ]
+            )
+        self.record_command(
+            "SetVariableMonitoring", {"count": len(set_monitoring_data)}, "Accepted"
         )
+        return call_result.SetVariableMonitoring(set_monitoring_result=results)
+
+    @on(Action.clear_variable_monitoring)
+    def on_clear_variable_monitoring(
+        self, id: list[int], **_: Any
+    ) -> call_result.ClearVariableMonitoring:
+        monitors = self.custom_monitors
+        results = [
+            {"id": i, "status": "Accepted" if monitors.pop(i, None) is not None else "NotFound"}
+            for i in id
+        ]
+        self.record_command("ClearVariableMonitoring", {"ids": id}, "Accepted")
+        return call_result.ClearVariableMonitoring(clear_monitoring_result=results)
+
+    @on(Action.set_monitoring_base)
+    def on_set_monitoring_base(
+        self, monitoring_base: str, **_: Any
+    ) -> call_result.SetMonitoringBase:
+        if monitoring_base != "All":  # N03: FactoryDefault and HardWiredOnly drop custom ones
+            self.custom_monitors = {}
+        self.record_command("SetMonitoringBase", {"monitoringBase": monitoring_base}, "Accepted")
+        return call_result.SetMonitoringBase(status="Accepted")
+
+    @on(Action.set_monitoring_level)
+    def on_set_monitoring_level(self, severity: int, **_: Any) -> call_result.SetMonitoringLevel:
+        answer = "Accepted" if 0 <= severity <= 9 else "Rejected"
+        self.record_command("SetMonitoringLevel", {"severity": severity}, answer)
+        return call_result.SetMonitoringLevel(status=answer)
+
+    @on(Action.get_monitoring_report)
+    def on_get_monitoring_report(
+        self, request_id: int, **_: Any
+    ) -> call_result.GetMonitoringReport:
+        answer = "Accepted" if self.custom_monitors else "EmptyResultSet"
+        self.record_command("GetMonitoringReport", {"requestId": request_id}, answer)
+        return call_result.GetMonitoringReport(status=answer)
+
+    @after(Action.get_monitoring_report)
+    def after_get_monitoring_report(self, request_id: int, **_: Any) -> None:
+        # N02: every monitor in NotifyMonitoringReport parts (filters are not simulated)
+        if not self.custom_monitors:
+            return  # EmptyResultSet: no report follows
+        items = [
+            {
+                "component": d["component"],
+                "variable": d["variable"],
+                "variable_monitoring": [
+                    {
+                        "id": monitor_id,
+                        "transaction": bool(d.get("transaction", False)),
+                        "value": d["value"],
+                        "type": d["type"],
+                        "severity": d["severity"],
+                    }
+                ],
+            }
+            for monitor_id, d in self.custom_monitors.items()
+        ]
+        parts = [items[i : i + REPORT_PART_ITEMS] for i in range(0, len(items), REPORT_PART_ITEMS)]
+        for seq_no, part in enumerate(parts):
+            self.post(
+                lambda part=part, seq_no=seq_no: call.NotifyMonitoringReport(
+                    request_id=request_id,
+                    generated_at=utc_iso(),
+                    seq_no=seq_no,
+                    monitor=part,
+                    tbc=seq_no < len(parts) - 1,
+                )
+            )
 
     @on(Action.get_log)
     def on_get_log(self, log: dict, log_type: str, request_id: int, **_: Any) -> call_result.GetLog:

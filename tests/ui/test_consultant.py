@@ -46,7 +46,7 @@ def _escalated_session(stack: UiStack, version: str = "1.6") -> tuple[str, str, 
         return charger, view["id"], r.json()["handoff"]["id"]
 
 
-def test_desk_shows_a_201_chargers_inventory(stack: UiStack) -> None:
+def test_desk_shows_a_201_chargers_inventory_and_monitors(stack: UiStack) -> None:
     charger, _, handoff_id = _escalated_session(stack, "2.0.1")
     at = app_as(stack, "casey")
     at.button(key=f"open_{handoff_id}").click().run()
@@ -62,10 +62,42 @@ def test_desk_shows_a_201_chargers_inventory(stack: UiStack) -> None:
         f"inventory of {charger}",
     )
     at.run()
-    assert "FullInventory:" in texts(at)
+    assert "FullInventory: " in texts(at)
     table = next(d.value for d in at.dataframe if "Component" in d.value.columns)
     assert {"OCPPCommCtrlr", "DeviceDataCtrlr"} <= set(table["Component"])
     assert "HeartbeatInterval" in set(table["Variable"])
+    # N04 then N02: a monitor set through the API, the report asked from the desk
+    with stack.http() as admin:
+        r = admin.post(
+            f"/api/chargers/{charger}/commands/set_variable_monitoring",
+            json={
+                "monitors": [
+                    {
+                        "component": "EVSE",
+                        "evse_id": 1,
+                        "variable": "Power",
+                        "type": "UpperThreshold",
+                        "value": 50000,
+                        "severity": 3,
+                    }
+                ]
+            },
+        )
+        assert r.status_code == 200, r.text
+    at.toggle(key="desk_monitors").set_value(True).run()
+    assert "No monitors stored yet." in texts(at)
+    at.button(key="desk_monitors_ask").click().run()
+    assert "get_monitoring_report: Accepted" in texts(at)
+    stack.wait_for(
+        lambda: stack.http().get(f"/api/chargers/{charger}/monitors").json()["reports"],
+        f"monitors of {charger}",
+    )
+    at.run()
+    table = next(d.value for d in at.dataframe if "Severity" in d.value.columns)
+    # ours beside the monitors self-diagnosis set at boot (Problem, Tripped, ...)
+    power = table[table["Variable"] == "Power"]
+    assert list(power["Value"]) == [50000] and list(power["Severity"]) == [3]
+    assert "Problem" in set(table["Variable"])
 
 
 def test_desk_claim_chat_push_command_close(stack: UiStack) -> None:

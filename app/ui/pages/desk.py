@@ -218,39 +218,99 @@ def commands(handoff_id: int, session: dict[str, Any]) -> None:
 
 
 def inventory(handoff: dict[str, Any], session: dict[str, Any], claimed: bool) -> None:
-    """The charger's device model as its last reports said (OCPP 2.0.1 B07/B08)."""
+    """The charger's device model (OCPP 2.0.1): its inventory as its last reports said
+    (B07/B08) and the monitors set on its variables (N02)."""
     if (session.get("live") or {}).get("ocpp_version") != "2.0.1":
         return
-    if not st.toggle(
-        "Inventory", key="desk_inventory", help="The charger's components and variables"
-    ):
+    device_model(
+        handoff,
+        claimed,
+        "inventory",
+        "Inventory",
+        ("get_base_report", {"report_base": "FullInventory"}, "Ask for the full inventory"),
+        "report_base",
+        "items",
+        inventory_rows,
+    )
+    device_model(
+        handoff,
+        claimed,
+        "monitors",
+        "Monitors",
+        ("get_monitoring_report", {}, "Ask for the monitors"),
+        "selection",
+        "monitors",
+        monitor_rows,
+    )
+
+
+def device_model(
+    handoff: dict[str, Any],
+    claimed: bool,
+    name: str,
+    label: str,
+    ask: tuple[str, dict[str, Any], str],
+    kind_key: str,
+    items_key: str,
+    rows: Any,
+) -> None:
+    if not st.toggle(label, key=f"desk_{name}"):
         return
-    charger_id = handoff["charger_id"]
-    if claimed and st.button("Ask for the full inventory", key="desk_inventory_ask"):
+    command, params, ask_label = ask
+    if claimed and st.button(ask_label, key=f"desk_{name}_ask"):
         with st.spinner("Asking the charger..."):
             result = call(
-                "ask for the inventory",
+                f"ask for the {name}",
                 api().post,
-                f"/api/handoffs/{handoff['id']}/commands/get_base_report",
-                {"report_base": "FullInventory"},
+                f"/api/handoffs/{handoff['id']}/commands/{command}",
+                params,
                 timeout=60.0,
             )
         if result is not None:  # kept: the session's new version reruns the page
-            st.session_state["desk_inventory_asked"] = result.get("status")
-    if "desk_inventory_asked" in st.session_state:
-        status = st.session_state["desk_inventory_asked"]
-        st.info(f"get_base_report: {plain(status)}; the report follows in parts")
-    stored = call("load the inventory", api().get, f"/api/chargers/{charger_id}/inventory")
+            st.session_state[f"desk_{name}_asked"] = result.get("status")
+    if f"desk_{name}_asked" in st.session_state:
+        status = st.session_state[f"desk_{name}_asked"]
+        st.info(f"{command}: {plain(status)}; the report follows in parts")
+    stored = call(f"load the {name}", api().get, f"/api/chargers/{handoff['charger_id']}/{name}")
     reports = (stored or {}).get("reports") or []
     if not reports:
-        st.caption("No inventory stored yet.")
+        st.caption(f"No {name} stored yet.")
         return
     for report in reports:
         st.caption(
-            f"{plain(report['report_base'])}: {len(report['items'])} variable(s), generated "
+            f"{plain(report[kind_key])}: {len(report[items_key])} entries, generated "
             f"{plain(report['generated_at'])}" + (" (truncated)" if report["truncated"] else "")
         )
-        st.dataframe(inventory_rows(report["items"]), hide_index=True, width="stretch")
+        st.dataframe(rows(report[items_key]), hide_index=True, width="stretch")
+
+
+def _where(item: dict[str, Any]) -> tuple[str, str]:
+    component = item["component"]
+    if item.get("component_instance"):
+        component += f" [{item['component_instance']}]"
+    variable = item["variable"]
+    if item.get("variable_instance"):
+        variable += f" [{item['variable_instance']}]"
+    return component, variable
+
+
+def monitor_rows(monitors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    rows = []
+    for m in monitors:
+        component, variable = _where(m)
+        rows.append(
+            {
+                "Id": m["monitor_id"],
+                "Component": component,
+                "EVSE": m.get("evse_id"),
+                "Variable": variable,
+                "Type": m.get("type") or "",
+                "Value": m.get("value"),
+                "Severity": m.get("severity"),
+                "In transactions only": bool(m.get("transaction")),
+            }
+        )
+    return rows
 
 
 def inventory_rows(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -259,13 +319,12 @@ def inventory_rows(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         actual = next(
             (a for a in item.get("attributes") or [] if a.get("type") in (None, "Actual")), {}
         )
+        component, variable = _where(item)
         rows.append(
             {
-                "Component": item["component"]
-                + (f" [{item['component_instance']}]" if item.get("component_instance") else ""),
+                "Component": component,
                 "EVSE": item.get("evse_id"),
-                "Variable": item["variable"]
-                + (f" [{item['variable_instance']}]" if item.get("variable_instance") else ""),
+                "Variable": variable,
                 "Value": actual.get("value") or "",
                 "Unit": (item.get("characteristics") or {}).get("unit") or "",
                 "Mutability": actual.get("mutability") or "",
