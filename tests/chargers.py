@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import websockets
-from ocpp.exceptions import OccurrenceConstraintViolationError
+from ocpp.exceptions import FormatViolationError, OccurrenceConstraintViolationError
 from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint as Cp16
 from ocpp.v16 import call as call16
@@ -154,6 +154,8 @@ class TestCharger201(Cp201):
         self.reset_answer = "Accepted"  # "Scheduled": an OnIdle reset during a transaction
         self.ongoing_transaction: str | None = None
         self.items_per_message = {"GetVariables": 50, "SetVariables": 50}
+        self.bytes_per_message = {"GetVariables": 65536, "SetVariables": 65536}
+        self.last_frame_bytes = 0  # the size of the last frame received
         # B07/B08: reportData items sent in NotifyReport parts of this many items after a
         # GetBaseReport/GetReport is accepted (none: no report follows)
         self.inventory: list[dict[str, Any]] = []
@@ -235,16 +237,26 @@ class TestCharger201(Cp201):
             ]
         )
 
+    async def route_message(self, raw_msg: Any) -> None:
+        text = raw_msg if isinstance(raw_msg, str) else raw_msg.decode()
+        self.last_frame_bytes = len(text.encode())
+        await super().route_message(raw_msg)
+
     def _value(self, data: dict[str, Any]) -> str:
         variable = data["variable"]
         if data["component"]["name"] == "DeviceDataCtrlr" and variable["name"] == "ItemsPerMessage":
             return str(self.items_per_message[variable.get("instance", "GetVariables")])
+        if data["component"]["name"] == "DeviceDataCtrlr" and variable["name"] == "BytesPerMessage":
+            return str(self.bytes_per_message[variable.get("instance", "GetVariables")])
         return "60"
 
     def _within_limit(self, instance: str, items: list[Any]) -> None:
         # DeviceDataCtrlr.ItemsPerMessage: a longer request is an OccurrenceConstraintViolation
         if len(items) > self.items_per_message[instance]:
             raise OccurrenceConstraintViolationError(details={"limit": instance})
+        # DeviceDataCtrlr.BytesPerMessage: a larger message is a FormatViolation
+        if self.last_frame_bytes > self.bytes_per_message[instance]:
+            raise FormatViolationError(details={"bytes": self.last_frame_bytes})
 
     @on(Action201.set_variables)
     def on_set_variables(self, set_variable_data: list[dict[str, Any]], **_: Any) -> Any:

@@ -211,3 +211,29 @@ def stored_reports(db: Session, charger_id: str) -> list[InventoryRow]:
             .order_by(InventoryRow.report_base, InventoryRow.position)
         )
     )
+
+
+MESSAGE_LIMITS = ("ItemsPerMessage", "BytesPerMessage")
+
+
+def message_limits(
+    session_factory: Callable[[], Session], charger_id: str
+) -> dict[tuple[str, str | None], int]:
+    """DeviceDataCtrlr.ItemsPerMessage / BytesPerMessage per instance (GetVariables,
+    SetVariables, ...) as the charger's stored full or configuration inventory says."""
+    with session_factory() as db:
+        rows = db.scalars(
+            select(InventoryRow).where(
+                InventoryRow.charger_id == charger_id,
+                InventoryRow.report_base.in_(("FullInventory", "ConfigurationInventory")),
+                InventoryRow.component == "DeviceDataCtrlr",
+                InventoryRow.variable.in_(MESSAGE_LIMITS),
+            )
+        )
+        out: dict[tuple[str, str | None], int] = {}
+        for row in rows:
+            for attribute in row.attributes or []:
+                value = str(attribute.get("value") or "")
+                if attribute.get("type") in (None, "Actual") and value.isdigit() and int(value):
+                    out[(row.variable, row.variable_instance)] = int(value)
+        return out
