@@ -165,3 +165,21 @@ def monitors(
                 + (" (during transactions)" if m["transaction"] else "")
             )
             console.print(line, highlight=False, markup=False, soft_wrap=True)
+
+
+def charger_status(
+    charger_id: str = typer.Argument(..., help="The charger's id."),
+    status: str = typer.Argument(
+        ..., help="commissioning (boot Pending), active (Accepted) or blocked (Rejected)."
+    ),
+    api_url: str | None = typer.Option(None, help="The API (default: settings api_url)."),
+    token: str = typer.Option(..., envvar="CHARGEFIX_API_TOKEN", help="An admin's API token."),
+) -> None:
+    """Commission, activate or block a charger (through the running backend, which answers
+    its next BootNotification accordingly)."""
+    answer = _api("PUT", api_url, token, f"/api/chargers/{charger_id}/status", {"status": status})
+    console.print(
+        f"{charger_id}: {answer['status']} (its next BootNotification is answered "
+        f"{answer['boot_answer']})",
+        highlight=False,
+    )

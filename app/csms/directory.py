@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.csms.registration import STATUSES
 from app.db.models import Charger, ChargerStateRow, Operator, Site
 from app.security.passwords import (
     MIN_CHARGER_PASSWORD,
@@ -27,6 +28,7 @@ class ChargerIdentity:
     charger_id: str
     site_id: str
     password_hash: str | None
+    status: str = "active"  # commissioning, active, blocked (app/csms/registration.py)
 
 
 def ensure_site(session: Session, site_id: str, operator_id: str = DEFAULT_OPERATOR) -> Site:
@@ -76,6 +78,24 @@ class ChargerDirectory:
 
     def cached(self, charger_id: str) -> ChargerIdentity | None:
         return self._cache.get(charger_id)
+
+    def status_of(self, charger_id: str) -> str:
+        """The charger's registration status from the cache (filled at its handshake)."""
+        identity = self._cache.get(charger_id)
+        return identity.status if identity is not None else "active"
+
+    def set_status(self, charger_id: str, status: str) -> ChargerIdentity:
+        if status not in STATUSES:
+            raise RegistrationError(f"status must be one of {', '.join(STATUSES)}")
+        with self._session_factory() as session, session.begin():
+            charger = session.get(Charger, charger_id)
+            if charger is None:
+                raise RegistrationError(f"charger {charger_id} is not registered")
+            charger.status = status
+            session.flush()
+            identity = _identity(charger)
+        self._cache[charger_id] = identity
+        return identity
 
     def verify(self, identity: ChargerIdentity, password: str) -> bool:
         if identity.password_hash is None:
@@ -143,4 +163,6 @@ def validate_charger_id(charger_id: str) -> None:
 
 
 def _identity(charger: Charger) -> ChargerIdentity:
-    return ChargerIdentity(charger.id, charger.site_id, charger.password_hash)
+    return ChargerIdentity(
+        charger.id, charger.site_id, charger.password_hash, charger.status or "active"
+    )

@@ -40,7 +40,7 @@ class ChargePoint201(RecordingMixin, CommonHandlers, OcppChargePoint201):
 
     @on(Action.boot_notification)
     def on_boot(self, charging_station: dict[str, Any], reason: str, **_: Any) -> Any:
-        interval = self.context.settings.heartbeat_interval
+        answer, interval = self._boot_answer()
         self.context.live.apply_boot(
             self.id,
             vendor=charging_station.get("vendor_name"),
@@ -48,12 +48,12 @@ class ChargePoint201(RecordingMixin, CommonHandlers, OcppChargePoint201):
             serial_number=charging_station.get("serial_number"),
             firmware_version=charging_station.get("firmware_version"),
             reason=reason,
-            registration_status="Accepted",
+            registration_status=answer,
             heartbeat_interval=interval,
         )
         self.booted.set()
         return call_result.BootNotification(
-            current_time=now_iso(), interval=interval, status="Accepted"
+            current_time=now_iso(), interval=interval, status=answer
         )
 
     @on(Action.status_notification)

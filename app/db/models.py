@@ -66,6 +66,8 @@ class Charger(Base):
     label: Mapped[str | None] = mapped_column(String(200))
     auto_registered: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # commissioning (BootNotification Pending), active (Accepted), blocked (Rejected)
+    status: Mapped[str] = mapped_column(String(20), default="active", server_default="active")
 
     site: Mapped[Site] = relationship(back_populates="chargers")
 
