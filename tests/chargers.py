@@ -162,6 +162,7 @@ class TestCharger201(Cp201):
         self.report_part_size = 2
         self.reports_sent: list[int] = []  # requestIds whose last part was answered
         self.monitors: list[dict[str, Any]] = []  # MonitoringDataType, for N02 reports
+        self.customer_data = ""  # what CustomerInformation reports (N09)
         self.report_done = asyncio.Event()
 
     @on(Action201.reset)
@@ -338,6 +339,31 @@ class TestCharger201(Cp201):
     def on_clear_cache(self, **_: Any) -> Any:
         self.received.append(("ClearCache", {}))
         return result201.ClearCache(status="Accepted")
+
+    @on(Action201.customer_information)
+    def on_customer_information(self, request_id: int, report: bool, clear: bool, **kw: Any) -> Any:
+        self.received.append(("CustomerInformation", {"report": report, "clear": clear, **kw}))
+        return result201.CustomerInformation(status="Accepted")
+
+    @after(Action201.customer_information)
+    async def after_customer_information(self, request_id: int, report: bool, **_: Any) -> None:
+        """N09: the customer's data in NotifyCustomerInformation parts (data <= 512 chars)."""
+        if not report:
+            return
+        parts = [
+            self.customer_data[i : i + 512] for i in range(0, len(self.customer_data), 512)
+        ] or [""]
+        for seq_no, part in enumerate(parts):
+            await self.call(
+                call201.NotifyCustomerInformation(
+                    data=part,
+                    seq_no=seq_no,
+                    generated_at=now(),
+                    request_id=request_id,
+                    tbc=seq_no < len(parts) - 1,
+                )
+            )
+        self.report_done.set()
 
     @on(Action201.clear_variable_monitoring)
     def on_clear_variable_monitoring(self, id: list[int], **_: Any) -> Any:

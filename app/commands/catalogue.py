@@ -431,6 +431,46 @@ class SetVariablesParams(_Params):
     variables: list[VariableValue] = Field(min_length=1, max_length=MAX_VARIABLES)
 
 
+class CustomerCertificate(_Params):
+    """CertificateHashDataType: the customer's contract certificate (ISO 15118)."""
+
+    hash_algorithm: Literal["SHA256", "SHA384", "SHA512"]
+    issuer_name_hash: str = Field(min_length=1, max_length=128)
+    issuer_key_hash: str = Field(min_length=1, max_length=128)
+    serial_number: str = Field(min_length=1, max_length=40)
+
+
+class CustomerInformationParams(_Params):
+    """OCPP 2.0.1 N09 (report and/or clear) / N10 (clear) CustomerInformation: the station
+    reports the customer's data with NotifyCustomerInformation parts and/or deletes it. The
+    customer is named by one reference: customerIdentifier string[0..64], idToken {idToken
+    string[0..36], type} or customerCertificate. Personal data: admins only."""
+
+    report: bool = False
+    clear: bool = False
+    customer_identifier: str | None = Field(None, min_length=1, max_length=64)
+    id_token: str | None = Field(None, min_length=1, max_length=36)
+    id_token_type: Literal[
+        "Central", "eMAID", "ISO14443", "ISO15693", "KeyCode", "Local", "MacAddress"
+    ] = "ISO14443"
+    customer_certificate: CustomerCertificate | None = None
+
+    @model_validator(mode="after")
+    def _one_customer(self) -> CustomerInformationParams:
+        if not (self.report or self.clear):
+            raise ValueError("ask for report, clear or both")
+        named = [
+            self.customer_identifier is not None,
+            self.id_token is not None,
+            self.customer_certificate is not None,
+        ]
+        if sum(named) != 1:
+            raise ValueError(
+                "name the customer once: customer_identifier, id_token or customer_certificate"
+            )
+        return self
+
+
 class TransactionStatusParams(_Params):
     """OCPP 2.0.1 E14 GetTransactionStatus: one transaction (is it ongoing, are messages of
     it still queued?) or, without an id, whether any transaction message is queued."""
@@ -459,6 +499,7 @@ PARAMS: dict[str, type[_Params]] = {
     "set_monitoring_level": MonitoringLevelParams,
     "get_monitoring_report": GetMonitoringReportParams,
     "get_transaction_status": TransactionStatusParams,
+    "customer_information": CustomerInformationParams,
     "get_variables": GetVariablesParams,
     "set_variables": SetVariablesParams,
 }
@@ -472,6 +513,7 @@ V201_ONLY = frozenset(
         "set_monitoring_level",
         "get_monitoring_report",
         "get_transaction_status",
+        "customer_information",
         "get_variables",
         "set_variables",
     }
@@ -552,6 +594,9 @@ def needs_admin(command: str, params: _Params) -> bool:
     # A vendor-specific message may do anything its vendor defined (reboot, reconfigure,
     # unlock): nothing here can classify it, so only admins send it.
     if isinstance(params, DataTransferParams):
+        return True
+    # A customer's personal data, reported or deleted (N09/N10): admins only.
+    if isinstance(params, CustomerInformationParams):
         return True
     if isinstance(params, SetVariablesParams):  # one security variable makes it admin-only
         return any(is_security_key(v.key) for v in params.variables)
@@ -706,6 +751,7 @@ def build_call(
             | MonitoringBaseParams
             | MonitoringLevelParams
             | GetMonitoringReportParams
+            | CustomerInformationParams
             | TransactionStatusParams,
         )
         and v16
@@ -721,6 +767,19 @@ def build_call(
             component_criteria=params.component_criteria,
             component_variable=[c.as_ocpp() for c in params.component_variables]
             if params.component_variables
+            else None,
+        )
+    if isinstance(params, CustomerInformationParams):
+        return call201.CustomerInformation(
+            request_id=random.randint(1, 2_000_000_000),
+            report=params.report,
+            clear=params.clear,
+            customer_identifier=params.customer_identifier,
+            id_token={"id_token": params.id_token, "type": params.id_token_type}
+            if params.id_token
+            else None,
+            customer_certificate=params.customer_certificate.model_dump()
+            if params.customer_certificate
             else None,
         )
     if isinstance(params, TransactionStatusParams):

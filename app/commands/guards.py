@@ -86,7 +86,10 @@ def check(inp: GuardInput) -> Clearance:
         if not reason:
             raise BadCommand("force needs a reason: say why the guard is overridden")
     if needs_admin(inp.command, inp.params) and inp.role != Role.ADMIN:
-        raise OutOfScope("security configuration (keys, profiles, certificates) is for admins")
+        raise OutOfScope(
+            f"{inp.command} is for admins here: security configuration (keys, profiles, "
+            "certificates), firmware, vendor messages and customers' personal data"
+        )
     if inp.person_session_open:
         raise OutOfScope(
             "a person is troubleshooting this charger: automatic actions wait for them"

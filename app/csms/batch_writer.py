@@ -43,6 +43,7 @@ from app.db.base import utcnow
 from app.db.models import (
     ChargerStateRow,
     CommandRow,
+    CustomerInformationRow,
     EventRow,
     FaultRow,
     InventoryRow,
@@ -284,6 +285,8 @@ def _apply_op(session: Session, op: Op) -> None:
         _replace_report(session, InventoryRow, "report_base", data)
     elif op.kind == "monitors":
         _replace_report(session, MonitorRow, "selection", data)
+    elif op.kind == "customer_information":
+        session.execute(insert(CustomerInformationRow), [{**data, "stored_at": utcnow()}])
     else:
         raise ValueError(f"unknown record kind {op.kind!r}")
 

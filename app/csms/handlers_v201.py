@@ -12,6 +12,8 @@ from ocpp.v201.enums import Action
 from app.authorization.tokens import id_token_info_v201
 from app.csms.charge_point import RecordingMixin, now_iso
 from app.csms.context import CsmsContext
+from app.csms.customer_information import MAX_PARTS as CUSTOMER_PARTS
+from app.csms.customer_information import read_part
 from app.csms.faults_v201 import FaultEvent, read_fault_event, read_report_problems
 from app.csms.handlers_common import CommonHandlers
 from app.csms.inventory import ReportAssembler
@@ -28,6 +30,7 @@ class ChargePoint201(RecordingMixin, CommonHandlers, OcppChargePoint201):
         self._init_recording(context)
         self._reports = ReportAssembler()
         self._monitor_reports = ReportAssembler(read_monitors, MAX_MONITORS_PER_REPORT)
+        self._customer_reports = ReportAssembler(read_part, CUSTOMER_PARTS)
 
     def _sending_call(self, action: str | None, payload: dict[str, Any]) -> None:
         # B07/B08: the NotifyReport parts carry only the requestId; remember what it asked.
@@ -208,3 +211,19 @@ class ChargePoint201(RecordingMixin, CommonHandlers, OcppChargePoint201):
         if report is not None:
             self.context.recorder.monitors(self.id, report)
         return call_result.NotifyMonitoringReport()
+
+    @on(Action.notify_customer_information)
+    def on_notify_customer_information(
+        self, data: str, seq_no: int, generated_at: str, request_id: int, **kw: Any
+    ) -> Any:
+        # N09/N10: the customer's data in parts (seqNo from 0, tbc until the last)
+        report = self._customer_reports.part(
+            request_id,
+            seq_no,
+            bool(kw.get("tbc", False)),
+            parse_timestamp(generated_at),
+            [{"data": data}],
+        )
+        if report is not None:
+            self.context.recorder.customer_information(self.id, report)
+        return call_result.NotifyCustomerInformation()

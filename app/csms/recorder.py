@@ -255,6 +255,23 @@ class Recorder:
             charger_id,
         )
 
+    def customer_information(self, charger_id: str, report: CompletedReport) -> None:
+        """A complete NotifyCustomerInformation (N09/N10): its parts joined, kept."""
+        self._queue(
+            Op(
+                "customer_information",
+                {
+                    "charger_id": charger_id,
+                    "request_id": report.request_id,
+                    "generated_at": report.generated_at,
+                    "truncated": report.truncated,
+                    "parts": len(report.items),
+                    "data": "".join(item["data"] for item in report.items),
+                },
+            ),
+            charger_id,
+        )
+
     def on_change(self, event: FleetEvent) -> None:
         """Fleet listener: queue what must be stored for this change."""
         charger_id = event.charger_id

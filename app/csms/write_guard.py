@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from app.db.models import (
     CommandRow,
+    CustomerInformationRow,
     DeadLetterRow,
     EventRow,
     FaultRow,
@@ -40,6 +41,7 @@ TABLE_OF_OP: dict[str, type] = {
     "tx_stopped": TransactionRow,
     "inventory": InventoryRow,
     "monitors": MonitorRow,
+    "customer_information": CustomerInformationRow,
 }
 
 EVENT_COLUMNS = ("charger_id", "ts", "direction", "message_type", "unique_id", "action", "frame")

@@ -348,3 +348,20 @@ class MonitorRow(Base):
     value: Mapped[float | None] = mapped_column(Float)
     type: Mapped[str | None] = mapped_column(String(30))
     severity: Mapped[int | None] = mapped_column(Integer)
+
+
+class CustomerInformationRow(Base):
+    """A customer's data one station reported for one CustomerInformation request (OCPP 2.0.1
+    N09/N10): the NotifyCustomerInformation parts joined. Personal data: admins only."""
+
+    __tablename__ = "customer_information"
+    __table_args__ = (Index("ix_customer_information_charger", "charger_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    charger_id: Mapped[str] = mapped_column(String(64))
+    request_id: Mapped[int] = mapped_column(BigInteger)
+    generated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    stored_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    truncated: Mapped[bool] = mapped_column(Boolean, default=False)
+    parts: Mapped[int] = mapped_column(Integer)
+    data: Mapped[str] = mapped_column(Text)

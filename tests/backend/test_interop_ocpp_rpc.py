@@ -71,6 +71,22 @@ COMMANDS = {
         ("set_monitoring_base", {"monitoring_base": "HardWiredOnly"}),
         ("set_monitoring_level", {"severity": 0}),
         (
+            "customer_information",
+            {"report": True, "clear": True, "id_token": "RFID-1", "id_token_type": "ISO14443"},
+        ),
+        (
+            "customer_information",
+            {
+                "clear": True,
+                "customer_certificate": {
+                    "hash_algorithm": "SHA256",
+                    "issuer_name_hash": "a1b2",
+                    "issuer_key_hash": "c3d4",
+                    "serial_number": "0F",
+                },
+            },
+        ),
+        (
             "get_monitoring_report",
             {
                 "monitoring_criteria": ["ThresholdMonitoring", "DeltaMonitoring"],
@@ -184,6 +200,10 @@ async def test_strict_ocpp_rpc_charger(backend, api_client, version):
             r = await api_client.get(f"/api/chargers/{charger_id}/monitors")
             (monitors,) = r.json()["reports"]
             assert monitors["selection"] == "Custom" and len(monitors["monitors"]) == 2
+            await read_until("reported", reportBase="Customer")  # N09
+            await backend.state.recorder.flush()
+            r = await api_client.get(f"/api/chargers/{charger_id}/customer-information")
+            assert [c["data"] for c in r.json()] == ["sessions: 3, 41.2 kWh"]
     finally:
         assert process.stdin is not None
         process.stdin.close()

@@ -58,6 +58,12 @@ if (protocol === 'ocpp1.6') {
   handled('ClearVariableMonitoring', (p) => ({ clearMonitoringResult: p.id.map((id) => ({ id, status: 'Accepted' })) }));
   handled('SetMonitoringBase', () => ({ status: 'Accepted' }));
   handled('SetMonitoringLevel', () => ({ status: 'Accepted' }));
+  // N09: accept, then the customer's data in two parts
+  cli.handle('CustomerInformation', ({ params }) => {
+    out({ event: 'command', method: 'CustomerInformation', params });
+    if (params.report) setTimeout(() => notifyCustomerInformation(params.requestId), 0);
+    return { status: 'Accepted' };
+  });
   // N02: accept, then the monitors in two parts
   cli.handle('GetMonitoringReport', ({ params }) => {
     out({ event: 'command', method: 'GetMonitoringReport', params });
@@ -70,6 +76,12 @@ const MONITORS = [
   { component: { name: 'EVSE', evse: { id: 1 } }, variable: { name: 'Power' }, variableMonitoring: [{ id: 1, transaction: false, value: 23000, type: 'UpperThreshold', severity: 4 }] },
   { component: { name: 'ChargingStation' }, variable: { name: 'Temperature' }, variableMonitoring: [{ id: 2, transaction: true, value: 5, type: 'Delta', severity: 7 }] },
 ];
+
+async function notifyCustomerInformation(requestId) {
+  await step('NotifyCustomerInformation', { data: 'sessions: 3', tbc: true, seqNo: 0, generatedAt: now(), requestId });
+  await step('NotifyCustomerInformation', { data: ', 41.2 kWh', tbc: false, seqNo: 1, generatedAt: now(), requestId });
+  out({ event: 'reported', reportBase: 'Customer' });
+}
 
 async function notifyMonitoringReport(requestId) {
   await step('NotifyMonitoringReport', { requestId, generatedAt: now(), seqNo: 0, tbc: true, monitor: MONITORS.slice(0, 1) });

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session
 
 from app.api.deps import get_db, readable_charger, require_roles
-from app.csms import inventory, monitoring
+from app.csms import customer_information, inventory, monitoring
 from app.fleet.model import ChargerLiveState
 from app.security.roles import Principal, Role
 
@@ -175,3 +175,34 @@ def charger_monitors(
     return MonitorsView(
         charger_id=charger_id, reports=[MonitorReportView(**r) for r in reports.values()]
     )
+
+
+class CustomerInformationView(_View):
+    request_id: int
+    generated_at: datetime
+    stored_at: datetime
+    truncated: bool
+    parts: int
+    data: str
+
+
+@router.get("/{charger_id}/customer-information", response_model=list[CustomerInformationView])
+def charger_customer_information(
+    charger_id: str,
+    db: Session = Depends(get_db),
+    _: Principal = Depends(require_roles(Role.ADMIN)),
+    __: ChargerLiveState = Depends(readable_charger),
+    limit: int = Query(20, ge=1, le=200),
+) -> list[CustomerInformationView]:
+    """What the charger reported for CustomerInformation requests (N09), newest first."""
+    return [
+        CustomerInformationView(
+            request_id=row.request_id,
+            generated_at=row.generated_at,
+            stored_at=row.stored_at,
+            truncated=row.truncated,
+            parts=row.parts,
+            data=row.data,
+        )
+        for row in customer_information.stored(db, charger_id, limit)
+    ]
