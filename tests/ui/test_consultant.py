@@ -98,6 +98,18 @@ def test_desk_shows_a_201_chargers_inventory_and_monitors(stack: UiStack) -> Non
     power = table[table["Variable"] == "Power"]
     assert list(power["Value"]) == [50000] and list(power["Severity"]) == [3]
     assert "Problem" in set(table["Variable"])
+    # from the desk: a monitor set (N04), then cleared by its id (N06)
+    form_inputs = {t.label: t for t in at.text_input}
+    form_inputs["Variable"].input("Current.Import")
+    next(n for n in at.number_input if n.label == "Value").set_value(32.0)
+    next(b for b in at.button if "Set monitor" in str(b.label)).click().run()
+    assert not at.exception, at.exception
+    result = next(t for t in texts(at).splitlines() if t.startswith("set_variable_monitoring"))
+    new_id = int(result.split("id ")[1].split(":")[0])
+    assert result.endswith("Accepted")
+    at.number_input(key="desk_monitor_id").set_value(new_id)
+    at.button(key="desk_monitor_clear").click().run()
+    assert f"clear_variable_monitoring: id {new_id}: Accepted" in texts(at)
 
 
 def test_desk_claim_chat_push_command_close(stack: UiStack) -> None:

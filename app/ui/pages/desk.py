@@ -242,6 +242,59 @@ def inventory(handoff: dict[str, Any], session: dict[str, Any], claimed: bool) -
         "monitors",
         monitor_rows,
     )
+    if claimed and st.session_state.get("desk_monitors"):
+        monitor_controls(handoff["id"])
+
+
+MONITOR_TYPES = ["UpperThreshold", "LowerThreshold", "Delta", "Periodic", "PeriodicClockAligned"]
+
+
+def monitor_controls(handoff_id: int) -> None:
+    """Set a monitor on a variable (N04) or clear one by its id (N06)."""
+    with st.form("desk_monitor_set"):
+        cols = st.columns(3)
+        component = cols[0].text_input("Component", value="EVSE", max_chars=50)
+        evse = cols[1].number_input("EVSE (0: none)", min_value=0, max_value=99, value=1)
+        variable = cols[2].text_input("Variable", value="Power", max_chars=50)
+        cols = st.columns(3)
+        kind = cols[0].selectbox("Type", MONITOR_TYPES)
+        value = cols[1].number_input("Value", min_value=-1e9, max_value=1e9, value=0.0)
+        severity = cols[2].number_input("Severity (0 danger .. 9 debug)", 0, 9, value=5)
+        if st.form_submit_button("Set monitor"):
+            monitor = {
+                "component": component.strip(),
+                "variable": variable.strip(),
+                "type": kind,
+                "value": float(value),
+                "severity": int(severity),
+            }
+            if evse:
+                monitor["evse_id"] = int(evse)
+            run_device_command(handoff_id, "set_variable_monitoring", {"monitors": [monitor]})
+    cols = st.columns([2, 1])
+    monitor_id = cols[0].number_input("Monitor id", min_value=0, value=0, key="desk_monitor_id")
+    if cols[1].button("Clear monitor", key="desk_monitor_clear"):
+        run_device_command(handoff_id, "clear_variable_monitoring", {"ids": [int(monitor_id)]})
+    last = st.session_state.get("desk_monitor_result")
+    if last:
+        st.info(last)
+
+
+def run_device_command(handoff_id: int, command: str, params: dict[str, Any]) -> None:
+    result = call(
+        command.replace("_", " "),
+        api().post,
+        f"/api/handoffs/{handoff_id}/commands/{command}",
+        params,
+        timeout=60.0,
+    )
+    if result is not None:  # kept: the session's new version reruns the page
+        answer = result.get("response") or {}
+        items = answer.get("setMonitoringResult") or answer.get("clearMonitoringResult") or []
+        statuses = ", ".join(f"id {plain(i.get('id'))}: {plain(i.get('status'))}" for i in items)
+        st.session_state["desk_monitor_result"] = (
+            f"{command}: {statuses or plain(result.get('status'))}"
+        )
 
 
 def device_model(
