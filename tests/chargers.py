@@ -318,6 +318,17 @@ class TestCharger201(Cp201):
         self.reports_sent.append(request_id)
         self.report_done.set()
 
+    async def wait_report(self, request_id: int, timeout: float = 10.0) -> None:
+        """Until the last part of the report for this request was answered (another report,
+        such as the summary self-diagnosis asks for at boot, may finish in between)."""
+
+        async def until() -> None:
+            while request_id not in self.reports_sent:
+                self.report_done.clear()
+                await self.report_done.wait()
+
+        await asyncio.wait_for(until(), timeout)
+
     @on(Action201.set_variable_monitoring)
     def on_set_variable_monitoring(self, set_monitoring_data: list[dict[str, Any]], **_: Any):  # type: ignore[no-untyped-def]
         self.received.append(("SetVariableMonitoring", {"data": set_monitoring_data}))
@@ -363,6 +374,7 @@ class TestCharger201(Cp201):
                     tbc=seq_no < len(parts) - 1,
                 )
             )
+        self.reports_sent.append(request_id)
         self.report_done.set()
 
     @on(Action201.clear_variable_monitoring)
@@ -406,6 +418,7 @@ class TestCharger201(Cp201):
                     tbc=seq_no < len(parts) - 1,
                 )
             )
+        self.reports_sent.append(request_id)
         self.report_done.set()
 
     @on(Action201.request_stop_transaction)

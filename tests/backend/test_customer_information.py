@@ -4,8 +4,6 @@ one text per request and read by admins; real sockets, real database."""
 
 from __future__ import annotations
 
-import asyncio
-
 from sqlalchemy import select
 
 from app.db.models import CommandRow
@@ -19,7 +17,6 @@ async def test_admin_asks_for_a_customers_data_and_it_is_stored(backend, api_cli
         await charger.boot()
         charger.customer_data = "".join(f"session {i}: 12.5 kWh; " for i in range(60))
         assert len(charger.customer_data) > 1024  # three parts
-        charger.report_done.clear()
         r = await api_client.post(
             f"/api/chargers/{cid}/commands/customer_information",
             json={"report": True, "id_token": "RFID-0042", "id_token_type": "ISO14443"},
@@ -34,7 +31,7 @@ async def test_admin_asks_for_a_customers_data_and_it_is_stored(backend, api_cli
                 "id_token": {"id_token": "RFID-0042", "type": "ISO14443"},
             },
         )
-        await asyncio.wait_for(charger.report_done.wait(), 10)
+        await charger.wait_report(r.json()["request"]["requestId"])
         r = await api_client.post(
             f"/api/chargers/{cid}/commands/customer_information",
             json={"clear": True, "customer_identifier": "customer-17"},

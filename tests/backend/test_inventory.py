@@ -61,10 +61,9 @@ INVENTORY = [
 
 
 async def _report(backend, api, charger, cid: str, command: str, params: dict) -> dict:
-    charger.report_done.clear()
     r = await api.post(f"/api/chargers/{cid}/commands/{command}", json=params)
     assert r.status_code == 200, r.text
-    await asyncio.wait_for(charger.report_done.wait(), 10)
+    await charger.wait_report(r.json()["request"]["requestId"])
     await backend.state.recorder.flush()
     r = await api.get(f"/api/chargers/{cid}/inventory")
     assert r.status_code == 200, r.text

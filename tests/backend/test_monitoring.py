@@ -115,10 +115,9 @@ async def test_monitoring_commands_and_the_monitoring_report(backend, api_client
 
         # N02: the report in parts (2 + 1 monitoring data), one row per monitor
         charger.monitors = MONITORS
-        charger.report_done.clear()
         r = await api_client.post(f"{url}/get_monitoring_report", json={})
         assert r.status_code == 200, r.text
-        await asyncio.wait_for(charger.report_done.wait(), 10)
+        await charger.wait_report(r.json()["request"]["requestId"])
         await backend.state.recorder.flush()
         r = await api_client.get(f"/api/chargers/{cid}/monitors")
         assert r.status_code == 200, r.text
@@ -134,7 +133,6 @@ async def test_monitoring_commands_and_the_monitoring_report(backend, api_client
         )
         # a filtered report is stored beside it; the next full report replaces the full one
         charger.monitors = MONITORS[1:2]
-        charger.report_done.clear()
         r = await api_client.post(
             f"{url}/get_monitoring_report",
             json={
@@ -146,11 +144,10 @@ async def test_monitoring_commands_and_the_monitoring_report(backend, api_client
         sent = [p for a, p in charger.received if a == "GetMonitoringReport"][-1]
         assert sent["monitoring_criteria"] == ["ThresholdMonitoring"]
         assert sent["component_variable"] == [{"component": {"name": "ChargingStation"}}]
-        await asyncio.wait_for(charger.report_done.wait(), 10)
+        await charger.wait_report(r.json()["request"]["requestId"])
         charger.monitors = MONITORS[2:]
-        charger.report_done.clear()
-        await api_client.post(f"{url}/get_monitoring_report", json={})
-        await asyncio.wait_for(charger.report_done.wait(), 10)
+        r = await api_client.post(f"{url}/get_monitoring_report", json={})
+        await charger.wait_report(r.json()["request"]["requestId"])
         await backend.state.recorder.flush()
         r = await api_client.get(f"/api/chargers/{cid}/monitors")
         reports = {rep["selection"]: rep for rep in r.json()["reports"]}

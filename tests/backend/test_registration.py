@@ -61,10 +61,9 @@ async def test_commissioning_201_is_pending_until_activated(backend, api_client)
                 "variable_attribute": [{"value": "90"}],
             }
         ]
-        charger.report_done.clear()
         r = await api_client.post(f"{url}/get_base_report", json={"report_base": "FullInventory"})
         assert r.status_code == 200, r.text
-        await asyncio.wait_for(charger.report_done.wait(), 10)  # NotifyReport accepted
+        await charger.wait_report(r.json()["request"]["requestId"])  # NotifyReport accepted
         r = await api_client.post(
             f"{url}/trigger_message", json={"message": "StatusNotification", "evse_id": 1}
         )

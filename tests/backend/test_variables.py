@@ -4,8 +4,6 @@ DeviceDataCtrlr.ItemsPerMessage; every part passes the gateway and is audited; r
 
 from __future__ import annotations
 
-import asyncio
-
 from sqlalchemy import select
 
 from app.db.models import CommandRow
@@ -220,12 +218,11 @@ async def test_limits_read_from_the_stored_inventory(backend, api_client):
             limit("ItemsPerMessage", "GetVariables", 3),
             limit("BytesPerMessage", "GetVariables", 8000),
         ]
-        charger.report_done.clear()
         r = await api_client.post(
             f"/api/chargers/{cid}/commands/get_base_report", json={"report_base": "FullInventory"}
         )
         assert r.status_code == 200, r.text
-        await asyncio.wait_for(charger.report_done.wait(), 10)
+        await charger.wait_report(r.json()["request"]["requestId"])
         await backend.state.recorder.flush()
         r = await api_client.post(
             f"/api/chargers/{cid}/commands/get_variables", json={"variables": _vars(7)}
