@@ -98,7 +98,13 @@ def build_state(settings: Settings) -> AppState:
         accept_unknown=settings.accept_all_tokens,
         refresh_seconds=settings.id_token_refresh_seconds,
     )
-    context = CsmsContext(settings=settings, live=live, recorder=recorder, tokens=tokens)
+    context = CsmsContext(
+        settings=settings,
+        live=live,
+        recorder=recorder,
+        tokens=tokens,
+        registration=directory.status_of,
+    )
     csms = CentralSystem(context, directory)
     cluster = Cluster(settings, session_factory)
     scope = Scope(session_factory)

@@ -64,6 +64,13 @@ class Settings(BaseSettings):
     )
 
     heartbeat_interval: int = Field(300, description="Seconds, returned in BootNotification.")
+    boot_retry_interval: int = Field(
+        60,
+        ge=1,
+        le=86_400,
+        description="Seconds a Pending (commissioning) or Rejected (blocked) charger waits "
+        "before its next BootNotification.",
+    )
     offline_factor: float = Field(2.5, description="Offline after this many silent intervals.")
     offline_debounce_seconds: float = Field(
         120.0, description="A disconnect shorter than this raises no offline fault."

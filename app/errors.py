@@ -64,6 +64,10 @@ class ChargerOffline(CommandError, Conflict):
     pass
 
 
+class NotAccepted(CommandError, Conflict):
+    """The charger's BootNotification was answered Pending or Rejected: not this command."""
+
+
 class TransactionActive(CommandError, Conflict):
     """The action would interrupt someone's charge."""
 

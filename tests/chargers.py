@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import websockets
-from ocpp.exceptions import OccurrenceConstraintViolationError
-from ocpp.routing import on
+from ocpp.exceptions import FormatViolationError, OccurrenceConstraintViolationError
+from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint as Cp16
 from ocpp.v16 import call as call16
 from ocpp.v16 import call_result as result16
@@ -200,6 +200,16 @@ class TestCharger201(Cp201):
         self.never_answer_set_variables = False
         # (certificateType, CertificateHashDataType) pairs GetInstalledCertificateIds reports
         self.installed_certificates: list[tuple[str, dict[str, Any]]] = []
+        self.bytes_per_message = {"GetVariables": 65536, "SetVariables": 65536}
+        self.last_frame_bytes = 0  # the size of the last frame received
+        # B07/B08: reportData items sent in NotifyReport parts of this many items after a
+        # GetBaseReport/GetReport is accepted (none: no report follows)
+        self.inventory: list[dict[str, Any]] = []
+        self.report_part_size = 2
+        self.reports_sent: list[int] = []  # requestIds whose last part was answered
+        self.monitors: list[dict[str, Any]] = []  # MonitoringDataType, for N02 reports
+        self.customer_data = ""  # what CustomerInformation reports (N09)
+        self.report_done = asyncio.Event()
 
     @on(Action201.reset)
     def on_reset(self, type: str, **kw: Any) -> Any:
@@ -274,16 +284,26 @@ class TestCharger201(Cp201):
             ]
         )
 
+    async def route_message(self, raw_msg: Any) -> None:
+        text = raw_msg if isinstance(raw_msg, str) else raw_msg.decode()
+        self.last_frame_bytes = len(text.encode())
+        await super().route_message(raw_msg)
+
     def _value(self, data: dict[str, Any]) -> str:
         variable = data["variable"]
         if data["component"]["name"] == "DeviceDataCtrlr" and variable["name"] == "ItemsPerMessage":
             return str(self.items_per_message[variable.get("instance", "GetVariables")])
+        if data["component"]["name"] == "DeviceDataCtrlr" and variable["name"] == "BytesPerMessage":
+            return str(self.bytes_per_message[variable.get("instance", "GetVariables")])
         return "60"
 
     def _within_limit(self, instance: str, items: list[Any]) -> None:
         # DeviceDataCtrlr.ItemsPerMessage: a longer request is an OccurrenceConstraintViolation
         if len(items) > self.items_per_message[instance]:
             raise OccurrenceConstraintViolationError(details={"limit": instance})
+        # DeviceDataCtrlr.BytesPerMessage: a larger message is a FormatViolation
+        if self.last_frame_bytes > self.bytes_per_message[instance]:
+            raise FormatViolationError(details={"bytes": self.last_frame_bytes})
 
     @on(Action201.set_variables)
     def on_set_variables(self, set_variable_data: list[dict[str, Any]], **_: Any) -> Any:
@@ -315,6 +335,49 @@ class TestCharger201(Cp201):
             ("GetBaseReport", {"report_base": report_base, "request_id": request_id})
         )
         return result201.GetBaseReport(status="Accepted")
+
+    @after(Action201.get_base_report)
+    async def after_get_base_report(self, request_id: int, **_: Any) -> None:
+        await self.send_report(request_id, self.inventory)
+
+    @on(Action201.get_report)
+    def on_get_report(self, request_id: int, **kw: Any) -> Any:
+        self.received.append(("GetReport", kw))
+        return result201.GetReport(status="Accepted")
+
+    @after(Action201.get_report)
+    async def after_get_report(self, request_id: int, **_: Any) -> None:
+        await self.send_report(request_id, self.inventory[:1])
+
+    async def send_report(self, request_id: int, items: list[dict[str, Any]]) -> None:
+        """NotifyReport parts: seqNo from 0, tbc on every part but the last."""
+        if not items:
+            return
+        size = self.report_part_size
+        parts = [items[i : i + size] for i in range(0, len(items), size)]
+        for seq_no, part in enumerate(parts):
+            await self.call(
+                call201.NotifyReport(
+                    request_id=request_id,
+                    generated_at=now(),
+                    seq_no=seq_no,
+                    report_data=part,
+                    tbc=seq_no < len(parts) - 1,
+                )
+            )
+        self.reports_sent.append(request_id)
+        self.report_done.set()
+
+    async def wait_report(self, request_id: int, timeout: float = 10.0) -> None:
+        """Until the last part of the report for this request was answered (another report,
+        such as the summary self-diagnosis asks for at boot, may finish in between)."""
+
+        async def until() -> None:
+            while request_id not in self.reports_sent:
+                self.report_done.clear()
+                await self.report_done.wait()
+
+        await asyncio.wait_for(until(), timeout)
 
     @on(Action201.set_variable_monitoring)
     def on_set_variable_monitoring(self, set_monitoring_data: list[dict[str, Any]], **_: Any):  # type: ignore[no-untyped-def]
@@ -350,6 +413,76 @@ class TestCharger201(Cp201):
                 for kind, data in self.installed_certificates
             ],
         )
+
+    @on(Action201.customer_information)
+    def on_customer_information(self, request_id: int, report: bool, clear: bool, **kw: Any) -> Any:
+        self.received.append(("CustomerInformation", {"report": report, "clear": clear, **kw}))
+        return result201.CustomerInformation(status="Accepted")
+
+    @after(Action201.customer_information)
+    async def after_customer_information(self, request_id: int, report: bool, **_: Any) -> None:
+        """N09: the customer's data in NotifyCustomerInformation parts (data <= 512 chars)."""
+        if not report:
+            return
+        parts = [
+            self.customer_data[i : i + 512] for i in range(0, len(self.customer_data), 512)
+        ] or [""]
+        for seq_no, part in enumerate(parts):
+            await self.call(
+                call201.NotifyCustomerInformation(
+                    data=part,
+                    seq_no=seq_no,
+                    generated_at=now(),
+                    request_id=request_id,
+                    tbc=seq_no < len(parts) - 1,
+                )
+            )
+        self.reports_sent.append(request_id)
+        self.report_done.set()
+
+    @on(Action201.clear_variable_monitoring)
+    def on_clear_variable_monitoring(self, id: list[int], **_: Any) -> Any:
+        self.received.append(("ClearVariableMonitoring", {"id": id}))
+        return result201.ClearVariableMonitoring(
+            clear_monitoring_result=[
+                {"id": i, "status": "Accepted" if i > 0 else "Rejected"} for i in id
+            ]
+        )
+
+    @on(Action201.set_monitoring_base)
+    def on_set_monitoring_base(self, monitoring_base: str, **_: Any) -> Any:
+        self.received.append(("SetMonitoringBase", {"monitoring_base": monitoring_base}))
+        return result201.SetMonitoringBase(status="Accepted")
+
+    @on(Action201.set_monitoring_level)
+    def on_set_monitoring_level(self, severity: int, **_: Any) -> Any:
+        self.received.append(("SetMonitoringLevel", {"severity": severity}))
+        return result201.SetMonitoringLevel(status="Accepted")
+
+    @on(Action201.get_monitoring_report)
+    def on_get_monitoring_report(self, request_id: int, **kw: Any) -> Any:
+        self.received.append(("GetMonitoringReport", kw))
+        return result201.GetMonitoringReport(status="Accepted")
+
+    @after(Action201.get_monitoring_report)
+    async def after_get_monitoring_report(self, request_id: int, **_: Any) -> None:
+        """NotifyMonitoringReport parts (N02): seqNo from 0, tbc on every part but the last."""
+        parts = [
+            self.monitors[i : i + self.report_part_size]
+            for i in range(0, len(self.monitors), self.report_part_size)
+        ]
+        for seq_no, part in enumerate(parts):
+            await self.call(
+                call201.NotifyMonitoringReport(
+                    request_id=request_id,
+                    generated_at=now(),
+                    seq_no=seq_no,
+                    monitor=part,
+                    tbc=seq_no < len(parts) - 1,
+                )
+            )
+        self.reports_sent.append(request_id)
+        self.report_done.set()
 
     @on(Action201.request_stop_transaction)
     def on_request_stop(self, transaction_id: str, **_: Any) -> Any:

@@ -75,7 +75,7 @@ def chargers_list() -> None:
     from app.db.models import Charger
 
     session_factory = open_storage()
-    table = Table("id", "site", "vendor", "model", "auto")
+    table = Table("id", "site", "vendor", "model", "auto", "status")
     with session_factory() as session:
         for charger in session.scalars(select(Charger).order_by(Charger.id)):
             table.add_row(
@@ -84,6 +84,7 @@ def chargers_list() -> None:
                 charger.vendor or "",
                 charger.model or "",
                 "yes" if charger.auto_registered else "",
+                charger.status,
             )
     console.print(table)
 

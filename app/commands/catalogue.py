@@ -198,6 +198,9 @@ class DataTransferParams(_Params):
 
 
 # -- OCPP 2.0.1 only (1.6 has no device model: BadCommand) -----------------------------------
+MAX_REPORT_SELECTION = 100  # componentVariable entries one GetReport asks for
+
+
 class GetBaseReportParams(_Params):
     """OCPP 2.0.1 B07 GetBaseReport. SummaryInventory lists the components that have a
     problem or are not available: the station's standing problems."""
@@ -207,19 +210,164 @@ class GetBaseReportParams(_Params):
     )
 
 
-class MonitorSpec(_Params):
-    """One monitor of OCPP 2.0.1 N04 SetVariableMonitoring (SetMonitoringDataType)."""
+class ComponentVariableRef(_Params):
+    """OCPP 2.0.1 ComponentVariableType: a component (name, instance, evse {id, connectorId})
+    and optionally one of its variables (name, instance); strings string[0..50]."""
 
     component: str = Field(min_length=1, max_length=50)
-    variable: str = Field(min_length=1, max_length=50)
+    component_instance: str | None = Field(None, min_length=1, max_length=50)
     evse_id: int | None = Field(None, ge=0)
-    type: Literal["UpperThreshold", "LowerThreshold", "Delta", "Periodic", "PeriodicClockAligned"]
+    connector_id: int | None = Field(None, ge=1, description="with evse_id: one connector")
+    variable: str | None = Field(None, min_length=1, max_length=50)
+    instance: str | None = Field(None, min_length=1, max_length=50)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ComponentVariableRef:
+        if self.connector_id is not None and self.evse_id is None:
+            raise ValueError("connector_id needs evse_id (EVSEType.connectorId)")
+        if self.instance is not None and self.variable is None:
+            raise ValueError("instance is the variable's: it needs variable")
+        return self
+
+    def as_ocpp(self) -> dict[str, Any]:
+        component: dict[str, Any] = {"name": self.component}
+        if self.component_instance:
+            component["instance"] = self.component_instance
+        if self.evse_id is not None:
+            component["evse"] = {"id": self.evse_id}
+            if self.connector_id is not None:
+                component["evse"]["connector_id"] = self.connector_id
+        data: dict[str, Any] = {"component": component}
+        if self.variable:
+            data["variable"] = {"name": self.variable}
+            if self.instance:
+                data["variable"]["instance"] = self.instance
+        return data
+
+
+class GetReportParams(_Params):
+    """OCPP 2.0.1 B08 GetReport: the variables of the components named (componentVariable,
+    minItems 1 when given) and/or of the components that meet the criteria (componentCriteria:
+    Active, Available, Enabled, Problem; 1..4 of them). Answered like GetBaseReport with
+    NotifyReport parts, stored as the charger's "Custom" report."""
+
+    component_criteria: list[Literal["Active", "Available", "Enabled", "Problem"]] | None = Field(
+        None, min_length=1, max_length=4
+    )
+    component_variables: list[ComponentVariableRef] | None = Field(
+        None, min_length=1, max_length=MAX_REPORT_SELECTION
+    )
+
+    @field_validator("component_criteria")
+    @classmethod
+    def _distinct(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError("each criterion once")
+        return value
+
+
+MONITOR_TYPES = ("UpperThreshold", "LowerThreshold", "Delta", "Periodic", "PeriodicClockAligned")
+MAX_MONITORS = 100  # monitors one request sets, clears or reports on
+
+
+class MonitorSpec(_Params):
+    """One monitor of OCPP 2.0.1 N04 SetVariableMonitoring (SetMonitoringDataType: id to
+    replace an existing monitor, transaction, value, type MonitorEnumType, severity, component
+    {name, instance, evse}, variable {name, instance}). Severity is the 2.0.1 level 0
+    (Danger) .. 9 (Debug)."""
+
+    id: int | None = Field(None, ge=0, description="replace this existing monitor")
+    component: str = Field(min_length=1, max_length=50)
+    component_instance: str | None = Field(None, min_length=1, max_length=50)
+    evse_id: int | None = Field(None, ge=0)
+    connector_id: int | None = Field(None, ge=1, description="with evse_id: one connector")
+    variable: str = Field(min_length=1, max_length=50)
+    variable_instance: str | None = Field(None, min_length=1, max_length=50)
+    type: Literal[MONITOR_TYPES]  # type: ignore[valid-type]
     value: float = Field(ge=-1e9, le=1e9)
     severity: int = Field(ge=0, le=9)
+    transaction: bool = Field(False, description="only while a transaction runs")
+
+    @model_validator(mode="after")
+    def _connector_needs_evse(self) -> MonitorSpec:
+        if self.connector_id is not None and not self.evse_id:
+            raise ValueError("connector_id needs evse_id (EVSEType.connectorId)")
+        return self
+
+    def as_ocpp(self) -> dict[str, Any]:
+        ref = ComponentVariableRef(
+            component=self.component,
+            component_instance=self.component_instance,
+            evse_id=self.evse_id or None,
+            connector_id=self.connector_id,
+            variable=self.variable,
+            instance=self.variable_instance,
+        ).as_ocpp()
+        data: dict[str, Any] = {
+            "value": self.value,
+            "type": self.type,
+            "severity": self.severity,
+            **ref,
+        }
+        if self.id is not None:
+            data["id"] = self.id
+        if self.transaction:
+            data["transaction"] = True
+        return data
 
 
 class SetMonitoringParams(_Params):
-    monitors: list[MonitorSpec] = Field(min_length=1, max_length=100)
+    monitors: list[MonitorSpec] = Field(min_length=1, max_length=MAX_MONITORS)
+
+
+class ClearMonitoringParams(_Params):
+    """OCPP 2.0.1 N06 ClearVariableMonitoring: the ids of the monitors to clear (id, minItems
+    1). The station answers each with Accepted, Rejected (a hard-wired monitor) or NotFound."""
+
+    ids: list[Annotated[int, Field(ge=0)]] = Field(min_length=1, max_length=MAX_MONITORS)
+
+    @field_validator("ids")
+    @classmethod
+    def _distinct(cls, value: list[int]) -> list[int]:
+        if len(set(value)) != len(value):
+            raise ValueError("each monitor id once")
+        return value
+
+
+class MonitoringBaseParams(_Params):
+    """OCPP 2.0.1 N03 SetMonitoringBase: All (pre-configured and custom monitors active),
+    FactoryDefault (custom monitors removed, pre-configured ones back to their defaults) or
+    HardWiredOnly (only the monitors that cannot be changed)."""
+
+    monitoring_base: Literal["All", "FactoryDefault", "HardWiredOnly"]
+
+
+class MonitoringLevelParams(_Params):
+    """OCPP 2.0.1 N05 SetMonitoringLevel: the station reports monitor events of this severity
+    and more severe (lower numbers) only; severity levels run 0 (Danger) .. 9 (Debug)."""
+
+    severity: int = Field(ge=0, le=9)
+
+
+class GetMonitoringReportParams(_Params):
+    """OCPP 2.0.1 N02 GetMonitoringReport: every monitor, or those of the named components
+    (componentVariable) and/or of the criteria (monitoringCriteria: ThresholdMonitoring,
+    DeltaMonitoring, PeriodicMonitoring; 1..3 of them). Answered with NotifyMonitoringReport
+    parts, stored as the charger's monitors."""
+
+    monitoring_criteria: (
+        list[Literal["ThresholdMonitoring", "DeltaMonitoring", "PeriodicMonitoring"]] | None
+    ) = Field(None, min_length=1, max_length=3)
+    component_variables: list[ComponentVariableRef] | None = Field(
+        None, min_length=1, max_length=MAX_REPORT_SELECTION
+    )
+
+    @field_validator("monitoring_criteria")
+    @classmethod
+    def _distinct(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError("each criterion once")
+        return value
 
 
 class VariableRef(_Params):
@@ -283,6 +431,46 @@ class SetVariablesParams(_Params):
     variables: list[VariableValue] = Field(min_length=1, max_length=MAX_VARIABLES)
 
 
+class CustomerCertificate(_Params):
+    """CertificateHashDataType: the customer's contract certificate (ISO 15118)."""
+
+    hash_algorithm: Literal["SHA256", "SHA384", "SHA512"]
+    issuer_name_hash: str = Field(min_length=1, max_length=128)
+    issuer_key_hash: str = Field(min_length=1, max_length=128)
+    serial_number: str = Field(min_length=1, max_length=40)
+
+
+class CustomerInformationParams(_Params):
+    """OCPP 2.0.1 N09 (report and/or clear) / N10 (clear) CustomerInformation: the station
+    reports the customer's data with NotifyCustomerInformation parts and/or deletes it. The
+    customer is named by one reference: customerIdentifier string[0..64], idToken {idToken
+    string[0..36], type} or customerCertificate. Personal data: admins only."""
+
+    report: bool = False
+    clear: bool = False
+    customer_identifier: str | None = Field(None, min_length=1, max_length=64)
+    id_token: str | None = Field(None, min_length=1, max_length=36)
+    id_token_type: Literal[
+        "Central", "eMAID", "ISO14443", "ISO15693", "KeyCode", "Local", "MacAddress"
+    ] = "ISO14443"
+    customer_certificate: CustomerCertificate | None = None
+
+    @model_validator(mode="after")
+    def _one_customer(self) -> CustomerInformationParams:
+        if not (self.report or self.clear):
+            raise ValueError("ask for report, clear or both")
+        named = [
+            self.customer_identifier is not None,
+            self.id_token is not None,
+            self.customer_certificate is not None,
+        ]
+        if sum(named) != 1:
+            raise ValueError(
+                "name the customer once: customer_identifier, id_token or customer_certificate"
+            )
+        return self
+
+
 class TransactionStatusParams(_Params):
     """OCPP 2.0.1 E14 GetTransactionStatus: one transaction (is it ongoing, are messages of
     it still queued?) or, without an id, whether any transaction message is queued."""
@@ -333,8 +521,14 @@ PARAMS: dict[str, type[_Params]] = {
     "data_transfer": DataTransferParams,
     "update_firmware": UpdateFirmwareParams,
     "get_base_report": GetBaseReportParams,
+    "get_report": GetReportParams,
     "set_variable_monitoring": SetMonitoringParams,
+    "clear_variable_monitoring": ClearMonitoringParams,
+    "set_monitoring_base": MonitoringBaseParams,
+    "set_monitoring_level": MonitoringLevelParams,
+    "get_monitoring_report": GetMonitoringReportParams,
     "get_transaction_status": TransactionStatusParams,
+    "customer_information": CustomerInformationParams,
     "get_variables": GetVariablesParams,
     "set_variables": SetVariablesParams,
     "rotate_basic_auth_password": RotatePasswordParams,
@@ -343,8 +537,14 @@ PARAMS: dict[str, type[_Params]] = {
 V201_ONLY = frozenset(
     {
         "get_base_report",
+        "get_report",
         "set_variable_monitoring",
+        "clear_variable_monitoring",
+        "set_monitoring_base",
+        "set_monitoring_level",
+        "get_monitoring_report",
         "get_transaction_status",
+        "customer_information",
         "get_variables",
         "set_variables",
     }
@@ -436,6 +636,9 @@ def needs_admin(command: str, params: _Params) -> bool:
     # A vendor-specific message may do anything its vendor defined (reboot, reconfigure,
     # unlock): nothing here can classify it, so only admins send it.
     if isinstance(params, DataTransferParams):
+        return True
+    # A customer's personal data, reported or deleted (N09/N10): admins only.
+    if isinstance(params, CustomerInformationParams):
         return True
     if isinstance(params, SetVariablesParams):  # one security variable makes it admin-only
         return any(is_security_key(v.key) for v in params.variables)
@@ -609,7 +812,18 @@ def build_call(
             ]
         )
     if (
-        isinstance(params, GetBaseReportParams | SetMonitoringParams | TransactionStatusParams)
+        isinstance(
+            params,
+            GetBaseReportParams
+            | GetReportParams
+            | SetMonitoringParams
+            | ClearMonitoringParams
+            | MonitoringBaseParams
+            | MonitoringLevelParams
+            | GetMonitoringReportParams
+            | CustomerInformationParams
+            | TransactionStatusParams,
+        )
         and v16
     ):
         raise InvalidCommand(f"{command} is OCPP 2.0.1 only (1.6 has no device model)")
@@ -617,24 +831,47 @@ def build_call(
         return call201.GetBaseReport(
             request_id=random.randint(1, 2_000_000_000), report_base=params.report_base
         )
+    if isinstance(params, GetReportParams):
+        return call201.GetReport(
+            request_id=random.randint(1, 2_000_000_000),
+            component_criteria=params.component_criteria,
+            component_variable=[c.as_ocpp() for c in params.component_variables]
+            if params.component_variables
+            else None,
+        )
+    if isinstance(params, CustomerInformationParams):
+        return call201.CustomerInformation(
+            request_id=random.randint(1, 2_000_000_000),
+            report=params.report,
+            clear=params.clear,
+            customer_identifier=params.customer_identifier,
+            id_token={"id_token": params.id_token, "type": params.id_token_type}
+            if params.id_token
+            else None,
+            customer_certificate=params.customer_certificate.model_dump()
+            if params.customer_certificate
+            else None,
+        )
     if isinstance(params, TransactionStatusParams):
         return call201.GetTransactionStatus(transaction_id=params.transaction_id)
     if isinstance(params, SetMonitoringParams):
-        data = []
-        for m in params.monitors:
-            component: dict[str, Any] = {"name": m.component}
-            if m.evse_id:
-                component["evse"] = {"id": m.evse_id}
-            data.append(
-                {
-                    "value": m.value,
-                    "type": m.type,
-                    "severity": m.severity,
-                    "component": component,
-                    "variable": {"name": m.variable},
-                }
-            )
-        return call201.SetVariableMonitoring(set_monitoring_data=data)
+        return call201.SetVariableMonitoring(
+            set_monitoring_data=[m.as_ocpp() for m in params.monitors]
+        )
+    if isinstance(params, ClearMonitoringParams):
+        return call201.ClearVariableMonitoring(id=params.ids)
+    if isinstance(params, MonitoringBaseParams):
+        return call201.SetMonitoringBase(monitoring_base=params.monitoring_base)
+    if isinstance(params, MonitoringLevelParams):
+        return call201.SetMonitoringLevel(severity=params.severity)
+    if isinstance(params, GetMonitoringReportParams):
+        return call201.GetMonitoringReport(
+            request_id=random.randint(1, 2_000_000_000),
+            monitoring_criteria=params.monitoring_criteria,
+            component_variable=[c.as_ocpp() for c in params.component_variables]
+            if params.component_variables
+            else None,
+        )
     if isinstance(params, RemoteStopParams):
         if transaction_id is None:
             raise InvalidCommand("no active transaction to stop")

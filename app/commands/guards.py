@@ -15,6 +15,9 @@ may reach a charger, and no rule or procedure file can switch a guard off.
 - **Safety interlock.** No reset, unlock or availability change to Operative while a fault of
   the never-reset class (from the fault-code catalogue) is open on the charger, whoever asks;
   a consultant or admin may override with ``force`` and a reason, audited as an override.
+- **Registration.** A charger answered Rejected (blocked) gets no command; one answered
+  Pending (commissioning) only what OCPP allows then (``app/csms/registration.py``: 2.0.1
+  B02 configuration, reports and triggers; 1.6 §4.2 no remote start/stop).
 - **No interruption of a charge.** No reset (except a 2.0.1 OnIdle reset, which the charger
   holds until its transactions end), unlock or availability change to Inoperative while a
   transaction runs on the connector it acts on, unless a consultant or admin forces it with a
@@ -34,7 +37,8 @@ from app.commands.catalogue import (
     needs_admin,
     re_energises,
 )
-from app.errors import BadCommand, OutOfScope, SafetyInterlock, TransactionActive
+from app.csms.registration import refused_command
+from app.errors import BadCommand, NotAccepted, OutOfScope, SafetyInterlock, TransactionActive
 from app.fleet.model import ChargerLiveState
 from app.security.roles import Role
 
@@ -84,7 +88,10 @@ def check(inp: GuardInput) -> Clearance:
         if not reason:
             raise BadCommand("force needs a reason: say why the guard is overridden")
     if needs_admin(inp.command, inp.params) and inp.role != Role.ADMIN:
-        raise OutOfScope("security configuration (keys, profiles, certificates) is for admins")
+        raise OutOfScope(
+            f"{inp.command} is for admins here: security configuration (keys, profiles, "
+            "certificates), firmware, vendor messages and customers' personal data"
+        )
     if inp.person_session_open:
         raise OutOfScope(
             "a person is troubleshooting this charger: automatic actions wait for them"
@@ -92,6 +99,14 @@ def check(inp: GuardInput) -> Clearance:
     may_override = inp.force and not inp.automatic and inp.role in OVERRIDING_ROLES
     overrides: list[str] = []
     charger = inp.charger
+    if charger is not None and refused_command(
+        charger.registration_status, charger.ocpp_version, inp.command
+    ):
+        raise NotAccepted(
+            f"{inp.command} refused: the charger's BootNotification was answered "
+            f"{charger.registration_status} (its status is "
+            f"{'blocked' if charger.registration_status == 'Rejected' else 'commissioning'})"
+        )
     if charger is not None and interlocked(inp.command, inp.params, charger, may_override):
         overrides.append("safety_interlock")
     ocpp_version = charger.ocpp_version if charger else None

@@ -23,7 +23,7 @@ from datetime import UTC
 from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
-from sqlalchemy import insert, update
+from sqlalchemy import delete, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -43,8 +43,11 @@ from app.db.base import utcnow
 from app.db.models import (
     ChargerStateRow,
     CommandRow,
+    CustomerInformationRow,
     EventRow,
     FaultRow,
+    InventoryRow,
+    MonitorRow,
     SecurityEventRow,
     TransactionRow,
 )
@@ -293,8 +296,34 @@ def _apply_op(session: Session, op: Op) -> None:
                 insert(TransactionRow),
                 [{**data, "started_at": data["stopped_at"]}],
             )
+    elif op.kind == "inventory":
+        _replace_report(session, InventoryRow, "report_base", data)
+    elif op.kind == "monitors":
+        _replace_report(session, MonitorRow, "selection", data)
+    elif op.kind == "customer_information":
+        session.execute(insert(CustomerInformationRow), [{**data, "stored_at": utcnow()}])
     else:
         raise ValueError(f"unknown record kind {op.kind!r}")
+
+
+def _replace_report(session: Session, model: Any, key: str, data: dict[str, Any]) -> None:
+    """A complete report replaces the charger's stored one of the same base/selection."""
+    session.execute(
+        delete(model).where(
+            model.charger_id == data["charger_id"], getattr(model, key) == data[key]
+        )
+    )
+    head = {
+        "charger_id": data["charger_id"],
+        key: data[key],
+        "request_id": data["request_id"],
+        "generated_at": data["generated_at"],
+        "truncated": data["truncated"],
+        "stored_at": utcnow(),
+    }
+    rows = [{**head, "position": i, **item} for i, item in enumerate(data["items"])]
+    if rows:
+        session.execute(insert(model), rows)
 
 
 def _upsert_state(session: Session, node_id: str, charger_id: str, snapshot: str) -> None:

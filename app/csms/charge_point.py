@@ -20,11 +20,13 @@ from ocpp.exceptions import (
     NotImplementedError,
     NotSupportedError,
     OCPPError,
+    SecurityError,
 )
 from ocpp.messages import Call, CallError, MessageType, unpack
 
 from app.commands.redact import redact_call
 from app.csms.context import CsmsContext
+from app.csms.registration import RegistrationGate
 from app.db.base import utcnow
 
 _UNIQUE_ID = re.compile(r'^\s*\[\s*\d+\s*,\s*"([^"\\]{1,64})"')
@@ -60,6 +62,7 @@ class RecordingMixin:
         self._unanswered: dict[str, tuple[datetime, str, str]] = {}
         self.closed = asyncio.Event()
         self.booted = asyncio.Event()
+        self.gate = RegistrationGate(context.registration(self.id))
 
     async def route_message(self, raw_msg: str | bytes) -> None:
         recorder = self.context.recorder
@@ -125,6 +128,13 @@ class RecordingMixin:
             )
             await self._send(_call_error(msg.unique_id, error, self._ocpp_version).to_json())
             return
+        if self.gate.refuses(msg.action):  # B02.FR.09, B03.FR.07
+            error = SecurityError(
+                description=f"{msg.action} is not allowed: BootNotification was answered "
+                f"{self.gate.answer}"
+            )
+            await self._send(_call_error(msg.unique_id, error, self._ocpp_version).to_json())
+            return
         try:
             await self._handle_call(msg)  # type: ignore[attr-defined]
         except OCPPError as error:
@@ -140,6 +150,9 @@ class RecordingMixin:
             message_type, unique_id, action = 0, None, None
         if message_type == 2 and unique_id is not None:
             self._pending_actions[unique_id] = action
+            if len(parsed) > 3 and isinstance(parsed[3], dict):
+                self.gate.sending(action, parsed[3])
+                self._sending_call(action, parsed[3])
         recorder = self.context.recorder
         sent_at = utcnow()
         recorded = message
@@ -163,6 +176,9 @@ class RecordingMixin:
         elif call is not None:
             recorder.end_capture(self.id)
         await self._connection.send(message)  # type: ignore[attr-defined]
+
+    def _sending_call(self, action: str | None, payload: dict[str, Any]) -> None:
+        """One of our CALLs is about to leave (a version may note what it asked for)."""
 
     async def call_or_fail(self, payload: Any, timeout: float) -> Any:
         """``call`` that raises ChargerGone as soon as the socket closes, or TimeoutError."""

@@ -21,6 +21,7 @@ from typing import Literal
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.csms.registration import STATUSES
 from app.db.base import utcnow
 from app.db.models import Charger, ChargerStateRow, Operator, Site
 from app.security.passwords import (
@@ -47,6 +48,7 @@ class ChargerIdentity:
     password_hash: str | None
     pending_hash: str | None = None
     pending_state: str | None = None  # sent, accepted
+    status: str = "active"  # commissioning, active, blocked (app/csms/registration.py)
 
 
 def ensure_site(session: Session, site_id: str, operator_id: str = DEFAULT_OPERATOR) -> Site:
@@ -96,6 +98,24 @@ class ChargerDirectory:
 
     def cached(self, charger_id: str) -> ChargerIdentity | None:
         return self._cache.get(charger_id)
+
+    def status_of(self, charger_id: str) -> str:
+        """The charger's registration status from the cache (filled at its handshake)."""
+        identity = self._cache.get(charger_id)
+        return identity.status if identity is not None else "active"
+
+    def set_status(self, charger_id: str, status: str) -> ChargerIdentity:
+        if status not in STATUSES:
+            raise RegistrationError(f"status must be one of {', '.join(STATUSES)}")
+        with self._session_factory() as session, session.begin():
+            charger = session.get(Charger, charger_id)
+            if charger is None:
+                raise RegistrationError(f"charger {charger_id} is not registered")
+            charger.status = status
+            session.flush()
+            identity = _identity(charger)
+        self._cache[charger_id] = identity
+        return identity
 
     def verify(self, identity: ChargerIdentity, password: str) -> bool:
         return self.login(identity, password) is not None
@@ -240,6 +260,7 @@ def _identity(charger: Charger) -> ChargerIdentity:
         charger.password_hash,
         charger.pending_password_hash,
         charger.pending_password_state,
+        charger.status or "active",
     )
 
 

@@ -11,6 +11,7 @@ from ocpp.routing import on
 from app.csms.charge_point import now_iso
 from app.csms.context import CsmsContext
 from app.csms.data_transfer import DataTransferRequest
+from app.csms.registration import RegistrationGate, boot_answer
 
 
 class CommonHandlers:
@@ -18,8 +19,20 @@ class CommonHandlers:
 
     id: str
     context: CsmsContext
+    gate: RegistrationGate
     _call_result: ModuleType
     _ocpp_version: str
+
+    def _boot_answer(self) -> tuple[str, int]:
+        """Accepted with the heartbeat interval; Pending (commissioning) or Rejected (blocked)
+        with the interval the charger waits before its next BootNotification (B02, B03)."""
+        answer = boot_answer(self.context.registration(self.id))
+        self.gate.answered(answer)
+        settings = self.context.settings
+        interval = (
+            settings.heartbeat_interval if answer == "Accepted" else settings.boot_retry_interval
+        )
+        return answer, interval
 
     @on("Heartbeat")
     def on_heartbeat(self, **_: Any) -> Any:

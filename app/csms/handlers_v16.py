@@ -32,7 +32,7 @@ class ChargePoint16(RecordingMixin, CommonHandlers, OcppChargePoint16):
 
     @on(Action.boot_notification)
     def on_boot(self, charge_point_vendor: str, charge_point_model: str, **kw: Any) -> Any:
-        interval = self.context.settings.heartbeat_interval
+        answer, interval = self._boot_answer()
         self.context.live.apply_boot(
             self.id,
             vendor=charge_point_vendor,
@@ -41,12 +41,12 @@ class ChargePoint16(RecordingMixin, CommonHandlers, OcppChargePoint16):
             or kw.get("charge_box_serial_number"),
             firmware_version=kw.get("firmware_version"),
             reason=None,
-            registration_status="Accepted",
+            registration_status=answer,
             heartbeat_interval=interval,
         )
         self.booted.set()
         return call_result.BootNotification(
-            current_time=now_iso(), interval=interval, status="Accepted"
+            current_time=now_iso(), interval=interval, status=answer
         )
 
     @on(Action.status_notification, skip_schema_validation=True)

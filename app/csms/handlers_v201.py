@@ -12,6 +12,8 @@ from ocpp.v201.enums import Action
 from app.authorization.tokens import id_token_info_v201
 from app.csms.charge_point import RecordingMixin, now_iso
 from app.csms.context import CsmsContext
+from app.csms.customer_information import MAX_PARTS as CUSTOMER_PARTS
+from app.csms.customer_information import read_part
 from app.csms.faults_v201 import (
     FaultEvent,
     read_fault_event,
@@ -19,7 +21,9 @@ from app.csms.faults_v201 import (
     report_nominal_voltage,
 )
 from app.csms.handlers_common import CommonHandlers
+from app.csms.inventory import ReportAssembler
 from app.csms.meter import latest_reading, parse_timestamp
+from app.csms.monitoring import MAX_MONITORS_PER_REPORT, read_monitors, selection_of
 from app.fleet.model import ActiveTransaction, OpenFault
 
 
@@ -29,10 +33,22 @@ class ChargePoint201(RecordingMixin, CommonHandlers, OcppChargePoint201):
     def __init__(self, charger_id: str, connection: Any, context: CsmsContext) -> None:
         super().__init__(charger_id, connection, response_timeout=context.settings.command_timeout)
         self._init_recording(context)
+        self._reports = ReportAssembler()
+        self._monitor_reports = ReportAssembler(read_monitors, MAX_MONITORS_PER_REPORT)
+        self._customer_reports = ReportAssembler(read_part, CUSTOMER_PARTS)
+
+    def _sending_call(self, action: str | None, payload: dict[str, Any]) -> None:
+        # B07/B08: the NotifyReport parts carry only the requestId; remember what it asked.
+        if action == "GetBaseReport":
+            self._reports.requested(payload.get("requestId"), str(payload.get("reportBase")))
+        elif action == "GetReport":
+            self._reports.requested(payload.get("requestId"), "Custom")
+        elif action == "GetMonitoringReport":  # N02
+            self._monitor_reports.requested(payload.get("requestId"), selection_of(payload))
 
     @on(Action.boot_notification)
     def on_boot(self, charging_station: dict[str, Any], reason: str, **_: Any) -> Any:
-        interval = self.context.settings.heartbeat_interval
+        answer, interval = self._boot_answer()
         self.context.live.apply_boot(
             self.id,
             vendor=charging_station.get("vendor_name"),
@@ -40,12 +56,12 @@ class ChargePoint201(RecordingMixin, CommonHandlers, OcppChargePoint201):
             serial_number=charging_station.get("serial_number"),
             firmware_version=charging_station.get("firmware_version"),
             reason=reason,
-            registration_status="Accepted",
+            registration_status=answer,
             heartbeat_interval=interval,
         )
         self.booted.set()
         return call_result.BootNotification(
-            current_time=now_iso(), interval=interval, status="Accepted"
+            current_time=now_iso(), interval=interval, status=answer
         )
 
     @on(Action.status_notification)
@@ -179,4 +195,46 @@ class ChargePoint201(RecordingMixin, CommonHandlers, OcppChargePoint201):
             self.context.live.set_nominal_voltage(self.id, nominal)
         for fault in read_report_problems(kw.get("report_data")):
             self._apply_fault(fault, generated_at)
+        # B07/B08: the parts (seqNo from 0, tbc until the last) make the station's inventory.
+        report = self._reports.part(
+            request_id,
+            seq_no,
+            bool(kw.get("tbc", False)),
+            parse_timestamp(generated_at),
+            kw.get("report_data"),
+        )
+        if report is not None:
+            self.context.recorder.inventory(self.id, report)
         return call_result.NotifyReport()
+
+    @on(Action.notify_monitoring_report)
+    def on_notify_monitoring_report(
+        self, request_id: int, seq_no: int, generated_at: str, **kw: Any
+    ) -> Any:
+        # N02: the monitors in parts (seqNo from 0, tbc until the last), stored when complete.
+        report = self._monitor_reports.part(
+            request_id,
+            seq_no,
+            bool(kw.get("tbc", False)),
+            parse_timestamp(generated_at),
+            kw.get("monitor"),
+        )
+        if report is not None:
+            self.context.recorder.monitors(self.id, report)
+        return call_result.NotifyMonitoringReport()
+
+    @on(Action.notify_customer_information)
+    def on_notify_customer_information(
+        self, data: str, seq_no: int, generated_at: str, request_id: int, **kw: Any
+    ) -> Any:
+        # N09/N10: the customer's data in parts (seqNo from 0, tbc until the last)
+        report = self._customer_reports.part(
+            request_id,
+            seq_no,
+            bool(kw.get("tbc", False)),
+            parse_timestamp(generated_at),
+            [{"data": data}],
+        )
+        if report is not None:
+            self.context.recorder.customer_information(self.id, report)
+        return call_result.NotifyCustomerInformation()

@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from app.csms.batch_writer import BatchWriter, Op
+from app.csms.inventory import CompletedReport
 from app.csms.journal import JOURNALED_ACTIONS, Journal, JournalError, JournalRecord
 from app.csms.write_guard import short_error
 from app.db.base import utcnow
@@ -216,6 +217,57 @@ class Recorder:
                     "charger_id": charger_id,
                     "detail": (detail or "")[:500] or None,
                     "remote_address": remote,
+                },
+            ),
+            charger_id,
+        )
+
+    def inventory(self, charger_id: str, report: CompletedReport) -> None:
+        """A complete NotifyReport (B07/B08): it replaces the stored one of its report base."""
+        self._queue(
+            Op(
+                "inventory",
+                {
+                    "charger_id": charger_id,
+                    "report_base": report.report_base,
+                    "request_id": report.request_id,
+                    "generated_at": report.generated_at,
+                    "truncated": report.truncated,
+                    "items": report.items,
+                },
+            ),
+            charger_id,
+        )
+
+    def monitors(self, charger_id: str, report: CompletedReport) -> None:
+        """A complete NotifyMonitoringReport (N02): replaces the stored one of its selection."""
+        self._queue(
+            Op(
+                "monitors",
+                {
+                    "charger_id": charger_id,
+                    "selection": report.report_base,
+                    "request_id": report.request_id,
+                    "generated_at": report.generated_at,
+                    "truncated": report.truncated,
+                    "items": report.items,
+                },
+            ),
+            charger_id,
+        )
+
+    def customer_information(self, charger_id: str, report: CompletedReport) -> None:
+        """A complete NotifyCustomerInformation (N09/N10): its parts joined, kept."""
+        self._queue(
+            Op(
+                "customer_information",
+                {
+                    "charger_id": charger_id,
+                    "request_id": report.request_id,
+                    "generated_at": report.generated_at,
+                    "truncated": report.truncated,
+                    "parts": len(report.items),
+                    "data": "".join(item["data"] for item in report.items),
                 },
             ),
             charger_id,

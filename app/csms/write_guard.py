@@ -20,9 +20,12 @@ from sqlalchemy.orm import Session
 
 from app.db.models import (
     CommandRow,
+    CustomerInformationRow,
     DeadLetterRow,
     EventRow,
     FaultRow,
+    InventoryRow,
+    MonitorRow,
     SecurityEventRow,
     TransactionRow,
 )
@@ -36,6 +39,9 @@ TABLE_OF_OP: dict[str, type] = {
     "fault_cleared": FaultRow,
     "tx_started": TransactionRow,
     "tx_stopped": TransactionRow,
+    "inventory": InventoryRow,
+    "monitors": MonitorRow,
+    "customer_information": CustomerInformationRow,
 }
 
 EVENT_COLUMNS = ("charger_id", "ts", "direction", "message_type", "unique_id", "action", "frame")

@@ -71,6 +71,8 @@ class Charger(Base):
     pending_password_hash: Mapped[str | None] = mapped_column(String(200))
     pending_password_state: Mapped[str | None] = mapped_column(String(20))
     pending_password_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # commissioning (BootNotification Pending), active (Accepted), blocked (Rejected)
+    status: Mapped[str] = mapped_column(String(20), default="active", server_default="active")
 
     site: Mapped[Site] = relationship(back_populates="chargers")
 
@@ -339,3 +341,73 @@ class FirmwareCampaignItemRow(Base):
     new_version: Mapped[str | None] = mapped_column(String(100))
     detail: Mapped[str | None] = mapped_column(String(500))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class InventoryRow(Base):
+    """One variable of a charger's device model as its last complete NotifyReport of one
+    report base said (OCPP 2.0.1 B07/B08; ``app/csms/inventory.py``): replaced per report."""
+
+    __tablename__ = "charger_inventory"
+    __table_args__ = (Index("ix_charger_inventory_charger", "charger_id", "report_base"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    charger_id: Mapped[str] = mapped_column(String(64))
+    report_base: Mapped[str] = mapped_column(String(30))
+    request_id: Mapped[int] = mapped_column(BigInteger)
+    generated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    stored_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    truncated: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[int] = mapped_column(Integer)
+    component: Mapped[str] = mapped_column(String(50))
+    component_instance: Mapped[str | None] = mapped_column(String(50))
+    evse_id: Mapped[int | None] = mapped_column(Integer)
+    connector_id: Mapped[int | None] = mapped_column(Integer)
+    variable: Mapped[str] = mapped_column(String(50))
+    variable_instance: Mapped[str | None] = mapped_column(String(50))
+    attributes: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
+    characteristics: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+
+
+class MonitorRow(Base):
+    """One monitor set on a charger's variable, as its last complete NotifyMonitoringReport of
+    one selection said (OCPP 2.0.1 N02; ``app/csms/monitoring.py``): replaced per report."""
+
+    __tablename__ = "charger_monitors"
+    __table_args__ = (Index("ix_charger_monitors_charger", "charger_id", "selection"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    charger_id: Mapped[str] = mapped_column(String(64))
+    selection: Mapped[str] = mapped_column(String(30))
+    request_id: Mapped[int] = mapped_column(BigInteger)
+    generated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    stored_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    truncated: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[int] = mapped_column(Integer)
+    component: Mapped[str] = mapped_column(String(50))
+    component_instance: Mapped[str | None] = mapped_column(String(50))
+    evse_id: Mapped[int | None] = mapped_column(Integer)
+    connector_id: Mapped[int | None] = mapped_column(Integer)
+    variable: Mapped[str] = mapped_column(String(50))
+    variable_instance: Mapped[str | None] = mapped_column(String(50))
+    monitor_id: Mapped[int] = mapped_column(BigInteger)
+    transaction: Mapped[bool] = mapped_column(Boolean, default=False)
+    value: Mapped[float | None] = mapped_column(Float)
+    type: Mapped[str | None] = mapped_column(String(30))
+    severity: Mapped[int | None] = mapped_column(Integer)
+
+
+class CustomerInformationRow(Base):
+    """A customer's data one station reported for one CustomerInformation request (OCPP 2.0.1
+    N09/N10): the NotifyCustomerInformation parts joined. Personal data: admins only."""
+
+    __tablename__ = "customer_information"
+    __table_args__ = (Index("ix_customer_information_charger", "charger_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    charger_id: Mapped[str] = mapped_column(String(64))
+    request_id: Mapped[int] = mapped_column(BigInteger)
+    generated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    stored_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    truncated: Mapped[bool] = mapped_column(Boolean, default=False)
+    parts: Mapped[int] = mapped_column(Integer)
+    data: Mapped[str] = mapped_column(Text)

@@ -38,6 +38,7 @@ DEVICE_MODEL: dict[tuple[str, str], tuple[str | None, bool]] = {
     ("ChargingStation", "AvailabilityState"): (None, True),
     ("DeviceDataCtrlr", "ItemsPerMessage"): ("16", True),
 }
+REPORT_PART_ITEMS = 5  # reportData items per NotifyReport part
 TRIGGERABLE_201 = {
     "BootNotification",
     "Heartbeat",
@@ -147,9 +148,10 @@ class Charger201(SimCharger, ChargePoint):
             value = float(actual)
         except (TypeError, ValueError):
             return None
-        for mid, (comp, var, kind, threshold) in getattr(self, "monitors", {}).items():
-            if (comp, var) != (component, variable):
+        for mid, d in self.custom_monitors.items():
+            if (d["component"]["name"], d["variable"]["name"]) != (component, variable):
                 continue
+            kind, threshold = d["type"], float(d["value"])
             if (kind == "UpperThreshold" and value > threshold) or (
                 kind == "LowerThreshold" and value < threshold
             ):
@@ -372,41 +374,139 @@ class Charger201(SimCharger, ChargePoint):
     def on_get_base_report(
         self, request_id: int, report_base: str, **_: Any
     ) -> call_result.GetBaseReport:
-        # Accepted; the report itself is not simulated (a station with no standing problem
-        # would send only its inventory).
         self.record_command("GetBaseReport", {"reportBase": report_base}, "Accepted")
         return call_result.GetBaseReport(status="Accepted")
+
+    @after(Action.get_base_report)
+    def after_get_base_report(self, request_id: int, report_base: str, **_: Any) -> None:
+        # B07: the report follows in NotifyReport parts (seqNo from 0, tbc until the last).
+        # A SummaryInventory lists components with a problem: these models report theirs
+        # with NotifyEvent, so the summary is empty and no report is sent.
+        if report_base == "SummaryInventory":
+            return
+        items = [self._report_item(c, v) for c, v in DEVICE_MODEL]
+        parts = [items[i : i + REPORT_PART_ITEMS] for i in range(0, len(items), REPORT_PART_ITEMS)]
+        for seq_no, part in enumerate(parts):
+            self.post(
+                lambda part=part, seq_no=seq_no: call.NotifyReport(
+                    request_id=request_id,
+                    generated_at=utc_iso(),
+                    seq_no=seq_no,
+                    report_data=part,
+                    tbc=seq_no < len(parts) - 1,
+                )
+            )
+
+    def _report_item(self, component: str, name: str) -> dict[str, Any]:
+        read_only = DEVICE_MODEL[(component, name)][1]
+        attribute: dict[str, Any] = {
+            "type": "Actual",
+            "mutability": "ReadOnly" if read_only else "ReadWrite",
+        }
+        value = self.variable(component, name)
+        if value is not None:
+            attribute["value"] = value
+        data: dict[str, Any] = {
+            "component": {"name": component},
+            "variable": {"name": name},
+            "variable_attribute": [attribute],
+        }
+        if (component, name) == ("DeviceDataCtrlr", "ItemsPerMessage"):
+            data["variable"]["instance"] = "GetVariables"
+        return data
 
     @on(Action.set_variable_monitoring)
     def on_set_variable_monitoring(
         self, set_monitoring_data: list[dict[str, Any]], **_: Any
     ) -> call_result.SetVariableMonitoring:
-        self.record_command(
-            "SetVariableMonitoring", {"count": len(set_monitoring_data)}, "Accepted"
-        )
-        # remembered as a station does: id -> (component, variable, type, threshold)
-        monitors = getattr(self, "monitors", {})
-        for i, d in enumerate(set_monitoring_data):
-            monitors[i + 1] = (
-                d["component"]["name"],
-                d["variable"]["name"],
-                d["type"],
-                float(d["value"]),
-            )
-        self.monitors = monitors
-        return call_result.SetVariableMonitoring(
-            set_monitoring_result=[
+        # N04: each monitor gets an id (a given id replaces that monitor), kept for N02
+        monitors = self.custom_monitors
+        results = []
+        for d in set_monitoring_data:
+            monitor_id = d.get("id") or max(monitors, default=0) + 1
+            monitors[monitor_id] = d
+            results.append(
                 {
-                    "id": i + 1,
+                    "id": monitor_id,
                     "status": "Accepted",
                     "type": d["type"],
                     "severity": d["severity"],
                     "component": d["component"],
                     "variable": d["variable"],
                 }
-                for i, d in enumerate(set_monitoring_data)
-            ]
+            )
+        self.record_command(
+            "SetVariableMonitoring", {"count": len(set_monitoring_data)}, "Accepted"
         )
+        return call_result.SetVariableMonitoring(set_monitoring_result=results)
+
+    @on(Action.clear_variable_monitoring)
+    def on_clear_variable_monitoring(
+        self, id: list[int], **_: Any
+    ) -> call_result.ClearVariableMonitoring:
+        monitors = self.custom_monitors
+        results = [
+            {"id": i, "status": "Accepted" if monitors.pop(i, None) is not None else "NotFound"}
+            for i in id
+        ]
+        self.record_command("ClearVariableMonitoring", {"ids": id}, "Accepted")
+        return call_result.ClearVariableMonitoring(clear_monitoring_result=results)
+
+    @on(Action.set_monitoring_base)
+    def on_set_monitoring_base(
+        self, monitoring_base: str, **_: Any
+    ) -> call_result.SetMonitoringBase:
+        if monitoring_base != "All":  # N03: FactoryDefault and HardWiredOnly drop custom ones
+            self.custom_monitors = {}
+        self.record_command("SetMonitoringBase", {"monitoringBase": monitoring_base}, "Accepted")
+        return call_result.SetMonitoringBase(status="Accepted")
+
+    @on(Action.set_monitoring_level)
+    def on_set_monitoring_level(self, severity: int, **_: Any) -> call_result.SetMonitoringLevel:
+        answer = "Accepted" if 0 <= severity <= 9 else "Rejected"
+        self.record_command("SetMonitoringLevel", {"severity": severity}, answer)
+        return call_result.SetMonitoringLevel(status=answer)
+
+    @on(Action.get_monitoring_report)
+    def on_get_monitoring_report(
+        self, request_id: int, **_: Any
+    ) -> call_result.GetMonitoringReport:
+        answer = "Accepted" if self.custom_monitors else "EmptyResultSet"
+        self.record_command("GetMonitoringReport", {"requestId": request_id}, answer)
+        return call_result.GetMonitoringReport(status=answer)
+
+    @after(Action.get_monitoring_report)
+    def after_get_monitoring_report(self, request_id: int, **_: Any) -> None:
+        # N02: every monitor in NotifyMonitoringReport parts (filters are not simulated)
+        if not self.custom_monitors:
+            return  # EmptyResultSet: no report follows
+        items = [
+            {
+                "component": d["component"],
+                "variable": d["variable"],
+                "variable_monitoring": [
+                    {
+                        "id": monitor_id,
+                        "transaction": bool(d.get("transaction", False)),
+                        "value": d["value"],
+                        "type": d["type"],
+                        "severity": d["severity"],
+                    }
+                ],
+            }
+            for monitor_id, d in self.custom_monitors.items()
+        ]
+        parts = [items[i : i + REPORT_PART_ITEMS] for i in range(0, len(items), REPORT_PART_ITEMS)]
+        for seq_no, part in enumerate(parts):
+            self.post(
+                lambda part=part, seq_no=seq_no: call.NotifyMonitoringReport(
+                    request_id=request_id,
+                    generated_at=utc_iso(),
+                    seq_no=seq_no,
+                    monitor=part,
+                    tbc=seq_no < len(parts) - 1,
+                )
+            )
 
     @on(Action.get_installed_certificate_ids)
     def on_get_installed_certificate_ids(self, **_: Any) -> call_result.GetInstalledCertificateIds:

@@ -32,8 +32,9 @@ def test_chargers_add_list_remove(runner, settings):
     assert again.exit_code == 1 and "already registered" in again.output
     short = runner.invoke(cli, ["chargers", "add", "X1", "--password", "short"])
     assert short.exit_code == 1 and "too short" in short.output
+    directory.set_status("SITE-040-AC-01", "commissioning")
     listed = runner.invoke(cli, ["chargers", "list"])
-    assert "SITE-040-AC-01" in listed.output
+    assert "SITE-040-AC-01" in listed.output and "commissioning" in listed.output
     assert runner.invoke(cli, ["chargers", "remove", "SITE-040-AC-01"]).exit_code == 0
     assert runner.invoke(cli, ["chargers", "remove", "SITE-040-AC-01"]).exit_code == 1
 

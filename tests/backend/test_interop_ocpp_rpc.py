@@ -49,6 +49,59 @@ COMMANDS = {
         ("remote_start", {"id_token": "TAG-1", "connector_id": 1}),
         ("get_transaction_status", {"transaction_id": "T-1"}),
         ("get_transaction_status", {}),
+        ("get_base_report", {"report_base": "FullInventory"}),
+        (
+            "set_variable_monitoring",
+            {
+                "monitors": [
+                    {
+                        "id": 4,
+                        "component": "EVSE",
+                        "evse_id": 1,
+                        "connector_id": 1,
+                        "variable": "Power",
+                        "variable_instance": "Offered",
+                        "type": "UpperThreshold",
+                        "value": 23000.5,
+                        "severity": 4,
+                        "transaction": True,
+                    }
+                ]
+            },
+        ),
+        ("clear_variable_monitoring", {"ids": [1, 2]}),
+        ("set_monitoring_base", {"monitoring_base": "HardWiredOnly"}),
+        ("set_monitoring_level", {"severity": 0}),
+        (
+            "customer_information",
+            {"report": True, "clear": True, "id_token": "RFID-1", "id_token_type": "ISO14443"},
+        ),
+        (
+            "customer_information",
+            {
+                "clear": True,
+                "customer_certificate": {
+                    "hash_algorithm": "SHA256",
+                    "issuer_name_hash": "a1b2",
+                    "issuer_key_hash": "c3d4",
+                    "serial_number": "0F",
+                },
+            },
+        ),
+        (
+            "get_monitoring_report",
+            {
+                "monitoring_criteria": ["ThresholdMonitoring", "DeltaMonitoring"],
+                "component_variables": [{"component": "EVSE", "evse_id": 1}],
+            },
+        ),
+        (
+            "get_report",
+            {
+                "component_criteria": ["Problem"],
+                "component_variables": [{"component": "EVSE", "evse_id": 1, "variable": "Power"}],
+            },
+        ),
         ("data_transfer", {"vendor_id": "org.test", "message_id": "Ping", "data": {"n": 1}}),
         ("change_availability", {"evse_id": 1, "connector_id": 1, "type": "inoperative"}),
         ("rotate_basic_auth_password", {}),
@@ -114,14 +167,18 @@ async def test_strict_ocpp_rpc_charger(backend, api_client, version):
     )
     lines: list[dict] = []
 
-    async def read_until(event: str) -> None:
+    async def read_until(event: str, **fields: str) -> None:
         assert process.stdout is not None
+        if fields and any(
+            line["event"] == event and fields.items() <= line.items() for line in lines
+        ):
+            return  # a one-off line already read while waiting for something else
         while True:
             raw = await asyncio.wait_for(process.stdout.readline(), 20)
             if not raw:
                 raise AssertionError(f"node exited early: {lines}")
             lines.append(json.loads(raw))
-            if lines[-1]["event"] == event:
+            if lines[-1]["event"] == event and fields.items() <= lines[-1].items():
                 return
 
     try:
@@ -134,6 +191,23 @@ async def test_strict_ocpp_rpc_charger(backend, api_client, version):
             )
             assert response.status_code == 200, (command, response.text)
             await read_until("command")
+        if version == "2.0.1":  # B07/B08: the reports in two parts each, stored
+            await read_until("reported", reportBase="FullInventory")
+            await read_until("reported", reportBase="Custom")
+            await backend.state.recorder.flush()
+            r = await api_client.get(f"/api/chargers/{charger_id}/inventory")
+            reports = {rep["report_base"]: rep for rep in r.json()["reports"]}
+            assert len(reports["FullInventory"]["items"]) == 3
+            assert len(reports["Custom"]["items"]) == 3
+            await read_until("reported", reportBase="Monitors")  # N02
+            await backend.state.recorder.flush()
+            r = await api_client.get(f"/api/chargers/{charger_id}/monitors")
+            (monitors,) = r.json()["reports"]
+            assert monitors["selection"] == "Custom" and len(monitors["monitors"]) == 2
+            await read_until("reported", reportBase="Customer")  # N09
+            await backend.state.recorder.flush()
+            r = await api_client.get(f"/api/chargers/{charger_id}/customer-information")
+            assert [c["data"] for c in r.json()] == ["sessions: 3, 41.2 kWh"]
     finally:
         assert process.stdin is not None
         process.stdin.close()
@@ -142,4 +216,8 @@ async def test_strict_ocpp_rpc_charger(backend, api_client, version):
         line for line in lines if line["event"] in ("strictValidationFailure", "badMessage")
     ]
     assert failures == []
-    assert len([line for line in lines if line["event"] == "command"]) == len(COMMANDS[version])
+    assert all(line["ok"] for line in lines if line["event"] == "call")
+    # self-diagnosis sets its monitors at boot, before the charger says it is ready
+    ready = next(i for i, line in enumerate(lines) if line["event"] == "ready")
+    commands = [line for line in lines[ready:] if line["event"] == "command"]
+    assert len(commands) == len(COMMANDS[version])

@@ -78,9 +78,10 @@ async def test_split_to_the_chargers_items_per_message(backend, api_client):
         )
         assert r.status_code == 200, r.text
         gets = [p["data"] for a, p in charger.received if a == "GetVariables"]
-        # the limit asked once (one item), then 3 + 3 + 1
-        assert [len(g) for g in gets] == [1, 3, 3, 1]
+        # the limits asked once (one item each), then 3 + 3 + 1
+        assert [len(g) for g in gets] == [1, 1, 3, 3, 1]
         assert gets[0][0]["variable"] == {"name": "ItemsPerMessage", "instance": "GetVariables"}
+        assert gets[1][0]["variable"] == {"name": "BytesPerMessage", "instance": "GetVariables"}
         results = r.json()["response"]["getVariableResult"]
         assert [x["component"]["evse"]["id"] for x in results] == list(range(1, 8))
         sets = [{**v, "value": "11000"} for v in _vars(5)]
@@ -103,8 +104,8 @@ async def test_split_to_the_chargers_items_per_message(backend, api_client):
         select(CommandRow).where(CommandRow.charger_id == cid)
     )
     commands = [r.command for r in rows]
-    # the GetVariables limit, 3 parts, the SetVariables limit, the last call
-    assert commands.count("get_variables") == 1 + 3 + 1 + 1
+    # the GetVariables limits, 3 parts, the SetVariables limits, the last call
+    assert commands.count("get_variables") == 2 + 3 + 2 + 1
     assert commands.count("set_variables") == 3  # every part audited
 
 
@@ -150,3 +151,82 @@ async def test_security_variables_are_for_admins_and_bad_refs_are_named(backend,
         )
         assert r.status_code == 422 and "get_configuration" in r.text
         assert charger16.received == []
+
+
+async def test_split_to_the_chargers_bytes_per_message(backend, api_client):
+    """DeviceDataCtrlr.BytesPerMessage: every request stays within the charger's bytes (the
+    test charger answers a larger one with a FormatViolation, as stations do)."""
+    cid = "SITE-017-VR-05"
+    await backend.register(cid)
+    async with connected(backend.ocpp_url, cid, "2.0.1") as charger:
+        charger.bytes_per_message = {"GetVariables": 65536, "SetVariables": 400}
+        await charger.boot()
+        sets = [
+            {
+                "component": "DisplayMessageCtrlr",
+                "evse_id": i,
+                "variable": "Text",
+                "value": "x" * 90,
+            }
+            for i in range(1, 8)
+        ]
+        sizes: list[int] = []
+        original = charger.on_set_variables
+
+        def measured(set_variable_data, **kw):  # type: ignore[no-untyped-def]
+            sizes.append(charger.last_frame_bytes)
+            return original(set_variable_data=set_variable_data, **kw)
+
+        charger.route_map["SetVariables"]["_on_action"] = measured
+        r = await api_client.post(
+            f"/api/chargers/{cid}/commands/set_variables", json={"variables": sets}
+        )
+        assert r.status_code == 200, r.text
+        results = r.json()["response"]["setVariableResult"]
+        assert [x["component"]["evse"]["id"] for x in results] == list(range(1, 8))
+        assert len(sizes) > 1 and max(sizes) <= 400, sizes
+        parts = [len(p["data"]) for a, p in charger.received if a == "SetVariables"]
+        assert sum(parts) == 7 and max(parts) <= 50  # bytes, not items, split it
+
+        # one variable that cannot fit alone is refused by name, nothing is sent
+        before = len(charger.received)
+        sets[2]["value"] = "y" * 600
+        r = await api_client.post(
+            f"/api/chargers/{cid}/commands/set_variables", json={"variables": sets}
+        )
+        assert r.status_code == 422, r.text
+        assert "variables.2" in r.text and "BytesPerMessage (400)" in r.text
+        assert len(charger.received) == before
+
+
+async def test_limits_read_from_the_stored_inventory(backend, api_client):
+    """Limits the charger's full inventory lists are not asked again."""
+    cid = "SITE-017-VR-06"
+    await backend.register(cid)
+
+    def limit(variable: str, instance: str, value: int) -> dict:
+        return {
+            "component": {"name": "DeviceDataCtrlr"},
+            "variable": {"name": variable, "instance": instance},
+            "variable_attribute": [{"type": "Actual", "value": str(value)}],
+        }
+
+    async with connected(backend.ocpp_url, cid, "2.0.1") as charger:
+        charger.items_per_message = {"GetVariables": 3, "SetVariables": 3}
+        await charger.boot()
+        charger.inventory = [
+            limit("ItemsPerMessage", "GetVariables", 3),
+            limit("BytesPerMessage", "GetVariables", 8000),
+        ]
+        r = await api_client.post(
+            f"/api/chargers/{cid}/commands/get_base_report", json={"report_base": "FullInventory"}
+        )
+        assert r.status_code == 200, r.text
+        await charger.wait_report(r.json()["request"]["requestId"])
+        await backend.state.recorder.flush()
+        r = await api_client.post(
+            f"/api/chargers/{cid}/commands/get_variables", json={"variables": _vars(7)}
+        )
+        assert r.status_code == 200, r.text
+        gets = [p["data"] for a, p in charger.received if a == "GetVariables"]
+        assert [len(g) for g in gets] == [3, 3, 1]  # nothing asked: the inventory said

@@ -53,6 +53,60 @@ if (protocol === 'ocpp1.6') {
       certificateHashData: { hashAlgorithm: 'SHA256', issuerNameHash: 'ab'.repeat(32), issuerKeyHash: 'cd'.repeat(32), serialNumber: '1a2b' },
     }],
   }));
+  // B07/B08: accept, then send the report in two parts (seqNo 0 with tbc, then seqNo 1). The
+  // SummaryInventory self-diagnosis asks for at boot is answered without a 'command' line.
+  const report = (method) => cli.handle(method, ({ params }) => {
+    if (params.reportBase !== 'SummaryInventory') out({ event: 'command', method, params });
+    setTimeout(() => notifyReport(params.requestId, params.reportBase ?? 'Custom'), 0);
+    return { status: 'Accepted' };
+  });
+  report('GetBaseReport');
+  report('GetReport');
+  handled('SetVariableMonitoring', (p) => ({ setMonitoringResult: p.setMonitoringData.map((d, i) => ({ id: i + 1, status: 'Accepted', type: d.type, severity: d.severity, component: d.component, variable: d.variable })) }));
+  handled('ClearVariableMonitoring', (p) => ({ clearMonitoringResult: p.id.map((id) => ({ id, status: 'Accepted' })) }));
+  handled('SetMonitoringBase', () => ({ status: 'Accepted' }));
+  handled('SetMonitoringLevel', () => ({ status: 'Accepted' }));
+  // N09: accept, then the customer's data in two parts
+  cli.handle('CustomerInformation', ({ params }) => {
+    out({ event: 'command', method: 'CustomerInformation', params });
+    if (params.report) setTimeout(() => notifyCustomerInformation(params.requestId), 0);
+    return { status: 'Accepted' };
+  });
+  // N02: accept, then the monitors in two parts
+  cli.handle('GetMonitoringReport', ({ params }) => {
+    out({ event: 'command', method: 'GetMonitoringReport', params });
+    setTimeout(() => notifyMonitoringReport(params.requestId), 0);
+    return { status: 'Accepted' };
+  });
+}
+
+const MONITORS = [
+  { component: { name: 'EVSE', evse: { id: 1 } }, variable: { name: 'Power' }, variableMonitoring: [{ id: 1, transaction: false, value: 23000, type: 'UpperThreshold', severity: 4 }] },
+  { component: { name: 'ChargingStation' }, variable: { name: 'Temperature' }, variableMonitoring: [{ id: 2, transaction: true, value: 5, type: 'Delta', severity: 7 }] },
+];
+
+async function notifyCustomerInformation(requestId) {
+  await step('NotifyCustomerInformation', { data: 'sessions: 3', tbc: true, seqNo: 0, generatedAt: now(), requestId });
+  await step('NotifyCustomerInformation', { data: ', 41.2 kWh', tbc: false, seqNo: 1, generatedAt: now(), requestId });
+  out({ event: 'reported', reportBase: 'Customer' });
+}
+
+async function notifyMonitoringReport(requestId) {
+  await step('NotifyMonitoringReport', { requestId, generatedAt: now(), seqNo: 0, tbc: true, monitor: MONITORS.slice(0, 1) });
+  await step('NotifyMonitoringReport', { requestId, generatedAt: now(), seqNo: 1, tbc: false, monitor: MONITORS.slice(1) });
+  out({ event: 'reported', reportBase: 'Monitors' });
+}
+
+const REPORT = [
+  { component: { name: 'OCPPCommCtrlr' }, variable: { name: 'HeartbeatInterval' }, variableAttribute: [{ type: 'Actual', value: '300', mutability: 'ReadWrite', persistent: true }], variableCharacteristics: { unit: 's', dataType: 'integer', supportsMonitoring: false } },
+  { component: { name: 'DeviceDataCtrlr' }, variable: { name: 'ItemsPerMessage', instance: 'GetVariables' }, variableAttribute: [{ type: 'Actual', value: '20', mutability: 'ReadOnly' }] },
+  { component: { name: 'EVSE', evse: { id: 1 } }, variable: { name: 'Power' }, variableAttribute: [{ value: '22000' }], variableCharacteristics: { unit: 'W', dataType: 'decimal', maxLimit: 22000, supportsMonitoring: true } },
+];
+
+async function notifyReport(requestId, reportBase) {
+  await step('NotifyReport', { requestId, generatedAt: now(), seqNo: 0, tbc: true, reportData: REPORT.slice(0, 2) });
+  await step('NotifyReport', { requestId, generatedAt: now(), seqNo: 1, tbc: false, reportData: REPORT.slice(2) });
+  out({ event: 'reported', reportBase });
 }
 
 async function step(method, params) {

@@ -156,3 +156,45 @@ async def test_password_rotation_on_simulated_chargers(backend, api_client, tmp_
             )
             assert directory.login(directory.cached(p.charger_id), TEST_CHARGER_PASSWORD) is None
             assert directory.login(directory.cached(p.charger_id), sim.basic_auth_password)
+
+
+async def test_a_commissioning_station_waits_pending_until_activated(backend, api_client, tmp_path):
+    """B02: a simulated station answered Pending boots again after the interval; the CSMS
+    may ask it for its inventory meanwhile; once active, its next boot is Accepted."""
+    p = plan("helion_hx150", "2.0.1", site=45)
+    await backend.register(p.charger_id)
+    r = await api_client.put(
+        f"/api/chargers/{p.charger_id}/status", json={"status": "commissioning"}
+    )
+    assert r.status_code == 200, r.text
+    config = FleetConfig(
+        csms_url=backend.ocpp_url,
+        speed=100,
+        shared_password=TEST_CHARGER_PASSWORD,
+        ground_truth_path=tmp_path / "truth.jsonl",
+    )
+    live = backend.state.live
+    async with Fleet(config, plans=[p]) as fleet:
+        assert await live.wait_for(
+            p.charger_id, lambda st: st is not None and st.registration_status == "Pending", 15
+        )
+        r = await api_client.post(
+            f"/api/chargers/{p.charger_id}/commands/get_base_report",
+            json={"report_base": "FullInventory"},
+        )
+        assert r.status_code == 200 and r.json()["status"] == "Accepted", r.text
+        r = await api_client.post(
+            f"/api/chargers/{p.charger_id}/commands/reset", json={"type": "soft"}
+        )
+        assert r.status_code == 409, r.text
+        assert fleet.charger(p.charger_id).boot_count == 0  # still booting
+        r = await api_client.put(f"/api/chargers/{p.charger_id}/status", json={"status": "active"})
+        assert r.status_code == 200, r.text
+        await fleet.wait_online(timeout=15)  # the retry after the interval is Accepted
+        assert live.get(p.charger_id).registration_status == "Accepted"
+        ch = fleet.charger(p.charger_id)
+        await ch.wait_for(lambda s: s.outbox == 0, 10)
+    await backend.state.recorder.flush()
+    r = await api_client.get(f"/api/chargers/{p.charger_id}/inventory")
+    (report,) = r.json()["reports"]
+    assert report["report_base"] == "FullInventory" and len(report["items"]) >= 10

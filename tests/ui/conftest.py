@@ -58,6 +58,7 @@ FLEET = [
     ("voltara_wb22", "1.6", 11, 2),
     ("voltara_wb22", "1.6", 12, 1),
     ("voltara_wb22", "1.6", 12, 2),
+    ("helion_hx150", "2.0.1", 13, 1),  # take_charger("2.0.1")
 ]
 
 
@@ -105,11 +106,14 @@ class UiStack:
             r.raise_for_status()
             return r.json()["token"]
 
-    def take_charger(self) -> str:
-        """A charger no other test has used (add one to FLEET when they run out)."""
-        if not self._free:
-            raise AssertionError("every test charger is taken: add one to FLEET")
-        return self._free.pop(0)
+    def take_charger(self, version: str = "1.6") -> str:
+        """A charger of this OCPP version no other test has used (add one to FLEET when they
+        run out)."""
+        for charger_id in self._free:
+            if self.fleet.charger(charger_id).ocpp_version == version:
+                self._free.remove(charger_id)
+                return charger_id
+        raise AssertionError(f"every {version} test charger is taken: add one to FLEET")
 
     def inject(self, charger_id: str, fault: str = "firmware_hang") -> None:
         self.call(lambda: self.fleet.charger(charger_id).inject_now(fault))

@@ -20,10 +20,10 @@ PNG = (
 
 
 def _escalated_session(
-    stack: UiStack, fault: str = "firmware_hang", charger: str | None = None
+    stack: UiStack, fault: str = "firmware_hang", charger: str | None = None, version: str = "1.6"
 ) -> tuple[str, str, int]:
     if charger is None:
-        charger = stack.take_charger()
+        charger = stack.take_charger(version)
         stack.inject(charger, fault)
     with stack.http(stack.token("pat")) as pat:
         r = pat.post("/api/sessions", json={"charger_id": charger, "symptom": "screen frozen"})
@@ -51,6 +51,72 @@ def _escalated_session(
         )
         assert r.status_code == 200, r.text
         return charger, view["id"], r.json()["handoff"]["id"]
+
+
+def test_desk_shows_a_201_chargers_inventory_and_monitors(stack: UiStack) -> None:
+    charger, _, handoff_id = _escalated_session(stack, "2.0.1")
+    at = app_as(stack, "casey")
+    at.button(key=f"open_{handoff_id}").click().run()
+    button(at, "Claim").click().run()
+    at.toggle(key="desk_inventory").set_value(True).run()
+    assert "No inventory stored yet." in texts(at)
+    at.button(key="desk_inventory_ask").click().run()
+    assert not at.exception, at.exception
+    assert "get_base_report: Accepted" in texts(at)
+    # the simulated station sends its device model in NotifyReport parts (B07)
+    stack.wait_for(
+        lambda: stack.http().get(f"/api/chargers/{charger}/inventory").json()["reports"],
+        f"inventory of {charger}",
+    )
+    at.run()
+    assert "FullInventory: " in texts(at)
+    table = next(d.value for d in at.dataframe if "Component" in d.value.columns)
+    assert {"OCPPCommCtrlr", "DeviceDataCtrlr"} <= set(table["Component"])
+    assert "HeartbeatInterval" in set(table["Variable"])
+    # N04 then N02: a monitor set through the API, the report asked from the desk
+    with stack.http() as admin:
+        r = admin.post(
+            f"/api/chargers/{charger}/commands/set_variable_monitoring",
+            json={
+                "monitors": [
+                    {
+                        "component": "EVSE",
+                        "evse_id": 1,
+                        "variable": "Power",
+                        "type": "UpperThreshold",
+                        "value": 50000,
+                        "severity": 3,
+                    }
+                ]
+            },
+        )
+        assert r.status_code == 200, r.text
+    at.toggle(key="desk_monitors").set_value(True).run()
+    assert "No monitors stored yet." in texts(at)
+    at.button(key="desk_monitors_ask").click().run()
+    assert "get_monitoring_report: Accepted" in texts(at)
+    stack.wait_for(
+        lambda: stack.http().get(f"/api/chargers/{charger}/monitors").json()["reports"],
+        f"monitors of {charger}",
+    )
+    at.run()
+    table = next(d.value for d in at.dataframe if "Severity" in d.value.columns)
+    # ours beside the monitors self-diagnosis set at boot (Problem, Tripped, ...)
+    power = table[table["Variable"] == "Power"]
+    assert list(power["Value"]) == [50000] and list(power["Severity"]) == [3]
+    assert "Problem" in set(table["Variable"])
+    # from the desk: a monitor set (N04), then cleared by its id (N06)
+    form_inputs = {t.label: t for t in at.text_input}
+    form_inputs["Variable"].input("Current.Import")
+    next(n for n in at.number_input if n.label == "Value").set_value(32.0)
+    next(b for b in at.button if "Set monitor" in str(b.label)).click().run()
+    assert not at.exception, at.exception
+    result = next(t for t in texts(at).splitlines() if t.startswith("set_variable_monitoring"))
+    new_id = int(result.split("id ")[1].split(":")[0])
+    assert result.endswith("Accepted")
+    at.number_input(key="desk_monitor_id").set_value(new_id)
+    at.button(key="desk_monitor_clear").click().run()
+    assert f"clear_variable_monitoring: id {new_id}: Accepted" in texts(at)
 
 
 def test_desk_claim_chat_push_command_close(stack: UiStack) -> None:

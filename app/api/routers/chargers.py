@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.api.deps import ANY_ROLE, get_db, get_state, readable_charger, require_roles
 from app.csms.directory import RegistrationError
+from app.csms.registration import ChargerStatus, boot_answer
 from app.db.models import CommandRow, EventRow, FaultRow, TransactionRow
 from app.db.models_sessions import SessionAudit
 from app.errors import InvalidInput, NotFound
@@ -214,6 +216,42 @@ async def set_charger_password(
         raise InvalidInput(str(error)) from error
     await _audit(state, who, "charger.password", charger_id, generated=body.password is None)
     return Registered(charger_id=charger_id, site_id=identity.site_id or "", password=secret)
+
+
+class StatusChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: ChargerStatus = Field(
+        description="commissioning: BootNotification answered Pending (B02); active: Accepted; "
+        "blocked: Rejected (B03). Takes effect at the charger's next BootNotification."
+    )
+
+
+class StatusView(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    charger_id: str
+    status: ChargerStatus
+    boot_answer: str
+
+
+@router.put("/{charger_id}/status", response_model=StatusView)
+async def set_charger_status(
+    charger_id: str,
+    body: StatusChange,
+    state: AppState = Depends(get_state),
+    _: Principal = Depends(require_roles(Role.ADMIN)),
+) -> StatusView:
+    """An admin commissions, activates or blocks a charger."""
+    directory = state.csms.directory
+    if await asyncio.to_thread(directory.lookup, charger_id) is None:
+        raise NotFound(f"charger {charger_id} is not registered")
+    identity = await asyncio.to_thread(directory.set_status, charger_id, body.status)
+    return StatusView(
+        charger_id=charger_id,
+        status=identity.status,  # type: ignore[arg-type]
+        boot_answer=boot_answer(identity.status),
+    )
 
 
 @router.delete("/{charger_id}", status_code=204)

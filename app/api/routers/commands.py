@@ -6,6 +6,7 @@ scope, the safety interlock and running charges, and audits the attempt whatever
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, get_args
 
 from fastapi import APIRouter, Body, Depends, Request
@@ -21,13 +22,14 @@ from app.cluster.nodes import (
 )
 from app.commands import batches
 from app.commands.gateway import Actor, CommandGateway, CommandRequest, CommandResult, Origin
+from app.csms.inventory import message_limits
 from app.errors import Forbidden
 from app.security.roles import Principal, Role
 from app.state import AppState
 
 router = APIRouter(prefix="/api", tags=["commands"])
 FORWARDABLE_ORIGINS = frozenset(get_args(Origin))  # the gateway's own list of paths
-ITEM_LIMITS = batches.ItemLimits()  # the chargers' ItemsPerMessage, asked once each
+ITEM_LIMITS = batches.ItemLimits()  # the chargers' Items/BytesPerMessage, asked once each
 
 
 class CommandResponse(BaseModel):
@@ -65,11 +67,16 @@ async def run_command(
         "(consultants and admins only).",
     ),
     gateway: CommandGateway = Depends(get_gateway),
+    state: AppState = Depends(get_state),
     principal: Principal = Depends(require_roles(Role.PARTNER, Role.CONSULTANT)),
 ) -> CommandResponse:
     request = CommandRequest.of(charger_id, command, body)
     actor = Actor(principal, "api")
-    return _response(await batches.execute(gateway, request, actor, ITEM_LIMITS))
+
+    async def stored(cid: str) -> dict[tuple[str, str | None], int]:
+        return await asyncio.to_thread(message_limits, state.session_factory, cid)
+
+    return _response(await batches.execute(gateway, request, actor, ITEM_LIMITS, stored))
 
 
 @router.post(

@@ -147,6 +147,7 @@ def handoff_screen(handoff_id: int) -> None:
     with right:
         if session:
             live_panel(session.get("live") or {})
+            inventory(handoff, session, claimed)
         if claimed and session:
             commands(handoff_id, handoff.get("commands") or [], session)
             push(handoff_id, session)
@@ -262,6 +263,175 @@ def commands(handoff_id: int, offered: list[dict[str, Any]], session: dict[str, 
             st.error(f"{command}: {plain(status)} - {plain(result['error'])}")
         else:
             st.success(f"{command}: {plain(status)}")
+
+
+def inventory(handoff: dict[str, Any], session: dict[str, Any], claimed: bool) -> None:
+    """The charger's device model (OCPP 2.0.1): its inventory as its last reports said
+    (B07/B08) and the monitors set on its variables (N02)."""
+    if (session.get("live") or {}).get("ocpp_version") != "2.0.1":
+        return
+    device_model(
+        handoff,
+        claimed,
+        "inventory",
+        "Inventory",
+        ("get_base_report", {"report_base": "FullInventory"}, "Ask for the full inventory"),
+        "report_base",
+        "items",
+        inventory_rows,
+    )
+    device_model(
+        handoff,
+        claimed,
+        "monitors",
+        "Monitors",
+        ("get_monitoring_report", {}, "Ask for the monitors"),
+        "selection",
+        "monitors",
+        monitor_rows,
+    )
+    if claimed and st.session_state.get("desk_monitors"):
+        monitor_controls(handoff["id"])
+
+
+MONITOR_TYPES = ["UpperThreshold", "LowerThreshold", "Delta", "Periodic", "PeriodicClockAligned"]
+
+
+def monitor_controls(handoff_id: int) -> None:
+    """Set a monitor on a variable (N04) or clear one by its id (N06)."""
+    with st.form("desk_monitor_set"):
+        cols = st.columns(3)
+        component = cols[0].text_input("Component", value="EVSE", max_chars=50)
+        evse = cols[1].number_input("EVSE (0: none)", min_value=0, max_value=99, value=1)
+        variable = cols[2].text_input("Variable", value="Power", max_chars=50)
+        cols = st.columns(3)
+        kind = cols[0].selectbox("Type", MONITOR_TYPES)
+        value = cols[1].number_input("Value", min_value=-1e9, max_value=1e9, value=0.0)
+        severity = cols[2].number_input("Severity (0 danger .. 9 debug)", 0, 9, value=5)
+        if st.form_submit_button("Set monitor"):
+            monitor = {
+                "component": component.strip(),
+                "variable": variable.strip(),
+                "type": kind,
+                "value": float(value),
+                "severity": int(severity),
+            }
+            if evse:
+                monitor["evse_id"] = int(evse)
+            run_device_command(handoff_id, "set_variable_monitoring", {"monitors": [monitor]})
+    cols = st.columns([2, 1])
+    monitor_id = cols[0].number_input("Monitor id", min_value=0, value=0, key="desk_monitor_id")
+    if cols[1].button("Clear monitor", key="desk_monitor_clear"):
+        run_device_command(handoff_id, "clear_variable_monitoring", {"ids": [int(monitor_id)]})
+    last = st.session_state.get("desk_monitor_result")
+    if last:
+        st.info(last)
+
+
+def run_device_command(handoff_id: int, command: str, params: dict[str, Any]) -> None:
+    result = call(
+        command.replace("_", " "),
+        api().post,
+        f"/api/handoffs/{handoff_id}/commands/{command}",
+        params,
+        timeout=60.0,
+    )
+    if result is not None:  # kept: the session's new version reruns the page
+        answer = result.get("response") or {}
+        items = answer.get("setMonitoringResult") or answer.get("clearMonitoringResult") or []
+        statuses = ", ".join(f"id {plain(i.get('id'))}: {plain(i.get('status'))}" for i in items)
+        st.session_state["desk_monitor_result"] = (
+            f"{command}: {statuses or plain(result.get('status'))}"
+        )
+
+
+def device_model(
+    handoff: dict[str, Any],
+    claimed: bool,
+    name: str,
+    label: str,
+    ask: tuple[str, dict[str, Any], str],
+    kind_key: str,
+    items_key: str,
+    rows: Any,
+) -> None:
+    if not st.toggle(label, key=f"desk_{name}"):
+        return
+    command, params, ask_label = ask
+    if claimed and st.button(ask_label, key=f"desk_{name}_ask"):
+        with st.spinner("Asking the charger..."):
+            result = call(
+                f"ask for the {name}",
+                api().post,
+                f"/api/handoffs/{handoff['id']}/commands/{command}",
+                params,
+                timeout=60.0,
+            )
+        if result is not None:  # kept: the session's new version reruns the page
+            st.session_state[f"desk_{name}_asked"] = result.get("status")
+    if f"desk_{name}_asked" in st.session_state:
+        status = st.session_state[f"desk_{name}_asked"]
+        st.info(f"{command}: {plain(status)}; the report follows in parts")
+    stored = call(f"load the {name}", api().get, f"/api/chargers/{handoff['charger_id']}/{name}")
+    reports = (stored or {}).get("reports") or []
+    if not reports:
+        st.caption(f"No {name} stored yet.")
+        return
+    for report in reports:
+        st.caption(
+            f"{plain(report[kind_key])}: {len(report[items_key])} entries, generated "
+            f"{plain(report['generated_at'])}" + (" (truncated)" if report["truncated"] else "")
+        )
+        st.dataframe(rows(report[items_key]), hide_index=True, width="stretch")
+
+
+def _where(item: dict[str, Any]) -> tuple[str, str]:
+    component = item["component"]
+    if item.get("component_instance"):
+        component += f" [{item['component_instance']}]"
+    variable = item["variable"]
+    if item.get("variable_instance"):
+        variable += f" [{item['variable_instance']}]"
+    return component, variable
+
+
+def monitor_rows(monitors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    rows = []
+    for m in monitors:
+        component, variable = _where(m)
+        rows.append(
+            {
+                "Id": m["monitor_id"],
+                "Component": component,
+                "EVSE": m.get("evse_id"),
+                "Variable": variable,
+                "Type": m.get("type") or "",
+                "Value": m.get("value"),
+                "Severity": m.get("severity"),
+                "In transactions only": bool(m.get("transaction")),
+            }
+        )
+    return rows
+
+
+def inventory_rows(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    rows = []
+    for item in items:
+        actual = next(
+            (a for a in item.get("attributes") or [] if a.get("type") in (None, "Actual")), {}
+        )
+        component, variable = _where(item)
+        rows.append(
+            {
+                "Component": component,
+                "EVSE": item.get("evse_id"),
+                "Variable": variable,
+                "Value": actual.get("value") or "",
+                "Unit": (item.get("characteristics") or {}).get("unit") or "",
+                "Mutability": actual.get("mutability") or "",
+            }
+        )
+    return rows
 
 
 def push(handoff_id: int, session: dict[str, Any]) -> None:
