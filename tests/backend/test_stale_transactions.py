@@ -100,12 +100,15 @@ async def _tx_event_201(charger, event_type: str, tx_id: str, evse_id: int = 1):
 async def test_201_power_up_closes_the_stale_transaction_as_power_loss(backend, api_client):
     cid = "SITE-017-TX-03"
     await backend.register(cid)
-    reset = f"/api/chargers/{cid}/commands/reset"
+    # a 2.0.1 reset waits for transactions itself (OnIdle); taking the EVSE out of service
+    # is what the gateway refuses while one runs there
+    out_of_service = f"/api/chargers/{cid}/commands/change_availability"
+    inoperative = {"evse_id": 1, "type": "inoperative"}
     async with connected(backend.ocpp_url, cid, "2.0.1") as charger:
         await charger.boot()
         await _tx_event_201(charger, "Started", "tx-201-a")
     async with connected(backend.ocpp_url, cid, "2.0.1") as charger:
-        r = await api_client.post(reset, json={"type": "hard"})
+        r = await api_client.post(out_of_service, json=inoperative)
         assert r.status_code == 409 and r.json()["detail"]["kind"] == "TransactionActive"
         # a reboot for another reason (here a remote reset) does not make it stale
         await charger.call(
@@ -119,7 +122,7 @@ async def test_201_power_up_closes_the_stale_transaction_as_power_loss(backend, 
         await charger.boot()  # reason PowerUp
         await charger.status(1, "Available")
         assert backend.state.live.get(cid).transactions == {}
-        r = await api_client.post(reset, json={"type": "hard"})
+        r = await api_client.post(out_of_service, json=inoperative)
         assert r.status_code == 200, r.text
     commands, txs = await _rows(backend, cid)
     assert [c.command for c in commands if c.command == "close_stale_transaction"] == [
