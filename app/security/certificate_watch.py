@@ -20,6 +20,7 @@ from app.security.roles import Principal, Role
 
 log = logging.getLogger(__name__)
 WATCH = Actor(Principal("system", Role.ADMIN), "system", "certificate expiry watch")
+FIRST_CHECK_S = 300.0  # the first check after start, once reconnecting chargers have booted
 KINDS = {"expiring": "CertificateExpiring", "expired": "CertificateExpired"}
 
 
@@ -41,6 +42,9 @@ class CertificateWatch:
             self._task = None
 
     async def _run(self) -> None:
+        # Not at start-up: chargers reconnecting then are booting, and a CALL before their
+        # BootNotification is answered is one they may refuse (OCPP 1.6 §4.2, 2.0.1 B01).
+        await asyncio.sleep(min(self.state.settings.certificate_check_interval, FIRST_CHECK_S))
         while True:
             try:
                 await self.check_all()
@@ -54,6 +58,9 @@ class CertificateWatch:
         found = certificates.server_findings(settings.tls_cert_file, utcnow(), days)
         known = await asyncio.to_thread(certificates.load_known, settings.certificates_dir)
         for charger_id in list(self.state.csms.connections):
+            live = self.state.live.get(charger_id)
+            if live is None or live.registration_status != "Accepted":
+                continue  # booting, or Pending/Rejected: not ours to ask yet
             request = CommandRequest(charger_id=charger_id, command="get_installed_certificate_ids")
             try:
                 result = await self.state.gateway.execute(request, WATCH)

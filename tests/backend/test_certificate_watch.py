@@ -201,3 +201,23 @@ async def test_the_watch_records_each_expiring_certificate_once(tmp_path):
         assert len(rows) == 1 and "CN=csms-root" in rows[0].detail  # once, not every check
     finally:
         await running.backend.stop()
+
+
+async def test_the_watch_asks_no_charger_before_its_boot_is_accepted(tmp_path):
+    settings = make_settings(tmp_path, certificate_check_interval=0.1)
+    running = await start_backend(settings)
+    cid = "SITE-017-CERT-06"
+    try:
+        await running.register(cid)
+        async with connected(running.ocpp_url, cid, "2.0.1") as charger:
+            booting, booted = [], []
+            watch = running.state.certificate_watch
+            assert watch is not None
+            await watch.check_all()  # connected, no BootNotification yet: not asked
+            booting += [a for a, _ in charger.received if a == "GetInstalledCertificateIds"]
+            await charger.boot()
+            await watch.check_all()
+            booted += [a for a, _ in charger.received if a == "GetInstalledCertificateIds"]
+        assert booting == [] and booted == ["GetInstalledCertificateIds"]
+    finally:
+        await running.backend.stop()
