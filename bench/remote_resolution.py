@@ -72,6 +72,7 @@ ARMS = ("none", "runbook", "naive", "ours")
 REMOTE = (SOFT_RESET, HARD_RESET, UNLOCK, AVAILABILITY_CYCLE)
 PASSWORD = "bench-password-0123456789"
 BENCH_TAG = "BENCH-TAG"
+LAG_PROBE_S = 0.05  # real seconds between two event-loop lag samples
 # Fault mix: software faults a remote action may clear are the most common (as in the field).
 MIX: dict[str, float] = {
     "firmware_hang": 14,
@@ -242,6 +243,16 @@ async def run_arm(arm: str, args: argparse.Namespace, seed: int, out: Path) -> d
     await fleet.start()
     await fleet.wait_online(timeout=30)
     t0 = time.time()
+    cpu0 = time.process_time()
+    lags: list[float] = []
+
+    async def lag_probe() -> None:
+        """How late the event loop wakes (real seconds): the backend and the simulated fleet
+        share this loop, so a late loop stretches every simulated delay by lag x speed."""
+        while True:
+            start = time.perf_counter()
+            await asyncio.sleep(LAG_PROBE_S)
+            lags.append(time.perf_counter() - start - LAG_PROBE_S)
 
     def sim_now() -> float:
         return (time.time() - t0) * speed
@@ -338,8 +349,10 @@ async def run_arm(arm: str, args: argparse.Namespace, seed: int, out: Path) -> d
     tasks: list[asyncio.Task[Any]] = [asyncio.create_task(inject(*f)) for f in schedule["faults"]]
     tasks += [asyncio.create_task(session(*s)) for s in schedule["sessions"]]
     tasks.append(asyncio.create_task(dispatcher()))
+    tasks.append(asyncio.create_task(lag_probe()))
     await asyncio.sleep(schedule["span"] / speed)
     span_end = sim_now()
+    cpu = time.process_time() - cpu0
     for task in tasks:
         task.cancel()
     diag_stats = dict(state.diagnosis.stats) if state.diagnosis is not None else {}
@@ -355,6 +368,9 @@ async def run_arm(arm: str, args: argparse.Namespace, seed: int, out: Path) -> d
         charging_success_pct=round(100 * sum(attempts) / max(1, len(attempts)), 1),
         diagnosis=diag_stats,
         real_seconds=round(time.time() - t0, 1),
+        cpu_share_pct=round(100 * cpu / max(1e-9, span_end / speed), 1),
+        loop_lag=lag_summary(lags, speed),
+        work_dir=str(work),
         failed_injections=failed_injections,
     )
     months = args.days / 30.0
@@ -366,6 +382,25 @@ async def run_arm(arm: str, args: argparse.Namespace, seed: int, out: Path) -> d
     )
     out.write_text(json.dumps(result, indent=2, default=str))
     return result
+
+
+def lag_summary(lags: list[float], speed: float) -> dict[str, float]:
+    """Event-loop lag, real milliseconds and simulated seconds (p50, p95, max). A p95 of a
+    good share of the shortest simulated delays (a 300 s recovery hold, 10 s reboots) means
+    the run is too fast for this machine: its figures are not those of the simulated field."""
+    if not lags:
+        return {}
+    ordered = sorted(lags)
+    p50 = ordered[len(ordered) // 2]
+    p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+    top = ordered[-1]
+    return {
+        "p50_ms": round(p50 * 1000, 1),
+        "p95_ms": round(p95 * 1000, 1),
+        "max_ms": round(top * 1000, 1),
+        "p95_sim_s": round(p95 * speed, 1),
+        "max_sim_s": round(top * speed, 1),
+    }
 
 
 # ---------------------------------------------------------------------------- scoring
@@ -650,7 +685,8 @@ def main() -> None:
             results.append(r)
             print(
                 f"seed {seed} {arm}: {r['faults']} faults, real {r['real_seconds']} s, "
-                f"failed injections {len(r['failed_injections'])}",
+                f"failed injections {len(r['failed_injections'])}, cpu {r['cpu_share_pct']} % "
+                f"of a core, loop lag {r['loop_lag']}",
                 flush=True,
             )
     print(

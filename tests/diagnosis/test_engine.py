@@ -13,9 +13,12 @@ from app.diagnosis.engine import (
     FIRMWARE,
     METER,
     SECURITY_EVENT,
+    STATUS,
     TX_STOPPED,
+    FleetContext,
     Observation,
     evaluate,
+    problem_present,
 )
 from app.diagnosis.vocabulary import load_rules
 from app.fleet.model import ActiveTransaction, ChargerLiveState, ConnectorState, OpenFault
@@ -128,6 +131,34 @@ def test_meter_not_moving() -> None:
     assert top(state, flat) == "meter-not-moving"
     moving = [obs(METER, t, 1, energy_wh=e) for t, e in ((2400, 1.0), (1800, 2.0), (600, 3.0))]
     assert top(state, moving) is None
+
+
+def test_silent_meter_stays_present_until_a_sample_comes() -> None:
+    """A lasting-state finding is judged on its own condition: not 'gone' the moment it is
+    found (it used to close as self-cleared and fire again, every few minutes)."""
+    tx = ActiveTransaction(transaction_id="1", connector_id=1, started_at=at(4000))
+    state = live(transactions={"1": tx})
+    silent = [obs(METER, 2500, 1, energy_wh=100.0)]
+    finding = evaluate(RULES, state, silent, NOW)[0]
+    assert finding.rule.id == "meter-values-stopped"
+    assert problem_present(finding, state, NOW, window=silent)
+    fresh = [*silent, obs(METER, 10, 1, energy_wh=900.0)]
+    assert not problem_present(finding, state, NOW, window=fresh)
+    assert not problem_present(finding, live(), NOW, window=silent)  # the session ended
+
+
+def test_status_silence_stays_present_until_a_status_comes() -> None:
+    state = live(connected_since=at(4000))
+    window = [obs(CONNECTED, 4000)]
+    context = FleetContext(heartbeats={state.charger_id: NOW - 60})
+    finding = next(
+        f
+        for f in evaluate(RULES, state, window, NOW, 1.0, context)
+        if f.rule.id == "heartbeats-without-status"
+    )
+    assert problem_present(finding, state, NOW, window=window)
+    answered = [*window, obs(STATUS, 5, 1, status="Available")]
+    assert not problem_present(finding, state, NOW, window=answered)
 
 
 def test_repeated_failed_starts() -> None:
