@@ -616,7 +616,17 @@ def evaluate(
     found = _charger_findings(rules, live, window, now, scale, context)
     if live.online:
         found += _fault_findings(rules, live, window, now, scale, context)
-        found += _connector_findings(rules, live, window, now, scale)
+        # A connector's behaviour (meter silent or flat, stuck status, failed starts) while a
+        # fault is open on it or on the whole charger is that fault's symptom, not a second
+        # problem: the fault's own finding covers it. Found on its own, it held the charger
+        # (one diagnosis at a time) with a ladder of [trigger_status, escalate] while the
+        # fault that a reset could fix waited for a complaint.
+        covered = {f.connector_id for f in live.open_faults if f.source != "offline"}
+        found += [
+            f
+            for f in _connector_findings(rules, live, window, now, scale)
+            if not (0 in covered or f.connector_id in covered)
+        ]
     safety = {f.uid for f in live.safety_faults()}
     for finding in found:
         own = set(finding.fault_uids[:1]) if finding.rule.subject == "fault" else set()

@@ -147,6 +147,19 @@ def test_silent_meter_stays_present_until_a_sample_comes() -> None:
     assert not problem_present(finding, live(), NOW, window=silent)  # the session ended
 
 
+def test_connector_behaviour_under_an_open_fault_is_the_faults_symptom() -> None:
+    tx = ActiveTransaction(transaction_id="1", connector_id=1, started_at=at(4000))
+    silent = [obs(METER, 2500, 1, energy_wh=100.0)]
+    assert top(live(transactions={"1": tx}), silent) == "meter-values-stopped"
+    for on in (0, 1):  # the whole charger, or this connector
+        state = live(transactions={"1": tx}, open_faults=[fault("InternalError", cid=on)])
+        ids = [f.rule.id for f in evaluate(RULES, state, silent, NOW)]
+        assert "meter-values-stopped" not in ids
+        assert ids and ids[0] == "code-internal-error"
+    other = live(transactions={"1": tx}, open_faults=[fault("InternalError", cid=2)])
+    assert "meter-values-stopped" in [f.rule.id for f in evaluate(RULES, other, silent, NOW)]
+
+
 def test_status_silence_stays_present_until_a_status_comes() -> None:
     state = live(connected_since=at(4000))
     window = [obs(CONNECTED, 4000)]
