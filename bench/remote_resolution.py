@@ -631,6 +631,19 @@ def table(summary: dict[str, dict[str, tuple[float, float, float]]], markdown: b
     return "\n".join(lines)
 
 
+def seed_groups(
+    results: list[dict[str, Any]], held_out: set[int]
+) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The seeds the rules were tuned on apart from the held-out ones (never mixed in one
+    mean); all seeds together when none is held out."""
+    if not held_out:
+        return [("all seeds", results)]
+    return [
+        ("tuned seeds", [r for r in results if r["seed"] not in held_out]),
+        ("held-out seeds", [r for r in results if r["seed"] in held_out]),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chargers", type=int, default=24)
@@ -646,6 +659,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, help="the seed of --arm (internal)")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--json", type=Path, help="also write all results here")
+    parser.add_argument(
+        "--held-out",
+        default="",
+        help="comma-separated seeds of --seeds never used to tune the rules: reported apart",
+    )
     args = parser.parse_args()
     if args.arm:
         out = args.out or Path(f"bench-{args.arm}-{args.seed}.json")
@@ -699,10 +717,16 @@ def main() -> None:
         f"chargers, {args.fault_rate:g} faults per charger-day, speed x{args.speed:g}; "
         "mean (min-max) across seeds\n"
     )
-    summary = summarise(results)
-    print(table(summary, markdown=False))
-    print()
-    print(table(summary, markdown=True))
+    held_out = {int(s) for s in args.held_out.split(",") if s.strip()}
+    for name, rows in seed_groups(results, held_out):
+        if not rows:
+            continue
+        summary = summarise(rows)
+        print(f"{name}: {sorted({r['seed'] for r in rows})}\n")
+        print(table(summary, markdown=False))
+        print()
+        print(table(summary, markdown=True))
+        print()
     slow = [r for r in results if r["loop_lag_p95_sim_s"] > MAX_LAG_SIM_S]
     if slow:
         print(
