@@ -231,3 +231,12 @@ def test_201_echo_left_behind_by_a_cleared_event_is_debounced_again() -> None:
     assert top(state, [obs(FAULT_CLEARED, 600, 2, source="NotifyEvent")]) == (
         "faulted-without-detail"
     )
+
+
+def test_phantom_connector_state_gets_its_own_rule_not_the_fallback() -> None:
+    for age in (45, 70):  # between the two debounces, and past both
+        state = live(open_faults=[fault("OtherError", "E-318", age=age, cid=1)])
+        ids = [f.rule.id for f in evaluate(RULES, state, [], NOW)]
+        assert "catalogue-fault" not in ids[:1]
+        if age > 60:
+            assert ids[0] == "phantom-connector-state"
