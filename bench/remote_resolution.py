@@ -72,6 +72,10 @@ ARMS = ("none", "runbook", "naive", "ours")
 REMOTE = (SOFT_RESET, HARD_RESET, UNLOCK, AVAILABILITY_CYCLE)
 PASSWORD = "bench-password-0123456789"
 BENCH_TAG = "BENCH-TAG"
+LAG_PROBE_S = 0.05  # real seconds between two event-loop lag samples
+# Above this p95 event-loop lag (simulated seconds) a run does not simulate the field: it is
+# a tenth of the 300 s recovery hold and a few reboots (10-25 s) long.
+MAX_LAG_SIM_S = 30.0
 # Fault mix: software faults a remote action may clear are the most common (as in the field).
 MIX: dict[str, float] = {
     "firmware_hang": 14,
@@ -242,6 +246,16 @@ async def run_arm(arm: str, args: argparse.Namespace, seed: int, out: Path) -> d
     await fleet.start()
     await fleet.wait_online(timeout=30)
     t0 = time.time()
+    cpu0 = time.process_time()
+    lags: list[float] = []
+
+    async def lag_probe() -> None:
+        """How late the event loop wakes (real seconds): the backend and the simulated fleet
+        share this loop, so a late loop stretches every simulated delay by lag x speed."""
+        while True:
+            start = time.perf_counter()
+            await asyncio.sleep(LAG_PROBE_S)
+            lags.append(time.perf_counter() - start - LAG_PROBE_S)
 
     def sim_now() -> float:
         return (time.time() - t0) * speed
@@ -338,8 +352,10 @@ async def run_arm(arm: str, args: argparse.Namespace, seed: int, out: Path) -> d
     tasks: list[asyncio.Task[Any]] = [asyncio.create_task(inject(*f)) for f in schedule["faults"]]
     tasks += [asyncio.create_task(session(*s)) for s in schedule["sessions"]]
     tasks.append(asyncio.create_task(dispatcher()))
+    tasks.append(asyncio.create_task(lag_probe()))
     await asyncio.sleep(schedule["span"] / speed)
     span_end = sim_now()
+    cpu = time.process_time() - cpu0
     for task in tasks:
         task.cancel()
     diag_stats = dict(state.diagnosis.stats) if state.diagnosis is not None else {}
@@ -355,6 +371,10 @@ async def run_arm(arm: str, args: argparse.Namespace, seed: int, out: Path) -> d
         charging_success_pct=round(100 * sum(attempts) / max(1, len(attempts)), 1),
         diagnosis=diag_stats,
         real_seconds=round(time.time() - t0, 1),
+        cpu_share_pct=round(100 * cpu / max(1e-9, span_end / speed), 1),
+        loop_lag=lag_summary(lags, speed),
+        loop_lag_p95_sim_s=lag_summary(lags, speed).get("p95_sim_s", 0.0),
+        work_dir=str(work),
         failed_injections=failed_injections,
     )
     months = args.days / 30.0
@@ -366,6 +386,25 @@ async def run_arm(arm: str, args: argparse.Namespace, seed: int, out: Path) -> d
     )
     out.write_text(json.dumps(result, indent=2, default=str))
     return result
+
+
+def lag_summary(lags: list[float], speed: float) -> dict[str, float]:
+    """Event-loop lag, real milliseconds and simulated seconds (p50, p95, max). A p95 of a
+    good share of the shortest simulated delays (a 300 s recovery hold, 10 s reboots) means
+    the run is too fast for this machine: its figures are not those of the simulated field."""
+    if not lags:
+        return {}
+    ordered = sorted(lags)
+    p50 = ordered[len(ordered) // 2]
+    p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+    top = ordered[-1]
+    return {
+        "p50_ms": round(p50 * 1000, 1),
+        "p95_ms": round(p95 * 1000, 1),
+        "max_ms": round(top * 1000, 1),
+        "p95_sim_s": round(p95 * speed, 1),
+        "max_sim_s": round(top * speed, 1),
+    }
 
 
 # ---------------------------------------------------------------------------- scoring
@@ -547,6 +586,7 @@ METRICS: list[tuple[str, str, str]] = [
     ("mean time to recovery (min)", "mttr_min", ""),
     ("port uptime (23 CFR 680.116)", "uptime_pct", " %"),
     ("charging success rate", "charging_success_pct", " %"),
+    ("event-loop lag p95 (simulated s)", "loop_lag_p95_sim_s", ""),
 ]
 
 
@@ -591,6 +631,19 @@ def table(summary: dict[str, dict[str, tuple[float, float, float]]], markdown: b
     return "\n".join(lines)
 
 
+def seed_groups(
+    results: list[dict[str, Any]], held_out: set[int]
+) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The seeds the rules were tuned on apart from the held-out ones (never mixed in one
+    mean); all seeds together when none is held out."""
+    if not held_out:
+        return [("all seeds", results)]
+    return [
+        ("tuned seeds", [r for r in results if r["seed"] not in held_out]),
+        ("held-out seeds", [r for r in results if r["seed"] in held_out]),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chargers", type=int, default=24)
@@ -606,6 +659,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, help="the seed of --arm (internal)")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--json", type=Path, help="also write all results here")
+    parser.add_argument(
+        "--held-out",
+        default="",
+        help="comma-separated seeds of --seeds never used to tune the rules: reported apart",
+    )
     args = parser.parse_args()
     if args.arm:
         out = args.out or Path(f"bench-{args.arm}-{args.seed}.json")
@@ -650,7 +708,8 @@ def main() -> None:
             results.append(r)
             print(
                 f"seed {seed} {arm}: {r['faults']} faults, real {r['real_seconds']} s, "
-                f"failed injections {len(r['failed_injections'])}",
+                f"failed injections {len(r['failed_injections'])}, cpu {r['cpu_share_pct']} % "
+                f"of a core, loop lag {r['loop_lag']}",
                 flush=True,
             )
     print(
@@ -658,10 +717,24 @@ def main() -> None:
         f"chargers, {args.fault_rate:g} faults per charger-day, speed x{args.speed:g}; "
         "mean (min-max) across seeds\n"
     )
-    summary = summarise(results)
-    print(table(summary, markdown=False))
-    print()
-    print(table(summary, markdown=True))
+    held_out = {int(s) for s in args.held_out.split(",") if s.strip()}
+    for name, rows in seed_groups(results, held_out):
+        if not rows:
+            continue
+        summary = summarise(rows)
+        print(f"{name}: {sorted({r['seed'] for r in rows})}\n")
+        print(table(summary, markdown=False))
+        print()
+        print(table(summary, markdown=True))
+        print()
+    slow = [r for r in results if r["loop_lag_p95_sim_s"] > MAX_LAG_SIM_S]
+    if slow:
+        print(
+            f"\nWARNING: {len(slow)} of {len(results)} arm runs had an event-loop lag p95 above "
+            f"{MAX_LAG_SIM_S:g} simulated s (worst {max(r['loop_lag_p95_sim_s'] for r in slow)}"
+            " s): the machine could not keep up with this speed, so waits, holds and reboots "
+            "were stretched; run slower (--speed) or on a quieter machine."
+        )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str))
 

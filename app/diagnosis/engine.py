@@ -660,7 +660,17 @@ def evaluate(
     found = _charger_findings(rules, live, window, now, scale, context)
     if live.online:
         found += _fault_findings(rules, live, window, now, scale, context)
-        found += _connector_findings(rules, live, window, now, scale)
+        # A connector's behaviour (meter silent or flat, stuck status, failed starts) while a
+        # fault is open on it or on the whole charger is that fault's symptom, not a second
+        # problem: the fault's own finding covers it. Found on its own, it held the charger
+        # (one diagnosis at a time) with a ladder of [trigger_status, escalate] while the
+        # fault that a reset could fix waited for a complaint.
+        covered = {f.connector_id for f in live.open_faults if f.source != "offline"}
+        found += [
+            f
+            for f in _connector_findings(rules, live, window, now, scale)
+            if not (0 in covered or f.connector_id in covered)
+        ]
     safety = {f.uid for f in live.safety_faults()}
     for finding in found:
         own = set(finding.fault_uids[:1]) if finding.rule.subject == "fault" else set()
@@ -683,11 +693,29 @@ def problem_present(
     live: ChargerLiveState | None,
     now: float,
     ignore: frozenset[str] = frozenset(),
+    *,
+    window: Sequence[Observation] | None = None,
+    scale: float = 1.0,
 ) -> bool:
-    """Is the diagnosed problem still there? (recovery proof needs it gone and healthy)."""
+    """Is the diagnosed problem still there? (recovery proof needs it gone and healthy).
+
+    A behaviour finding on a lasting state (meter values silent or flat during a transaction,
+    no status report since connecting) is still there while its own condition holds on the
+    event window: without that check it read as gone at once, closed as self-cleared and
+    fired again at the next evaluation, a diagnosis every few minutes that kept the charger
+    busy (a real fault on it waited behind them) and never tried its ladder."""
     if live is None or not live.online:
         return True
     rule = finding.rule
+    w = rule.when
+    if window is not None and rule.subject == "connector" and (w.meter_silent or w.meter_stalled):
+        return any(
+            f.subject == finding.subject
+            for f in _connector_findings([rule], live, window, now, scale)
+        )
+    if window is not None and rule.subject == "charger" and w.status_silent is not None:
+        since = _ts(live.connected_since)
+        return since is not None and not any(o.kind == STATUS and o.t >= since for o in window)
     if rule.subject == "fault":
         # the same fault (same uid, or re-reported with the same subject), not any other
         return any(
@@ -698,7 +726,6 @@ def problem_present(
         )
     if rule.subject == "connector":
         conn = live.connectors.get(finding.connector_id)
-        w = rule.when
         if conn is None:
             return False
         if w.status is not None:

@@ -330,8 +330,10 @@ class DiagnosisService:
                     if event.meter_stop_wh is not None and tx.meter_start_wh is not None:
                         data["energy_wh"] = event.meter_stop_wh - tx.meter_start_wh
                 self.observe(cid, TX_STOPPED, tx.connector_id if tx else 0, **data)
-            case MeterSampled(reading=MeterReading() as reading):
-                tx = state.transaction_on(None)
+            case MeterSampled(reading=MeterReading() as reading, connector_id=connector_id):
+                # the sampled connector's transaction, not the charger's first one: a sample on
+                # connector 2 counted for connector 1 left connector 2 looking silent
+                tx = state.transaction_on(connector_id) if connector_id else None
                 if tx is not None and reading.energy_wh is not None:
                     self.observe(cid, METER, tx.connector_id, energy_wh=reading.energy_wh)
             case SecurityEventReported(event_type=event_type):
@@ -726,9 +728,7 @@ class DiagnosisService:
             # a charger finding, e.g. a watchdog reboot, is over by the time it is seen)
             if (
                 step not in EVIDENCE_STEPS
-                and not problem_present(
-                    f, self.state.live.get(f.charger_id), time.time(), self._ignored(active)
-                )
+                and not self._present(active)
                 and (await self._prove(active, 0.0) == "proven")
             ):
                 await self._resolved(active, "self_cleared", "recovered before any action")
@@ -783,6 +783,24 @@ class DiagnosisService:
                 return
             self._action(active, step, "not_proven", detail="problem still present")
         await self._terminal(active, "escalate", done)
+
+    def _present(
+        self,
+        active: Active,
+        live: ChargerLiveState | None = None,
+        ignore: frozenset[str] | None = None,
+        now: float | None = None,
+    ) -> bool:
+        """Is this diagnosis's problem still there (on the charger's own event window)?"""
+        f = active.finding
+        return problem_present(
+            f,
+            live if live is not None else self.state.live.get(f.charger_id),
+            now if now is not None else time.time(),
+            ignore if ignore is not None else self._ignored(active),
+            window=self._mem(f.charger_id).charger_window(),
+            scale=self.scale,
+        )
 
     def _ignored(self, active: Active) -> frozenset[str]:
         """Faults that are not this diagnosis's business when judging recovery: those handed
@@ -842,7 +860,7 @@ class DiagnosisService:
                 await self._note(active, f"{step} deferred: {decision.reason}")
             live = self.state.live.get(active.finding.charger_id)
             ignore = self._ignored(active)
-            gone = not problem_present(active.finding, live, time.time(), ignore) and healthy(
+            gone = not self._present(active, live, ignore) and healthy(
                 live, active.finding.connector_id, ignore
             )
             if gone and await self._prove(active, 0.0) == "proven":
@@ -972,7 +990,7 @@ class DiagnosisService:
             now = time.time()
             live = self.state.live.get(f.charger_id)
             ignore = self._ignored(active)
-            present = problem_present(f, live, now, ignore)
+            present = self._present(active, live, ignore, now)
             if not present and healthy(live, f.connector_id, ignore):
                 was_gone = True
                 healthy_since = healthy_since or now

@@ -88,6 +88,7 @@ class TransactionStopped(FleetEvent):
 @dataclass(frozen=True)
 class MeterSampled(FleetEvent):
     reading: MeterReading | None = None
+    connector_id: int = 0  # the connector (1.6) or EVSE (2.0.1) sampled; 0 when not said
 
     @property
     def significant(self) -> bool:

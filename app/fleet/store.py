@@ -358,7 +358,9 @@ class FleetStore:
             tx = state.transaction_on(connector_id) if connector_id else None
         if tx is not None:
             tx.last_meter = reading
-        self._notify(MeterSampled(charger_id, state, reading))
+        self._notify(
+            MeterSampled(charger_id, state, reading, tx.connector_id if tx else connector_id)
+        )
 
     def set_firmware_status(self, charger_id: str, status: str) -> None:
         state = self.ensure(charger_id)

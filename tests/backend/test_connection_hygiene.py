@@ -222,3 +222,34 @@ async def test_half_open_old_socket_does_not_delay_the_new_one(tmp_path):
         writer.close()
     finally:
         await running.backend.stop()
+
+
+async def test_socket_dying_under_a_call_is_a_charger_gone_not_a_crash(tmp_path):
+    """The socket closes under the send, before the close handler ran: the caller gets
+    ChargerOffline (retryable), not a raw websockets error that failed a diagnosis."""
+    from ocpp.v16 import call as call16
+    from websockets.exceptions import ConnectionClosedError
+
+    from app.errors import ChargerOffline
+
+    running = await start_backend(make_settings(tmp_path))
+    charger_id = "SITE-040-AC-04"
+    try:
+        await running.register(charger_id)
+        async with connected(running.ocpp_url, charger_id) as charger:
+            await charger.boot()
+            conn = running.state.csms.connections[charger_id]
+            socket = conn.charge_point._connection
+
+            async def dead_send(message, *args, **kwargs):  # the boundary: a dead socket
+                raise ConnectionClosedError(None, None)
+
+            socket.send = dead_send
+            try:
+                await running.state.csms.call(charger_id, call16.Reset(type="Soft"))
+            except ChargerOffline as error:
+                assert "disconnected before answering Reset" in str(error)
+            else:
+                raise AssertionError("a dead socket answered")
+    finally:
+        await running.backend.stop()

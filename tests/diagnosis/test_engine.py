@@ -13,9 +13,12 @@ from app.diagnosis.engine import (
     FIRMWARE,
     METER,
     SECURITY_EVENT,
+    STATUS,
     TX_STOPPED,
+    FleetContext,
     Observation,
     evaluate,
+    problem_present,
 )
 from app.diagnosis.vocabulary import load_rules
 from app.fleet.model import ActiveTransaction, ChargerLiveState, ConnectorState, OpenFault
@@ -130,6 +133,47 @@ def test_meter_not_moving() -> None:
     assert top(state, moving) is None
 
 
+def test_silent_meter_stays_present_until_a_sample_comes() -> None:
+    """A lasting-state finding is judged on its own condition: not 'gone' the moment it is
+    found (it used to close as self-cleared and fire again, every few minutes)."""
+    tx = ActiveTransaction(transaction_id="1", connector_id=1, started_at=at(4000))
+    state = live(transactions={"1": tx})
+    silent = [obs(METER, 2500, 1, energy_wh=100.0)]
+    finding = evaluate(RULES, state, silent, NOW)[0]
+    assert finding.rule.id == "meter-values-stopped"
+    assert problem_present(finding, state, NOW, window=silent)
+    fresh = [*silent, obs(METER, 10, 1, energy_wh=900.0)]
+    assert not problem_present(finding, state, NOW, window=fresh)
+    assert not problem_present(finding, live(), NOW, window=silent)  # the session ended
+
+
+def test_connector_behaviour_under_an_open_fault_is_the_faults_symptom() -> None:
+    tx = ActiveTransaction(transaction_id="1", connector_id=1, started_at=at(4000))
+    silent = [obs(METER, 2500, 1, energy_wh=100.0)]
+    assert top(live(transactions={"1": tx}), silent) == "meter-values-stopped"
+    for on in (0, 1):  # the whole charger, or this connector
+        state = live(transactions={"1": tx}, open_faults=[fault("InternalError", cid=on)])
+        ids = [f.rule.id for f in evaluate(RULES, state, silent, NOW)]
+        assert "meter-values-stopped" not in ids
+        assert ids and ids[0] == "code-internal-error"
+    other = live(transactions={"1": tx}, open_faults=[fault("InternalError", cid=2)])
+    assert "meter-values-stopped" in [f.rule.id for f in evaluate(RULES, other, silent, NOW)]
+
+
+def test_status_silence_stays_present_until_a_status_comes() -> None:
+    state = live(connected_since=at(4000))
+    window = [obs(CONNECTED, 4000)]
+    context = FleetContext(heartbeats={state.charger_id: NOW - 60})
+    finding = next(
+        f
+        for f in evaluate(RULES, state, window, NOW, 1.0, context)
+        if f.rule.id == "heartbeats-without-status"
+    )
+    assert problem_present(finding, state, NOW, window=window)
+    answered = [*window, obs(STATUS, 5, 1, status="Available")]
+    assert not problem_present(finding, state, NOW, window=answered)
+
+
 def test_repeated_failed_starts() -> None:
     failed = [obs(TX_STOPPED, t, 1, duration_s=20, energy_wh=0) for t in (100, 700, 1300)]
     assert top(live(), failed) == "repeated-failed-starts"
@@ -187,3 +231,12 @@ def test_201_echo_left_behind_by_a_cleared_event_is_debounced_again() -> None:
     assert top(state, [obs(FAULT_CLEARED, 600, 2, source="NotifyEvent")]) == (
         "faulted-without-detail"
     )
+
+
+def test_phantom_connector_state_gets_its_own_rule_not_the_fallback() -> None:
+    for age in (45, 70):  # between the two debounces, and past both
+        state = live(open_faults=[fault("OtherError", "E-318", age=age, cid=1)])
+        ids = [f.rule.id for f in evaluate(RULES, state, [], NOW)]
+        assert "catalogue-fault" not in ids[:1]
+        if age > 60:
+            assert ids[0] == "phantom-connector-state"

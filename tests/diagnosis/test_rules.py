@@ -83,3 +83,18 @@ def test_duplicate_ids_and_syntax_errors(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text("rules: [\n")
     with pytest.raises(RuleError, match=r"a.yaml:\d+"):
         load_rules(tmp_path)
+
+
+def test_the_catalogue_fallback_never_opens_before_a_specific_fault_rule() -> None:
+    """One diagnosis per charger, opened by the first rule that matches: a generic rule with
+    a shorter debounce than a specific one wins by arriving first (it soft-reset a phantom
+    connector state that only an availability cycle clears)."""
+    rules = {r.id: r for r in load_rules()}
+    fallback = rules["catalogue-fault"]
+    assert fallback.when.fault is not None
+    for rule in rules.values():
+        cond = rule.when.fault
+        if rule.subject != "fault" or cond is None or not cond.fault_keys:
+            continue
+        if rule.priority > fallback.priority:
+            assert cond.min_age_s <= fallback.when.fault.min_age_s, rule.id

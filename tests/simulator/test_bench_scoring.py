@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench.remote_resolution import safety_class, score
+from bench.remote_resolution import lag_summary, safety_class, score, seed_groups
 from tests.simulator.conftest import plan
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -84,3 +84,22 @@ def test_score_judges_actions_by_the_hidden_truth(tmp_path: Path) -> None:
     assert result["remote_share_of_oracle"] == 100.0
     assert result["first_time_fix_pct"] is None
     assert 0 < result["uptime_pct"] < 100
+
+
+def test_loop_lag_is_reported_in_simulated_seconds() -> None:
+    """A late event loop stretches every simulated wait by lag x speed: the bench says how
+    much, so a run too fast for its machine is seen for what it is."""
+    lags = [0.001] * 90 + [0.2] * 10
+    summary = lag_summary(lags, speed=1440)
+    assert summary["p50_ms"] == 1.0
+    assert summary["p95_ms"] == 200.0
+    assert summary["p95_sim_s"] == 288.0  # 0.2 real s at x1440: nearly the 300 s hold
+    assert lag_summary([], speed=720) == {}
+
+
+def test_held_out_seeds_are_reported_apart() -> None:
+    results = [{"seed": s, "arm": "ours"} for s in (1, 2, 6, 7)]
+    groups = dict(seed_groups(results, {6, 7}))
+    assert [r["seed"] for r in groups["tuned seeds"]] == [1, 2]
+    assert [r["seed"] for r in groups["held-out seeds"]] == [6, 7]
+    assert seed_groups(results, set()) == [("all seeds", results)]
