@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import ssl as ssl_module
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -396,14 +397,18 @@ async def connected(
     ocpp_url: str,
     charger_id: str,
     version: str = "1.6",
-    password: str = TEST_CHARGER_PASSWORD,
+    password: str | None = TEST_CHARGER_PASSWORD,
+    ssl: ssl_module.SSLContext | None = None,
 ) -> AsyncIterator[Any]:
-    """A test charger connected to the central system, its receive loop running."""
+    """A test charger connected to the central system, its receive loop running (``ssl``: a
+    client context for wss, with a client certificate for profile 3; ``password`` None: no
+    HTTP Basic)."""
     subprotocol = "ocpp2.0.1" if version == "2.0.1" else "ocpp1.6"
     ws = await websockets.connect(
         f"{ocpp_url}/{charger_id}",
         subprotocols=[subprotocol],
-        additional_headers=basic_auth(charger_id, password),
+        additional_headers=basic_auth(charger_id, password) if password is not None else None,
+        ssl=ssl,
     )
     cls = TestCharger201 if version == "2.0.1" else TestCharger16
     charger = cls(charger_id, ws)

@@ -18,11 +18,15 @@ _API = typer.Option(None, help="The API (default: settings api_url).")
 _TOKEN = typer.Option(..., envvar="CHARGEFIX_API_TOKEN", help="An API token.")
 
 
-def _call(method: str, api_url: str | None, token: str, path: str) -> Any:
+def _call(method: str, api_url: str | None, token: str, path: str, body: Any | None = None) -> Any:
     url = (api_url or get_settings().api_url).rstrip("/")
     try:
         response = httpx.request(
-            method, f"{url}{path}", headers={"Authorization": f"Bearer {token}"}, timeout=60.0
+            method,
+            f"{url}{path}",
+            headers={"Authorization": f"Bearer {token}"},
+            json=body,
+            timeout=60.0,
         )
     except httpx.HTTPError as error:
         fail(f"cannot reach the API at {url}: {error}")
@@ -62,3 +66,21 @@ def server(api_url: str | None = _API, token: str = _TOKEN) -> None:
 def check(charger_id: str, api_url: str | None = _API, token: str = _TOKEN) -> None:
     """Ask a charger for its installed certificates and show when each expires."""
     _print(_call("POST", api_url, token, f"/api/chargers/{charger_id}/certificates/check"))
+
+
+@app.command("profile")
+def profile(
+    charger_id: str,
+    security_profile: int = typer.Argument(..., min=1, max=3, help="1, 2 or 3 (client cert)."),
+    api_url: str | None = _API,
+    token: str = _TOKEN,
+) -> None:
+    """Set the OCPP security profile a charger must connect with (admins)."""
+    body = _call(
+        "PUT",
+        api_url,
+        token,
+        f"/api/chargers/{charger_id}/security-profile",
+        {"profile": security_profile},
+    )
+    console.print(f"{charger_id}: security profile {body['profile']}", highlight=False)

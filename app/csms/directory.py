@@ -38,6 +38,8 @@ class RegistrationError(ValueError):
 
 
 Login = Literal["current", "pending"]
+# OCPP 2.0.1 A00 / 1.6 security whitepaper: 1 Basic, 2 TLS + Basic, 3 TLS client certificate
+SECURITY_PROFILES = (1, 2, 3)
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ class ChargerIdentity:
     password_hash: str | None
     pending_hash: str | None = None
     pending_state: str | None = None  # sent, accepted
+    security_profile: int | None = None  # 3: TLS client certificate, no HTTP Basic
 
 
 def ensure_site(session: Session, site_id: str, operator_id: str = DEFAULT_OPERATOR) -> Site:
@@ -149,6 +152,12 @@ class ChargerDirectory:
             identity = _identity(charger)
         self._cache[charger_id] = identity
 
+    def set_security_profile(self, charger_id: str, profile: int) -> None:
+        """The security profile the charger must connect with (1, 2 or 3)."""
+        if profile not in SECURITY_PROFILES:
+            raise RegistrationError(f"security profile is one of 1, 2, 3, got {profile!r}")
+        self._update(charger_id, security_profile=profile)
+
     def _update(self, charger_id: str, **values: object) -> None:
         with self._session_factory() as session, session.begin():
             charger = session.get(Charger, charger_id)
@@ -222,6 +231,7 @@ def _identity(charger: Charger) -> ChargerIdentity:
         charger.password_hash,
         charger.pending_password_hash,
         charger.pending_password_state,
+        charger.security_profile,
     )
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, Field
@@ -167,6 +168,33 @@ async def register_charger(
         code = 409 if "already registered" in str(error) else 422
         raise HTTPException(code, str(error)) from error
     return Registered(charger_id=body.charger_id, site_id=site_id, password=password)
+
+
+class SecurityProfile(BaseModel):
+    """OCPP 2.0.1 A00 / 1.6 security whitepaper security profile the charger must use:
+    1 HTTP Basic, 2 TLS + HTTP Basic, 3 TLS with a client certificate (no Basic)."""
+
+    profile: Literal[1, 2, 3]
+
+
+@router.put("/{charger_id}/security-profile", response_model=SecurityProfile)
+async def set_security_profile(
+    charger_id: str,
+    body: SecurityProfile,
+    state: AppState = Depends(get_state),
+    who: Principal = Depends(require_roles(Role.ADMIN)),
+) -> SecurityProfile:
+    """How the charger must authenticate from its next connection (admins)."""
+    if await asyncio.to_thread(state.directory.lookup, charger_id) is None:
+        raise NotFound(f"charger {charger_id} is not registered")
+    await asyncio.to_thread(state.directory.set_security_profile, charger_id, body.profile)
+    state.recorder.security_event(
+        "SecurityProfileSet",
+        charger_id=charger_id,
+        detail=f"security profile {body.profile} set by {who.name}",
+        remote=None,
+    )
+    return body
 
 
 @router.delete("/{charger_id}", status_code=204)
