@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import ssl
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,6 +15,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+ORG = "ChargeFix Test CPO"  # the CSO name in the O RDN (A00.FR.509)
 Key = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 
 
@@ -119,3 +121,22 @@ class Authority:
         cert_file.write_bytes(cert_pem(cert))
         key_file.write_bytes(key_pem(key))
         return Issued(cert, key, cert_file, key_file)
+
+
+def make_csr(cn: str, key: Key | None = None, org: str | None = "ChargeFix Test CPO") -> str:
+    """A PEM CSR as a charger sends it in SignCertificate (RFC 2986, PEM)."""
+    key = key or new_key("ec")
+    csr = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(name(cn, org))
+        .sign(key, hashes.SHA256())
+    )
+    return csr.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def client_context(ca: Authority, issued: Issued | None = None) -> ssl.SSLContext:
+    """A charger's TLS context: trusts the CA; with ``issued``, presents that certificate."""
+    context = ssl.create_default_context(cafile=str(ca.cert_file))
+    if issued is not None:
+        context.load_cert_chain(issued.cert_file, issued.key_file)
+    return context

@@ -20,9 +20,7 @@ from app.db.models import SecurityEventRow
 from app.security.tls import TlsConfigError, server_context
 from tests.chargers import connected
 from tests.conftest import RunningBackend, make_settings, start_backend
-from tests.pki import Authority
-
-ORG = "ChargeFix Test CPO"
+from tests.pki import ORG, Authority, client_context
 
 
 @pytest.fixture
@@ -51,13 +49,6 @@ async def tls_backend(tmp_path: Path, pki: dict) -> AsyncIterator[RunningBackend
         yield running
     finally:
         await running.backend.stop()
-
-
-def client_context(ca: Authority, issued: object | None = None) -> ssl.SSLContext:
-    context = ssl.create_default_context(cafile=str(ca.cert_file))
-    if issued is not None:
-        context.load_cert_chain(issued.cert_file, issued.key_file)  # type: ignore[attr-defined]
-    return context
 
 
 async def security_events(running: RunningBackend, charger_id: str) -> list[SecurityEventRow]:
