@@ -140,3 +140,21 @@ def client_context(ca: Authority, issued: Issued | None = None) -> ssl.SSLContex
     if issued is not None:
         context.load_cert_chain(issued.cert_file, issued.key_file)
     return context
+
+
+def root_pem(cn: str = "Interop Root CA") -> str:
+    """A self-signed CA certificate in memory (nothing written)."""
+    key = new_key("ec")
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name(cn))
+        .issuer_name(name(cn))
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    return cert_pem(cert).decode()
