@@ -97,6 +97,11 @@ class ChargerDirectory:
         self._cache[charger_id] = identity
         return identity
 
+    def refresh(self, charger_id: str) -> ChargerIdentity | None:
+        """Read the charger again (another node may have changed it)."""
+        self._cache.pop(charger_id, None)
+        return self.lookup(charger_id)
+
     def cached(self, charger_id: str) -> ChargerIdentity | None:
         return self._cache.get(charger_id)
 

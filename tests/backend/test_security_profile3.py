@@ -16,7 +16,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from app.cli.main import cli
-from app.db.models import SecurityEventRow
+from app.db.models import Charger, SecurityEventRow
 from app.security.tls import TlsConfigError, server_context
 from tests.chargers import connected
 from tests.conftest import RunningBackend, make_settings, start_backend
@@ -209,3 +209,15 @@ async def test_only_admins_set_a_profile_and_the_cli_sets_it(backend):
     assert result.exit_code == 0, result.output
     assert "security profile 3" in result.output
     assert backend.state.directory.lookup(cid).security_profile == 3
+
+
+async def test_a_profile_raised_by_another_node_is_read_at_the_handshake(tls_backend, pki):
+    cid = "SITE-031-NODES-07"
+    await tls_backend.register(cid)
+    assert tls_backend.state.directory.cached(cid).security_profile is None
+    with tls_backend.state.session_factory() as db, db.begin():  # as another node does
+        db.get(Charger, cid).security_profile = 3
+    with pytest.raises(websockets.InvalidStatus) as refused:
+        async with connected(tls_backend.ocpp_url, cid, "2.0.1", ssl=client_context(pki["ca"])):
+            pass
+    assert refused.value.response.status_code == 403
