@@ -29,8 +29,14 @@ from app.csms.handlers_v201 import ChargePoint201
 from app.db.base import utcnow
 from app.errors import ChargerOffline, ChargerRefused, ChargerTimeout
 from app.fleet.model import OpenFault
+from app.security.certificates import judge
 from app.security.passwords import new_charger_password
-from app.security.tls import certificate_problem, client_certificate, server_context
+from app.security.tls import (
+    ClientCertificate,
+    certificate_problem,
+    client_certificate,
+    server_context,
+)
 
 log = logging.getLogger(__name__)
 LIVENESS_SLICE = 1000  # chargers checked between two yields to the event loop
@@ -58,6 +64,7 @@ class CentralSystem:
         self.connections: dict[str, _Connection] = {}
         self._server: Server | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._certificates_reported: set[tuple[str, str, str]] = set()
         ocpp.messages.ASYNC_VALIDATION = self.settings.async_schema_validation
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -135,11 +142,8 @@ class CentralSystem:
             return _unauthorized(connection, "this charger connects over TLS (wss)")
         if identity is not None and profile == 3:
             # A00.FR.401..407: the client certificate is the credential; no HTTP Basic
-            problem = certificate_problem(
-                client_certificate(connection.transport),
-                charger_id,
-                self.settings.tls_organization,
-            )
+            presented = client_certificate(connection.transport)
+            problem = certificate_problem(presented, charger_id, self.settings.tls_organization)
             if self.settings.tls_client_ca_file is None:
                 problem = "no client CA configured (CHARGEFIX_TLS_CLIENT_CA_FILE)"
             if problem is not None:
@@ -148,6 +152,8 @@ class CentralSystem:
                     remote=remote,
                 )  # fmt: skip
                 return connection.respond(HTTPStatus.FORBIDDEN, problem + "\n")
+            if presented is not None:
+                self._watch_client_certificate(charger_id, presented, remote)
             connection.charger_id = charger_id  # type: ignore[attr-defined]
             connection.site_id = identity.site_id  # type: ignore[attr-defined]
             return None
@@ -200,6 +206,25 @@ class CentralSystem:
         connection.charger_id = charger_id  # type: ignore[attr-defined]
         connection.site_id = identity.site_id  # type: ignore[attr-defined]
         return None
+
+    def _watch_client_certificate(
+        self, charger_id: str, cert: ClientCertificate, remote: str | None
+    ) -> None:
+        """The charger's own certificate, seen at each profile-3 handshake: within the warning
+        days of expiry it is a finding (once per certificate and severity), before it takes
+        the charger offline (then: renew it, ``trigger_message SignChargingStationCertificate``)."""
+        days, severity = judge(cert.not_after, utcnow(), self.settings.certificate_warning_days)
+        key = (charger_id, cert.serial, severity)
+        if severity != "expiring" or key in self._certificates_reported:
+            return
+        self._certificates_reported.add(key)
+        self.context.recorder.security_event(
+            "CertificateExpiring",
+            charger_id=charger_id,
+            detail=f"charging station certificate {cert.subject} serial {cert.serial} expires "
+            f"{cert.not_after.isoformat()} ({days} days)",
+            remote=remote,
+        )
 
     # -- one charger's connection --------------------------------------------------------------
     async def _handle(self, websocket: ServerConnection) -> None:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import ssl
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +115,8 @@ class ClientCertificate:
     common_names: tuple[str, ...]
     organizations: tuple[str, ...]
     serial: str
+    subject: str
+    not_after: datetime
 
 
 def client_certificate(transport: Any) -> ClientCertificate | None:
@@ -134,6 +137,8 @@ def client_certificate(transport: Any) -> ClientCertificate | None:
             str(a.value) for a in cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
         ),
         serial=format(cert.serial_number, "x"),
+        subject=cert.subject.rfc4514_string()[:200],
+        not_after=cert.not_valid_after_utc,
     )
 
 

@@ -75,6 +75,12 @@ async def test_profile3_charger_connects_with_its_certificate_and_no_basic_auth(
         answer = await cp.boot()
         assert answer.status == "Accepted"
         assert tls_backend.state.csms.holds(cid)
+    async with connected(tls_backend.ocpp_url, cid, "2.0.1", password=None, ssl=context) as cp:
+        assert (await cp.boot()).status == "Accepted"
+    # its certificate expires in 10 days (< 30 warning days): a finding, once per certificate
+    events = await security_events(tls_backend, cid)
+    assert [e.kind for e in events] == ["SecurityProfileSet", "CertificateExpiring"]
+    assert f"CN={cid}" in events[-1].detail and "(9 days)" in events[-1].detail
 
 
 @pytest.mark.parametrize(
