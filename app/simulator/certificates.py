@@ -72,6 +72,10 @@ class StationCertificates:
             if not types or kind in types
         ]
 
+    def hash_list(self, certificate_type: str) -> list[dict[str, str]]:
+        """1.6 security whitepaper GetInstalledCertificateIds: the hash data of one type."""
+        return [hash_data(cert) for kind, cert in self.installed if kind == certificate_type]
+
     def new_csr(self) -> str:
         """A02.FR.02/03: a new key pair and its CSR (CN = the station's identity, O = CpoName,
         A02.FR.13), PEM. The key stays here until the signed certificate arrives."""

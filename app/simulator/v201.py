@@ -9,7 +9,6 @@ from ocpp.routing import after, on
 from ocpp.v201 import ChargePoint, call, call_result
 from ocpp.v201.enums import Action
 
-from app.simulator.certificates import StationCertificates
 from app.simulator.charger import SimCharger
 from app.simulator.faults import HARD_RESET, FaultSpec
 from app.simulator.firmware_updates import outcome
@@ -413,13 +412,6 @@ class Charger201(SimCharger, ChargePoint):
         )
 
     # ------------------------------------------------------------------ certificates
-    @property
-    def certificates(self) -> StationCertificates:
-        store = getattr(self, "_certificates", None)
-        if store is None:
-            store = self._certificates = StationCertificates(self.charger_id)
-        return store
-
     def request_certificate(self) -> None:
         """A02.FR.02/03 (after a trigger) or A03 (its own renewal): a new key, its CSR."""
         csr = self.certificates.new_csr()

@@ -1,6 +1,6 @@
-"""A simulated 2.0.1 station's certificates against the real backend (issue 17, block A/M):
-a root installed, listed, checked for expiry and deleted; a renewal triggered, the station's
-CSR signed by the operator CA and the certificate installed on it."""
+"""Simulated stations' certificates (2.0.1; 1.6 security extension) against the real backend
+(issue 17, blocks A and M): a root installed, listed, checked for expiry and deleted; a renewal
+triggered, the station's CSR signed by the operator CA and the certificate installed on it."""
 
 from __future__ import annotations
 
@@ -34,8 +34,11 @@ def settings(tmp_path: Path, ca: Authority):  # type: ignore[no-untyped-def]
     )
 
 
-async def test_simulated_station_certificates(backend, api_client, tmp_path, ca):
-    p = plan("helion_hx150", "2.0.1", site=45)
+@pytest.mark.parametrize(
+    ("model", "version"), [("helion_hx150", "2.0.1"), ("northwind_duo", "1.6")]
+)
+async def test_simulated_station_certificates(backend, api_client, tmp_path, ca, model, version):
+    p = plan(model, version, site=45)
     await backend.register(p.charger_id)
     config = FleetConfig(
         csms_url=backend.ocpp_url,
@@ -56,7 +59,8 @@ async def test_simulated_station_certificates(backend, api_client, tmp_path, ca)
         r = await api_client.post(f"/api/chargers/{p.charger_id}/certificates/check")
         assert r.status_code == 200, r.text
         (found,) = r.json()["certificates"]
-        assert found["certificate_type"] == "CSMSRootCertificate"
+        # a 1.6 answer is a flat list of hash data, without the certificate type
+        assert found["certificate_type"] == ("CSMSRootCertificate" if version == "2.0.1" else None)
         assert found["subject"] == ca.cert.subject.rfc4514_string()
         assert found["severity"] == "expiring"  # the test CA lives 30 days: within warning
 
