@@ -184,8 +184,11 @@ class ChargerDirectory:
         label: str | None = None,
         auto: bool = False,
         replace: bool = False,
+        security_profile: int | None = None,
     ) -> ChargerIdentity:
         validate_charger_id(charger_id)
+        if security_profile is not None and security_profile not in SECURITY_PROFILES:
+            raise RegistrationError(f"security profile is one of 1, 2, 3, got {security_profile}")
         if len(password) < MIN_CHARGER_PASSWORD:
             raise RegistrationError(
                 f"password for {charger_id} is too short: "
@@ -206,6 +209,8 @@ class ChargerDirectory:
             charger.model = model or charger.model
             charger.label = label or charger.label
             charger.auto_registered = auto
+            if security_profile is not None:
+                charger.security_profile = security_profile
             session.add(charger)
             session.flush()
             identity = _identity(charger)

@@ -227,3 +227,35 @@ async def test_a_profile_raised_by_another_node_is_read_at_the_handshake(tls_bac
         async with connected(tls_backend.ocpp_url, cid, "2.0.1", ssl=client_context(pki["ca"])):
             pass
     assert refused.value.response.status_code == 403
+
+
+async def test_registered_with_profile_3_through_the_api(tls_backend, pki):
+    cid = "SITE-031-REG-08"
+    async with tls_backend.client() as api:
+        r = await api.post("/api/chargers", json={"charger_id": cid, "security_profile": 3})
+        assert r.status_code == 201, r.text
+        r = await api.post("/api/chargers", json={"charger_id": "X-9", "security_profile": 5})
+        assert r.status_code == 422 and "security_profile" in r.text
+    cert = pki["ca"].issue(cid, org=ORG)
+    context = client_context(pki["ca"], cert)
+    async with connected(tls_backend.ocpp_url, cid, "2.0.1", password=None, ssl=context) as cp:
+        assert (await cp.boot()).status == "Accepted"
+
+
+async def test_without_a_client_ca_a_profile_3_charger_is_refused(tmp_path, pki):
+    settings = make_settings(
+        tmp_path, tls_cert_file=pki["server_ec"].cert_file, tls_key_file=pki["server_ec"].key_file
+    )
+    running = await start_backend(settings)
+    try:
+        cid = "SITE-031-NOCA-09"
+        await profile3(running, cid)
+        context = client_context(pki["ca"], pki["ca"].issue(cid, org=ORG))
+        with pytest.raises(websockets.InvalidStatus) as refused:
+            async with connected(running.ocpp_url, cid, "2.0.1", password=None, ssl=context):
+                pass
+        assert refused.value.response.status_code == 403
+        event = (await security_events(running, cid))[-1]
+        assert "CHARGEFIX_TLS_CLIENT_CA_FILE" in event.detail
+    finally:
+        await running.backend.stop()

@@ -33,6 +33,9 @@ class RegisterCharger(BaseModel):
     vendor: str | None = None
     model: str | None = None
     label: str | None = None
+    security_profile: Literal[1, 2, 3] | None = Field(
+        None, description="3: TLS client certificate instead of HTTP Basic (see Security)."
+    )
 
 
 class Registered(BaseModel):
@@ -163,6 +166,7 @@ async def register_charger(
             vendor=body.vendor,
             model=body.model,
             label=body.label,
+            security_profile=body.security_profile,
         )
     except RegistrationError as error:
         code = 409 if "already registered" in str(error) else 422
