@@ -224,6 +224,7 @@ class Backend:
         state.campaigns = CampaignService(state.live, state.gateway, state.session_factory)
         await state.campaigns.start()  # firmware campaigns still running resume
         state.certificate_watch = CertificateWatch(state)
+        state.csms.on_client_certificate = state.certificate_watch.client_certificate
         state.certificate_watch.start()
         api = create_api(state)
         config = uvicorn.Config(

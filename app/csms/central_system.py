@@ -29,7 +29,6 @@ from app.csms.handlers_v201 import ChargePoint201
 from app.db.base import utcnow
 from app.errors import ChargerOffline, ChargerRefused, ChargerTimeout
 from app.fleet.model import OpenFault
-from app.security.certificates import judge
 from app.security.passwords import new_charger_password
 from app.security.tls import (
     ClientCertificate,
@@ -62,9 +61,10 @@ class CentralSystem:
         # (through the command gateway, like every command)
         self.on_reconnect_without_boot: Callable[[str], Awaitable[Any]] | None = None
         self.connections: dict[str, _Connection] = {}
+        # set by the backend: the certificate expiry watch sees each profile-3 certificate
+        self.on_client_certificate: Callable[[str, ClientCertificate], None] | None = None
         self._server: Server | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._certificates_reported: set[tuple[str, str, str]] = set()
         ocpp.messages.ASYNC_VALIDATION = self.settings.async_schema_validation
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -152,8 +152,9 @@ class CentralSystem:
                     remote=remote,
                 )  # fmt: skip
                 return connection.respond(HTTPStatus.FORBIDDEN, problem + "\n")
-            if presented is not None:
-                self._watch_client_certificate(charger_id, presented, remote)
+            connection.client_certificate = presented  # type: ignore[attr-defined]
+            if self.on_client_certificate is not None and presented is not None:
+                self.on_client_certificate(charger_id, presented)  # the expiry watch
             connection.charger_id = charger_id  # type: ignore[attr-defined]
             connection.site_id = identity.site_id  # type: ignore[attr-defined]
             return None
@@ -206,25 +207,6 @@ class CentralSystem:
         connection.charger_id = charger_id  # type: ignore[attr-defined]
         connection.site_id = identity.site_id  # type: ignore[attr-defined]
         return None
-
-    def _watch_client_certificate(
-        self, charger_id: str, cert: ClientCertificate, remote: str | None
-    ) -> None:
-        """The charger's own certificate, seen at each profile-3 handshake: within the warning
-        days of expiry it is a finding (once per certificate and severity), before it takes
-        the charger offline (then: renew it, ``trigger_message SignChargingStationCertificate``)."""
-        days, severity = judge(cert.not_after, utcnow(), self.settings.certificate_warning_days)
-        key = (charger_id, cert.serial, severity)
-        if severity != "expiring" or key in self._certificates_reported:
-            return
-        self._certificates_reported.add(key)
-        self.context.recorder.security_event(
-            "CertificateExpiring",
-            charger_id=charger_id,
-            detail=f"charging station certificate {cert.subject} serial {cert.serial} expires "
-            f"{cert.not_after.isoformat()} ({days} days)",
-            remote=remote,
-        )
 
     # -- one charger's connection --------------------------------------------------------------
     async def _handle(self, websocket: ServerConnection) -> None:
@@ -330,6 +312,15 @@ class CentralSystem:
                         raised_at=state.disconnected_at,
                     ),
                 )
+
+    def client_certificates(self) -> dict[str, ClientCertificate]:
+        """The client certificate of each charger connected here with profile 3."""
+        found = {}
+        for charger_id, conn in list(self.connections.items()):
+            cert = getattr(conn.websocket, "client_certificate", None)
+            if cert is not None:
+                found[charger_id] = cert
+        return found
 
     # -- the link the command gateway sends through ---------------------------------------
     def holds(self, charger_id: str) -> bool:

@@ -77,6 +77,10 @@ async def test_profile3_charger_connects_with_its_certificate_and_no_basic_auth(
         assert tls_backend.state.csms.holds(cid)
     async with connected(tls_backend.ocpp_url, cid, "2.0.1", password=None, ssl=context) as cp:
         assert (await cp.boot()).status == "Accepted"
+        found = await tls_backend.state.certificate_watch.check_all()  # the periodic check
+        (mine,) = [f for f in found if f.where == cid]
+        assert mine.certificate_type == "ChargingStationCertificate"
+        assert mine.severity == "expiring" and mine.serial == format(cert.cert.serial_number, "x")
     # its certificate expires in 10 days (< 30 warning days): a finding, once per certificate
     events = await security_events(tls_backend, cid)
     assert [e.kind for e in events] == ["SecurityProfileSet", "CertificateExpiring"]
