@@ -44,6 +44,7 @@ from app.fleet.classify import catalogue_classifier
 from app.fleet.model import ChargerLiveState
 from app.fleet.store import FleetStore
 from app.security.certificate_watch import CertificateWatch
+from app.security.csr_signing import CsrSigner
 from app.security.roles import Principal, Role
 from app.security.scope import Scope
 from app.sessions.service import attach as attach_sessions
@@ -157,6 +158,8 @@ def build_state(settings: Settings) -> AppState:
         await gateway.execute(request, HOUSEKEEPING)
 
     csms.on_reconnect_without_boot = refresh_status
+    state.csr_signer = CsrSigner(state)
+    context.csr_signer = state.csr_signer
     return state
 
 
@@ -247,6 +250,7 @@ class Backend:
         state.campaigns = CampaignService(state.live, state.gateway, state.session_factory)
         await state.campaigns.start()  # firmware campaigns still running resume
         state.certificate_watch = CertificateWatch(state)
+        state.csms.on_client_certificate = state.certificate_watch.client_certificate
         state.certificate_watch.start()
         api = create_api(state)
         config = uvicorn.Config(
@@ -310,6 +314,7 @@ class Backend:
         if self.state is not None:
             services = (
                 self.state.certificate_watch,
+                self.state.csr_signer,
                 self.state.campaigns,
                 self.state.diagnosis,
                 self.state.sessions,

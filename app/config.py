@@ -111,6 +111,32 @@ class Settings(BaseSettings):
     )
     tls_cert_file: Path | None = Field(None, description="Certificate for wss (profile 2).")
     tls_key_file: Path | None = Field(None, description="Private key for wss (profile 2).")
+    tls_second_cert_file: Path | None = Field(
+        None,
+        description="A second server certificate of the other key type (RSA beside ECDSA): "
+        "OCPP 2.0.1 A00.FR.318 / 1.6 security whitepaper A00.FR.317 cipher suites need both.",
+    )
+    tls_second_key_file: Path | None = Field(None, description="Its private key.")
+    tls_client_ca_file: Path | None = Field(
+        None,
+        description="CA (PEM) that signs chargers' client certificates: security profile 3 "
+        "(TLS with client certificates) for chargers registered with profile 3.",
+    )
+    tls_organization: str | None = Field(
+        None,
+        max_length=64,
+        description="The CSO name: a profile-3 client certificate's and a CSR's O must contain "
+        "it (A00.FR.404). Unset: not checked.",
+    )
+    ca_cert_file: Path | None = Field(
+        None, description="Operator CA certificate (PEM) that signs chargers' CSRs (A02/A03)."
+    )
+    ca_key_file: Path | None = Field(
+        None, description="Its private key (PEM, unencrypted, readable by the owner only)."
+    )
+    certificate_validity_days: int = Field(
+        365, ge=1, le=3650, description="Validity of a charger certificate the CA signs."
+    )
     certificates_dir: Path | None = Field(
         None,
         description="PEM certificates the operator installs on chargers (CSMS root, "

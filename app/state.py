@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from app.firmware_campaigns.service import CampaignService
     from app.retrieval.service import Retriever
     from app.security.certificate_watch import CertificateWatch
+    from app.security.csr_signing import CsrSigner
     from app.sessions.service import SessionService
 
 
@@ -52,6 +53,7 @@ class AppState:
     diagnosis: DiagnosisService | None = None
     campaigns: CampaignService | None = None
     certificate_watch: CertificateWatch | None = None
+    csr_signer: CsrSigner | None = None
     # Built on first use: the embedding model and index take seconds to load.
     retriever: Retriever | None = None
     knowledge_admin: KnowledgeAdmin | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import ssl as ssl_module
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -33,13 +34,59 @@ def now() -> str:
     return datetime.now(UTC).isoformat()
 
 
-class TestCharger16(Cp16):
+class CertificateHandlers:
+    """The certificate messages of OCPP 2.0.1 (A02/A03, M04, M05) and the 1.6 security
+    extension, the same in both test chargers (``_results`` is the version's call_result)."""
+
+    _results: Any
+    _version: str
+    received: list[tuple[str, dict[str, Any]]]
+
+    def _init_certificates(self) -> None:
+        self.signed_chains: asyncio.Queue[str] = asyncio.Queue()  # CertificateSigned received
+        self.certificate_signed_answer = "Accepted"
+        self.install_answer = "Accepted"
+        self.delete_answer = "Accepted"
+
+    @on("CertificateSigned")
+    def on_certificate_signed(self, certificate_chain: str, **kw: Any) -> Any:
+        self.received.append(("CertificateSigned", {"certificate_chain": certificate_chain, **kw}))
+        self.signed_chains.put_nowait(certificate_chain)
+        return self._results.CertificateSigned(status=self.certificate_signed_answer)
+
+    @on("InstallCertificate")
+    def on_install_certificate(self, certificate_type: str, certificate: str, **_: Any) -> Any:
+        self.received.append(
+            (
+                "InstallCertificate",
+                {"certificate_type": certificate_type, "certificate": certificate},
+            )
+        )
+        return self._results.InstallCertificate(status=self.install_answer)
+
+    @on("DeleteCertificate")
+    def on_delete_certificate(self, certificate_hash_data: dict[str, Any], **_: Any) -> Any:
+        self.received.append(("DeleteCertificate", certificate_hash_data))
+        return self._results.DeleteCertificate(status=self.delete_answer)
+
+    async def sign_certificate(self, csr: str, certificate_type: str | None = None) -> Any:
+        if self._version == "1.6":
+            return await self.call(call16.SignCertificate(csr=csr))  # type: ignore[attr-defined]
+        return await self.call(  # type: ignore[attr-defined]
+            call201.SignCertificate(csr=csr, certificate_type=certificate_type)
+        )
+
+
+class TestCharger16(CertificateHandlers, Cp16):
     """Answers the central system's commands the way simple firmware does."""
 
     __test__ = False  # not a pytest test class
+    _results = result16
+    _version = "1.6"
 
     def __init__(self, charger_id: str, connection: Any) -> None:
         super().__init__(charger_id, connection)
+        self._init_certificates()
         self.received: list[tuple[str, dict[str, Any]]] = []
         self.reset_answer = "Accepted"
         self.configuration_answer = "Accepted"
@@ -188,11 +235,14 @@ class TestCharger16(Cp16):
         )
 
 
-class TestCharger201(Cp201):
+class TestCharger201(CertificateHandlers, Cp201):
     __test__ = False
+    _results = result201
+    _version = "2.0.1"
 
     def __init__(self, charger_id: str, connection: Any) -> None:
         super().__init__(charger_id, connection)
+        self._init_certificates()
         self.received: list[tuple[str, dict[str, Any]]] = []
         self.reset_answer = "Accepted"  # "Scheduled": an OnIdle reset during a transaction
         self.ongoing_transaction: str | None = None
@@ -559,14 +609,18 @@ async def connected(
     ocpp_url: str,
     charger_id: str,
     version: str = "1.6",
-    password: str = TEST_CHARGER_PASSWORD,
+    password: str | None = TEST_CHARGER_PASSWORD,
+    ssl: ssl_module.SSLContext | None = None,
 ) -> AsyncIterator[Any]:
-    """A test charger connected to the central system, its receive loop running."""
+    """A test charger connected to the central system, its receive loop running (``ssl``: a
+    client context for wss, with a client certificate for profile 3; ``password`` None: no
+    HTTP Basic)."""
     subprotocol = "ocpp2.0.1" if version == "2.0.1" else "ocpp1.6"
     ws = await websockets.connect(
         f"{ocpp_url}/{charger_id}",
         subprotocols=[subprotocol],
-        additional_headers=basic_auth(charger_id, password),
+        additional_headers=basic_auth(charger_id, password) if password is not None else None,
+        ssl=ssl,
     )
     cls = TestCharger201 if version == "2.0.1" else TestCharger16
     charger = cls(charger_id, ws)

@@ -45,13 +45,22 @@ def chargers_add(
     vendor: str | None = None,
     model: str | None = None,
     replace: bool = typer.Option(False, help="Replace an existing registration (new password)."),
+    security_profile: int | None = typer.Option(
+        None, min=1, max=3, help="3: TLS client certificate instead of HTTP Basic."
+    ),
 ) -> None:
     """Register a charger and print its password (shown once)."""
     directory = ChargerDirectory(open_storage())
     secret = password or new_charger_password()
     try:
         identity = directory.register(
-            charger_id, secret, site_id=site, vendor=vendor, model=model, replace=replace
+            charger_id,
+            secret,
+            site_id=site,
+            vendor=vendor,
+            model=model,
+            replace=replace,
+            security_profile=security_profile,
         )
     except RegistrationError as error:
         fail(str(error))
@@ -75,7 +84,7 @@ def chargers_list() -> None:
     from app.db.models import Charger
 
     session_factory = open_storage()
-    table = Table("id", "site", "vendor", "model", "auto", "status")
+    table = Table("id", "site", "vendor", "model", "auto", "status", "profile")
     with session_factory() as session:
         for charger in session.scalars(select(Charger).order_by(Charger.id)):
             table.add_row(
@@ -85,6 +94,7 @@ def chargers_list() -> None:
                 charger.model or "",
                 "yes" if charger.auto_registered else "",
                 charger.status,
+                str(charger.security_profile or 1),
             )
     console.print(table)
 

@@ -4,6 +4,7 @@ through the running backend's API (a charger's check is a gateway command there)
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,11 +19,15 @@ _API = typer.Option(None, help="The API (default: settings api_url).")
 _TOKEN = typer.Option(..., envvar="CHARGEFIX_API_TOKEN", help="An API token.")
 
 
-def _call(method: str, api_url: str | None, token: str, path: str) -> Any:
+def _call(method: str, api_url: str | None, token: str, path: str, body: Any | None = None) -> Any:
     url = (api_url or get_settings().api_url).rstrip("/")
     try:
         response = httpx.request(
-            method, f"{url}{path}", headers={"Authorization": f"Bearer {token}"}, timeout=60.0
+            method,
+            f"{url}{path}",
+            headers={"Authorization": f"Bearer {token}"},
+            json=body,
+            timeout=60.0,
         )
     except httpx.HTTPError as error:
         fail(f"cannot reach the API at {url}: {error}")
@@ -62,3 +67,62 @@ def server(api_url: str | None = _API, token: str = _TOKEN) -> None:
 def check(charger_id: str, api_url: str | None = _API, token: str = _TOKEN) -> None:
     """Ask a charger for its installed certificates and show when each expires."""
     _print(_call("POST", api_url, token, f"/api/chargers/{charger_id}/certificates/check"))
+
+
+@app.command("profile")
+def profile(
+    charger_id: str,
+    security_profile: int = typer.Argument(..., min=1, max=3, help="1, 2 or 3 (client cert)."),
+    api_url: str | None = _API,
+    token: str = _TOKEN,
+) -> None:
+    """Set the OCPP security profile a charger must connect with (admins)."""
+    body = _call(
+        "PUT",
+        api_url,
+        token,
+        f"/api/chargers/{charger_id}/security-profile",
+        {"profile": security_profile},
+    )
+    console.print(f"{charger_id}: security profile {body['profile']}", highlight=False)
+
+
+def _command(
+    charger_id: str, command: str, params: dict[str, Any], api_url: str | None, token: str
+) -> None:
+    body = _call("POST", api_url, token, f"/api/chargers/{charger_id}/commands/{command}", params)
+    answer = body.get("status") or body.get("response")
+    console.print(
+        f"{charger_id}: {body.get('ocpp_action')} answered {answer}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@app.command("renew")
+def renew(charger_id: str, api_url: str | None = _API, token: str = _TOKEN) -> None:
+    """Ask a charger for a new certificate (TriggerMessage SignChargingStationCertificate;
+    1.6: ExtendedTriggerMessage SignChargePointCertificate). Its CSR is signed by the operator
+    CA and sent back with CertificateSigned (admins)."""
+    _command(
+        charger_id, "trigger_message", {"message": "SignChargingStationCertificate"}, api_url, token
+    )
+
+
+@app.command("install")
+def install(
+    charger_id: str,
+    certificate_file: Path = typer.Argument(..., exists=True, dir_okay=False, help="PEM file."),
+    certificate_type: str = typer.Option(
+        "CSMSRootCertificate",
+        "--type",
+        help="CSMSRootCertificate, ManufacturerRootCertificate, V2GRootCertificate, "
+        "MORootCertificate (1.6: the first two).",
+    ),
+    api_url: str | None = _API,
+    token: str = _TOKEN,
+) -> None:
+    """Install a root certificate on a charger (InstallCertificate; admins)."""
+    certificate = certificate_file.read_text(encoding="utf-8", errors="replace")
+    params = {"certificate_type": certificate_type, "certificate": certificate}
+    _command(charger_id, "install_certificate", params, api_url, token)

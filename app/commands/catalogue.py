@@ -58,6 +58,11 @@ _TRIGGER_201_NAME = {
     "SignChargePointCertificate": "SignChargingStationCertificate",
 }
 _TRIGGER_16_NAME = {"SignChargingStationCertificate": "SignChargePointCertificate"}
+# A trigger that makes the charger generate a key and ask for a new certificate (A02)
+CERTIFICATE_TRIGGERS = frozenset(
+    {"SignChargePointCertificate", "SignChargingStationCertificate", "SignV2GCertificate",
+     "SignCombinedCertificate"}
+)  # fmt: skip
 TRIGGER_MESSAGES = tuple(dict.fromkeys((*TRIGGERABLE, *TRIGGERABLE_EXTENDED_16, *TRIGGERABLE_201)))
 
 
@@ -500,6 +505,81 @@ class InstalledCertificatesParams(_Params):
     certificate_types: list[CertificateUse201] = Field(default_factory=list, max_length=5)
 
 
+def _one_pem_certificate(text: str, *, ca: bool) -> str:
+    """The text is one PEM X.509 certificate (A00.FR.507); ``ca``: a CA certificate."""
+    from cryptography import x509  # only where certificates are checked
+
+    try:
+        certificates = x509.load_pem_x509_certificates(text.encode())
+    except ValueError as error:
+        raise ValueError(f"not a PEM X.509 certificate ({error})") from error
+    if ca:
+        if len(certificates) != 1:
+            raise ValueError("one certificate per InstallCertificate")
+        try:
+            constraints = certificates[0].extensions.get_extension_for_class(x509.BasicConstraints)
+        except x509.ExtensionNotFound:
+            raise ValueError("not a CA certificate (no BasicConstraints)") from None
+        if not constraints.value.ca:
+            raise ValueError("not a CA certificate (BasicConstraints CA is false)")
+    return text
+
+
+class CertificateSignedParams(_Params):
+    """OCPP 2.0.1 A02/A03 CertificateSigned (certificateChain string[0..10000]: the signed
+    PEM certificate, then any sub-CA certificates; certificateType ChargingStationCertificate
+    or V2GCertificate) and the 1.6 security whitepaper's CertificateSigned (certificateChain
+    only). Sent by the CSMS after a SignCertificate it accepted (``app/security/csr_signing``),
+    or by an admin with a chain an external CA signed."""
+
+    certificate_chain: str = Field(min_length=1, max_length=10_000)
+    certificate_type: Literal["ChargingStationCertificate", "V2GCertificate"] | None = None
+
+    @field_validator("certificate_chain")
+    @classmethod
+    def _pem(cls, value: str) -> str:
+        return _one_pem_certificate(value, ca=False)
+
+
+InstallCertificateUse201 = Literal[
+    "V2GRootCertificate", "MORootCertificate", "CSMSRootCertificate", "ManufacturerRootCertificate"
+]
+
+
+class InstallCertificateParams(_Params):
+    """OCPP 2.0.1 M05 InstallCertificate (certificateType InstallCertificateUseEnumType,
+    certificate string[0..5500], PEM) and the 1.6 security whitepaper's InstallCertificate
+    (CentralSystemRootCertificate or ManufacturerRootCertificate). A root (CA) certificate."""
+
+    certificate_type: InstallCertificateUse201
+    certificate: str = Field(min_length=1, max_length=5500)
+
+    @field_validator("certificate")
+    @classmethod
+    def _pem(cls, value: str) -> str:
+        return _one_pem_certificate(value, ca=True)
+
+
+class DeleteCertificateParams(_Params):
+    """OCPP 2.0.1 M04 DeleteCertificate / the 1.6 security whitepaper's DeleteCertificate:
+    the certificate is named by its CertificateHashDataType, as GetInstalledCertificateIds
+    reports it (issuerNameHash and issuerKeyHash string[0..128] hex, serialNumber
+    string[0..40] hex without leading zeros)."""
+
+    hash_algorithm: Literal["SHA256", "SHA384", "SHA512"] = "SHA256"
+    issuer_name_hash: str = Field(min_length=1, max_length=128, pattern=r"^[0-9a-fA-F]+$")
+    issuer_key_hash: str = Field(min_length=1, max_length=128, pattern=r"^[0-9a-fA-F]+$")
+    serial_number: str = Field(min_length=1, max_length=40, pattern=r"^[0-9a-fA-F]+$")
+
+    def as_ocpp(self) -> dict[str, str]:
+        return {
+            "hash_algorithm": self.hash_algorithm,
+            "issuer_name_hash": self.issuer_name_hash.lower(),
+            "issuer_key_hash": self.issuer_key_hash.lower(),
+            "serial_number": self.serial_number.lower().lstrip("0") or "0",
+        }
+
+
 class RotatePasswordParams(_Params):
     """OCPP 2.0.1 A01 Update Charging Station Password for HTTP Basic Authentication
     (A01.FR.02: SetVariables with SecurityCtrlr.BasicAuthPassword) and the 1.6 security
@@ -533,6 +613,9 @@ PARAMS: dict[str, type[_Params]] = {
     "set_variables": SetVariablesParams,
     "rotate_basic_auth_password": RotatePasswordParams,
     "get_installed_certificate_ids": InstalledCertificatesParams,
+    "certificate_signed": CertificateSignedParams,
+    "install_certificate": InstallCertificateParams,
+    "delete_certificate": DeleteCertificateParams,
 }
 V201_ONLY = frozenset(
     {
@@ -633,6 +716,14 @@ def needs_admin(command: str, params: _Params) -> bool:
     strongest change there is (the reason 2.0.1 L01 signs firmware), so admins only."""
     if isinstance(params, UpdateFirmwareParams | RotatePasswordParams):
         return True
+    # Certificates are the charger's trust: what it accepts as the CSMS (a root installed or
+    # deleted), and who it is (its own certificate, or a renewal triggered). Admins only.
+    if isinstance(
+        params, CertificateSignedParams | InstallCertificateParams | DeleteCertificateParams
+    ):
+        return True
+    if isinstance(params, TriggerParams) and params.message in CERTIFICATE_TRIGGERS:
+        return True
     # A vendor-specific message may do anything its vendor defined (reboot, reconfigure,
     # unlock): nothing here can classify it, so only admins send it.
     if isinstance(params, DataTransferParams):
@@ -705,6 +796,30 @@ def build_call(
                 "ManufacturerRootCertificate"
             )
         return call16.GetInstalledCertificateIds(certificate_type=_CERTIFICATE_USE_16[kinds[0]])
+    if isinstance(params, CertificateSignedParams):
+        if v16:  # 1.6 security whitepaper: a charge point certificate, no type
+            if params.certificate_type == "V2GCertificate":
+                raise InvalidCommand("a 1.6 charger takes no V2G certificate")
+            return call16.CertificateSigned(certificate_chain=params.certificate_chain)
+        return call201.CertificateSigned(
+            certificate_chain=params.certificate_chain, certificate_type=params.certificate_type
+        )
+    if isinstance(params, InstallCertificateParams):
+        if not v16:
+            return call201.InstallCertificate(
+                certificate_type=params.certificate_type, certificate=params.certificate
+            )
+        if params.certificate_type not in _CERTIFICATE_USE_16:
+            raise InvalidCommand(
+                "a 1.6 charger installs CSMSRootCertificate or ManufacturerRootCertificate"
+            )
+        return call16.InstallCertificate(
+            certificate_type=_CERTIFICATE_USE_16[params.certificate_type],
+            certificate=params.certificate,
+        )
+    if isinstance(params, DeleteCertificateParams):
+        payload = call16.DeleteCertificate if v16 else call201.DeleteCertificate
+        return payload(certificate_hash_data=params.as_ocpp())
     if isinstance(params, RotatePasswordParams):
         if not secret:
             raise InvalidCommand("no new password generated")

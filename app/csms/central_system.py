@@ -6,7 +6,6 @@ import asyncio
 import base64
 import contextlib
 import logging
-import ssl
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -31,6 +30,12 @@ from app.db.base import utcnow
 from app.errors import ChargerOffline, ChargerRefused, ChargerTimeout
 from app.fleet.model import OpenFault
 from app.security.passwords import new_charger_password
+from app.security.tls import (
+    ClientCertificate,
+    certificate_problem,
+    client_certificate,
+    server_context,
+)
 
 log = logging.getLogger(__name__)
 LIVENESS_SLICE = 1000  # chargers checked between two yields to the event loop
@@ -56,17 +61,15 @@ class CentralSystem:
         # (through the command gateway, like every command)
         self.on_reconnect_without_boot: Callable[[str], Awaitable[Any]] | None = None
         self.connections: dict[str, _Connection] = {}
+        # set by the backend: the certificate expiry watch sees each profile-3 certificate
+        self.on_client_certificate: Callable[[str, ClientCertificate], None] | None = None
         self._server: Server | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         ocpp.messages.ASYNC_VALIDATION = self.settings.async_schema_validation
 
     # -- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
-        ssl_context = None
-        if self.settings.tls_cert_file and self.settings.tls_key_file:
-            ssl_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            ssl_context.minimum_version = ssl.TLSVersion.TLSv1_2
-            ssl_context.load_cert_chain(self.settings.tls_cert_file, self.settings.tls_key_file)
+        ssl_context = server_context(self.settings)  # profiles 2 and 3 (app/security/tls.py)
         self._server = await serve(
             self._handle,
             self.settings.host,
@@ -116,8 +119,46 @@ class CentralSystem:
         if not path.startswith(PATH_PREFIX) or len(path) <= len(PATH_PREFIX):
             return connection.respond(HTTPStatus.NOT_FOUND, "Use /ocpp/{chargePointId}\n")
         charger_id = unquote(path[len(PATH_PREFIX) :]).strip("/")
-        user, password = _basic_credentials(request.headers)
         recorder = self.context.recorder
+        identity = self.directory.cached(charger_id)
+        if identity is None:
+            identity = await asyncio.to_thread(self.directory.lookup, charger_id)
+        if (
+            identity is not None
+            and identity.security_profile != 3
+            and self.settings.tls_client_ca_file is not None
+        ):
+            # Another node may have raised it to profile 3: read it again before Basic auth
+            # lets it in (A05.FR.09: no lower profile once it uses the higher one).
+            identity = await asyncio.to_thread(self.directory.refresh, charger_id)
+        profile = (identity.security_profile or 1) if identity is not None else 1
+        if profile >= 2 and connection.transport.get_extra_info("ssl_object") is None:
+            recorder.security_event(
+                "InsecureConnection",
+                charger_id=charger_id,
+                detail=f"security profile {profile} needs TLS",
+                remote=remote,
+            )
+            return _unauthorized(connection, "this charger connects over TLS (wss)")
+        if identity is not None and profile == 3:
+            # A00.FR.401..407: the client certificate is the credential; no HTTP Basic
+            presented = client_certificate(connection.transport)
+            problem = certificate_problem(presented, charger_id, self.settings.tls_organization)
+            if self.settings.tls_client_ca_file is None:
+                problem = "no client CA configured (CHARGEFIX_TLS_CLIENT_CA_FILE)"
+            if problem is not None:
+                recorder.security_event(
+                    "InvalidChargerCertificate", charger_id=charger_id, detail=problem,
+                    remote=remote,
+                )  # fmt: skip
+                return connection.respond(HTTPStatus.FORBIDDEN, problem + "\n")
+            connection.client_certificate = presented  # type: ignore[attr-defined]
+            if self.on_client_certificate is not None and presented is not None:
+                self.on_client_certificate(charger_id, presented)  # the expiry watch
+            connection.charger_id = charger_id  # type: ignore[attr-defined]
+            connection.site_id = identity.site_id  # type: ignore[attr-defined]
+            return None
+        user, password = _basic_credentials(request.headers)
         if user is None or password is None:
             recorder.security_event(
                 "MissingCredentials", charger_id=charger_id, detail="no HTTP Basic", remote=remote
@@ -131,9 +172,6 @@ class CentralSystem:
                 remote=remote,
             )
             return _unauthorized(connection, "username must be the charge point id")
-        identity = self.directory.cached(charger_id)
-        if identity is None:
-            identity = await asyncio.to_thread(self.directory.lookup, charger_id)
         if identity is None and self.settings.auto_register:
             try:
                 identity = await asyncio.to_thread(
@@ -274,6 +312,15 @@ class CentralSystem:
                         raised_at=state.disconnected_at,
                     ),
                 )
+
+    def client_certificates(self) -> dict[str, ClientCertificate]:
+        """The client certificate of each charger connected here with profile 3."""
+        found = {}
+        for charger_id, conn in list(self.connections.items()):
+            cert = getattr(conn.websocket, "client_certificate", None)
+            if cert is not None:
+                found[charger_id] = cert
+        return found
 
     # -- the link the command gateway sends through ---------------------------------------
     def holds(self, charger_id: str) -> bool:

@@ -39,6 +39,8 @@ class RegistrationError(ValueError):
 
 
 Login = Literal["current", "pending"]
+# OCPP 2.0.1 A00 / 1.6 security whitepaper: 1 Basic, 2 TLS + Basic, 3 TLS client certificate
+SECURITY_PROFILES = (1, 2, 3)
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class ChargerIdentity:
     pending_hash: str | None = None
     pending_state: str | None = None  # sent, accepted
     status: str = "active"  # commissioning, active, blocked (app/csms/registration.py)
+    security_profile: int | None = None  # 3: TLS client certificate, no HTTP Basic
 
 
 def ensure_site(session: Session, site_id: str, operator_id: str = DEFAULT_OPERATOR) -> Site:
@@ -95,6 +98,11 @@ class ChargerDirectory:
             identity = _identity(charger)
         self._cache[charger_id] = identity
         return identity
+
+    def refresh(self, charger_id: str) -> ChargerIdentity | None:
+        """Read the charger again (another node may have changed it)."""
+        self._cache.pop(charger_id, None)
+        return self.lookup(charger_id)
 
     def cached(self, charger_id: str) -> ChargerIdentity | None:
         return self._cache.get(charger_id)
@@ -169,6 +177,12 @@ class ChargerDirectory:
             identity = _identity(charger)
         self._cache[charger_id] = identity
 
+    def set_security_profile(self, charger_id: str, profile: int) -> None:
+        """The security profile the charger must connect with (1, 2 or 3)."""
+        if profile not in SECURITY_PROFILES:
+            raise RegistrationError(f"security profile is one of 1, 2, 3, got {profile!r}")
+        self._update(charger_id, security_profile=profile)
+
     def _update(self, charger_id: str, **values: object) -> None:
         with self._session_factory() as session, session.begin():
             charger = session.get(Charger, charger_id)
@@ -190,8 +204,11 @@ class ChargerDirectory:
         label: str | None = None,
         auto: bool = False,
         replace: bool = False,
+        security_profile: int | None = None,
     ) -> ChargerIdentity:
         validate_charger_id(charger_id)
+        if security_profile is not None and security_profile not in SECURITY_PROFILES:
+            raise RegistrationError(f"security profile is one of 1, 2, 3, got {security_profile}")
         if len(password) < MIN_CHARGER_PASSWORD:
             raise RegistrationError(
                 f"password for {charger_id} is too short: "
@@ -212,6 +229,8 @@ class ChargerDirectory:
             charger.model = model or charger.model
             charger.label = label or charger.label
             charger.auto_registered = auto
+            if security_profile is not None:
+                charger.security_profile = security_profile
             session.add(charger)
             session.flush()
             identity = _identity(charger)
@@ -261,6 +280,7 @@ def _identity(charger: Charger) -> ChargerIdentity:
         charger.pending_password_hash,
         charger.pending_password_state,
         charger.status or "active",
+        charger.security_profile,
     )
 
 

@@ -6,7 +6,7 @@ import json
 from types import ModuleType
 from typing import Any
 
-from ocpp.routing import on
+from ocpp.routing import after, on
 
 from app.csms.charge_point import now_iso
 from app.csms.context import CsmsContext
@@ -22,6 +22,7 @@ class CommonHandlers:
     gate: RegistrationGate
     _call_result: ModuleType
     _ocpp_version: str
+    _csr_approved: Any = None
 
     def _boot_answer(self) -> tuple[str, int]:
         """Accepted with the heartbeat interval; Pending (commissioning) or Rejected (blocked)
@@ -55,6 +56,24 @@ class CommonHandlers:
         )
         self.context.live.report_security_event(self.id, str(type))
         return self._call_result.SecurityEventNotification()
+
+    # OCPP 2.0.1 A02/A03 and the 1.6 security whitepaper: a charger's CSR (2.0.1 with an
+    # optional certificateType). Accepted when it can be processed (A02.FR.11), else Rejected
+    # (A02.FR.12); an accepted one is signed and sent back (CertificateSigned) after the answer.
+    @on("SignCertificate")
+    def on_sign_certificate(self, csr: str, **kw: Any) -> Any:
+        signer = self.context.csr_signer
+        approved = signer.check(self.id, csr, kw.get("certificate_type")) if signer else None
+        self._csr_approved = approved
+        return self._call_result.SignCertificate(
+            status="Accepted" if approved is not None else "Rejected"
+        )
+
+    @after("SignCertificate")
+    def after_sign_certificate(self, **_: Any) -> None:
+        approved, self._csr_approved = getattr(self, "_csr_approved", None), None
+        if approved is not None and self.context.csr_signer is not None:
+            self.context.csr_signer.start(approved)
 
     @on("DataTransfer")
     def on_data_transfer(self, vendor_id: str, **kw: Any) -> Any:

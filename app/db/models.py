@@ -73,6 +73,9 @@ class Charger(Base):
     pending_password_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # commissioning (BootNotification Pending), active (Accepted), blocked (Rejected)
     status: Mapped[str] = mapped_column(String(20), default="active", server_default="active")
+    # OCPP security profile the charger must connect with (app/csms/central_system.py):
+    # None/1/2: HTTP Basic (2: over TLS); 3: TLS client certificate, no Basic auth.
+    security_profile: Mapped[int | None] = mapped_column(Integer)
 
     site: Mapped[Site] = relationship(back_populates="chargers")
 

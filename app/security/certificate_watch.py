@@ -1,6 +1,7 @@
 """The periodic certificate expiry watch: every ``certificate_check_interval`` seconds the
-server's TLS certificate and the installed certificates of every charger connected to this
-node are checked (``app/security/certificates.py``); each certificate within
+server's TLS certificate, the installed certificates of every charger connected to this
+node and the client certificates of its profile-3 chargers (those also at each handshake) are
+checked (``app/security/certificates.py``); each certificate within
 ``certificate_warning_days`` of expiry, or past it, is recorded once as a security event
 (CertificateExpiring / CertificateExpired), which the API and the app list."""
 
@@ -17,6 +18,7 @@ from app.errors import CommandError
 from app.security import certificates
 from app.security.certificates import CertificateFinding
 from app.security.roles import Principal, Role
+from app.security.tls import ClientCertificate
 
 log = logging.getLogger(__name__)
 WATCH = Actor(Principal("system", Role.ADMIN), "system", "certificate expiry watch")
@@ -70,9 +72,21 @@ class CertificateWatch:
             found += certificates.charger_findings(
                 charger_id, result.response, known, utcnow(), days
             )
+        for charger_id, cert in self.state.csms.client_certificates().items():
+            found.append(self._client_finding(charger_id, cert))
         for finding in found:
             self._report(finding)
         return found
+
+    def client_certificate(self, charger_id: str, cert: ClientCertificate) -> None:
+        """A profile-3 charger's own certificate, seen at its handshake: checked at once."""
+        self._report(self._client_finding(charger_id, cert))
+
+    def _client_finding(self, charger_id: str, cert: ClientCertificate) -> CertificateFinding:
+        days = self.state.settings.certificate_warning_days
+        return certificates.client_finding(
+            charger_id, cert.subject, cert.serial, cert.not_after, utcnow(), days
+        )
 
     def _report(self, finding: CertificateFinding) -> None:
         kind = KINDS.get(finding.severity)

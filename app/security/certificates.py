@@ -142,3 +142,18 @@ def charger_findings(
                                days, severity)
         )  # fmt: skip
     return findings
+
+
+def client_finding(
+    charger_id: str,
+    subject: str,
+    serial: str,
+    not_after: datetime,
+    now: datetime,
+    warning_days: int,
+) -> CertificateFinding:
+    """A charger's own certificate, as it presented it at a profile-3 handshake."""
+    days, severity = judge(not_after, now, warning_days)
+    return CertificateFinding(
+        charger_id, subject, "ChargingStationCertificate", serial, not_after, days, severity
+    )

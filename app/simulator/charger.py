@@ -23,6 +23,7 @@ import websockets
 from ocpp.exceptions import OCPPError
 from websockets.exceptions import ConnectionClosed
 
+from app.simulator.certificates import StationCertificates
 from app.simulator.config import DEFAULT_ID_TAG, ChargerPlan, FleetConfig
 from app.simulator.faults import (
     AVAILABILITY_CYCLE,
@@ -822,6 +823,14 @@ class SimCharger:
             if tx is not None and (str(tx_ref) in (tx.tx_id, str(tx.csms_tx_id))):
                 return conn
         return None
+
+    @property
+    def certificates(self) -> StationCertificates:
+        """Its certificate store (A02/A03, M03-M05), made on first use."""
+        store = getattr(self, "_certificates", None)
+        if store is None:
+            store = self._certificates = StationCertificates(self.charger_id)
+        return store
 
     # ------------------------------------------------------------------ commands (shared)
     def record_command(self, action: str, payload: dict[str, Any], answer: str) -> None:

@@ -254,11 +254,9 @@ class Charger16(SimCharger, ChargePoint):
     def on_extended_trigger_message(
         self, requested_message: str, connector_id: int | None = None, **_: Any
     ) -> call_result.ExtendedTriggerMessage:
-        # 1.6 security whitepaper: this simulator sends LogStatusNotification; it has no key
-        # pair to sign, so SignChargePointCertificate is NotImplemented.
-        if requested_message == "SignChargePointCertificate":
-            answer = "NotImplemented"
-        elif requested_message == "LogStatusNotification":
+        # 1.6 security whitepaper: LogStatusNotification, and SignChargePointCertificate (A02:
+        # a new key pair and its CSR in a SignCertificate.req)
+        if requested_message in ("LogStatusNotification", "SignChargePointCertificate"):
             answer = "Accepted"
         else:
             answer = self._trigger_answer(requested_message, connector_id)
@@ -273,7 +271,9 @@ class Charger16(SimCharger, ChargePoint):
     def after_extended_trigger_message(
         self, requested_message: str, connector_id: int | None = None, **_: Any
     ) -> None:
-        if requested_message == "LogStatusNotification":
+        if requested_message == "SignChargePointCertificate":
+            self.post(call.SignCertificate(csr=self.certificates.new_csr()))
+        elif requested_message == "LogStatusNotification":
             # security whitepaper: requestId is omitted in a triggered Idle one, but the
             # ocpp package's schema requires it: 0 names no GetLog request
             self.post(call.LogStatusNotification(status="Idle", request_id=0))
@@ -338,9 +338,43 @@ class Charger16(SimCharger, ChargePoint):
     def on_get_installed_certificate_ids(
         self, certificate_type: str, **_: Any
     ) -> call_result.GetInstalledCertificateIds:
-        # no certificate store in this simulator: none installed (M03: NotFound)
-        self.record_command("GetInstalledCertificateIds", {}, "NotFound")
-        return call_result.GetInstalledCertificateIds(status="NotFound")
+        found = self.certificates.hash_list(certificate_type)
+        answer = "Accepted" if found else "NotFound"
+        self.record_command("GetInstalledCertificateIds", {"type": certificate_type}, answer)
+        return call_result.GetInstalledCertificateIds(
+            status=answer, certificate_hash_data=found or None
+        )
+
+    @on(Action.install_certificate)
+    def on_install_certificate(
+        self, certificate_type: str, certificate: str, **_: Any
+    ) -> call_result.InstallCertificate:
+        answer = self.certificates.install(certificate_type, certificate)
+        self.record_command("InstallCertificate", {"certificateType": certificate_type}, answer)
+        return call_result.InstallCertificate(status=answer)
+
+    @on(Action.delete_certificate)
+    def on_delete_certificate(
+        self, certificate_hash_data: dict[str, Any], **_: Any
+    ) -> call_result.DeleteCertificate:
+        answer = self.certificates.delete(certificate_hash_data)
+        self.record_command("DeleteCertificate", certificate_hash_data, answer)
+        return call_result.DeleteCertificate(status=answer)
+
+    @on(Action.certificate_signed)
+    def on_certificate_signed(
+        self, certificate_chain: str, **_: Any
+    ) -> call_result.CertificateSigned:
+        taken = self.certificates.accept_signed(certificate_chain)
+        answer = "Accepted" if taken else "Rejected"
+        self.record_command("CertificateSigned", {}, answer)
+        if not taken:  # 1.6 security whitepaper A02.FR.07
+            self.post(
+                call.SecurityEventNotification(
+                    type="InvalidChargePointCertificate", timestamp=utc_iso()
+                )
+            )
+        return call_result.CertificateSigned(status=answer)
 
     @on(Action.get_log)
     def on_get_log(self, log: dict, log_type: str, request_id: int, **_: Any) -> call_result.GetLog:

@@ -47,6 +47,7 @@ TRIGGERABLE_201 = {
     "LogStatusNotification",
     "FirmwareStatusNotification",
     "TransactionEvent",
+    "SignChargingStationCertificate",
 }
 STOP_TRIGGER = {
     "Remote": "RemoteStop",
@@ -361,6 +362,8 @@ class Charger201(SimCharger, ChargePoint):
                         )
         elif requested_message == "LogStatusNotification":
             self.post(call.LogStatusNotification(status="Idle"))
+        elif requested_message == "SignChargingStationCertificate":
+            self.request_certificate()
         elif requested_message == "FirmwareStatusNotification":
             # L01: a triggered notification repeats the last state (Idle when none running)
             self.post(
@@ -508,11 +511,53 @@ class Charger201(SimCharger, ChargePoint):
                 )
             )
 
+    # ------------------------------------------------------------------ certificates
+    def request_certificate(self) -> None:
+        """A02.FR.02/03 (after a trigger) or A03 (its own renewal): a new key, its CSR."""
+        csr = self.certificates.new_csr()
+        self.post(call.SignCertificate(csr=csr, certificate_type="ChargingStationCertificate"))
+
     @on(Action.get_installed_certificate_ids)
-    def on_get_installed_certificate_ids(self, **_: Any) -> call_result.GetInstalledCertificateIds:
-        # no certificate store in this simulator: none installed (M03: NotFound)
-        self.record_command("GetInstalledCertificateIds", {}, "NotFound")
-        return call_result.GetInstalledCertificateIds(status="NotFound")
+    def on_get_installed_certificate_ids(
+        self, certificate_type: list[str] | None = None, **_: Any
+    ) -> call_result.GetInstalledCertificateIds:
+        chains = self.certificates.chains(certificate_type)
+        answer = "Accepted" if chains else "NotFound"  # M03.FR.02/03
+        self.record_command("GetInstalledCertificateIds", {"types": certificate_type}, answer)
+        return call_result.GetInstalledCertificateIds(
+            status=answer, certificate_hash_data_chain=chains or None
+        )
+
+    @on(Action.install_certificate)
+    def on_install_certificate(
+        self, certificate_type: str, certificate: str, **_: Any
+    ) -> call_result.InstallCertificate:
+        answer = self.certificates.install(certificate_type, certificate)
+        self.record_command("InstallCertificate", {"certificateType": certificate_type}, answer)
+        return call_result.InstallCertificate(status=answer)
+
+    @on(Action.delete_certificate)
+    def on_delete_certificate(
+        self, certificate_hash_data: dict[str, Any], **_: Any
+    ) -> call_result.DeleteCertificate:
+        answer = self.certificates.delete(certificate_hash_data)
+        self.record_command("DeleteCertificate", certificate_hash_data, answer)
+        return call_result.DeleteCertificate(status=answer)
+
+    @on(Action.certificate_signed)
+    def on_certificate_signed(
+        self, certificate_chain: str, **_: Any
+    ) -> call_result.CertificateSigned:
+        taken = self.certificates.accept_signed(certificate_chain)
+        answer = "Accepted" if taken else "Rejected"
+        self.record_command("CertificateSigned", {}, answer)
+        if not taken:  # A02.FR.07
+            self.post(
+                call.SecurityEventNotification(
+                    type="InvalidChargingStationCertificate", timestamp=utc_iso()
+                )
+            )
+        return call_result.CertificateSigned(status=answer)
 
     @on(Action.get_log)
     def on_get_log(self, log: dict, log_type: str, request_id: int, **_: Any) -> call_result.GetLog:

@@ -66,3 +66,14 @@ def test_users_qualify_grants_withdraws_and_refuses_unknown(runner, settings):
     assert "hv_dc" in bad.output  # the vocabulary is listed
     gone = runner.invoke(cli, ["users", "qualify", "elena", "--remove", "electrician"])
     assert gone.exit_code == 0 and "no qualifications" in gone.output
+
+
+def test_chargers_add_with_security_profile_3(runner, settings):
+    added = runner.invoke(cli, ["chargers", "add", "SITE-040-MTLS-01", "--security-profile", "3"])
+    assert added.exit_code == 0, added.output
+    directory = ChargerDirectory(_factory(settings))
+    assert directory.lookup("SITE-040-MTLS-01").security_profile == 3
+    bad = runner.invoke(cli, ["chargers", "add", "SITE-040-MTLS-02", "--security-profile", "4"])
+    assert bad.exit_code == 2 and "security-profile" in bad.output
+    listed = runner.invoke(cli, ["chargers", "list"])
+    assert "SITE-040-MTLS-01" in listed.output and "profile" in listed.output

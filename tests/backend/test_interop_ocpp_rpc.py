@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from app.commands.catalogue import TRIGGERABLE, TRIGGERABLE_201
+from tests.pki import root_pem
 
 INTEROP = Path(__file__).resolve().parent.parent / "interop"
 pytestmark = pytest.mark.skipif(
@@ -19,6 +20,17 @@ pytestmark = pytest.mark.skipif(
 )
 
 CERT = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"
+ROOT = root_pem()
+HASH_DATA = {
+    "issuer_name_hash": "ab" * 32,
+    "issuer_key_hash": "cd" * 32,
+    "serial_number": "1A2B",
+}
+CERTIFICATES = [
+    ("install_certificate", {"certificate_type": "CSMSRootCertificate", "certificate": ROOT}),
+    ("delete_certificate", HASH_DATA),
+    ("certificate_signed", {"certificate_chain": ROOT}),
+]
 COMMANDS = {
     "1.6": [
         ("reset", {"type": "soft"}),
@@ -35,6 +47,7 @@ COMMANDS = {
         ("data_transfer", {"vendor_id": "org.test", "message_id": "Ping", "data": {"n": 1}}),
         ("rotate_basic_auth_password", {}),
         ("get_installed_certificate_ids", {}),
+        *CERTIFICATES,
     ],
     "2.0.1": [
         ("reset", {"type": "hard"}),
@@ -106,6 +119,11 @@ COMMANDS = {
         ("change_availability", {"evse_id": 1, "connector_id": 1, "type": "inoperative"}),
         ("rotate_basic_auth_password", {}),
         ("get_installed_certificate_ids", {"certificate_types": ["CSMSRootCertificate"]}),
+        *CERTIFICATES,
+        (
+            "certificate_signed",
+            {"certificate_chain": ROOT, "certificate_type": "ChargingStationCertificate"},
+        ),
         *(("trigger_message", {"message": m, "evse_id": 1}) for m in TRIGGERABLE_201),
         (
             "get_variables",

@@ -32,6 +32,9 @@ if (protocol === 'ocpp1.6') {
   handled('UpdateFirmware', () => ({}));
   handled('DataTransfer', () => ({ status: 'UnknownVendorId' }));
   handled('GetInstalledCertificateIds', () => ({ status: 'NotFound' }));
+  handled('InstallCertificate', () => ({ status: 'Accepted' }));
+  handled('DeleteCertificate', () => ({ status: 'NotFound' }));
+  handled('CertificateSigned', () => ({ status: 'Rejected' }));
 } else {
   handled('Reset', () => ({ status: 'Accepted' }));
   handled('UnlockConnector', () => ({ status: 'Unlocked' }));
@@ -78,6 +81,9 @@ if (protocol === 'ocpp1.6') {
     setTimeout(() => notifyMonitoringReport(params.requestId), 0);
     return { status: 'Accepted' };
   });
+  handled('InstallCertificate', () => ({ status: 'Accepted' }));
+  handled('DeleteCertificate', () => ({ status: 'Accepted' }));
+  handled('CertificateSigned', () => ({ status: 'Accepted' }));
 }
 
 const MONITORS = [
@@ -134,6 +140,7 @@ async function life16() {
   await step('DataTransfer', { vendorId: 'Voltara', messageId: 'Diag', data: 'x' });
   await step('DataTransfer', { vendorId: 'Voltara' });
   await step('DiagnosticsStatusNotification', { status: 'Idle' });
+  await step('SignCertificate', { csr: 'not a CSR: answered Rejected' });
   for (const status of ['Downloading', 'Downloaded', 'Installing', 'InstallationFailed', 'Idle']) {
     await step('FirmwareStatusNotification', { status });
   }
@@ -157,6 +164,7 @@ async function life201() {
   }
   await step('FirmwareStatusNotification', { status: 'Idle' });
   await step('SecurityEventNotification', { type: 'StartupOfTheDevice', timestamp: now() });
+  await step('SignCertificate', { csr: 'not a CSR: answered Rejected', certificateType: 'ChargingStationCertificate' });
   await step('NotifyReport', { requestId: 1, generatedAt: now(), seqNo: 0 });
 }
 

@@ -96,6 +96,11 @@ class Server16(_Recorder, CP16):
         self.rec("LogStatusNotification", kw)
         return r16.LogStatusNotification()
 
+    @on(A16.sign_certificate)
+    def sign_certificate(self, **kw: Any) -> r16.SignCertificate:
+        self.rec("SignCertificate", kw)
+        return r16.SignCertificate(status="Rejected")  # this mini CSMS has no CA
+
 
 class Server201(_Recorder, CP201):
     @on(A201.boot_notification)
@@ -138,6 +143,11 @@ class Server201(_Recorder, CP201):
     def security(self, **kw: Any) -> r201.SecurityEventNotification:
         self.rec("SecurityEventNotification", kw)
         return r201.SecurityEventNotification()
+
+    @on(A201.sign_certificate)
+    def sign_certificate(self, **kw: Any) -> r201.SignCertificate:
+        self.rec("SignCertificate", kw)
+        return r201.SignCertificate(status="Rejected")  # this mini CSMS has no CA
 
     @on(A201.firmware_status_notification)
     def fw(self, **kw: Any) -> r201.FirmwareStatusNotification:

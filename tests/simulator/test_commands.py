@@ -241,9 +241,15 @@ async def test_trigger_message_201(csms: MiniCSMS, make_fleet) -> None:
     )
     msg = await csms.wait_message(cid, "TransactionEvent", after=mark)
     assert msg["trigger_reason"] == "Trigger"
+    mark = csms.mark(cid)
     r = await csms.command(
         cid, c201.TriggerMessage(requested_message="SignChargingStationCertificate")
     )
+    assert r.status == "Accepted"  # A02.FR.02/03: a new key pair, its CSR in SignCertificate
+    msg = await csms.wait_message(cid, "SignCertificate", after=mark)
+    assert msg["certificate_type"] == "ChargingStationCertificate"
+    assert msg["csr"].startswith("-----BEGIN CERTIFICATE REQUEST-----")
+    r = await csms.command(cid, c201.TriggerMessage(requested_message="SignV2GCertificate"))
     assert r.status == "NotImplemented"
 
 

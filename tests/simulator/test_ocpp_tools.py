@@ -22,10 +22,13 @@ async def test_16_extended_trigger_sends_log_status(csms: MiniCSMS, make_fleet) 
     )
     assert answer.status == "Accepted"
     await csms.wait_message(p.charger_id, "LogStatusNotification", after=mark)
+    mark = csms.mark(p.charger_id)
     signed = await csms.command(
         p.charger_id, c16.ExtendedTriggerMessage(requested_message="SignChargePointCertificate")
     )
-    assert signed.status == "NotImplemented"  # no key pair to sign in this simulator
+    assert signed.status == "Accepted"  # A02: a new key pair, its CSR in SignCertificate
+    request = await csms.wait_message(p.charger_id, "SignCertificate", after=mark)
+    assert request["csr"].startswith("-----BEGIN CERTIFICATE REQUEST-----")
 
 
 async def test_201_transaction_status(csms: MiniCSMS, make_fleet) -> None:

@@ -25,6 +25,15 @@ def test_consultant_checks_certificates(stack: UiStack) -> None:
     at.button(key="cert_check").click().run()
     assert not at.exception, at.exception
     assert "reports no installed certificates" in texts(at), texts(at)
+    assert not [b for b in at.button if b.key == "cert_renew"]  # renewal: admins only
+
+
+def test_admin_renews_a_chargers_certificate(stack: UiStack) -> None:
+    at = app_as(stack, "admin", page="firmware.py")
+    at.text_input(key="cert_charger").input(stack.charger_ids[0]).run()
+    at.button(key="cert_renew").click().run()
+    assert not at.exception, at.exception
+    assert f"{stack.charger_ids[0]} answered Accepted" in texts(at), texts(at)
 
 
 def test_admin_is_told_what_is_wrong_with_a_campaign(stack: UiStack) -> None:

@@ -37,6 +37,9 @@ class RegisterCharger(BaseModel):
     vendor: str | None = None
     model: str | None = None
     label: str | None = None
+    security_profile: Literal[1, 2, 3] | None = Field(
+        None, description="3: TLS client certificate instead of HTTP Basic (see Security)."
+    )
 
 
 class Registered(BaseModel):
@@ -167,6 +170,7 @@ async def register_charger(
             vendor=body.vendor,
             model=body.model,
             label=body.label,
+            security_profile=body.security_profile,
         )
     except RegistrationError as error:
         code = 409 if "already registered" in str(error) else 422
@@ -252,6 +256,33 @@ async def set_charger_status(
         status=identity.status,  # type: ignore[arg-type]
         boot_answer=boot_answer(identity.status),
     )
+
+
+class SecurityProfile(BaseModel):
+    """OCPP 2.0.1 A00 / 1.6 security whitepaper security profile the charger must use:
+    1 HTTP Basic, 2 TLS + HTTP Basic, 3 TLS with a client certificate (no Basic)."""
+
+    profile: Literal[1, 2, 3]
+
+
+@router.put("/{charger_id}/security-profile", response_model=SecurityProfile)
+async def set_security_profile(
+    charger_id: str,
+    body: SecurityProfile,
+    state: AppState = Depends(get_state),
+    who: Principal = Depends(require_roles(Role.ADMIN)),
+) -> SecurityProfile:
+    """How the charger must authenticate from its next connection (admins)."""
+    if await asyncio.to_thread(state.directory.lookup, charger_id) is None:
+        raise NotFound(f"charger {charger_id} is not registered")
+    await asyncio.to_thread(state.directory.set_security_profile, charger_id, body.profile)
+    state.recorder.security_event(
+        "SecurityProfileSet",
+        charger_id=charger_id,
+        detail=f"security profile {body.profile} set by {who.name}",
+        remote=None,
+    )
+    return body
 
 
 @router.delete("/{charger_id}", status_code=204)

@@ -103,7 +103,7 @@ def history() -> None:
     st.dataframe(body["history"], hide_index=True)
 
 
-def certificates() -> None:
+def certificates(admin: bool) -> None:
     st.subheader("Certificates")
     server = call("load the server certificate", api().get, "/api/certificates/server")
     if server is not None:
@@ -114,6 +114,20 @@ def certificates() -> None:
         body = call("check the charger's certificates", api().post, path)
         if body is not None:
             _certificate_rows(body, f"{charger_id} reports no installed certificates.")
+    if admin and charger_id and st.button("Renew its certificate", key="cert_renew"):
+        # A02: the charger makes a new key and sends its CSR; the operator CA signs it
+        path = f"/api/chargers/{charger_id}/commands/trigger_message"
+        body = call(
+            "ask the charger for a new certificate",
+            api().post,
+            path,
+            {"message": "SignChargingStationCertificate"},
+        )
+        if body is not None:
+            st.info(
+                f"{charger_id} answered {body['status']}: its new certificate is signed and "
+                "sent when its request arrives (security events show the outcome)."
+            )
 
 
 def _certificate_rows(body: dict[str, Any], empty: str) -> None:
@@ -143,7 +157,7 @@ def main() -> None:
     if admin:
         new_campaign()
     history()
-    certificates()
+    certificates(admin)
 
 
 main()

@@ -1,7 +1,7 @@
 """inventory: a charger's device model as its last complete NotifyReport said (B07/B08)
 
 Revision ID: 0540_inventory
-Revises: 0510_password_rotation
+Revises: 0520_charger_security_profile
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql
 import app.db.base
 
 revision = "0540_inventory"
-down_revision = "0510_password_rotation"
+down_revision = "0520_charger_security_profile"
 branch_labels = None
 depends_on = None
 
