@@ -3,6 +3,7 @@ uploads + re-index with progress, and the search playground."""
 
 from __future__ import annotations
 
+import json
 import time
 
 from tests.ui.conftest import UiStack
@@ -20,13 +21,23 @@ def test_editor_shows_error_at_the_node_and_versions(stack: UiStack) -> None:
     assert "Procedures" in texts(at)
     at.selectbox(key="ed_choice").set_value("cable-stuck-after-charging").run()
     key = "ed_yaml_cable-stuck-after-charging"
-    original = at.text_area(key=key).value
+    original = at.session_state[key]
     assert "Valid." in texts(at)
     assert "cable-stuck" in _graph(at)
     broken = original.replace("next: ", "next: nowhere_", 1)
-    at.text_area(key=key).input(broken).run()
+    at.session_state[key] = broken
+    at.run()
     page = texts(at)
     assert "error(s)" in page and "nowhere_" in page
+    # the code editor (Ace: line numbers, YAML highlighting, monospace) marks the error's line
+    (box,) = at.get("component_instance")
+    args = json.loads(box.proto.json_args)
+    assert args["lang"] == "yaml" and args["options"]["showLineNumbers"] is True
+    assert "monospace" in args["options"]["fontFamily"] and args["options"]["fontSize"] >= 14
+    line = next(n for n, t in enumerate(broken.splitlines(), 1) if "nowhere_" in t)
+    marks = args["props"]["annotations"]
+    assert any(m["row"] == line - 1 and m["type"] == "error" for m in marks), (line, marks)
+    assert [m["startRow"] for m in args["props"]["markers"]] == [line - 1]
     dot = _graph(at)
     assert "missing: nowhere_" in dot and "color=red" in dot
     assert at.button(key="ed_publish").disabled
@@ -34,13 +45,14 @@ def test_editor_shows_error_at_the_node_and_versions(stack: UiStack) -> None:
     assert "Saved cable-stuck-after-charging v2 (draft)" in texts(at), texts(at)
     # the picker keeps the saved procedure (its label no longer changes with the version)
     assert at.selectbox(key="ed_choice").value == "cable-stuck-after-charging"
-    assert "nowhere_" in at.text_area(key=key).value
+    assert "nowhere_" in at.session_state[key]
     # the diff between the published v1 and the broken draft v2
     diffs = [c.value for c in at.code if c.value.startswith("--- v1")]
     assert diffs and "nowhere_" in diffs[0], [c.value[:40] for c in at.code]
     # the error shown at its line, numbered
     assert any("> " in c.value and "nowhere_" in c.value for c in at.code if c.language == "yaml")
-    at.text_area(key=key).input(original.replace("title: ", "title: Fixed ", 1)).run()
+    at.session_state[key] = original.replace("title: ", "title: Fixed ", 1)
+    at.run()
     at.button(key="ed_publish").click().run()
     # hazardous steps: not published by its author alone
     assert "hazardous steps" in texts(at), texts(at)
@@ -56,7 +68,7 @@ def test_editor_shows_error_at_the_node_and_versions(stack: UiStack) -> None:
     at.selectbox(key="ed_back_cable-stuck-after-charging").set_value(2).run()
     at.button(key="ed_rollback").click().run()
     assert "Rolled back: saved cable-stuck-after-charging v4 (draft)" in texts(at), texts(at)
-    assert "nowhere_" in at.text_area(key=key).value
+    assert "nowhere_" in at.session_state[key]
     at.button(key="ed_retire").click().run()
     assert "Retired cable-stuck-after-charging v4" in texts(at)
 

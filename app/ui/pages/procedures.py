@@ -6,6 +6,7 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
+from code_editor import code_editor
 
 from app.ui.common import api, auth, call, kept, remember
 from app.ui.dot import editor_dot
@@ -87,13 +88,24 @@ def issue_line(issue: dict[str, Any]) -> str:
     return plain(f"{where}{node}{field}: {issue['message']}")
 
 
-MONOSPACE = """<style>
-.stTextArea textarea {font-family: ui-monospace, 'DejaVu Sans Mono', monospace;
-  font-size: 14px; line-height: 1.45; tab-size: 2;}
+GRAPH_CSS = """<style>
 .st-key-ed_graph {overflow: auto !important;}
 .st-key-ed_graph [data-testid="stGraphVizChart"] svg {max-width: none !important;
   width: auto !important; height: auto !important;}
 </style>"""
+# the code editor (Ace, in its own frame): a monospace font at a size readable on a tablet,
+# line numbers, YAML highlighting; the line of an error is marked in its margin and shaded
+EDITOR_OPTIONS = {
+    "fontSize": 14,
+    "fontFamily": "ui-monospace, 'DejaVu Sans Mono', monospace",
+    "showLineNumbers": True,
+    "showGutter": True,
+    "tabSize": 2,
+    "useSoftTabs": True,
+    "wrap": False,
+    "displayIndentGuides": True,
+}
+ERROR_LINE_CSS = ".cf-error-line {position: absolute; background: rgba(255, 43, 43, 0.18);}"
 
 
 def excerpt(text: str, line: int, around: int = 3) -> str:
@@ -116,6 +128,61 @@ def error_at_line(text: str, errors: list[dict[str, Any]]) -> None:
     st.code(excerpt(text, int(first["line"])), language="yaml", wrap_lines=False)
 
 
+def line_marks(issues: list[dict[str, Any]], line_count: int) -> dict[str, list[dict[str, Any]]]:
+    """Ace annotations (a red or yellow mark in the line-number margin, the message on hover)
+    and markers (the whole line shaded) for every issue that names a line (1-based; Ace's rows
+    are 0-based). Lines past the end of the text (it was edited since) are left out."""
+    annotations, markers = [], []
+    for issue in issues:
+        line = issue.get("line")
+        if not isinstance(line, int) or not 1 <= line <= max(line_count, 1):
+            continue
+        error = issue.get("severity", "error") == "error"
+        annotations.append(
+            {
+                "row": line - 1,
+                "column": 0,
+                "type": "error" if error else "warning",
+                "text": f"line {line}: {issue.get('message', '')}",  # plain text, no Markdown
+            }
+        )
+        if error:
+            markers.append(
+                {
+                    "startRow": line - 1,
+                    "startCol": 0,
+                    "endRow": line - 1,
+                    "endCol": 1,
+                    "className": "cf-error-line",
+                    "type": "fullLine",
+                }
+            )
+    return {"annotations": annotations, "markers": markers}
+
+
+def code_box(key: str, issues: list[dict[str, Any]]) -> None:
+    """The YAML in a code editor; its text is kept in ``st.session_state[key]`` (the source
+    of truth: the component only reports edits, each with a new id)."""
+    text = st.session_state[key]
+    revision = st.session_state.get("ed_rev", 0)
+    result = code_editor(
+        text,
+        lang="yaml",
+        height=[24, 34],  # lines: about 600 px at 14 px
+        response_mode="debounce",
+        options=EDITOR_OPTIONS,
+        props=line_marks(issues, text.count("\n") + 1),
+        component_props={"css": ERROR_LINE_CSS},
+        key=f"ed_code_{key.removeprefix('ed_yaml_')}_{revision}",
+    )
+    seen = f"ed_seen_{key.removeprefix('ed_yaml_')}"
+    if result and result.get("id") and result["id"] != st.session_state.get(seen):
+        st.session_state[seen] = result["id"]
+        if result.get("text") != text:
+            st.session_state[key] = result["text"]
+            st.rerun()
+
+
 def editor(procedure_id: str | None, meta: dict[str, Any] | None) -> None:
     key = f"ed_yaml_{procedure_id or 'new'}"
     if key not in st.session_state:
@@ -124,16 +191,14 @@ def editor(procedure_id: str | None, meta: dict[str, Any] | None) -> None:
             st.session_state[key] = (data or {}).get("yaml", "")
         else:
             st.session_state[key] = TEMPLATE
-    st.markdown(MONOSPACE, unsafe_allow_html=True)
-    left, right = st.columns([1, 1])
-    with left:
-        st.text_area("YAML", key=key, height=600, label_visibility="collapsed")
+    st.markdown(GRAPH_CSS, unsafe_allow_html=True)
     text = st.session_state[key]
     report = call("validate", api().post, "/api/procedures/validate", {"yaml": text}) or {}
     issues = report.get("issues") or []
     errors = [i for i in issues if i.get("severity", "error") == "error"]
-    with left, st.expander("Numbered view", icon=":material/format_list_numbered:"):
-        st.code(text, language="yaml", line_numbers=True)
+    left, right = st.columns([1, 1])
+    with left:
+        code_box(key, issues)
     with right:
         if errors:
             st.error(
@@ -239,6 +304,9 @@ def done(message: str, select: str | None = None) -> None:
     st.cache_data.clear()
     for key in [k for k in st.session_state if str(k).startswith("ed_yaml_")]:
         del st.session_state[key]
+    # a new editor instance: Ace keeps the text it was first given, so a saved or rolled back
+    # version is shown only by an editor drawn afresh
+    st.session_state["ed_rev"] = st.session_state.get("ed_rev", 0) + 1
     st.rerun()
 
 
