@@ -4,7 +4,6 @@ uploads + re-index with progress, and the search playground."""
 from __future__ import annotations
 
 import json
-import time
 
 from tests.ui.conftest import UiStack
 from tests.ui.helpers import app_as, texts
@@ -73,7 +72,9 @@ def test_editor_shows_error_at_the_node_and_versions(stack: UiStack) -> None:
     assert "Retired cable-stuck-after-charging v4" in texts(at)
 
 
-def test_upload_reindex_and_search(stack: UiStack) -> None:
+def test_upload_indexes_by_itself_and_queues_what_comes_during_a_run(stack: UiStack) -> None:
+    """Issue 18: an upload is indexed without a "Re-index" press, by the server (a page reload
+    loses nothing); a file stored while a run is going is indexed by one more run after it."""
     at = app_as(stack, "eddie", page="knowledge.py")
     assert "Nothing indexed yet" in texts(at) or "What is indexed" in texts(at)
     with stack.http(stack.token("eddie")) as eddie:
@@ -89,18 +90,37 @@ def test_upload_reindex_and_search(stack: UiStack) -> None:
         assert r.status_code == 201, r.text
         assert r.json()["stored"] == ["manuals/uploads/zz_manual.md"]
         assert "must be one of" in r.json()["rejected"][0]["reason"]
-    at.run()
-    at.button(key="kb_reindex").click().run()
-    assert not at.exception, at.exception
-    end = time.monotonic() + 120
-    while time.monotonic() < end:
+        indexing = r.json()["indexing"]
+        assert indexing["state"] == "running", indexing
+        assert indexing["sources"] == ["manuals/uploads/zz_manual.md"]
+        second = eddie.post(
+            "/api/knowledge/uploads",
+            data={"kind": "manual"},
+            files=[
+                (
+                    "files",
+                    ("yy.md", b"# Wallbox Y\n\n## Error Y-7\n\nReseat J9.\n", "text/markdown"),
+                )
+            ],
+        )
+        assert second.status_code == 201, second.text
+        job = second.json()["indexing"]
+        # indexed now if the first run had ended, else queued for the run right after it
+        assert "manuals/uploads/yy.md" in job["queued"] or job["sources"] == [
+            "manuals/uploads/yy.md"
+        ], job
+        # the page, drawn afresh (a reload), shows the run the server keeps
         at.run()
-        if "Indexed:" in texts(at):
-            break
-        time.sleep(1)
+        assert not at.exception, at.exception
+    admin = stack.backend.state.knowledge_admin
+    assert admin is not None
+    last = stack.run(admin.idle(), timeout=180)
+    assert last.state == "done", last
+    at.run()
     page = texts(at)
     assert "Indexed:" in page, page
-    assert "manuals/uploads/zz_manual.md" in str(at.dataframe[0].value["file"].tolist())
+    files = str(at.dataframe[0].value["file"].tolist())
+    assert "manuals/uploads/zz_manual.md" in files and "manuals/uploads/yy.md" in files, files
     search = app_as(stack, "eddie", page="search.py")
     search.text_input(key="search_q").input("blue lamp blinks fuse").run()
     page = texts(search)
