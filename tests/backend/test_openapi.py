@@ -38,7 +38,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("GET", "/api/procedures/{procedure_id}"): PROCEDURES_TODO,
     ("POST", "/api/procedures/{procedure_id}/publish"): PROCEDURES_TODO,
     ("POST", "/api/procedures/{procedure_id}/retire"): PROCEDURES_TODO,
-    ("GET", "/api/procedures/{procedure_id}/effectiveness"): PROCEDURES_TODO,
     ("POST", "/api/procedures/{procedure_id}/approve"): PROCEDURES_TODO,
     ("GET", "/api/procedures/{procedure_id}/versions"): PROCEDURES_TODO,
     ("POST", "/api/procedures/{procedure_id}/rollback"): PROCEDURES_TODO,

@@ -126,3 +126,38 @@ def test_upload_indexes_by_itself_and_queues_what_comes_during_a_run(stack: UiSt
     page = texts(search)
     assert "Manual passages" in page and "score" in page, page
     assert "Wallbox Z" in page or "E-999" in page
+
+
+def test_editor_sees_how_the_open_procedure_is_used(stack: UiStack) -> None:
+    """Issue 18: per procedure, how often it was used, how often it fixed the fault, and the
+    step where partners most often leave."""
+    charger = stack.take_charger()
+    stack.inject(charger, "firmware_hang")
+    with stack.http(stack.token("pat")) as pat:
+        r = pat.post(
+            "/api/sessions",
+            json={
+                "charger_id": charger,
+                "symptom": "screen frozen",
+                "procedure_id": "stuck-charging-process",
+            },
+        )
+        assert r.status_code == 201, r.text
+        view = r.json()
+        assert view["procedure"], view
+        procedure, step = view["procedure"]["id"], view["cursor"]["node_id"]
+        r = pat.post(
+            f"/api/sessions/{view['id']}/abandon",
+            json={"expected_version": view["version"], "note": "no time"},
+        )
+        assert r.status_code == 200, r.text
+    with stack.http(stack.token("eddie")) as eddie:
+        stats = eddie.get(f"/api/procedures/{procedure}/effectiveness").json()
+    at = app_as(stack, "eddie")
+    at.selectbox(key="ed_choice").set_value(procedure).run()
+    metrics = {m.label: (m.value, m.proto.delta) for m in at.metric}
+    assert metrics["Used"][0] == f"{stats['runs']}×", metrics
+    assert stats["runs"] >= 1
+    assert metrics["Most left or called a consultant at"][0] == stats["most_left_step"]
+    assert any(x["node_id"] == step for x in stats["left_at"]), stats
+    assert "Fixed the fault" in metrics

@@ -18,7 +18,7 @@ from app.procedures.loader import MAX_YAML_CHARS
 from app.procedures.schema import procedure_json_schema
 from app.procedures.validation import validate_text
 from app.security.roles import Principal, Role
-from app.sessions.effectiveness import effectiveness
+from app.sessions.effectiveness import ProcedureEffectiveness, effectiveness
 from app.state import AppState
 
 router = APIRouter(prefix="/api/procedures", tags=["procedures"])
@@ -294,6 +294,8 @@ def graph(
 def procedure_effectiveness(
     procedure_id: str,
     db: Session = Depends(get_db),
-    _: Principal = Depends(require_roles(Role.EDITOR, Role.CONSULTANT)),
-) -> dict[str, Any]:
+    _: Principal = Depends(require_roles(*EDITORS)),
+) -> ProcedureEffectiveness:
+    """How often the procedure was used, how often it fixed the fault, and the step where
+    partners most often leave or call a consultant (editors and admins)."""
     return effectiveness(db, procedure_id)

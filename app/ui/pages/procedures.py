@@ -44,7 +44,8 @@ def effectiveness(token_hint: str, procedure_ids: tuple[str, ...]) -> dict[str, 
     return out
 
 
-def overview(rows: list[dict[str, Any]]) -> None:
+def overview(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Every procedure with how it is used; the statistics, by procedure id, for the page."""
     token = (auth() or {}).get("token", "")[-6:]
     eff = effectiveness(token, tuple(r["procedure_id"] for r in rows))
     table = pd.DataFrame(
@@ -55,9 +56,9 @@ def overview(rows: list[dict[str, Any]]) -> None:
                 "version": r["version"],
                 "status": r["status"],
                 "valid": "yes" if r["valid"] else "NO",
-                "runs": eff.get(r["procedure_id"], {}).get("runs"),
-                "resolved %": pct(eff.get(r["procedure_id"], {}).get("resolution_rate")),
-                "escalated %": pct(eff.get(r["procedure_id"], {}).get("escalation_rate")),
+                "used": eff.get(r["procedure_id"], {}).get("runs"),
+                "fixed %": pct(eff.get(r["procedure_id"], {}).get("resolution_rate")),
+                "consultant %": pct(eff.get(r["procedure_id"], {}).get("escalation_rate")),
                 "median min": eff.get(r["procedure_id"], {}).get("median_minutes"),
                 "most left at": eff.get(r["procedure_id"], {}).get("most_left_step"),
             }
@@ -66,6 +67,44 @@ def overview(rows: list[dict[str, Any]]) -> None:
     )
     with st.expander(f"All procedures ({len(rows)})", expanded=False):
         st.dataframe(table, hide_index=True, height=300)
+    return eff
+
+
+def statistics(stats: dict[str, Any] | None) -> None:
+    """How the open procedure is used: runs, fixes, and where partners leave or call for help."""
+    if not stats or not stats.get("runs"):
+        st.caption("Not used in a session yet.")
+        return
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Used", f"{stats['runs']}×", help="Troubleshooting sessions started with it.")
+    fixed = stats.get("resolution_rate")
+    c2.metric(
+        "Fixed the fault",
+        f"{stats['resolved']} of {stats['finished']}" if stats["finished"] else "–",
+        delta=None if fixed is None else f"{pct(fixed)} %",
+        delta_color="off",
+        help="Finished sessions whose outcome was resolved.",
+    )
+    top = stats.get("most_left_step")
+    c3.metric(
+        "Most left or called a consultant at",
+        top or "–",
+        delta=f"{stats.get('most_left_count', 0)}×" if top else None,
+        delta_color="off",
+        help="Abandoned sessions by their last step, and consultant calls by step.",
+    )
+    left = {x["node_id"]: x["count"] for x in stats.get("left_at") or []}
+    called = {x["node_id"]: x["count"] for x in stats.get("consultant_called_at") or []}
+    if left or called:
+        st.caption(
+            "By step: "
+            + "; ".join(
+                f"{plain(n)}: left {left.get(n, 0)}, consultant {called.get(n, 0)}"
+                for n in sorted(
+                    {*left, *called}, key=lambda n: -(left.get(n, 0) + called.get(n, 0))
+                )
+            )
+        )
 
 
 def pct(value: float | None) -> float | None:
@@ -393,7 +432,7 @@ def main() -> None:
     if flash:
         st.success(flash)
     rows = call("load procedures", api().get, "/api/procedures") or []
-    overview(rows)
+    stats = overview(rows)
     if not rows and st.button("Import the knowledge base procedures", key="ed_import"):
         result = call("import", api().post, "/api/procedures/import")
         if result:
@@ -407,6 +446,7 @@ def main() -> None:
             f"{meta['title']} · v{meta['version']} {meta['status']} · saved by "
             f"{meta['created_by']} {when(meta['created_at'])} UTC"
         )
+        statistics(stats.get(procedure_id))
     editor(procedure_id, meta)
     if procedure_id and meta:
         versions(procedure_id)
