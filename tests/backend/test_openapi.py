@@ -19,9 +19,7 @@ from app.api.app import ROUTERS
 
 NO_BODY = "204 No Content"
 FILE = "a file download"
-# TODO(lead): app/api/routers/procedures.py is being edited by another engineer; give these
-# routes response models and take them off this list.
-PROCEDURES_TODO = "TODO: procedures.py response models (being edited elsewhere)"
+SCHEMA_DOCUMENT = "a JSON Schema document (free-form by nature)"
 
 ALLOWED: dict[tuple[str, str], str] = {
     ("POST", "/api/auth/logout"): NO_BODY,
@@ -30,17 +28,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("GET", "/api/sessions/{session_id}/report.pdf"): FILE,
     ("GET", "/api/sessions/{session_id}/photos/{photo_id}"): FILE,
     ("GET", "/api/diagnostics/{upload_id}/download"): FILE,
-    ("GET", "/api/procedures"): PROCEDURES_TODO,
-    ("GET", "/api/procedures/schema"): PROCEDURES_TODO,
-    ("POST", "/api/procedures/validate"): PROCEDURES_TODO,
-    ("POST", "/api/procedures"): PROCEDURES_TODO,
-    ("POST", "/api/procedures/import"): PROCEDURES_TODO,
-    ("GET", "/api/procedures/{procedure_id}"): PROCEDURES_TODO,
-    ("POST", "/api/procedures/{procedure_id}/publish"): PROCEDURES_TODO,
-    ("POST", "/api/procedures/{procedure_id}/retire"): PROCEDURES_TODO,
-    ("POST", "/api/procedures/{procedure_id}/approve"): PROCEDURES_TODO,
-    ("GET", "/api/procedures/{procedure_id}/versions"): PROCEDURES_TODO,
-    ("POST", "/api/procedures/{procedure_id}/rollback"): PROCEDURES_TODO,
+    ("GET", "/api/procedures/schema"): SCHEMA_DOCUMENT,
 }
 
 

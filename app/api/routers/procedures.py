@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import PlainTextResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -41,6 +41,71 @@ class ProcedureText(BaseModel):
     )
 
 
+class IssueView(BaseModel):
+    """One problem found in a procedure text (app.procedures.validation.Issue as stored)."""
+
+    model_config = ConfigDict(extra="forbid")
+    file: str
+    line: int | None = None
+    node_id: str | None = None
+    field: str | None = None
+    message: str
+    severity: Literal["error", "warning"] = "error"
+
+
+class ProcedureMeta(BaseModel):
+    """One version of a procedure, without its text."""
+
+    model_config = ConfigDict(extra="forbid")
+    procedure_id: str
+    version: int
+    status: Literal["draft", "published", "retired"]
+    title: str
+    valid: bool
+    issues: list[IssueView]
+    source: str | None
+    created_by: str
+    created_at: str = Field(description="ISO 8601, UTC.")
+    approved_by: str | None
+    approved_at: str | None
+
+
+class SavedVersion(ProcedureMeta):
+    notices: list[str] = Field(description="What the save changed or ignored in the text.")
+
+
+class ProcedureDetail(ProcedureMeta):
+    yaml: str
+    procedure: dict[str, Any] | None = Field(
+        description="The parsed procedure (its JSON form); null when the text does not parse."
+    )
+
+
+class StatusEvent(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    action: str = Field(description="procedure.save, procedure.published, procedure.approved…")
+    by: str
+    at: str
+
+
+class VersionEntry(ProcedureMeta):
+    events: list[StatusEvent] = Field(description="Who saved, approved, published or retired.")
+
+
+class ValidationReport(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    ok: bool
+    issues: list[IssueView]
+
+
+class ImportResult(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    imported: list[str]
+    unchanged: list[str]
+    kept: list[str] = Field(description="Already changed by an editor: never overwritten.")
+    failed: list[str]
+
+
 def _meta(row: ProcedureVersionRow) -> dict[str, Any]:
     return {
         "procedure_id": row.procedure_id,
@@ -48,7 +113,7 @@ def _meta(row: ProcedureVersionRow) -> dict[str, Any]:
         "status": row.status,
         "title": row.title,
         "valid": row.valid,
-        "issues": row.issues,
+        "issues": row.issues or [],
         "source": row.source,
         "created_by": row.created_by,
         "created_at": row.created_at.isoformat(),
@@ -68,16 +133,16 @@ def _audit(db: Session, who: Principal, action: str, target: str, **detail: Any)
 @router.get("")
 def list_procedures(
     db: Session = Depends(get_db), who: Principal = Depends(require_roles(*ANY_ROLE))
-) -> list[dict[str, Any]]:
+) -> list[ProcedureMeta]:
     rows = store.list_latest(db, include_retired=who.has(Role.EDITOR))
     if not who.has(Role.EDITOR):
         out = []
         for row in rows:
             pub = row if row.status == "published" else store.published(db, row.procedure_id)
             if pub is not None:
-                out.append(_meta(pub))
+                out.append(ProcedureMeta(**_meta(pub)))
         return out
-    return [_meta(r) for r in rows]
+    return [ProcedureMeta(**_meta(r)) for r in rows]
 
 
 @router.get("/schema")
@@ -88,9 +153,11 @@ def json_schema(_: Principal = Depends(require_roles(*ANY_ROLE))) -> dict[str, A
 @router.post("/validate")
 def validate(
     body: ProcedureText, _: Principal = Depends(require_roles(*ANY_ROLE))
-) -> dict[str, Any]:
+) -> ValidationReport:
     report = validate_text(body.yaml, "<editor>")
-    return {"ok": report.ok, "issues": [i.model_dump() for i in report.issues]}
+    return ValidationReport(
+        ok=report.ok, issues=[IssueView(**i.model_dump()) for i in report.issues]
+    )
 
 
 @router.post("", status_code=201)
@@ -98,7 +165,7 @@ def create_version(
     body: ProcedureText,
     db: Session = Depends(get_db),
     who: Principal = Depends(require_roles(*EDITORS)),
-) -> dict[str, Any]:
+) -> SavedVersion:
     try:
         saved = store.save_version(
             db,
@@ -113,11 +180,11 @@ def create_version(
     return _saved(db, who, saved, "procedure.save")
 
 
-def _saved(db: Session, who: Principal, saved: store.Saved, action: str) -> dict[str, Any]:
+def _saved(db: Session, who: Principal, saved: store.Saved, action: str) -> SavedVersion:
     row = saved.row
     _audit(db, who, action, row.procedure_id, version=row.version, status=row.status)
     db.commit()
-    return {**_meta(row), "notices": saved.notices}
+    return SavedVersion(**_meta(row), notices=saved.notices)
 
 
 @router.post("/import")
@@ -125,12 +192,12 @@ def import_knowledge_base(
     db: Session = Depends(get_db),
     state: AppState = Depends(get_state),
     who: Principal = Depends(require_roles(*EDITORS)),
-) -> dict[str, list[str]]:
+) -> ImportResult:
     folder = state.settings.knowledge_base_dir / "procedures"
     result = store.import_directory(db, folder, who.name)
     _audit(db, who, "procedure.import", str(folder), imported=result["imported"])
     db.commit()
-    return result
+    return ImportResult(**result)
 
 
 def _row(db: Session, procedure_id: str, version: int | None) -> ProcedureVersionRow:
@@ -162,27 +229,25 @@ def get_procedure(
     version: Version = None,
     db: Session = Depends(get_db),
     who: Principal = Depends(require_roles(*ANY_ROLE)),
-) -> dict[str, Any]:
+) -> ProcedureDetail:
     row = _visible_row(db, who, procedure_id, version)
-    data = _meta(row)
-    data["yaml"] = row.yaml_text
     try:
-        data["procedure"] = store.load(row).model_dump(mode="json", by_alias=True)
+        parsed = store.load(row).model_dump(mode="json", by_alias=True)
     except store.ProcedureError:
-        data["procedure"] = None
-    return data
+        parsed = None
+    return ProcedureDetail(**_meta(row), yaml=row.yaml_text, procedure=parsed)
 
 
 def _set_status(
     db: Session, who: Principal, procedure_id: str, version: int | None, status: str
-) -> dict[str, Any]:
+) -> ProcedureMeta:
     try:
         row = store.set_status(db, procedure_id, version, status)
     except store.ProcedureError as error:
         raise _fail(error) from error
     _audit(db, who, f"procedure.{status}", procedure_id, version=row.version)
     db.commit()
-    return _meta(row)
+    return ProcedureMeta(**_meta(row))
 
 
 @router.post("/{procedure_id}/publish")
@@ -191,7 +256,7 @@ def publish(
     version: int | None = None,
     db: Session = Depends(get_db),
     who: Principal = Depends(require_roles(*EDITORS)),
-) -> dict[str, Any]:
+) -> ProcedureMeta:
     return _set_status(db, who, procedure_id, version, "published")
 
 
@@ -201,7 +266,7 @@ def approve(
     version: Annotated[int, Query(ge=1, le=2**31 - 1)],
     db: Session = Depends(get_db),
     who: Principal = Depends(require_roles(*EDITORS)),
-) -> dict[str, Any]:
+) -> ProcedureMeta:
     """A second editor approves a draft (needed to publish one with hazardous steps)."""
     try:
         row = store.approve(db, procedure_id, version, who.name)
@@ -209,7 +274,7 @@ def approve(
         raise _fail(error) from error
     _audit(db, who, "procedure.approved", procedure_id, version=row.version)
     db.commit()
-    return _meta(row)
+    return ProcedureMeta(**_meta(row))
 
 
 @router.post("/{procedure_id}/retire")
@@ -218,7 +283,7 @@ def retire(
     version: int | None = None,
     db: Session = Depends(get_db),
     who: Principal = Depends(require_roles(*EDITORS)),
-) -> dict[str, Any]:
+) -> ProcedureMeta:
     return _set_status(db, who, procedure_id, version, "retired")
 
 
@@ -227,7 +292,7 @@ def history(
     procedure_id: str,
     db: Session = Depends(get_db),
     _: Principal = Depends(require_roles(*EDITORS)),
-) -> list[dict[str, Any]]:
+) -> list[VersionEntry]:
     """Every version, newest first, with who made it and when, and who changed its status."""
     rows = store.versions(db, procedure_id)
     if not rows:
@@ -244,7 +309,10 @@ def history(
             events.setdefault(version, []).append(
                 {"action": audit.action, "by": audit.actor, "at": audit.at.isoformat()}
             )
-    return [{**_meta(r), "events": events.get(r.version, [])} for r in rows]
+    return [
+        VersionEntry(**_meta(r), events=[StatusEvent(**e) for e in events.get(r.version, [])])
+        for r in rows
+    ]
 
 
 @router.get("/{procedure_id}/diff", response_class=PlainTextResponse)
@@ -268,7 +336,7 @@ def rollback(
     version: Annotated[int, Query(ge=1, le=2**31 - 1)],
     db: Session = Depends(get_db),
     who: Principal = Depends(require_roles(*EDITORS)),
-) -> dict[str, Any]:
+) -> SavedVersion:
     """Bring back an old version as a new draft version (history is never rewritten)."""
     try:
         saved = store.roll_back(db, procedure_id, version, who.name)
