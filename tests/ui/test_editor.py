@@ -27,7 +27,7 @@ def test_editor_shows_error_at_the_node_and_versions(stack: UiStack) -> None:
     at.session_state[key] = broken
     at.run()
     page = texts(at)
-    assert "error(s)" in page and "nowhere_" in page
+    assert "error(s)" in page and "nowhere_" in page and "Unsaved changes." in page
     # the code editor (Ace: line numbers, YAML highlighting, monospace) marks the error's line
     (box,) = at.get("component_instance")
     args = json.loads(box.proto.json_args)
@@ -44,6 +44,7 @@ def test_editor_shows_error_at_the_node_and_versions(stack: UiStack) -> None:
     assert "Saved cable-stuck-after-charging v2 (draft)" in texts(at), texts(at)
     # the picker keeps the saved procedure (its label no longer changes with the version)
     assert at.selectbox(key="ed_choice").value == "cable-stuck-after-charging"
+    assert "Unsaved changes." not in texts(at)
     assert "nowhere_" in at.session_state[key]
     # the diff between the published v1 and the broken draft v2
     diffs = [c.value for c in at.code if c.value.startswith("--- v1")]

@@ -34,8 +34,10 @@ def uploads() -> None:
         ),
     )
     types = ["pdf", "md", "markdown", "html", "htm", "txt"] if kind == "manual" else ["csv", "json"]
+    # a new box after each upload: the files added are not offered for adding again
+    batch = st.session_state.get("kb_batch", 0)
     files = st.file_uploader(
-        "Files", type=types, accept_multiple_files=True, key=f"kb_files_{kind}"
+        "Files", type=types, accept_multiple_files=True, key=f"kb_files_{kind}_{batch}"
     )
     mapping = None
     if kind == "ticket":
@@ -70,6 +72,7 @@ def uploads() -> None:
                 st.error(f"Not stored: {plain(item['file'])}: {plain(item['reason'])}")
             if result["stored"]:
                 st.session_state["kb_flash"] = stored_message(result)
+                st.session_state["kb_batch"] = batch + 1
                 st.rerun()
 
 

@@ -230,6 +230,7 @@ def editor(procedure_id: str | None, meta: dict[str, Any] | None) -> None:
             st.session_state[key] = (data or {}).get("yaml", "")
         else:
             st.session_state[key] = TEMPLATE
+        st.session_state[f"ed_base_{procedure_id or 'new'}"] = st.session_state[key]
     st.markdown(GRAPH_CSS, unsafe_allow_html=True)
     text = st.session_state[key]
     report = call("validate", api().post, "/api/procedures/validate", {"yaml": text}) or {}
@@ -238,6 +239,8 @@ def editor(procedure_id: str | None, meta: dict[str, Any] | None) -> None:
     left, right = st.columns([1, 1])
     with left:
         code_box(key, issues)
+        if text != st.session_state.get(f"ed_base_{procedure_id or 'new'}"):
+            st.caption("Unsaved changes.", help="Save a draft or publish to keep them.")
     with right:
         if errors:
             st.error(
@@ -341,7 +344,7 @@ def done(message: str, select: str | None = None) -> None:
         # applied before the picker is drawn on the next run (a drawn widget's state is fixed)
         st.session_state["ed_select_next"] = select
     st.cache_data.clear()
-    for key in [k for k in st.session_state if str(k).startswith("ed_yaml_")]:
+    for key in [k for k in st.session_state if str(k).startswith(("ed_yaml_", "ed_base_"))]:
         del st.session_state[key]
     # a new editor instance: Ace keeps the text it was first given, so a saved or rolled back
     # version is shown only by an editor drawn afresh
