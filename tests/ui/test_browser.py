@@ -147,23 +147,26 @@ def keyed(page, key: str):  # type: ignore[no-untyped-def]
     return page.locator(f".st-key-{key} button").first
 
 
-def code_frame(page):  # type: ignore[no-untyped-def]
-    """The procedure editor's Ace code editor (a component in its own frame), once drawn."""
+def code_frame(page, procedure: str = ""):  # type: ignore[no-untyped-def]
+    """The procedure editor's Ace code editor (a component in its own frame), once drawn;
+    with ``procedure``, the one drawn for that procedure (not the one before a switch)."""
     settled(page)
-    iframe = page.locator('iframe[title*="code_editor"]').first
+    iframe = page.locator(f'[class*="st-key-ed_code_{procedure}"] iframe').first
     iframe.wait_for()
     frame = iframe.element_handle().content_frame()
     frame.wait_for_selector(".ace_editor .ace_content")
     return frame
 
 
-def code_text(page) -> str:  # type: ignore[no-untyped-def]
-    return code_frame(page).evaluate("document.querySelector('.ace_editor').env.editor.getValue()")
+def code_text(page, procedure: str = "") -> str:  # type: ignore[no-untyped-def]
+    return code_frame(page, procedure).evaluate(
+        "document.querySelector('.ace_editor').env.editor.getValue()"
+    )
 
 
-def code_fill(page, text: str) -> None:  # type: ignore[no-untyped-def]
+def code_fill(page, text: str, procedure: str = "") -> None:  # type: ignore[no-untyped-def]
     """Replace the editor's text as an edit would (Ace reports it to the app after a pause)."""
-    code_frame(page).evaluate(
+    code_frame(page, procedure).evaluate(
         "t => document.querySelector('.ace_editor').env.editor.setValue(t, 1)", text
     )
 
@@ -347,9 +350,9 @@ def test_editor_saves_stay_on_the_edited_procedure_and_drafts_stay_drafts(
         page.get_by_text("Fixed the fault")
     ).first.wait_for()
     for n, title in enumerate(["Edited once", "Edited twice"], start=1):
-        text = code_text(page)
+        text = code_text(page, edited)
         assert f"id: {edited}" in text
-        code_fill(page, text.replace("title: ", f"title: {title} ", 1))
+        code_fill(page, text.replace("title: ", f"title: {title} ", 1), edited)
         page.get_by_text("Unsaved changes.").wait_for()  # the app has the edit
         settled(page)
         keyed(page, "ed_save").click()
@@ -370,6 +373,20 @@ def test_editor_saves_stay_on_the_edited_procedure_and_drafts_stay_drafts(
         assert len(eddie.get(f"/api/procedures/{first}/versions").json()) == before
         live = eddie.get(f"/api/procedures/{edited}").json()
         assert live["status"] == "published" and live["version"] == start
+    # a restart (`make run` again) imports the shipped procedures: the editor's work stays
+    from app.demo import import_sample_procedures
+
+    state = stack.backend.state
+    again = import_sample_procedures(state.settings, state.session_factory)
+    assert edited in again["kept"], again
+    page.reload()
+    settled(page)
+    picker = page.locator(".st-key-ed_choice")
+    picker.get_by_role("combobox").click()
+    page.keyboard.type(edited)
+    page.get_by_role("option", name=re.compile(f"^{edited}")).first.click()
+    page.get_by_text(f"v{start + 2} draft").wait_for()
+    assert "Edited twice Edited once" in code_text(page, edited)
     page.context.close()
 
 
