@@ -455,5 +455,7 @@ async def test_procedure_statistics_count_where_partners_leave(backend: RunningB
         assert eff["left_at"] == [{"node_id": "reset", "count": 2}]
         assert eff["most_left_step"] == "reset" and eff["most_left_count"] == 2
         assert eff["consultant_called_at"] == [] and eff["escalation_rate"] == 0
+        r = await editor.get("/api/procedures/no-such-procedure/effectiveness")
+        assert r.status_code == 404 and "no-such-procedure" in r.text, r.text
     finally:
         await _close(clients)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.api.deps import ANY_ROLE, get_db, get_state, require_roles
 from app.db.models_sessions import ProcedureVersionRow, SessionAudit
+from app.errors import NotFound
 from app.procedures import store
 from app.procedures.graph import to_dot
 from app.procedures.loader import MAX_YAML_CHARS
@@ -366,4 +367,6 @@ def procedure_effectiveness(
 ) -> ProcedureEffectiveness:
     """How often the procedure was used, how often it fixed the fault, and the step where
     partners most often leave or call a consultant (editors and admins)."""
+    if store.latest(db, procedure_id) is None:
+        raise NotFound(f"no procedure {procedure_id!r}")
     return effectiveness(db, procedure_id)
