@@ -141,6 +141,7 @@ EDITOR_OPTIONS = {
     "showGutter": True,
     "tabSize": 2,
     "useSoftTabs": True,
+    # no soft wrap: with it, this component drew the line numbers out of step with the lines
     "wrap": False,
     "displayIndentGuides": True,
 }
