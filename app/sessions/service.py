@@ -574,7 +574,11 @@ class SessionService:
         answer: dict[str, Any] = {"handoff_id": handoff.id}
         if by_procedure is not None:
             answer.update(by="procedure", node=by_procedure)
-        self._step(db, row, who, "escalated", live=live, note=reason, answer=answer)
+        # the step the person was on when the consultant was called (procedure statistics)
+        at_node = by_procedure or (row.cursor or {}).get("node_id")
+        self._step(
+            db, row, who, "escalated", node_id=at_node, live=live, note=reason, answer=answer
+        )
         return handoff
 
     async def escalate(

@@ -19,6 +19,7 @@ from app.api.app import ROUTERS
 
 NO_BODY = "204 No Content"
 FILE = "a file download"
+SCHEMA_DOCUMENT = "a JSON Schema document (free-form by nature)"
 
 ALLOWED: dict[tuple[str, str], str] = {
     ("POST", "/api/auth/logout"): NO_BODY,
@@ -27,6 +28,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("GET", "/api/sessions/{session_id}/report.pdf"): FILE,
     ("GET", "/api/sessions/{session_id}/photos/{photo_id}"): FILE,
     ("GET", "/api/diagnostics/{upload_id}/download"): FILE,
+    ("GET", "/api/procedures/schema"): SCHEMA_DOCUMENT,
 }
 
 

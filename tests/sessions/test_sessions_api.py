@@ -268,8 +268,15 @@ async def test_escalation_claimed_messaged_pushed_and_closed(backend: RunningBac
         for kind in ("escalated", "claimed", "message", "push", "consultant_command", "ack"):
             assert kind in kinds
         assert (await consultant.get(sid)).status_code == 200  # an audited read
-        eff = (await consultant.get("/api/procedures/test-reset/effectiveness")).json()
+        # procedure statistics are the editors' (and admins'): not the consultants'
+        r = await consultant.get("/api/procedures/test-reset/effectiveness")
+        assert r.status_code == 403, r.text
+        eff = (await clients["editor"].get("/api/procedures/test-reset/effectiveness")).json()
         assert eff["escalation_rate"] == 1.0 and eff["most_left_step"] == "reset"
+        assert eff["runs"] == 1 and eff["escalated"] == 1 and eff["most_left_count"] == 1
+        # the step the partner was on when they called the consultant
+        assert eff["consultant_called_at"] == [{"node_id": "reset", "count": 1}]
+        assert eff["left_at"] == [] and eff["resolved"] == 0
         from sqlalchemy import select
 
         from app.db.models_sessions import SessionAudit
@@ -424,3 +431,31 @@ async def test_invalid_procedure_saved_as_draft_never_published(
         assert dot.text.startswith('digraph "test-reset"')
     finally:
         await editor.aclose()
+
+
+async def test_procedure_statistics_count_where_partners_leave(backend: RunningBackend) -> None:
+    """Issue 18: per procedure, how often it was used, how often it fixed the fault, and the
+    step where partners most often leave (here: twice at the reset's confirmation)."""
+    clients = await _setup(backend)
+    partner, editor = clients["partner"], clients["editor"]
+    try:
+        async with connected(backend.ocpp_url, CHARGER) as charger:
+            await _faulted_charger(charger)
+            await eventually(lambda: backend.state.live.get(CHARGER).online)
+            for _ in range(2):
+                s = await _start(partner)
+                assert s["cursor"]["node_id"] == "reset", s["cursor"]
+                await _post(
+                    partner,
+                    f"/api/sessions/{s['id']}/abandon",
+                    {"expected_version": s["version"], "note": "no time"},
+                )
+        eff = (await editor.get("/api/procedures/test-reset/effectiveness")).json()
+        assert eff["runs"] == 2 and eff["abandoned"] == 2 and eff["resolved"] == 0
+        assert eff["left_at"] == [{"node_id": "reset", "count": 2}]
+        assert eff["most_left_step"] == "reset" and eff["most_left_count"] == 2
+        assert eff["consultant_called_at"] == [] and eff["escalation_rate"] == 0
+        r = await editor.get("/api/procedures/no-such-procedure/effectiveness")
+        assert r.status_code == 404 and "no-such-procedure" in r.text, r.text
+    finally:
+        await _close(clients)

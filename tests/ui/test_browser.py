@@ -147,6 +147,30 @@ def keyed(page, key: str):  # type: ignore[no-untyped-def]
     return page.locator(f".st-key-{key} button").first
 
 
+def code_frame(page, procedure: str = ""):  # type: ignore[no-untyped-def]
+    """The procedure editor's Ace code editor (a component in its own frame), once drawn;
+    with ``procedure``, the one drawn for that procedure (not the one before a switch)."""
+    settled(page)
+    iframe = page.locator(f'[class*="st-key-ed_code_{procedure}"] iframe').first
+    iframe.wait_for()
+    frame = iframe.element_handle().content_frame()
+    frame.wait_for_selector(".ace_editor .ace_content")
+    return frame
+
+
+def code_text(page, procedure: str = "") -> str:  # type: ignore[no-untyped-def]
+    return code_frame(page, procedure).evaluate(
+        "document.querySelector('.ace_editor').env.editor.getValue()"
+    )
+
+
+def code_fill(page, text: str, procedure: str = "") -> None:  # type: ignore[no-untyped-def]
+    """Replace the editor's text as an edit would (Ace reports it to the app after a pause)."""
+    code_frame(page, procedure).evaluate(
+        "t => document.querySelector('.ace_editor').env.editor.setValue(t, 1)", text
+    )
+
+
 def test_partner_resets_a_faulted_charger_to_resolved(stack: UiStack, browser, ui_url) -> None:  # type: ignore[no-untyped-def]
     charger = stack.take_charger()
     stack.inject(charger)
@@ -268,15 +292,28 @@ def test_editor_breaks_a_procedure_and_sees_the_error_at_the_node(
     page = new_page(browser, ui_url)
     sign_in(page, stack, "eddie")
     page.get_by_text("Valid.").wait_for()
-    area = page.locator(".stTextArea textarea").first
+    frame = code_frame(page)
+    # a code editor: line numbers, a monospace font readable on a tablet
+    font = frame.evaluate(
+        "(() => { const s = getComputedStyle(document.querySelector('.ace_editor'));"
+        " return [s.fontFamily, parseFloat(s.fontSize)]; })()"
+    )
+    assert "monospace" in font[0] and font[1] >= 14, font
+    assert frame.locator(".ace_gutter-cell").count() > 10
     with stack.http(stack.token("eddie")) as eddie:
         text = eddie.get("/api/procedures/boot-notification-pending-rejected").json()["yaml"]
-    area.fill(text.replace("next: ", "next: no_such_step_", 1))
-    area.press("Control+Enter")
+    broken = text.replace("next: ", "next: no_such_step_", 1)
+    line = next(n for n, t in enumerate(broken.splitlines(), 1) if "no_such_step_" in t)
+    code_fill(page, broken)
     page.get_by_text("error(s)").wait_for()
+    # the error marked at its line, in the editor's line-number margin
+    frame = code_frame(page)
+    mark = frame.locator(".ace_gutter-cell.ace_error").first
+    mark.wait_for()
+    assert mark.inner_text().strip() == str(line), (mark.inner_text(), line)
     page.wait_for_timeout(1500)
-    shot(page, "10-editor-error-at-node")
     page.locator("svg text", has_text="no_such_step_").first.wait_for(state="attached")
+    mark.scroll_into_view_if_needed()
     shot(page, "10-editor-error-at-node")
     page.get_by_role("link", name="Manuals & tickets").click()
     page.get_by_text("What is indexed").wait_for()
@@ -308,14 +345,15 @@ def test_editor_saves_stay_on_the_edited_procedure_and_drafts_stay_drafts(
     picker.get_by_role("combobox").click()
     page.keyboard.type(edited)
     page.get_by_role("option", name=re.compile(f"^{edited}")).first.click()
-    area = page.locator(f".st-key-ed_yaml_{edited} textarea")
+    # how the procedure is used, beside it (a count of sessions, or that there were none)
+    page.get_by_text("Not used in a session yet.").or_(
+        page.get_by_text("Fixed the fault")
+    ).first.wait_for()
     for n, title in enumerate(["Edited once", "Edited twice"], start=1):
-        area.wait_for()
-        settled(page)
-        text = area.input_value()
+        text = code_text(page, edited)
         assert f"id: {edited}" in text
-        area.fill(text.replace("title: ", f"title: {title} ", 1))
-        area.press("Control+Enter")
+        code_fill(page, text.replace("title: ", f"title: {title} ", 1), edited)
+        page.get_by_text("Unsaved changes.").wait_for()  # the app has the edit
         settled(page)
         keyed(page, "ed_save").click()
         page.get_by_text(f"Saved {edited} v{start + n} (draft)").wait_for()
@@ -335,6 +373,20 @@ def test_editor_saves_stay_on_the_edited_procedure_and_drafts_stay_drafts(
         assert len(eddie.get(f"/api/procedures/{first}/versions").json()) == before
         live = eddie.get(f"/api/procedures/{edited}").json()
         assert live["status"] == "published" and live["version"] == start
+    # a restart (`make run` again) imports the shipped procedures: the editor's work stays
+    from app.demo import import_sample_procedures
+
+    state = stack.backend.state
+    again = import_sample_procedures(state.settings, state.session_factory)
+    assert edited in again["kept"], again
+    page.reload()
+    settled(page)
+    picker = page.locator(".st-key-ed_choice")
+    picker.get_by_role("combobox").click()
+    page.keyboard.type(edited)
+    page.get_by_role("option", name=re.compile(f"^{edited}")).first.click()
+    page.get_by_text(f"v{start + 2} draft").wait_for()
+    assert "Edited twice Edited once" in code_text(page, edited)
     page.context.close()
 
 
@@ -358,6 +410,9 @@ def test_adding_a_manual_indexes_it_without_a_reindex_press(
     with stack.http(stack.token("eddie")) as eddie:
         files = [f["source"] for f in eddie.get("/api/knowledge/files").json()["files"]]
     assert "manuals/uploads/wallbox-q.md" in files, files
+    # the box is emptied: the file is not offered for adding twice
+    assert page.get_by_text("wallbox-q.md").count() == 0
+    page.get_by_text("Indexed:").scroll_into_view_if_needed()
     shot(page, "14-editor-manual-added-and-indexed")
     page.context.close()
 

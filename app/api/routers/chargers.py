@@ -262,6 +262,8 @@ class SecurityProfile(BaseModel):
     """OCPP 2.0.1 A00 / 1.6 security whitepaper security profile the charger must use:
     1 HTTP Basic, 2 TLS + HTTP Basic, 3 TLS with a client certificate (no Basic)."""
 
+    model_config = ConfigDict(extra="forbid")
+
     profile: Literal[1, 2, 3]
 
 

@@ -4,6 +4,10 @@ Uploads go to ``<knowledge_base_dir>/manuals/uploads/`` or ``.../tickets/uploads
 ingester indexes every file under ``manuals/`` and ``tickets/``). A re-index runs
 ``ingestion.pipeline.ingest`` in a worker thread; ``GET /api/knowledge/reindex`` reports its
 progress; one job at a time (the ingester's own lock also guards against the CLI).
+
+An upload starts an incremental index of what it stored by itself (no separate "Re-index"
+press, nothing lost when the editor's page reloads: the job lives here, the page only reads
+it); files stored while a run is going are queued and indexed by one more run right after it.
 """
 
 from __future__ import annotations
@@ -46,6 +50,13 @@ class ReindexJob(BaseModel):
     chunks_done: int = 0
     summary: dict[str, Any] | None = None
     error: str | None = None
+    sources: list[str] = Field(
+        default_factory=list, description="The uploaded files this run was started for."
+    )
+    queued: list[str] = Field(
+        default_factory=list,
+        description="Files stored during this run: indexed by one more run right after it.",
+    )
 
 
 class Rejected(BaseModel):
@@ -59,6 +70,9 @@ class Uploaded(BaseModel):
     stored: list[str] = Field(description="Paths under the knowledge base, to be indexed.")
     rejected: list[Rejected]
     by: str
+    indexing: ReindexJob | None = Field(
+        None, description="The index run that picks the stored files up (none if none stored)."
+    )
 
 
 class IndexedFile(BaseModel):
@@ -88,6 +102,31 @@ class KnowledgeAdmin:
         self.job = ReindexJob()
         self.lock = threading.Lock()
         self.task: asyncio.Task[None] | None = None
+        self.settled = asyncio.Event()  # set while no run is going and nothing is queued
+        self.settled.set()
+
+    def start(self, state: AppState, who: str, rebuild: bool, sources: list[str]) -> ReindexJob:
+        """A run now, or, if one is going, ``sources`` queued for the run right after it."""
+        with self.lock:
+            if self.job.state == "running":
+                self.job.queued = [
+                    *self.job.queued,
+                    *(s for s in sources if s not in self.job.queued),
+                ]
+                return self.job.model_copy()
+            self.job = ReindexJob(
+                state="running", started_by=who, started_at=time.time(), sources=sources
+            )
+            self.settled.clear()
+            job = self.job.model_copy()
+        self.task = asyncio.create_task(_run(state, self, rebuild), name="reindex")
+        return job
+
+    async def idle(self) -> ReindexJob:
+        """Wait until every run, queued ones included, has ended; the last job."""
+        await self.settled.wait()
+        with self.lock:
+            return self.job.model_copy()
 
     def progress(self) -> Any:
         from ingestion.pipeline import IngestProgress
@@ -130,8 +169,8 @@ def safe_name(name: str) -> str:
     return cleaned
 
 
-@router.post("/uploads", status_code=201)
-async def upload(
+@router.post("/uploads", status_code=201, summary="Add manuals or ticket exports and index them")
+async def add_and_index(
     files: Annotated[list[UploadFile], File(description="Manuals or ticket exports.")],
     kind: Annotated[Literal["manual", "ticket"], Form()],
     mapping: Annotated[
@@ -173,7 +212,8 @@ async def upload(
             body = {**mapping_data, "source": name}
             path = folder / f"{Path(name).stem}.mapping.yaml"
             await asyncio.to_thread(path.write_text, yaml.safe_dump(body, sort_keys=False))
-    return Uploaded(stored=stored, rejected=rejected, by=who.name)
+    indexing = get_admin(state).start(state, who.name, False, stored) if stored else None
+    return Uploaded(stored=stored, rejected=rejected, by=who.name, indexing=indexing)
 
 
 @router.get("/files", response_model_exclude_unset=True)  # no chunk_count before an index
@@ -212,10 +252,7 @@ async def reindex(
 ) -> ReindexJob:
     if admin.job.state == "running":
         raise HTTPException(409, "a re-index is already running; follow its progress")
-    admin.job = ReindexJob(state="running", started_by=who.name, started_at=time.time())
-    rebuild = bool(body and body.rebuild)
-    admin.task = asyncio.create_task(_run(state, admin, rebuild), name="reindex")
-    return admin.job
+    return admin.start(state, who.name, bool(body and body.rebuild), [])
 
 
 @router.get("/reindex")
@@ -228,9 +265,36 @@ def reindex_status(
 
 
 async def _run(state: AppState, admin: KnowledgeAdmin, rebuild: bool) -> None:
+    """One index run, then one more for the files queued meanwhile, until none are."""
+    try:
+        await _runs(state, admin, rebuild)
+    except BaseException:  # cancelled at shutdown: nobody waits forever
+        admin.settled.set()
+        raise
+
+
+async def _runs(state: AppState, admin: KnowledgeAdmin, rebuild: bool) -> None:
+    while True:
+        await _run_once(state, admin, rebuild)
+        with admin.lock:
+            queued = admin.job.queued
+            if not queued:
+                admin.settled.set()
+                return
+            admin.job = ReindexJob(
+                state="running",
+                started_by=admin.job.started_by,
+                started_at=time.time(),
+                sources=queued,
+            )
+        rebuild = False
+
+
+async def _run_once(state: AppState, admin: KnowledgeAdmin, rebuild: bool) -> None:
     from ingestion.pipeline import ingest
 
     settings = state.settings
+    job = admin.job
     try:
         summary = await asyncio.to_thread(
             ingest,
@@ -244,11 +308,11 @@ async def _run(state: AppState, admin: KnowledgeAdmin, rebuild: bool) -> None:
         )
     except Exception as error:  # reported to the editor through the job
         with admin.lock:
-            admin.job.state = "failed"
-            admin.job.error = f"{type(error).__name__}: {error}"
-            admin.job.finished_at = time.time()
+            job.state = "failed"
+            job.error = f"{type(error).__name__}: {error}"
+            job.finished_at = time.time()
         return
     with admin.lock:
-        admin.job.state = "done"
-        admin.job.summary = summary.model_dump(mode="json")
-        admin.job.finished_at = time.time()
+        job.state = "done"
+        job.summary = summary.model_dump(mode="json")
+        job.finished_at = time.time()

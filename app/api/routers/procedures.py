@@ -2,34 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import PlainTextResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.api.deps import ANY_ROLE, get_db, get_state, require_roles
 from app.db.models_sessions import ProcedureVersionRow, SessionAudit
+from app.errors import NotFound
 from app.procedures import store
 from app.procedures.graph import to_dot
 from app.procedures.loader import MAX_YAML_CHARS
 from app.procedures.schema import procedure_json_schema
 from app.procedures.validation import validate_text
-from app.procedures.views import (
-    Effectiveness,
-    ImportResult,
-    IssueView,
-    ProcedureDetail,
-    ProcedureMeta,
-    ProcedureSchema,
-    SavedVersion,
-    ValidationReport,
-    VersionView,
-)
 from app.security.roles import Principal, Role
-from app.sessions.effectiveness import effectiveness
+from app.sessions.effectiveness import ProcedureEffectiveness, effectiveness
 from app.state import AppState
 
 router = APIRouter(prefix="/api/procedures", tags=["procedures"])
@@ -52,6 +42,71 @@ class ProcedureText(BaseModel):
     )
 
 
+class IssueView(BaseModel):
+    """One problem found in a procedure text (app.procedures.validation.Issue as stored)."""
+
+    model_config = ConfigDict(extra="forbid")
+    file: str
+    line: int | None = None
+    node_id: str | None = None
+    field: str | None = None
+    message: str
+    severity: Literal["error", "warning"] = "error"
+
+
+class ProcedureMeta(BaseModel):
+    """One version of a procedure, without its text."""
+
+    model_config = ConfigDict(extra="forbid")
+    procedure_id: str
+    version: int
+    status: Literal["draft", "published", "retired"]
+    title: str
+    valid: bool
+    issues: list[IssueView]
+    source: str | None
+    created_by: str
+    created_at: str = Field(description="ISO 8601, UTC.")
+    approved_by: str | None
+    approved_at: str | None
+
+
+class SavedVersion(ProcedureMeta):
+    notices: list[str] = Field(description="What the save changed or ignored in the text.")
+
+
+class ProcedureDetail(ProcedureMeta):
+    yaml: str
+    procedure: dict[str, Any] | None = Field(
+        description="The parsed procedure (its JSON form); null when the text does not parse."
+    )
+
+
+class StatusEvent(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    action: str = Field(description="procedure.save, procedure.published, procedure.approved…")
+    by: str
+    at: str
+
+
+class VersionEntry(ProcedureMeta):
+    events: list[StatusEvent] = Field(description="Who saved, approved, published or retired.")
+
+
+class ValidationReport(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    ok: bool
+    issues: list[IssueView]
+
+
+class ImportResult(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    imported: list[str]
+    unchanged: list[str]
+    kept: list[str] = Field(description="Already changed by an editor: never overwritten.")
+    failed: list[str]
+
+
 def _meta(row: ProcedureVersionRow) -> dict[str, Any]:
     return {
         "procedure_id": row.procedure_id,
@@ -59,7 +114,7 @@ def _meta(row: ProcedureVersionRow) -> dict[str, Any]:
         "status": row.status,
         "title": row.title,
         "valid": row.valid,
-        "issues": [IssueView.of(i) for i in row.issues or [] if isinstance(i, dict)],
+        "issues": row.issues or [],
         "source": row.source,
         "created_by": row.created_by,
         "created_at": row.created_at.isoformat(),
@@ -76,7 +131,7 @@ def _audit(db: Session, who: Principal, action: str, target: str, **detail: Any)
     db.add(SessionAudit(actor=who.name, role=who.role, action=action, target=target, detail=detail))
 
 
-@router.get("", response_model=list[ProcedureMeta])
+@router.get("")
 def list_procedures(
     db: Session = Depends(get_db), who: Principal = Depends(require_roles(*ANY_ROLE))
 ) -> list[ProcedureMeta]:
@@ -91,22 +146,22 @@ def list_procedures(
     return [ProcedureMeta(**_meta(r)) for r in rows]
 
 
-@router.get("/schema", response_model=ProcedureSchema, response_model_by_alias=True)
-def json_schema(_: Principal = Depends(require_roles(*ANY_ROLE))) -> ProcedureSchema:
-    return ProcedureSchema.model_validate(procedure_json_schema())
+@router.get("/schema")
+def json_schema(_: Principal = Depends(require_roles(*ANY_ROLE))) -> dict[str, Any]:
+    return procedure_json_schema()
 
 
-@router.post("/validate", response_model=ValidationReport)
+@router.post("/validate")
 def validate(
     body: ProcedureText, _: Principal = Depends(require_roles(*ANY_ROLE))
 ) -> ValidationReport:
     report = validate_text(body.yaml, "<editor>")
     return ValidationReport(
-        ok=report.ok, issues=[IssueView.of(i.model_dump()) for i in report.issues]
+        ok=report.ok, issues=[IssueView(**i.model_dump()) for i in report.issues]
     )
 
 
-@router.post("", status_code=201, response_model=SavedVersion)
+@router.post("", status_code=201)
 def create_version(
     body: ProcedureText,
     db: Session = Depends(get_db),
@@ -133,7 +188,7 @@ def _saved(db: Session, who: Principal, saved: store.Saved, action: str) -> Save
     return SavedVersion(**_meta(row), notices=saved.notices)
 
 
-@router.post("/import", response_model=ImportResult)
+@router.post("/import")
 def import_knowledge_base(
     db: Session = Depends(get_db),
     state: AppState = Depends(get_state),
@@ -169,7 +224,7 @@ def _visible_row(
     return row
 
 
-@router.get("/{procedure_id}", response_model=ProcedureDetail)
+@router.get("/{procedure_id}")
 def get_procedure(
     procedure_id: str,
     version: Version = None,
@@ -196,7 +251,7 @@ def _set_status(
     return ProcedureMeta(**_meta(row))
 
 
-@router.post("/{procedure_id}/publish", response_model=ProcedureMeta)
+@router.post("/{procedure_id}/publish")
 def publish(
     procedure_id: str,
     version: int | None = None,
@@ -206,7 +261,7 @@ def publish(
     return _set_status(db, who, procedure_id, version, "published")
 
 
-@router.post("/{procedure_id}/approve", response_model=ProcedureMeta)
+@router.post("/{procedure_id}/approve")
 def approve(
     procedure_id: str,
     version: Annotated[int, Query(ge=1, le=2**31 - 1)],
@@ -223,7 +278,7 @@ def approve(
     return ProcedureMeta(**_meta(row))
 
 
-@router.post("/{procedure_id}/retire", response_model=ProcedureMeta)
+@router.post("/{procedure_id}/retire")
 def retire(
     procedure_id: str,
     version: int | None = None,
@@ -233,12 +288,12 @@ def retire(
     return _set_status(db, who, procedure_id, version, "retired")
 
 
-@router.get("/{procedure_id}/versions", response_model=list[VersionView])
+@router.get("/{procedure_id}/versions")
 def history(
     procedure_id: str,
     db: Session = Depends(get_db),
     _: Principal = Depends(require_roles(*EDITORS)),
-) -> list[VersionView]:
+) -> list[VersionEntry]:
     """Every version, newest first, with who made it and when, and who changed its status."""
     rows = store.versions(db, procedure_id)
     if not rows:
@@ -255,7 +310,10 @@ def history(
             events.setdefault(version, []).append(
                 {"action": audit.action, "by": audit.actor, "at": audit.at.isoformat()}
             )
-    return [VersionView(**_meta(r), events=events.get(r.version, [])) for r in rows]
+    return [
+        VersionEntry(**_meta(r), events=[StatusEvent(**e) for e in events.get(r.version, [])])
+        for r in rows
+    ]
 
 
 @router.get("/{procedure_id}/diff", response_class=PlainTextResponse)
@@ -273,7 +331,7 @@ def diff(
         raise _fail(error) from error
 
 
-@router.post("/{procedure_id}/rollback", status_code=201, response_model=SavedVersion)
+@router.post("/{procedure_id}/rollback", status_code=201)
 def rollback(
     procedure_id: str,
     version: Annotated[int, Query(ge=1, le=2**31 - 1)],
@@ -301,10 +359,14 @@ def graph(
         raise _fail(error) from error
 
 
-@router.get("/{procedure_id}/effectiveness", response_model=Effectiveness)
+@router.get("/{procedure_id}/effectiveness")
 def procedure_effectiveness(
     procedure_id: str,
     db: Session = Depends(get_db),
-    _: Principal = Depends(require_roles(Role.EDITOR, Role.CONSULTANT)),
-) -> Effectiveness:
-    return Effectiveness.model_validate(effectiveness(db, procedure_id))
+    _: Principal = Depends(require_roles(*EDITORS)),
+) -> ProcedureEffectiveness:
+    """How often the procedure was used, how often it fixed the fault, and the step where
+    partners most often leave or call a consultant (editors and admins)."""
+    if store.latest(db, procedure_id) is None:
+        raise NotFound(f"no procedure {procedure_id!r}")
+    return effectiveness(db, procedure_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -22,7 +23,7 @@ MAPPING_HELP = """columns:
 
 
 def uploads() -> None:
-    st.subheader("Upload")
+    st.subheader("Add files")
     kind = st.segmented_control(
         "What",
         ["manual", "ticket"],
@@ -33,8 +34,10 @@ def uploads() -> None:
         ),
     )
     types = ["pdf", "md", "markdown", "html", "htm", "txt"] if kind == "manual" else ["csv", "json"]
+    # a new box after each upload: the files added are not offered for adding again
+    batch = st.session_state.get("kb_batch", 0)
     files = st.file_uploader(
-        "Files", type=types, accept_multiple_files=True, key=f"kb_files_{kind}"
+        "Files", type=types, accept_multiple_files=True, key=f"kb_files_{kind}_{batch}"
     )
     mapping = None
     if kind == "ticket":
@@ -44,7 +47,7 @@ def uploads() -> None:
             height=160,
             placeholder=MAPPING_HELP,
         )
-    # not "Upload": the file box's own button is named that; this one also indexes
+    # not "Upload": the file box's own button is named that; this one stores and indexes
     if st.button(
         "Add and index",
         type="primary",
@@ -68,20 +71,19 @@ def uploads() -> None:
             for item in result["rejected"]:
                 st.error(f"Not stored: {plain(item['file'])}: {plain(item['reason'])}")
             if result["stored"]:
-                index_new_files(result["stored"])
+                st.session_state["kb_flash"] = stored_message(result)
+                st.session_state["kb_batch"] = batch + 1
+                st.rerun()
 
 
-def index_new_files(stored: list[str]) -> None:
-    """Start an incremental re-index at once (only the changed files cost); its progress is
-    shown below. If one is already running, say so: the files are picked up by the next."""
-    names = ", ".join(plain(p) for p in stored)
-    job = call("read the indexing job", api().get, "/api/knowledge/reindex") or {}
-    if job.get("state") == "running":
-        st.warning(f"Stored {names}. An indexing run is going: re-index when it ends.")
-        return
-    if call("start indexing", api().post, "/api/knowledge/reindex", {"rebuild": False}):
-        st.session_state["kb_flash"] = f"Stored {names}; indexing them now."
-        st.rerun()
+def stored_message(result: dict[str, Any]) -> str:
+    """What became of the stored files: the server indexes them by itself (now, or right
+    after the run that is going), so a reload of this page loses nothing."""
+    names = ", ".join(plain(p) for p in result["stored"])
+    job = result.get("indexing") or {}
+    if any(p in (job.get("queued") or []) for p in result["stored"]):
+        return f"Stored {names}; indexed right after the run that is going."
+    return f"Stored {names}; indexing them now."
 
 
 def reindex() -> None:
@@ -123,6 +125,10 @@ def job_progress() -> None:
         text = f"Reading files {job.get('files_done', 0)}/{files} {job.get('current_file') or ''}"
     elapsed = time.time() - (job.get("started_at") or time.time())
     st.progress(min(max(done, 0.01), 1.0), text=f"{text} · {elapsed:.0f} s")
+    if job.get("sources"):
+        st.caption("Indexing " + ", ".join(plain(p) for p in job["sources"]))
+    if job.get("queued"):
+        st.caption("Next, right after: " + ", ".join(plain(p) for p in job["queued"]))
 
 
 def indexed() -> None:

@@ -6,6 +6,7 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
+from code_editor import code_editor
 
 from app.ui.common import api, auth, call, kept, remember
 from app.ui.dot import editor_dot
@@ -44,7 +45,8 @@ def effectiveness(token_hint: str, procedure_ids: tuple[str, ...]) -> dict[str, 
     return out
 
 
-def overview(rows: list[dict[str, Any]]) -> None:
+def overview(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Every procedure with how it is used; the statistics, by procedure id, for the page."""
     token = (auth() or {}).get("token", "")[-6:]
     eff = effectiveness(token, tuple(r["procedure_id"] for r in rows))
     table = pd.DataFrame(
@@ -55,9 +57,9 @@ def overview(rows: list[dict[str, Any]]) -> None:
                 "version": r["version"],
                 "status": r["status"],
                 "valid": "yes" if r["valid"] else "NO",
-                "runs": eff.get(r["procedure_id"], {}).get("runs"),
-                "resolved %": pct(eff.get(r["procedure_id"], {}).get("resolution_rate")),
-                "escalated %": pct(eff.get(r["procedure_id"], {}).get("escalation_rate")),
+                "used": eff.get(r["procedure_id"], {}).get("runs"),
+                "fixed %": pct(eff.get(r["procedure_id"], {}).get("resolution_rate")),
+                "consultant %": pct(eff.get(r["procedure_id"], {}).get("escalation_rate")),
                 "median min": eff.get(r["procedure_id"], {}).get("median_minutes"),
                 "most left at": eff.get(r["procedure_id"], {}).get("most_left_step"),
             }
@@ -66,6 +68,44 @@ def overview(rows: list[dict[str, Any]]) -> None:
     )
     with st.expander(f"All procedures ({len(rows)})", expanded=False):
         st.dataframe(table, hide_index=True, height=300)
+    return eff
+
+
+def statistics(stats: dict[str, Any] | None) -> None:
+    """How the open procedure is used: runs, fixes, and where partners leave or call for help."""
+    if not stats or not stats.get("runs"):
+        st.caption("Not used in a session yet.")
+        return
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Used", f"{stats['runs']}×", help="Troubleshooting sessions started with it.")
+    fixed = stats.get("resolution_rate")
+    c2.metric(
+        "Fixed the fault",
+        f"{stats['resolved']} of {stats['finished']}" if stats["finished"] else "–",
+        delta=None if fixed is None else f"{pct(fixed)} %",
+        delta_color="off",
+        help="Finished sessions whose outcome was resolved.",
+    )
+    top = stats.get("most_left_step")
+    c3.metric(
+        "Most left or called a consultant at",
+        top or "–",
+        delta=f"{stats.get('most_left_count', 0)}×" if top else None,
+        delta_color="off",
+        help="Abandoned sessions by their last step, and consultant calls by step.",
+    )
+    left = {x["node_id"]: x["count"] for x in stats.get("left_at") or []}
+    called = {x["node_id"]: x["count"] for x in stats.get("consultant_called_at") or []}
+    if left or called:
+        st.caption(
+            "By step: "
+            + "; ".join(
+                f"{plain(n)}: left {left.get(n, 0)}, consultant {called.get(n, 0)}"
+                for n in sorted(
+                    {*left, *called}, key=lambda n: -(left.get(n, 0) + called.get(n, 0))
+                )
+            )
+        )
 
 
 def pct(value: float | None) -> float | None:
@@ -88,13 +128,25 @@ def issue_line(issue: dict[str, Any]) -> str:
     return plain(f"{where}{node}{field}: {issue['message']}")
 
 
-MONOSPACE = """<style>
-.stTextArea textarea {font-family: ui-monospace, 'DejaVu Sans Mono', monospace;
-  font-size: 14px; line-height: 1.45; tab-size: 2;}
+GRAPH_CSS = """<style>
 .st-key-ed_graph {overflow: auto !important;}
 .st-key-ed_graph [data-testid="stGraphVizChart"] svg {max-width: none !important;
   width: auto !important; height: auto !important;}
 </style>"""
+# the code editor (Ace, in its own frame): a monospace font at a size readable on a tablet,
+# line numbers, YAML highlighting; the line of an error is marked in its margin and shaded
+EDITOR_OPTIONS = {
+    "fontSize": 14,
+    "fontFamily": "ui-monospace, 'DejaVu Sans Mono', monospace",
+    "showLineNumbers": True,
+    "showGutter": True,
+    "tabSize": 2,
+    "useSoftTabs": True,
+    # no soft wrap: with it, this component drew the line numbers out of step with the lines
+    "wrap": False,
+    "displayIndentGuides": True,
+}
+ERROR_LINE_CSS = ".cf-error-line {position: absolute; background: rgba(255, 43, 43, 0.18);}"
 
 
 def excerpt(text: str, line: int, around: int = 3) -> str:
@@ -117,6 +169,61 @@ def error_at_line(text: str, errors: list[dict[str, Any]]) -> None:
     st.code(excerpt(text, int(first["line"])), language="yaml", wrap_lines=False)
 
 
+def line_marks(issues: list[dict[str, Any]], line_count: int) -> dict[str, list[dict[str, Any]]]:
+    """Ace annotations (a red or yellow mark in the line-number margin, the message on hover)
+    and markers (the whole line shaded) for every issue that names a line (1-based; Ace's rows
+    are 0-based). Lines past the end of the text (it was edited since) are left out."""
+    annotations, markers = [], []
+    for issue in issues:
+        line = issue.get("line")
+        if not isinstance(line, int) or not 1 <= line <= max(line_count, 1):
+            continue
+        error = issue.get("severity", "error") == "error"
+        annotations.append(
+            {
+                "row": line - 1,
+                "column": 0,
+                "type": "error" if error else "warning",
+                "text": f"line {line}: {issue.get('message', '')}",  # plain text, no Markdown
+            }
+        )
+        if error:
+            markers.append(
+                {
+                    "startRow": line - 1,
+                    "startCol": 0,
+                    "endRow": line - 1,
+                    "endCol": 1,
+                    "className": "cf-error-line",
+                    "type": "fullLine",
+                }
+            )
+    return {"annotations": annotations, "markers": markers}
+
+
+def code_box(key: str, issues: list[dict[str, Any]]) -> None:
+    """The YAML in a code editor; its text is kept in ``st.session_state[key]`` (the source
+    of truth: the component only reports edits, each with a new id)."""
+    text = st.session_state[key]
+    revision = st.session_state.get("ed_rev", 0)
+    result = code_editor(
+        text,
+        lang="yaml",
+        height=[24, 34],  # lines: about 600 px at 14 px
+        response_mode="debounce",
+        options=EDITOR_OPTIONS,
+        props=line_marks(issues, text.count("\n") + 1),
+        component_props={"css": ERROR_LINE_CSS},
+        key=f"ed_code_{key.removeprefix('ed_yaml_')}_{revision}",
+    )
+    seen = f"ed_seen_{key.removeprefix('ed_yaml_')}"
+    if result and result.get("id") and result["id"] != st.session_state.get(seen):
+        st.session_state[seen] = result["id"]
+        if result.get("text") != text:
+            st.session_state[key] = result["text"]
+            st.rerun()
+
+
 def editor(procedure_id: str | None, meta: dict[str, Any] | None) -> None:
     key = f"ed_yaml_{procedure_id or 'new'}"
     if key not in st.session_state:
@@ -125,16 +232,17 @@ def editor(procedure_id: str | None, meta: dict[str, Any] | None) -> None:
             st.session_state[key] = (data or {}).get("yaml", "")
         else:
             st.session_state[key] = TEMPLATE
-    st.markdown(MONOSPACE, unsafe_allow_html=True)
-    left, right = st.columns([1, 1])
-    with left:
-        st.text_area("YAML", key=key, height=600, label_visibility="collapsed")
+        st.session_state[f"ed_base_{procedure_id or 'new'}"] = st.session_state[key]
+    st.markdown(GRAPH_CSS, unsafe_allow_html=True)
     text = st.session_state[key]
     report = call("validate", api().post, "/api/procedures/validate", {"yaml": text}) or {}
     issues = report.get("issues") or []
     errors = [i for i in issues if i.get("severity", "error") == "error"]
-    with left, st.expander("Numbered view", icon=":material/format_list_numbered:"):
-        st.code(text, language="yaml", line_numbers=True)
+    left, right = st.columns([1, 1])
+    with left:
+        code_box(key, issues)
+        if text != st.session_state.get(f"ed_base_{procedure_id or 'new'}"):
+            st.caption("Unsaved changes.", help="Save a draft or publish to keep them.")
     with right:
         if errors:
             st.error(
@@ -241,8 +349,11 @@ def done(message: str, select: str | None = None) -> None:
         # applied before the picker is drawn on the next run (a drawn widget's state is fixed)
         st.session_state["ed_select_next"] = select
     st.cache_data.clear()
-    for key in [k for k in st.session_state if str(k).startswith("ed_yaml_")]:
+    for key in [k for k in st.session_state if str(k).startswith(("ed_yaml_", "ed_base_"))]:
         del st.session_state[key]
+    # a new editor instance: Ace keeps the text it was first given, so a saved or rolled back
+    # version is shown only by an editor drawn afresh
+    st.session_state["ed_rev"] = st.session_state.get("ed_rev", 0) + 1
     st.rerun()
 
 
@@ -329,7 +440,7 @@ def main() -> None:
     if flash:
         st.success(flash)
     rows = call("load procedures", api().get, "/api/procedures") or []
-    overview(rows)
+    stats = overview(rows)
     if not rows and st.button("Import the knowledge base procedures", key="ed_import"):
         result = call("import", api().post, "/api/procedures/import")
         if result:
@@ -343,6 +454,7 @@ def main() -> None:
             f"{meta['title']} · v{meta['version']} {meta['status']} · saved by "
             f"{meta['created_by']} {when(meta['created_at'])} UTC"
         )
+        statistics(stats.get(procedure_id))
     editor(procedure_id, meta)
     if procedure_id and meta:
         versions(procedure_id)
