@@ -8,7 +8,7 @@ therefore appended here, with its answer, the ops it caused and the charger's li
 it, and made durable (fdatasync) before the CALLRESULT is sent.
 
 Group commit: the event loop writes each record to the active segment at once (the page
-cache: microseconds) and, once per loop iteration, asks a small helper process
+cache: microseconds) and asks a small helper process
 (``journal_sync.py``) to ``fdatasync`` the files written since the last request; the helper's
 answer on a pipe the loop watches releases every handler that request covered. No thread and
 no GIL stand between the loop and the disk (a writer thread's GIL hand-offs were the journal's
@@ -212,7 +212,6 @@ class Journal:
         # written, not yet covered by a sync request: (seq, future); and their files
         self._waiting: list[tuple[int, asyncio.Future[None]]] = []
         self._dirty: dict[str, None] = {}  # ordered set of paths
-        self._request_scheduled = False
         self._idle: asyncio.Event | None = None  # set when nothing waits for the disk
 
     # -- start-up: what a previous run left ------------------------------------------------
@@ -258,7 +257,7 @@ class Journal:
         for replay)."""
         if not self._helpers:
             return
-        if self._waiting and not self._request_scheduled:
+        if self._waiting:
             self._request_sync()
         assert self._idle is not None
         with contextlib.suppress(TimeoutError):
@@ -309,10 +308,10 @@ class Journal:
         self._waiting.append((record.seq, future))
         assert self._idle is not None
         self._idle.clear()
-        if not self._request_scheduled:
-            # group commit: everything appended in this loop iteration goes in one request
-            self._request_scheduled = True
-            self._loop.call_soon(self._request_sync)
+        # At once to an idle helper: waiting for the next loop iteration cost a round of the
+        # loop per answer. Group commit comes by itself: while every helper waits for the
+        # disk, records gather, and the first answer sends them all in one request.
+        self._request_sync()
         if segment.size >= self.segment_bytes:
             self._rotate()
         self._enforce_cap()
@@ -330,16 +329,13 @@ class Journal:
             else:
                 kept.append(segment)
         self._closed = kept
-        active = self._active
-        if active is not None and 0 < active.last_seq <= upto_seq:
-            # everything written to the open segment is stored: start afresh
-            self._close_fd()
-            active.path.unlink(missing_ok=True)
-            self._active = None
+        # The open segment stays open even when all of it is stored: deleting it and creating
+        # a new one five times a second made every next fdatasync wait for a metadata commit
+        # (bench/ocpp_load.py p99). It goes when it is rotated or closed; a replay after a
+        # crash skips what the database already holds.
 
     # -- the sync helpers --------------------------------------------------------------------
     def _request_sync(self) -> None:
-        self._request_scheduled = False
         if not self._waiting:
             return
         helper = next((h for h in self._helpers if h.in_flight is None), None)
@@ -424,10 +420,11 @@ class Journal:
         self._active = None
 
     def _close_active(self) -> None:
-        if self._active is not None and self._active.size > 0:
-            self._closed.append(self._active)
-        elif self._active is not None:
-            self._active.path.unlink(missing_ok=True)
+        active = self._active
+        if active is not None and active.size > 0 and active.last_seq > self._released:
+            self._closed.append(active)
+        elif active is not None:  # empty, or all of it in the database
+            active.path.unlink(missing_ok=True)
         self._close_fd()
         self._active = None
 
