@@ -1,5 +1,6 @@
 """One charger, drilled down from the fleet page: its OCPP message log (filtered, paged), its
-charging sessions, its settings as last read, and its diagnoses.
+charging sessions, its settings as last read, its inventory and monitors (OCPP 2.0.1 device
+model), and its diagnoses.
 
 Everything the charger or a person wrote is shown as plain text (``st.dataframe`` cells,
 ``st.text``/``st.code``, or escaped with ``plain``), never as Markdown or HTML.
@@ -15,6 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from app.ui.common import api, call, live_panel
+from app.ui.device_model import Rows, inventory_rows, monitor_rows, show_reports
 from app.ui.wording import plain
 
 PAGE_SIZE = 50  # messages or charging sessions per page
@@ -227,6 +229,65 @@ def configuration(charger_id: str) -> None:
             st.rerun()
 
 
+# what the Inventory tab asks the charger for, through the gateway (read-only commands):
+# name -> (command, params, button label, report kind key, entries key, table rows)
+DEVICE_MODEL: dict[str, tuple[str, dict[str, Any], str, str, str, Rows]] = {
+    "inventory": (
+        "get_base_report",  # OCPP 2.0.1 B07
+        {"report_base": "FullInventory"},
+        "Ask the charger for its full inventory",
+        "report_base",
+        "items",
+        inventory_rows,
+    ),
+    "monitors": (
+        "get_monitoring_report",  # OCPP 2.0.1 N02
+        {},
+        "Ask the charger for its monitors",
+        "selection",
+        "monitors",
+        monitor_rows,
+    ),
+}
+
+
+def device_model(charger_id: str, ocpp_version: str | None) -> None:
+    """Its inventory (components, variables, values) and monitors as its last reports said.
+    OCPP 1.6 has no device model: its settings are the Settings tab's configuration keys."""
+    if ocpp_version != "2.0.1":
+        st.caption(
+            "This charger speaks OCPP 1.6, which has no inventory report: "
+            "its settings are under Settings."
+        )
+        return
+    key = f"fd_{charger_id}_dm"
+    flash = st.session_state.pop(f"{key}_flash", None)
+    if flash:
+        st.info(flash)
+    for name, (command, params, label, kind_key, items_key, rows) in DEVICE_MODEL.items():
+        st.markdown(f"**{name.capitalize()}**")
+        stored = call(f"load the {name}", api().get, f"/api/chargers/{charger_id}/{name}")
+        reports = (stored or {}).get("reports") or []
+        if reports:
+            show_reports(reports, kind_key, items_key, rows)
+        elif stored is not None:
+            st.caption(f"No {name} stored yet.")
+        if st.button(label, key=f"{key}_{name}_ask"):
+            with st.spinner("Asking the charger..."):
+                result = call(
+                    f"ask for the {name}",
+                    api().post,
+                    f"/api/chargers/{charger_id}/commands/{command}",
+                    params,
+                    timeout=60.0,
+                )
+            if result is not None:
+                st.session_state[f"{key}_flash"] = (
+                    f"{command}: {plain(result.get('status'))}; the report follows in parts"
+                )
+                st.rerun()
+
+
 def diagnoses(charger_id: str) -> None:
     rows = call("load diagnoses", api().get, f"/api/chargers/{charger_id}/diagnoses", limit=50)
     if rows is None:
@@ -259,8 +320,8 @@ def charger_detail(charger_id: str) -> None:
         return
     st.subheader(plain(f"Charger {charger_id}"))
     live_panel(live)
-    tab_log, tab_tx, tab_cfg, tab_diag = st.tabs(
-        ["Message log", "Charging sessions", "Settings", "Diagnoses"]
+    tab_log, tab_tx, tab_cfg, tab_inv, tab_diag = st.tabs(
+        ["Message log", "Charging sessions", "Settings", "Inventory", "Diagnoses"]
     )
     with tab_log:
         messages(charger_id)
@@ -268,5 +329,7 @@ def charger_detail(charger_id: str) -> None:
         transactions(charger_id)
     with tab_cfg:
         configuration(charger_id)
+    with tab_inv:
+        device_model(charger_id, live.get("ocpp_version"))
     with tab_diag:
         diagnoses(charger_id)

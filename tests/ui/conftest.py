@@ -59,6 +59,7 @@ FLEET = [
     ("voltara_wb22", "1.6", 12, 1),
     ("voltara_wb22", "1.6", 12, 2),
     ("helion_hx150", "2.0.1", 13, 1),  # take_charger("2.0.1")
+    ("helion_hx150", "2.0.1", 13, 2),
 ]
 
 

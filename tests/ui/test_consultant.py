@@ -54,7 +54,7 @@ def _escalated_session(
 
 
 def test_desk_shows_a_201_chargers_inventory_and_monitors(stack: UiStack) -> None:
-    charger, _, handoff_id = _escalated_session(stack, "2.0.1")
+    charger, _, handoff_id = _escalated_session(stack, version="2.0.1")
     at = app_as(stack, "casey")
     at.button(key=f"open_{handoff_id}").click().run()
     button(at, "Claim").click().run()

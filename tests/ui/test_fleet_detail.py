@@ -149,3 +149,49 @@ def test_drill_down_shows_the_chargers_diagnoses(stack: UiStack) -> None:
     assert table["Finding"].tolist() == ["Firmware hang on connector 1"]
     assert table["Likely cause"].tolist() == [row.likely_cause]  # as text, in a table cell
     assert table["Status"].tolist() == ["self cleared"]
+
+
+def test_drill_down_shows_a_201_chargers_inventory_and_monitors(stack: UiStack) -> None:
+    charger = stack.take_charger("2.0.1")
+    at = app_as(stack, "casey", page="fleet.py")
+    at.selectbox(key="fleet_open").set_value(charger).run()
+    assert not at.exception, at.exception
+    assert "No inventory stored yet." in texts(at) and "No monitors stored yet." in texts(at)
+    # asked through the gateway as the consultant (B07); the report follows in NotifyReport parts
+    at.button(key=f"fd_{charger}_dm_inventory_ask").click().run()
+    assert not at.exception, at.exception
+    assert "get_base_report: Accepted" in texts(at), texts(at)
+    stack.wait_for(
+        lambda: stack.http().get(f"/api/chargers/{charger}/inventory").json()["reports"],
+        f"inventory of {charger}",
+    )
+    at.run()
+    assert "FullInventory: " in texts(at)
+    table = next(f for f in _frames(at) if "Mutability" in f.columns)
+    assert {"OCPPCommCtrlr", "DeviceDataCtrlr"} <= set(table["Component"])
+    assert "HeartbeatInterval" in set(table["Variable"])
+    # the monitors (N02): self-diagnosis set some at boot
+    at.button(key=f"fd_{charger}_dm_monitors_ask").click().run()
+    assert "get_monitoring_report: Accepted" in texts(at), texts(at)
+    stack.wait_for(
+        lambda: stack.http().get(f"/api/chargers/{charger}/monitors").json()["reports"],
+        f"monitors of {charger}",
+    )
+    at.run()
+    monitors = next(f for f in _frames(at) if "Severity" in f.columns)
+    assert "Problem" in set(monitors["Variable"])
+    with stack.http() as admin:
+        sent = admin.get(f"/api/chargers/{charger}/commands").json()
+    assert {(c["command"], c["requested_by"]) for c in sent} >= {
+        ("get_base_report", "casey"),
+        ("get_monitoring_report", "casey"),
+    }
+
+
+def test_drill_down_says_a_16_charger_has_no_inventory(stack: UiStack) -> None:
+    charger = stack.take_charger()
+    at = app_as(stack, "casey", page="fleet.py")
+    at.selectbox(key="fleet_open").set_value(charger).run()
+    assert not at.exception, at.exception
+    assert "OCPP 1.6, which has no inventory report" in texts(at)
+    assert not [b for b in at.button if b.key == f"fd_{charger}_dm_inventory_ask"]

@@ -18,6 +18,7 @@ from app.ui.common import (
     remember,
     show_photo,
 )
+from app.ui.device_model import inventory_rows, monitor_rows, show_reports
 from app.ui.notify import notify_new
 from app.ui.people import speaker
 from app.ui.queue import overdue, queue_line, summary
@@ -377,61 +378,7 @@ def device_model(
     if not reports:
         st.caption(f"No {name} stored yet.")
         return
-    for report in reports:
-        st.caption(
-            f"{plain(report[kind_key])}: {len(report[items_key])} entries, generated "
-            f"{plain(report['generated_at'])}" + (" (truncated)" if report["truncated"] else "")
-        )
-        st.dataframe(rows(report[items_key]), hide_index=True, width="stretch")
-
-
-def _where(item: dict[str, Any]) -> tuple[str, str]:
-    component = item["component"]
-    if item.get("component_instance"):
-        component += f" [{item['component_instance']}]"
-    variable = item["variable"]
-    if item.get("variable_instance"):
-        variable += f" [{item['variable_instance']}]"
-    return component, variable
-
-
-def monitor_rows(monitors: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    rows = []
-    for m in monitors:
-        component, variable = _where(m)
-        rows.append(
-            {
-                "Id": m["monitor_id"],
-                "Component": component,
-                "EVSE": m.get("evse_id"),
-                "Variable": variable,
-                "Type": m.get("type") or "",
-                "Value": m.get("value"),
-                "Severity": m.get("severity"),
-                "In transactions only": bool(m.get("transaction")),
-            }
-        )
-    return rows
-
-
-def inventory_rows(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    rows = []
-    for item in items:
-        actual = next(
-            (a for a in item.get("attributes") or [] if a.get("type") in (None, "Actual")), {}
-        )
-        component, variable = _where(item)
-        rows.append(
-            {
-                "Component": component,
-                "EVSE": item.get("evse_id"),
-                "Variable": variable,
-                "Value": actual.get("value") or "",
-                "Unit": (item.get("characteristics") or {}).get("unit") or "",
-                "Mutability": actual.get("mutability") or "",
-            }
-        )
-    return rows
+    show_reports(reports, kind_key, items_key, rows)
 
 
 def push(handoff_id: int, session: dict[str, Any]) -> None:

@@ -65,7 +65,7 @@ def main() -> None:
     m[2].metric("Offline", int((~frame["online"]).sum()))
     m[3].metric("With open faults", int((frame["open_faults"] > 0).sum()))
     opened = st.selectbox(
-        "Open one charger (message log, charging sessions, settings, diagnoses)",
+        "Open one charger (message log, charging sessions, settings, inventory, diagnoses)",
         list(frame["charger_id"]),  # faulted chargers first, as the API sorts them
         index=None,
         key="fleet_open",
