@@ -103,6 +103,31 @@ def test_self_diagnosis_tab_switches_dry_run_and_shows_who(stack: UiStack) -> No
             admin.patch("/api/diagnosis/policy", json={"dry_run": before["dry_run"]})
 
 
+def test_self_diagnosis_tab_throws_the_kill_switch_and_the_audit_names_the_admin(
+    stack: UiStack,
+) -> None:
+    at = app_as(stack, "admin", page="admin.py")
+    with stack.http() as admin:
+        before = admin.get("/api/diagnosis/policy").json()
+    try:
+        assert at.toggle(key="adm_diag_kill").value is before["kill_switch"]
+        at.toggle(key="adm_diag_kill").set_value(not before["kill_switch"]).run()
+        assert not at.button(key="adm_diag_save").disabled
+        at.button(key="adm_diag_save").click().run()
+        word = "on" if not before["kill_switch"] else "off"
+        assert f"Kill switch {word}" in texts(at), texts(at)
+        with stack.http() as admin:
+            now = admin.get("/api/diagnosis/policy").json()
+            history = admin.get("/api/diagnosis/audit", params={"limit": 5}).json()
+        assert now["kill_switch"] is not before["kill_switch"]
+        assert now["dry_run"] is before["dry_run"]  # the other switch untouched
+        assert history[0]["actor"] == "admin"
+        assert at.toggle(key="adm_diag_kill").value is now["kill_switch"]
+    finally:
+        with stack.http() as admin:
+            admin.patch("/api/diagnosis/policy", json={"kill_switch": before["kill_switch"]})
+
+
 def test_audit_tab_filters_by_who_and_action(stack: UiStack) -> None:
     at = app_as(stack, "admin", page="admin.py")
     assert len(_frame(at, "adm_aud_table")) >= 1
