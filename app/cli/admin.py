@@ -130,7 +130,11 @@ def users_add(
 
 @users.command("remove")
 def users_remove(name: str) -> None:
-    if not remove_user(open_storage(), name):
+    try:
+        removed = remove_user(open_storage(), name)
+    except UserError as error:
+        fail(str(error))
+    if not removed:
         fail(f"no user {name}")
     console.print(f"user {name} removed")
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.db.models import User, UserQualification
+from app.db.models import ApiToken, User, UserQualification
 from app.security.passwords import hash_user_password
 from app.security.qualifications import UnknownQualification, parse
 from app.security.roles import ALL_ROLES
@@ -17,6 +17,14 @@ MIN_USER_PASSWORD = 8
 
 class UserError(ValueError):
     pass
+
+
+class UnknownUser(UserError):
+    pass
+
+
+class LastAdmin(UserError):
+    """The change would leave no active admin: nobody could manage accounts any more."""
 
 
 def add_user(
@@ -38,6 +46,10 @@ def add_user(
         user = session.get(User, name)
         if user is not None and not replace:
             raise UserError(f"user {name} already exists")
+        if user is not None:  # replaced: new role and password end its sign-ins
+            if user.role == "admin" and user.active and role != "admin":
+                _keep_an_admin(session, name)
+            _revoke_sign_ins(session, name)
         user = user or User(name=name)
         user.role = role
         user.display_name = display_name or user.display_name or name
@@ -48,13 +60,69 @@ def add_user(
 
 
 def remove_user(session_factory: sessionmaker[Session], name: str) -> bool:
+    """Delete an account, its qualifications and its sign-ins (session tokens end now, not
+    after SESSION_HOURS). The last active admin is never removed (LastAdmin)."""
     with session_factory() as session, session.begin():
         user = session.get(User, name)
         if user is None:
             return False
+        if user.role == "admin" and user.active:
+            _keep_an_admin(session, name)
         session.delete(user)
         session.execute(delete(UserQualification).where(UserQualification.user_name == name))
+        _revoke_sign_ins(session, name)
         return True
+
+
+def change_user(
+    session_factory: sessionmaker[Session],
+    name: str,
+    *,
+    role: str | None = None,
+    active: bool | None = None,
+    display_name: str | None = None,
+) -> User:
+    """Change an account's role, whether it may sign in, or how it is shown. A new role or a
+    deactivation ends the person's sign-ins (a session token carries the role it was made
+    with); the last active admin is never demoted or deactivated (LastAdmin)."""
+    if role is not None and role not in ALL_ROLES:
+        raise UserError(f"unknown role {role!r}; roles: {', '.join(ALL_ROLES)}")
+    if display_name is not None and not 1 <= len(display_name.strip()) <= 200:
+        raise UserError("display name must be 1 to 200 characters")
+    with session_factory() as session, session.begin():
+        user = session.get(User, name)
+        if user is None:
+            raise UnknownUser(f"no user {name}")
+        new_role = role if role is not None else user.role
+        new_active = active if active is not None else user.active
+        if user.role == "admin" and user.active and (new_role != "admin" or not new_active):
+            _keep_an_admin(session, name)
+        if (new_role, new_active) != (user.role, user.active):
+            _revoke_sign_ins(session, name)
+        user.role, user.active = new_role, new_active
+        if display_name is not None:
+            user.display_name = display_name.strip()
+        session.flush()
+        session.expunge(user)
+    return user
+
+
+def _keep_an_admin(session: Session, name: str) -> None:
+    others = session.scalar(
+        select(func.count())
+        .select_from(User)
+        .where(User.role == "admin", User.active, User.name != name)
+    )
+    if not others:
+        raise LastAdmin(f"{name} is the last active admin: make another admin first")
+
+
+def _revoke_sign_ins(session: Session, name: str) -> None:
+    """The person's session tokens and resume secrets (not script tokens: they have no
+    user_name)."""
+    session.execute(
+        update(ApiToken).where(ApiToken.user_name == name, ~ApiToken.revoked).values(revoked=True)
+    )
 
 
 def list_users(session_factory: sessionmaker[Session]) -> list[User]:
