@@ -1,5 +1,6 @@
-"""Admin: people, their roles, qualifications and sites; sites, chargers, driver cards,
-self-diagnosis and the audit (``app/ui/admin/``), until now CLI only."""
+"""Admin: people, their roles (changed, access taken away, removed), qualifications and
+sites; sites, chargers, driver cards, self-diagnosis and the audit (``app/ui/admin/``), until
+now CLI only."""
 
 from __future__ import annotations
 
@@ -8,14 +9,13 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from app.ui.admin.accounts import ROLES, account_access
 from app.ui.admin.audit import audit
 from app.ui.admin.cards import driver_cards
 from app.ui.admin.chargers import chargers
 from app.ui.admin.diagnosis import self_diagnosis
 from app.ui.admin.sites import site_assignments
 from app.ui.common import api, auth, call
-
-ROLES = ["partner", "consultant", "editor", "admin"]
 
 
 def people(users: list[dict[str, Any]]) -> None:
@@ -109,6 +109,7 @@ def main() -> None:
             new_account()
         with right:
             edit_account(users)
+        account_access(users)
     with tabs[1]:
         site_assignments(users)
     with tabs[2]:
