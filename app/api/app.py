@@ -8,6 +8,7 @@ from app.api.errors import install as install_error_handler
 from app.api.limits import BodyLimit
 from app.api.routers import (
     admin,
+    api_tokens,
     auth,
     certificates,
     chargers,
@@ -56,6 +57,7 @@ ROUTERS: list[APIRouter] = [
     inventory.router,
     qualifications.router,
     users.router,
+    api_tokens.router,
     admin.router,
 ]
 

@@ -164,3 +164,38 @@ def revoke_resume(session_factory: sessionmaker[Session], secret: str) -> bool:
             .values(revoked=True)
         )
         return bool(result.rowcount)
+
+
+def list_script_tokens(session_factory: sessionmaker[Session]) -> list[ApiToken]:
+    """API tokens made for scripts (`chargefix tokens create` or the admin screen), newest
+    first: not the sign-ins of people, which carry a user name."""
+    with session_factory() as session:
+        rows = list(
+            session.scalars(
+                select(ApiToken).where(ApiToken.user_name.is_(None)).order_by(ApiToken.id.desc())
+            )
+        )
+        session.expunge_all()
+        return rows
+
+
+def revoke_script_token(session_factory: sessionmaker[Session], token_id: int) -> ApiToken | None:
+    """Revoke one script token by its id (its secret is never stored); None when there is no
+    such script token."""
+    with session_factory() as session, session.begin():
+        row = session.get(ApiToken, token_id)
+        if row is None or row.user_name is not None:
+            return None
+        row.revoked = True
+        session.flush()
+        session.expunge(row)
+        return row
+
+
+def token_row_id(session_factory: sessionmaker[Session], token: str) -> int:
+    """The stored row id of a token (a script token just made, or a sign-in)."""
+    with session_factory() as session:
+        row = session.scalar(select(ApiToken.id).where(ApiToken.token_hash == token_digest(token)))
+        if row is None:
+            raise TokenError("token not found")
+        return int(row)
