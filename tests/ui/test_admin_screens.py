@@ -1,5 +1,5 @@
 """Admin tabs for what was CLI only: sites and partners, chargers (register, new password,
-remove), driver cards, the self-diagnosis switches, the audit filtered."""
+remove), driver cards, API tokens for scripts, the self-diagnosis switches, the audit filtered."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ COLUMN = {  # a column only that table has
     "adm_sites_table": "Partners",
     "adm_ch_table": "Online",
     "adm_tok_table": "Card",
+    "adm_api_table": "Revoked",
     "adm_aud_table": "Target",
 }
 
@@ -82,6 +83,32 @@ def test_driver_cards_tab_adds_blocks_and_removes_a_card(stack: UiStack) -> None
     at.button(key="adm_tok_remove").click().run()
     assert "Removed card CARD-ADMIN-UI-1." in texts(at), texts(at)
     assert "CARD-ADMIN-UI-1" not in _frame(at, "adm_tok_table")["Card"].tolist()
+
+
+def test_api_tokens_tab_makes_a_token_shown_once_and_revokes_it(stack: UiStack) -> None:
+    at = app_as(stack, "admin", page="admin.py")
+    at.text_input(key="adm_api_name").input("nightly export")
+    at.selectbox(key="adm_api_role").set_value("consultant")
+    at.number_input(key="adm_api_days").set_value(7)
+    button(at, "Make the token").click().run()
+    assert not at.exception, at.exception
+    assert "Made token" in texts(at) and "shown once" in texts(at), texts(at)
+    secret = at.code[0].value
+    with stack.http(secret) as script:  # the shown secret works, with the role chosen
+        assert script.get("/api/chargers").status_code == 200
+        assert script.get("/api/users").status_code == 403
+    table = _frame(at, "adm_api_table")
+    row = table[table["For"] == "nightly export"].iloc[0]
+    assert row["Role"] == "consultant" and row["Revoked"] == "no" and row["Expires"] != "never"
+    at.run()
+    assert not [c for c in at.code if c.value == secret]  # shown once only
+    at.selectbox(key="adm_api_pick").set_value(int(row["Id"])).run()
+    at.button(key="adm_api_revoke").click().run()
+    assert f"Revoked token {row['Id']}." in texts(at), texts(at)
+    table = _frame(at, "adm_api_table")
+    assert table[table["Id"] == row["Id"]]["Revoked"].tolist() == ["yes"]
+    with stack.http(secret) as script:
+        assert script.get("/api/chargers").status_code == 401
 
 
 def test_self_diagnosis_tab_switches_dry_run_and_shows_who(stack: UiStack) -> None:

@@ -1,6 +1,6 @@
 """Admin: people, their roles (changed, access taken away, removed), qualifications and
-sites; sites, chargers, driver cards, self-diagnosis and the audit (``app/ui/admin/``), until
-now CLI only."""
+sites; sites, chargers, driver cards, API tokens, self-diagnosis and the audit
+(``app/ui/admin/``), until now CLI only."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from app.ui.admin.accounts import ROLES, account_access
+from app.ui.admin.api_tokens import api_tokens
 from app.ui.admin.audit import audit
 from app.ui.admin.cards import driver_cards
 from app.ui.admin.chargers import chargers
@@ -101,7 +102,9 @@ def main() -> None:
     if flash:
         st.success(flash)
     users = call("load accounts", api().get, "/api/users") or []
-    tabs = st.tabs(["People", "Sites", "Chargers", "Driver cards", "Self-diagnosis", "Audit"])
+    tabs = st.tabs(
+        ["People", "Sites", "Chargers", "Driver cards", "API tokens", "Self-diagnosis", "Audit"]
+    )
     with tabs[0]:
         people(users)
         left, right = st.columns(2)
@@ -117,8 +120,10 @@ def main() -> None:
     with tabs[3]:
         driver_cards()
     with tabs[4]:
-        self_diagnosis()
+        api_tokens()
     with tabs[5]:
+        self_diagnosis()
+    with tabs[6]:
         audit()
 
 
