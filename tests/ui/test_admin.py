@@ -30,38 +30,38 @@ def test_admin_creates_an_account_and_grants_qualifications_and_sites(stack: UiS
 
 def test_admin_changes_a_role_takes_access_away_and_removes_an_account(stack: UiStack) -> None:
     with stack.http(stack.admin_token) as admin:
-        body = {"name": "vera", "password": "vera-pass-123", "role": "partner"}
+        body = {"name": "valentin", "password": "valentin-pass-1", "role": "partner"}
         assert admin.post("/api/users", json=body).status_code == 201
-    stack.passwords["vera"] = "vera-pass-123"
-    vera = stack.token("vera")
+    stack.passwords["valentin"] = "valentin-pass-1"
+    valentin = stack.token("valentin")
     at = app_as(stack, "admin", page="admin.py")
     # one's own account: no role or access controls
     at.selectbox(key="adm_acc_pick").set_value("admin").run()
     assert "This is your own account" in texts(at)
-    at.selectbox(key="adm_acc_pick").set_value("vera").run()
+    at.selectbox(key="adm_acc_pick").set_value("valentin").run()
     assert at.button(key="adm_acc_save").disabled  # nothing changed yet
-    at.selectbox(key="adm_acc_role_vera").set_value("consultant").run()
+    at.selectbox(key="adm_acc_role_valentin").set_value("consultant").run()
     at.button(key="adm_acc_save").click().run()
     assert not at.exception, at.exception
-    assert "vera is now consultant and may sign in." in texts(at), texts(at)
-    with stack.http(vera) as old:  # the sign-in made as a partner ended
+    assert "valentin is now consultant and may sign in." in texts(at), texts(at)
+    with stack.http(valentin) as old:  # the sign-in made as a partner ended
         assert old.get("/api/sessions").status_code == 401
-    at.selectbox(key="adm_acc_pick").set_value("vera").run()
-    at.toggle(key="adm_acc_active_vera").set_value(False).run()
+    at.selectbox(key="adm_acc_pick").set_value("valentin").run()
+    at.toggle(key="adm_acc_active_valentin").set_value(False).run()
     at.button(key="adm_acc_save").click().run()
-    assert "vera is now consultant and may not sign in." in texts(at), texts(at)
+    assert "valentin is now consultant and may not sign in." in texts(at), texts(at)
     with stack.http(stack.admin_token) as admin:
         users = {u["name"]: u for u in admin.get("/api/users").json()}
-    assert users["vera"]["role"] == "consultant" and users["vera"]["active"] is False
-    at.selectbox(key="adm_acc_pick").set_value("vera").run()
+    assert users["valentin"]["role"] == "consultant" and users["valentin"]["active"] is False
+    at.selectbox(key="adm_acc_pick").set_value("valentin").run()
     assert at.button(key="adm_acc_remove").disabled  # not before "Yes, remove"
-    at.checkbox(key="adm_acc_sure_vera").check().run()
+    at.checkbox(key="adm_acc_sure_valentin").check().run()
     at.button(key="adm_acc_remove").click().run()
-    assert "Removed vera." in texts(at), texts(at)
-    assert "vera" not in at.dataframe[0].value["name"].tolist()
+    assert "Removed valentin." in texts(at), texts(at)
+    assert "valentin" not in at.dataframe[0].value["name"].tolist()
     with stack.http(stack.admin_token) as admin:
-        assert "vera" not in {u["name"] for u in admin.get("/api/users").json()}
-        audit = admin.get("/api/audit", params={"target": "vera"}).json()
+        assert "valentin" not in {u["name"] for u in admin.get("/api/users").json()}
+        audit = admin.get("/api/audit", params={"target": "valentin"}).json()
     assert {(a["actor"], a["action"]) for a in audit} >= {
         ("admin", "user.change"),
         ("admin", "user.remove"),
