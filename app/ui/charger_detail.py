@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app.ui.common import api, call, live_panel
+from app.ui.common import api, auth, call, live_panel
 from app.ui.device_model import Rows, inventory_rows, monitor_rows, show_reports
 from app.ui.wording import plain
 
@@ -198,6 +198,15 @@ def configuration(charger_id: str) -> None:
     flash = st.session_state.pop(f"{key}_flash", None)
     if flash:
         st.success(flash)
+    # the answer just read is shown from the command's own answer: the stored command row is
+    # written by the event log's batch writer, which may not have run yet on this rerun
+    fresh = st.session_state.pop(f"{key}_fresh", None)
+    if fresh is not None:
+        st.caption(plain(f"Read just now by {fresh['by']}"))
+        st.dataframe(config_rows(fresh["response"]), hide_index=True, width="stretch")
+        st.caption("Reading the settings changes nothing on the charger.")
+        _read_button(charger_id, key)
+        return
     last = call(
         "load the last settings read",
         api().get,
@@ -217,6 +226,10 @@ def configuration(charger_id: str) -> None:
     elif last is not None:
         st.caption("The settings were never read from this charger.")
     st.caption("Reading the settings changes nothing on the charger.")
+    _read_button(charger_id, key)
+
+
+def _read_button(charger_id: str, key: str) -> None:
     if st.button("Read the settings from the charger", key=f"{key}_read"):
         done = call(
             "read the settings",
@@ -226,6 +239,10 @@ def configuration(charger_id: str) -> None:
         )
         if done is not None:
             st.session_state[f"{key}_flash"] = "Settings read from the charger."
+            st.session_state[f"{key}_fresh"] = {
+                "response": done.get("response"),
+                "by": (auth() or {}).get("name", "you"),
+            }
             st.rerun()
 
 

@@ -1,5 +1,6 @@
 """The fleet page drills down to one charger: message log (filters, pages), charging sessions,
-settings (read through the gateway), diagnoses; charger text stays plain text."""
+settings (read through the gateway), inventory and monitors (2.0.1), diagnoses; charger text
+stays plain text."""
 
 from __future__ import annotations
 
@@ -23,7 +24,11 @@ def test_fleet_drills_down_to_one_chargers_log_sessions_settings(stack: UiStack)
     )
     stack.call(lambda: stack.fleet.charger(charger).stop_transaction(1))
     stack.wait_for(
-        lambda: stack.http().get(f"/api/chargers/{charger}/transactions").json()[0]["stopped_at"],
+        lambda: [  # the recorder stores the charge in a batch: none, then one, then stopped
+            t
+            for t in stack.http().get(f"/api/chargers/{charger}/transactions").json()
+            if t["stopped_at"]
+        ],
         f"the charge on {charger} recorded as stopped",
     )
     at = app_as(stack, "casey", page="fleet.py")
@@ -54,10 +59,16 @@ def test_fleet_drills_down_to_one_chargers_log_sessions_settings(stack: UiStack)
     assert "Settings read from the charger." in texts(at), texts(at)
     settings = next(f for f in _frames(at) if "Setting" in f.columns)
     assert "HeartbeatInterval" in settings["Setting"].tolist()
-    assert "by casey" in texts(at)
-    with stack.http() as admin:
-        sent = admin.get(f"/api/chargers/{charger}/commands").json()
+    assert "Read just now by casey" in texts(at)  # from the answer itself
+    sent = stack.wait_for(  # the command row is stored by the batch writer
+        lambda: stack.http().get(f"/api/chargers/{charger}/commands").json(),
+        f"the settings read of {charger} stored",
+    )
     assert sent[0]["command"] == "get_configuration" and sent[0]["requested_by"] == "casey"
+    at.run()  # later: the stored read, with when and by whom
+    assert "never read" not in texts(at) and "by casey" in texts(at)
+    settings = next(f for f in _frames(at) if "Setting" in f.columns)
+    assert "HeartbeatInterval" in settings["Setting"].tolist()
 
 
 def test_message_log_pages_back_and_forth(stack: UiStack, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -180,11 +191,17 @@ def test_drill_down_shows_a_201_chargers_inventory_and_monitors(stack: UiStack) 
     at.run()
     monitors = next(f for f in _frames(at) if "Severity" in f.columns)
     assert "Problem" in set(monitors["Variable"])
+    # its settings: on 2.0.1 the read is a GetVariables (B06) of the usual variables
+    at.button(key=f"fd_{charger}_cfg_read").click().run()
+    assert "Settings read from the charger." in texts(at), texts(at)
+    settings = next(f for f in _frames(at) if "Setting" in f.columns)
+    assert "OCPPCommCtrlr.HeartbeatInterval" in settings["Setting"].tolist()
     with stack.http() as admin:
         sent = admin.get(f"/api/chargers/{charger}/commands").json()
     assert {(c["command"], c["requested_by"]) for c in sent} >= {
         ("get_base_report", "casey"),
         ("get_monitoring_report", "casey"),
+        ("get_configuration", "casey"),
     }
 
 
