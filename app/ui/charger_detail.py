@@ -305,6 +305,24 @@ def device_model(charger_id: str, ocpp_version: str | None) -> None:
                 st.rerun()
 
 
+# The fault-code catalogue's classes and who is responsible (app/fault_codes/schema.py), in
+# plain words for the table.
+SAFETY_WORDS = {
+    "reset_safe": "a reset may clear it",
+    "never_reset": "safety: never reset",
+    "outside_charger": "outside the charger",
+}
+WHOSE_WORDS = {
+    "charger_maker": "the charger (maker)",
+    "operator": "the operator",
+    "vehicle": "the vehicle",
+    "driver": "the driver",
+    "site_power": "site power / utility",
+    "network_provider": "the network provider",
+    "payment_provider": "the payment provider",
+}
+
+
 def diagnoses(charger_id: str) -> None:
     rows = call("load diagnoses", api().get, f"/api/chargers/{charger_id}/diagnoses", limit=50)
     if rows is None:
@@ -319,6 +337,9 @@ def diagnoses(charger_id: str) -> None:
                     "Opened": str(d["opened_at"])[:19].replace("T", " "),
                     "Finding": d["title"],
                     "Likely cause": d["likely_cause"],
+                    "Code": d.get("standard_code") or d.get("error_code") or "",
+                    "Safety": SAFETY_WORDS.get(d.get("safety_class") or "", "not known"),
+                    "Whose problem": WHOSE_WORDS.get(d.get("responsible") or "", "not known"),
                     "Status": d["status"].replace("_", " "),
                     "Outcome": d.get("outcome_note") or "",
                     "Trial run": "yes" if d.get("dry_run") else "no",

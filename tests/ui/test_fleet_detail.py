@@ -149,6 +149,9 @@ def test_drill_down_shows_the_chargers_diagnoses(stack: UiStack) -> None:
         confidence=0.9,
         remote_resolvable=True,
         status="self_cleared",
+        standard_code="CX011",
+        safety_class="never_reset",
+        responsible="charger_maker",
     )
     state = stack.backend.state
     assert state is not None
@@ -160,6 +163,10 @@ def test_drill_down_shows_the_chargers_diagnoses(stack: UiStack) -> None:
     assert table["Finding"].tolist() == ["Firmware hang on connector 1"]
     assert table["Likely cause"].tolist() == [row.likely_cause]  # as text, in a table cell
     assert table["Status"].tolist() == ["self cleared"]
+    # whose problem it is, by the catalogue (issue 13): code, safety class, responsible
+    assert table["Code"].tolist() == ["CX011"]
+    assert table["Safety"].tolist() == ["safety: never reset"]
+    assert table["Whose problem"].tolist() == ["the charger (maker)"]
 
 
 def test_drill_down_shows_a_201_chargers_inventory_and_monitors(stack: UiStack) -> None:
