@@ -199,7 +199,9 @@ class TestCharger16(CertificateHandlers, Cp16):
 
     @on(Action16.get_log)
     def on_get_log(self, log: dict[str, Any], log_type: str, request_id: int, **_: Any) -> Any:
-        self.received.append(("GetLog", {"log": log, "log_type": log_type}))
+        self.received.append(
+            ("GetLog", {"log": log, "log_type": log_type, "request_id": request_id})
+        )
         return result16.GetLog(status="Accepted", filename="security.log")
 
     @on(Action16.get_installed_certificate_ids)

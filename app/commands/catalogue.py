@@ -857,6 +857,7 @@ def build_call(
     *,
     transaction_id: str | None = None,
     upload_location: str | None = None,
+    request_id: int | None = None,
     secret: str | None = None,
     forced: bool = False,
 ) -> Any:
@@ -976,7 +977,8 @@ def build_call(
         return get_log(
             log=log,
             log_type=params.log_type,
-            request_id=random.randint(1, 2_000_000_000),
+            # the upload slot's id, so LogStatusNotification(requestId) finds its upload
+            request_id=request_id or random.randint(1, 2_000_000_000),
             retries=params.retries,
             retry_interval=params.retry_interval,
         )
