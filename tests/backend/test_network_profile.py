@@ -11,7 +11,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from app.cli.main import cli
-from app.db.models import CommandRow
+from app.db.models import CommandRow, EventRow
 from tests.chargers import connected
 
 PROFILE = {
@@ -77,6 +77,14 @@ async def test_admin_sets_a_network_profile_and_it_is_audited_without_secrets(ba
     kept = json.dumps([(row.params, row.response) for row in rows])
     assert "vpn-secret-1" not in kept and "apn-secret" not in kept
     assert "csms-b.example.com" in kept
+    frames = list(
+        backend.state.session_factory().scalars(
+            select(EventRow.frame).where(EventRow.charger_id == cid)
+        )
+    )
+    sent = [f for f in frames if "SetNetworkProfile" in f]
+    assert sent and "csms-b.example.com" in sent[0]  # the recorded frames, redacted too
+    assert not [f for f in frames if "vpn-secret-1" in f or "apn-secret" in f]
 
 
 async def test_network_profile_is_for_admins_bounded_and_201_only(backend, api_client):
