@@ -102,6 +102,14 @@ class Settings(BaseSettings):
         description="Demo/test only: answer Accepted for id tokens that are not in the token "
         "store (Blocked and Expired tokens stay refused). Off: unknown tokens are Invalid.",
     )
+    test_charge_id_tag: str = Field(
+        "CHARGEFIX-TEST",
+        min_length=1,
+        max_length=20,  # 1.6 idTag is CiString20Type; 2.0.1 idToken takes 36
+        pattern=r"^[\x20-\x7e]+$",
+        description="The id token a procedure's test charge starts with ($test_token in a "
+        "remote_start step). It must be Accepted in the id-token store (the demo registers it).",
+    )
     id_token_refresh_seconds: float = Field(
         30.0,
         ge=0.05,

@@ -87,12 +87,14 @@ def ensure_demo_fleet(
             )
     # the simulated drivers' card is a known one: their charges are Accepted (unknown cards
     # are Invalid, and a 1.6 charger then stops the charge)
-    if tokens.find(session_factory, DEFAULT_ID_TAG) is None:  # an operator's change stays
-        tokens.save(
-            session_factory,
-            tokens.TokenChange(token=DEFAULT_ID_TAG, status=TokenStatus.ACCEPTED),
-            by="demo-setup",
-        )
+    # and so is the test token a procedure's test charge starts with ($test_token)
+    for tag in (DEFAULT_ID_TAG, settings.test_charge_id_tag):
+        if tokens.find(session_factory, tag) is None:  # an operator's change stays
+            tokens.save(
+                session_factory,
+                tokens.TokenChange(token=tag, status=TokenStatus.ACCEPTED),
+                by="demo-setup",
+            )
     # the demo partners work on the demo fleet's sites (a real operator assigns them)
     scope = Scope(session_factory)
     for name, role, _ in DEMO_USERS:

@@ -199,7 +199,9 @@ class TestCharger16(CertificateHandlers, Cp16):
 
     @on(Action16.get_log)
     def on_get_log(self, log: dict[str, Any], log_type: str, request_id: int, **_: Any) -> Any:
-        self.received.append(("GetLog", {"log": log, "log_type": log_type}))
+        self.received.append(
+            ("GetLog", {"log": log, "log_type": log_type, "request_id": request_id})
+        )
         return result16.GetLog(status="Accepted", filename="security.log")
 
     @on(Action16.get_installed_certificate_ids)
@@ -259,6 +261,7 @@ class TestCharger201(CertificateHandlers, Cp201):
         self.reports_sent: list[int] = []  # requestIds whose last part was answered
         self.monitors: list[dict[str, Any]] = []  # MonitoringDataType, for N02 reports
         self.customer_data = ""  # what CustomerInformation reports (N09)
+        self.network_profiles: dict[int, dict[str, Any]] = {}  # B09, by configuration slot
         self.report_done = asyncio.Event()
 
     @on(Action201.reset)
@@ -463,6 +466,12 @@ class TestCharger201(CertificateHandlers, Cp201):
                 for kind, data in self.installed_certificates
             ],
         )
+
+    @on(Action201.set_network_profile)
+    def on_set_network_profile(self, configuration_slot: int, connection_data: dict, **_: Any):  # type: ignore[no-untyped-def]
+        self.received.append(("SetNetworkProfile", {"configuration_slot": configuration_slot}))
+        self.network_profiles[configuration_slot] = connection_data
+        return result201.SetNetworkProfile(status="Accepted")
 
     @on(Action201.customer_information)
     def on_customer_information(self, request_id: int, report: bool, clear: bool, **kw: Any) -> Any:

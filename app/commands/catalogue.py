@@ -476,6 +476,79 @@ class CustomerInformationParams(_Params):
         return self
 
 
+class VpnParams(_Params):
+    """OCPP 2.0.1 VPNType (SetNetworkProfileRequest schema): server string[0..512], user,
+    group and password string[0..20], key string[0..255], type IKEv2/IPSec/L2TP/PPTP."""
+
+    server: str = Field(min_length=1, max_length=512)
+    user: str = Field(min_length=1, max_length=20)
+    group: str | None = Field(None, min_length=1, max_length=20)
+    password: str = Field(min_length=1, max_length=20)
+    key: str = Field(min_length=1, max_length=255)
+    type: Literal["IKEv2", "IPSec", "L2TP", "PPTP"]
+
+
+class ApnParams(_Params):
+    """OCPP 2.0.1 APNType: apn string[0..512], apnUserName and apnPassword string[0..20],
+    simPin integer, preferredNetwork (MCC+MNC) string[0..6], apnAuthentication."""
+
+    apn: str = Field(min_length=1, max_length=512)
+    apn_user_name: str | None = Field(None, min_length=1, max_length=20)
+    apn_password: str | None = Field(None, min_length=1, max_length=20)
+    sim_pin: int | None = Field(None, ge=0, le=99_999_999)  # a SIM PIN has 4 to 8 digits
+    preferred_network: str | None = Field(None, pattern=r"^[0-9]{5,6}$")
+    use_only_preferred_network: bool = False
+    apn_authentication: Literal["CHAP", "NONE", "PAP", "AUTO"]
+
+
+class SetNetworkProfileParams(_Params):
+    """OCPP 2.0.1 B09 SetNetworkProfile: a NetworkConnectionProfile stored in one
+    configuration slot (a slot the station's OCPPCommCtrlr.NetworkConfigurationPriority may
+    then name, B10). 1.6 has no such operation. Bounds from the 2.0.1 schema: ocppCsmsUrl
+    string[0..512], messageTimeout and securityProfile integers (A00 defines profiles 0-3:
+    none, Basic auth, TLS + Basic auth, TLS with client certificates), ocppVersion,
+    ocppTransport and ocppInterface enumerations; vpn and apn optional."""
+
+    configuration_slot: int = Field(ge=0, le=255)
+    ocpp_version: Literal["OCPP12", "OCPP15", "OCPP16", "OCPP20"] = "OCPP20"
+    ocpp_transport: Literal["JSON", "SOAP"] = "JSON"
+    ocpp_csms_url: str = Field(min_length=1, max_length=512)
+    message_timeout: int = Field(30, ge=1, le=3600)  # seconds; 30 is the usual start
+    security_profile: int = Field(ge=0, le=3)
+    ocpp_interface: Literal[
+        "Wired0", "Wired1", "Wired2", "Wired3", "Wireless0", "Wireless1", "Wireless2", "Wireless3"
+    ]
+    vpn: VpnParams | None = None
+    apn: ApnParams | None = None
+
+    @model_validator(mode="after")
+    def _url_fits_profile(self) -> SetNetworkProfileParams:
+        url = self.ocpp_csms_url.lower()
+        if not url.startswith(("ws://", "wss://")):
+            raise ValueError("ocpp_csms_url must be a ws:// or wss:// URL")
+        # Security profiles 2 and 3 run OCPP over TLS (2.0.1 Part 2 A00): a wss:// URL.
+        if self.security_profile >= 2 and not url.startswith("wss://"):
+            raise ValueError(
+                f"security_profile {self.security_profile} needs TLS: ocpp_csms_url must be wss://"
+            )
+        return self
+
+    def as_ocpp(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "ocpp_version": self.ocpp_version,
+            "ocpp_transport": self.ocpp_transport,
+            "ocpp_csms_url": self.ocpp_csms_url,
+            "message_timeout": self.message_timeout,
+            "security_profile": self.security_profile,
+            "ocpp_interface": self.ocpp_interface,
+        }
+        if self.vpn is not None:
+            data["vpn"] = self.vpn.model_dump(exclude_none=True)
+        if self.apn is not None:
+            data["apn"] = self.apn.model_dump(exclude_none=True)
+        return data
+
+
 class TransactionStatusParams(_Params):
     """OCPP 2.0.1 E14 GetTransactionStatus: one transaction (is it ongoing, are messages of
     it still queued?) or, without an id, whether any transaction message is queued."""
@@ -609,6 +682,7 @@ PARAMS: dict[str, type[_Params]] = {
     "get_monitoring_report": GetMonitoringReportParams,
     "get_transaction_status": TransactionStatusParams,
     "customer_information": CustomerInformationParams,
+    "set_network_profile": SetNetworkProfileParams,
     "get_variables": GetVariablesParams,
     "set_variables": SetVariablesParams,
     "rotate_basic_auth_password": RotatePasswordParams,
@@ -628,6 +702,7 @@ V201_ONLY = frozenset(
         "get_monitoring_report",
         "get_transaction_status",
         "customer_information",
+        "set_network_profile",
         "get_variables",
         "set_variables",
     }
@@ -731,6 +806,10 @@ def needs_admin(command: str, params: _Params) -> bool:
     # A customer's personal data, reported or deleted (N09/N10): admins only.
     if isinstance(params, CustomerInformationParams):
         return True
+    # A network profile says where and how the charger connects: a wrong one, once the
+    # station switches to it (B10), takes it off the network. Admins only.
+    if isinstance(params, SetNetworkProfileParams):
+        return True
     if isinstance(params, SetVariablesParams):  # one security variable makes it admin-only
         return any(is_security_key(v.key) for v in params.variables)
     return isinstance(params, ChangeConfigurationParams) and is_security_key(params.key)
@@ -778,6 +857,7 @@ def build_call(
     *,
     transaction_id: str | None = None,
     upload_location: str | None = None,
+    request_id: int | None = None,
     secret: str | None = None,
     forced: bool = False,
 ) -> Any:
@@ -897,7 +977,8 @@ def build_call(
         return get_log(
             log=log,
             log_type=params.log_type,
-            request_id=random.randint(1, 2_000_000_000),
+            # the upload slot's id, so LogStatusNotification(requestId) finds its upload
+            request_id=request_id or random.randint(1, 2_000_000_000),
             retries=params.retries,
             retry_interval=params.retry_interval,
         )
@@ -942,6 +1023,14 @@ def build_call(
         and v16
     ):
         raise InvalidCommand(f"{command} is OCPP 2.0.1 only (1.6 has no device model)")
+    if isinstance(params, SetNetworkProfileParams):
+        if v16:  # 1.6 (and its security whitepaper) has no network profile operation
+            raise InvalidCommand(
+                "set_network_profile is OCPP 2.0.1 only (B09): OCPP 1.6 has no SetNetworkProfile"
+            )
+        return call201.SetNetworkProfile(
+            configuration_slot=params.configuration_slot, connection_data=params.as_ocpp()
+        )
     if isinstance(params, GetBaseReportParams):
         return call201.GetBaseReport(
             request_id=random.randint(1, 2_000_000_000), report_base=params.report_base

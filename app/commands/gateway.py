@@ -167,7 +167,8 @@ class Drained:
 
 AuditSink = Callable[..., None]
 KnownCharger = Callable[[str], Awaitable[bool]]
-UploadSlot = Callable[[str], str]
+# (charger_id, log type) -> (one-time upload URL, the slot's id: the GetLog requestId)
+UploadSlot = Callable[[str, str], tuple[str, int]]
 
 
 class CommandGateway:
@@ -464,11 +465,13 @@ class CommandGateway:
             if transaction_id is None and charger is not None:
                 tx = charger.transaction_on(params.connector_id)
                 transaction_id = tx.transaction_id if tx else None
-        location = None
+        location = request_id = None
         if isinstance(params, DiagnosticsParams):
             if self.upload_slot is None:
                 raise BadCommand("diagnostics uploads are not available on this node")
-            location = await asyncio.to_thread(self.upload_slot, charger_id)
+            location, request_id = await asyncio.to_thread(
+                self.upload_slot, charger_id, params.log_type
+            )
         secret = None
         credentials = self.credentials
         if isinstance(params, RotatePasswordParams):
@@ -485,6 +488,7 @@ class CommandGateway:
                 version,
                 transaction_id=transaction_id,
                 upload_location=location,
+                request_id=request_id,
                 secret=secret,
                 forced=request.force,
             )

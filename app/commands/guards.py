@@ -90,7 +90,8 @@ def check(inp: GuardInput) -> Clearance:
     if needs_admin(inp.command, inp.params) and inp.role != Role.ADMIN:
         raise OutOfScope(
             f"{inp.command} is for admins here: security configuration (keys, profiles, "
-            "certificates), firmware, vendor messages and customers' personal data"
+            "certificates, network profiles), firmware, vendor messages and customers' "
+            "personal data"
         )
     if inp.person_session_open:
         raise OutOfScope(

@@ -23,7 +23,7 @@ from datetime import UTC
 from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -44,6 +44,7 @@ from app.db.models import (
     ChargerStateRow,
     CommandRow,
     CustomerInformationRow,
+    DiagnosticsUpload,
     EventRow,
     FaultRow,
     InventoryRow,
@@ -300,10 +301,36 @@ def _apply_op(session: Session, op: Op) -> None:
         _replace_report(session, InventoryRow, "report_base", data)
     elif op.kind == "monitors":
         _replace_report(session, MonitorRow, "selection", data)
+    elif op.kind == "log_status":
+        _log_status(session, data)
     elif op.kind == "customer_information":
         session.execute(insert(CustomerInformationRow), [{**data, "stored_at": utcnow()}])
     else:
         raise ValueError(f"unknown record kind {op.kind!r}")
+
+
+def _log_status(session: Session, data: dict[str, Any]) -> None:
+    """The reported status onto the upload it names: by requestId (LogStatusNotification), or
+    the charger's latest DiagnosticsLog upload (1.6 DiagnosticsStatusNotification has none)."""
+    where = [DiagnosticsUpload.charger_id == data["charger_id"]]
+    if data.get("request_id") is not None:
+        where.append(DiagnosticsUpload.request_id == data["request_id"])
+    else:
+        latest = (
+            select(func.max(DiagnosticsUpload.id))
+            .where(
+                DiagnosticsUpload.charger_id == data["charger_id"],
+                DiagnosticsUpload.log_type.is_(None)
+                | (DiagnosticsUpload.log_type == "DiagnosticsLog"),
+            )
+            .scalar_subquery()
+        )
+        where.append(DiagnosticsUpload.id == latest)
+    session.execute(
+        update(DiagnosticsUpload)
+        .where(*where)
+        .values(charger_status=data["charger_status"], charger_status_at=data["charger_status_at"])
+    )
 
 
 def _replace_report(session: Session, model: Any, key: str, data: dict[str, Any]) -> None:

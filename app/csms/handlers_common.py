@@ -45,8 +45,10 @@ class CommonHandlers:
         return self._call_result.FirmwareStatusNotification()
 
     @on("LogStatusNotification")
-    def on_log_status(self, status: str, **_: Any) -> Any:
+    def on_log_status(self, status: str, request_id: int | None = None, **_: Any) -> Any:
         self.context.live.set_log_status(self.id, str(status))
+        if request_id is not None:  # N01: a status without requestId is an Idle report
+            self.context.recorder.log_status(self.id, int(request_id), str(status))
         return self._call_result.LogStatusNotification()
 
     @on("SecurityEventNotification")

@@ -134,6 +134,8 @@ class ChargePoint16(RecordingMixin, CommonHandlers, OcppChargePoint16):
     @on(Action.diagnostics_status_notification)
     def on_diagnostics_status(self, status: str, **_: Any) -> Any:
         self.context.live.set_log_status(self.id, str(status))
+        if str(status) != "Idle":  # 1.6: Idle answers a trigger, not an upload
+            self.context.recorder.log_status(self.id, None, str(status))
         return call_result.DiagnosticsStatusNotification()
 
 

@@ -256,6 +256,22 @@ class Recorder:
             charger_id,
         )
 
+    def log_status(self, charger_id: str, request_id: int | None, status: str) -> None:
+        """A LogStatusNotification (its requestId) or a 1.6 DiagnosticsStatusNotification (no
+        requestId: the charger's latest DiagnosticsLog upload): the upload's reported status."""
+        self._queue(
+            Op(
+                "log_status",
+                {
+                    "charger_id": charger_id,
+                    "request_id": request_id,
+                    "charger_status": status,
+                    "charger_status_at": utcnow(),
+                },
+            ),
+            charger_id,
+        )
+
     def customer_information(self, charger_id: str, report: CompletedReport) -> None:
         """A complete NotifyCustomerInformation (N09/N10): its parts joined, kept."""
         self._queue(

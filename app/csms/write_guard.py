@@ -22,6 +22,7 @@ from app.db.models import (
     CommandRow,
     CustomerInformationRow,
     DeadLetterRow,
+    DiagnosticsUpload,
     EventRow,
     FaultRow,
     InventoryRow,
@@ -42,6 +43,7 @@ TABLE_OF_OP: dict[str, type] = {
     "inventory": InventoryRow,
     "monitors": MonitorRow,
     "customer_information": CustomerInformationRow,
+    "log_status": DiagnosticsUpload,
 }
 
 EVENT_COLUMNS = ("charger_id", "ts", "direction", "message_type", "unique_id", "action", "frame")

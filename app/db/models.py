@@ -205,6 +205,13 @@ class DiagnosticsUpload(Base):
     stored_path: Mapped[str | None] = mapped_column(String(500))
     size_bytes: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(40), default="requested")
+    # what was asked (DiagnosticsLog or SecurityLog) and the requestId GetLog carried (the slot's
+    # id; 1.6 GetDiagnostics has none); the charger's own upload status as it reported it
+    # (2.0.1 N01 / 1.6 security LogStatusNotification, 1.6 DiagnosticsStatusNotification)
+    log_type: Mapped[str | None] = mapped_column(String(20))
+    request_id: Mapped[int | None] = mapped_column(BigInteger)
+    charger_status: Mapped[str | None] = mapped_column(String(40))
+    charger_status_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class ApiToken(Base):

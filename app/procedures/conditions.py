@@ -109,6 +109,26 @@ def fault_is_open(live: Live | None, key: str) -> bool:
     return False
 
 
+def energy_flowing(live: Live | None, connector_id: int) -> bool:
+    """A transaction runs on the connector and its latest meter reading shows energy
+    delivered: the Energy.Active.Import.Register above the transaction's start value, or
+    Power.Active.Import above zero (1.6 MeterValues / 2.0.1 TransactionEvent meterValue)."""
+    for tx in transactions(live):
+        tx_connector = _get(tx, "connector_id", _get(tx, "evse_id"))
+        if connector_id not in (0, tx_connector):
+            continue
+        meter = _get(tx, "last_meter")
+        if not meter:
+            continue
+        power, energy = _get(meter, "power_w"), _get(meter, "energy_wh")
+        start = _get(tx, "meter_start_wh")
+        if power is not None and power > 0:
+            return True
+        if energy is not None and start is not None and energy > start:
+            return True
+    return False
+
+
 def evaluate(condition: StateCondition, live: Live | None, connector_id: int = 1) -> bool:
     """True when every test set on the condition holds for this live state."""
     connector = resolve_connector(condition.connector, connector_id)
@@ -136,6 +156,8 @@ def evaluate(condition: StateCondition, live: Live | None, connector_id: int = 1
         checks.append(not fault_is_open(live, condition.fault_not_open))
     if condition.in_transaction is not None:
         checks.append(in_transaction(live, connector or 0) == condition.in_transaction)
+    if condition.energy_flowing is not None:
+        checks.append(energy_flowing(live, connector or 0) == condition.energy_flowing)
     if condition.any_of is not None:
         checks.append(any(evaluate(c, live, connector_id) for c in condition.any_of))
     if condition.not_ is not None:

@@ -33,6 +33,7 @@ from pydantic import BaseModel, Field
 from app.commands.catalogue import affected_connector, interrupts_charge, stops_the_charge
 from app.procedures.conditions import evaluate, in_transaction, transactions
 from app.procedures.schema import (
+    DEFAULT_TEST_TOKEN,
     CheckStateNode,
     ChoiceQuestion,
     InstructionNode,
@@ -80,6 +81,9 @@ class EngineContext(BaseModel):
 
     connector_id: int = 1
     live: dict[str, Any] | None = None
+    test_token: str = Field(
+        DEFAULT_TEST_TOKEN, description="The id token a test charge starts with ($test_token)."
+    )
     qualifications: frozenset[str] = Field(
         default_factory=frozenset,
         description="What the person at the charger holds; none by default (the safe side).",
@@ -541,7 +545,7 @@ def _blocked(node: RemoteActionNode, ctx: EngineContext) -> bool:
     """Would the step interrupt a charge? Asked before the partner confirms, with the
     catalogue's own rule; the command gateway enforces it whatever the procedure says. A
     remote stop ends the charge on purpose: it is asked about too, never blocked silently."""
-    params = node.typed_params(ctx.connector_id)
+    params = node.typed_params(ctx.connector_id, ctx.test_token)
     version = str((ctx.live or {}).get("ocpp_version") or "1.6")
     if not (interrupts_charge(node.command, params, version) or stops_the_charge(params)):
         return False
@@ -584,7 +588,7 @@ def charging_text(charging: list[dict[str, Any]]) -> str:
 
 
 def _wait_idle(node: RemoteActionNode, ctx: EngineContext) -> WaitIdle:
-    params = node.typed_params(ctx.connector_id)
+    params = node.typed_params(ctx.connector_id, ctx.test_token)
     connector = affected_connector(params) or 0
     charging = charging_now(ctx.live, connector)
     what = "restart" if node.command == "reset" else "unlock"
@@ -610,7 +614,7 @@ def _acknowledge(node: Any) -> AcknowledgeHazard:
 
 def resolved_params(node: RemoteActionNode, ctx: EngineContext) -> dict[str, Any]:
     """Command parameters with ``$connector`` replaced and defaults filled in."""
-    return node.typed_params(ctx.connector_id).model_dump(exclude_none=True)
+    return node.typed_params(ctx.connector_id, ctx.test_token).model_dump(exclude_none=True)
 
 
 def _ask(node: Any) -> Ask:

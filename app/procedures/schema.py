@@ -180,6 +180,12 @@ class StateCondition(_Strict):
         description="A transaction is (true) / is not (false) running on the connector "
         "(connector 0: anywhere on the charger).",
     )
+    energy_flowing: bool | None = Field(
+        None,
+        description="true: a transaction runs on the connector and a meter reading after its "
+        "start shows energy delivered (register above the start value) or power above zero "
+        "(a test charge's proof); false: no such reading.",
+    )
     any_of: list[StateCondition] | None = Field(
         None, description="At least one of these conditions holds."
     )
@@ -198,19 +204,29 @@ class StateCondition(_Strict):
 # --------------------------------------------------------------------------- command parameters
 # Commands and their parameters come from the one command catalogue (app/commands/catalogue.py).
 # A procedure may write ``$connector`` for a connector id; for commands that act on one
-# connector, an omitted connector_id means the session's connector too.
+# connector, an omitted connector_id means the session's connector too. ``$test_token`` is
+# the id token of a test charge (settings test_charge_id_tag), for a remote_start step.
 
 CommandName = Literal[COMMANDS]  # type: ignore[valid-type]
-SESSION_CONNECTOR_COMMANDS = frozenset({"unlock_connector", "change_availability", "remote_stop"})
+SESSION_CONNECTOR_COMMANDS = frozenset(
+    {"unlock_connector", "change_availability", "remote_stop", "remote_start"}
+)
+DEFAULT_TEST_TOKEN = "CHARGEFIX-TEST"  # settings test_charge_id_tag's default
 
 
-def command_params(command: str, params: dict[str, Any], connector_id: int) -> CommandParams:
-    """The catalogue's parameters for a step, with ``$connector`` resolved; raises
-    InvalidCommand when they do not fit the command."""
+def command_params(
+    command: str, params: dict[str, Any], connector_id: int, test_token: str = DEFAULT_TEST_TOKEN
+) -> CommandParams:
+    """The catalogue's parameters for a step, with ``$connector`` and ``$test_token``
+    resolved; raises InvalidCommand when they do not fit the command."""
     values = dict(params)
     if command in SESSION_CONNECTOR_COMMANDS:
         values.setdefault("connector_id", "$connector")
-    resolved = {k: connector_id if v == "$connector" else v for k, v in values.items()}
+    placeholders: dict[str, Any] = {"$connector": connector_id, "$test_token": test_token}
+    resolved = {
+        k: placeholders[v] if isinstance(v, str) and v in placeholders else v
+        for k, v in values.items()
+    }
     return parse_params(command, resolved)
 
 
@@ -462,8 +478,10 @@ class RemoteActionNode(NodeBase):
     def needs_change(self) -> bool:
         return self.after_change if self.after_change is not None else self.command == "reset"
 
-    def typed_params(self, connector_id: int = 1) -> CommandParams:
-        return command_params(self.command, self.params, connector_id)
+    def typed_params(
+        self, connector_id: int = 1, test_token: str = DEFAULT_TEST_TOKEN
+    ) -> CommandParams:
+        return command_params(self.command, self.params, connector_id, test_token)
 
     def _edges(self) -> list[tuple[str, str, tuple[str | int, ...]]]:
         edges = [

@@ -238,6 +238,7 @@ class SessionService:
         return EngineContext(
             connector_id=row.connector_id,
             live=live,
+            test_token=self.state.settings.test_charge_id_tag,
             qualifications=qualifications_of(self.state.session_factory, row.partner),
         )
 

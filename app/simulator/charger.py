@@ -164,6 +164,8 @@ class SimCharger:
         self._scheduled_reset = False
         # 2.0.1 custom monitors (N04) by id: what a monitoring report (N02) lists
         self.custom_monitors: dict[int, dict[str, Any]] = {}
+        # 2.0.1 network connection profiles by configuration slot (B09 SetNetworkProfile)
+        self.network_profiles: dict[int, dict[str, Any]] = {}
         self._recur: list[tuple[ActiveFault, float]] = []  # (fault, delay) after the boot
         self._injections: dict[tuple[str, int], int] = {}
         self._report_after_boot: list[ActiveFault] = []  # cleared by the reboot

@@ -470,6 +470,20 @@ class Charger201(SimCharger, ChargePoint):
         self.record_command("SetMonitoringLevel", {"severity": severity}, answer)
         return call_result.SetMonitoringLevel(status=answer)
 
+    @on(Action.set_network_profile)
+    def on_set_network_profile(
+        self, configuration_slot: int, connection_data: dict, **_: Any
+    ) -> call_result.SetNetworkProfile:
+        """B09: the profile is stored in its slot (B10 switches to it when
+        NetworkConfigurationPriority names it). A profile below the security profile in use is
+        Rejected: a station's security profile is only ever raised (A05)."""
+        current = int(self.variable("SecurityCtrlr", "SecurityProfile") or 0)
+        answer = "Rejected" if connection_data["security_profile"] < current else "Accepted"
+        if answer == "Accepted":
+            self.network_profiles[configuration_slot] = connection_data
+        self.record_command("SetNetworkProfile", {"configurationSlot": configuration_slot}, answer)
+        return call_result.SetNetworkProfile(status=answer)
+
     @on(Action.get_monitoring_report)
     def on_get_monitoring_report(
         self, request_id: int, **_: Any

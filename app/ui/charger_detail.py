@@ -352,14 +352,63 @@ def diagnoses(charger_id: str) -> None:
     )
 
 
+LOG_NAMES = {"DiagnosticsLog": "Diagnostics log", "SecurityLog": "Security log"}
+# What the charger reports of its upload: 2.0.1 UploadLogStatusEnumType (N01), the 1.6 security
+# whitepaper's the same, 1.6 DiagnosticsStatus; said in plain words
+CHARGER_SAYS = {
+    "Uploading": "uploading",
+    "Uploaded": "uploaded",
+    "UploadFailure": "upload failed",
+    "UploadFailed": "upload failed",
+    "BadMessage": "could not read the request",
+    "NotSupportedOperation": "cannot do this",
+    "PermissionDenied": "no permission on the server",
+    "AcceptedCanceled": "started; an earlier upload was cancelled",
+    "Idle": "idle",
+}
+FILE_STATE = {"requested": "waiting", "receiving": "arriving", "uploaded": "received"}
+
+
+def log_rows(uploads: list[dict[str, Any]]) -> pd.DataFrame:
+    """Each requested log upload: what was asked, what the charger says, whether the file came."""
+    return pd.DataFrame(
+        [
+            {
+                "Requested": str(u["requested_at"])[:19].replace("T", " "),
+                "Log": LOG_NAMES.get(u.get("log_type") or "DiagnosticsLog", u.get("log_type")),
+                "Charger says": CHARGER_SAYS.get(
+                    u.get("charger_status") or "", u.get("charger_status") or "nothing yet"
+                ),
+                "File": FILE_STATE.get(u["status"], u["status"]),
+                "Name": u.get("filename") or "",
+                "Size (kB)": f"{u['size_bytes'] / 1024:.1f}" if u.get("size_bytes") else "",
+                "Request id": u.get("request_id") or "",
+            }
+            for u in uploads
+        ]
+    )
+
+
+def logs(charger_id: str) -> None:
+    """The charger's log uploads (GetLog DiagnosticsLog / SecurityLog, 1.6 GetDiagnostics),
+    tracked from the request through the charger's LogStatusNotifications to the file."""
+    uploads = call("load the log uploads", api().get, f"/api/chargers/{charger_id}/diagnostics")
+    if uploads is None:
+        return
+    if not uploads:
+        st.caption("No log requested from this charger yet.")
+        return
+    st.dataframe(log_rows(uploads), hide_index=True, width="stretch")
+
+
 def charger_detail(charger_id: str) -> None:
     live = call("load the charger", api().get, f"/api/chargers/{charger_id}")
     if live is None:
         return
     st.subheader(plain(f"Charger {charger_id}"))
     live_panel(live)
-    tab_log, tab_tx, tab_cfg, tab_inv, tab_diag = st.tabs(
-        ["Message log", "Charging sessions", "Settings", "Inventory", "Diagnoses"]
+    tab_log, tab_tx, tab_cfg, tab_inv, tab_diag, tab_logs = st.tabs(
+        ["Message log", "Charging sessions", "Settings", "Inventory", "Diagnoses", "Log uploads"]
     )
     with tab_log:
         messages(charger_id)
@@ -371,3 +420,5 @@ def charger_detail(charger_id: str) -> None:
         device_model(charger_id, live.get("ocpp_version"))
     with tab_diag:
         diagnoses(charger_id)
+    with tab_logs:
+        logs(charger_id)

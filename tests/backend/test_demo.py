@@ -40,6 +40,9 @@ def test_demo_setup_is_idempotent_and_secrets_private(settings):
     store = TokenStore(factory)
     store.load()
     assert store.authorize(DEFAULT_ID_TAG).status == "Accepted"
+    # and so is the test token procedures' test charges start with
+    assert store.authorize(settings.test_charge_id_tag).status == "Accepted"
+    assert settings.test_charge_id_tag == "CHARGEFIX-TEST"
     assert store.authorize("SOMEONE-ELSES-CARD").status == "Invalid"
 
     result = import_sample_procedures(settings, factory)

@@ -21,7 +21,7 @@ def settings(tmp_path: Path) -> Settings:
 
 
 def _slot(backend: RunningBackend) -> str:
-    return upload_slot_factory(backend.state)("CP-DIAG-1")
+    return upload_slot_factory(backend.state)("CP-DIAG-1", "DiagnosticsLog")[0]
 
 
 async def test_multipart_upload_is_capped_like_a_raw_put(backend: RunningBackend) -> None:

@@ -86,6 +86,16 @@ COMMANDS = {
         ("set_monitoring_base", {"monitoring_base": "HardWiredOnly"}),
         ("set_monitoring_level", {"severity": 0}),
         (
+            "set_network_profile",
+            {
+                "configuration_slot": 1,
+                "ocpp_csms_url": "wss://csms-b.example.com/ocpp",
+                "security_profile": 3,
+                "ocpp_interface": "Wireless1",
+                "apn": {"apn": "m2m.example", "sim_pin": 1234, "apn_authentication": "AUTO"},
+            },
+        ),
+        (
             "customer_information",
             {"report": True, "clear": True, "id_token": "RFID-1", "id_token_type": "ISO14443"},
         ),

@@ -34,8 +34,14 @@ async def test_security_log_201_uploaded_and_tracked(backend, api_client):
             assert backend.state.live.get(cid).diagnostics_status == status
         async with httpx.AsyncClient() as plain:
             assert (await plain.put(location, content=b"sec event\n")).status_code == 201
+        await backend.state.recorder.flush()
         uploads = (await api_client.get(f"/api/chargers/{cid}/diagnostics")).json()
         assert uploads[0]["status"] == "uploaded"
+        # tracked by its requestId: the charger's own status beside the file's
+        assert uploads[0]["log_type"] == "SecurityLog"
+        assert uploads[0]["request_id"] == sent["request_id"]
+        assert uploads[0]["charger_status"] == "Uploaded"
+        assert uploads[0]["charger_status_at"] is not None
 
 
 async def test_16_security_log_uses_the_security_extension(backend, api_client):
@@ -48,13 +54,23 @@ async def test_16_security_log_uses_the_security_extension(backend, api_client):
         assert r.status_code == 200, r.text
         action, sent = charger.received[-1]
         assert action == "GetLog" and sent["log_type"] == "SecurityLog"
-        await charger.call(call16.LogStatusNotification(status="Uploading", request_id=1))
-        assert backend.state.live.get(cid).diagnostics_status == "Uploading"
+        await charger.call(
+            call16.LogStatusNotification(status="UploadFailure", request_id=sent["request_id"])
+        )
+        assert backend.state.live.get(cid).diagnostics_status == "UploadFailure"
         r = await api_client.post(url, json=WINDOW)  # the diagnostics log stays GetDiagnostics
         assert r.status_code == 200, r.text
         action, sent = charger.received[-1]
         assert action == "GetDiagnostics"
         assert sent["start_time"] == "2026-11-29T00:00:00Z"
         assert sent["stop_time"] == "2026-11-30T00:00:00Z"
+        # 1.6 DiagnosticsStatusNotification names no request: the latest DiagnosticsLog upload
+        await charger.call(call16.DiagnosticsStatusNotification(status="Uploading"))
+        await backend.state.recorder.flush()
+        uploads = (await api_client.get(f"/api/chargers/{cid}/diagnostics")).json()
+        assert [(u["log_type"], u["charger_status"]) for u in uploads] == [
+            ("DiagnosticsLog", "Uploading"),
+            ("SecurityLog", "UploadFailure"),
+        ]
         bad = await api_client.post(url, json={"log_type": "AuditLog"})
         assert bad.status_code == 422 and "log_type" in bad.text

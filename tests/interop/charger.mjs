@@ -69,6 +69,7 @@ if (protocol === 'ocpp1.6') {
   handled('ClearVariableMonitoring', (p) => ({ clearMonitoringResult: p.id.map((id) => ({ id, status: 'Accepted' })) }));
   handled('SetMonitoringBase', () => ({ status: 'Accepted' }));
   handled('SetMonitoringLevel', () => ({ status: 'Accepted' }));
+  handled('SetNetworkProfile', () => ({ status: 'Accepted' })); // B09
   // N09: accept, then the customer's data in two parts
   cli.handle('CustomerInformation', ({ params }) => {
     out({ event: 'command', method: 'CustomerInformation', params });

@@ -198,3 +198,35 @@ async def test_a_commissioning_station_waits_pending_until_activated(backend, ap
     r = await api_client.get(f"/api/chargers/{p.charger_id}/inventory")
     (report,) = r.json()["reports"]
     assert report["report_base"] == "FullInventory" and len(report["items"]) >= 10
+
+
+async def test_network_profile_on_a_simulated_station(backend, api_client, tmp_path):
+    """B09: the simulated 2.0.1 station stores an accepted profile in its slot and rejects
+    one below the security profile it runs (1), as a station never lowers it (A05)."""
+    p = plan("helion_hx150", "2.0.1", site=45)
+    await backend.register(p.charger_id)
+    config = FleetConfig(
+        csms_url=backend.ocpp_url,
+        speed=100,
+        shared_password=TEST_CHARGER_PASSWORD,
+        ground_truth_path=tmp_path / "truth.jsonl",
+    )
+    async with Fleet(config, plans=[p]) as fleet:
+        await fleet.wait_online(timeout=15)
+        profile = {
+            "configuration_slot": 1,
+            "ocpp_csms_url": "ws://csms-b.example.com/ocpp",
+            "security_profile": 1,
+            "ocpp_interface": "Wireless0",
+        }
+        url = f"/api/chargers/{p.charger_id}/commands/set_network_profile"
+        r = await api_client.post(url, json=profile)
+        assert r.status_code == 200 and r.json()["status"] == "Accepted", r.text
+        stored = fleet.charger(p.charger_id).network_profiles[1]
+        assert stored["ocpp_csms_url"] == "ws://csms-b.example.com/ocpp"
+        assert stored["ocpp_interface"] == "Wireless0"
+        r = await api_client.post(
+            url, json={**profile, "configuration_slot": 2, "security_profile": 0}
+        )
+        assert r.status_code == 200 and r.json()["status"] == "Rejected", r.text
+        assert 2 not in fleet.charger(p.charger_id).network_profiles

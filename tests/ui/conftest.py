@@ -60,6 +60,17 @@ FLEET = [
     ("voltara_wb22", "1.6", 12, 2),
     ("helion_hx150", "2.0.1", 13, 1),  # take_charger("2.0.1")
     ("helion_hx150", "2.0.1", 13, 2),
+    ("helion_hx150", "2.0.1", 13, 3),
+    ("voltara_wb22", "1.6", 14, 1),
+    ("voltara_wb22", "1.6", 14, 2),
+    ("voltara_wb22", "1.6", 15, 1),
+    ("voltara_wb22", "1.6", 15, 2),
+    ("voltara_wb22", "1.6", 16, 1),
+    ("voltara_wb22", "1.6", 16, 2),
+    ("voltara_wb22", "1.6", 17, 1),
+    ("voltara_wb22", "1.6", 17, 2),
+    ("voltara_wb22", "1.6", 18, 1),
+    ("voltara_wb22", "1.6", 18, 2),
 ]
 
 

@@ -219,3 +219,34 @@ def test_drill_down_says_a_16_charger_has_no_inventory(stack: UiStack) -> None:
     assert not at.exception, at.exception
     assert "OCPP 1.6, which has no inventory report" in texts(at)
     assert not [b for b in at.button if b.key == f"fd_{charger}_dm_inventory_ask"]
+
+
+def test_drill_down_tracks_both_log_uploads(stack: UiStack) -> None:
+    """GetLog of the DiagnosticsLog and the SecurityLog: each upload on the consultant's page
+    with what the charger reported (LogStatusNotification) and whether the file arrived."""
+    charger = stack.take_charger()
+    with stack.http() as admin:
+        for log_type in ("DiagnosticsLog", "SecurityLog"):
+            r = admin.post(
+                f"/api/chargers/{charger}/commands/get_diagnostics", json={"log_type": log_type}
+            )
+            assert r.status_code == 200, r.text
+
+        def tracked() -> bool:
+            stack.run(stack.backend.state.recorder.flush())
+            uploads = admin.get(f"/api/chargers/{charger}/diagnostics").json()
+            return len(uploads) == 2 and all(u["status"] == "uploaded" for u in uploads)
+
+        stack.wait_for(tracked, f"both logs of {charger} uploaded")
+        version = admin.get(f"/api/chargers/{charger}").json()["ocpp_version"]
+    at = app_as(stack, "casey", page="fleet.py")
+    at.selectbox(key="fleet_open").set_value(charger).run()
+    assert not at.exception, at.exception
+    table = next(f for f in _frames(at) if "Charger says" in f.columns)
+    assert sorted(table["Log"]) == ["Diagnostics log", "Security log"]
+    assert set(table["File"]) == {"received"}
+    # 1.6: the security log by its requestId (LogStatusNotification), the diagnostics log by
+    # DiagnosticsStatusNotification (which names no request)
+    assert version == "1.6"
+    says = dict(zip(table["Log"], table["Charger says"], strict=True))
+    assert says == {"Security log": "uploaded", "Diagnostics log": "uploaded"}

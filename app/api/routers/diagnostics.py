@@ -32,17 +32,29 @@ class UploadView(BaseModel):
     filename: str | None
     size_bytes: int | None
     status: str
+    log_type: str | None = None
+    request_id: int | None = None
+    charger_status: str | None = None
+    charger_status_at: datetime | None = None
 
 
 def upload_slot_factory(state: AppState):  # type: ignore[no-untyped-def]
     """A function the central system calls to get a one-time upload URL for a charger."""
 
-    def make_slot(charger_id: str) -> str:
+    def make_slot(charger_id: str, log_type: str = "DiagnosticsLog") -> tuple[str, int]:
+        """The URL and the slot's id (a GetLog's requestId: its LogStatusNotifications
+        name it)."""
         token = secrets.token_urlsafe(24)
         with state.session_factory() as session, session.begin():
-            session.add(DiagnosticsUpload(charger_id=charger_id, token_hash=token_digest(token)))
+            slot = DiagnosticsUpload(
+                charger_id=charger_id, token_hash=token_digest(token), log_type=log_type
+            )
+            session.add(slot)
+            session.flush()
+            slot.request_id = slot.id
+            slot_id = slot.id
         base = state.settings.resolved_public_api_url.rstrip("/")
-        return f"{base}/api/uploads/diagnostics/{token}"
+        return f"{base}/api/uploads/diagnostics/{token}", slot_id
 
     return make_slot
 
