@@ -1,11 +1,11 @@
 """Jump from the procedure graph to a node in the editor.
 
 A click on a node of the graph (or a pick in the "Go to node" list, kept in step with it)
-scrolls the YAML editor to that node, draws the node thicker in the graph and shows its lines,
-numbered, with a box to edit just that node. The click is caught by a small custom component
-(Streamlit components v2: it runs in the page itself, no iframe) that listens on the nodes of
-the graph Streamlit drew; the node's name is the ``<title>`` Graphviz gives every node's SVG
-group.
+draws the node thicker in the graph and shows its lines, numbered, with a box to edit just
+that node (the code editor component cannot be scrolled from outside). The click is caught
+by a small custom component (Streamlit components v2: it runs in the page itself, no iframe)
+that listens on the nodes of the graph Streamlit drew; the node's name is the ``<title>``
+Graphviz gives every node's SVG group.
 """
 
 from __future__ import annotations
@@ -23,17 +23,6 @@ CLICKS_JS = """
 export default function (component) {
   const { setTriggerValue } = component;
   // the character offset of the line "- id: <id>" (or -1)
-  const offsetOf = (text, id) => {
-    let offset = 0;
-    for (const line of text.split("\\n")) {
-      const t = line.trim().replace(/^-\\s*/, "");
-      if (t.startsWith("id:") && t.slice(3).trim().replace(/^["']|["']$/g, "") === id) {
-        return offset;
-      }
-      offset += line.length + 1;
-    }
-    return -1;
-  };
   const bind = () => {
     const box = document.querySelector(".st-key-ed_graph");
     if (!box) return;
@@ -46,18 +35,6 @@ export default function (component) {
       g.addEventListener("click", () => {
         const id = title.textContent;
         setTriggerValue("node", id);
-        // the editor's text area (its key names the open procedure: any mount's data could
-        // be stale here, so it is looked up at click time)
-        const area = document.querySelector('div[class*="st-key-ed_yaml_"] textarea');
-        const at = area ? offsetOf(area.value, id) : -1;
-        if (at < 0) return;
-        // long lines wrap: measure the text above the node in the text area itself
-        const full = area.value;
-        area.value = full.slice(0, at);
-        const above = area.scrollHeight;
-        area.value = full;
-        const height = parseFloat(getComputedStyle(area).lineHeight) || 20;
-        area.scrollTop = above <= area.clientHeight ? 0 : above - 2 * height;
       });
     });
   };
@@ -173,3 +150,5 @@ def _apply(yaml_key: str, block_key: str, first: int, last: int) -> None:
     st.session_state[yaml_key] = replace_lines(
         st.session_state[yaml_key], first, last, st.session_state[block_key]
     )
+    # the code editor keeps the first text it was given: a new revision redraws it
+    st.session_state["ed_rev"] = st.session_state.get("ed_rev", 0) + 1

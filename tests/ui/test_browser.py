@@ -774,19 +774,19 @@ def test_clicking_a_graph_node_jumps_to_it_in_the_editor(stack: UiStack, browser
     page.locator(".st-key-ed_choice").get_by_role("combobox").click()
     page.keyboard.type(procedure)
     page.get_by_role("option", name=re.compile(f"^{procedure}")).first.click()
-    area = page.locator(f".st-key-ed_yaml_{procedure} textarea")
-    area.wait_for()
+    page.locator(".st-key-ed_graph g.node").first.wait_for()
     settled(page)
     with stack.http(stack.token("eddie")) as eddie:
         text = eddie.get(f"/api/procedures/{procedure}").json()["yaml"]
     last = [line.split("id:")[1].strip() for line in text.splitlines() if "- id:" in line][-1]
     node = page.locator(".st-key-ed_graph g.node", has=page.locator(f'title:text-is("{last}")'))
     node.first.scroll_into_view_if_needed()
-    assert area.evaluate("a => a.scrollTop") == 0
     node.first.locator("polygon, ellipse, path").first.click(force=True)
     page.get_by_text(f"Node {last}: lines").wait_for()
     settled(page)
-    assert area.evaluate("a => a.scrollTop") > 0  # the editor scrolled to the node
+    # the clicked node's own lines, numbered, with a box to edit just that node
+    assert f"id: {last}" in page.locator("code").filter(has_text=f"id: {last}").first.inner_text()
+    page.get_by_role("button", name="Put the node back into the YAML").wait_for()
     combo = page.locator(f".st-key-ed_jump_{procedure}").get_by_role("combobox")
     assert last in (
         combo.input_value() or page.locator(f".st-key-ed_jump_{procedure}").inner_text()

@@ -20,7 +20,7 @@ def test_picking_a_node_highlights_it_and_edits_it_alone(stack: UiStack) -> None
     at = app_as(stack, "eddie")
     at.selectbox(key="ed_choice").set_value(PROCEDURE).run()
     yaml_key, jump = f"ed_yaml_{PROCEDURE}", f"ed_jump_{PROCEDURE}"
-    text = at.text_area(key=yaml_key).value
+    text = at.session_state[yaml_key]
     lines = node_lines(text)
     node_ids = [n["id"] for n in yaml.safe_load(text)["nodes"]]
     assert list(lines) == node_ids
@@ -40,9 +40,11 @@ def test_picking_a_node_highlights_it_and_edits_it_alone(stack: UiStack) -> None
     edited = block.replace(f"title: {old_title}", "title: Renamed from the graph", 1)
     assert edited != block
     at.text_area(key=block_key).input(edited).run()
+    revision = at.session_state["ed_rev"] if "ed_rev" in at.session_state else 0  # noqa: SIM401 (AppTest's state has no get)
     button(at, "Put the node back into the YAML").click().run()
     assert not at.exception, at.exception
-    new_text = at.text_area(key=yaml_key).value
+    assert at.session_state["ed_rev"] == revision + 1  # the code editor is redrawn with it
+    new_text = at.session_state[yaml_key]
     nodes = {n["id"]: n for n in yaml.safe_load(new_text)["nodes"]}
     assert nodes[target]["title"] == "Renamed from the graph"
     assert len(nodes) == len(node_ids)  # nothing else moved
