@@ -17,9 +17,14 @@ PAGE_TABLE: list[tuple[str, str, str, tuple[str, ...]]] = [
 
 
 def pages_for(role: str) -> list[tuple[str, str, str]]:
-    """The (file, title, icon) of every page this role may open, in menu order."""
-    return [
+    """The (file, title, icon) of every page this role may open, in menu order. An admin sees
+    every page: at 1024 px the last ones fold into the menu's overflow, so the Admin page,
+    theirs, comes first (it was out of sight behind the overflow)."""
+    pages = [
         (file, title, icon)
         for file, title, icon, roles in PAGE_TABLE
         if role == "admin" or role in roles
     ]
+    if role == "admin":
+        pages.sort(key=lambda page: page[1] != "Admin")
+    return pages

@@ -355,6 +355,7 @@ def test_partner_never_sees_editor_pages() -> None:
     assert [p[1] for p in pages_for("partner")] == ["Troubleshoot"]
     assert "Procedures" not in [p[1] for p in pages_for("consultant")]
     assert "Procedures" in [p[1] for p in pages_for("admin")]
+    assert pages_for("admin")[0][1] == "Admin"  # first: the last ones overflow at 1024 px
 
 
 BEACON = "![x](http://127.0.0.1:9/beacon)"
