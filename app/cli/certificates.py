@@ -3,41 +3,17 @@ through the running backend's API (a charger's check is a gateway command there)
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-import httpx
 import typer
 
-from app.cli.common import console, fail
-from app.config import get_settings
+from app.cli.common import call_api, console
 
 app = typer.Typer(help="Certificate expiry: the server's TLS certificate and chargers'.")
 
 _API = typer.Option(None, help="The API (default: settings api_url).")
 _TOKEN = typer.Option(..., envvar="CHARGEFIX_API_TOKEN", help="An API token.")
-
-
-def _call(method: str, api_url: str | None, token: str, path: str, body: Any | None = None) -> Any:
-    url = (api_url or get_settings().api_url).rstrip("/")
-    try:
-        response = httpx.request(
-            method,
-            f"{url}{path}",
-            headers={"Authorization": f"Bearer {token}"},
-            json=body,
-            timeout=60.0,
-        )
-    except httpx.HTTPError as error:
-        fail(f"cannot reach the API at {url}: {error}")
-    if response.status_code >= 400:
-        try:
-            detail = response.json().get("detail")
-        except ValueError:
-            detail = response.text[:500]
-        fail(f"{response.status_code}: {json.dumps(detail)}")
-    return response.json()
 
 
 def _print(body: dict[str, Any]) -> None:
@@ -60,13 +36,13 @@ def _print(body: dict[str, Any]) -> None:
 @app.command("server")
 def server(api_url: str | None = _API, token: str = _TOKEN) -> None:
     """The server's TLS certificate (when the backend serves wss)."""
-    _print(_call("GET", api_url, token, "/api/certificates/server"))
+    _print(call_api("GET", api_url, token, "/api/certificates/server"))
 
 
 @app.command("check")
 def check(charger_id: str, api_url: str | None = _API, token: str = _TOKEN) -> None:
     """Ask a charger for its installed certificates and show when each expires."""
-    _print(_call("POST", api_url, token, f"/api/chargers/{charger_id}/certificates/check"))
+    _print(call_api("POST", api_url, token, f"/api/chargers/{charger_id}/certificates/check"))
 
 
 @app.command("profile")
@@ -77,7 +53,7 @@ def profile(
     token: str = _TOKEN,
 ) -> None:
     """Set the OCPP security profile a charger must connect with (admins)."""
-    body = _call(
+    body = call_api(
         "PUT",
         api_url,
         token,
@@ -90,7 +66,9 @@ def profile(
 def _command(
     charger_id: str, command: str, params: dict[str, Any], api_url: str | None, token: str
 ) -> None:
-    body = _call("POST", api_url, token, f"/api/chargers/{charger_id}/commands/{command}", params)
+    body = call_api(
+        "POST", api_url, token, f"/api/chargers/{charger_id}/commands/{command}", params
+    )
     answer = body.get("status") or body.get("response")
     console.print(
         f"{charger_id}: {body.get('ocpp_action')} answered {answer}",

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
-from typing import NoReturn
+from typing import Any, NoReturn
 
+import httpx
 import typer
 from rich.console import Console
 from sqlalchemy.orm import Session, sessionmaker
@@ -38,3 +40,26 @@ def setup_logging(verbose: bool = False) -> None:
     logging.getLogger("websockets").setLevel(logging.WARNING)
     logging.getLogger("chargefix.ws").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def call_api(method: str, api_url: str | None, token: str, path: str, body: Any = None) -> Any:
+    """One request to the running backend's API with a bearer token; a refusal or an
+    unreachable API ends the command with the API's own words."""
+    url = (api_url or get_settings().api_url).rstrip("/")
+    try:
+        response = httpx.request(
+            method,
+            f"{url}{path}",
+            headers={"Authorization": f"Bearer {token}"},
+            json=body,
+            timeout=60.0,
+        )
+    except httpx.HTTPError as error:
+        fail(f"cannot reach the API at {url}: {error}")
+    if response.status_code >= 400:
+        try:
+            detail = response.json().get("detail")
+        except ValueError:
+            detail = response.text[:500]
+        fail(f"{response.status_code}: {json.dumps(detail)}")
+    return response.json()

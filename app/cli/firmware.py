@@ -3,15 +3,12 @@ the running backend's API (each charger's update passes the command gateway ther
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-import httpx
 import typer
 from rich.table import Table
 
-from app.cli.common import console, fail
-from app.config import get_settings
+from app.cli.common import call_api, console
 
 app = typer.Typer(help="Firmware campaigns: one update across the chargers of one model.")
 
@@ -20,24 +17,7 @@ _TOKEN = typer.Option(..., envvar="CHARGEFIX_API_TOKEN", help="An API token.")
 
 
 def _call(method: str, api_url: str | None, token: str, path: str, body: Any = None) -> Any:
-    url = (api_url or get_settings().api_url).rstrip("/")
-    try:
-        response = httpx.request(
-            method,
-            f"{url}/api/firmware/campaigns{path}",
-            json=body,
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=60.0,
-        )
-    except httpx.HTTPError as error:
-        fail(f"cannot reach the API at {url}: {error}")
-    if response.status_code >= 400:
-        try:
-            detail = response.json().get("detail")
-        except ValueError:
-            detail = response.text[:500]
-        fail(f"{response.status_code}: {json.dumps(detail)}")
-    return response.json()
+    return call_api(method, api_url, token, f"/api/firmware/campaigns{path}", body)
 
 
 def _print(campaign: dict[str, Any]) -> None:
