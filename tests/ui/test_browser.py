@@ -819,6 +819,12 @@ def test_fleet_drills_down_to_a_charger(stack: UiStack, browser, ui_url) -> None
     page.get_by_text("Settings read from the charger.").wait_for()
     settled(page)
     shot(page, "32-fleet-charger-settings")
+    page.get_by_role("tab", name="Inventory").click()  # a 1.6 charger: no device model
+    page.get_by_text("which has no inventory report").wait_for()
+    page.get_by_role("tab", name="Diagnoses").click()
+    settled(page)
+    page.get_by_role("tab", name="Log uploads").click()
+    page.get_by_text("No log requested from this charger yet.").wait_for()
     page.context.close()
 
 
@@ -875,6 +881,16 @@ def test_admin_tabs_register_a_charger_and_read_the_audit(stack: UiStack, browse
     page.get_by_text("Kill switch").first.wait_for()
     settled(page)
     shot(page, "37-admin-self-diagnosis")
+    page.get_by_role("tab", name="Driver cards").click()
+    page.get_by_label("Card id (RFID UID or key code)").fill("04A1B2C3D4")
+    page.get_by_role("button", name="Save the card").click()
+    settled(page)
+    page.get_by_role("tab", name="API tokens").click()
+    page.get_by_label("What it is for (e.g. grafana export)").fill("nightly export")
+    page.get_by_role("button", name="Make the token").click()
+    page.get_by_text("shown once").first.wait_for()
+    settled(page)
+    shot(page, "37b-admin-api-token")
     page.get_by_role("tab", name="Audit").click()
     page.get_by_label("Who (account name)").fill("eddie")
     page.get_by_label("Who (account name)").press("Enter")
@@ -884,4 +900,8 @@ def test_admin_tabs_register_a_charger_and_read_the_audit(stack: UiStack, browse
     shot(page, "38-admin-audit")
     with stack.http() as admin:
         assert admin.get("/api/chargers/SITE-002-AC-88").status_code == 200
+        cards = [c["id_token"] for c in admin.get("/api/id-tokens").json()]
+        assert "04A1B2C3D4" in cards
+        made = [t["name"] for t in admin.get("/api/api-tokens").json()]
+        assert "nightly export" in made
     page.context.close()
