@@ -32,6 +32,7 @@ TOKEN_TYPES = (  # OCPP 2.0.1 IdTokenEnumType
     "MacAddress",
     "NoAuthorization",
 )
+NO_AUTHORIZATION = "NoAuthorization"  # a start button, no token to check
 GROUP_TOKEN_TYPE = "Central"  # a group id is made by the operator, not read from a card
 
 
@@ -102,7 +103,15 @@ def authorize(
 ) -> Authorization:
     """The answer for a presented token: unknown is Invalid (unless ``accept_unknown``),
     a stored status other than Accepted stands, and an Accepted token past its expiry is
-    Expired. A stored type must match the type a 2.0.1 station presents."""
+    Expired. A stored type must match the type a 2.0.1 station presents.
+
+    A 2.0.1 ``NoAuthorization`` token is Accepted: the IdTokenEnumType defines it as
+    "Transaction is started and no authorization possible. Charging Station only has a start
+    button or mechanical key etc. IdToken field SHALL be left empty" - there is nothing to
+    check, and an Invalid answer would make a station configured with StopTxOnInvalidId end
+    a charge it started by design (E05)."""
+    if presented_type == NO_AUTHORIZATION:
+        return Authorization(TokenStatus.ACCEPTED)
     if record is None:
         return Authorization(TokenStatus.ACCEPTED if accept_unknown else TokenStatus.INVALID)
     if presented_type is not None and record.token_type not in (None, presented_type):

@@ -139,7 +139,12 @@ class ChargePoint201(RecordingMixin, CommonHandlers, OcppChargePoint201):
         evse = kw.get("evse") or {}
         evse_id = int(evse.get("id", 0) or 0)
         state = live.ensure(self.id)
-        if event_type == "Started" or (event_type == "Updated" and tx_id not in state.transactions):
+        # An Updated for a transaction not known (its Started was lost, or it began before a
+        # restart) opens it; one for a transaction already Ended does not: E12/E14 let a
+        # station deliver queued events of a transaction after its Ended (TC_E_31_CSMS), and a
+        # revived record would block the connector's unlock forever.
+        unknown = tx_id not in state.transactions and tx_id not in state.ended_transactions
+        if event_type == "Started" or (event_type == "Updated" and unknown):
             reading = latest_reading(kw.get("meter_value"))
             live.start_transaction(
                 self.id,

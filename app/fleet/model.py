@@ -119,6 +119,9 @@ class OpenFault(BaseModel):
         )
 
 
+MAX_ENDED_REMEMBERED = 64
+
+
 class ChargerLiveState(BaseModel):
     charger_id: str
     site_id: str | None = None
@@ -142,6 +145,9 @@ class ChargerLiveState(BaseModel):
     last_security_event: str | None = None
     connectors: dict[int, ConnectorState] = Field(default_factory=dict)
     transactions: dict[str, ActiveTransaction] = Field(default_factory=dict)
+    # The last transactions the charger ended (newest last, at most MAX_ENDED_REMEMBERED): a
+    # queued TransactionEvent that arrives after its Ended must not make it active again.
+    ended_transactions: list[str] = Field(default_factory=list)
     open_faults: list[OpenFault] = Field(default_factory=list)
     node_id: str | None = None
     # 2.0.1 voltage monitors ChargeFix set on this station (SetVariableMonitoring result id ->

@@ -66,6 +66,7 @@ from app.fleet.events import (
     TransactionStopped,
 )
 from app.fleet.model import (
+    MAX_ENDED_REMEMBERED,
     ActiveTransaction,
     ChargerLiveState,
     FaultClassification,
@@ -318,6 +319,9 @@ class FleetStore:
     ) -> ActiveTransaction | None:
         state = self.ensure(charger_id)
         tx = state.transactions.pop(transaction_id, None)
+        if transaction_id not in state.ended_transactions:
+            state.ended_transactions.append(transaction_id)
+            del state.ended_transactions[:-MAX_ENDED_REMEMBERED]
         self._notify(
             TransactionStopped(
                 charger_id, state, transaction_id, tx, meter_stop_wh, reason, at or utcnow()
