@@ -25,6 +25,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("POST", "/api/auth/logout"): NO_BODY,
     ("DELETE", "/api/chargers/{charger_id}"): NO_BODY,
     ("DELETE", "/api/id-tokens/{token:path}"): NO_BODY,
+    ("DELETE", "/api/users/{name}"): NO_BODY,
     ("GET", "/api/sessions/{session_id}/report.pdf"): FILE,
     ("GET", "/api/sessions/{session_id}/photos/{photo_id}"): FILE,
     ("GET", "/api/diagnostics/{upload_id}/download"): FILE,
