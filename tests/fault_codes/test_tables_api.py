@@ -69,3 +69,21 @@ async def test_a_bad_table_is_refused_naming_line_and_entry(backend):
     async with backend.client(backend.token("partner")) as partner:
         r = await partner.post("/api/fault-codes/vendors", json={"yaml": TABLE})
         assert r.status_code == 403
+
+
+async def test_validate_names_the_line_and_stores_nothing(backend):
+    """The editor's screen checks a table before saving: each issue with its line and entry."""
+    async with backend.client(backend.token("editor")) as api:
+        bad = TABLE.replace("fault: welded_contactor", "fault: no_such_fault")
+        r = await api.post("/api/fault-codes/vendors/validate", json={"yaml": bad})
+        assert r.status_code == 200, r.text
+        assert r.json()["vendor"] == "Voltara"
+        (issue,) = r.json()["issues"]
+        assert issue["line"] == 6 and "E-777" in issue["entry"], issue
+        assert "no_such_fault" in issue["message"]
+        r = await api.post("/api/fault-codes/vendors/validate", json={"yaml": "vendor: [unclosed"})
+        assert r.status_code == 200 and r.json()["vendor"] is None
+        assert r.json()["issues"] and r.json()["issues"][0]["line"], r.json()
+        ok = await api.post("/api/fault-codes/vendors/validate", json={"yaml": TABLE})
+        assert ok.json() == {"vendor": "Voltara", "issues": []}
+        assert (await api.get("/api/fault-codes/vendors/Voltara")).json()["versions"] == []

@@ -50,6 +50,18 @@ class TableText(BaseModel):
     yaml: str = Field(..., min_length=1, max_length=MAX_TABLE_CHARS)
 
 
+class TableIssue(BaseModel):
+    line: int | None
+    entry: str | None
+    message: str
+    severity: str = "error"
+
+
+class TableCheck(BaseModel):
+    vendor: str | None = Field(description="The vendor the YAML names (None: it does not parse).")
+    issues: list[TableIssue]
+
+
 def _folder(state: AppState) -> Any:
     return state.catalogue_folder
 
@@ -120,6 +132,25 @@ def vendor_table(
         ],
         versions=history,
     )
+
+
+@router.post("/vendors/validate", response_model=TableCheck)
+async def validate(
+    body: TableText,
+    state: AppState = Depends(get_state),
+    _: Principal = Depends(require_roles(*EDITORS)),
+) -> TableCheck:
+    """Check a vendor table as a draft would be checked, with each issue's line; stores nothing."""
+
+    def check() -> TableCheck:
+        with state.session_factory() as db:
+            vendor, issues = store.check(db, _folder(state), body.yaml)
+        return TableCheck(
+            vendor=vendor,
+            issues=[TableIssue(line=i.line, entry=i.entry, message=i.message) for i in issues],
+        )
+
+    return await run_in_threadpool(check)
 
 
 @router.post("/vendors", response_model=TableVersion, status_code=201)
