@@ -144,3 +144,31 @@ def versions(db: Session, vendor: str) -> list[TableVersion]:
         .order_by(FaultCodeTableVersion.version.desc())
     )
     return [TableVersion.of(r) for r in rows]
+
+
+class VendorVersions(BaseModel):
+    """A vendor's published version and newest draft, if it has them."""
+
+    vendor: str
+    published: int | None = None
+    draft: int | None = None
+
+
+def by_vendor(db: Session) -> dict[str, VendorVersions]:
+    """vendor key -> its published version and newest draft (every vendor with a version)."""
+    out: dict[str, VendorVersions] = {}
+    for row in db.execute(
+        select(
+            FaultCodeTableVersion.vendor_key,
+            FaultCodeTableVersion.vendor,
+            FaultCodeTableVersion.version,
+            FaultCodeTableVersion.status,
+        ).order_by(FaultCodeTableVersion.version)
+    ):
+        seen = out.setdefault(row.vendor_key, VendorVersions(vendor=row.vendor))
+        if row.status == "published":
+            seen = seen.model_copy(update={"published": row.version})
+        elif row.status == "draft":
+            seen = seen.model_copy(update={"draft": row.version})
+        out[row.vendor_key] = seen.model_copy(update={"vendor": row.vendor})
+    return out
