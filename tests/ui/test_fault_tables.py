@@ -67,3 +67,18 @@ def test_pick_edit_save_draft_then_publish(stack: UiStack) -> None:
     assert history.to_dict("records")[0]["published by"] == "eddie"
     assert "vendor table 'Kestrel EV' v1" in texts(at)
     assert _classify(stack)["fault_key"] == "firmware_hang"
+
+
+def test_a_new_table_saved_as_a_draft_is_the_one_picked(stack: UiStack) -> None:
+    at = app_as(stack, "eddie", page="fault_tables.py")
+    at.selectbox(key="ft_choice").set_value("+ New table").run()
+    key = "ft_yaml_new"
+    assert "vendor: New vendor" in at.session_state[key]
+    at.session_state[key] = at.session_state[key].replace("New vendor", "Testvolt")
+    at.run()
+    assert "Valid: a table for Testvolt" in texts(at), texts(at)
+    at.button(key="ft_save").click().run()
+    assert "Saved Testvolt v1 (draft)." in texts(at), texts(at)
+    assert at.selectbox(key="ft_choice").value == "Testvolt"
+    assert "In use: none published · draft v1" in texts(at)
+    assert "vendor: Testvolt" in at.session_state["ft_yaml_Testvolt"]
