@@ -21,6 +21,7 @@ from app.db.models import FaultCodeTableVersion
 from app.errors import Conflict, InvalidInput, NotFound
 from app.fault_codes import CatalogueError, FaultCatalogue, load_catalogue
 from app.fault_codes.catalogue import check_vendor_text, vendor_name_of
+from app.fault_codes.loader import Issue
 
 MAX_TABLE_CHARS = 256 * 1024
 
@@ -61,33 +62,43 @@ def load_current(db: Session, folder: Path | str | None) -> FaultCatalogue:
     return load_catalogue(folder, vendor_texts=published_texts(db))
 
 
-def save_draft(db: Session, folder: Path | str | None, text: str, who: str) -> TableVersion:
+def _next_version(db: Session, key: str) -> int:
+    latest = db.scalar(
+        select(func.max(FaultCodeTableVersion.version)).where(
+            FaultCodeTableVersion.vendor_key == key
+        )
+    )
+    return (latest or 0) + 1
+
+
+def check(db: Session, folder: Path | str | None, text: str) -> tuple[str | None, list[Issue]]:
+    """The vendor a table names and its issues (file:line entry) beside the rest of the
+    catalogue and the other vendors' published tables; nothing is stored."""
     if len(text) > MAX_TABLE_CHARS:
         raise InvalidInput(f"table of {len(text)} characters; the limit is {MAX_TABLE_CHARS}")
     try:
         vendor = vendor_name_of(text, "vendor table (draft)")
     except CatalogueError as error:
-        raise InvalidInput(str(error), detail={"issues": [str(i) for i in error.issues]}) from error
+        return None, list(error.issues)
     key = vendor.strip().lower()
-    version = (
-        db.scalar(
-            select(func.max(FaultCodeTableVersion.version)).where(
-                FaultCodeTableVersion.vendor_key == key
-            )
-        )
-        or 0
-    ) + 1
     others = {
         label: body
         for label, body in published_texts(db).items()
         if vendor_name_of(body, label).strip().lower() != key
     }
-    issues = check_vendor_text(folder, _label(vendor, version), text, others)
-    if issues:
+    label = _label(vendor, _next_version(db, key))
+    return vendor, check_vendor_text(folder, label, text, others)
+
+
+def save_draft(db: Session, folder: Path | str | None, text: str, who: str) -> TableVersion:
+    vendor, issues = check(db, folder, text)
+    if vendor is None or issues:
         raise InvalidInput(
             "the table does not fit the catalogue:\n" + "\n".join(map(str, issues)),
             detail={"issues": [str(i) for i in issues]},
         )
+    key = vendor.strip().lower()
+    version = _next_version(db, key)
     row = FaultCodeTableVersion(
         vendor_key=key,
         vendor=vendor.strip(),
@@ -133,3 +144,31 @@ def versions(db: Session, vendor: str) -> list[TableVersion]:
         .order_by(FaultCodeTableVersion.version.desc())
     )
     return [TableVersion.of(r) for r in rows]
+
+
+class VendorVersions(BaseModel):
+    """A vendor's published version and newest draft, if it has them."""
+
+    vendor: str
+    published: int | None = None
+    draft: int | None = None
+
+
+def by_vendor(db: Session) -> dict[str, VendorVersions]:
+    """vendor key -> its published version and newest draft (every vendor with a version)."""
+    out: dict[str, VendorVersions] = {}
+    for row in db.execute(
+        select(
+            FaultCodeTableVersion.vendor_key,
+            FaultCodeTableVersion.vendor,
+            FaultCodeTableVersion.version,
+            FaultCodeTableVersion.status,
+        ).order_by(FaultCodeTableVersion.version)
+    ):
+        seen = out.setdefault(row.vendor_key, VendorVersions(vendor=row.vendor))
+        if row.status == "published":
+            seen = seen.model_copy(update={"published": row.version})
+        elif row.status == "draft":
+            seen = seen.model_copy(update={"draft": row.version})
+        out[row.vendor_key] = seen.model_copy(update={"vendor": row.vendor})
+    return out

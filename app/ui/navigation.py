@@ -11,6 +11,7 @@ PAGE_TABLE: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("firmware.py", "Firmware", ":material/system_update:", ("consultant",)),
     ("procedures.py", "Procedures", ":material/account_tree:", ("editor",)),
     ("knowledge.py", "Manuals & tickets", ":material/upload_file:", ("editor",)),
+    ("fault_tables.py", "Fault codes", ":material/table_chart:", ("editor",)),
     ("search.py", "Search", ":material/search:", ("editor", "consultant")),
     ("admin.py", "Admin", ":material/admin_panel_settings:", ()),
 ]

@@ -69,3 +69,46 @@ async def test_a_bad_table_is_refused_naming_line_and_entry(backend):
     async with backend.client(backend.token("partner")) as partner:
         r = await partner.post("/api/fault-codes/vendors", json={"yaml": TABLE})
         assert r.status_code == 403
+
+
+async def test_validate_names_the_line_and_stores_nothing(backend):
+    """The editor's screen checks a table before saving: each issue with its line and entry."""
+    async with backend.client(backend.token("editor")) as api:
+        bad = TABLE.replace("fault: welded_contactor", "fault: no_such_fault")
+        r = await api.post("/api/fault-codes/vendors/validate", json={"yaml": bad})
+        assert r.status_code == 200, r.text
+        assert r.json()["vendor"] == "Voltara"
+        (issue,) = r.json()["issues"]
+        assert issue["line"] == 6 and "E-777" in issue["entry"], issue
+        assert "no_such_fault" in issue["message"]
+        r = await api.post("/api/fault-codes/vendors/validate", json={"yaml": "vendor: [unclosed"})
+        assert r.status_code == 200 and r.json()["vendor"] is None
+        assert r.json()["issues"] and r.json()["issues"][0]["line"], r.json()
+        ok = await api.post("/api/fault-codes/vendors/validate", json={"yaml": TABLE})
+        assert ok.json() == {"vendor": "Voltara", "issues": []}
+        assert (await api.get("/api/fault-codes/vendors/Voltara")).json()["versions"] == []
+
+
+async def test_the_list_shows_each_vendors_published_version_and_draft(backend):
+    """The editor's screen lists every table with its published version and any draft, and
+    opens a table at the text to edit (the newest version, else the shipped file)."""
+
+    def row(rows, vendor):  # type: ignore[no-untyped-def]
+        return next(r for r in rows if r["vendor"] == vendor)
+
+    async with backend.client(backend.token("editor", name="eddie")) as api:
+        shipped = (await api.get("/api/fault-codes/vendors/Voltara")).json()
+        assert "vendor: Voltara" in shipped["yaml"] and shipped["versions"] == []
+        first = row((await api.get("/api/fault-codes/vendors")).json(), "Voltara")
+        assert first["published_version"] is None and first["draft_version"] is None
+        assert (await api.post("/api/fault-codes/vendors", json={"yaml": TABLE})).status_code == 201
+        await api.post("/api/fault-codes/vendors/Voltara/versions/1/publish")
+        again = TABLE.replace("E-201", "E-202")
+        assert (await api.post("/api/fault-codes/vendors", json={"yaml": again})).status_code == 201
+        listed = row((await api.get("/api/fault-codes/vendors")).json(), "Voltara")
+        assert listed["published_version"] == 1 and listed["draft_version"] == 2, listed
+        assert "E-202" in (await api.get("/api/fault-codes/vendors/Voltara")).json()["yaml"]
+        new = TABLE.replace("Voltara", "Newco")
+        assert (await api.post("/api/fault-codes/vendors", json={"yaml": new})).status_code == 201
+        newco = row((await api.get("/api/fault-codes/vendors")).json(), "Newco")
+        assert newco["draft_version"] == 1 and newco["source"] == "none published", newco

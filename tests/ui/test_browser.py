@@ -905,3 +905,63 @@ def test_admin_tabs_register_a_charger_and_read_the_audit(stack: UiStack, browse
         made = [t["name"] for t in admin.get("/api/api-tokens").json()]
         assert "nightly export" in made
     page.context.close()
+
+
+def test_editor_edits_a_fault_code_table_saves_a_draft_and_publishes(
+    stack: UiStack, browser, ui_url
+) -> None:  # type: ignore[no-untyped-def]
+    """Issue 18: the fault-code tables follow the editor's rules: the picked table stays picked
+    after "Save draft", a draft stays a draft, and "Publish" is its own button."""
+    vendor, code = "Northwind Charging", "NW-ZZ-998"
+    with stack.http(stack.token("eddie")) as eddie:
+        start = len(eddie.get(f"/api/fault-codes/vendors/{vendor}").json()["versions"])
+    page = new_page(browser, ui_url)
+    sign_in(page, stack, "eddie")
+    page.get_by_role("link", name="Fault codes").click()
+    page.get_by_role("heading", name="Fault-code tables").wait_for()
+    settled(page)
+    picker = page.locator(".st-key-ft_choice")
+    picker.get_by_role("combobox").click()
+    page.keyboard.type(vendor)
+    page.get_by_role("option", name=vendor).first.click()
+    page.get_by_text(f"Valid: a table for {vendor}").wait_for()
+    text = code_text(page, "ft_")
+    assert f"vendor: {vendor}" in text
+    broken = text.rstrip("\n") + f"\n  - code: {code}\n    fault: no_such_fault\n"
+    line = next(n for n, t in enumerate(broken.splitlines(), 1) if code in t)
+    code_fill(page, broken, "ft_")
+    page.get_by_text("error(s)").first.wait_for()
+    frame = code_frame(page, "ft_")
+    # the new entry is at the end, below the editor's fold: Ace draws only the lines in view
+    frame.evaluate(
+        "n => document.querySelector('.ace_editor').env.editor.scrollToLine(n, true, false)", line
+    )
+    mark = frame.locator(".ace_gutter-cell.ace_error").first
+    mark.wait_for()
+    assert mark.inner_text().strip() == str(line), (mark.inner_text(), line)
+    assert keyed(page, "ft_publish").is_disabled()
+    code_fill(page, broken.replace("no_such_fault", "firmware_hang"), "ft_")
+    page.get_by_text(f"Valid: a table for {vendor}").wait_for()
+    page.get_by_text("Unsaved changes.").wait_for()
+    settled(page)
+    keyed(page, "ft_save").click()
+    page.get_by_text(f"Saved {vendor} v{start + 1} (draft).").wait_for()
+    settled(page)
+    assert picker.get_by_role("combobox").input_value() == vendor
+    assert code in code_text(page, "ft_")
+    open_expander(page, "History")
+    shot(page, "40-editor-fault-table-draft")
+    with stack.http(stack.token("eddie")) as eddie:
+        versions = eddie.get(f"/api/fault-codes/vendors/{vendor}").json()["versions"]
+        assert versions[0]["status"] == "draft" and versions[0]["created_by"] == "eddie"
+    keyed(page, "ft_publish").click()
+    page.get_by_text(f"Published {vendor} v{start + 1}.").wait_for()
+    settled(page)
+    assert picker.get_by_role("combobox").input_value() == vendor
+    shot(page, "41-editor-fault-table-published")
+    with stack.http(stack.token("eddie")) as eddie:
+        found = eddie.get(
+            "/api/fault-codes/classify", params={"vendor": vendor, "vendor_error_code": code}
+        ).json()
+        assert found["fault_key"] == "firmware_hang", found
+    page.context.close()

@@ -3,6 +3,7 @@ editors draft and publish (a published table replaces the shipped one for everyo
 
 from __future__ import annotations
 
+from pathlib import Path as PathLib
 from typing import Any
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -29,6 +30,8 @@ class VendorSummary(BaseModel):
     models: list[str]
     codes: int
     source: str = Field(description="The shipped file, or the published editor's version.")
+    published_version: int | None = Field(None, description="The editors' published version.")
+    draft_version: int | None = Field(None, description="The newest draft, if any.")
 
 
 class VendorCodeView(BaseModel):
@@ -44,10 +47,23 @@ class VendorTableView(BaseModel):
     source: str
     codes: list[VendorCodeView]
     versions: list[TableVersion]
+    yaml: str = Field(description="The text to edit: the newest version, else the shipped file.")
 
 
 class TableText(BaseModel):
     yaml: str = Field(..., min_length=1, max_length=MAX_TABLE_CHARS)
+
+
+class TableIssue(BaseModel):
+    line: int | None
+    entry: str | None
+    message: str
+    severity: str = "error"
+
+
+class TableCheck(BaseModel):
+    vendor: str | None = Field(description="The vendor the YAML names (None: it does not parse).")
+    issues: list[TableIssue]
 
 
 def _folder(state: AppState) -> Any:
@@ -86,15 +102,26 @@ def classify(
 @router.get("/vendors", response_model=list[VendorSummary])
 def list_vendors(
     state: AppState = Depends(get_state),
+    db: Session = Depends(get_db),
     _: Principal = Depends(require_roles(*ANY_ROLE)),
 ) -> list[VendorSummary]:
+    """Every vendor table (shipped or drafted), with the editors' published version and draft."""
     catalogue = load_catalogue(_folder(state))
-    return [
-        VendorSummary(
+    edited = store.by_vendor(db)
+    out = {
+        key: VendorSummary(
             vendor=t.vendor, models=list(t.models), codes=len(t.codes), source=_source(t.file)
         )
-        for t in sorted(catalogue.vendors.values(), key=lambda t: t.vendor.lower())
-    ]
+        for key, t in catalogue.vendors.items()
+    }
+    for key, seen in edited.items():
+        summary = out.get(key) or VendorSummary(
+            vendor=seen.vendor, models=[], codes=0, source="none published"
+        )
+        out[key] = summary.model_copy(
+            update={"published_version": seen.published, "draft_version": seen.draft}
+        )
+    return sorted(out.values(), key=lambda s: s.vendor.lower())
 
 
 @router.get("/vendors/{vendor}", response_model=VendorTableView)
@@ -119,7 +146,27 @@ def vendor_table(
             for c in (table.codes.values() if table else [])
         ],
         versions=history,
+        yaml=history[0].yaml_text if history else _shipped_text(table.file if table else ""),
     )
+
+
+@router.post("/vendors/validate", response_model=TableCheck)
+async def validate(
+    body: TableText,
+    state: AppState = Depends(get_state),
+    _: Principal = Depends(require_roles(*EDITORS)),
+) -> TableCheck:
+    """Check a vendor table as a draft would be checked, with each issue's line; stores nothing."""
+
+    def check() -> TableCheck:
+        with state.session_factory() as db:
+            vendor, issues = store.check(db, _folder(state), body.yaml)
+        return TableCheck(
+            vendor=vendor,
+            issues=[TableIssue(line=i.line, entry=i.entry, message=i.message) for i in issues],
+        )
+
+    return await run_in_threadpool(check)
 
 
 @router.post("/vendors", response_model=TableVersion, status_code=201)
@@ -155,6 +202,11 @@ async def publish(
     done = await run_in_threadpool(publish_and_reload)
     state.live.reclassify()  # open faults are named by the new table at once
     return done
+
+
+def _shipped_text(file: str) -> str:
+    path = PathLib(file)
+    return path.read_text(encoding="utf-8") if file and path.is_file() else ""
 
 
 def _source(file: str) -> str:
