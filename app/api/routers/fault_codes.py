@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from app.api.deps import ANY_ROLE, get_db, get_state, require_roles
@@ -55,6 +55,8 @@ class TableText(BaseModel):
 
 
 class TableIssue(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     line: int | None
     entry: str | None
     message: str
@@ -62,6 +64,8 @@ class TableIssue(BaseModel):
 
 
 class TableCheck(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     vendor: str | None = Field(description="The vendor the YAML names (None: it does not parse).")
     issues: list[TableIssue]
 
