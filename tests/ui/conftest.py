@@ -71,6 +71,18 @@ FLEET = [
     ("voltara_wb22", "1.6", 17, 2),
     ("voltara_wb22", "1.6", 18, 1),
     ("voltara_wb22", "1.6", 18, 2),
+    ("voltara_wb22", "1.6", 19, 1),
+    ("voltara_wb22", "1.6", 19, 2),
+    ("voltara_wb22", "1.6", 20, 1),
+    ("voltara_wb22", "1.6", 20, 2),
+    ("voltara_wb22", "1.6", 21, 1),
+    ("voltara_wb22", "1.6", 21, 2),
+    ("voltara_wb22", "1.6", 22, 1),
+    ("voltara_wb22", "1.6", 22, 2),
+    ("voltara_wb22", "1.6", 23, 1),
+    ("voltara_wb22", "1.6", 23, 2),
+    ("voltara_wb22", "1.6", 24, 1),
+    ("voltara_wb22", "1.6", 24, 2),
 ]
 
 
