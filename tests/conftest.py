@@ -15,6 +15,8 @@ import pytest
 from app.authorization.store import TokenChange
 from app.backend import Backend
 from app.config import Settings
+from app.fault_code_tables.store import published_texts
+from app.fault_codes import load_catalogue
 from app.security.tokens import create_token
 from app.security.users import set_qualifications
 from app.state import AppState
@@ -99,7 +101,19 @@ async def backend(settings: Settings) -> AsyncIterator[RunningBackend]:
     try:
         yield running
     finally:
+        published = _published_tables(running)
         await running.backend.stop()
+        if published:
+            # A published vendor table replaces the shipped one in the process-wide catalogue
+            # of its folder (as it should in a backend); the tests after this one expect the
+            # shipped catalogue, so it is loaded again.
+            folder = Path(settings.knowledge_base_dir) / "fault_codes"
+            load_catalogue(folder if folder.is_dir() else None, reload=True)
+
+
+def _published_tables(running: RunningBackend) -> bool:
+    with running.state.session_factory() as db:
+        return bool(published_texts(db))
 
 
 @pytest.fixture
