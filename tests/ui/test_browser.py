@@ -164,6 +164,18 @@ def code_text(page, procedure: str = "") -> str:  # type: ignore[no-untyped-def]
     )
 
 
+def error_mark(page, procedure: str = "", timeout_s: float = 45.0):  # type: ignore[no-untyped-def]
+    """The first error mark in the code editor's margin, once it is shown."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        mark = code_frame(page, procedure).locator(".ace_gutter-cell.ace_error").first
+        if mark.count() and mark.is_visible():
+            return mark
+        if time.monotonic() > deadline:
+            raise AssertionError("no error mark in the code editor's margin")
+        page.wait_for_timeout(250)
+
+
 def code_fill(page, text: str, procedure: str = "") -> None:  # type: ignore[no-untyped-def]
     """Replace the editor's text as an edit would (Ace reports it to the app after a pause)."""
     code_frame(page, procedure).evaluate(
@@ -306,10 +318,9 @@ def test_editor_breaks_a_procedure_and_sees_the_error_at_the_node(
     line = next(n for n, t in enumerate(broken.splitlines(), 1) if "no_such_step_" in t)
     code_fill(page, broken)
     page.get_by_text("error(s)").wait_for()
-    # the error marked at its line, in the editor's line-number margin
-    frame = code_frame(page)
-    mark = frame.locator(".ace_gutter-cell.ace_error").first
-    mark.wait_for()
+    # the error marked at its line, in the editor's line-number margin (the component's frame
+    # may be drawn anew by the rerun that brings the marks: looked up again each time)
+    mark = error_mark(page)
     assert mark.inner_text().strip() == str(line), (mark.inner_text(), line)
     page.wait_for_timeout(1500)
     page.locator("svg text", has_text="no_such_step_").first.wait_for(state="attached")
