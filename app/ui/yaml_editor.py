@@ -9,6 +9,7 @@ from typing import Any
 import streamlit as st
 from code_editor import code_editor
 
+from app.ui.common import kept, remember
 from app.ui.wording import plain
 
 # the code editor (Ace, in its own frame): a monospace font at a size readable on a tablet,
@@ -102,3 +103,20 @@ def code_box(key: str, issues: list[dict[str, Any]], *, name: str, rev_key: str)
         if result.get("text") != text:
             st.session_state[key] = result["text"]
             st.rerun()
+
+
+def kept_picker(label: str, key: str, new: str, names: list[str]) -> str:
+    """The open document (procedure, vendor table), kept across saves and reruns; after a
+    save the page puts the saved one in ``{key}_select_next``. The options are the names
+    alone: Streamlit keeps a selectbox's value as its formatted text, so a label carrying the
+    version ("v2 published") changed on every save and the picker fell back to the first."""
+    options = [new, *names]
+    kept(key, names[0] if names else new)
+    pending = st.session_state.pop(f"{key.removesuffix('_choice')}_select_next", None)
+    if pending in options:
+        st.session_state[key] = pending
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = names[0] if names else new
+    choice = st.selectbox(label, options, key=key)
+    remember(key)
+    return str(choice)

@@ -10,9 +10,9 @@ from urllib.parse import quote
 import pandas as pd
 import streamlit as st
 
-from app.ui.common import api, auth, call, kept, remember
+from app.ui.common import api, auth, call
 from app.ui.wording import plain
-from app.ui.yaml_editor import code_box, error_at_line
+from app.ui.yaml_editor import code_box, error_at_line, kept_picker
 
 NEW = "+ New table"
 TEMPLATE = """vendor: New vendor
@@ -43,18 +43,7 @@ def overview(rows: list[dict[str, Any]]) -> None:
 
 
 def picker(vendors: list[str]) -> str:
-    """The open table, kept across saves and reruns (the options are the vendor names alone,
-    so a save does not change them and the picker stays where it was)."""
-    options = [NEW, *vendors]
-    kept("ft_choice", vendors[0] if vendors else NEW)
-    pending = st.session_state.pop("ft_select_next", None)
-    if pending in options:
-        st.session_state["ft_choice"] = pending
-    if st.session_state.get("ft_choice") not in options:
-        st.session_state["ft_choice"] = vendors[0] if vendors else NEW
-    choice = st.selectbox("Table", options, key="ft_choice")
-    remember("ft_choice")
-    return str(choice)
+    return kept_picker("Table", "ft_choice", NEW, vendors)
 
 
 def issue_line(issue: dict[str, Any]) -> str:

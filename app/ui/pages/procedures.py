@@ -7,11 +7,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app.ui.common import api, auth, call, kept, remember
+from app.ui.common import api, auth, call
 from app.ui.dot import editor_dot
 from app.ui.graph_nav import go_to_node, highlight, listen_for_clicks, node_lines
 from app.ui.wording import plain
-from app.ui.yaml_editor import code_box, error_at_line
+from app.ui.yaml_editor import code_box, error_at_line, kept_picker
 
 NEW = "+ New procedure"
 TEMPLATE = """id: my-new-procedure
@@ -326,21 +326,7 @@ def versions(procedure_id: str) -> None:
 
 
 def picker(ids: list[str]) -> str:
-    """The open procedure, kept across saves and reruns.
-
-    The options are the procedure ids alone: Streamlit keeps a selectbox's value as its
-    formatted text, so a label carrying the version ("v2 published") changed on every save
-    and the picker fell back to the first procedure."""
-    options = [NEW, *ids]
-    kept("ed_choice", ids[0] if ids else NEW)
-    pending = st.session_state.pop("ed_select_next", None)
-    if pending in options:
-        st.session_state["ed_choice"] = pending
-    if st.session_state.get("ed_choice") not in options:
-        st.session_state["ed_choice"] = ids[0] if ids else NEW
-    choice = st.selectbox("Procedure", options, key="ed_choice")
-    remember("ed_choice")
-    return str(choice)
+    return kept_picker("Procedure", "ed_choice", NEW, ids)
 
 
 def main() -> None:
