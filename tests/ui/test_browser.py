@@ -164,15 +164,35 @@ def code_text(page, procedure: str = "") -> str:  # type: ignore[no-untyped-def]
     )
 
 
-def error_mark(page, procedure: str = "", timeout_s: float = 45.0):  # type: ignore[no-untyped-def]
-    """The first error mark in the code editor's margin, once it is shown."""
+def error_mark(page, line: int, procedure: str = "", timeout_s: float = 45.0):  # type: ignore[no-untyped-def]
+    """The error mark in the code editor's margin at ``line`` (1-based), once it is shown.
+
+    Ace draws margin cells only for the rows in view, and a fill leaves the view at the end of
+    the text: the line is scrolled into view each time. The component's frame may be drawn
+    anew by the rerun that brings the marks, so it is looked up again each time too."""
     deadline = time.monotonic() + timeout_s
     while True:
-        mark = code_frame(page, procedure).locator(".ace_gutter-cell.ace_error").first
-        if mark.count() and mark.is_visible():
-            return mark
+        frame = code_frame(page, procedure)
+        annotated = frame.evaluate(
+            "row => { const e = document.querySelector('.ace_editor').env.editor;"
+            " e.scrollToLine(row, true, false, () => {}); e.renderer.updateFull(true);"
+            " return e.session.getAnnotations().some(a => a.row === row && a.type === 'error'); }",
+            line - 1,
+        )
+        mark = frame.locator(".ace_gutter-cell.ace_error", has_text=re.compile(rf"^\s*{line}\s*$"))
+        if annotated and mark.count() and mark.first.is_visible():
+            return mark.first
         if time.monotonic() > deadline:
-            raise AssertionError("no error mark in the code editor's margin")
+            state = frame.evaluate(
+                "() => { const e = document.querySelector('.ace_editor').env.editor;"
+                " return {annotations: e.session.getAnnotations(), lines: e.session.getLength(),"
+                " first: e.getFirstVisibleRow(), last: e.getLastVisibleRow(),"
+                " cells: [...document.querySelectorAll('.ace_gutter-cell')].map("
+                "c => c.className + ':' + c.innerText).slice(0, 50)}; }"
+            )
+            raise AssertionError(
+                f"no error mark at line {line} in the code editor's margin: {state}"
+            )
         page.wait_for_timeout(250)
 
 
@@ -257,6 +277,42 @@ NOTIFICATION_RECORDER = """
 """
 
 
+def test_the_browser_announces_each_new_handoff_once_and_nothing_on_first_load(
+    browser, ui_url
+) -> None:  # type: ignore[no-untyped-def]
+    """The desk's script decides in the browser what is new: the same queue drawn by two runs
+    (a fragment's and the whole page's) announces a handoff once, and a queue seen on the
+    first load is not news."""
+    from app.ui.notify import notification_script
+
+    page = new_page(browser, ui_url)
+    page.context.grant_permissions(["notifications"], origin=ui_url)
+    page.evaluate(NOTIFICATION_RECORDER)
+
+    def row(number: int, charger: str) -> dict[str, object]:
+        return {
+            "id": number,
+            "status": "waiting",
+            "priority": "high",
+            "charger_id": charger,
+            "site_id": "SITE-9",
+        }
+
+    def run(rows: list[dict[str, object]]) -> list[str]:
+        page.evaluate(notification_script(rows))
+        return [n["body"] for n in page.evaluate("window.__notes")]
+
+    assert run([row(1, "OLD-1")]) == []  # first load: already waiting, not new
+    assert run([row(1, "OLD-1")]) == []
+    claimed = {**row(3, "TAKEN-3"), "status": "claimed"}
+    assert run([row(1, "OLD-1"), row(2, "NEW-2"), claimed]) == ["NEW-2 at site SITE-9"]
+    assert run([row(1, "OLD-1"), row(2, "NEW-2")]) == ["NEW-2 at site SITE-9"]  # once
+    page.reload()  # the tab remembers what it was told across a reload
+    page.evaluate(NOTIFICATION_RECORDER)
+    assert run([row(2, "NEW-2"), row(4, "</script>")]) == ["</script> at site SITE-9"]
+    page.context.close()
+
+
 def test_desk_notifies_and_the_partner_sees_who_has_it_and_answers_a_question(
     stack: UiStack, browser, ui_url
 ) -> None:  # type: ignore[no-untyped-def]
@@ -320,7 +376,7 @@ def test_editor_breaks_a_procedure_and_sees_the_error_at_the_node(
     page.get_by_text("error(s)").wait_for()
     # the error marked at its line, in the editor's line-number margin (the component's frame
     # may be drawn anew by the rerun that brings the marks: looked up again each time)
-    mark = error_mark(page)
+    mark = error_mark(page, line)
     assert mark.inner_text().strip() == str(line), (mark.inner_text(), line)
     page.wait_for_timeout(1500)
     page.locator("svg text", has_text="no_such_step_").first.wait_for(state="attached")
