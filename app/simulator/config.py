@@ -26,6 +26,8 @@ class Timing(BaseModel):
     reconnect_max_s: float = 120.0
     boot_retry_s: float = 30.0  # when the CSMS says Pending/Rejected with interval 0
     default_heartbeat_s: float = 300.0
+    # the sample interval a charger starts with (1.6 MeterValueSampleInterval, 2.0.1
+    # SampledDataCtrlr.TxUpdatedInterval) until the CSMS sets another
     meter_interval_s: float = 60.0
     flap_up_min_s: float = 30.0
     flap_up_max_s: float = 90.0

@@ -54,6 +54,8 @@ class Charger16(SimCharger, ChargePoint):
             return str(int(self.heartbeat_interval))
         if self.config_overrides and key in self.config_overrides:
             return self.config_overrides[key]
+        if key == "MeterValueSampleInterval":  # until the CSMS sets it: the fleet's timing
+            return str(int(self.timing.meter_interval_s))
         entry = CONFIG_16.get(key)
         return entry[0] if entry else None
 

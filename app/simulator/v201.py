@@ -84,6 +84,8 @@ class Charger201(SimCharger, ChargePoint):
         key = f"{component}.{name}"
         if self.config_overrides and key in self.config_overrides:
             return self.config_overrides[key]
+        if (component, name) == ("SampledDataCtrlr", "TxUpdatedInterval"):
+            return str(int(self.timing.meter_interval_s))  # until the CSMS sets it
         return entry[0]
 
     def meter_interval(self) -> float:

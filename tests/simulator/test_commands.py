@@ -491,3 +491,34 @@ async def test_16_availability_as_a_drain_sees_it(csms: MiniCSMS, make_fleet) ->
     assert "BootNotification" in actions(csms, p.charger_id, mark)
     assert (await csms.command(p.charger_id, restore)).status == "Accepted"
     assert {c.status for c in ch.true_state().connectors} == {"Available"}
+
+
+async def test_sample_interval_starts_at_the_fleet_timing_until_the_csms_sets_it(
+    csms: MiniCSMS, make_fleet
+) -> None:
+    """Timing.meter_interval_s is the interval a charger starts with (the remote-resolution
+    bench asked for 900 s and got the device default of 60 s: 15 times the meter traffic)."""
+    from app.simulator.config import Timing
+
+    p16, p201 = plan("voltara_wb22", "1.6"), plan("kestrel_kx300", "2.0.1")
+    fleet = await make_fleet([p16, p201], timing=Timing(meter_interval_s=900.0))
+    r = await csms.command(p16.charger_id, c16.GetConfiguration(key=["MeterValueSampleInterval"]))
+    assert [k["value"] for k in r.configuration_key] == ["900"]
+    assert fleet.charger(p16.charger_id).meter_interval() == 900
+    assert fleet.charger(p201.charger_id).meter_interval() == 900
+    r = await csms.command(
+        p16.charger_id, c16.ChangeConfiguration(key="MeterValueSampleInterval", value="30")
+    )
+    assert r.status == "Accepted"
+    assert fleet.charger(p16.charger_id).meter_interval() == 30
+    component = {
+        "component": {"name": "SampledDataCtrlr"},
+        "variable": {"name": "TxUpdatedInterval"},
+    }
+    r = await csms.command(p201.charger_id, c201.GetVariables(get_variable_data=[component]))
+    assert r.get_variable_result[0]["attribute_value"] == "900"
+    r = await csms.command(
+        p201.charger_id,
+        c201.SetVariables(set_variable_data=[{**component, "attribute_value": "45"}]),
+    )
+    assert fleet.charger(p201.charger_id).meter_interval() == 45
