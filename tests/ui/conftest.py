@@ -227,6 +227,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiStack]:
     admin_token = create_token(state.session_factory, name="ui-test-admin", role="admin")
     passwords = make_test_users(state.session_factory)
     state.tokens.save(TokenChange(token=DEFAULT_ID_TAG), "test")  # the simulated driver's card
+    # the test token a procedure's test charge starts with, registered as `make run` does
+    state.tokens.save(TokenChange(token=state.settings.test_charge_id_tag), "test")
     sites = sorted({live.site_id for live in state.live.all() if live.site_id})
     for name, (role, _, _) in TEST_USERS.items():
         if role == "partner":

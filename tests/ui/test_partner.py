@@ -46,6 +46,39 @@ def test_partner_follows_a_procedure_to_resolved(stack: UiStack) -> None:
     assert "Resolved" in texts(at)
 
 
+def test_partner_proves_the_fix_with_a_test_charge_from_the_back_end(stack: UiStack) -> None:
+    """The shipped firmware-hang procedure's test charge (issue 17): after the reset the
+    partner lets ChargeFix start a charge with the test token; energy on the meter proves it,
+    ChargeFix ends the charge, and the session is resolved."""
+    charger = stack.take_charger()
+    stack.inject(charger)
+    at = app_as(stack, "pat")
+    open_by_id(at, charger)
+    button(at, "Start troubleshooting").click().run()
+    at.button(key="sugg_firmware-hang-soft-reset").click().run()
+    button(at, "Run it now").click().run()
+
+    def showing(text: str):  # type: ignore[no-untyped-def]
+        def check() -> bool:
+            at.run()
+            return text in texts(at)
+
+        return check
+
+    stack.wait_for(showing("Plugged in: ChargeFix starts it"), "the reset to finish", timeout=30)
+    button(at, "Plugged in: ChargeFix starts it").click().run()
+    assert "short test charge starts now" in texts(at)
+    button(at, "Run it now").click().run()
+    # the simulated charger meters every 60 s (3 s real at x20): energy flows, then the stop
+    stack.wait_for(showing("ChargeFix ends the test charge now"), "energy to flow", timeout=40)
+    with stack.http(stack.token("pat")) as pat:
+        sent = pat.get(f"/api/chargers/{charger}/commands?limit=5").json()
+    assert any(c["command"] == "remote_start" for c in sent), sent
+    button(at, "Run it now").click().run()
+    stack.wait_for(showing("Resolved"), "the test charge to end", timeout=30)
+    assert stack.http().get(f"/api/chargers/{charger}").json()["transactions"] == {}
+
+
 def open_by_id(at, charger: str) -> None:  # type: ignore[no-untyped-def]
     at.text_input(key="ts_find").input(charger).run()
     at.button(key=f"pick_Matches_{charger}").click().run()
