@@ -131,3 +131,48 @@ async def test_plain_answers(backend):
         transfer = await charger.call(call201.DataTransfer(vendor_id="com.example.nobody"))
         assert transfer.status == "UnknownVendorId"
         assert transfer.data is None
+
+
+async def test_unlock_names_the_evse_and_the_connector(backend, api_client):
+    """F05 UnlockConnectorRequest carries evseId AND connectorId: connector 2 of EVSE 2 can be
+    unlocked; a lone connector_id still names the EVSE (its connector 1); a charge on the EVSE
+    blocks the unlock of any of its connectors (the guard, app/commands/guards.py)."""
+    charger_id = "SITE-017-AC-03"
+    await backend.register(charger_id)
+    async with connected(backend.ocpp_url, charger_id, "2.0.1") as charger:
+        await charger.boot()
+        url = f"/api/chargers/{charger_id}/commands/unlock_connector"
+        answer = await api_client.post(url, json={"evse_id": 2, "connector_id": 2})
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["request"] == {"evseId": 2, "connectorId": 2}
+        lone = await api_client.post(url, json={"connector_id": 1})
+        assert lone.status_code == 200, lone.text
+        unlocks = [r[1] for r in charger.received if r[0] == "UnlockConnector"]
+        assert unlocks == [{"evse_id": 2, "connector_id": 2}, {"evse_id": 1, "connector_id": 1}]
+        started = _event("Started", "tx-evse-2", 0)
+        started.evse = {"id": 2, "connector_id": 1}
+        await charger.call(started)
+        refused = await api_client.post(url, json={"evse_id": 2, "connector_id": 2})
+        assert refused.status_code == 409, refused.text
+        assert "tx-evse-2" in refused.text
+        assert len([r for r in charger.received if r[0] == "UnlockConnector"]) == 2
+        bad = await api_client.post(url, json={"evse_id": 0, "connector_id": 1})
+        assert bad.status_code == 422 or bad.status_code == 400
+        assert "evse_id" in bad.text
+
+
+async def test_a_16_unlock_refuses_an_evse(backend, api_client):
+    """evse_id is OCPP 2.0.1: a 1.6 unlock naming one is refused before anything is sent
+    (no drain either)."""
+    charger_id = "SITE-017-AC-04"
+    await backend.register(charger_id)
+    async with connected(backend.ocpp_url, charger_id) as charger:
+        await charger.boot()
+        answer = await api_client.post(
+            f"/api/chargers/{charger_id}/commands/unlock_connector",
+            json={"evse_id": 1, "connector_id": 1},
+        )
+        assert answer.status_code in (400, 422), answer.text
+        assert "evse_id is OCPP 2.0.1" in answer.text
+        assert charger.received == []
+
