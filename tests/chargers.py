@@ -271,7 +271,9 @@ class TestCharger201(CertificateHandlers, Cp201):
 
     @on(Action201.unlock_connector)
     def on_unlock(self, evse_id: int, connector_id: int, **_: Any) -> Any:
-        self.received.append(("UnlockConnector", {"evse_id": evse_id}))
+        self.received.append(
+            ("UnlockConnector", {"evse_id": evse_id, "connector_id": connector_id})
+        )
         return result201.UnlockConnector(status="Unlocked")
 
     @on(Action201.change_availability)

@@ -76,7 +76,20 @@ class ResetParams(_Params):
 
 
 class UnlockParams(_Params):
-    connector_id: int = Field(1, ge=1)
+    """OCPP 1.6 §5.18 UnlockConnector (connectorId); OCPP 2.0.1 F05 UnlockConnectorRequest,
+    which requires both ``evseId`` and ``connectorId`` (the connector within the EVSE: F05.FR.01
+    the station unlocks "the connector" so named). As everywhere in this catalogue, a lone
+    ``connector_id`` names the 2.0.1 EVSE (its connector 1, the only one of most EVSEs); with
+    ``evse_id`` it is the connector of that EVSE, so connector 2 of a two-connector EVSE can be
+    unlocked. The no-interruption guard looks at the EVSE (``affected_connector``): a charge on
+    that EVSE blocks the unlock of any of its connectors."""
+
+    connector_id: int = Field(
+        1, ge=1, description="1.6 connectorId; 2.0.1 the EVSE, or with evse_id its connector."
+    )
+    evse_id: int | None = Field(
+        None, ge=1, description="2.0.1 only: the EVSE (connector_id is then a connector of it)."
+    )
 
 
 class AvailabilityParams(_Params):
@@ -920,7 +933,11 @@ def build_call(
         return call201.Reset(type=reset_kind_201(params, forced), evse_id=params.evse_id)
     if isinstance(params, UnlockParams):
         if v16:
+            if params.evse_id is not None:
+                raise InvalidCommand("evse_id is OCPP 2.0.1; a 1.6 charger takes connector_id")
             return call16.UnlockConnector(connector_id=params.connector_id)
+        if params.evse_id is not None:  # F05: evseId + the connector within it
+            return call201.UnlockConnector(evse_id=params.evse_id, connector_id=params.connector_id)
         return call201.UnlockConnector(evse_id=params.connector_id, connector_id=1)
     if isinstance(params, AvailabilityParams):
         kind = "Operative" if params.type == "operative" else "Inoperative"

@@ -72,7 +72,7 @@ def plan_for(params: CommandParams, ocpp_version: str | None, forced: bool) -> D
         return None
     if isinstance(params, ResetParams):
         return DrainPlan(0, restore_after_boot=True)
-    if isinstance(params, UnlockParams):
+    if isinstance(params, UnlockParams) and params.evse_id is None:  # evse_id: 2.0.1 only
         return DrainPlan(params.connector_id, restore_after_boot=False)
     return None
 

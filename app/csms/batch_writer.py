@@ -283,6 +283,7 @@ def _apply_op(session: Session, op: Op) -> None:
             "stopped_at": data["stopped_at"],
             "meter_stop_wh": data["meter_stop_wh"],
             "stop_reason": data["stop_reason"],
+            "meter_stop_signed": data.get("meter_stop_signed"),
         }
         result = session.execute(
             update(TransactionRow)
@@ -297,6 +298,15 @@ def _apply_op(session: Session, op: Op) -> None:
                 insert(TransactionRow),
                 [{**data, "started_at": data["stopped_at"]}],
             )
+    elif op.kind == "tx_noted":  # offline events and seqNo holes (TransactionTrail)
+        session.execute(
+            update(TransactionRow)
+            .where(
+                TransactionRow.charger_id == data["charger_id"],
+                TransactionRow.transaction_id == data["transaction_id"],
+            )
+            .values(offline_events=data["offline_events"], seq_gaps=data["seq_gaps"] or None)
+        )
     elif op.kind == "inventory":
         _replace_report(session, InventoryRow, "report_base", data)
     elif op.kind == "monitors":

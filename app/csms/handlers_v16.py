@@ -106,12 +106,16 @@ class ChargePoint16(RecordingMixin, CommonHandlers, OcppChargePoint16):
         self, transaction_id: int, meter_stop: int, timestamp: str, **kw: Any
     ) -> Any:
         # Also late ones: after a hard reset the StopTransaction may arrive after the reboot.
+        # transactionData may carry signed values (SampledValue format SignedData, §7.47):
+        # kept with the stop reading as sent, not verified.
+        data = latest_reading(kw.get("transaction_data"))
         self.context.live.stop_transaction(
             self.id,
             str(transaction_id),
             meter_stop_wh=float(meter_stop),
             reason=kw.get("reason") or "Local",
             at=parse_timestamp(timestamp),
+            meter_stop_signed=data.signed if data else (),
         )
         if kw.get("id_tag"):
             return call_result.StopTransaction(id_tag_info=self._id_tag_info(kw["id_tag"]))

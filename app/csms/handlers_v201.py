@@ -68,13 +68,9 @@ class ChargePoint201(RecordingMixin, CommonHandlers, OcppChargePoint201):
     def on_status(
         self, timestamp: str, connector_status: str, evse_id: int, connector_id: int, **_: Any
     ) -> Any:
-        # 2.0.1 carries no error code here: Faulted opens a generic fault (NotifyEvent names it).
-        self.context.live.apply_status(
-            self.id,
-            evse_id,
-            connector_status,
-            raw_error_code="OtherError" if connector_status == "Faulted" else "NoError",
-            at=parse_timestamp(timestamp),
+        # G01: the connector's status within its EVSE; the EVSE's follows from its connectors
+        self.context.live.apply_connector_status(
+            self.id, evse_id, connector_id, connector_status, at=parse_timestamp(timestamp)
         )
         return call_result.StatusNotification()
 
@@ -154,6 +150,7 @@ class ChargePoint201(RecordingMixin, CommonHandlers, OcppChargePoint201):
                     id_tag=(kw.get("id_token") or {}).get("id_token"),
                     started_at=parse_timestamp(timestamp),
                     meter_start_wh=reading.energy_wh if reading else None,
+                    meter_start_signed=reading.signed if reading else [],
                 ),
             )
         live.confirm_transaction(self.id, tx_id)  # named after a boot: not stale
@@ -167,7 +164,12 @@ class ChargePoint201(RecordingMixin, CommonHandlers, OcppChargePoint201):
                 meter_stop_wh=reading.energy_wh if reading else None,
                 reason=transaction_info.get("stopped_reason") or trigger_reason,
                 at=parse_timestamp(timestamp),
+                meter_stop_signed=reading.signed if reading else (),
             )
+        # E11/E12 offline flag and the seqNo check (a SHOULD: holes are a warning on the
+        # transaction, the event is answered as any other); after the start/stop above, so
+        # the transaction's row exists when the note is written
+        live.note_transaction_event(self.id, tx_id, seq_no, bool(kw.get("offline", False)))
         if kw.get("id_token"):
             return call_result.TransactionEvent(id_token_info=self._id_token_info(kw["id_token"]))
         return call_result.TransactionEvent()

@@ -18,7 +18,7 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -32,10 +32,17 @@ from app.fleet.events import (
     FaultCleared,
     FaultRaised,
     FleetEvent,
+    TransactionNoted,
     TransactionStarted,
     TransactionStopped,
 )
-from app.fleet.model import ActiveTransaction, ChargerLiveState, OpenFault
+from app.fleet.model import (
+    ActiveTransaction,
+    ChargerLiveState,
+    OpenFault,
+    SignedMeterValue,
+    TransactionTrail,
+)
 
 log = logging.getLogger(__name__)
 
@@ -318,6 +325,7 @@ class Recorder:
                             "id_tag": tx.id_tag,
                             "started_at": tx.started_at,
                             "meter_start_wh": tx.meter_start_wh,
+                            "meter_start_signed": _signed(tx.meter_start_signed),
                         },
                     ),
                     charger_id,
@@ -333,12 +341,26 @@ class Recorder:
                             "stopped_at": event.at,
                             "meter_stop_wh": event.meter_stop_wh,
                             "stop_reason": event.reason,
+                            "meter_stop_signed": _signed(event.meter_stop_signed),
                         },
                     ),
                     charger_id,
                 )
                 if event.stale:
                     self._queue(Op("command", _stale_close_audit(event)), charger_id)
+            case TransactionNoted(trail=TransactionTrail() as trail):
+                self._queue(
+                    Op(
+                        "tx_noted",
+                        {
+                            "charger_id": charger_id,
+                            "transaction_id": event.transaction_id,
+                            "offline_events": trail.offline_events,
+                            "seq_gaps": trail.missing(),
+                        },
+                    ),
+                    charger_id,
+                )
 
     @property
     def backlog(self) -> int:
@@ -492,6 +514,11 @@ def _stale_close_audit(event: TransactionStopped) -> dict[str, Any]:
         "on_behalf_of": None,
         "overrides": None,
     }
+
+
+def _signed(values: Iterable[SignedMeterValue]) -> list[dict[str, Any]] | None:
+    """Signed meter values as stored with the transaction (None when there are none)."""
+    return [v.model_dump(exclude_none=True) for v in values] or None
 
 
 def _fault_row(fault: OpenFault) -> dict[str, Any]:

@@ -40,6 +40,7 @@ TABLE_OF_OP: dict[str, type] = {
     "fault_cleared": FaultRow,
     "tx_started": TransactionRow,
     "tx_stopped": TransactionRow,
+    "tx_noted": TransactionRow,
     "inventory": InventoryRow,
     "monitors": MonitorRow,
     "customer_information": CustomerInformationRow,

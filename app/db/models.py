@@ -145,6 +145,12 @@ class TransactionRow(Base):
     meter_start_wh: Mapped[float | None] = mapped_column(Float)
     meter_stop_wh: Mapped[float | None] = mapped_column(Float)
     stop_reason: Mapped[str | None] = mapped_column(String(64))
+    # OCPP 2.0.1 SignedMeterValueType of the start / stop readings, as sent (not verified)
+    meter_start_signed: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
+    meter_stop_signed: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
+    # E11/E12: TransactionEvents sent while the station was offline; seqNo holes [first, last]
+    offline_events: Mapped[int | None] = mapped_column(Integer)
+    seq_gaps: Mapped[list[list[int]] | None] = mapped_column(JSONType)
 
 
 class CommandRow(Base):

@@ -10,7 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from app.fleet.model import ActiveTransaction, ChargerLiveState, MeterReading, OpenFault
+from app.fleet.model import (
+    ActiveTransaction,
+    ChargerLiveState,
+    MeterReading,
+    OpenFault,
+    SignedMeterValue,
+    TransactionTrail,
+)
 
 
 @dataclass(frozen=True)
@@ -83,6 +90,16 @@ class TransactionStopped(FleetEvent):
     at: datetime | None = None
     # closed by ChargeFix, not by the charger: a stale record after a boot (audited)
     stale: bool = False
+    meter_stop_signed: tuple[SignedMeterValue, ...] = ()  # the stop reading's signatures
+
+
+@dataclass(frozen=True)
+class TransactionNoted(FleetEvent):
+    """A 2.0.1 TransactionEvent changed what is known of its transaction's delivery: one more
+    event sent while offline, or a seqNo hole opened or filled (``TransactionTrail``)."""
+
+    transaction_id: str = ""
+    trail: TransactionTrail | None = None
 
 
 @dataclass(frozen=True)

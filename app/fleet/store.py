@@ -62,6 +62,7 @@ from app.fleet.events import (
     SecurityEventReported,
     SignOfLife,
     StatusChanged,
+    TransactionNoted,
     TransactionStarted,
     TransactionStopped,
 )
@@ -69,9 +70,13 @@ from app.fleet.model import (
     MAX_ENDED_REMEMBERED,
     ActiveTransaction,
     ChargerLiveState,
+    EvseConnector,
     FaultClassification,
     MeterReading,
     OpenFault,
+    SignedMeterValue,
+    TransactionTrail,
+    evse_status,
 )
 
 Listener = Callable[[FleetEvent], None]
@@ -275,6 +280,42 @@ class FleetStore:
             ),
         )
 
+    def apply_connector_status(
+        self,
+        charger_id: str,
+        evse_id: int,
+        connector_id: int,
+        status: str,
+        *,
+        at: datetime | None = None,
+    ) -> None:
+        """A 2.0.1 StatusNotification (G01): one connector's status within its EVSE. The
+        connector keeps its own status; the EVSE's (what the guards, faults and diagnosis
+        read) follows from all its connectors (``model.evse_status``). 2.0.1 carries no error
+        code here: an EVSE Faulted opens a generic fault (NotifyEvent names it)."""
+        state = self.ensure(charger_id)
+        evse = state.connector(evse_id)
+        now = at or utcnow()
+        own = evse.connectors.get(connector_id)
+        if own is None:
+            own = evse.connectors[connector_id] = EvseConnector(connector_id=connector_id)
+        moved = own.status != status
+        if moved:
+            own.since = now
+        own.status = status
+        own.updated_at = now
+        before = evse.status
+        aggregate = evse_status(evse.connectors.values())
+        self.apply_status(
+            charger_id,
+            evse_id,
+            aggregate,
+            raw_error_code="OtherError" if aggregate == "Faulted" else "NoError",
+            at=now,
+        )
+        if moved and evse.status == before:  # the EVSE's status stayed, a connector's moved
+            self._notify(StatusChanged(charger_id, state, evse_id))
+
     def raise_fault(self, charger_id: str, fault: OpenFault) -> OpenFault:
         """Open a fault beside the others (faults are a set); the same fault reported again
         (``OpenFault.same_origin``) is the one already open."""
@@ -316,18 +357,46 @@ class FleetStore:
         meter_stop_wh: float | None,
         reason: str | None,
         at: datetime | None = None,
+        meter_stop_signed: Iterable[SignedMeterValue] = (),
     ) -> ActiveTransaction | None:
         state = self.ensure(charger_id)
         tx = state.transactions.pop(transaction_id, None)
         if transaction_id not in state.ended_transactions:
             state.ended_transactions.append(transaction_id)
             del state.ended_transactions[:-MAX_ENDED_REMEMBERED]
+        for known in [t for t in state.transaction_trails if t not in state.ended_transactions]:
+            if known not in state.transactions:
+                del state.transaction_trails[known]  # ended long ago: no late event expected
         self._notify(
             TransactionStopped(
-                charger_id, state, transaction_id, tx, meter_stop_wh, reason, at or utcnow()
+                charger_id,
+                state,
+                transaction_id,
+                tx,
+                meter_stop_wh,
+                reason,
+                at or utcnow(),
+                meter_stop_signed=tuple(meter_stop_signed),
             )
         )
         return tx
+
+    def note_transaction_event(
+        self, charger_id: str, transaction_id: str, seq_no: int, offline: bool
+    ) -> TransactionTrail:
+        """A 2.0.1 TransactionEvent's seqNo and offline flag (``TransactionTrail``); listeners
+        hear of it when it changed the offline count or the seqNo holes."""
+        state = self.ensure(charger_id)
+        trail = state.transaction_trails.get(transaction_id)
+        if trail is None:
+            trail = state.transaction_trails[transaction_id] = TransactionTrail()
+        before = (trail.offline_events, trail.missing())
+        trail.see(seq_no, offline)
+        if (trail.offline_events, trail.missing()) != before:
+            self._notify(
+                TransactionNoted(charger_id, state, transaction_id, trail.model_copy(deep=True))
+            )
+        return trail
 
     def confirm_transaction(self, charger_id: str, transaction_id: str) -> None:
         """The charger named this transaction after its boot: it is not stale."""

@@ -19,7 +19,7 @@ from app.csms.registration import ChargerStatus, boot_answer
 from app.db.models import CommandRow, EventRow, FaultRow, TransactionRow
 from app.db.models_sessions import SessionAudit
 from app.errors import InvalidInput, NotFound
-from app.fleet.model import ChargerLiveState
+from app.fleet.model import ChargerLiveState, SignedMeterValue
 from app.fleet.views import ChargerView
 from app.security.passwords import new_charger_password
 from app.security.roles import Principal, Role
@@ -420,6 +420,41 @@ class TransactionView(BaseModel):
     meter_start_wh: float | None
     meter_stop_wh: float | None
     stop_reason: str | None
+    meter_start_signed: list[SignedMeterValue] = Field(
+        description="The start reading's signed meter values as sent (OCPP 2.0.1 "
+        "signedMeterValue, 1.6 SignedData): stored, not verified by ChargeFix."
+    )
+    meter_stop_signed: list[SignedMeterValue]
+    offline_events: int = Field(
+        description="2.0.1 TransactionEvents with offline true: queued while the station was "
+        "offline (E11/E12)."
+    )
+    seq_gaps: list[list[int]] = Field(
+        description="TransactionEvent seqNo ranges [first, last] never received."
+    )
+    warnings: list[str]
+
+    @classmethod
+    def of(cls, row: TransactionRow) -> TransactionView:
+        gaps = [list(g) for g in row.seq_gaps or []]
+        return cls(
+            transaction_id=row.transaction_id,
+            connector_id=row.connector_id,
+            id_tag=row.id_tag,
+            started_at=row.started_at,
+            stopped_at=row.stopped_at,
+            meter_start_wh=row.meter_start_wh,
+            meter_stop_wh=row.meter_stop_wh,
+            stop_reason=row.stop_reason,
+            meter_start_signed=row.meter_start_signed or [],
+            meter_stop_signed=row.meter_stop_signed or [],
+            offline_events=row.offline_events or 0,
+            seq_gaps=gaps,
+            warnings=[
+                f"TransactionEvent seqNo {a}{'' if a == b else f'-{b}'} never received"
+                for a, b in gaps
+            ],
+        )
 
 
 @router.get("/{charger_id}/transactions", response_model=list[TransactionView])
@@ -439,4 +474,4 @@ def charger_transactions(
         .offset(offset)
         .limit(limit)
     )
-    return [TransactionView.model_validate(row, from_attributes=True) for row in rows]
+    return [TransactionView.of(row) for row in rows]
