@@ -77,8 +77,8 @@ class ResetParams(_Params):
 
 class UnlockParams(_Params):
     """OCPP 1.6 §5.18 UnlockConnector (connectorId); OCPP 2.0.1 F05 UnlockConnectorRequest,
-    which requires both ``evseId`` and ``connectorId`` (the connector within the EVSE: F05.FR.01
-    the station unlocks "the connector" so named). As everywhere in this catalogue, a lone
+    whose schema requires both ``evseId`` and ``connectorId`` (UnlockConnectorRequest: the
+    connector within the EVSE). As everywhere in this catalogue, a lone
     ``connector_id`` names the 2.0.1 EVSE (its connector 1, the only one of most EVSEs); with
     ``evse_id`` it is the connector of that EVSE, so connector 2 of a two-connector EVSE can be
     unlocked. The no-interruption guard looks at the EVSE (``affected_connector``): a charge on
