@@ -129,7 +129,7 @@ class CentralSystem:
             and self.settings.tls_client_ca_file is not None
         ):
             # Another node may have raised it to profile 3: read it again before Basic auth
-            # lets it in (A05.FR.09: no lower profile once it uses the higher one).
+            # lets it in (A05, TC_A_19_CSMS: no lower profile once it uses the higher one).
             identity = await asyncio.to_thread(self.directory.refresh, charger_id)
         profile = (identity.security_profile or 1) if identity is not None else 1
         if profile >= 2 and connection.transport.get_extra_info("ssl_object") is None:
