@@ -666,6 +666,16 @@ class DeleteCertificateParams(_Params):
         }
 
 
+def authorization_key(password: str) -> str:
+    """The OCPP 1.6 security whitepaper's AuthorizationKey value: the Basic-auth password's
+    bytes hex encoded (its example: key 0001020304050607FFFFFFFFFFFFFFFFFFFFFFFF is the
+    password of the Authorization header), 16 to 20 bytes, so at most 40 hex characters."""
+    key = password.encode("utf-8").hex().upper()
+    if not 32 <= len(key) <= 40:
+        raise InvalidCommand("a 1.6 AuthorizationKey is a password of 16 to 20 bytes")
+    return key
+
+
 class RotatePasswordParams(_Params):
     """OCPP 2.0.1 A01 Update Charging Station Password for HTTP Basic Authentication
     (A01.FR.02: SetVariables with SecurityCtrlr.BasicAuthPassword) and the 1.6 security
@@ -916,8 +926,10 @@ def build_call(
     if isinstance(params, RotatePasswordParams):
         if not secret:
             raise InvalidCommand("no new password generated")
-        if v16:  # 1.6 security whitepaper: the Basic-auth password is AuthorizationKey
-            return call16.ChangeConfiguration(key="AuthorizationKey", value=secret)
+        if v16:  # 1.6 security whitepaper: AuthorizationKey is the password, hex encoded
+            return call16.ChangeConfiguration(
+                key="AuthorizationKey", value=authorization_key(secret)
+            )
         return call201.SetVariables(
             set_variable_data=[
                 {

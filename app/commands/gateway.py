@@ -477,9 +477,11 @@ class CommandGateway:
         if isinstance(params, RotatePasswordParams):
             if credentials is None:
                 raise BadCommand("password rotation is not available on this node")
-            # generated here, 32 characters (OCPP 2.0.1 and the 1.6 security whitepaper take
-            # 16 to 40), staged as pending before it leaves, never logged or returned
-            secret = new_charger_password()
+            # generated here, staged as pending before it leaves, never logged or returned:
+            # 32 characters for 2.0.1 (BasicAuthPassword, 16 to 40); 20 for 1.6, whose
+            # AuthorizationKey carries the password hex encoded and is 16 to 20 bytes
+            # (security whitepaper; TC_073_CSMS checks at most 40 hex characters)
+            secret = new_charger_password(20 if version == "1.6" else 32)
             await asyncio.to_thread(credentials.stage_password, charger_id, secret)
         try:
             payload = build_call(

@@ -129,7 +129,7 @@ class CentralSystem:
             and self.settings.tls_client_ca_file is not None
         ):
             # Another node may have raised it to profile 3: read it again before Basic auth
-            # lets it in (A05.FR.09: no lower profile once it uses the higher one).
+            # lets it in (A05, TC_A_19_CSMS: no lower profile once it uses the higher one).
             identity = await asyncio.to_thread(self.directory.refresh, charger_id)
         profile = (identity.security_profile or 1) if identity is not None else 1
         if profile >= 2 and connection.transport.get_extra_info("ssl_object") is None:
@@ -155,6 +155,12 @@ class CentralSystem:
             connection.client_certificate = presented  # type: ignore[attr-defined]
             if self.on_client_certificate is not None and presented is not None:
                 self.on_client_certificate(charger_id, presented)  # the expiry watch
+            connection.charger_id = charger_id  # type: ignore[attr-defined]
+            connection.site_id = identity.site_id  # type: ignore[attr-defined]
+            return None
+        if identity is not None and await self._upgraded_to_profile_3(
+            connection, request, charger_id, profile, remote
+        ):
             connection.charger_id = charger_id  # type: ignore[attr-defined]
             connection.site_id = identity.site_id  # type: ignore[attr-defined]
             return None
@@ -204,9 +210,54 @@ class CentralSystem:
                 detail="logged in with the rotated password; the old one is revoked",
                 remote=remote,
             )
+        if profile < 2 and connection.transport.get_extra_info("ssl_object") is not None:
+            await self._raise_profile(charger_id, profile, 2, "TLS with HTTP Basic", remote)
         connection.charger_id = charger_id  # type: ignore[attr-defined]
         connection.site_id = identity.site_id  # type: ignore[attr-defined]
         return None
+
+    # -- A05: upgrade of a charger's security profile ------------------------------------------
+    # TC_A_19_CSMS (A05): the CSMS sends SetNetworkProfile with securityProfile + 1, sets
+    # OCPPCommCtrlr.NetworkConfigurationPriority to that slot and resets the station; it then
+    # accepts the station reconnecting with the higher profile (steps 7-8) and SHALL NOT accept
+    # it reconnecting with the lower one (steps 10-11). The profile a charger is seen using is
+    # therefore its profile from then on: raised here on first use, never lowered here (only
+    # an admin sets a lower one, PUT /api/chargers/{id}/security-profile).
+    async def _upgraded_to_profile_3(
+        self,
+        connection: ServerConnection,
+        request: Request,
+        charger_id: str,
+        profile: int,
+        remote: str | None,
+    ) -> bool:
+        """A charger below profile 3 that connects the profile-3 way (a client certificate of
+        the operator CA with its identity as CN, A00.FR.403..405, and no HTTP Basic) has been
+        upgraded: it is accepted, and profile 3 holds for it from now on."""
+        if self.settings.tls_client_ca_file is None or "Authorization" in request.headers:
+            return False
+        presented = client_certificate(connection.transport)
+        if presented is None:
+            return False
+        if certificate_problem(presented, charger_id, self.settings.tls_organization):
+            return False  # not its certificate: the Basic-auth path refuses it
+        await self._raise_profile(charger_id, profile, 3, "TLS client certificate", remote)
+        connection.client_certificate = presented  # type: ignore[attr-defined]
+        if self.on_client_certificate is not None:
+            self.on_client_certificate(charger_id, presented)  # the expiry watch
+        return True
+
+    async def _raise_profile(
+        self, charger_id: str, old: int, new: int, how: str, remote: str | None
+    ) -> None:
+        await asyncio.to_thread(self.directory.set_security_profile, charger_id, new)
+        self.context.recorder.security_event(
+            "SecurityProfileRaised",
+            charger_id=charger_id,
+            detail=f"connected with security profile {new} ({how}); profile {old} is refused "
+            "from now on (A05, TC_A_19_CSMS)",
+            remote=remote,
+        )
 
     # -- one charger's connection --------------------------------------------------------------
     async def _handle(self, websocket: ServerConnection) -> None:

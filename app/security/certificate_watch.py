@@ -3,7 +3,13 @@ server's TLS certificate, the installed certificates of every charger connected 
 node and the client certificates of its profile-3 chargers (those also at each handshake) are
 checked (``app/security/certificates.py``); each certificate within
 ``certificate_warning_days`` of expiry, or past it, is recorded once as a security event
-(CertificateExpiring / CertificateExpired), which the API and the app list."""
+(CertificateExpiring / CertificateExpired), which the API and the app list.
+
+A connected, accepted profile-3 charger whose own certificate is expiring (or expired) is also
+asked once per certificate to renew it when the operator CA is configured (A02, renewal by
+request of the CSMS: TriggerMessage SignChargingStationCertificate; 1.6: ExtendedTriggerMessage
+SignChargePointCertificate, through the gateway as the watch): its SignCertificate is then
+signed and sent back (CertificateSigned) before the old certificate takes it offline."""
 
 from __future__ import annotations
 
@@ -30,6 +36,7 @@ class CertificateWatch:
     def __init__(self, state: Any) -> None:
         self.state = state
         self._reported: set[tuple[str, str | None, str]] = set()  # (where, serial, severity)
+        self._renewals: set[tuple[str, str]] = set()  # (charger id, serial) asked to renew
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -72,11 +79,39 @@ class CertificateWatch:
             found += certificates.charger_findings(
                 charger_id, result.response, known, utcnow(), days
             )
+        renew: list[CertificateFinding] = []
         for charger_id, cert in self.state.csms.client_certificates().items():
-            found.append(self._client_finding(charger_id, cert))
+            finding = self._client_finding(charger_id, cert)
+            found.append(finding)
+            if finding.severity in KINDS:
+                renew.append(finding)
         for finding in found:
             self._report(finding)
+        for finding in renew:
+            await self._renew(finding)
         return found
+
+    async def _renew(self, finding: CertificateFinding) -> None:
+        """A02: ask the charger for a CSR for a new ChargingStationCertificate, once per
+        certificate, when the operator CA can sign it and the charger may be sent commands."""
+        charger_id, serial = finding.where, finding.serial or "?"
+        if self.state.settings.ca_cert_file is None or (charger_id, serial) in self._renewals:
+            return
+        live = self.state.live.get(charger_id)
+        if live is None or live.registration_status != "Accepted":
+            return  # asked at a later check, once its boot is accepted
+        request = CommandRequest(
+            charger_id=charger_id,
+            command="trigger_message",
+            params={"message": "SignChargingStationCertificate"},
+            reason=f"its certificate serial {serial} expires in {finding.days_left} days",
+        )
+        try:
+            await self.state.gateway.execute(request, WATCH)
+        except CommandError as error:
+            log.info("renewal of %s's certificate not asked: %s", charger_id, error)
+            return
+        self._renewals.add((charger_id, serial))
 
     def client_certificate(self, charger_id: str, cert: ClientCertificate) -> None:
         """A profile-3 charger's own certificate, seen at its handshake: checked at once."""

@@ -71,8 +71,10 @@ def new_token(prefix: str = "cfx") -> str:
     return f"{prefix}_{secrets.token_urlsafe(32)}"
 
 
-def new_charger_password() -> str:
-    return secrets.token_urlsafe(24)
+def new_charger_password(length: int = 32) -> str:
+    """A random Basic-auth password of ``length`` characters (a multiple of 4) of the URL-safe
+    alphabet: letters, digits, '-' and '_' (all within the 2.0.1 identifierString)."""
+    return secrets.token_urlsafe(length * 3 // 4)
 
 
 def _b64(data: bytes) -> str:

@@ -395,6 +395,16 @@ class SimCharger:
         length OCPP 2.0.1 and the 1.6 security whitepaper allow)."""
         return 16 <= len(value) <= 40 and value.isprintable()
 
+    @staticmethod
+    def password_of_authorization_key(value: str) -> str | None:
+        """OCPP 1.6 security whitepaper: AuthorizationKey is the password hex encoded, 16 to
+        20 bytes (None: not such a key, or not a text password this charger can send)."""
+        try:
+            password = bytes.fromhex(value).decode("utf-8")
+        except ValueError:
+            return None
+        return password if 16 <= len(password) <= 20 and password.isprintable() else None
+
     def adopt_password(self, value: str) -> None:
         """OCPP 2.0.1 A01 (1.6 security whitepaper likewise): after answering Accepted the
         charger reconnects with the new password."""

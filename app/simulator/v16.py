@@ -435,7 +435,8 @@ class Charger16(SimCharger, ChargePoint):
         self, key: str, value: str, **_: Any
     ) -> call_result.ChangeConfiguration:
         if key == "AuthorizationKey":  # 1.6 security whitepaper: the Basic-auth password
-            answer = "Accepted" if self.acceptable_password(value) else "Rejected"
+            taken = self.password_of_authorization_key(value) is not None
+            answer = "Accepted" if taken else "Rejected"
             self.record_command("ChangeConfiguration", {"key": key, "value": "***"}, answer)
             return call_result.ChangeConfiguration(status=answer)
         entry = CONFIG_16.get(key)
@@ -459,8 +460,9 @@ class Charger16(SimCharger, ChargePoint):
 
     @after(Action.change_configuration)
     def after_change_configuration(self, key: str, value: str, **_: Any) -> None:
-        if key == "AuthorizationKey" and self.acceptable_password(value):
-            self.adopt_password(value)
+        password = self.password_of_authorization_key(value) if key == "AuthorizationKey" else None
+        if password is not None:
+            self.adopt_password(password)
 
     @on(Action.clear_cache)
     def on_clear_cache(self, **_: Any) -> call_result.ClearCache:

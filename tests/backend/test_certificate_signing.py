@@ -60,7 +60,8 @@ async def events(running: RunningBackend, charger_id: str) -> list[SecurityEvent
     await running.state.recorder.flush()
     with running.state.session_factory() as db:
         query = select(SecurityEventRow).where(SecurityEventRow.charger_id == charger_id)
-        return list(db.scalars(query))
+        # a charger's first TLS + Basic connection raises it to profile 2 (A05): not looked at here
+        return [e for e in db.scalars(query) if e.kind != "SecurityProfileRaised"]
 
 
 async def audit(running: RunningBackend, charger_id: str) -> list[CommandRow]:
@@ -218,3 +219,24 @@ async def test_16_charger_renews_through_the_security_extension_from_the_cli(run
             return "CertificateSignedRejected" in [e.kind for e in await events(running, cid)]
 
         assert await eventually(answered)
+
+
+async def test_the_expiry_watch_asks_a_charger_to_renew_its_expiring_certificate(running, ca):
+    """A02 from the watch: a profile-3 charger whose certificate expires within the warning
+    days is asked once (TriggerMessage SignChargingStationCertificate, audited as the watch)."""
+    cid = "SITE-032-SIGN-06"
+    await running.register(cid)
+    await profile3_only(running, cid)
+    expiring = client_context(ca, ca.issue(cid, org=ORG))  # 10 days left, warning at 30
+    async with connected(running.ocpp_url, cid, "2.0.1", password=None, ssl=expiring) as cp:
+        assert (await cp.boot()).status == "Accepted"
+        await running.state.certificate_watch.check_all()
+        await running.state.certificate_watch.check_all()  # asked once per certificate
+        triggers = [p for a, p in cp.received if a == "TriggerMessage"]
+        assert triggers == [{"requested_message": "SignChargingStationCertificate"}]
+        answer = await cp.sign_certificate(make_csr(cid), "ChargingStationCertificate")
+        assert answer.status == "Accepted"
+        await asyncio.wait_for(cp.signed_chains.get(), 5)
+    rows = [r for r in await audit(running, cid) if r.command == "trigger_message"]
+    assert [(r.requested_by, r.outcome) for r in rows] == [("system", "answered")]
+    assert "CertificateExpiring" in [e.kind for e in await events(running, cid)]

@@ -83,11 +83,13 @@ async def test_16_rotation_refused_by_the_charger_keeps_the_old_password(backend
         assert r.status_code == 200 and r.json()["status"] == "Rejected", r.text
         action, sent = charger.received[-1]
         assert action == "ChangeConfiguration" and sent["key"] == "AuthorizationKey"
-        refused_password = sent["value"]
+        # 1.6 security whitepaper / TC_073_CSMS: the password of 16 to 20 bytes, hex encoded
+        assert len(sent["value"]) == 40 and int(sent["value"], 16) >= 0
+        refused_password = bytes.fromhex(sent["value"]).decode()
         charger.configuration_answer = "Accepted"
         r = await api_client.post(url, json={})
         assert r.status_code == 200 and r.json()["status"] == "Accepted", r.text
-        new = charger.received[-1][1]["value"]
+        new = bytes.fromhex(charger.received[-1][1]["value"]).decode()
     await _refused(backend, cid, refused_password)  # the charger did not take that one
     async with connected(backend.ocpp_url, cid) as charger:  # old: still valid
         await charger.boot()

@@ -263,3 +263,87 @@ async def test_without_a_client_ca_a_profile_3_charger_is_refused(tmp_path, pki)
         assert "CHARGEFIX_TLS_CLIENT_CA_FILE" in event.detail
     finally:
         await running.backend.stop()
+
+
+async def test_a05_upgrade_to_profile_3_then_the_lower_profile_is_refused(tls_backend, pki):
+    """TC_A_19_CSMS (A05) from profile 2: SetNetworkProfile with securityProfile 3,
+    NetworkConfigurationPriority naming that slot, Reset; the station reconnects with its
+    client certificate and no Basic auth (accepted, profile 3 from then on); reconnecting with
+    profile 2 is refused; with profile 3 again accepted."""
+    cid = "SITE-031-A05-10"
+    await tls_backend.register(cid)
+    async with tls_backend.client() as api:
+        r = await api.put(f"/api/chargers/{cid}/security-profile", json={"profile": 2})
+        assert r.status_code == 200, r.text
+    tls_only = client_context(pki["ca"])
+    async with (
+        tls_backend.client() as api,
+        connected(tls_backend.ocpp_url, cid, "2.0.1", ssl=tls_only) as cp,
+    ):
+        assert (await cp.boot()).status == "Accepted"
+        profile = {
+            "configuration_slot": 1,
+            "ocpp_csms_url": tls_backend.ocpp_url,
+            "security_profile": 3,
+            "ocpp_interface": "Wired0",
+            "message_timeout": 30,
+        }
+        priority = {
+            "component": "OCPPCommCtrlr",
+            "variable": "NetworkConfigurationPriority",
+            "value": "1,0",
+        }
+        for command, body in [
+            ("set_network_profile", profile),
+            ("set_variables", {"variables": [priority]}),
+            ("reset", {"type": "hard"}),
+        ]:
+            r = await api.post(f"/api/chargers/{cid}/commands/{command}", json=body)
+            assert r.status_code == 200, r.text
+            answer = r.json()
+            statuses = [
+                x["attributeStatus"] for x in answer["response"].get("setVariableResult", [])
+            ]
+            assert (answer["status"] or statuses[0]) == "Accepted", r.text
+        assert cp.network_profiles[1]["security_profile"] == 3
+        assert [a for a, _ in cp.received][-1] == "Reset"
+    # steps 7-8: profile 3 (its certificate, no HTTP Basic) is accepted
+    mine = client_context(pki["ca"], pki["ca"].issue(cid, org=ORG))
+    async with connected(tls_backend.ocpp_url, cid, "2.0.1", password=None, ssl=mine) as cp:
+        assert (await cp.boot()).status == "Accepted"
+    assert tls_backend.state.directory.lookup(cid).security_profile == 3
+    # steps 10-11: profile 2 (TLS + the right Basic password) is refused from now on
+    with pytest.raises(websockets.InvalidStatus) as refused:
+        async with connected(tls_backend.ocpp_url, cid, "2.0.1", ssl=tls_only):
+            pass
+    assert refused.value.response.status_code == 403
+    # steps 12-13: profile 3 again
+    async with connected(tls_backend.ocpp_url, cid, "2.0.1", password=None, ssl=mine) as cp:
+        assert (await cp.boot()).status == "Accepted"
+    kinds = [e.kind for e in await security_events(tls_backend, cid)]
+    assert kinds[:2] == ["SecurityProfileSet", "SecurityProfileRaised"]
+    assert kinds.count("SecurityProfileRaised") == 1 and "InvalidChargerCertificate" in kinds
+
+
+async def test_a05_basic_auth_over_tls_raises_profile_1_to_2_once(tls_backend, pki):
+    """A charger seen using TLS with Basic auth is at profile 2 from then on (a plain ws://
+    connection of a profile-2 charger is refused: test_profile2_and_3_chargers_are_refused_
+    without_tls). Sending its certificate along with Basic auth is still profile 2, and a
+    certificate that is not its own upgrades nothing."""
+    cid = "SITE-031-A05-11"
+    await tls_backend.register(cid)
+    assert tls_backend.state.directory.lookup(cid).security_profile is None
+    with_cert = client_context(pki["ca"], pki["ca"].issue(cid, org=ORG))
+    for _ in range(2):
+        async with connected(tls_backend.ocpp_url, cid, "2.0.1", ssl=with_cert) as cp:
+            assert (await cp.boot()).status == "Accepted"
+    assert tls_backend.state.directory.lookup(cid).security_profile == 2
+    other = client_context(pki["ca"], pki["ca"].issue("SITE-031-A05-99", org=ORG))
+    with pytest.raises(websockets.InvalidStatus) as refused:
+        async with connected(tls_backend.ocpp_url, cid, "2.0.1", password=None, ssl=other):
+            pass
+    assert refused.value.response.status_code == 401
+    assert tls_backend.state.directory.lookup(cid).security_profile == 2
+    events = await security_events(tls_backend, cid)
+    assert [e.kind for e in events] == ["SecurityProfileRaised", "MissingCredentials"]
+    assert "security profile 2 (TLS with HTTP Basic)" in events[0].detail

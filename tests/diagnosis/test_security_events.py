@@ -28,3 +28,24 @@ async def test_only_non_routine_security_events_count(backend):
         if o.kind == SECURITY_EVENT
     ]
     assert seen == ["TamperDetectionActivated"]
+
+
+async def test_a04_a_reported_security_event_is_answered_stored_and_listed(backend):
+    """A04 (SecurityEventNotification): answered (empty), stored with its type and techInfo,
+    and listed by GET /api/security-events for consultants."""
+    cid = "SITE-050-DC-02"
+    await backend.register(cid)
+    async with connected(backend.ocpp_url, cid, "2.0.1") as charger:
+        await charger.boot()
+        answer = await charger.call(
+            call201.SecurityEventNotification(
+                type="InvalidFirmwareSignature", timestamp=now(), tech_info="fw 2.3.1 sig"
+            )
+        )
+        assert answer is not None
+    await backend.state.recorder.flush()
+    async with backend.client(backend.token("consultant")) as api:
+        r = await api.get("/api/security-events", params={"charger_id": cid})
+        assert r.status_code == 200, r.text
+    (event,) = [e for e in r.json() if e["kind"] == "InvalidFirmwareSignature"]
+    assert event["charger_id"] == cid and event["detail"] == "fw 2.3.1 sig"
