@@ -27,7 +27,7 @@ Besides one charger's faults (``MIX``) the schedule holds field faults that are 
 charger's: a site's power or network outage taking all its chargers down at once
 (``site_faults``, per site) and vehicles that go bad for a while, failing every start on any
 charger (``bad_vehicles``; the drivers carry per-vehicle idTokens). They are drawn from their
-own seeded generators, so the charger-fault and session schedule of a seed is unchanged.
+own seeded generators, so they do not shift a seed's charger faults and sessions.
 
     .venv/bin/python bench/remote_resolution.py --days 30 --seeds 1,2,3,4,5
     .venv/bin/python bench/remote_resolution.py --days 1 --seeds 1 --speed 1440  # quick look
@@ -252,7 +252,14 @@ def make_schedule(args: argparse.Namespace, seed: int) -> dict[str, Any]:
         for _ in range(_count(site_rng, rate * args.site_outage_scale * len(sites) * args.days)):
             start = site_rng.uniform(0.02 * span, 0.9 * span)
             site = site_rng.choice(sites)
-            site_faults.append((start, site, key, _log_uniform(site_rng, lo, hi)))
+            duration = _log_uniform(site_rng, lo, hi)
+            # one outage of a kind at a time per site: a second one starting inside the
+            # first would find it still active (the draws stay the same either way)
+            if not any(
+                s == site and k == key and t <= start + duration and start <= t + d
+                for t, s, k, d in site_faults
+            ):
+                site_faults.append((start, site, key, duration))
     vehicle_rng = random.Random(f"{seed}:vehicles")
     vehicles = [vehicle_token(n + 1) for n in range(VEHICLES_PER_CHARGER * len(plans))]
     driven = [(*s, vehicle_rng.choice(vehicles)) for s in sorted(sessions)]

@@ -168,9 +168,16 @@ def test_schedule_site_outages_vehicles_and_dc_only_faults() -> None:
         "site_power_outage",
         "site_network_outage",
     }
-    for _t, site, _key, duration in schedule["site_faults"]:
+    for t, site, key, duration in schedule["site_faults"]:
         assert schedule["sites"][site] == [c for c, p in plans.items() if p.site == site]
         assert 300 <= duration <= 8 * 3600
+        assert not any(  # never two outages of a kind at once on a site
+            (s, k) == (site, key)
+            and (t2, d2) != (t, duration)
+            and t2 <= t + duration
+            and t <= t2 + d2
+            for t2, s, k, d2 in schedule["site_faults"]
+        )
     for _t, cid, key, connector in schedule["faults"]:
         if key == "insulation_fault":
             spec = next(c for c in plans[cid].model.connectors if c.connector_id == connector)
