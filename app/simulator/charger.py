@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import json
 import random
 import time
 from collections import deque
@@ -29,8 +30,11 @@ from app.simulator.faults import (
     AVAILABILITY_CYCLE,
     BOOT_LOOP,
     FLAPPING,
+    GRID,
+    HANG,
     HARD_RESET,
     OFFLINE,
+    POWER_LOSS,
     SELF_CLEAR,
     SOFT_RESET,
     UNLOCK,
@@ -102,6 +106,15 @@ async def cancel_and_wait(task: asyncio.Task) -> None:
             task.result()
 
 
+def _is_call(message: str | bytes) -> bool:
+    """An OCPP-J CALL (message type 2), not a CALLRESULT/CALLERROR to the charger's own CALL."""
+    try:
+        frame = json.loads(message)
+    except ValueError:
+        return False
+    return isinstance(frame, list) and bool(frame) and frame[0] == 2
+
+
 def _refusal(exc: BaseException) -> str | None:
     """ "401 unknown charge point" when the CSMS refused the handshake (the status and the
     reason it wrote in the body), None for other failures (no route, timeout)."""
@@ -162,6 +175,7 @@ class SimCharger:
         self._abort = False
         self._reboot: tuple[str, str, bool] | None = None  # (depth, reason, graceful)
         self._scheduled_reset = False
+        self._unpowered = False  # lost mains power; boots with reason PowerUp when it returns
         # 2.0.1 custom monitors (N04) by id: what a monitoring report (N02) lists
         self.custom_monitors: dict[int, dict[str, Any]] = {}
         # 2.0.1 network connection profiles by configuration slot (B09 SetNetworkProfile)
@@ -239,6 +253,10 @@ class SimCharger:
         if self._behaviour_handle:
             self._behaviour_handle.cancel()
 
+    def offline_now(self) -> bool:
+        """No CSMS connection now, or losing it (a message made now is sent later)."""
+        return not self.connected or self._drop or self._unpowered
+
     def _has_behaviour(self, behaviour: str) -> bool:
         return any(f.spec.truth.behaviour == behaviour for f in self.faults.values())
 
@@ -252,6 +270,20 @@ class SimCharger:
         attempts = 0
         needs_boot = True
         while not self._stopping:
+            if self._unpowered:
+                self._set_phase("off")
+                while self._has_behaviour(POWER_LOSS) and not self._stopping:
+                    self._kick.clear()
+                    await self._kick.wait()
+                # power is back: a cold boot (as long as a hard reset), BootNotification
+                # reason PowerUp (2.0.1 BootReasonEnumType; 1.6 has no reason field)
+                await self.ctx.clock.sleep(self.timing.hard_reboot_s)
+                self._unpowered = False
+                self.boot_reason = "PowerUp"
+                self._last_status.clear()
+                needs_boot = True
+                attempts = 0
+                continue
             if self._has_behaviour(OFFLINE):
                 self._set_phase("offline")
                 self._kick.clear()
@@ -337,6 +369,9 @@ class SimCharger:
         try:
             while True:
                 message = await self._connection.recv()
+                if self._has_behaviour(HANG) and _is_call(message):
+                    self.note("hung: a CALL arrived and is never answered")
+                    continue
                 await self.route_message(message)  # type: ignore[attr-defined]
         except ConnectionClosed:
             pass
@@ -367,6 +402,9 @@ class SimCharger:
                 return
             if self._reboot is not None and (not self._reboot[2] or not self.outbox):
                 return
+            if self._has_behaviour(HANG):  # sends nothing, not even a heartbeat
+                await self._kick.wait()
+                continue
             if self.outbox:
                 make, on_result = self.outbox[0]
                 payload = make() if callable(make) else make
@@ -512,7 +550,10 @@ class SimCharger:
         """A technician on site: each fault is fixed with its cause's first-time-fix chance
         (always in ideal mode); the charger is left in service. Returns fixed/unfixed keys."""
         fixed, unfixed = [], []
+        hung = self._has_behaviour(HANG)
         for key, fault in list(self.faults.items()):
+            if "site" in fault.spec.tags:
+                continue  # the utility's or the network provider's to restore, not his
             ok = fault.rng is None or fault.cause is None
             ok = ok or fault.rng.random() < fault.cause.visit_ftf  # type: ignore[union-attr]
             if ok:
@@ -521,6 +562,8 @@ class SimCharger:
             else:
                 unfixed.append(key[0])
         self.truth("site_visit", fixed=fixed, unfixed=unfixed)
+        if hung and not self._has_behaviour(HANG):
+            self.request_reboot("none", "PowerUp", graceful=False)  # power-cycled on site
         if not self.charger_operative:
             self.set_availability(0, True)
         for conn_id, conn in self.connectors.items():
@@ -544,7 +587,11 @@ class SimCharger:
         connector_id: int | None = None,
         source: str = "api",
         cause: str | None = None,
+        clear_after_s: float | None = None,
+        **detail: Any,
     ) -> None:
+        """Inject a fault now. ``clear_after_s`` overrides the fault's own self-clear delay
+        (a site outage's drawn duration); ``detail`` goes into the ground-truth record."""
         try:
             spec = get_fault(fault)
         except KeyError as exc:
@@ -553,7 +600,12 @@ class SimCharger:
             cid = 0
         else:
             cid = connector_id if connector_id is not None else min(self.connectors)
-            self.connector(cid)
+            conn = self.connector(cid)
+            if spec.current is not None and conn.spec.current != spec.current:
+                raise SimulatorError(
+                    f"{spec.key} needs a {spec.current} connector; "
+                    f"{self.charger_id}:{cid} is {conn.spec.current}"
+                )
         if (spec.key, cid) in self.faults:
             raise SimulatorError(f"{spec.key} is already active on {self.charger_id}:{cid}")
         drawn: Cause | None = None
@@ -581,8 +633,9 @@ class SimCharger:
             cause=truth_cause.key,
             root_cause=truth_cause.root_cause,
             remote_fixable=truth_cause.remote_fixable,
+            **detail,
         )
-        self._add_fault(spec, cid, drawn, rng)
+        self._add_fault(spec, cid, drawn, rng, clear_after_s)
 
     def _add_fault(
         self,
@@ -590,32 +643,66 @@ class SimCharger:
         cid: int,
         cause: Cause | None = None,
         rng: random.Random | None = None,
+        clear_after_s: float | None = None,
     ) -> None:
         self._event_seq += 1
         fault = ActiveFault(spec, cid, utc_iso(), event_id=self._event_seq, cause=cause, rng=rng)
         self.faults[(spec.key, cid)] = fault
         self.note(f"FAULT {spec.key} {self.vendor_code(spec)} connector {cid}: {spec.v16.info}")
-        if spec.truth.self_clear_after_s:
+        self_clear = clear_after_s or spec.truth.self_clear_after_s
+        if cause is not None and cause.self_clear_s and rng is not None:
+            self_clear = None  # the cause decides: it may clear by itself, or never
+            if rng.random() < cause.self_clear_p:
+                lo, hi = cause.self_clear_s
+                self_clear = lo * (hi / lo) ** rng.random()
+        if self_clear:
             fault.handle = self.ctx.clock.call_later(
-                spec.truth.self_clear_after_s,
-                lambda: self.clear_fault(spec.key, cid, how=SELF_CLEAR),
+                self_clear, lambda: self._self_clear(spec, cid)
             )
+        behaviour = spec.truth.behaviour
+        if behaviour == POWER_LOSS:
+            self._lose_power(spec)
+            return
         if spec.truth.stops_transaction and spec.v16.status == "Faulted":
             targets = self.connectors.values() if cid == 0 else [self.connectors[cid]]
             for conn in targets:
                 if conn.transaction is not None:
                     self.stop_transaction(conn.connector_id, reason=self.fault_stop_reason(spec))
-        behaviour = spec.truth.behaviour
         if behaviour == OFFLINE:
             self.drop_connection()
         elif behaviour == FLAPPING and self.connected:
             self._arm_behaviour()
         elif behaviour == BOOT_LOOP:
             self.request_reboot("none", "FirmwareUpdate", graceful=False)
-        if self.phase == "online" or behaviour is None:
+        if (self.phase == "online" or behaviour is None) and not spec.faceless:
             self.report_fault(fault, cleared=False)
         self._sync_status()
         self._changed()
+
+    def _lose_power(self, spec: FaultSpec) -> None:
+        """Mains power is gone: the socket dies with nothing sent; open transactions end as
+        at a power loss (1.6 StopTransaction reason PowerLoss, 2.0.1 TransactionEvent Ended
+        stoppedReason PowerLoss, offline), kept in the outbox and sent after the PowerUp
+        boot; status notifications from before the loss are stale and dropped."""
+        self._unpowered = True
+        self.drop_connection()
+        for conn in self.connectors.values():
+            if conn.transaction is not None:
+                self._end_transaction(conn, self.fault_stop_reason(spec))
+            conn.plugged = False
+            conn.finishing = False
+        self.outbox = deque(
+            (item for item in self.outbox if type(item[0]).__name__ != "StatusNotification"),
+            maxlen=self.outbox.maxlen,
+        )
+        self._last_status.clear()
+        self._changed()
+
+    def _self_clear(self, spec: FaultSpec, cid: int) -> None:
+        how = GRID if spec.truth.behaviour == POWER_LOSS else SELF_CLEAR
+        if self.clear_fault(spec.key, cid, how=how) and spec.truth.behaviour == HANG:
+            # the hardware watchdog reboots the hung application
+            self.request_reboot("none", self.watchdog_reason(), graceful=False)
 
     def clear_fault(self, fault: str, connector_id: int | None = None, how: str = "manual") -> bool:
         """Clear a fault (``how``: manual, site_visit, self_clear, vehicle, grid, ...)."""
@@ -629,8 +716,7 @@ class SimCharger:
         if matches:
             self._sync_status()
             self._changed()
-            if self._has_behaviour(OFFLINE) is False:
-                self._kick.set()
+            self._kick.set()  # the run loop re-checks what still keeps it offline
         return bool(matches)
 
     def _remove_fault(self, key: tuple[str, int], how: str, permanent: bool, notify: bool) -> None:
@@ -643,7 +729,7 @@ class SimCharger:
         if behaviour in (FLAPPING, BOOT_LOOP) and self._behaviour_handle:
             self._behaviour_handle.cancel()
             self._behaviour_handle = None
-        if notify:
+        if notify and not fault.spec.faceless:
             self.report_fault(fault, cleared=True)
 
     def _clear_by(self, action: str, connector_ids: set[int]) -> list[str]:
@@ -670,7 +756,7 @@ class SimCharger:
 
     # ------------------------------------------------------------------ status views
     def _pick(self, faults: list[ActiveFault]) -> ActiveFault | None:
-        visible = [f for f in faults if f.spec.truth.behaviour != OFFLINE]
+        visible = [f for f in faults if f.spec.truth.behaviour != OFFLINE and not f.spec.faceless]
         if not visible:
             return None
         faulted = [f for f in visible if f.spec.v16.status == "Faulted"]
@@ -741,6 +827,8 @@ class SimCharger:
             raise SimulatorError(f"{self.charger_id}:{connector_id} already has a transaction")
         if not (conn.operative and self.charger_operative):
             raise SimulatorError(f"{self.charger_id}:{connector_id} is unavailable")
+        if self._unpowered or self._has_behaviour(HANG):
+            raise SimulatorError(f"{self.charger_id} is dark (no power or hung)")
         blocking = self.blocking_fault(connector_id)
         if blocking is not None:
             raise SimulatorError(

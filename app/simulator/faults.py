@@ -38,6 +38,13 @@ REMEDIES = (*CLEAR_ACTIONS, SITE_VISIT, VEHICLE, GRID)
 OFFLINE = "offline"  # socket down, no reconnect until the fault clears
 FLAPPING = "flapping"  # connects, drops after a while, reconnects
 BOOT_LOOP = "boot_loop"  # boots, reports the failure, reboots again
+# no mains power: the socket closes, nothing is sent, open transactions end (PowerLoss); when
+# power returns the charger boots with reason PowerUp
+POWER_LOSS = "power_loss"
+# the application hangs with the socket open: it sends nothing and answers no CALL
+HANG = "hang"
+# behaviours under which a charger cannot deliver energy (the benchmark's uptime rule)
+DOWN_BEHAVIOURS = (OFFLINE, BOOT_LOOP, POWER_LOSS, HANG)
 
 
 @dataclass(frozen=True)
@@ -93,6 +100,11 @@ class Cause:
     recur_delay_s: tuple[float, float] = (300.0, 3600.0)
     visit_ftf: float = 0.95
     description: str = ""
+    # clears by itself after a delay drawn log-uniformly from this range (simulated seconds),
+    # e.g. moisture in a cable that dries, or a hardware watchdog that reboots a hung charger;
+    # ``self_clear_p`` is the chance it does at all (else it stays until a site visit)
+    self_clear_s: tuple[float, float] | None = None
+    self_clear_p: float = 1.0
 
     def p_clear(self, action: str) -> float:
         table = dict(self.clear_p)
@@ -119,6 +131,11 @@ class FaultSpec:
     stop_reason_201: str = "Other"
     tags: tuple[str, ...] = field(default_factory=tuple)
     causes: tuple[Cause, ...] = ()  # field mode: the hidden causes behind this face
+    # the charger never reports it (no power, a hang, a dead uplink): no vendor code, no
+    # StatusNotification face or NotifyEvent; ``v16``/``v201`` are placeholders
+    faceless: bool = False
+    # only on connectors of this current ("DC": the insulation monitor of a DC charger)
+    current: str | None = None
 
     def field_causes(self) -> tuple[Cause, ...]:
         """The causes behind this face; one derived from ``truth`` when none are listed."""
@@ -474,6 +491,143 @@ _FAULTS: tuple[FaultSpec, ...] = (
         truth=Truth((), SITE_VISIT, "firmware", behaviour=BOOT_LOOP),
         description="After a firmware update the charger reboots in a loop; it needs a "
         "re-flash on site.",
+    ),
+    # -- field faults that are not one charger's (issue 15) ---------------------------------
+    FaultSpec(
+        key="site_power_outage",
+        title="Site power outage (mains failure)",
+        scope="charger",
+        # placeholders: a charger without mains power sends nothing (ChargeX CX015 PowerLoss
+        # "unable to supply any power due to mains failure" needs a charger that is still up)
+        v16=Face16("OtherError", "Unavailable", "Mains power lost"),
+        v201=Face201("ElectricalFeed", "Active", "false", None),
+        truth=Truth(
+            (GRID, SELF_CLEAR),
+            GRID,
+            "grid",
+            self_clear_after_s=3600.0,  # the benchmark draws each outage's own duration
+            stops_transaction=False,  # the power loss itself ends them (below)
+            behaviour=POWER_LOSS,
+        ),
+        causes=(
+            Cause(
+                "utility_interruption",
+                1.0,
+                "grid",
+                description="The utility feed to the site fails; every charger there goes dark "
+                "until it returns",
+            ),
+        ),
+        description="Every charger of a site loses mains power at once: sockets close, nothing "
+        "is sent; open transactions end with reason PowerLoss (OCPP 1.6 Reason and 2.0.1 "
+        "ReasonEnumType: 'Complete loss of power'), reported after the PowerUp boot.",
+        stop_reason_16="PowerLoss",
+        stop_reason_201="PowerLoss",
+        faceless=True,
+        tags=("site",),
+    ),
+    FaultSpec(
+        key="site_network_outage",
+        title="Site network outage (uplink down)",
+        scope="charger",
+        v16=Face16("OtherError", "Available", "Site uplink down"),
+        v201=Face201("DataLink", "Active", "false", None),
+        truth=Truth(
+            (SELF_CLEAR,),
+            SELF_CLEAR,
+            "network",
+            self_clear_after_s=3600.0,  # the benchmark draws each outage's own duration
+            stops_transaction=False,
+            behaviour=OFFLINE,
+        ),
+        causes=(
+            Cause(
+                "site_uplink_down",
+                1.0,
+                "network",
+                description="The site's router or its provider is down; the chargers are "
+                "powered and charge, but cannot reach the CSMS until it is back",
+            ),
+        ),
+        description="The site's uplink is down: chargers stay powered, sockets close and do not "
+        "reconnect until it ends; 1.6 chargers queue MeterValues/StopTransaction, 2.0.1 "
+        "chargers queue TransactionEvents marked offline, and send them after.",
+        faceless=True,
+        tags=("site",),
+    ),
+    FaultSpec(
+        key="insulation_fault",
+        title="DC insulation monitoring (IMD) fault",
+        scope="connector",
+        # EVerest's isolation_monitor interface raises DeviceFault / CommunicationFault /
+        # VendorError (everest-core isolation_monitor API ErrorEnum) and the EVSE manager maps
+        # an isolation failure to ChargeX MREC CX011 CableCheckFault (before charging) or
+        # CX022 ResistanceFault (while charging); 1.6 reports it as OtherError + Faulted, 2.0.1
+        # as GroundIsolationProtection.Problem (knowledge_base/fault_codes: insulation_fault,
+        # safety class never_reset).
+        v16=Face16("OtherError", "Faulted", "Isolation resistance out of range"),
+        v201=Face201("GroundIsolationProtection", "Problem", "true", "Faulted"),
+        truth=Truth((), SITE_VISIT, "hardware", unsafe=True),
+        causes=(
+            Cause(
+                "damaged_cable_insulation",
+                0.5,
+                "hardware",
+                visit_ftf=0.8,
+                description="The DC cable's insulation is damaged (run over, cut); a new "
+                "cable, often not on the van",
+            ),
+            Cause(
+                "moisture",
+                0.3,
+                "environment",
+                self_clear_s=(2 * 3600.0, 12 * 3600.0),
+                visit_ftf=0.9,
+                description="Water in the connector or cable after rain; it dries in hours",
+            ),
+            Cause(
+                "imd_self_test_failure",
+                0.2,
+                "hardware",
+                visit_ftf=0.7,
+                description="The insulation monitor fails its own self-test; a new IMD",
+            ),
+        ),
+        description="The DC insulation monitor reports an isolation resistance too low (or "
+        "fails its self-test): never reset into it; a technician checks the cable and the IMD.",
+        stop_reason_201="GroundFault",
+        tags=("unsafe",),
+        current="DC",
+    ),
+    FaultSpec(
+        key="silent_hang",
+        title="Silent hang (socket open, no answer)",
+        scope="charger",
+        v16=Face16("InternalError", "Available", "Application hung"),
+        v201=Face201("ChargingStation", "Problem", "true", None),
+        truth=Truth((), SITE_VISIT, "firmware", stops_transaction=False, behaviour=HANG),
+        causes=(
+            Cause(
+                "app_deadlock",
+                0.7,
+                "firmware",
+                self_clear_s=(600.0, 4 * 3600.0),
+                self_clear_p=0.6,
+                visit_ftf=0.95,
+                description="The application deadlocks; a hardware watchdog reboots it after a "
+                "while, if it is armed; else a power cycle on site",
+            ),
+            Cause(
+                "controller_lockup",
+                0.3,
+                "hardware",
+                visit_ftf=0.7,
+                description="The controller locks up for good; a new board",
+            ),
+        ),
+        description="The charger keeps its socket open but sends nothing and answers no CALL "
+        "(a reset cannot reach it); a watchdog may reboot it, else a site visit.",
+        faceless=True,
     ),
 )
 

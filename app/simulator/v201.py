@@ -216,6 +216,9 @@ class Charger201(SimCharger, ChargePoint):
             transaction_info=info,
             meter_value=meter,
             evse={"id": conn.connector_id, "connector_id": 1},
+            # E: "offline: the event happened while the Charging Station was offline"; such
+            # events are queued and sent after the reconnect
+            offline=True if self.offline_now() else None,
             id_token={"id_token": tx.id_tag, "type": "ISO14443"} if with_token else None,
         )
 

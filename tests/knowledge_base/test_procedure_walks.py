@@ -215,7 +215,12 @@ EXPECTED = {
     sim.VEHICLE: {"vehicle_side"},
     sim.GRID: {"resolved", "escalate", "site_visit"},
 }
-FAULTS = list(sim.fault_catalogue().values())
+# faceless faults (no power, a site uplink down, a silent hang) show no face a procedure
+# could match; insulation_fault has no procedure yet (issue 15, tests/knowledge_base/
+# test_procedures.py NO_PROCEDURE_YET)
+FAULTS = [
+    f for f in sim.fault_catalogue().values() if not f.faceless and f.key != "insulation_fault"
+]
 
 
 @pytest.mark.parametrize("fault", FAULTS, ids=[f.key for f in FAULTS])

@@ -102,13 +102,28 @@ def _fault_faces() -> list[tuple[str, str, list[str]]]:
     except ImportError:  # pragma: no cover - before the simulator exists
         keys = sorted(load_catalogue().faults)
         return [(k, "", []) for k in keys]
+    # faceless faults (no power, a site uplink down, a silent hang) send no face to match
     return [
         (f.key, f.v16.error_code, [s for s in (f.v16.status, f.v201.connector_status) if s])
         for f in fault_catalogue().values()
+        if not getattr(f, "faceless", False)
     ]
 
 
-@pytest.mark.parametrize("key,error_code,statuses", _fault_faces())
+# simulator faults no procedure covers yet: the test fails (strict) once one does
+NO_PROCEDURE_YET = {"insulation_fault": "DC insulation monitoring fault (issue 15): none yet"}
+
+
+def _faces_marked() -> list:
+    return [
+        pytest.param(*face, marks=pytest.mark.xfail(strict=True, reason=NO_PROCEDURE_YET[face[0]]))
+        if face[0] in NO_PROCEDURE_YET
+        else face
+        for face in _fault_faces()
+    ]
+
+
+@pytest.mark.parametrize("key,error_code,statuses", _faces_marked())
 def test_every_simulator_fault_is_matched_by_a_procedure(
     key: str, error_code: str, statuses: list[str]
 ) -> None:

@@ -3,11 +3,20 @@ resets, resets during a charge, remote resolutions against what remote action co
 
 from __future__ import annotations
 
+import argparse
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench.remote_resolution import lag_summary, safety_class, score, seed_groups
+from app.simulator.config import plan_fleet
+from bench.remote_resolution import (
+    lag_summary,
+    make_schedule,
+    safety_class,
+    score,
+    seed_groups,
+    vehicle_is_bad,
+)
 from tests.simulator.conftest import plan
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -103,3 +112,88 @@ def test_held_out_seeds_are_reported_apart() -> None:
     assert [r["seed"] for r in groups["tuned seeds"]] == [1, 2]
     assert [r["seed"] for r in groups["held-out seeds"]] == [6, 7]
     assert seed_groups(results, set()) == [("all seeds", results)]
+
+
+def test_site_outages_and_hangs_count_in_uptime_as_the_rule_says(tmp_path: Path) -> None:
+    """23 CFR 680.116: a utility interruption is excluded from the outage, a site uplink
+    outage and a silent hang are not; none is a fault a technician (or a reset) could fix."""
+    p1, p2, p3 = (plan("voltara_wb22", "1.6", n=n) for n in (1, 2, 3))
+    records = [
+        rec(
+            0,
+            "fault_injected",
+            p1.charger_id,
+            fault="site_power_outage",
+            connector_id=0,
+            cause="utility_interruption",
+        ),
+        rec(
+            0,
+            "fault_injected",
+            p2.charger_id,
+            fault="site_network_outage",
+            connector_id=0,
+            cause="site_uplink_down",
+        ),
+        rec(
+            0,
+            "fault_injected",
+            p3.charger_id,
+            fault="silent_hang",
+            connector_id=0,
+            cause="controller_lockup",
+        ),
+    ]
+    records += [
+        rec(500, "fault_cleared", p.charger_id, fault=k, connector_id=0, how="self_clear")
+        for p, k in ((p1, "site_power_outage"), (p2, "site_network_outage"), (p3, "silent_hang"))
+    ]
+    truth = tmp_path / "truth.jsonl"
+    truth.write_text("".join(json.dumps(r) + "\n" for r in records))
+    result = score(truth, T0.timestamp(), 1.0, 1000.0, [], [p1, p2, p3])
+    # the power outage is excluded (100 %), the other two are down half the span (50 %)
+    assert result["uptime_pct"] == round((100 + 50 + 50) / 3, 2)
+    assert result["oracle"] == 0
+    assert result["needing_visit"] == 1  # the hang on a locked-up controller; not the outages
+
+
+def test_schedule_site_outages_vehicles_and_dc_only_faults() -> None:
+    args = argparse.Namespace(
+        chargers=24, days=2.0, fault_rate=2.0, session_gap_h=2.5, site_outage_scale=5.0
+    )
+    schedule = make_schedule(args, 1)
+    assert schedule == make_schedule(args, 1)  # every arm runs the same schedule
+    plans = {p.charger_id: p for p in plan_fleet(24, "mixed", 1)}
+    assert {k for _t, _s, k, _d in schedule["site_faults"]} == {
+        "site_power_outage",
+        "site_network_outage",
+    }
+    for t, site, key, duration in schedule["site_faults"]:
+        assert schedule["sites"][site] == [c for c, p in plans.items() if p.site == site]
+        assert 300 <= duration <= 8 * 3600
+        assert not any(  # never two outages of a kind at once on a site
+            (s, k) == (site, key)
+            and (t2, d2) != (t, duration)
+            and t2 <= t + duration
+            and t <= t2 + d2
+            for t2, s, k, d2 in schedule["site_faults"]
+        )
+    for _t, cid, key, connector in schedule["faults"]:
+        if key == "insulation_fault":
+            spec = next(c for c in plans[cid].model.connectors if c.connector_id == connector)
+            assert spec.current == "DC"
+    assert any(k == "insulation_fault" for _t, _c, k, _n in schedule["faults"])
+    assert safety_class("insulation_fault") == "never_reset"  # classified on a DC model
+    vehicles = set(schedule["vehicles"])
+    assert {s[4] for s in schedule["sessions"]} <= vehicles and len(vehicles) == 72
+    assert schedule["bad_vehicles"]
+    start, end, vehicle = schedule["bad_vehicles"][0]
+    assert vehicle_is_bad(schedule, vehicle, (start + end) / 2)
+    assert not vehicle_is_bad(schedule, vehicle, end + 1)
+    # the site and vehicle draws leave the charger faults and sessions of a seed as they were
+    assert (
+        schedule["faults"]
+        == make_schedule(argparse.Namespace(**{**vars(args), "site_outage_scale": 0.0}), 1)[
+            "faults"
+        ]
+    )
