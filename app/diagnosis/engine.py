@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.diagnosis.policy import RESPONSIBLE_BY_CLASS, SAFETY_RANK, plan_ladder
-from app.diagnosis.vocabulary import Rule
+from app.diagnosis.vocabulary import GroupCond, Rule
 from app.fault_codes import load_catalogue
 from app.fleet.model import ChargerLiveState, FaultClassification, OpenFault
 
@@ -59,6 +59,7 @@ class FleetContext:
     ``patterns``: (model, firmware, code) -> charger -> when that code was raised.
     ``history``: fault uid -> earlier occurrences of the same fault, cleared (from the DB).
     ``heartbeats``: charger -> last Heartbeat.
+    ``offline``: site -> charger -> when it went offline (None: online).
     """
 
     tokens: dict[str, dict[str, float]] = field(default_factory=dict)
@@ -66,6 +67,7 @@ class FleetContext:
     patterns: dict[tuple[str, str, str], dict[str, float]] = field(default_factory=dict)
     history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     heartbeats: dict[str, float] = field(default_factory=dict)
+    offline: dict[str, dict[str, float | None]] = field(default_factory=dict)
 
 
 @dataclass
@@ -101,7 +103,7 @@ class Finding:
         w = self.rule.when
         if w.follows_vehicle is not None:
             return "vehicle"
-        if w.site_wide is not None:
+        if w.site_wide is not None or w.site_offline is not None:
             return RESPONSIBLE_BY_CLASS.get(self.rule.fault_class, "site_power")
         if self.classification is not None and self.classification.responsible:
             return self.classification.responsible
@@ -628,18 +630,44 @@ def _charger_findings(
         if rule.subject != "charger":
             continue
         evidence: list[Observation] = []
-        if _charger_conditions_hold(rule, live, window, now, scale, evidence, context.heartbeats):
-            found.append(
-                Finding(
-                    rule=rule,
-                    charger_id=live.charger_id,
-                    connector_id=0,
-                    subject=f"charger:{rule.id}",
-                    fault_uids=[f.uid for f in live.open_faults],
-                    evidence=evidence,
-                )
+        if not _charger_conditions_hold(
+            rule, live, window, now, scale, evidence, context.heartbeats
+        ):
+            continue
+        subject, group = f"charger:{rule.id}", ()
+        if rule.when.site_offline is not None:
+            group = _site_offline(rule.when.site_offline, live, context, scale)
+            if not group:
+                continue
+            subject = f"site:{live.site_id}:{rule.id}"  # one diagnosis for the site
+        found.append(
+            Finding(
+                rule=rule,
+                charger_id=live.charger_id,
+                connector_id=0,
+                subject=subject,
+                fault_uids=[f.uid for f in live.open_faults],
+                evidence=evidence,
+                group=group,
             )
+        )
     return found
+
+
+def _site_offline(
+    cond: GroupCond, live: ChargerLiveState, context: FleetContext, scale: float
+) -> tuple[str, ...]:
+    """The site's chargers when every one of them is offline and they went within
+    ``within_s`` of each other (a site's supply or uplink, not each charger); else ()."""
+    site = context.offline.get(live.site_id or "", {})
+    times = [t for t in site.values() if t is not None]
+    if (
+        len(site) < cond.min_chargers
+        or len(times) < len(site)
+        or max(times) - min(times) > cond.within_s / scale
+    ):
+        return ()
+    return tuple(sorted(site))
 
 
 def evaluate(

@@ -416,6 +416,10 @@ class DiagnosisService:
         for live in chargers:
             faults = [f for f in live.open_faults if f.source != "offline"]
             if live.site_id:
+                gone = live.disconnected_at if not live.online else None
+                context.offline.setdefault(live.site_id, {})[live.charger_id] = (
+                    gone.timestamp() if gone is not None else None
+                )
                 newest = max((f.raised_at.timestamp() for f in faults), default=None)
                 context.sites.setdefault(live.site_id, {})[live.charger_id] = newest
             for f in faults:
@@ -555,6 +559,13 @@ class DiagnosisService:
                 continue
             mem = self._mem(cid)
             mem.parked.add(finding.subject)
+            if finding.rule.when.site_offline is not None:
+                # the site is dark or cut off: no charger of it gets an offline visit of its own
+                mem.parked.update(
+                    f"charger:{r.id}"
+                    for r in self.rules
+                    if r.subject == "charger" and r.when.offline is not None
+                )
             for f in live.open_faults:
                 if f.source == "offline":
                     continue

@@ -23,6 +23,7 @@ A rule file (``app/diagnosis/rules/*.yaml``) holds ``rules:``, a list of rules. 
         failed_starts: {count: 3, within_s: 3600, max_duration_s: 120, max_energy_wh: 50}
         security_events: {count: 5, within_s: 600}
         firmware_updated: {within_s: 3600}        # charger: firmware changed / installed lately
+        site_offline: {min_chargers: 2, within_s: 600}  # charger (with offline): the whole site
       fault_class: firmware               # firmware hardware network vehicle grid security ...
       likely_cause: text
       confidence: 0.85                    # 0..1
@@ -151,6 +152,7 @@ class When(_Strict):
     chronic: ChronicCond | None = None  # fault: cleared this many times before (DB history)
     follows_vehicle: FollowsVehicleCond | None = None  # fault: same idToken faulted elsewhere
     site_wide: GroupCond | None = None  # fault: every charger of the site faulted at once
+    site_offline: GroupCond | None = None  # charger: every charger of its site went offline
     fleet_pattern: GroupCond | None = None  # fault: same code on chargers of one model+firmware
     meter_stalled: ForCond | None = None
     meter_silent: ForCond | None = None  # connector: a transaction with no meter values
@@ -199,6 +201,8 @@ class Rule(_Strict):
             or w.firmware_status
         ):
             raise ValueError("a charger rule needs a charger condition (offline, boots, ...)")
+        if w.site_offline is not None and not (self.subject == "charger" and w.offline):
+            raise ValueError("site_offline belongs to a charger rule with when.offline")
         if self.ladder[-1] not in TERMINAL_STEPS:
             raise ValueError("the ladder must end with site_visit or escalate")
         if any(step in TERMINAL_STEPS for step in self.ladder[:-1]):
