@@ -690,6 +690,10 @@ class DiagnosisService:
             if status == "site_visit":
                 mem.visit_pending = True
             mem.healthy_since = None
+        if f.group and self.groups.get(f.subject) == active.diagnosis_id:
+            # the group's members stay parked until healthy; a later outage of the same site
+            # (or the vehicle on another day) is a new diagnosis, not this finished one
+            del self.groups[f.subject]
 
     async def _remediate(self, active: Active) -> None:
         cid = active.finding.charger_id

@@ -47,6 +47,14 @@ async def test_a_site_going_dark_is_one_diagnosis_for_the_site(make_backend, mak
         (r.charger_id, r.rule_id) for r in found
     ]
     assert done[0].status == "self_cleared", done[0].status
+    # a second outage of the same site, later, is a second diagnosis (not the finished one)
+    await asyncio.sleep(1.0)  # the recovery hold (60 simulated s) passes on every charger
+    for cid in ids:
+        fleet.charger(cid).inject_now("site_network_outage", 0, clear_after_s=900)
+    again = await eventually(lambda: site_rows(backend, ids)[1:], timeout=15)
+    assert [r.rule_id for r in again] == ["site-offline"], [
+        (r.charger_id, r.rule_id) for r in again
+    ]
 
 
 async def test_one_charger_dropping_alone_is_its_own_offline(make_backend, make_fleet) -> None:
