@@ -93,6 +93,13 @@ class Cause:
     recur_delay_s: tuple[float, float] = (300.0, 3600.0)
     visit_ftf: float = 0.95
     description: str = ""
+    # what it leaves in the charger's own log (``app.simulator.evidence``): the kind of line
+    # and its chance (a hardware failure may leave no trace), and a hardware-looking line a
+    # firmware hang or a transient trip may leave by accident
+    trace: str | None = None
+    trace_p: float = 0.0
+    misleading: str | None = None
+    misleading_p: float = 0.0
 
     def p_clear(self, action: str) -> float:
         table = dict(self.clear_p)
@@ -167,6 +174,10 @@ _FAULTS: tuple[FaultSpec, ...] = (
                 recur_delay_s=(86_400.0, 5 * 86_400.0),
                 visit_ftf=0.98,
                 description="The application hangs; a restart fixes it, sometimes for days",
+                trace="app_watchdog",
+                trace_p=0.7,
+                misleading="power_module",
+                misleading_p=0.05,
             ),
             Cause(
                 "power_module_failure",
@@ -175,6 +186,8 @@ _FAULTS: tuple[FaultSpec, ...] = (
                 (),
                 visit_ftf=0.7,
                 description="A failed power module; the spare is often not on the van",
+                trace="power_module",
+                trace_p=0.85,
             ),
             Cause(
                 "control_board_failure",
@@ -183,6 +196,8 @@ _FAULTS: tuple[FaultSpec, ...] = (
                 (),
                 visit_ftf=0.6,
                 description="A broken control board; a second visit with the board",
+                trace="control_board",
+                trace_p=0.7,
             ),
         ),
     ),
@@ -204,8 +219,20 @@ _FAULTS: tuple[FaultSpec, ...] = (
                 recur_p=0.1,
                 recur_delay_s=(3600.0, 3 * 86_400.0),
                 visit_ftf=0.98,
+                trace="process_restart",
+                trace_p=0.7,
+                misleading="control_board",
+                misleading_p=0.05,
             ),
-            Cause("control_board_failure", 0.2, "hardware", (), visit_ftf=0.6),
+            Cause(
+                "control_board_failure",
+                0.2,
+                "hardware",
+                (),
+                visit_ftf=0.6,
+                trace="control_board",
+                trace_p=0.7,
+            ),
         ),
     ),
     FaultSpec(
@@ -225,8 +252,20 @@ _FAULTS: tuple[FaultSpec, ...] = (
                 recur_p=0.2,
                 recur_delay_s=(3600.0, 2 * 86_400.0),
                 visit_ftf=0.95,
+                trace="lock_retry",
+                trace_p=0.7,
+                misleading="lock_actuator",
+                misleading_p=0.05,
             ),
-            Cause("lock_actuator_broken", 0.3, "hardware", (), visit_ftf=0.8),
+            Cause(
+                "lock_actuator_broken",
+                0.3,
+                "hardware",
+                (),
+                visit_ftf=0.8,
+                trace="lock_actuator",
+                trace_p=0.75,
+            ),
         ),
     ),
     FaultSpec(
@@ -247,8 +286,20 @@ _FAULTS: tuple[FaultSpec, ...] = (
                 recur_p=0.1,
                 recur_delay_s=(86_400.0, 7 * 86_400.0),
                 visit_ftf=0.95,
+                trace="usb_reset",
+                trace_p=0.7,
+                misleading="rfid_reader",
+                misleading_p=0.05,
             ),
-            Cause("reader_broken", 0.4, "hardware", (), visit_ftf=0.85),
+            Cause(
+                "reader_broken",
+                0.4,
+                "hardware",
+                (),
+                visit_ftf=0.85,
+                trace="rfid_reader",
+                trace_p=0.8,
+            ),
         ),
     ),
     FaultSpec(
@@ -267,8 +318,20 @@ _FAULTS: tuple[FaultSpec, ...] = (
                 "firmware",
                 ((AVAILABILITY_CYCLE, 0.9), (HARD_RESET, 0.7)),
                 visit_ftf=0.98,
+                trace="state_machine",
+                trace_p=0.7,
+                misleading="plug_sensor",
+                misleading_p=0.05,
             ),
-            Cause("plug_sensor_failure", 0.15, "hardware", (), visit_ftf=0.8),
+            Cause(
+                "plug_sensor_failure",
+                0.15,
+                "hardware",
+                (),
+                visit_ftf=0.8,
+                trace="plug_sensor",
+                trace_p=0.7,
+            ),
         ),
     ),
     FaultSpec(
@@ -348,8 +411,14 @@ _FAULTS: tuple[FaultSpec, ...] = (
                 recur_p=0.1,
                 recur_delay_s=(3600.0, 3 * 86_400.0),
                 visit_ftf=0.95,
+                trace="modbus_timeout",
+                trace_p=0.7,
+                misleading="energy_meter",
+                misleading_p=0.05,
             ),
-            Cause("meter_dead", 0.3, "hardware", (), visit_ftf=0.75),
+            Cause(
+                "meter_dead", 0.3, "hardware", (), visit_ftf=0.75, trace="energy_meter", trace_p=0.8
+            ),
         ),
     ),
     FaultSpec(
@@ -426,7 +495,17 @@ _FAULTS: tuple[FaultSpec, ...] = (
         description="The output protection tripped once; a reset re-arms it.",
         stop_reason_201="OvercurrentFault",
         causes=(
-            Cause("transient_trip", 0.7, "hardware", ((SOFT_RESET, 0.9),), visit_ftf=0.98),
+            Cause(
+                "transient_trip",
+                0.7,
+                "hardware",
+                ((SOFT_RESET, 0.9),),
+                visit_ftf=0.98,
+                trace="ocp_trip",
+                trace_p=0.7,
+                misleading="power_stage",
+                misleading_p=0.05,
+            ),
             Cause(
                 "damaged_power_stage",
                 0.3,
@@ -435,6 +514,8 @@ _FAULTS: tuple[FaultSpec, ...] = (
                 recur_p=1.0,
                 recur_delay_s=(120.0, 4 * 3600.0),
                 visit_ftf=0.7,
+                trace="power_stage",
+                trace_p=0.75,
             ),
         ),
     ),
@@ -460,6 +541,8 @@ _FAULTS: tuple[FaultSpec, ...] = (
                 recur_p=1.0,
                 recur_delay_s=(120.0, 2 * 86_400.0),
                 visit_ftf=0.75,
+                trace="power_stage",
+                trace_p=0.6,
             ),
         ),
         description="A loose connection in the power stage: a reset clears it, it comes back "
