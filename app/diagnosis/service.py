@@ -67,6 +67,7 @@ from app.diagnosis.vocabulary import (
     load_rules,
 )
 from app.errors import ChargerOffline, ChargerTimeout
+from app.fault_codes import load_catalogue
 from app.fleet.events import (
     Booted,
     Connected,
@@ -186,6 +187,7 @@ class DiagnosisService:
         self.procedures = {
             p.id: p for p in load_procedures(Path(s.knowledge_base_dir) / "procedures")
         }
+        self.log_tables = _log_tables(Path(s.knowledge_base_dir) / "log_messages")
         self.kill_switch: bool = s.diagnosis_kill_switch
         self.dry_run: bool = s.diagnosis_dry_run
         self.scale = max(s.diagnosis_time_scale, 1e-6)
@@ -1061,9 +1063,7 @@ class DiagnosisService:
         if path is None or not Path(path).is_file():
             return None
         text = log_evidence.read_log_text(Path(path))
-        return log_evidence.find_hardware_evidence(
-            text, vendor, fault_key, log_evidence.shipped_tables()
-        )
+        return log_evidence.find_hardware_evidence(text, vendor, fault_key, self.log_tables)
 
     async def _prove(self, active: Active, timeout: float) -> str:
         """'proven' once the problem is gone and the charger healthy for the hold time;
@@ -1135,6 +1135,17 @@ class DiagnosisService:
         handoff = await self._close_session(active, step, text)
         status = "site_visit" if step == "site_visit" else "escalated"
         self._finish(active, "blocked" if active.blocked else status, text, handoff_id=handoff)
+
+
+def _log_tables(folder: Path) -> dict[str, log_evidence.VendorLogTable]:
+    """The vendors' hardware log messages; a table that does not load is reported (file and
+    line) and none is used: diagnosis then works as without log evidence (resets as before,
+    every guard still in force) rather than not at all."""
+    try:
+        return log_evidence.load_log_tables(folder, frozenset(load_catalogue().faults))
+    except log_evidence.LogTableError as error:
+        log.error("diagnosis: no log evidence: %s", error)
+        return {}
 
 
 def _catalogue_fields(finding: Finding) -> dict[str, Any]:

@@ -127,3 +127,15 @@ def test_a_bad_entry_names_file_and_line(tmp_path: Path, bad: str, where: str, w
 def test_the_shipped_tables_load_and_know_every_vendor_but_the_held_out_one() -> None:
     assert set(TABLES) == {"voltara", "helion power", "kestrel ev"}
     assert set(load_log_tables()) == set(TABLES)  # without the fault-key check as well
+
+
+def test_a_broken_table_is_reported_and_diagnosis_runs_without_log_evidence(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from app.diagnosis.service import _log_tables
+
+    (tmp_path / "acme.yaml").write_text(TABLE.replace("[firmware_hang]", "[no_such_fault]"))
+    with caplog.at_level("ERROR"):
+        assert _log_tables(tmp_path) == {}
+    assert "acme.yaml:6" in caplog.text and "no_such_fault" in caplog.text
+    assert set(_log_tables(Path("knowledge_base/log_messages"))) == set(TABLES)
