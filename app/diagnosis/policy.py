@@ -30,7 +30,10 @@ STEP_TIMEOUT_S: dict[str, float] = {
     "availability_cycle": 180.0,
     "inoperative": 60.0,
     "collect_logs": 60.0,
-    "read_logs": 60.0,  # how long the upload asked for by collect_logs may take to arrive
+    # how long the upload collect_logs asked for may take to arrive (a log over a cellular
+    # link takes a minute or more; at x720 60 s was 83 ms of real time, less than the
+    # bench's loop lag, and most uploads were judged missing)
+    "read_logs": 300.0,
 }
 # Who may be asked to act when the catalogue names no one: a rule's fault class.
 RESPONSIBLE_BY_CLASS = {

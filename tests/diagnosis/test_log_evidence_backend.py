@@ -6,9 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from ocpp.v16 import call as call16
 from sqlalchemy import select
 
 from app.db.models_diagnosis import DiagnosisActionRow
+from tests.chargers import connected, eventually
 from tests.diagnosis.conftest import plan
 from tests.diagnosis.test_service import actions, wait_diagnosis
 
@@ -73,3 +75,29 @@ async def test_the_held_out_vendors_failed_part_is_not_recognised(make_backend, 
     fleet.charger(p.charger_id).inject_now("firmware_hang", 0, cause="power_module_failure")
     await wait_diagnosis(backend, p.charger_id, ("escalated", "site_visit", "resolved"), 40)
     assert len(resets(fleet, p.charger_id)) == 1
+
+
+@pytest.mark.parametrize("upload", ["never", "UploadFailed"])
+async def test_no_log_means_todays_behaviour(make_backend, upload: str) -> None:
+    """No upload in time, or a failed one: nothing is known, the reset goes ahead as before."""
+    backend = await make_backend()
+    charger_id = "SITE-960-AC-01"
+    await backend.register(charger_id)
+    async with connected(backend.ocpp_url, charger_id, "1.6") as charger:
+        await charger.boot()  # Voltara WB-22: a vendor with a log-message table
+        await charger.status(
+            0,
+            "Faulted",
+            "InternalError",
+            vendor_error_code="E-201",
+            info="Main application watchdog timeout",
+        )
+        await eventually(lambda: "GetDiagnostics" in [n for n, _ in charger.received], 20)
+        if upload != "never":
+            await charger.call(call16.DiagnosticsStatusNotification(status=upload))
+        await eventually(lambda: "Reset" in [n for n, _ in charger.received], 20)
+    with backend.state.session_factory() as db:
+        detail = db.scalars(
+            select(DiagnosisActionRow.detail).where(DiagnosisActionRow.step == "read_logs")
+        ).first()
+    assert detail == ("no upload in time" if upload == "never" else f"upload {upload}")
