@@ -799,6 +799,8 @@ class DiagnosisService:
             baseline_before = baseline(self.state.live.get(f.charger_id))
             answer = await self._act(active, step)
             done.append(step)
+            if step == "collect_logs" and answer is None:
+                self._mem(f.charger_id).log_waiter = None  # refused or failed: no log coming
             if answer is None or step in EVIDENCE_STEPS:
                 continue  # evidence fixes nothing: no effect to wait for, nothing to prove
             await self._await_effect(active, step, baseline_before, answer)

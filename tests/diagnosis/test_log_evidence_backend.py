@@ -101,3 +101,33 @@ async def test_no_log_means_todays_behaviour(make_backend, upload: str) -> None:
             select(DiagnosisActionRow.detail).where(DiagnosisActionRow.step == "read_logs")
         ).first()
     assert detail == ("no upload in time" if upload == "never" else f"upload {upload}")
+
+
+async def test_a_refused_log_request_does_not_wait_for_an_upload(make_backend) -> None:
+    """GetDiagnostics answered with a CALLERROR: no log is coming, read_logs does not wait."""
+    backend = await make_backend()
+    charger_id = "SITE-961-AC-01"
+    await backend.register(charger_id)
+    async with connected(backend.ocpp_url, charger_id, "1.6") as charger:
+
+        def refuse(**_: Any) -> Any:
+            charger.received.append(("GetDiagnostics", {}))
+            raise NotImplementedError("no diagnostics on this unit")
+
+        charger.route_map["GetDiagnostics"] = {**charger.route_map["GetDiagnostics"]}
+        charger.route_map["GetDiagnostics"]["_on_action"] = refuse
+        charger.route_map["GetDiagnostics"].pop("_on_after", None)
+        await charger.boot()
+        await charger.status(
+            0,
+            "Faulted",
+            "InternalError",
+            vendor_error_code="E-201",
+            info="Main application watchdog timeout",
+        )
+        await eventually(lambda: "Reset" in [n for n, _ in charger.received], 20)
+    with backend.state.session_factory() as db:
+        detail = db.scalars(
+            select(DiagnosisActionRow.detail).where(DiagnosisActionRow.step == "read_logs")
+        ).first()
+    assert detail == "no log asked for this fault"
