@@ -564,6 +564,8 @@ def score(
     open_idx: dict[tuple[str, str, int], int] = {}
     causes: dict[tuple[str, str, int], Cause] = {}
     resets = false_resets = resets_in_tx = unsafe = unlocks = 0
+    vendor_of = {p.charger_id: p.model.vendor for p in plans}
+    by_vendor: dict[str, list[int]] = {}  # vendor -> [resets, false resets]
     reboots: dict[str, list[tuple[float, float]]] = {}
     reboot_start: dict[str, float] = {}
     for r in records:
@@ -626,6 +628,9 @@ def score(
                 cause.remote_fixable and cause.p_clear(depth) > 0 for (_t, cause) in act.values()
             )
             false_resets += not helpful
+            counts = by_vendor.setdefault(vendor_of.get(cid, "?"), [0, 0])
+            counts[0] += 1
+            counts[1] += not helpful
             if tx.get(cid) and answer != "Scheduled":
                 resets_in_tx += 1
         elif kind == "reboot":
@@ -677,6 +682,8 @@ def score(
         "unsafe_actions": unsafe,
         "false_resets": false_resets,
         "false_reset_pct": round(100 * false_resets / max(1, resets), 1),
+        "resets_by_vendor": by_vendor,
+        **_by_log_table(by_vendor),
         "resets_during_tx": resets_in_tx,
         "site_visits": len(visits),
         "site_visits_needed": sum(1 for v in visits if v["needed"]),
@@ -699,6 +706,21 @@ def score(
     }
 
 
+def _by_log_table(by_vendor: dict[str, list[int]]) -> dict[str, Any]:
+    """False resets on the vendors whose log wording the knowledge base knows apart from the
+    held-out ones (no table in knowledge_base/log_messages: no log evidence there)."""
+    from app.diagnosis.log_evidence import shipped_tables
+
+    known = set(shipped_tables())
+    out: dict[str, Any] = {}
+    for name, held in (("known_vendors", False), ("held_out_vendor", True)):
+        rows = [c for v, c in by_vendor.items() if (v.lower() not in known) == held]
+        sent, false = sum(c[0] for c in rows), sum(c[1] for c in rows)
+        out[f"resets_{name}"] = sent
+        out[f"false_reset_pct_{name}"] = round(100 * false / sent, 1) if sent else None
+    return out
+
+
 # ---------------------------------------------------------------------------- report
 METRICS: list[tuple[str, str, str]] = [
     # (label, key, unit)
@@ -708,6 +730,8 @@ METRICS: list[tuple[str, str, str]] = [
     ("resets sent", "resets", ""),
     ("  during a charge", "resets_during_tx", ""),
     ("  false resets", "false_reset_pct", " %"),
+    ("  false resets, vendors with a log table", "false_reset_pct_known_vendors", " %"),
+    ("  false resets, held-out vendor (no log table)", "false_reset_pct_held_out_vendor", " %"),
     ("resolved remotely, share of oracle", "remote_share_of_oracle", " %"),
     ("truck rolls / 100 chargers / month", "truck_rolls_per_100_month", ""),
     ("  of which needed", "needed_rolls_per_100_month", ""),
@@ -863,6 +887,17 @@ def main() -> None:
         print()
         print(table(summary, markdown=True))
         print()
+    vendors: dict[str, dict[str, list[int]]] = {}
+    for r in results:
+        for vendor, (sent, false) in r.get("resets_by_vendor", {}).items():
+            total = vendors.setdefault(r["arm"], {}).setdefault(vendor, [0, 0])
+            total[0] += sent
+            total[1] += false
+    for arm, per in vendors.items():
+        print(
+            f"{arm}: false resets / resets per vendor, all seeds: "
+            + ", ".join(f"{v} {f}/{n}" for v, (n, f) in sorted(per.items()))
+        )
     slow = [r for r in results if r["loop_lag_p95_sim_s"] > MAX_LAG_SIM_S]
     if slow:
         print(

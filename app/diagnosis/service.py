@@ -25,7 +25,7 @@ from typing import Any
 from app.commands.gateway import Actor, CommandRequest, CommandResult
 from app.commands.runner import ActionRunner, Baseline, baseline, effect_seen
 from app.diagnosis import history as fault_history
-from app.diagnosis import proactive, storage
+from app.diagnosis import log_evidence, proactive, storage
 from app.diagnosis.engine import (
     ACTION,
     BOOT,
@@ -67,6 +67,7 @@ from app.diagnosis.vocabulary import (
     load_rules,
 )
 from app.errors import ChargerOffline, ChargerTimeout
+from app.fault_codes import load_catalogue
 from app.fleet.events import (
     Booted,
     Connected,
@@ -75,6 +76,7 @@ from app.fleet.events import (
     FaultRaised,
     FirmwareStatusChanged,
     FleetEvent,
+    LogStatusChanged,
     MeterSampled,
     SecurityEventReported,
     SignOfLife,
@@ -111,6 +113,19 @@ REBOOT_WAIT_S = 900.0
 TOKEN_MEMORY_S = 7 * 86400.0
 # How far back the faults table is read for a fault's history (chronic faults: 7 to 30 days).
 HISTORY_S = 30 * 86400.0
+# A log upload's last word: 1.6 DiagnosticsStatusNotification (Uploaded, UploadFailed), 2.0.1
+# N01 / 1.6 security LogStatusNotification (Uploaded, UploadFailure, BadMessage,
+# NotSupportedOperation, PermissionDenied). Uploading / Idle / AcceptedCanceled are not.
+LOG_FINAL = frozenset(
+    {
+        "Uploaded",
+        "UploadFailed",
+        "UploadFailure",
+        "BadMessage",
+        "NotSupportedOperation",
+        "PermissionDenied",
+    }
+)
 
 
 @dataclass
@@ -123,6 +138,7 @@ class Active:
     acted: bool = False
     blocked: bool = False
     opened_at: float = field(default_factory=time.time)
+    logs_requested_at: datetime | None = None  # when this diagnosis's collect_logs was sent
 
 
 @dataclass
@@ -144,6 +160,8 @@ class ChargerMemory:
     # connector -> the last status observed (status, error code, vendor code): repeats are
     # not observed again until the charger reconnects or boots
     last_status: dict[int, tuple[str | None, ...]] = field(default_factory=dict)
+    # the charger's last word on the upload collect_logs asked for (set before the request)
+    log_waiter: asyncio.Future[str] | None = None
 
     def charger_window(self) -> list[Observation]:
         floor = self.evidence_floor
@@ -169,6 +187,7 @@ class DiagnosisService:
         self.procedures = {
             p.id: p for p in load_procedures(Path(s.knowledge_base_dir) / "procedures")
         }
+        self.log_tables = _log_tables(Path(s.knowledge_base_dir) / "log_messages")
         self.kill_switch: bool = s.diagnosis_kill_switch
         self.dry_run: bool = s.diagnosis_dry_run
         self.scale = max(s.diagnosis_time_scale, 1e-6)
@@ -341,6 +360,10 @@ class DiagnosisService:
                     self.observe(cid, SECURITY_EVENT, type=event_type)
             case FirmwareStatusChanged(status=status):
                 self.observe(cid, FIRMWARE, status=status, firmware=state.firmware_version)
+            case LogStatusChanged(status=status) if status in LOG_FINAL:
+                waiter = self._mem(cid).log_waiter
+                if waiter is not None and not waiter.done():
+                    waiter.set_result(status)
 
     # ------------------------------------------------------------------ evaluation
     async def _ticker(self) -> None:
@@ -725,6 +748,21 @@ class DiagnosisService:
             if step in ("site_visit", "escalate"):
                 await self._terminal(active, step, done)
                 return
+            if step == "read_logs":
+                found = await self._read_logs(active)
+                if found is not None:
+                    done.append(step)
+                    await self._terminal(
+                        active,
+                        "site_visit",
+                        done,
+                        reason=(
+                            f"the charger's log names a failed part: {found.part} (log line: "
+                            f"{found.line!r}); not resetting"
+                        ),
+                    )
+                    return
+                continue
             if step == "wait":
                 self._action(active, "wait", "noted", detail=f"waiting up to {rule.wait_s:.0f} s")
                 proven = await self._prove(active, rule.wait_s / self.scale)
@@ -776,6 +814,8 @@ class DiagnosisService:
             baseline_before = baseline(self.state.live.get(f.charger_id))
             answer = await self._act(active, step)
             done.append(step)
+            if step == "collect_logs" and answer is None:
+                self._mem(f.charger_id).log_waiter = None  # refused or failed: no log coming
             if answer is None or step in EVIDENCE_STEPS:
                 continue  # evidence fixes nothing: no effect to wait for, nothing to prove
             await self._await_effect(active, step, baseline_before, answer)
@@ -955,6 +995,10 @@ class DiagnosisService:
             ]
         elif step == "collect_logs":
             calls = [("get_diagnostics", {})]
+            # listen for the upload's last word before asking (a fast charger may answer
+            # and upload before the command returns)
+            self._mem(f.charger_id).log_waiter = asyncio.get_running_loop().create_future()
+            active.logs_requested_at = datetime.now(UTC)
         else:
             raise ValueError(f"unknown step {step}")
         mem = self._mem(f.charger_id)
@@ -992,6 +1036,51 @@ class DiagnosisService:
             if status in ("Rejected", "NotSupported", "UnlockFailed", "Failed"):
                 return None
         return status
+
+    async def _read_logs(self, active: Active) -> log_evidence.HardwareEvidence | None:
+        """Wait (bounded) for the upload collect_logs asked for and read it for a vendor's
+        hardware log message behind this fault. None: nothing found, no upload, no fault key,
+        or the charger's vendor has no table (today's behaviour follows)."""
+        f = active.finding
+        mem = self._mem(f.charger_id)
+        waiter, since = mem.log_waiter, active.logs_requested_at
+        fault_key = f.classification.fault_key if f.classification is not None else f.fault_key
+        if waiter is None or since is None or f.rule.subject != "fault" or not fault_key:
+            self._action(active, "read_logs", "skipped", detail="no log asked for this fault")
+            return None
+        try:
+            status = await asyncio.wait_for(
+                asyncio.shield(waiter), STEP_TIMEOUT_S["read_logs"] / self.scale
+            )
+        except TimeoutError:
+            self._action(active, "read_logs", "not_proven", detail="no upload in time")
+            return None
+        if status != "Uploaded":
+            self._action(active, "read_logs", "not_proven", detail=f"upload {status}")
+            return None
+        live = self.state.live.get(f.charger_id)
+        vendor = live.vendor if live else None
+        found = await asyncio.to_thread(self._scan_upload, f.charger_id, since, vendor, fault_key)
+        if found is None:
+            detail = f"no hardware log message of {vendor or 'an unknown vendor'} for {fault_key}"
+            self._action(active, "read_logs", "noted", detail=detail)
+            await self._note(active, f"read_logs: {detail}")
+            return None
+        detail = f"log names a failed part: {found.part}: {found.line}"[:500]
+        self._action(active, "read_logs", "noted", detail=detail)
+        await self._note(active, f"read_logs: {detail}")
+        return found
+
+    def _scan_upload(
+        self, charger_id: str, since: datetime, vendor: str | None, fault_key: str
+    ) -> log_evidence.HardwareEvidence | None:
+        """The newest upload of this charger since ``since``, read (bounded) for evidence."""
+        with self.state.session_factory() as db:
+            path = storage.latest_upload_path(db, charger_id, since)
+        if path is None or not Path(path).is_file():
+            return None
+        text = log_evidence.read_log_text(Path(path))
+        return log_evidence.find_hardware_evidence(text, vendor, fault_key, self.log_tables)
 
     async def _prove(self, active: Active, timeout: float) -> str:
         """'proven' once the problem is gone and the charger healthy for the hold time;
@@ -1063,6 +1152,17 @@ class DiagnosisService:
         handoff = await self._close_session(active, step, text)
         status = "site_visit" if step == "site_visit" else "escalated"
         self._finish(active, "blocked" if active.blocked else status, text, handoff_id=handoff)
+
+
+def _log_tables(folder: Path) -> dict[str, log_evidence.VendorLogTable]:
+    """The vendors' hardware log messages; a table that does not load is reported (file and
+    line) and none is used: diagnosis then works as without log evidence (resets as before,
+    every guard still in force) rather than not at all."""
+    try:
+        return log_evidence.load_log_tables(folder, frozenset(load_catalogue().faults))
+    except log_evidence.LogTableError as error:
+        log.error("diagnosis: no log evidence: %s", error)
+        return {}
 
 
 def _catalogue_fields(finding: Finding) -> dict[str, Any]:

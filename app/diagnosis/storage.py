@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db.base import utcnow
-from app.db.models import EventRow
+from app.db.models import DiagnosticsUpload, EventRow
 from app.db.models_diagnosis import DiagnosisActionRow, DiagnosisAudit, DiagnosisRow
 
 OPEN_STATUSES = ("open", "remediating", "waiting")
@@ -179,3 +179,18 @@ def query(
         stmt = stmt.where(DiagnosisRow.status.in_(OPEN_STATUSES))
     stmt = stmt.order_by(DiagnosisRow.id.desc()).limit(limit).offset(offset)
     return list(db.scalars(stmt))
+
+
+def latest_upload_path(db: Session, charger_id: str, since: datetime) -> str | None:
+    """Where the newest log this charger uploaded into a slot asked for since ``since`` is
+    stored (None: nothing arrived)."""
+    return db.scalar(
+        select(DiagnosticsUpload.stored_path)
+        .where(
+            DiagnosticsUpload.charger_id == charger_id,
+            DiagnosticsUpload.requested_at >= since,
+            DiagnosticsUpload.status == "uploaded",
+        )
+        .order_by(DiagnosticsUpload.id.desc())
+        .limit(1)
+    )

@@ -35,7 +35,9 @@ A rule file (``app/diagnosis/rules/*.yaml``) holds ``rules:``, a list of rules. 
 Ladder steps: ``trigger_status`` (TriggerMessage StatusNotification), ``unlock``,
 ``soft_reset``, ``hard_reset``, ``availability_cycle`` (Inoperative then Operative),
 ``inoperative`` (take out of service, for unsafe faults), ``collect_logs`` (ask for the
-charger's logs: evidence, fixes nothing), ``wait`` (for a self-clearing
+charger's logs: evidence, fixes nothing), ``read_logs`` (wait for that upload and read it for
+a vendor's hardware log message, ``app/diagnosis/log_evidence.py``: one found sends a site
+visit naming the part instead of a reset; the policy inserts it), ``wait`` (for a self-clearing
 fault), ``site_visit`` (ticket with evidence and the procedure's parts), ``escalate``
 (hand to a consultant, no truck roll). Every duration is in seconds of real time, divided by
 ``diagnosis_time_scale`` (tests and the benchmark compress time).
@@ -60,6 +62,7 @@ Step = Literal[
     "availability_cycle",
     "inoperative",
     "collect_logs",
+    "read_logs",
     "wait",
     "site_visit",
     "escalate",

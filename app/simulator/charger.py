@@ -26,6 +26,7 @@ from websockets.exceptions import ConnectionClosed
 
 from app.simulator.certificates import StationCertificates
 from app.simulator.config import DEFAULT_ID_TAG, ChargerPlan, FleetConfig
+from app.simulator.evidence import evidence_lines
 from app.simulator.faults import (
     AVAILABILITY_CYCLE,
     BOOT_LOOP,
@@ -528,7 +529,7 @@ class SimCharger:
         if self._stopping or key in self.faults:
             return
         self.truth("fault_recurred", fault=key[0], connector_id=key[1])
-        self._add_fault(old.spec, old.connector_id, old.cause, old.rng)
+        self._add_fault(old.spec, old.connector_id, old.cause, old.rng, evidence=old.evidence)
 
     def _outcome(self, fault: ActiveFault, action: str) -> tuple[bool, float | None]:
         """Does ``action`` clear ``fault``, and if so, after how many seconds does it come
@@ -610,6 +611,7 @@ class SimCharger:
             raise SimulatorError(f"{spec.key} is already active on {self.charger_id}:{cid}")
         drawn: Cause | None = None
         rng: random.Random | None = None
+        evidence: tuple[str, ...] = ()
         causes = spec.field_causes()
         if cause is not None and cause not in {c.key for c in causes}:
             known = ", ".join(c.key for c in causes)
@@ -622,6 +624,27 @@ class SimCharger:
             rng = random.Random(f"{self.ctx.config.seed}:{self.charger_id}:{spec.key}:{cid}:{n}")
             picked = rng.choices(causes, [c.weight for c in causes])[0]
             drawn = next((c for c in causes if c.key == cause), picked)
+            # the log lines come from a generator of this fault's own (its seed, one more
+            # name): the same lines in every arm, and the outcome draws of ``rng`` unchanged
+            log_rng = random.Random(
+                f"{self.ctx.config.seed}:{self.charger_id}:{spec.key}:{cid}:{n}:log"
+            )
+            evidence = evidence_lines(
+                self.plan.model.vendor,
+                drawn.trace,
+                drawn.trace_p,
+                drawn.misleading,
+                drawn.misleading_p,
+                cid,
+                log_rng,
+            )
+        elif cause is not None:
+            # ideal mode is deterministic: a cause named by the caller always leaves its own
+            # line, never a misleading one
+            named = next(c for c in causes if c.key == cause)
+            evidence = evidence_lines(
+                self.plan.model.vendor, named.trace, 1.0, None, 0.0, cid, random.Random(cause)
+            )
         truth_cause = drawn or next((c for c in causes if c.key == cause), causes[0])
         self.truth(
             "fault_injected",
@@ -635,7 +658,7 @@ class SimCharger:
             remote_fixable=truth_cause.remote_fixable,
             **detail,
         )
-        self._add_fault(spec, cid, drawn, rng, clear_after_s)
+        self._add_fault(spec, cid, drawn, rng, clear_after_s, evidence)
 
     def _add_fault(
         self,
@@ -644,11 +667,16 @@ class SimCharger:
         cause: Cause | None = None,
         rng: random.Random | None = None,
         clear_after_s: float | None = None,
+        evidence: tuple[str, ...] = (),
     ) -> None:
         self._event_seq += 1
-        fault = ActiveFault(spec, cid, utc_iso(), event_id=self._event_seq, cause=cause, rng=rng)
+        fault = ActiveFault(
+            spec, cid, utc_iso(), event_id=self._event_seq, cause=cause, rng=rng, evidence=evidence
+        )
         self.faults[(spec.key, cid)] = fault
         self.note(f"FAULT {spec.key} {self.vendor_code(spec)} connector {cid}: {spec.v16.info}")
+        for line in evidence:
+            self.note(line)
         self_clear = clear_after_s or spec.truth.self_clear_after_s
         if cause is not None and cause.self_clear_s and rng is not None:
             self_clear = None  # the cause decides: it may clear by itself, or never
@@ -1030,6 +1058,14 @@ class SimCharger:
         for fault in self.faults.values():
             lines.append(
                 f"active: {self.vendor_code(fault.spec)} {fault.spec.v16.info} since {fault.since}"
+            )
+        # the charger's error log keeps what its active faults left even when the recent
+        # log has scrolled past it
+        errors = [line for fault in self.faults.values() for line in fault.evidence]
+        if errors:
+            lines.append("# error log")
+            lines.extend(
+                f"{fault.since} {line}" for fault in self.faults.values() for line in fault.evidence
             )
         lines.append("# recent log")
         lines.extend(self.log)

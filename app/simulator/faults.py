@@ -105,6 +105,13 @@ class Cause:
     # ``self_clear_p`` is the chance it does at all (else it stays until a site visit)
     self_clear_s: tuple[float, float] | None = None
     self_clear_p: float = 1.0
+    # what it leaves in the charger's own log (``app.simulator.evidence``): the kind of line
+    # and its chance (a hardware failure may leave no trace), and a hardware-looking line a
+    # firmware hang or a transient trip may leave by accident
+    trace: str | None = None
+    trace_p: float = 0.0
+    misleading: str | None = None
+    misleading_p: float = 0.0
 
     def p_clear(self, action: str) -> float:
         table = dict(self.clear_p)
@@ -184,6 +191,10 @@ _FAULTS: tuple[FaultSpec, ...] = (
                 recur_delay_s=(86_400.0, 5 * 86_400.0),
                 visit_ftf=0.98,
                 description="The application hangs; a restart fixes it, sometimes for days",
+                trace="app_watchdog",
+                trace_p=0.7,
+                misleading="power_module",
+                misleading_p=0.05,
             ),
             Cause(
                 "power_module_failure",
@@ -192,6 +203,8 @@ _FAULTS: tuple[FaultSpec, ...] = (
                 (),
                 visit_ftf=0.7,
                 description="A failed power module; the spare is often not on the van",
+                trace="power_module",
+                trace_p=0.85,
             ),
             Cause(
                 "control_board_failure",
@@ -200,6 +213,8 @@ _FAULTS: tuple[FaultSpec, ...] = (
                 (),
                 visit_ftf=0.6,
                 description="A broken control board; a second visit with the board",
+                trace="control_board",
+                trace_p=0.7,
             ),
         ),
     ),
@@ -221,8 +236,20 @@ _FAULTS: tuple[FaultSpec, ...] = (
                 recur_p=0.1,
                 recur_delay_s=(3600.0, 3 * 86_400.0),
                 visit_ftf=0.98,
+                trace="process_restart",
+                trace_p=0.7,
+                misleading="control_board",
+                misleading_p=0.05,
             ),
-            Cause("control_board_failure", 0.2, "hardware", (), visit_ftf=0.6),
+            Cause(
+                "control_board_failure",
+                0.2,
+                "hardware",
+                (),
+                visit_ftf=0.6,
+                trace="control_board",
+                trace_p=0.7,
+            ),
         ),
     ),
     FaultSpec(
@@ -242,8 +269,20 @@ _FAULTS: tuple[FaultSpec, ...] = (
                 recur_p=0.2,
                 recur_delay_s=(3600.0, 2 * 86_400.0),
                 visit_ftf=0.95,
+                trace="lock_retry",
+                trace_p=0.7,
+                misleading="lock_actuator",
+                misleading_p=0.05,
             ),
-            Cause("lock_actuator_broken", 0.3, "hardware", (), visit_ftf=0.8),
+            Cause(
+                "lock_actuator_broken",
+                0.3,
+                "hardware",
+                (),
+                visit_ftf=0.8,
+                trace="lock_actuator",
+                trace_p=0.75,
+            ),
         ),
     ),
     FaultSpec(
@@ -264,8 +303,20 @@ _FAULTS: tuple[FaultSpec, ...] = (
                 recur_p=0.1,
                 recur_delay_s=(86_400.0, 7 * 86_400.0),
                 visit_ftf=0.95,
+                trace="usb_reset",
+                trace_p=0.7,
+                misleading="rfid_reader",
+                misleading_p=0.05,
             ),
-            Cause("reader_broken", 0.4, "hardware", (), visit_ftf=0.85),
+            Cause(
+                "reader_broken",
+                0.4,
+                "hardware",
+                (),
+                visit_ftf=0.85,
+                trace="rfid_reader",
+                trace_p=0.8,
+            ),
         ),
     ),
     FaultSpec(
@@ -284,8 +335,20 @@ _FAULTS: tuple[FaultSpec, ...] = (
                 "firmware",
                 ((AVAILABILITY_CYCLE, 0.9), (HARD_RESET, 0.7)),
                 visit_ftf=0.98,
+                trace="state_machine",
+                trace_p=0.7,
+                misleading="plug_sensor",
+                misleading_p=0.05,
             ),
-            Cause("plug_sensor_failure", 0.15, "hardware", (), visit_ftf=0.8),
+            Cause(
+                "plug_sensor_failure",
+                0.15,
+                "hardware",
+                (),
+                visit_ftf=0.8,
+                trace="plug_sensor",
+                trace_p=0.7,
+            ),
         ),
     ),
     FaultSpec(
@@ -365,8 +428,14 @@ _FAULTS: tuple[FaultSpec, ...] = (
                 recur_p=0.1,
                 recur_delay_s=(3600.0, 3 * 86_400.0),
                 visit_ftf=0.95,
+                trace="modbus_timeout",
+                trace_p=0.7,
+                misleading="energy_meter",
+                misleading_p=0.05,
             ),
-            Cause("meter_dead", 0.3, "hardware", (), visit_ftf=0.75),
+            Cause(
+                "meter_dead", 0.3, "hardware", (), visit_ftf=0.75, trace="energy_meter", trace_p=0.8
+            ),
         ),
     ),
     FaultSpec(
@@ -443,7 +512,17 @@ _FAULTS: tuple[FaultSpec, ...] = (
         description="The output protection tripped once; a reset re-arms it.",
         stop_reason_201="OvercurrentFault",
         causes=(
-            Cause("transient_trip", 0.7, "hardware", ((SOFT_RESET, 0.9),), visit_ftf=0.98),
+            Cause(
+                "transient_trip",
+                0.7,
+                "hardware",
+                ((SOFT_RESET, 0.9),),
+                visit_ftf=0.98,
+                trace="ocp_trip",
+                trace_p=0.7,
+                misleading="power_stage",
+                misleading_p=0.05,
+            ),
             Cause(
                 "damaged_power_stage",
                 0.3,
@@ -452,6 +531,8 @@ _FAULTS: tuple[FaultSpec, ...] = (
                 recur_p=1.0,
                 recur_delay_s=(120.0, 4 * 3600.0),
                 visit_ftf=0.7,
+                trace="power_stage",
+                trace_p=0.75,
             ),
         ),
     ),
@@ -477,6 +558,8 @@ _FAULTS: tuple[FaultSpec, ...] = (
                 recur_p=1.0,
                 recur_delay_s=(120.0, 2 * 86_400.0),
                 visit_ftf=0.75,
+                trace="power_stage",
+                trace_p=0.6,
             ),
         ),
         description="A loose connection in the power stage: a reset clears it, it comes back "

@@ -53,6 +53,7 @@ class ActiveFault:
     event_id: int = 0
     cause: Cause | None = None  # field mode: the hidden cause (None: ideal outcomes)
     rng: random.Random | None = None  # this fault's own draws (same in every benchmark arm)
+    evidence: tuple[str, ...] = ()  # what the cause left in the charger's log (field mode)
 
 
 class FaultView(BaseModel):

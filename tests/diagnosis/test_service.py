@@ -107,7 +107,7 @@ async def test_dry_run_only_says_what_it_would_do(make_backend, make_fleet) -> N
     fleet.charger(p.charger_id).inject_now("stuck_process")
     row = await wait_diagnosis(backend, p.charger_id, ("dry_run",))
     # the logs are collected before the (one) reset that would wipe them
-    assert "would run trigger_status -> collect_logs -> hard_reset -> site_visit" in (
+    assert "would run trigger_status -> collect_logs -> read_logs -> hard_reset -> site_visit" in (
         row.outcome_note or ""
     )
     assert not fleet.truth.tail(0, p.charger_id, "command")

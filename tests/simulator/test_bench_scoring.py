@@ -95,6 +95,49 @@ def test_score_judges_actions_by_the_hidden_truth(tmp_path: Path) -> None:
     assert 0 < result["uptime_pct"] < 100
 
 
+def test_false_resets_are_counted_per_vendor_and_held_out_apart(tmp_path: Path) -> None:
+    """Northwind Charging has no log-message table (held out): its false resets apart."""
+    known, held = plan("voltara_wb22", "1.6", n=1), plan("northwind_duo", "1.6", n=2)
+    records = []
+    for i, (p, cause) in enumerate(
+        [(known, "firmware_hang"), (known, "power_module_failure"), (held, "power_module_failure")]
+    ):
+        t = 100.0 * i
+        records += [
+            rec(
+                t,
+                "fault_injected",
+                p.charger_id,
+                fault="firmware_hang",
+                connector_id=0,
+                cause=cause,
+            ),
+            rec(
+                t + 10,
+                "command",
+                p.charger_id,
+                action="Reset",
+                payload={"type": "Soft"},
+                answer="Accepted",
+            ),
+            rec(
+                t + 20,
+                "fault_cleared",
+                p.charger_id,
+                fault="firmware_hang",
+                connector_id=0,
+                how="site_visit",
+            ),
+        ]
+    truth = tmp_path / "truth.jsonl"
+    truth.write_text("".join(json.dumps(r) + "\n" for r in records))
+    result = score(truth, T0.timestamp(), 1.0, 1000.0, [], [known, held])
+    assert result["resets_by_vendor"] == {"Voltara": [2, 1], "Northwind Charging": [1, 1]}
+    assert result["false_reset_pct_known_vendors"] == 50.0
+    assert result["false_reset_pct_held_out_vendor"] == 100.0
+    assert result["resets_known_vendors"] == 2 and result["resets_held_out_vendor"] == 1
+
+
 def test_loop_lag_is_reported_in_simulated_seconds() -> None:
     """A late event loop stretches every simulated wait by lag x speed: the bench says how
     much, so a run too fast for its machine is seen for what it is."""
