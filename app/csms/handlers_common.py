@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from types import ModuleType
 from typing import Any
 
@@ -53,8 +54,13 @@ class CommonHandlers:
 
     @on("SecurityEventNotification")
     def on_security_event(self, type: str, timestamp: str, **kw: Any) -> Any:
+        # A04: the charger's own time of the event is kept beside the time we heard of it
         self.context.recorder.security_event(
-            type, charger_id=self.id, detail=kw.get("tech_info"), remote=None
+            type,
+            charger_id=self.id,
+            detail=kw.get("tech_info"),
+            remote=None,
+            reported_at=_charger_time(timestamp),
         )
         self.context.live.report_security_event(self.id, str(type))
         return self._call_result.SecurityEventNotification()
@@ -93,3 +99,13 @@ class CommonHandlers:
         if data is not None and self._ocpp_version == "1.6" and not isinstance(data, str):
             data = json.dumps(data)  # 1.6 data is a string of any format
         return self._call_result.DataTransfer(status=status, data=data)
+
+
+def _charger_time(value: str) -> datetime | None:
+    """A charger's dateTime (RFC 3339, validated by the OCPP schema); a value without an
+    offset is taken as UTC (OCPP asks for UTC); one that does not parse is None."""
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except (TypeError, ValueError):
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

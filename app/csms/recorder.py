@@ -213,7 +213,13 @@ class Recorder:
         return covered
 
     def security_event(
-        self, kind: str, *, charger_id: str | None, detail: str | None, remote: str | None
+        self,
+        kind: str,
+        *,
+        charger_id: str | None,
+        detail: str | None,
+        remote: str | None,
+        reported_at: datetime | None = None,
     ) -> None:
         self._queue(
             Op(
@@ -224,6 +230,7 @@ class Recorder:
                     "charger_id": charger_id,
                     "detail": (detail or "")[:500] or None,
                     "remote_address": remote,
+                    "reported_at": reported_at,
                 },
             ),
             charger_id,

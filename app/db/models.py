@@ -195,6 +195,9 @@ class SecurityEventRow(Base):
     kind: Mapped[str] = mapped_column(String(64))
     detail: Mapped[str | None] = mapped_column(String(500))
     remote_address: Mapped[str | None] = mapped_column(String(100))
+    # when the charger says it happened (SecurityEventNotification timestamp, A04); ``ts`` is
+    # when the backend heard of it (a queued event may arrive long after, or with a bad clock)
+    reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class DiagnosticsUpload(Base):

@@ -37,9 +37,12 @@ async def test_a04_a_reported_security_event_is_answered_stored_and_listed(backe
     await backend.register(cid)
     async with connected(backend.ocpp_url, cid, "2.0.1") as charger:
         await charger.boot()
+        # queued on the station an hour before it could be sent: its own time is kept
         answer = await charger.call(
             call201.SecurityEventNotification(
-                type="InvalidFirmwareSignature", timestamp=now(), tech_info="fw 2.3.1 sig"
+                type="InvalidFirmwareSignature",
+                timestamp="2026-01-02T03:04:05Z",
+                tech_info="fw 2.3.1 sig",
             )
         )
         assert answer is not None
@@ -49,3 +52,5 @@ async def test_a04_a_reported_security_event_is_answered_stored_and_listed(backe
         assert r.status_code == 200, r.text
     (event,) = [e for e in r.json() if e["kind"] == "InvalidFirmwareSignature"]
     assert event["charger_id"] == cid and event["detail"] == "fw 2.3.1 sig"
+    assert event["reported_at"].startswith("2026-01-02T03:04:05"), event
+    assert event["ts"] > event["reported_at"]  # when the backend heard of it

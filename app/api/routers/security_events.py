@@ -23,6 +23,7 @@ class SecurityEventView(BaseModel):
     kind: str
     detail: str | None
     remote_address: str | None
+    reported_at: datetime | None = None  # the charger's own time of the event (A04)
 
 
 @router.get("/security-events", response_model=list[SecurityEventView])
