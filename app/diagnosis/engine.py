@@ -60,6 +60,8 @@ class FleetContext:
     ``history``: fault uid -> earlier occurrences of the same fault, cleared (from the DB).
     ``heartbeats``: charger -> last Heartbeat.
     ``offline``: site -> charger -> when it went offline (None: online).
+    ``status_reports``: charger -> its last StatusNotification, repeats included (the window
+    keeps a status only when it changes, and only for hours).
     """
 
     tokens: dict[str, dict[str, float]] = field(default_factory=dict)
@@ -68,6 +70,7 @@ class FleetContext:
     history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     heartbeats: dict[str, float] = field(default_factory=dict)
     offline: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    status_reports: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -503,6 +506,7 @@ def _charger_conditions_hold(
     scale: float,
     evidence: list[Observation] | None = None,
     heartbeats: dict[str, float] | None = None,
+    status_reports: dict[str, float] | None = None,
 ) -> bool:
     w = rule.when
     out = evidence if evidence is not None else []
@@ -551,7 +555,7 @@ def _charger_conditions_hold(
             or since > limit
             or beat is None
             or beat < since
-            or any(o.kind == STATUS and o.t >= since for o in window)
+            or status_reported(live, window, since, status_reports)
         ):
             return False
         out += _recent(window, CONNECTED, since - 1)[-1:] or [Observation(0, since, CONNECTED)]
@@ -631,7 +635,7 @@ def _charger_findings(
             continue
         evidence: list[Observation] = []
         if not _charger_conditions_hold(
-            rule, live, window, now, scale, evidence, context.heartbeats
+            rule, live, window, now, scale, evidence, context.heartbeats, context.status_reports
         ):
             continue
         subject, group = f"charger:{rule.id}", ()
@@ -652,6 +656,21 @@ def _charger_findings(
             )
         )
     return found
+
+
+def status_reported(
+    live: ChargerLiveState,
+    window: Sequence[Observation],
+    since: float,
+    status_reports: dict[str, float] | None,
+) -> bool:
+    """Has the charger reported a connector status since ``since``? A repeat of the same
+    status counts (a triggered StatusNotification usually repeats it), and so does one older
+    than the event window (a charger connected for days reported its status once)."""
+    last = status_reports.get(live.charger_id) if status_reports is not None else None
+    if last is not None and last >= since:
+        return True
+    return any(o.kind == STATUS and o.t >= since for o in window)
 
 
 def _site_offline(
@@ -724,6 +743,7 @@ def problem_present(
     *,
     window: Sequence[Observation] | None = None,
     scale: float = 1.0,
+    status_reports: dict[str, float] | None = None,
 ) -> bool:
     """Is the diagnosed problem still there? (recovery proof needs it gone and healthy).
 
@@ -743,7 +763,7 @@ def problem_present(
         )
     if window is not None and rule.subject == "charger" and w.status_silent is not None:
         since = _ts(live.connected_since)
-        return since is not None and not any(o.kind == STATUS and o.t >= since for o in window)
+        return since is not None and not status_reported(live, window, since, status_reports)
     if rule.subject == "fault":
         # the same fault (same uid, or re-reported with the same subject), not any other
         return any(

@@ -154,6 +154,7 @@ class ChargerMemory:
     evidence_floor: float = 0.0  # charger evidence before this was used by a diagnosis
     firmware: str | None = None
     last_heartbeat: float | None = None
+    last_status_report: float | None = None  # any StatusNotification, repeats too
     # fault uid -> earlier cleared occurrences of the same fault (read from the DB once)
     history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     history_pending: set[str] = field(default_factory=set)
@@ -296,8 +297,11 @@ class DiagnosisService:
         match event:
             case SignOfLife(action="Heartbeat"):
                 self._mem(cid).last_heartbeat = time.time()
+            case SignOfLife(action="StatusNotification"):  # a repeat of the same status
+                self._mem(cid).last_status_report = time.time()
             case Connected():
                 self._mem(cid).last_status.clear()
+                self._mem(cid).last_status_report = None
                 self.observe(cid, CONNECTED)
             case Disconnected():
                 self._mem(cid).last_status.clear()
@@ -317,6 +321,7 @@ class DiagnosisService:
                 conn = state.connectors.get(connector_id)
                 face = (conn.status, conn.error_code, conn.vendor_error_code) if conn else None
                 mem = self._mem(cid)
+                mem.last_status_report = time.time()  # a repeat is still a report
                 # A status reported again unchanged is a sign of life, not news: no rule counts
                 # repeats, and 5,000 chargers repeating theirs filled the windows with objects
                 # the garbage collector walked (bench/ocpp_load.py).
@@ -454,6 +459,8 @@ class DiagnosisService:
                 context.history.update(mem.history)
                 if mem.last_heartbeat is not None:
                     context.heartbeats[live.charger_id] = mem.last_heartbeat
+                if mem.last_status_report is not None:
+                    context.status_reports[live.charger_id] = mem.last_status_report
 
     def _finish_context(self, context: FleetContext, now: float) -> None:
         tokens = {
@@ -855,7 +862,15 @@ class DiagnosisService:
             ignore if ignore is not None else self._ignored(active),
             window=self._mem(f.charger_id).charger_window(),
             scale=self.scale,
+            status_reports=self._status_reports(),
         )
+
+    def _status_reports(self) -> dict[str, float]:
+        return {
+            cid: mem.last_status_report
+            for cid, mem in self.memory.items()
+            if mem.last_status_report is not None
+        }
 
     def _ignored(self, active: Active) -> frozenset[str]:
         """Faults that are not this diagnosis's business when judging recovery: those handed

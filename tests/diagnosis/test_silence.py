@@ -18,6 +18,7 @@ from tests.chargers import connected, eventually, now
 from tests.diagnosis.test_real_faces import FAST, closed, commands, rows
 
 ADMIN = Actor(Principal("test-admin", Role.ADMIN), "api")
+ENERGY = "Energy.Active.Import.Register"
 
 
 def opened(backend: Any, charger_id: str, rule_id: str) -> Any:
@@ -120,6 +121,43 @@ async def test_a_heartbeat_with_status_is_no_finding(make_backend) -> None:
         await charger.call(call16.Heartbeat())
         await asyncio.sleep(3.0)  # well past the rule's 1800 s (1.8 s at x1000)
         assert rows(backend, "SITE-803-DC-01") == []
+
+
+async def test_a_status_older_than_the_window_is_still_a_status(make_backend) -> None:
+    """A charger connected for longer than the event window (4 h) whose status never
+    changed reported it once, hours ago: not silence. (Every long-connected charger was
+    escalated as "heartbeats but no status" once that one report aged out of the window, and
+    the triggered status, a repeat, was not counted either.)"""
+    backend = await make_backend(**{**FAST, "diagnosis_time_scale": 3000.0})
+    await backend.register("SITE-804-DC-01")
+    await backend.register_id_token("TAG-LONG")
+    async with connected(backend.ocpp_url, "SITE-804-DC-01") as charger:
+        await charger.boot()
+        await charger.status(1, "Available")
+        tx = await charger.call(
+            call16.StartTransaction(
+                connector_id=1, id_tag="TAG-LONG", meter_start=0, timestamp=now()
+            )
+        )
+        await charger.status(1, "Charging")
+        for n in range(1, 26):  # 7.5 s real: six simulated hours of a long, healthy charge
+            await charger.call(call16.Heartbeat())
+            await charger.call(
+                call16.MeterValues(
+                    connector_id=1,
+                    transaction_id=tx.transaction_id,
+                    meter_value=[
+                        {
+                            "timestamp": now(),
+                            "sampled_value": [
+                                {"value": str(100 * n), "measurand": ENERGY, "unit": "Wh"}
+                            ],
+                        }
+                    ],
+                )
+            )
+            await asyncio.sleep(0.3)
+        assert [r.rule_id for r in rows(backend, "SITE-804-DC-01")] == []
 
 
 async def test_watchdog_boot_reason_gets_logs_and_a_consultant(make_backend) -> None:
