@@ -35,7 +35,7 @@ nodes:
     params: {type: soft}
     confirmation: The charger restarts.
     wait: {connector: $connector, status_in: [Available], error_code: NoError}
-    timeout_seconds: 10
+    timeout_seconds: 60  # the restart test stops one backend and starts another inside it
     on_success: works
     on_failure: escalate
     on_timeout: escalate
