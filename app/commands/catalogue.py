@@ -153,6 +153,13 @@ class NoParams(_Params):
 class RemoteStopParams(_Params):
     transaction_id: str | None = Field(None, max_length=36)
     connector_id: int | None = Field(None, ge=1)
+    id_token: str | None = Field(
+        None,
+        min_length=1,
+        max_length=36,
+        description="Stop only a charge started with this id token (a procedure's test "
+        "charge, $test_token): a charge started with another token is refused, never ended.",
+    )
 
 
 class RemoteStartParams(_Params):

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 
 from app.commands.catalogue import (
     CommandParams,
+    RemoteStopParams,
     affected_connector,
     interrupts_charge,
     needs_admin,
@@ -111,6 +112,8 @@ def check(inp: GuardInput) -> Clearance:
     if charger is not None and interlocked(inp.command, inp.params, charger, may_override):
         overrides.append("safety_interlock")
     ocpp_version = charger.ocpp_version if charger else None
+    if charger is not None:
+        someone_elses_charge(inp.params, charger)
     if charger is not None and interrupts_charge(inp.command, inp.params, ocpp_version, inp.force):
         tx = charger.transaction_on(affected_connector(inp.params))
         if tx is not None:
@@ -123,6 +126,28 @@ def check(inp: GuardInput) -> Clearance:
                 )
             overrides.append("transaction")
     return Clearance(tuple(overrides))
+
+
+def someone_elses_charge(params: CommandParams, charger: ChargerLiveState) -> None:
+    """A stop that names the token it may end (a procedure's test charge) never ends a charge
+    started with another token: a driver who plugged in instead of the test vehicle keeps
+    charging. Raises TransactionActive; forcing does not lift it (stop without the token)."""
+    if not isinstance(params, RemoteStopParams) or params.id_token is None:
+        return
+    tx = (
+        next(
+            (t for t in charger.transactions.values() if t.transaction_id == params.transaction_id),
+            None,
+        )
+        if params.transaction_id is not None
+        else charger.transaction_on(params.connector_id)
+    )
+    if tx is not None and tx.id_tag != params.id_token:
+        raise TransactionActive(
+            f"remote_stop refused: the charge on connector {tx.connector_id} (transaction "
+            f"{tx.transaction_id}) was not started with {params.id_token}; it is not ended",
+            detail={"transaction_id": tx.transaction_id},
+        )
 
 
 def interlocked(

@@ -135,3 +135,20 @@ def test_safety_interlock_holds_for_everyone_but_an_audited_override() -> None:
     check(inp("trigger_message", {"message": "StatusNotification"}, charger=unsafe))
     # a fault that is safe to reset does not hold anything
     check(inp("reset", charger=charger(fault="reset_safe")))
+
+
+def test_a_test_charge_stop_never_ends_someone_elses_charge() -> None:
+    """A stop that names its token (a procedure's test charge) ends only a charge started with
+    that token; a driver's charge on the connector is refused, forced or not."""
+    state = charger(tx_on=1)
+    state.transactions["7"].id_tag = "DRIVER-CARD"
+    params = {"connector_id": 1, "id_token": "CHARGEFIX-TEST"}
+    with pytest.raises(TransactionActive, match="not started with CHARGEFIX-TEST"):
+        check(inp("remote_stop", params, charger=state))
+    with pytest.raises(TransactionActive):
+        check(inp("remote_stop", params, charger=state, role="admin", force=True, reason="x"))
+    state.transactions["7"].id_tag = "CHARGEFIX-TEST"
+    assert not check(inp("remote_stop", params, charger=state)).override
+    # a stop without a token is the request itself (a consultant ending a charge): allowed
+    state.transactions["7"].id_tag = "DRIVER-CARD"
+    check(inp("remote_stop", {"connector_id": 1}, charger=state))

@@ -39,6 +39,7 @@ nodes:
     type: remote_action
     title: End the test charge
     command: remote_stop
+    params: {id_token: $test_token}
     allow_during_transaction: true
     confirmation: The test charge delivered energy; ChargeFix ends it now.
     wait: {connector: $connector, in_transaction: false}
@@ -56,6 +57,7 @@ nodes:
     type: remote_action
     title: End the test charge
     command: remote_stop
+    params: {id_token: $test_token}
     allow_during_transaction: true
     confirmation: The test charge started but no energy flowed; ChargeFix ends it now.
     wait: {connector: $connector, in_transaction: false}
@@ -234,3 +236,47 @@ async def test_no_test_charge_on_a_connector_with_a_safety_fault(backend: Runnin
     assert view["current_node"]["title"] == "The charger did not start the test charge"
     command = next(s for s in view["steps"] if s["kind"] == "command")
     assert "SafetyInterlock" in str(command)
+
+
+async def test_the_test_charge_stop_leaves_a_drivers_charge_alone(backend: RunningBackend) -> None:
+    """The charger ignored the test start and a driver started charging with their own card:
+    energy flows on the connector, but the stop (which names the test token) is refused by the
+    gateway, nothing is sent, the driver keeps charging and the session goes to a person."""
+    cid = "SITE-017-TC-04"
+    await backend.register_id_token("DRIVER-CARD")
+    async with _partner(backend, cid) as partner, connected(backend.ocpp_url, cid) as charger:
+        await charger.boot()
+        await charger.status(1, "Preparing")
+        await eventually(lambda: backend.state.live.get(cid).online)
+        r = await partner.post(
+            "/api/sessions",
+            json={"charger_id": cid, "procedure_id": "test-charge", "symptom": "no charge"},
+        )
+        sid = f"/api/sessions/{r.json()['id']}"
+        await _confirm(partner, sid, "start_charge")
+        await eventually(lambda: [a for a, _ in charger.received if a == "RemoteStartTransaction"])
+        tx = await charger.call(
+            call16.StartTransaction(
+                connector_id=1, id_tag="DRIVER-CARD", meter_start=1000, timestamp=now()
+            )
+        )
+        await charger.call(
+            call16.MeterValues(
+                connector_id=1,
+                transaction_id=tx.transaction_id,
+                meter_value=[
+                    {
+                        "timestamp": now(),
+                        "sampled_value": [
+                            {"value": "1040", "measurand": "Energy.Active.Import.Register"}
+                        ],
+                    }
+                ],
+            )
+        )
+        await _confirm(partner, sid, "stop_charge")
+        view = await _finished(partner, sid)
+        assert not [a for a, _ in charger.received if a == "RemoteStopTransaction"]
+        assert backend.state.live.get(cid).transaction_on(1) is not None
+    assert view["cursor"]["outcome"] == "escalate"
+    assert view["current_node"]["title"] == "The test charge did not stop"
