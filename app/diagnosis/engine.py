@@ -313,15 +313,9 @@ def _group_conditions(
             return None
         group = tuple(sorted(chargers))
     if w.site_wide is not None:
-        site = context.sites.get(live.site_id or "", {})
-        times = [t for t in site.values() if t is not None]
-        if (
-            len(site) < w.site_wide.min_chargers
-            or len(times) < len(site)
-            or max(times) - min(times) > w.site_wide.within_s / scale
-        ):
+        group = whole_site(context.sites.get(live.site_id or "", {}), w.site_wide, scale)
+        if not group:
             return None
-        group = tuple(sorted(site))
     if w.fleet_pattern is not None:
         key = pattern_key(live, fault)
         since = now - w.fleet_pattern.within_s / scale
@@ -640,7 +634,9 @@ def _charger_findings(
             continue
         subject, group = f"charger:{rule.id}", ()
         if rule.when.site_offline is not None:
-            group = _site_offline(rule.when.site_offline, live, context, scale)
+            # every charger of the site went offline within minutes: its supply or uplink
+            offline = context.offline.get(live.site_id or "", {})
+            group = whole_site(offline, rule.when.site_offline, scale)
             if not group:
                 continue
             subject = f"site:{live.site_id}:{rule.id}"  # one diagnosis for the site
@@ -673,12 +669,9 @@ def status_reported(
     return any(o.kind == STATUS and o.t >= since for o in window)
 
 
-def _site_offline(
-    cond: GroupCond, live: ChargerLiveState, context: FleetContext, scale: float
-) -> tuple[str, ...]:
-    """The site's chargers when every one of them is offline and they went within
-    ``within_s`` of each other (a site's supply or uplink, not each charger); else ()."""
-    site = context.offline.get(live.site_id or "", {})
+def whole_site(site: dict[str, float | None], cond: GroupCond, scale: float) -> tuple[str, ...]:
+    """The site's chargers when every one of them has a time (a fault raised, gone offline)
+    and those times lie within ``cond.within_s`` of each other; else ()."""
     times = [t for t in site.values() if t is not None]
     if (
         len(site) < cond.min_chargers

@@ -862,15 +862,14 @@ class DiagnosisService:
             ignore if ignore is not None else self._ignored(active),
             window=self._mem(f.charger_id).charger_window(),
             scale=self.scale,
-            status_reports=self._status_reports(),
+            status_reports=self._status_report_of(f.charger_id),
         )
 
-    def _status_reports(self) -> dict[str, float]:
-        return {
-            cid: mem.last_status_report
-            for cid, mem in self.memory.items()
-            if mem.last_status_report is not None
-        }
+    def _status_report_of(self, charger_id: str) -> dict[str, float]:
+        """This charger's last status report, as the engine reads it (one entry, not the
+        fleet's: the proof loop asks often)."""
+        last = self._mem(charger_id).last_status_report
+        return {charger_id: last} if last is not None else {}
 
     def _ignored(self, active: Active) -> frozenset[str]:
         """Faults that are not this diagnosis's business when judging recovery: those handed
