@@ -236,6 +236,21 @@ class TestCharger16(CertificateHandlers, Cp16):
             )
         )
 
+    async def meter(self, connector_id: int, transaction_id: int, energy_wh: float) -> Any:
+        """One MeterValues sample of the energy register (Wh), timestamped now."""
+        sample = {
+            "value": f"{energy_wh:g}",
+            "measurand": "Energy.Active.Import.Register",
+            "unit": "Wh",
+        }
+        return await self.call(
+            call16.MeterValues(
+                connector_id=connector_id,
+                transaction_id=transaction_id,
+                meter_value=[{"timestamp": now(), "sampled_value": [sample]}],
+            )
+        )
+
 
 class TestCharger201(CertificateHandlers, Cp201):
     __test__ = False

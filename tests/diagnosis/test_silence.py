@@ -18,7 +18,6 @@ from tests.chargers import connected, eventually, now
 from tests.diagnosis.test_real_faces import FAST, closed, commands, rows
 
 ADMIN = Actor(Principal("test-admin", Role.ADMIN), "api")
-ENERGY = "Energy.Active.Import.Register"
 
 
 def opened(backend: Any, charger_id: str, rule_id: str) -> Any:
@@ -72,24 +71,7 @@ async def test_meter_values_that_stop_during_a_transaction(make_backend) -> None
             )
         )
         await charger.status(1, "Charging")
-        await charger.call(
-            call16.MeterValues(
-                connector_id=1,
-                transaction_id=started.transaction_id,
-                meter_value=[
-                    {
-                        "timestamp": now(),
-                        "sampled_value": [
-                            {
-                                "value": "1250",
-                                "measurand": "Energy.Active.Import.Register",
-                                "unit": "Wh",
-                            }
-                        ],
-                    }
-                ],
-            )
-        )
+        await charger.meter(1, started.transaction_id, 1250)
         # then silence: 1800 s of the rule are 1.8 s at x1000
         row = await eventually(
             lambda: opened(backend, "SITE-801-DC-01", "meter-values-stopped"), timeout=20
@@ -142,20 +124,7 @@ async def test_a_status_older_than_the_window_is_still_a_status(make_backend) ->
         await charger.status(1, "Charging")
         for n in range(1, 26):  # 7.5 s real: six simulated hours of a long, healthy charge
             await charger.call(call16.Heartbeat())
-            await charger.call(
-                call16.MeterValues(
-                    connector_id=1,
-                    transaction_id=tx.transaction_id,
-                    meter_value=[
-                        {
-                            "timestamp": now(),
-                            "sampled_value": [
-                                {"value": str(100 * n), "measurand": ENERGY, "unit": "Wh"}
-                            ],
-                        }
-                    ],
-                )
-            )
+            await charger.meter(1, tx.transaction_id, 100 * n)
             await asyncio.sleep(0.3)
         assert [r.rule_id for r in rows(backend, "SITE-804-DC-01")] == []
 

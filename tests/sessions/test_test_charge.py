@@ -152,24 +152,7 @@ async def test_test_charge_starts_sees_energy_and_stops(backend: RunningBackend)
         assert tx.id_tag_info["status"] == "Accepted"
         await eventually(lambda: backend.state.live.get(cid).transaction_on(1))
         assert (await partner.get(sid)).json()["cursor"]["node_id"] == "start_charge"
-        await charger.call(
-            call16.MeterValues(
-                connector_id=1,
-                transaction_id=tx.transaction_id,
-                meter_value=[
-                    {
-                        "timestamp": now(),
-                        "sampled_value": [
-                            {
-                                "value": "1040",
-                                "measurand": "Energy.Active.Import.Register",
-                                "unit": "Wh",
-                            }
-                        ],
-                    }
-                ],
-            )
-        )
+        await charger.meter(1, tx.transaction_id, 1040)
         view = await _confirm(partner, sid, "stop_charge")
         assert "delivered energy" in view["directive"]["text"]
         stopped = await eventually(
@@ -260,20 +243,7 @@ async def test_the_test_charge_stop_leaves_a_drivers_charge_alone(backend: Runni
                 connector_id=1, id_tag="DRIVER-CARD", meter_start=1000, timestamp=now()
             )
         )
-        await charger.call(
-            call16.MeterValues(
-                connector_id=1,
-                transaction_id=tx.transaction_id,
-                meter_value=[
-                    {
-                        "timestamp": now(),
-                        "sampled_value": [
-                            {"value": "1040", "measurand": "Energy.Active.Import.Register"}
-                        ],
-                    }
-                ],
-            )
-        )
+        await charger.meter(1, tx.transaction_id, 1040)
         await _confirm(partner, sid, "stop_charge")
         view = await _finished(partner, sid)
         assert not [a for a, _ in charger.received if a == "RemoteStopTransaction"]
