@@ -76,6 +76,11 @@ def _compact(payload: Any) -> str:
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
+def _go_to(pages_key: str, pages: list[int | None]) -> None:
+    """Button callback: show the message-log page whose cursor list is ``pages``."""
+    st.session_state[pages_key] = pages
+
+
 def _moment(day: date | None, end: bool) -> str | None:
     if day is None:
         return None
@@ -123,15 +128,29 @@ def messages(charger_id: str) -> None:
         column_config={"id": None, "Message": st.column_config.TextColumn(width="large")},
     )
     b1, b2, b3 = st.columns(3)
-    if b1.button("Newest", key=f"{key}_first", disabled=len(pages) == 1):
-        st.session_state[pages_key] = [None]
-        st.rerun()
-    if b2.button("Newer", key=f"{key}_prev", disabled=len(pages) == 1):
-        pages.pop()
-        st.rerun()
-    if b3.button("Older", key=f"{key}_next", disabled=len(events) < PAGE_SIZE):
-        pages.append(int(events[-1]["id"]))
-        st.rerun()
+    # The page moves in callbacks bound to what this run showed: "Older" continues after the
+    # oldest message on screen, even if newer messages arrived before the click was handled.
+    b1.button(
+        "Newest",
+        key=f"{key}_first",
+        disabled=len(pages) == 1,
+        on_click=_go_to,
+        args=(pages_key, [None]),
+    )
+    b2.button(
+        "Newer",
+        key=f"{key}_prev",
+        disabled=len(pages) == 1,
+        on_click=_go_to,
+        args=(pages_key, pages[:-1]),
+    )
+    b3.button(
+        "Older",
+        key=f"{key}_next",
+        disabled=len(events) < PAGE_SIZE,
+        on_click=_go_to,
+        args=(pages_key, [*pages, int(events[-1]["id"]) if events else None]),
+    )
     if events:
         chosen = st.selectbox(
             "Show one message in full",

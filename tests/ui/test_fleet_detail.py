@@ -83,7 +83,20 @@ def test_message_log_pages_back_and_forth(stack: UiStack, monkeypatch) -> None: 
     first = next(f for f in _frames(at) if "Sent by" in f.columns)
     assert len(first) == 2 and "Page 1" in texts(at)
     assert at.button(key=f"fd_{charger}_prev").disabled
-    at.button(key=f"fd_{charger}_next").click().run()
+    newest = int(first["id"].iloc[0])
+    with stack.http() as admin:  # newer messages arrive while page 1 is on screen
+        answer = admin.post(
+            f"/api/chargers/{charger}/commands/trigger_message", json={"message": "Heartbeat"}
+        )
+        assert answer.status_code == 200, answer.text
+        stack.wait_for(
+            lambda: (
+                admin.get(f"/api/chargers/{charger}/events", params={"limit": 1}).json()[0]["id"]
+                > newest
+            ),
+            f"a newer frame of {charger} in the log",
+        )
+    at.button(key=f"fd_{charger}_next").click().run()  # "Older" continues after what was shown
     second = next(f for f in _frames(at) if "Sent by" in f.columns)
     assert "Page 2" in texts(at) and len(second) == 2
     ids = first["id"].tolist() + second["id"].tolist()
