@@ -94,6 +94,11 @@ class TestCharger16(CertificateHandlers, Cp16):
         # Availability as OCPP 1.6 §5.2 has it: Scheduled while a transaction is in progress
         # (``availability_answer`` overrides the answer: a charger that does not comply).
         self.availability_answer: str | None = None
+        # UnlockConnector answers in turn (then "Unlocked"), and the status the connector
+        # reports once an unlock worked (None: nothing)
+        self.unlock_answers: list[str] = []
+        self.status_after_unlock: str | None = None
+        self.last_unlock: str | None = None
         self.charging: set[int] = set()
         # A driver who starts on this connector just as the next command reaches the charger
         # (the check-then-act race): StartTransaction goes out before the command is answered.
@@ -127,7 +132,13 @@ class TestCharger16(CertificateHandlers, Cp16):
     async def on_unlock(self, connector_id: int, **_: Any) -> Any:
         await self._driver_starts_first()
         self.received.append(("UnlockConnector", {"connector_id": connector_id}))
-        return result16.UnlockConnector(status="Unlocked")
+        self.last_unlock = self.unlock_answers.pop(0) if self.unlock_answers else "Unlocked"
+        return result16.UnlockConnector(status=self.last_unlock)
+
+    @after(Action16.unlock_connector)
+    async def after_unlock(self, connector_id: int, **_: Any) -> None:
+        if self.last_unlock == "Unlocked" and self.status_after_unlock is not None:
+            await self.status(connector_id, self.status_after_unlock)
 
     @on(Action16.change_availability)
     async def on_availability(self, connector_id: int, type: str, **_: Any) -> Any:

@@ -16,6 +16,7 @@ from app.diagnosis.vocabulary import (
     RE_ENERGISING_STEPS,
     REMOTE_STEPS,
     RESET_STEPS,
+    RETRYABLE_STEPS,
     TERMINAL_STEPS,
 )
 from app.fleet.model import FaultClassification
@@ -143,6 +144,8 @@ def plan_ladder(
       before it (a reboot may wipe them) and read (``read_logs``) before it: a vendor's
       hardware log message sends a site visit instead of the reset.
     - another never_reset fault open on the charger: nothing that re-energises either.
+    - an unlock or availability cycle that did not take is tried once more (``RETRYABLE_STEPS``:
+      neither restarts the charger); a reset never is.
     """
     steps = list(ladder)
     terminal = steps[-1] if steps and steps[-1] in TERMINAL_STEPS else "escalate"
@@ -192,4 +195,7 @@ def plan_ladder(
     for step in [*body, terminal]:
         if not out or out[-1] != step:
             out.append(step)
+    out = [
+        again for step in out for again in ((step, step) if step in RETRYABLE_STEPS else (step,))
+    ]
     return Plan(tuple(out), tuple(notes))

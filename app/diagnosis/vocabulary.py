@@ -72,6 +72,10 @@ RESET_STEPS = frozenset({"soft_reset", "hard_reset"})
 DISRUPTIVE_STEPS = frozenset({"soft_reset", "hard_reset", "availability_cycle", "unlock"})
 # Steps that could put power back on or move the cable of a faulted charger.
 RE_ENERGISING_STEPS = frozenset({"soft_reset", "hard_reset", "unlock", "availability_cycle"})
+# Non-reset actions tried a second time when the first did not take (policy.plan_ladder): a
+# stuck lock actuator or connector state machine often moves on the next command, neither
+# restarts the charger, and a second command costs a few minutes against a truck roll.
+RETRYABLE_STEPS = frozenset({"unlock", "availability_cycle"})
 # Evidence only: asks the charger for its logs (GetDiagnostics / GetLog); fixes nothing.
 EVIDENCE_STEPS = frozenset({"collect_logs"})
 REMOTE_STEPS = frozenset({"trigger_status", "inoperative", *DISRUPTIVE_STEPS, *EVIDENCE_STEPS})

@@ -9,7 +9,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from app.simulator.config import plan_fleet
+from app.simulator.faults import HARD_RESET, SOFT_RESET, UNLOCK, Cause
 from bench.remote_resolution import (
+    guarded_ceiling,
     lag_summary,
     make_schedule,
     safety_class,
@@ -240,3 +242,15 @@ def test_schedule_site_outages_vehicles_and_dc_only_faults() -> None:
             "faults"
         ]
     )
+
+
+def test_the_ceiling_allows_one_reset_two_unlocks_and_no_clear_after_a_return() -> None:
+    """The most the guards allow, knowing the cause: one reset (its chance), an unlock twice,
+    and a clear that does not last counts as a miss."""
+    hang = Cause("hang", 1.0, "firmware", ((SOFT_RESET, 0.9),), recur_p=0.15)
+    assert abs(guarded_ceiling(hang) - 0.9 * 0.85) < 1e-9  # not 1 - 0.1**2: one reset only
+    lock = Cause("lock", 1.0, "hardware", ((UNLOCK, 0.8),))
+    assert abs(guarded_ceiling(lock) - (1 - 0.2**2)) < 1e-9
+    both = Cause("both", 1.0, "firmware", ((UNLOCK, 0.5), (HARD_RESET, 0.5)))
+    assert abs(guarded_ceiling(both) - (1 - 0.5 * 0.5**2)) < 1e-9
+    assert guarded_ceiling(Cause("broken", 1.0, "hardware", ())) == 0.0
