@@ -24,6 +24,10 @@ EDITOR_OPTIONS = {
     # no soft wrap: with it, this component drew the line numbers out of step with the lines
     "wrap": False,
     "displayIndentGuides": True,
+    # no syntax worker: Ace's YAML mode runs one whose "annotate" message replaces the
+    # editor's annotations with its own (none for text that parses), so our margin marks
+    # vanished whenever it answered after they were set
+    "useWorker": False,
 }
 ERROR_LINE_CSS = ".cf-error-line {position: absolute; background: rgba(255, 43, 43, 0.18);}"
 
