@@ -301,6 +301,8 @@ def vehicle_is_bad(schedule: dict[str, Any], vehicle: str, t: float) -> bool:
 def arm_settings(arm: str, data: Path, speed: float) -> Settings:
     values: dict[str, Any] = {
         "data_dir": data,
+        # the shipped knowledge base whatever the working directory (its log tables above all)
+        "knowledge_base_dir": Path(__file__).resolve().parents[1] / "knowledge_base",
         "ocpp_port": 0,
         "api_port": 0,
         "heartbeat_interval": 300,

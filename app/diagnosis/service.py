@@ -188,7 +188,11 @@ class DiagnosisService:
         self.procedures = {
             p.id: p for p in load_procedures(Path(s.knowledge_base_dir) / "procedures")
         }
-        self.log_tables = _log_tables(Path(s.knowledge_base_dir) / "log_messages")
+        logs_folder = Path(s.knowledge_base_dir) / "log_messages"
+        if not logs_folder.is_dir():  # as the fault-code catalogue does (app/backend.py)
+            log.warning("no log_messages in %s: using the shipped tables", s.knowledge_base_dir)
+            logs_folder = log_evidence.LOG_MESSAGES_DIR
+        self.log_tables = _log_tables(logs_folder)
         self.kill_switch: bool = s.diagnosis_kill_switch
         self.dry_run: bool = s.diagnosis_dry_run
         self.scale = max(s.diagnosis_time_scale, 1e-6)
@@ -1076,7 +1080,11 @@ class DiagnosisService:
         vendor = live.vendor if live else None
         found = await asyncio.to_thread(self._scan_upload, f.charger_id, since, vendor, fault_key)
         if found is None:
-            detail = f"no hardware log message of {vendor or 'an unknown vendor'} for {fault_key}"
+            detail = (
+                f"no hardware log message of {vendor} for {fault_key}"
+                if (vendor or "").strip().lower() in self.log_tables
+                else f"no log table for {vendor or 'an unknown vendor'}: its wording is unknown"
+            )
             self._action(active, "read_logs", "noted", detail=detail)
             await self._note(active, f"read_logs: {detail}")
             return None

@@ -73,8 +73,25 @@ async def test_the_held_out_vendors_failed_part_is_not_recognised(make_backend, 
     p = plan("northwind_duo", "1.6")
     fleet = await make_fleet(backend, [p])
     fleet.charger(p.charger_id).inject_now("firmware_hang", 0, cause="power_module_failure")
-    await wait_diagnosis(backend, p.charger_id, ("escalated", "site_visit", "resolved"), 40)
+    row = await wait_diagnosis(backend, p.charger_id, ("escalated", "site_visit", "resolved"), 40)
     assert len(resets(fleet, p.charger_id)) == 1
+    assert "no log table for Northwind Charging" in read_logs_detail(backend, row.id)
+
+
+async def test_a_knowledge_base_without_log_tables_falls_back_to_the_shipped_ones(
+    make_backend, make_fleet, tmp_path
+) -> None:
+    """A backend whose knowledge base folder has no log_messages (a relative path read from
+    another working directory did that to a benchmark: every log was judged blind) uses the
+    shipped tables, as the fault-code catalogue does."""
+    backend = await make_backend(knowledge_base_dir=tmp_path)
+    assert {"helion power", "kestrel ev", "voltara"} <= set(backend.state.diagnosis.log_tables)
+    p = plan("helion_hx150", "1.6")
+    fleet = await make_fleet(backend, [p])
+    fleet.charger(p.charger_id).inject_now("firmware_hang", 0, cause="power_module_failure")
+    row = await wait_diagnosis(backend, p.charger_id, ("site_visit",), timeout=30)
+    assert resets(fleet, p.charger_id) == []
+    assert "power module" in read_logs_detail(backend, row.id)
 
 
 @pytest.mark.parametrize("upload", ["never", "UploadFailed"])
