@@ -126,29 +126,37 @@ async def _finished(partner: httpx.AsyncClient, sid: str) -> dict[str, Any]:
         raise AssertionError((await partner.get(sid)).json()) from None
 
 
+async def _test_charge_started(
+    backend: RunningBackend, partner: httpx.AsyncClient, charger: Any, id_tag: str
+) -> tuple[str, Any]:
+    """A session of the test-charge procedure on a charger with a vehicle plugged in, its start
+    confirmed; the charger starts a charge with ``id_tag``. Returns the session's path and the
+    StartTransaction answer."""
+    cid = charger.id
+    await charger.boot()
+    await charger.status(1, "Preparing")
+    await eventually(lambda: backend.state.live.get(cid).online)
+    r = await partner.post(
+        "/api/sessions",
+        json={"charger_id": cid, "procedure_id": "test-charge", "symptom": "no charge"},
+    )
+    assert r.status_code == 201, r.text
+    sid = f"/api/sessions/{r.json()['id']}"
+    await _confirm(partner, sid, "start_charge")
+    await eventually(lambda: [a for a, _ in charger.received if a == "RemoteStartTransaction"])
+    tx = await charger.call(
+        call16.StartTransaction(connector_id=1, id_tag=id_tag, meter_start=1000, timestamp=now())
+    )
+    return sid, tx
+
+
 async def test_test_charge_starts_sees_energy_and_stops(backend: RunningBackend) -> None:
     cid = "SITE-017-TC-01"
     async with _partner(backend, cid) as partner, connected(backend.ocpp_url, cid) as charger:
-        await charger.boot()
-        await charger.status(1, "Preparing")
-        await eventually(lambda: backend.state.live.get(cid).online)
-        r = await partner.post(
-            "/api/sessions",
-            json={"charger_id": cid, "procedure_id": "test-charge", "symptom": "no charge"},
-        )
-        assert r.status_code == 201, r.text
-        sid = f"/api/sessions/{r.json()['id']}"
-        await _confirm(partner, sid, "start_charge")
-        started = await eventually(
-            lambda: [p for a, p in charger.received if a == "RemoteStartTransaction"]
-        )
-        assert started[0]["id_tag"] == "CHARGEFIX-TEST" and started[0]["connector_id"] == 1
         # the charger starts the charge; the step waits for energy, not the start alone
-        tx = await charger.call(
-            call16.StartTransaction(
-                connector_id=1, id_tag="CHARGEFIX-TEST", meter_start=1000, timestamp=now()
-            )
-        )
+        sid, tx = await _test_charge_started(backend, partner, charger, "CHARGEFIX-TEST")
+        started = [p for a, p in charger.received if a == "RemoteStartTransaction"]
+        assert started[0]["id_tag"] == "CHARGEFIX-TEST" and started[0]["connector_id"] == 1
         assert tx.id_tag_info["status"] == "Accepted"
         await eventually(lambda: backend.state.live.get(cid).transaction_on(1))
         assert (await partner.get(sid)).json()["cursor"]["node_id"] == "start_charge"
@@ -172,21 +180,7 @@ async def test_test_charge_starts_sees_energy_and_stops(backend: RunningBackend)
 async def test_test_charge_without_energy_times_out(backend: RunningBackend) -> None:
     cid = "SITE-017-TC-02"
     async with _partner(backend, cid) as partner, connected(backend.ocpp_url, cid) as charger:
-        await charger.boot()
-        await charger.status(1, "Preparing")
-        await eventually(lambda: backend.state.live.get(cid).online)
-        r = await partner.post(
-            "/api/sessions",
-            json={"charger_id": cid, "procedure_id": "test-charge", "symptom": "no charge"},
-        )
-        sid = f"/api/sessions/{r.json()['id']}"
-        await _confirm(partner, sid, "start_charge")
-        await eventually(lambda: [a for a, _ in charger.received if a == "RemoteStartTransaction"])
-        tx = await charger.call(
-            call16.StartTransaction(
-                connector_id=1, id_tag="CHARGEFIX-TEST", meter_start=1000, timestamp=now()
-            )
-        )
+        sid, tx = await _test_charge_started(backend, partner, charger, "CHARGEFIX-TEST")
         # no meter value: the step times out and the charge is ended, not left running
         view = await _confirm(partner, sid, "stop_no_energy", timeout=10)
         assert "no energy flowed" in view["directive"]["text"]
@@ -228,21 +222,7 @@ async def test_the_test_charge_stop_leaves_a_drivers_charge_alone(backend: Runni
     cid = "SITE-017-TC-04"
     await backend.register_id_token("DRIVER-CARD")
     async with _partner(backend, cid) as partner, connected(backend.ocpp_url, cid) as charger:
-        await charger.boot()
-        await charger.status(1, "Preparing")
-        await eventually(lambda: backend.state.live.get(cid).online)
-        r = await partner.post(
-            "/api/sessions",
-            json={"charger_id": cid, "procedure_id": "test-charge", "symptom": "no charge"},
-        )
-        sid = f"/api/sessions/{r.json()['id']}"
-        await _confirm(partner, sid, "start_charge")
-        await eventually(lambda: [a for a, _ in charger.received if a == "RemoteStartTransaction"])
-        tx = await charger.call(
-            call16.StartTransaction(
-                connector_id=1, id_tag="DRIVER-CARD", meter_start=1000, timestamp=now()
-            )
-        )
+        sid, tx = await _test_charge_started(backend, partner, charger, "DRIVER-CARD")
         await charger.meter(1, tx.transaction_id, 1040)
         await _confirm(partner, sid, "stop_charge")
         view = await _finished(partner, sid)
