@@ -203,6 +203,17 @@ def code_fill(page, text: str, procedure: str = "") -> None:  # type: ignore[no-
     )
 
 
+def break_a_procedure(page, stack: UiStack) -> int:  # type: ignore[no-untyped-def]
+    """Point the open procedure's first ``next:`` at a step that does not exist, in the code
+    editor, and wait for the page to list the error; returns the broken line (1-based)."""
+    with stack.http(stack.token("eddie")) as eddie:
+        text = eddie.get("/api/procedures/boot-notification-pending-rejected").json()["yaml"]
+    broken = text.replace("next: ", "next: no_such_step_", 1)
+    code_fill(page, broken)
+    page.get_by_text("error(s)").wait_for()
+    return next(n for n, t in enumerate(broken.splitlines(), 1) if "no_such_step_" in t)
+
+
 def test_partner_resets_a_faulted_charger_to_resolved(stack: UiStack, browser, ui_url) -> None:  # type: ignore[no-untyped-def]
     charger = stack.take_charger()
     stack.inject(charger)
@@ -368,12 +379,7 @@ def test_editor_breaks_a_procedure_and_sees_the_error_at_the_node(
     )
     assert "monospace" in font[0] and font[1] >= 14, font
     assert frame.locator(".ace_gutter-cell").count() > 10
-    with stack.http(stack.token("eddie")) as eddie:
-        text = eddie.get("/api/procedures/boot-notification-pending-rejected").json()["yaml"]
-    broken = text.replace("next: ", "next: no_such_step_", 1)
-    line = next(n for n, t in enumerate(broken.splitlines(), 1) if "no_such_step_" in t)
-    code_fill(page, broken)
-    page.get_by_text("error(s)").wait_for()
+    line = break_a_procedure(page, stack)
     # the error named with its line in the issue list, and at its node in the graph
     page.get_by_text(f"line {line}").first.wait_for()
     page.wait_for_timeout(1500)
@@ -399,12 +405,7 @@ def test_the_error_line_is_marked_in_the_code_editors_margin(
     page = new_page(browser, ui_url)
     sign_in(page, stack, "eddie")
     page.get_by_text("Valid.").wait_for()
-    with stack.http(stack.token("eddie")) as eddie:
-        text = eddie.get("/api/procedures/boot-notification-pending-rejected").json()["yaml"]
-    broken = text.replace("next: ", "next: no_such_step_", 1)
-    line = next(n for n, t in enumerate(broken.splitlines(), 1) if "no_such_step_" in t)
-    code_fill(page, broken)
-    page.get_by_text("error(s)").wait_for()
+    line = break_a_procedure(page, stack)
     # the component's frame may be drawn anew by the rerun that brings the marks
     mark = error_mark(page, line)
     assert mark.inner_text().strip() == str(line), (mark.inner_text(), line)
@@ -415,7 +416,7 @@ def test_the_error_line_is_marked_in_the_code_editors_margin(
         )
         is False
     )  # nothing in the frame can replace the marks
-    frame.evaluate(  # an edit the app does not see (a space at the end) would wake a worker
+    frame.evaluate(  # an edit (a space at the end) would wake a worker, were there one
         "() => { const e = document.querySelector('.ace_editor').env.editor;"
         " e.session.insert({row: e.session.getLength(), column: 0}, ' '); }"
     )
