@@ -43,6 +43,7 @@ from app.simulator.faults import (
     FaultSpec,
     get_fault,
 )
+from app.simulator.firmware_updates import FirmwareOutcome, field_failure, outcome
 from app.simulator.ground_truth import GroundTruthLog, utc_iso
 from app.simulator.logupload import upload_log
 from app.simulator.state import (
@@ -183,6 +184,9 @@ class SimCharger:
         self.network_profiles: dict[int, dict[str, Any]] = {}
         self._recur: list[tuple[ActiveFault, float]] = []  # (fault, delay) after the boot
         self._injections: dict[tuple[str, int], int] = {}
+        self._firmware_updates = 0  # field mode: the n-th update's own draw
+        self._boot_into_loop = False
+        self.installed_firmware: str | None = None
         self._report_after_boot: list[ActiveFault] = []  # cleared by the reboot
         self._behaviour_handle: asyncio.TimerHandle | None = None
         self._last_status: dict[int, tuple] = {}
@@ -461,6 +465,41 @@ class SimCharger:
             if transport is not None:
                 transport.abort()
 
+    # ------------------------------------------------------------------ firmware updates
+    def firmware_outcome(
+        self, location: str, *, signed: bool, core16: bool = False
+    ) -> FirmwareOutcome:
+        """How this update goes: steered by the file's name, else (field mode) drawn. The
+        n-th update of this charger draws the same number in every benchmark arm."""
+        drawn = None
+        if self.ctx.config.outcomes == "field":
+            n = self._firmware_updates
+            self._firmware_updates += 1
+            drawn = field_failure(random.Random(f"{self.ctx.config.seed}:{self.charger_id}:fw:{n}"))
+        result = outcome(location, signed=signed, core16=core16, drawn=drawn)
+        self.truth(
+            "firmware_update",
+            location=location,
+            states=list(result.states),
+            installed=result.installed_version,
+            boot_loop=result.boot_loop,
+        )
+        return result
+
+    def finish_install(self, result: FirmwareOutcome) -> None:
+        """After the last reported state: reboot into the new image (or, on a rollback, the
+        old one), ending open transactions (reason Reboot); or loop on a bad image."""
+        if not result.reboots:
+            return
+        if result.installed_version is not None:
+            self.installed_firmware = result.installed_version
+        for conn in self.connectors.values():
+            if conn.transaction is not None:
+                self.stop_transaction(conn.connector_id, reason="Reboot")
+        # a bad image: the install reboot comes back in a boot loop (``_do_reboot``)
+        self._boot_into_loop = result.boot_loop
+        self.request_reboot(HARD_RESET, "FirmwareUpdate", graceful=True)
+
     # ------------------------------------------------------------------ boot / reboot
     def request_reboot(self, depth: str, reason: str, graceful: bool = True) -> None:
         """Reboot: ``depth`` is soft_reset, hard_reset or none (e.g. a watchdog boot loop)."""
@@ -497,6 +536,9 @@ class SimCharger:
         delay = self.timing.hard_reboot_s if depth == HARD_RESET else self.timing.soft_reboot_s
         await self.ctx.clock.sleep(delay)
         self.boot_reason = reason
+        if self._boot_into_loop:
+            self._boot_into_loop = False
+            self.inject_now("firmware_boot_failure", 0, source="firmware-update")
 
     def _after_boot(self) -> None:
         self._last_status.clear()
@@ -658,7 +700,10 @@ class SimCharger:
             remote_fixable=truth_cause.remote_fixable,
             **detail,
         )
-        self._add_fault(spec, cid, drawn, rng, clear_after_s, evidence)
+        # ideal mode keeps a cause the caller named (its outcomes stay the catalogue's: no
+        # generator), so that what it leaves behind (security events) is that cause's
+        named = next((c for c in causes if c.key == cause), None)
+        self._add_fault(spec, cid, drawn or named, rng, clear_after_s, evidence)
 
     def _add_fault(
         self,
@@ -700,7 +745,8 @@ class SimCharger:
             self.drop_connection()
         elif behaviour == FLAPPING and self.connected:
             self._arm_behaviour()
-        elif behaviour == BOOT_LOOP:
+        elif behaviour == BOOT_LOOP and self.phase != "rebooting":
+            # (while rebooting, the boot itself arms the loop: ``_arm_behaviour``)
             self.request_reboot("none", "FirmwareUpdate", graceful=False)
         if (self.phase == "online" or behaviour is None) and not spec.faceless:
             self.report_fault(fault, cleared=False)
@@ -759,6 +805,13 @@ class SimCharger:
             self._behaviour_handle = None
         if notify and not fault.spec.faceless:
             self.report_fault(fault, cleared=True)
+        if fault.cause is not None:
+            for event in fault.cause.security_events:  # kept in the outbox until it is back
+                self.report_security_event(event, fault.since)
+
+    def report_security_event(self, event: str, timestamp: str) -> None:
+        """Send a security event (2.0.1 name; each protocol's class names it its own way)."""
+        raise NotImplementedError
 
     def _clear_by(self, action: str, connector_ids: set[int]) -> list[str]:
         cleared = []

@@ -112,6 +112,9 @@ class Cause:
     trace_p: float = 0.0
     misleading: str | None = None
     misleading_p: float = 0.0
+    # security events (OCPP 2.0.1 names, Part 2 Appendix 1) the charger logged while the fault
+    # lasted and sends when it is back (a 1.6 charger by the security whitepaper's names)
+    security_events: tuple[str, ...] = ()
 
     def p_clear(self, action: str) -> float:
         table = dict(self.clear_p)
@@ -710,6 +713,45 @@ _FAULTS: tuple[FaultSpec, ...] = (
         ),
         description="The charger keeps its socket open but sends nothing and answers no CALL "
         "(a reset cannot reach it); a watchdog may reboot it, else a site visit.",
+        faceless=True,
+    ),
+    FaultSpec(
+        key="tls_connection_failure",
+        title="Cannot connect: TLS handshake fails (certificate or clock)",
+        scope="charger",
+        # placeholders: nothing reaches the CSMS while it lasts (faceless); what the charger
+        # logged is sent once it is back (``Cause.security_events``)
+        v16=Face16("OtherError", "Available", "TLS handshake failed"),
+        v201=Face201("SecurityCtrlr", "Problem", "true", None),
+        truth=Truth((), SITE_VISIT, "security", stops_transaction=False, behaviour=OFFLINE),
+        causes=(
+            Cause(
+                "station_certificate_expired",
+                0.5,
+                "security",
+                visit_ftf=0.8,
+                security_events=("FailedToAuthenticateAtCsms",),
+                description="The charger's client certificate (security profile 3) expired "
+                "without a renewal: the CSMS refuses the handshake. Offline, it cannot be "
+                "renewed remotely; a technician installs a new one (not always on hand)",
+            ),
+            Cause(
+                "clock_lost",
+                0.5,
+                "hardware",
+                self_clear_s=(1800.0, 12 * 3600.0),
+                self_clear_p=0.5,
+                visit_ftf=0.95,
+                security_events=("InvalidCsmsCertificate", "SettingSystemTime"),
+                description="The real-time clock lost its time (a flat RTC battery after a "
+                "power cut, or drift): the CSMS certificate looks not yet valid and the charger "
+                "refuses the handshake. An NTP sync fixes it where one is set up (EVerest "
+                "libocpp raises InvalidCsmsCertificate on each failed attempt until the time "
+                "is set: libocpp PR 1155); else a technician sets the clock",
+            ),
+        ),
+        description="The charger has power and network but cannot open its TLS connection: "
+        "offline to the CSMS, nothing sent, no command reaches it.",
         faceless=True,
     ),
 )

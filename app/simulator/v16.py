@@ -12,7 +12,6 @@ from ocpp.v16.enums import Action
 from app.commands.catalogue import TRIGGERABLE
 from app.simulator.charger import SimCharger
 from app.simulator.faults import HARD_RESET, SOFT_RESET, FaultSpec
-from app.simulator.firmware_updates import FirmwareOutcome, outcome
 from app.simulator.ground_truth import utc_iso
 from app.simulator.state import ActiveFault, ConnectorState, Transaction
 
@@ -42,6 +41,15 @@ CONFIG_16: dict[str, tuple[str, bool]] = {
 TRIGGERABLE_16 = frozenset(TRIGGERABLE)  # the command catalogue's (OCPP 1.6 MessageTrigger)
 
 
+# The 1.6 security whitepaper's names of the 2.0.1 security events that differ
+SECURITY_EVENTS_16 = {
+    "FailedToAuthenticateAtCsms": "FailedToAuthenticateAtCentralSystem",
+    "CsmsFailedToAuthenticate": "CentralSystemFailedToAuthenticate",
+    "InvalidCsmsCertificate": "InvalidCentralSystemCertificate",
+    "InvalidChargingStationCertificate": "InvalidChargePointCertificate",
+}
+
+
 class Charger16(SimCharger, ChargePoint):
     ocpp_version = "1.6"
     subprotocol = "ocpp1.6"
@@ -69,7 +77,7 @@ class Charger16(SimCharger, ChargePoint):
             charge_point_vendor=model.vendor,
             charge_point_model=model.model,
             charge_point_serial_number=f"SN-{self.charger_id}",
-            firmware_version=getattr(self, "installed_firmware", None) or model.firmware,
+            firmware_version=self.installed_firmware or model.firmware,
         )
 
     def heartbeat_payload(self) -> call.Heartbeat:
@@ -297,11 +305,11 @@ class Charger16(SimCharger, ChargePoint):
 
     @after(Action.update_firmware)
     def after_update_firmware(self, location: str, retrieve_date: str, **_: Any) -> None:
-        result = outcome(location, signed=False, core16=True)
+        result = self.firmware_outcome(location, signed=False, core16=True)
         for status in result.states:
             self.firmware_status = status
             self.post(call.FirmwareStatusNotification(status=status))
-        self._install(result)
+        self.finish_install(result)
 
     @on(Action.signed_update_firmware)
     def on_signed_update_firmware(
@@ -320,21 +328,11 @@ class Charger16(SimCharger, ChargePoint):
     def after_signed_update_firmware(self, request_id: int, firmware: dict, **_: Any) -> None:
         if "BEGIN CERTIFICATE" not in str(firmware.get("signing_certificate", "")):
             return
-        result = outcome(firmware["location"], signed=True)
+        result = self.firmware_outcome(firmware["location"], signed=True)
         for status in result.states:
             self.firmware_status = status
             self.post(call.SignedFirmwareStatusNotification(status=status, request_id=request_id))
-        self._install(result)
-
-    def _install(self, result: FirmwareOutcome) -> None:
-        if not result.reboots:
-            return
-        if result.installed_version is not None:  # else a rollback: the old firmware boots
-            self.installed_firmware = result.installed_version
-        for conn in self.connectors.values():
-            if conn.transaction is not None:
-                self.stop_transaction(conn.connector_id, reason="Reboot")
-        self.request_reboot(HARD_RESET, "FirmwareUpdate", graceful=True)
+        self.finish_install(result)
 
     @on(Action.get_installed_certificate_ids)
     def on_get_installed_certificate_ids(
@@ -373,10 +371,17 @@ class Charger16(SimCharger, ChargePoint):
         if not taken:  # 1.6 security whitepaper A02.FR.07
             self.post(
                 call.SecurityEventNotification(
-                    type="InvalidChargePointCertificate", timestamp=utc_iso()
+                    type="InvalidChargePointCertificate", timestamp=utc_iso(), tech_info=None
                 )
             )
         return call_result.CertificateSigned(status=answer)
+
+    def report_security_event(self, event: str, timestamp: str) -> None:
+        self.post(
+            call.SecurityEventNotification(
+                type=SECURITY_EVENTS_16.get(event, event), timestamp=timestamp, tech_info=None
+            )
+        )
 
     @on(Action.get_log)
     def on_get_log(self, log: dict, log_type: str, request_id: int, **_: Any) -> call_result.GetLog:

@@ -11,7 +11,6 @@ from ocpp.v201.enums import Action
 
 from app.simulator.charger import SimCharger
 from app.simulator.faults import HARD_RESET, FaultSpec
-from app.simulator.firmware_updates import outcome
 from app.simulator.ground_truth import utc_iso
 from app.simulator.state import ActiveFault, ConnectorState, Transaction
 
@@ -98,7 +97,7 @@ class Charger201(SimCharger, ChargePoint):
             charging_station={
                 "model": model.model,
                 "vendor_name": model.vendor,
-                "firmware_version": getattr(self, "installed_firmware", None) or model.firmware,
+                "firmware_version": self.installed_firmware or model.firmware,
                 "serial_number": f"SN-{self.charger_id}",
             },
             reason=self.boot_reason,
@@ -578,6 +577,9 @@ class Charger201(SimCharger, ChargePoint):
             )
         return call_result.CertificateSigned(status=answer)
 
+    def report_security_event(self, event: str, timestamp: str) -> None:
+        self.post(call.SecurityEventNotification(type=event, timestamp=timestamp))
+
     @on(Action.get_log)
     def on_get_log(self, log: dict, log_type: str, request_id: int, **_: Any) -> call_result.GetLog:
         file_name = self.log_file_name(self.charger_id, log_type, request_id)
@@ -721,18 +723,14 @@ class Charger201(SimCharger, ChargePoint):
         cert = firmware.get("signing_certificate")
         if cert is not None and "BEGIN CERTIFICATE" not in cert:
             return
-        result = outcome(firmware["location"], signed=firmware.get("signature") is not None)
+        result = self.firmware_outcome(
+            firmware["location"], signed=firmware.get("signature") is not None
+        )
         self.firmware_request_id = request_id
         for status in result.states:  # L01.FR.01: every state it enters is reported
             self.firmware_status = status
             self.post(call.FirmwareStatusNotification(status=status, request_id=request_id))
-        if result.reboots:
-            if result.installed_version is not None:  # else a rollback: the old one boots
-                self.installed_firmware = result.installed_version
-            for conn in self.connectors.values():
-                if conn.transaction is not None:
-                    self.stop_transaction(conn.connector_id, reason="Reboot")
-            self.request_reboot(HARD_RESET, "FirmwareUpdate", graceful=True)
+        self.finish_install(result)
 
     @on(Action.data_transfer)
     def on_data_transfer(self, vendor_id: str, **_: Any) -> call_result.DataTransfer:

@@ -96,6 +96,11 @@ class Server16(_Recorder, CP16):
         self.rec("LogStatusNotification", kw)
         return r16.LogStatusNotification()
 
+    @on(A16.security_event_notification)
+    def security(self, **kw: Any) -> r16.SecurityEventNotification:
+        self.rec("SecurityEventNotification", kw)
+        return r16.SecurityEventNotification()
+
     @on(A16.sign_certificate)
     def sign_certificate(self, **kw: Any) -> r16.SignCertificate:
         self.rec("SignCertificate", kw)

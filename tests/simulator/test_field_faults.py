@@ -198,3 +198,42 @@ async def test_a_hang_the_watchdog_misses_needs_a_visit(csms: MiniCSMS, make_fle
     causes = {c.key: c for c in get_fault("silent_hang").field_causes()}
     assert 0 < causes["app_deadlock"].self_clear_p < 1
     assert not any(c.remote_fixable for c in causes.values())
+
+
+@pytest.mark.parametrize(
+    ("version", "cause", "events"),
+    [
+        ("2.0.1", "clock_lost", ["InvalidCsmsCertificate", "SettingSystemTime"]),
+        ("1.6", "clock_lost", ["InvalidCentralSystemCertificate", "SettingSystemTime"]),
+        ("2.0.1", "station_certificate_expired", ["FailedToAuthenticateAtCsms"]),
+        ("1.6", "station_certificate_expired", ["FailedToAuthenticateAtCentralSystem"]),
+    ],
+)
+async def test_tls_failure_is_offline_until_fixed_then_reports_its_security_events(
+    csms: MiniCSMS, make_fleet, version: str, cause: str, events: list[str]
+) -> None:
+    p = plan("northwind_duo", version)
+    fleet = await make_fleet([p], speed=1000)
+    ch = fleet.charger(p.charger_id)
+    connections = csms.connections[p.charger_id]
+    ch.inject_now("tls_connection_failure", 0, cause=cause)
+    await ch.wait_for(lambda s: s.phase == "offline" and not s.connected, timeout=3)
+    mark = csms.mark(p.charger_id)
+    await asyncio.sleep(0.3)  # 300 simulated s, past the reconnect back-off: still offline
+    assert not ch.connected and csms.connections[p.charger_id] == connections
+    assert _sent_after(csms, p.charger_id, mark) == []
+    assert ch.site_visit()["fixed"] == ["tls_connection_failure"]
+    await ch.wait_for(lambda s: s.online, timeout=5)
+    for event in events:
+        await csms.wait_message(
+            p.charger_id, "SecurityEventNotification", lambda m, e=event: m["type"] == e, after=mark
+        )
+    injected = fleet.truth.tail(kind="fault_injected")[-1]
+    assert injected["cause"] == cause and injected["remote_fixable"] is False
+
+
+def test_tls_failure_causes_a_clock_may_fix_itself_a_certificate_never() -> None:
+    causes = {c.key: c for c in get_fault("tls_connection_failure").field_causes()}
+    assert causes["clock_lost"].self_clear_s and 0 < causes["clock_lost"].self_clear_p < 1
+    assert causes["station_certificate_expired"].self_clear_s is None
+    assert not any(c.remote_fixable for c in causes.values())
