@@ -26,8 +26,13 @@ outages) and charging success rate (start attempts that delivered energy for 5 m
 Besides one charger's faults (``MIX``) the schedule holds field faults that are not one
 charger's: a site's power or network outage taking all its chargers down at once
 (``site_faults``, per site) and vehicles that go bad for a while, failing every start on any
-charger (``bad_vehicles``; the drivers carry per-vehicle idTokens). They are drawn from their
-own seeded generators, so they do not shift a seed's charger faults and sessions.
+charger (``bad_vehicles``; the drivers carry per-vehicle idTokens); and one charger's faults
+beyond the mix (``EXTRA_FAULTS``: a TLS handshake that fails on an expired certificate or a lost
+clock). They are drawn from their own seeded generators, so they do not shift a seed's charger
+faults and sessions. A third of the way in, the operator rolls out new firmware, the same in
+every arm: one campaign per model through the backend's campaign service, site by site, which
+stops after two failed chargers; in field mode an update fails, rolls back or leaves a boot loop
+(``app/simulator/firmware_updates.py``).
 
     .venv/bin/python bench/remote_resolution.py --days 30 --seeds 1,2,3,4,5
     .venv/bin/python bench/remote_resolution.py --days 1 --seeds 1 --speed 1440  # quick look
@@ -61,6 +66,9 @@ from app.config import Settings
 from app.db.models_diagnosis import DiagnosisRow
 from app.diagnosis.vocabulary import RETRYABLE_STEPS
 from app.fault_codes import load_catalogue
+from app.firmware_campaigns.plan import OPEN
+from app.firmware_campaigns.service import CampaignSpec
+from app.security.roles import Principal, Role
 from app.simulator.config import FleetConfig, Timing, plan_fleet
 from app.simulator.faults import (
     AVAILABILITY_CYCLE,
@@ -76,6 +84,7 @@ from app.simulator.fleet import Fleet
 from app.simulator.models import CHARGER_MODELS
 
 ARMS = ("none", "runbook", "naive", "ours")
+ITEM_STATES = (*sorted(OPEN), "succeeded", "failed", "skipped")
 REMOTE = (SOFT_RESET, HARD_RESET, UNLOCK, AVAILABILITY_CYCLE)
 PASSWORD = "bench-password-0123456789"
 BENCH_TAG = "BENCH-TAG"
@@ -118,6 +127,18 @@ SITE_FAULTS: dict[str, tuple[float, tuple[float, float]]] = {
     "site_power_outage": (0.05, (300.0, 4 * 3600.0)),
     "site_network_outage": (0.05, (600.0, 8 * 3600.0)),
 }
+# One charger's field faults beyond ``MIX``, per charger and simulated day, drawn from their
+# own generator like the site outages (so they do not shift a seed's mix): a charger that
+# cannot open its TLS connection because its certificate expired or its clock was lost. The
+# rate is an assumption of this simulator, raised like the site rates (about one in two
+# chargers a year at the field's scale).
+EXTRA_FAULTS: dict[str, float] = {"tls_connection_failure": 0.002}
+# The operator's firmware rollout, the same in every arm: at this share of the run, one
+# campaign per model through the backend's campaign service (site by site, stopped after two
+# failed chargers). In field mode an update fails, rolls back or boot-loops with the odds of
+# app/simulator/firmware_updates.py FIELD_ODDS.
+ROLLOUT_AT = 1 / 3
+ROLLOUT_STOP_AFTER = 2
 VEHICLES_PER_CHARGER = 3  # the drivers' cars: each session draws one
 # A vehicle that goes bad (its inlet or its charge controller) for 2 h to 2 days, per
 # vehicle-day; raised like the other rates. Every start it makes, on any charger, ends within a
@@ -274,6 +295,16 @@ def make_schedule(args: argparse.Namespace, seed: int) -> dict[str, Any]:
                 for t, s, k, d in site_faults
             ):
                 site_faults.append((start, site, key, duration))
+    extra_rng = random.Random(f"{seed}:extras")
+    extra_faults = []
+    taken: set[tuple[str, str]] = set()
+    for key, rate in EXTRA_FAULTS.items():
+        for _ in range(_count(extra_rng, rate * args.extras_scale * len(plans) * args.days)):
+            start = extra_rng.uniform(0.02 * span, 0.9 * span)
+            cid = extra_rng.choice(plans).charger_id
+            if (cid, key) not in taken:  # once per charger, as for the mix (above)
+                taken.add((cid, key))
+                extra_faults.append((start, cid, key, 0))
     vehicle_rng = random.Random(f"{seed}:vehicles")
     vehicles = [vehicle_token(n + 1) for n in range(VEHICLES_PER_CHARGER * len(plans))]
     driven = [(*s, vehicle_rng.choice(vehicles)) for s in sorted(sessions)]
@@ -286,6 +317,8 @@ def make_schedule(args: argparse.Namespace, seed: int) -> dict[str, Any]:
         "faults": sorted(faults),
         "sessions": driven,
         "site_faults": sorted(site_faults),
+        "extra_faults": sorted(extra_faults),
+        "rollout": args.rollout_at * span if args.rollout_at is not None else None,
         "bad_vehicles": sorted(bad),
         "vehicles": vehicles,
         "sites": {site: [p.charger_id for p in plans if p.site == site] for site in sites},
@@ -404,6 +437,24 @@ async def run_arm(arm: str, args: argparse.Namespace, seed: int, out: Path) -> d
             except Exception as error:
                 failed_injections.append(f"{cid} {key} (site {site}): {error}")
 
+    async def rollout(sim_t: float) -> None:
+        """The operator's firmware rollout: one campaign per model, as an admin would."""
+        await at(sim_t)
+        assert state.campaigns is not None
+        operator = Principal("bench-operator", Role.ADMIN)
+        for model in sorted({p.model for p in plans}, key=lambda m: m.key):
+            spec = CampaignSpec(
+                name=f"rollout {model.model}",
+                model=model.model,
+                update={"location": f"https://firmware.example.com/{model.key}-next.bin"},
+                max_sites=1,
+                stop_after_failures=ROLLOUT_STOP_AFTER,
+            )
+            try:
+                await state.campaigns.create(spec, operator)
+            except Exception as error:
+                failed_injections.append(f"rollout {model.model}: {error}")
+
     def can_deliver(charger: Any, connector: int) -> bool:
         if not charger.connected:
             return False  # offline or rebooting: the driver cannot be authorised
@@ -493,6 +544,9 @@ async def run_arm(arm: str, args: argparse.Namespace, seed: int, out: Path) -> d
     tasks: list[asyncio.Task[Any]] = [asyncio.create_task(inject(*f)) for f in schedule["faults"]]
     tasks += [asyncio.create_task(session(*s)) for s in schedule["sessions"]]
     tasks += [asyncio.create_task(site_fault(*f)) for f in schedule["site_faults"]]
+    tasks += [asyncio.create_task(inject(*f)) for f in schedule["extra_faults"]]
+    if schedule["rollout"] is not None:
+        tasks.append(asyncio.create_task(rollout(schedule["rollout"])))
     tasks.append(asyncio.create_task(dispatcher()))
     tasks.append(asyncio.create_task(lag_probe()))
     await asyncio.sleep(schedule["span"] / speed)
@@ -501,6 +555,14 @@ async def run_arm(arm: str, args: argparse.Namespace, seed: int, out: Path) -> d
     for task in tasks:
         task.cancel()
     diag_stats = dict(state.diagnosis.stats) if state.diagnosis is not None else {}
+    campaigns = [
+        {
+            "model": c.model,
+            "status": c.status,
+            "items": {k: sum(1 for i in c.items.values() if i.state == k) for k in ITEM_STATES},
+        }
+        for c in (state.campaigns.list() if state.campaigns is not None else [])
+    ]
     await fleet.stop()
     await backend.stop()
     result = score(truth_path, t0, speed, span_end, visits, plans)
@@ -512,6 +574,8 @@ async def run_arm(arm: str, args: argparse.Namespace, seed: int, out: Path) -> d
         charge_attempts=len(attempts),
         charging_success_pct=round(100 * sum(attempts) / max(1, len(attempts)), 1),
         diagnosis=diag_stats,
+        campaigns=campaigns,
+        campaigns_stopped=sum(1 for c in campaigns if c["status"] == "stopped"),
         real_seconds=round(time.time() - t0, 1),
         cpu_share_pct=round(100 * cpu / max(1e-9, span_end / speed), 1),
         loop_lag=lag_summary(lags, speed),
@@ -584,6 +648,7 @@ def score(
     by_vendor: dict[str, list[int]] = {}  # vendor -> [resets, false resets]
     reboots: dict[str, list[tuple[float, float]]] = {}
     reboot_start: dict[str, float] = {}
+    updates: list[dict[str, Any]] = []
     for r in records:
         t, cid, kind = sim(r["ts"]), r["charger_id"], r["kind"]
         act = active.setdefault(cid, {})
@@ -649,6 +714,8 @@ def score(
             counts[1] += not helpful
             if tx.get(cid) and answer != "Scheduled":
                 resets_in_tx += 1
+        elif kind == "firmware_update":
+            updates.append(r)
         elif kind == "reboot":
             reboot_start[cid] = t
         elif kind == "booted" and cid in reboot_start:
@@ -724,6 +791,9 @@ def score(
         "mttr_min": round(sum(recovery) / max(1, len(recovery)) / 60, 1),
         "uptime_pct": round(sum(uptimes) / max(1, len(uptimes)), 2),
         "ports": len(uptimes),
+        "firmware_updates": len(updates),
+        "firmware_failed": sum(1 for u in updates if u["installed"] is None),
+        "firmware_boot_loops": sum(1 for u in updates if u["boot_loop"]),
         "detail": {"faults": faults, "visits": visits},
     }
 
@@ -762,6 +832,10 @@ METRICS: list[tuple[str, str, str]] = [
     ("mean time to recovery (min)", "mttr_min", ""),
     ("port uptime (23 CFR 680.116)", "uptime_pct", " %"),
     ("charging success rate", "charging_success_pct", " %"),
+    ("firmware updates in the rollout", "firmware_updates", ""),
+    ("  failed (download, rollback, boot loop)", "firmware_failed", ""),
+    ("  left in a boot loop", "firmware_boot_loops", ""),
+    ("  campaigns stopped by their failure limit", "campaigns_stopped", ""),
     ("event-loop lag p95 (simulated s)", "loop_lag_p95_sim_s", ""),
 ]
 
@@ -775,7 +849,8 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, dict[str, tuple[float,
             continue
         out[arm] = {}
         for _label, key, _unit in METRICS:
-            values = [float(r[key]) for r in rows if r[key] is not None]
+            # (results written before a metric existed have no value for it)
+            values = [float(r[key]) for r in rows if r.get(key) is not None]
             if values:
                 out[arm][key] = (statistics.fmean(values), min(values), max(values))
     return out
@@ -820,6 +895,16 @@ def seed_groups(
     ]
 
 
+def _share(text: str) -> float | None:
+    """A share of the run in [0, 1), or 'none'."""
+    if text.strip().lower() == "none":
+        return None
+    value = float(text)
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"a share of the run in [0, 1), not {text}")
+    return value
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chargers", type=int, default=24)
@@ -835,6 +920,19 @@ def main() -> None:
         type=float,
         default=1.0,
         help="multiply the site power/network outage rates (SITE_FAULTS) by this",
+    )
+    parser.add_argument(
+        "--extras-scale",
+        type=float,
+        default=1.0,
+        help="multiply the rates of the one-charger field faults beyond the mix (EXTRA_FAULTS)",
+    )
+    parser.add_argument(
+        "--rollout-at",
+        type=_share,
+        default=ROLLOUT_AT,
+        help="when the operator's firmware rollout starts, as a share of the run; 'none': no "
+        "rollout",
     )
     parser.add_argument("--arms", default=",".join(ARMS))
     parser.add_argument("--arm", choices=ARMS, help="run one arm in this process (internal)")
@@ -865,6 +963,8 @@ def main() -> None:
             "truck_roll_h",
             "complaint_h",
             "site_outage_scale",
+            "extras_scale",
+            "rollout_at",
         )
     ]
     results = []

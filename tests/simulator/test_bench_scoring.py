@@ -204,7 +204,13 @@ def test_site_outages_and_hangs_count_in_uptime_as_the_rule_says(tmp_path: Path)
 
 def test_schedule_site_outages_vehicles_and_dc_only_faults() -> None:
     args = argparse.Namespace(
-        chargers=24, days=2.0, fault_rate=2.0, session_gap_h=2.5, site_outage_scale=5.0
+        chargers=24,
+        days=2.0,
+        fault_rate=2.0,
+        session_gap_h=2.5,
+        site_outage_scale=5.0,
+        extras_scale=20.0,
+        rollout_at=0.25,
     )
     schedule = make_schedule(args, 1)
     assert schedule == make_schedule(args, 1)  # every arm runs the same schedule
@@ -235,12 +241,21 @@ def test_schedule_site_outages_vehicles_and_dc_only_faults() -> None:
     start, end, vehicle = schedule["bad_vehicles"][0]
     assert vehicle_is_bad(schedule, vehicle, (start + end) / 2)
     assert not vehicle_is_bad(schedule, vehicle, end + 1)
-    # the site and vehicle draws leave the charger faults and sessions of a seed as they were
+    # the site, vehicle and extra draws leave the charger faults and sessions of a seed as
+    # they were
+    without = make_schedule(
+        argparse.Namespace(**{**vars(args), "site_outage_scale": 0.0, "extras_scale": 0.0}), 1
+    )
+    assert schedule["faults"] == without["faults"]
+    assert schedule["sessions"] == without["sessions"]
+    assert without["extra_faults"] == [] and without["site_faults"] == []
+    extras = schedule["extra_faults"]
+    assert extras and {k for _t, _c, k, _n in extras} == {"tls_connection_failure"}
+    assert len({c for _t, c, _k, _n in extras}) == len(extras)  # once per charger
+    assert schedule["rollout"] == 0.25 * 2 * 86_400
     assert (
-        schedule["faults"]
-        == make_schedule(argparse.Namespace(**{**vars(args), "site_outage_scale": 0.0}), 1)[
-            "faults"
-        ]
+        make_schedule(argparse.Namespace(**{**vars(args), "rollout_at": None}), 1)["rollout"]
+        is None
     )
 
 
@@ -254,3 +269,27 @@ def test_the_ceiling_allows_one_reset_two_unlocks_and_no_clear_after_a_return() 
     both = Cause("both", 1.0, "firmware", ((UNLOCK, 0.5), (HARD_RESET, 0.5)))
     assert abs(guarded_ceiling(both) - (1 - 0.5 * 0.5**2)) < 1e-9
     assert guarded_ceiling(Cause("broken", 1.0, "hardware", ())) == 0.0
+
+
+def test_firmware_updates_are_counted_from_the_truth(tmp_path: Path) -> None:
+    p1 = plan("helion_hx150", "2.0.1")
+    cid = p1.charger_id
+
+    def update(t: float, installed: str | None, boot_loop: bool = False) -> dict[str, object]:
+        return rec(
+            t, "firmware_update", cid, location="x", states=[], installed=installed,
+            boot_loop=boot_loop,
+        )  # fmt: skip
+
+    records = [update(0, "hx-next"), update(10, None), update(20, None, boot_loop=True)]
+    records.append(
+        rec(21, "fault_injected", cid, fault="firmware_boot_failure", connector_id=0,
+            cause="firmware_boot_failure", source="firmware-update")
+    )  # fmt: skip
+    truth = tmp_path / "truth.jsonl"
+    truth.write_text("".join(json.dumps(r) + "\n" for r in records))
+    result = score(truth, T0.timestamp(), 1.0, 1000.0, [], [p1])
+    assert (result["firmware_updates"], result["firmware_failed"]) == (3, 2)
+    assert result["firmware_boot_loops"] == 1
+    assert result["needing_visit"] == 1  # the boot loop: a re-flash on site
+    assert result["uptime_pct"] < 100
