@@ -77,7 +77,8 @@ def _compact(payload: Any) -> str:
 
 
 def _go_to(pages_key: str, pages: list[int | None]) -> None:
-    """Button callback: show the message-log page whose cursor list is ``pages``."""
+    """Button callback: show the page (message log, charging sessions) whose cursor list is
+    ``pages``."""
     st.session_state[pages_key] = pages
 
 
@@ -165,19 +166,23 @@ def messages(charger_id: str) -> None:
 
 def transactions(charger_id: str) -> None:
     key = f"fd_{charger_id}_tx"
-    offset = int(st.session_state.get(key, 0))
+    pages_key = f"{key}_pages"
+    # each page starts after the last session of the one before (its id), as the message log
+    # does: a session recorded while a page is on screen does not shift the next one
+    pages: list[int | None] = st.session_state.setdefault(pages_key, [None])
     rows = call(
         "load the charging sessions",
         api().get,
         f"/api/chargers/{charger_id}/transactions",
         limit=PAGE_SIZE,
-        offset=offset,
+        before_id=pages[-1],
     )
     if rows is None:
         return
-    if not rows and offset == 0:
+    if not rows and len(pages) == 1:
         st.caption("No charging sessions recorded.")
         return
+    st.caption(f"Page {len(pages)} · {len(rows)} sessions, newest first")
     st.dataframe(
         pd.DataFrame(
             [
@@ -197,12 +202,20 @@ def transactions(charger_id: str) -> None:
         width="stretch",
     )
     b1, b2 = st.columns(2)
-    if b1.button("Newer sessions", key=f"{key}_prev", disabled=offset == 0):
-        st.session_state[key] = max(0, offset - PAGE_SIZE)
-        st.rerun()
-    if b2.button("Older sessions", key=f"{key}_next", disabled=len(rows) < PAGE_SIZE):
-        st.session_state[key] = offset + PAGE_SIZE
-        st.rerun()
+    b1.button(
+        "Newer sessions",
+        key=f"{key}_prev",
+        disabled=len(pages) == 1,
+        on_click=_go_to,
+        args=(pages_key, pages[:-1]),
+    )
+    b2.button(
+        "Older sessions",
+        key=f"{key}_next",
+        disabled=len(rows) < PAGE_SIZE,
+        on_click=_go_to,
+        args=(pages_key, [*pages, int(rows[-1]["id"]) if rows else None]),
+    )
 
 
 def _energy(row: dict[str, Any]) -> str:

@@ -107,3 +107,43 @@ async def test_commands_filter_by_command_gives_the_last_configuration_read(back
     rows = (await api_client.get(url, params={"command": ["get_configuration"]})).json()
     assert [row["command"] for row in rows] == ["get_configuration"]
     assert rows[0]["response"]["configurationKey"][0]["key"] == "HeartbeatInterval"
+
+
+async def test_transactions_page_after_the_last_one_shown(backend, api_client):
+    """The next page starts after the last session on screen (before_id): a session recorded
+    between two pages does not shift the second, as an offset would."""
+    charger_id = "SITE-004-AC-03"
+    await backend.register(charger_id)
+    await backend.register_id_token("TAG-PAGE")
+    url = f"/api/chargers/{charger_id}/transactions"
+    async with connected(backend.ocpp_url, charger_id) as charger:
+        await charger.boot()
+
+        async def session(meter: int) -> None:
+            started = await charger.call(
+                call16.StartTransaction(
+                    connector_id=1, id_tag="TAG-PAGE", meter_start=meter, timestamp=now()
+                )
+            )
+            await charger.call(
+                call16.StopTransaction(
+                    transaction_id=started.transaction_id,
+                    meter_stop=meter + 10,
+                    timestamp=now(),
+                    reason="Local",
+                )
+            )
+            await backend.state.recorder.flush()
+
+        for meter in (1000, 2000, 3000):
+            await session(meter)
+        first = (await api_client.get(url, params={"limit": 2})).json()
+        assert [r["meter_start_wh"] for r in first] == [3000, 2000]
+        await session(4000)  # a new session while page 1 is on screen
+        second = (await api_client.get(url, params={"limit": 2, "before_id": first[-1]["id"]}))
+        assert [r["meter_start_wh"] for r in second.json()] == [1000]
+    await backend.register("SITE-004-AC-04")
+    other = await api_client.get(
+        "/api/chargers/SITE-004-AC-04/transactions", params={"before_id": first[0]["id"]}
+    )
+    assert other.status_code == 422 and "before_id" in other.text

@@ -110,6 +110,46 @@ def test_message_log_pages_back_and_forth(stack: UiStack, monkeypatch) -> None: 
     assert "Page 1" in texts(at)
 
 
+def _charge_once(stack: UiStack, charger: str, done: int) -> None:
+    """One charge on connector 1, waited for until the sessions list holds ``done`` stopped."""
+    stack.call(lambda: stack.fleet.charger(charger).start_transaction(1))
+    stack.wait_for(
+        lambda: stack.http().get(f"/api/chargers/{charger}").json()["transactions"],
+        f"a charge on {charger}",
+    )
+    stack.call(lambda: stack.fleet.charger(charger).stop_transaction(1))
+    stack.wait_for(
+        lambda: (
+            sum(
+                1
+                for t in stack.http().get(f"/api/chargers/{charger}/transactions").json()
+                if t["stopped_at"]
+            )
+            >= done
+        ),
+        f"{done} charges on {charger} recorded as stopped",
+    )
+
+
+def test_charging_sessions_page_after_the_last_one_shown(stack: UiStack, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(charger_detail, "PAGE_SIZE", 2)
+    charger = stack.take_charger()
+    for n in (1, 2, 3):
+        _charge_once(stack, charger, n)
+    at = app_as(stack, "casey", page="fleet.py")
+    at.selectbox(key="fleet_open").set_value(charger).run()
+    first = next(f for f in _frames(at) if "Why it stopped" in f.columns)
+    assert len(first) == 2 and at.button(key=f"fd_{charger}_tx_prev").disabled
+    _charge_once(stack, charger, 4)  # a new charge while page 1 is on screen
+    at.button(key=f"fd_{charger}_tx_next").click().run()
+    second = next(f for f in _frames(at) if "Why it stopped" in f.columns)
+    shown = first["Session id"].tolist() + second["Session id"].tolist()
+    assert len(second) == 1 and len(set(shown)) == 3  # the oldest, not page 1's last again
+    at.button(key=f"fd_{charger}_tx_prev").click().run()
+    again = next(f for f in _frames(at) if "Why it stopped" in f.columns)
+    assert again["Session id"].tolist()[0] not in shown  # back on page 1: the newest charge
+
+
 def test_charger_text_is_shown_as_plain_text() -> None:
     beacon = "![x](http://127.0.0.1:9/beacon) <b>bold</b>"
     events = [

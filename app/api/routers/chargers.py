@@ -10,7 +10,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from app.api.deps import ANY_ROLE, get_db, get_state, readable_charger, require_roles
@@ -412,6 +412,7 @@ def charger_commands(
 
 class TransactionView(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    id: int = Field(description="The record's id: the cursor of the next page (before_id).")
     transaction_id: str
     connector_id: int
     id_tag: str | None
@@ -438,6 +439,7 @@ class TransactionView(BaseModel):
     def of(cls, row: TransactionRow) -> TransactionView:
         gaps = [list(g) for g in row.seq_gaps or []]
         return cls(
+            id=row.id,
             transaction_id=row.transaction_id,
             connector_id=row.connector_id,
             id_tag=row.id_tag,
@@ -465,12 +467,27 @@ def charger_transactions(
     __: ChargerLiveState = Depends(readable_charger),
     offset: int = Query(0, ge=0, le=1_000_000),
     limit: int = Query(50, ge=1, le=500),
+    before_id: int | None = Query(
+        None,
+        ge=1,
+        description="Only sessions after this one in the list (its id): the next page, which "
+        "a session recorded meanwhile does not shift as an offset would.",
+    ),
 ) -> list[TransactionView]:
-    """A charger's charging sessions as recorded, newest first."""
+    """A charger's charging sessions as recorded, newest first (by start, then id)."""
+    query = select(TransactionRow).where(TransactionRow.charger_id == charger_id)
+    if before_id is not None:
+        last = db.get(TransactionRow, before_id)
+        if last is None or last.charger_id != charger_id:
+            raise InvalidInput(f"before_id: {charger_id} has no charging session {before_id}")
+        query = query.where(
+            or_(
+                TransactionRow.started_at < last.started_at,
+                and_(TransactionRow.started_at == last.started_at, TransactionRow.id < last.id),
+            )
+        )
     rows = db.scalars(
-        select(TransactionRow)
-        .where(TransactionRow.charger_id == charger_id)
-        .order_by(TransactionRow.started_at.desc(), TransactionRow.id.desc())
+        query.order_by(TransactionRow.started_at.desc(), TransactionRow.id.desc())
         .offset(offset)
         .limit(limit)
     )
