@@ -76,6 +76,43 @@ def _compact(payload: Any) -> str:
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
+def _page_buttons(
+    key: str,
+    pages_key: str,
+    pages: list[int | None],
+    shown: list[dict[str, Any]],
+    labels: tuple[str | None, str, str],
+) -> None:
+    """The buttons that move between pages (newest, if labelled; newer; older). Each page is
+    the list of cursors that led to it, and the buttons are callbacks bound to what this run
+    showed: "older" continues after the last row on screen (its id), even if newer rows
+    arrived before the click was handled."""
+    newest, newer, older = labels
+    columns = iter(st.columns(3 if newest else 2))
+    if newest:
+        next(columns).button(
+            newest,
+            key=f"{key}_first",
+            disabled=len(pages) == 1,
+            on_click=_go_to,
+            args=(pages_key, [None]),
+        )
+    next(columns).button(
+        newer,
+        key=f"{key}_prev",
+        disabled=len(pages) == 1,
+        on_click=_go_to,
+        args=(pages_key, pages[:-1]),
+    )
+    next(columns).button(
+        older,
+        key=f"{key}_next",
+        disabled=len(shown) < PAGE_SIZE,
+        on_click=_go_to,
+        args=(pages_key, [*pages, int(shown[-1]["id"]) if shown else None]),
+    )
+
+
 def _go_to(pages_key: str, pages: list[int | None]) -> None:
     """Button callback: show the page (message log, charging sessions) whose cursor list is
     ``pages``."""
@@ -128,30 +165,7 @@ def messages(charger_id: str) -> None:
         width="stretch",
         column_config={"id": None, "Message": st.column_config.TextColumn(width="large")},
     )
-    b1, b2, b3 = st.columns(3)
-    # The page moves in callbacks bound to what this run showed: "Older" continues after the
-    # oldest message on screen, even if newer messages arrived before the click was handled.
-    b1.button(
-        "Newest",
-        key=f"{key}_first",
-        disabled=len(pages) == 1,
-        on_click=_go_to,
-        args=(pages_key, [None]),
-    )
-    b2.button(
-        "Newer",
-        key=f"{key}_prev",
-        disabled=len(pages) == 1,
-        on_click=_go_to,
-        args=(pages_key, pages[:-1]),
-    )
-    b3.button(
-        "Older",
-        key=f"{key}_next",
-        disabled=len(events) < PAGE_SIZE,
-        on_click=_go_to,
-        args=(pages_key, [*pages, int(events[-1]["id"]) if events else None]),
-    )
+    _page_buttons(key, pages_key, pages, events, ("Newest", "Newer", "Older"))
     if events:
         chosen = st.selectbox(
             "Show one message in full",
@@ -201,21 +215,7 @@ def transactions(charger_id: str) -> None:
         hide_index=True,
         width="stretch",
     )
-    b1, b2 = st.columns(2)
-    b1.button(
-        "Newer sessions",
-        key=f"{key}_prev",
-        disabled=len(pages) == 1,
-        on_click=_go_to,
-        args=(pages_key, pages[:-1]),
-    )
-    b2.button(
-        "Older sessions",
-        key=f"{key}_next",
-        disabled=len(rows) < PAGE_SIZE,
-        on_click=_go_to,
-        args=(pages_key, [*pages, int(rows[-1]["id"]) if rows else None]),
-    )
+    _page_buttons(key, pages_key, pages, rows, (None, "Newer sessions", "Older sessions"))
 
 
 def _energy(row: dict[str, Any]) -> str:
