@@ -15,8 +15,9 @@ def _frames(at) -> list:  # type: ignore[no-untyped-def]
     return [frame.value for frame in at.dataframe]
 
 
-def test_fleet_drills_down_to_one_chargers_log_sessions_settings(stack: UiStack) -> None:
-    charger = stack.take_charger()
+def _charge_once(stack: UiStack, charger: str, done: int) -> None:
+    """One charge on connector 1, waited for until the sessions list holds ``done`` stopped
+    (the recorder stores a charge in batches: none, then one, then stopped)."""
     stack.call(lambda: stack.fleet.charger(charger).start_transaction(1))
     stack.wait_for(
         lambda: stack.http().get(f"/api/chargers/{charger}").json()["transactions"],
@@ -24,13 +25,21 @@ def test_fleet_drills_down_to_one_chargers_log_sessions_settings(stack: UiStack)
     )
     stack.call(lambda: stack.fleet.charger(charger).stop_transaction(1))
     stack.wait_for(
-        lambda: [  # the recorder stores the charge in a batch: none, then one, then stopped
-            t
-            for t in stack.http().get(f"/api/chargers/{charger}/transactions").json()
-            if t["stopped_at"]
-        ],
-        f"the charge on {charger} recorded as stopped",
+        lambda: (
+            sum(
+                1
+                for t in stack.http().get(f"/api/chargers/{charger}/transactions").json()
+                if t["stopped_at"]
+            )
+            >= done
+        ),
+        f"{done} charges on {charger} recorded as stopped",
     )
+
+
+def test_fleet_drills_down_to_one_chargers_log_sessions_settings(stack: UiStack) -> None:
+    charger = stack.take_charger()
+    _charge_once(stack, charger, 1)
     at = app_as(stack, "casey", page="fleet.py")
     at.selectbox(key="fleet_open").set_value(charger).run()
     assert not at.exception, at.exception
@@ -108,27 +117,6 @@ def test_message_log_pages_back_and_forth(stack: UiStack, monkeypatch) -> None: 
     assert [e["id"] for e in between] == [ids[2]]
     at.button(key=f"fd_{charger}_prev").click().run()
     assert "Page 1" in texts(at)
-
-
-def _charge_once(stack: UiStack, charger: str, done: int) -> None:
-    """One charge on connector 1, waited for until the sessions list holds ``done`` stopped."""
-    stack.call(lambda: stack.fleet.charger(charger).start_transaction(1))
-    stack.wait_for(
-        lambda: stack.http().get(f"/api/chargers/{charger}").json()["transactions"],
-        f"a charge on {charger}",
-    )
-    stack.call(lambda: stack.fleet.charger(charger).stop_transaction(1))
-    stack.wait_for(
-        lambda: (
-            sum(
-                1
-                for t in stack.http().get(f"/api/chargers/{charger}/transactions").json()
-                if t["stopped_at"]
-            )
-            >= done
-        ),
-        f"{done} charges on {charger} recorded as stopped",
-    )
 
 
 def test_charging_sessions_page_after_the_last_one_shown(stack: UiStack, monkeypatch) -> None:  # type: ignore[no-untyped-def]
