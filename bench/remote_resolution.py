@@ -340,7 +340,10 @@ def arm_settings(arm: str, data: Path, speed: float) -> Settings:
         "api_port": 0,
         "heartbeat_interval": 300,
         "offline_debounce_seconds": 120.0 / speed,
-        "command_timeout": 10.0,
+        # the product waits 30 s for an answer; scaled, that is below the loop's lag at x720,
+        # so a CALL waits one real second (12 simulated minutes at x720; it was 10 s, two
+        # simulated hours, for which a hung charger held its diagnosis)
+        "command_timeout": max(1.0, 30.0 / speed),
         "event_flush_interval": 0.2,
         "refresh_state_on_connect": False,
         "recorder_mode": "thread",
