@@ -23,6 +23,7 @@ async def test_firmware_update_and_test_charge_on_simulated_chargers(backend, ap
         speed=100,
         shared_password=TEST_CHARGER_PASSWORD,
         ground_truth_path=tmp_path / "truth.jsonl",
+        outcomes="ideal",  # the update installs (field mode may draw a failure)
     )
     async with Fleet(config, plans=[p201, p16]) as fleet:
         await fleet.wait_online(timeout=15)
