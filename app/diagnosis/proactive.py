@@ -13,6 +13,7 @@ from websockets.exceptions import ConnectionClosed
 
 from app.commands.gateway import Actor, CommandRequest, CommandResult
 from app.csms.faults_v201 import is_problem_flag
+from app.diagnosis.remediation import SYSTEM
 from app.errors import CommandError
 from app.fault_codes import FaultCatalogue, load_catalogue
 
@@ -78,8 +79,6 @@ async def on_boot(service: Any, charger_id: str) -> None:
     """Send the base report request and the monitors. A refusal, or the socket closing while
     we ask (the station rebooted or dropped), is logged, never raised: this runs as a
     background task that nobody awaits."""
-    from app.diagnosis.service import SYSTEM
-
     actor = Actor(SYSTEM, "diagnosis", "proactive 2.0.1 at boot")
     catalogue = load_catalogue()
     requests = [

@@ -263,7 +263,7 @@ async def test_slow_reboot_is_waited_for_before_judging(make_backend, make_fleet
 async def test_sessions_finish_is_public(make_backend) -> None:
     backend = await make_backend()
     sessions = backend.state.sessions
-    from app.diagnosis.service import SYSTEM
+    from app.diagnosis.remediation import SYSTEM
 
     await backend.register("SITE-001-AC-01")
     sid = await sessions.create(SYSTEM, "SITE-001-AC-01", None, None, "automatic test")

@@ -6,7 +6,7 @@ from typing import Any
 
 from streamlit.testing.v1 import AppTest
 
-from app.diagnosis.service import SYSTEM as DIAGNOSIS
+from app.diagnosis.remediation import SYSTEM as DIAGNOSIS
 from app.ui.navigation import pages_for
 from app.ui.people import CONSULTANT, MACHINE
 from tests.ui.conftest import MAIN, UiStack
