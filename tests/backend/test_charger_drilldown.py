@@ -140,7 +140,7 @@ async def test_transactions_page_after_the_last_one_shown(backend, api_client):
         first = (await api_client.get(url, params={"limit": 2})).json()
         assert [r["meter_start_wh"] for r in first] == [3000, 2000]
         await session(4000)  # a new session while page 1 is on screen
-        second = (await api_client.get(url, params={"limit": 2, "before_id": first[-1]["id"]}))
+        second = await api_client.get(url, params={"limit": 2, "before_id": first[-1]["id"]})
         assert [r["meter_start_wh"] for r in second.json()] == [1000]
     await backend.register("SITE-004-AC-04")
     other = await api_client.get(
