@@ -76,6 +76,10 @@ def _compact(payload: Any) -> str:
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _page_buttons(
     key: str,
     pages_key: str,
@@ -157,7 +161,7 @@ def messages(charger_id: str) -> None:
     )
     if events is None:
         return
-    st.caption(f"Page {len(pages)} · {len(events)} messages, newest first")
+    st.caption(f"Page {len(pages)} · {_count(len(events), 'message')}, newest first")
     table = message_rows(events)
     st.dataframe(
         table,
@@ -196,7 +200,7 @@ def transactions(charger_id: str) -> None:
     if not rows and len(pages) == 1:
         st.caption("No charging sessions recorded.")
         return
-    st.caption(f"Page {len(pages)} · {len(rows)} sessions, newest first")
+    st.caption(f"Page {len(pages)} · {_count(len(rows), 'session')}, newest first")
     st.dataframe(
         pd.DataFrame(
             [

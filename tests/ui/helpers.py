@@ -61,3 +61,25 @@ def button(at: AppTest, label_part: str):  # type: ignore[no-untyped-def]
         if label_part in _MARKDOWN_ESCAPE.sub(r"\1", str(b.label)):
             return b
     raise AssertionError(f"no button with {label_part!r}; have {[b.label for b in at.button]}")
+
+
+def charge_once(stack: UiStack, charger: str, done: int) -> None:
+    """One charge on connector 1, waited for until the sessions list holds ``done`` stopped
+    (the recorder stores a charge in batches: none, then one, then stopped)."""
+    stack.call(lambda: stack.fleet.charger(charger).start_transaction(1))
+    stack.wait_for(
+        lambda: stack.http().get(f"/api/chargers/{charger}").json()["transactions"],
+        f"a charge on {charger}",
+    )
+    stack.call(lambda: stack.fleet.charger(charger).stop_transaction(1))
+    stack.wait_for(
+        lambda: (
+            sum(
+                1
+                for t in stack.http().get(f"/api/chargers/{charger}/transactions").json()
+                if t["stopped_at"]
+            )
+            >= done
+        ),
+        f"{done} charges on {charger} recorded as stopped",
+    )

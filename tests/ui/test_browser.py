@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from tests.ui.conftest import MAIN, REPO, UiStack
+from tests.ui.helpers import charge_once
 
 pytestmark = pytest.mark.browser
 CHROMIUM = Path("/usr/bin/chromium")
@@ -898,6 +899,7 @@ def test_clicking_a_graph_node_jumps_to_it_in_the_editor(stack: UiStack, browser
 
 def test_fleet_drills_down_to_a_charger(stack: UiStack, browser, ui_url) -> None:  # type: ignore[no-untyped-def]
     charger = stack.take_charger()
+    charge_once(stack, charger, 1)
     page = new_page(browser, ui_url)
     sign_in(page, stack, "casey")
     page.get_by_role("link", name="Fleet").click()
@@ -917,6 +919,10 @@ def test_fleet_drills_down_to_a_charger(stack: UiStack, browser, ui_url) -> None
     page.get_by_text("Settings read from the charger.").wait_for()
     settled(page)
     shot(page, "32-fleet-charger-settings")
+    page.get_by_role("tab", name="Charging sessions").click()
+    page.get_by_text("1 session, newest first").wait_for()  # one charge: singular
+    settled(page)
+    shot(page, "33-fleet-charger-sessions")
     page.get_by_role("tab", name="Inventory").click()  # a 1.6 charger: no device model
     page.get_by_text("which has no inventory report").wait_for()
     page.get_by_role("tab", name="Diagnoses").click()

@@ -8,38 +8,16 @@ from app.db.models_diagnosis import DiagnosisRow
 from app.ui import charger_detail
 from app.ui.charger_detail import config_rows, message_rows
 from tests.ui.conftest import UiStack
-from tests.ui.helpers import app_as, texts
+from tests.ui.helpers import app_as, charge_once, texts
 
 
 def _frames(at) -> list:  # type: ignore[no-untyped-def]
     return [frame.value for frame in at.dataframe]
 
 
-def _charge_once(stack: UiStack, charger: str, done: int) -> None:
-    """One charge on connector 1, waited for until the sessions list holds ``done`` stopped
-    (the recorder stores a charge in batches: none, then one, then stopped)."""
-    stack.call(lambda: stack.fleet.charger(charger).start_transaction(1))
-    stack.wait_for(
-        lambda: stack.http().get(f"/api/chargers/{charger}").json()["transactions"],
-        f"a charge on {charger}",
-    )
-    stack.call(lambda: stack.fleet.charger(charger).stop_transaction(1))
-    stack.wait_for(
-        lambda: (
-            sum(
-                1
-                for t in stack.http().get(f"/api/chargers/{charger}/transactions").json()
-                if t["stopped_at"]
-            )
-            >= done
-        ),
-        f"{done} charges on {charger} recorded as stopped",
-    )
-
-
 def test_fleet_drills_down_to_one_chargers_log_sessions_settings(stack: UiStack) -> None:
     charger = stack.take_charger()
-    _charge_once(stack, charger, 1)
+    charge_once(stack, charger, 1)
     at = app_as(stack, "casey", page="fleet.py")
     at.selectbox(key="fleet_open").set_value(charger).run()
     assert not at.exception, at.exception
@@ -123,12 +101,12 @@ def test_charging_sessions_page_after_the_last_one_shown(stack: UiStack, monkeyp
     monkeypatch.setattr(charger_detail, "PAGE_SIZE", 2)
     charger = stack.take_charger()
     for n in (1, 2, 3):
-        _charge_once(stack, charger, n)
+        charge_once(stack, charger, n)
     at = app_as(stack, "casey", page="fleet.py")
     at.selectbox(key="fleet_open").set_value(charger).run()
     first = next(f for f in _frames(at) if "Why it stopped" in f.columns)
     assert len(first) == 2 and at.button(key=f"fd_{charger}_tx_prev").disabled
-    _charge_once(stack, charger, 4)  # a new charge while page 1 is on screen
+    charge_once(stack, charger, 4)  # a new charge while page 1 is on screen
     at.button(key=f"fd_{charger}_tx_next").click().run()
     second = next(f for f in _frames(at) if "Why it stopped" in f.columns)
     shown = first["Session id"].tolist() + second["Session id"].tolist()
