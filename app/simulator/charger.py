@@ -809,7 +809,9 @@ class SimCharger:
             for event in fault.cause.security_events:  # kept in the outbox until it is back
                 self.report_security_event(event, fault.since)
 
-    def report_security_event(self, event: str, timestamp: str) -> None:
+    def report_security_event(
+        self, event: str, timestamp: str, tech_info: str | None = None
+    ) -> None:
         """Send a security event (2.0.1 name; each protocol's class names it its own way)."""
         raise NotImplementedError
 

@@ -369,17 +369,15 @@ class Charger16(SimCharger, ChargePoint):
         answer = "Accepted" if taken else "Rejected"
         self.record_command("CertificateSigned", {}, answer)
         if not taken:  # 1.6 security whitepaper A02.FR.07
-            self.post(
-                call.SecurityEventNotification(
-                    type="InvalidChargePointCertificate", timestamp=utc_iso(), tech_info=None
-                )
-            )
+            self.report_security_event("InvalidChargingStationCertificate", utc_iso())
         return call_result.CertificateSigned(status=answer)
 
-    def report_security_event(self, event: str, timestamp: str) -> None:
+    def report_security_event(
+        self, event: str, timestamp: str, tech_info: str | None = None
+    ) -> None:
         self.post(
             call.SecurityEventNotification(
-                type=SECURITY_EVENTS_16.get(event, event), timestamp=timestamp, tech_info=None
+                type=SECURITY_EVENTS_16.get(event, event), timestamp=timestamp, tech_info=tech_info
             )
         )
 

@@ -165,11 +165,7 @@ class Charger201(SimCharger, ChargePoint):
 
     def on_booted(self) -> None:
         if self.boot_reason not in ("PowerUp",):
-            self.post(
-                call.SecurityEventNotification(
-                    type="ResetOrReboot", timestamp=utc_iso(), tech_info=self.boot_reason
-                )
-            )
+            self.report_security_event("ResetOrReboot", utc_iso(), tech_info=self.boot_reason)
         if any(f.spec.key == "firmware_boot_failure" for f in self.faults.values()):
             self.post(call.FirmwareStatusNotification(status="InstallationFailed"))
 
@@ -570,15 +566,15 @@ class Charger201(SimCharger, ChargePoint):
         answer = "Accepted" if taken else "Rejected"
         self.record_command("CertificateSigned", {}, answer)
         if not taken:  # A02.FR.07
-            self.post(
-                call.SecurityEventNotification(
-                    type="InvalidChargingStationCertificate", timestamp=utc_iso()
-                )
-            )
+            self.report_security_event("InvalidChargingStationCertificate", utc_iso())
         return call_result.CertificateSigned(status=answer)
 
-    def report_security_event(self, event: str, timestamp: str) -> None:
-        self.post(call.SecurityEventNotification(type=event, timestamp=timestamp))
+    def report_security_event(
+        self, event: str, timestamp: str, tech_info: str | None = None
+    ) -> None:
+        self.post(
+            call.SecurityEventNotification(type=event, timestamp=timestamp, tech_info=tech_info)
+        )
 
     @on(Action.get_log)
     def on_get_log(self, log: dict, log_type: str, request_id: int, **_: Any) -> call_result.GetLog:

@@ -142,3 +142,24 @@ async def test_201_refuses_more_than_items_per_message(csms: MiniCSMS, make_flee
     assert len(ok.get_variable_result) == 16
     with pytest.raises(OccurrenceConstraintViolationError):
         await csms.command(p.charger_id, c201.GetVariables(get_variable_data=[item] * 17))
+
+
+@pytest.mark.parametrize(
+    ("version", "event"),
+    [("1.6", "InvalidChargePointCertificate"), ("2.0.1", "InvalidChargingStationCertificate")],
+)
+async def test_a_refused_signed_certificate_is_a_security_event(
+    csms: MiniCSMS, make_fleet, version: str, event: str
+) -> None:
+    """A02.FR.07 (1.6 security whitepaper, 2.0.1): a certificate it cannot take is reported,
+    each protocol by its own name."""
+    p = plan("northwind_duo", version)
+    await make_fleet([p])
+    await csms.wait_message(p.charger_id, "BootNotification")
+    mark = csms.mark(p.charger_id)
+    payload = c16.CertificateSigned if version == "1.6" else c201.CertificateSigned
+    answer = await csms.command(p.charger_id, payload(certificate_chain="not a certificate"))
+    assert answer.status == "Rejected"
+    await csms.wait_message(
+        p.charger_id, "SecurityEventNotification", lambda m: m["type"] == event, after=mark
+    )
