@@ -655,7 +655,10 @@ class SimCharger:
         rng: random.Random | None = None
         evidence: tuple[str, ...] = ()
         causes = spec.field_causes()
-        if cause is not None and cause not in {c.key for c in causes}:
+        # a cause the caller named: in ideal mode it keeps the catalogue's outcomes (no
+        # generator), but what it leaves behind (log lines, security events) is its own
+        named = next((c for c in causes if c.key == cause), None)
+        if cause is not None and named is None:
             known = ", ".join(c.key for c in causes)
             raise SimulatorError(f"{spec.key} has no cause {cause!r}; its causes: {known}")
         if self.ctx.config.outcomes == "field":
@@ -665,7 +668,7 @@ class SimCharger:
             self._injections[(spec.key, cid)] = n + 1
             rng = random.Random(f"{self.ctx.config.seed}:{self.charger_id}:{spec.key}:{cid}:{n}")
             picked = rng.choices(causes, [c.weight for c in causes])[0]
-            drawn = next((c for c in causes if c.key == cause), picked)
+            drawn = named or picked
             # the log lines come from a generator of this fault's own (its seed, one more
             # name): the same lines in every arm, and the outcome draws of ``rng`` unchanged
             log_rng = random.Random(
@@ -680,14 +683,13 @@ class SimCharger:
                 cid,
                 log_rng,
             )
-        elif cause is not None:
+        elif named is not None:
             # ideal mode is deterministic: a cause named by the caller always leaves its own
             # line, never a misleading one
-            named = next(c for c in causes if c.key == cause)
             evidence = evidence_lines(
                 self.plan.model.vendor, named.trace, 1.0, None, 0.0, cid, random.Random(cause)
             )
-        truth_cause = drawn or next((c for c in causes if c.key == cause), causes[0])
+        truth_cause = drawn or named or causes[0]
         self.truth(
             "fault_injected",
             fault=spec.key,
@@ -700,9 +702,6 @@ class SimCharger:
             remote_fixable=truth_cause.remote_fixable,
             **detail,
         )
-        # ideal mode keeps a cause the caller named (its outcomes stay the catalogue's: no
-        # generator), so that what it leaves behind (security events) is that cause's
-        named = next((c for c in causes if c.key == cause), None)
         self._add_fault(spec, cid, drawn or named, rng, clear_after_s, evidence)
 
     def _add_fault(
