@@ -69,6 +69,7 @@ from app.fault_codes import load_catalogue
 from app.firmware_campaigns.plan import OPEN
 from app.firmware_campaigns.service import CampaignSpec
 from app.security.roles import Principal, Role
+from app.simulator.chargex_faces import MREC_MODELS, parse_models
 from app.simulator.config import FleetConfig, Timing, plan_fleet
 from app.simulator.faults import (
     AVAILABILITY_CYCLE,
@@ -391,6 +392,7 @@ async def run_arm(arm: str, args: argparse.Namespace, seed: int, out: Path) -> d
         ground_truth_path=truth_path,
         outcomes="field",
         timing=Timing(meter_interval_s=900.0),
+        chargex_models=args.chargex_models,
     )
     fleet = Fleet(config, plans=plans)
     await fleet.start()
@@ -574,6 +576,7 @@ async def run_arm(arm: str, args: argparse.Namespace, seed: int, out: Path) -> d
         seed=seed,
         days=args.days,
         chargers=args.chargers,
+        chargex_models=list(args.chargex_models),
         charge_attempts=len(attempts),
         charging_success_pct=round(100 * sum(attempts) / max(1, len(attempts)), 1),
         diagnosis=diag_stats,
@@ -937,6 +940,13 @@ def main() -> None:
         help="when the operator's firmware rollout starts, as a share of the run; 'none': no "
         "rollout",
     )
+    parser.add_argument(
+        "--chargex-models",
+        type=parse_models,
+        default=MREC_MODELS,
+        help="models that report ChargeX codes as EVerest does (comma-separated keys); 'none': "
+        "every model sends its vendor codes",
+    )
     parser.add_argument("--arms", default=",".join(ARMS))
     parser.add_argument("--arm", choices=ARMS, help="run one arm in this process (internal)")
     parser.add_argument("--seed", type=int, help="the seed of --arm (internal)")
@@ -970,6 +980,7 @@ def main() -> None:
             "rollout_at",
         )
     ]
+    base.append(f"--chargex-models={','.join(args.chargex_models) or 'none'}")
     results = []
     for seed in seeds:
         procs = {
@@ -1000,8 +1011,9 @@ def main() -> None:
             )
     print(
         f"\nSimulated {args.days:g} days x {len(seeds)} seeds ({args.seeds}), {args.chargers} "
-        f"chargers, {args.fault_rate:g} faults per charger-day, speed x{args.speed:g}; "
-        "mean (min-max) across seeds\n"
+        f"chargers, {args.fault_rate:g} faults per charger-day, speed x{args.speed:g}, ChargeX "
+        f"faces from {', '.join(args.chargex_models) or 'no model'}; mean (min-max) across "
+        "seeds\n"
     )
     held_out = {int(s) for s in args.held_out.split(",") if s.strip()}
     for name, rows in seed_groups(results, held_out):

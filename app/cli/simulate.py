@@ -21,6 +21,7 @@ import httpx
 import typer
 
 from app.config import get_settings
+from app.simulator.chargex_faces import MREC_MODELS, parse_models
 
 app = typer.Typer(
     help="Simulated charger fleet (OCPP 1.6J / 2.0.1) with fault injection and ground truth.",
@@ -48,10 +49,17 @@ def simulate(
     ground_truth: Path | None = typer.Option(None, help="JSON-lines ground-truth log."),
     control_port: int | None = typer.Option(None, help="Control API port (0 = free port)."),
     connect_rate: float = typer.Option(500.0, help="New connections per second."),
+    chargex_models: str = typer.Option(
+        ",".join(MREC_MODELS),
+        help="Models whose firmware reports ChargeX codes as EVerest does (comma-separated "
+        "keys; 'none': every model sends its vendor codes).",
+    ),
 ) -> None:
     """Run the fleet until Ctrl-C (when no sub-command is given)."""
     if ctx.invoked_subcommand is not None:
         return
+    from pydantic import ValidationError
+
     from app.simulator.config import FleetConfig, read_password_file
     from app.simulator.scenario import ScenarioError, load_scenario
 
@@ -70,7 +78,13 @@ def simulate(
     except ScenarioError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
+    try:
+        mrec = FleetConfig(chargex_models=parse_models(chargex_models)).chargex_models
+    except ValidationError as exc:
+        why = exc.errors()[0]["msg"].removeprefix("Value error, ")
+        raise typer.BadParameter(why, param_hint="--chargex-models") from None
     config = FleetConfig(
+        chargex_models=mrec,
         csms_url=csms or f"ws://{settings.host}:{settings.ocpp_port}/ocpp",
         chargers=chargers,
         ocpp=ocpp,  # type: ignore[arg-type]

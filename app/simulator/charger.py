@@ -25,6 +25,7 @@ from ocpp.exceptions import OCPPError
 from websockets.exceptions import ConnectionClosed
 
 from app.simulator.certificates import StationCertificates
+from app.simulator.chargex_faces import ChargeXFace, face_for_fault
 from app.simulator.config import DEFAULT_ID_TAG, ChargerPlan, FleetConfig
 from app.simulator.evidence import evidence_lines
 from app.simulator.faults import (
@@ -227,8 +228,18 @@ class SimCharger:
         self.outbox.append((make, on_result))
         self._kick.set()
 
+    @property
+    def reports_chargex(self) -> bool:
+        """Whether this charger's firmware reports faults with ChargeX codes (EVerest's way)."""
+        return self.plan.model.key in self.ctx.config.chargex_models
+
+    def chargex_face(self, spec: FaultSpec) -> ChargeXFace | None:
+        """The ChargeX code this charger sends for a fault, if it reports them and one exists."""
+        return face_for_fault(spec.key) if self.reports_chargex else None
+
     def vendor_code(self, spec: FaultSpec) -> str:
-        return spec.vendor_error_code(self.plan.model)
+        face = self.chargex_face(spec)
+        return face.code if face else spec.vendor_error_code(self.plan.model)
 
     def connector(self, connector_id: int) -> ConnectorState:
         try:
@@ -844,36 +855,37 @@ class SimCharger:
         faulted = [f for f in visible if f.spec.v16.status == "Faulted"]
         return (faulted or visible)[-1]
 
+    def shown_fault16(self, cid: int) -> ActiveFault | None:
+        """The fault a 1.6 StatusNotification of connector cid (0: the station) reports."""
+        return self._pick(self.faults_on(cid))
+
+    def plain_status16(self, cid: int) -> str:
+        """The 1.6 status of connector cid (0: the station) apart from any fault."""
+        if cid == 0:
+            return "Available" if self.charger_operative else "Unavailable"
+        conn = self.connectors[cid]
+        if not (conn.operative and self.charger_operative):
+            return "Unavailable"
+        if conn.transaction is not None:
+            return "Charging"
+        if conn.finishing:
+            return "Finishing"
+        if conn.plugged:
+            return "Preparing"
+        return "Available"
+
     def view16(self, cid: int) -> tuple[str, str, str | None, str | None]:
         """(status, errorCode, vendorErrorCode, info) as a 1.6 charger reports connector cid."""
-        if cid == 0:
-            fault = self._pick(self.faults_on(0))
-            if fault and fault.spec.v16.status == "Faulted":
-                status = "Faulted"
-            elif not self.charger_operative:
-                status = "Unavailable"
-            else:
-                status = "Available"
-        else:
-            conn = self.connectors[cid]
-            fault = self._pick(self.faults_on(cid))
-            if not (conn.operative and self.charger_operative):
-                status = "Unavailable"
-            elif fault and fault.spec.v16.status != "Available":
-                status = fault.spec.v16.status
-            elif conn.transaction is not None:
-                status = "Charging"
-            elif conn.finishing:
-                status = "Finishing"
-            elif conn.plugged:
-                status = "Preparing"
-            else:
-                status = "Available"
-            if fault and fault.spec.v16.status == "Faulted":
-                status = "Faulted"
+        fault = self.shown_fault16(cid)
+        status = self.plain_status16(cid)
         if fault is None:
             return status, "NoError", None, None
-        return status, fault.spec.v16.error_code, self.vendor_code(fault.spec), fault.spec.v16.info
+        face = fault.spec.v16
+        if face.status == "Faulted":
+            status = "Faulted"
+        elif cid and status != "Unavailable" and face.status != "Available":
+            status = face.status
+        return status, face.error_code, self.vendor_code(fault.spec), face.info
 
     def view201(self, cid: int) -> str:
         conn = self.connectors[cid]
@@ -897,7 +909,8 @@ class SimCharger:
                 self._last_status.pop(cid, None)
             if self._last_status.get(cid) != view:
                 self._last_status[cid] = view
-                self.post(self.status_payload(cid, view))
+                for payload in self.status_payloads(cid, view):
+                    self.post(payload)
         self._changed()
 
     # ------------------------------------------------------------------ transactions
@@ -1217,7 +1230,8 @@ class SimCharger:
     def status_views(self) -> dict[int, tuple]:
         raise NotImplementedError
 
-    def status_payload(self, cid: int, view: tuple) -> Any:
+    def status_payloads(self, cid: int, view: tuple) -> list[Any]:
+        """The StatusNotification(s) that report a connector's view, in order."""
         raise NotImplementedError
 
     def report_fault(self, fault: ActiveFault, cleared: bool) -> None:

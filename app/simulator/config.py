@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from app.simulator.models import CHARGER_MODELS, ChargerModel
 
@@ -54,6 +54,21 @@ class FleetConfig(BaseModel):
     # faults come back later, site visits fix with a first-time-fix probability below 1; all
     # seeded by ``seed``. "ideal": the catalogue's one cause, deterministic (for unit tests).
     outcomes: Literal["field", "ideal"] = "field"
+    # models (keys of ``models.CHARGER_MODELS``) whose firmware reports faults with ChargeX
+    # MREC codes the way EVerest does (``app.simulator.chargex_faces``); the others send their
+    # vendor codes
+    chargex_models: tuple[str, ...] = ()
+
+    @field_validator("chargex_models")
+    @classmethod
+    def _known_models(cls, keys: tuple[str, ...]) -> tuple[str, ...]:
+        known = {m.key for m in CHARGER_MODELS}
+        unknown = [k for k in keys if k not in known]
+        if unknown:
+            raise ValueError(
+                f"unknown charger model(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})"
+            )
+        return keys
 
     def password_for(self, charger_id: str) -> str | None:
         return self.passwords.get(charger_id, self.shared_password)

@@ -10,6 +10,7 @@ from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import Action
 
 from app.commands.catalogue import TRIGGERABLE
+from app.simulator import chargex_faces
 from app.simulator.charger import SimCharger
 from app.simulator.faults import HARD_RESET, SOFT_RESET, FaultSpec
 from app.simulator.ground_truth import utc_iso
@@ -86,17 +87,46 @@ class Charger16(SimCharger, ChargePoint):
     def status_views(self) -> dict[int, tuple]:
         return {cid: self.view16(cid) for cid in [0, *self.connectors]}
 
-    def status_payload(self, cid: int, view: tuple) -> call.StatusNotification:
+    def status_payloads(self, cid: int, view: tuple) -> list[call.StatusNotification]:
         status, code, vendor_code, info = view
-        return call.StatusNotification(
-            connector_id=cid,
-            error_code=code,
-            status=status,
-            timestamp=utc_iso(),
-            info=info[:50] if info else None,
-            vendor_id=self.plan.model.vendor if vendor_code else None,
-            vendor_error_code=vendor_code,
-        )
+        fault = self.shown_fault16(cid)
+        face = self.chargex_face(fault.spec) if fault else None
+        if face is None:
+            return [
+                call.StatusNotification(
+                    connector_id=cid,
+                    error_code=code,
+                    status=status,
+                    timestamp=utc_iso(),
+                    info=info[:50] if info else None,
+                    vendor_id=self.plan.model.vendor if vendor_code else None,
+                    vendor_error_code=vendor_code,
+                )
+            ]
+        # EVerest: the ChargeX code with the present status, then (a blocking fault) the EVSE
+        # manager's Inoperative error as Faulted / OtherError naming its cause
+        reports = [
+            call.StatusNotification(
+                connector_id=cid,
+                error_code=face.ocpp16,
+                status=self.plain_status16(cid),
+                timestamp=utc_iso(),
+                info=face.name[:50],
+                vendor_id=chargex_faces.namespace(),
+                vendor_error_code=face.code,
+            )
+        ]
+        if status == "Faulted":
+            reports.append(
+                call.StatusNotification(
+                    connector_id=cid,
+                    error_code="OtherError",
+                    status="Faulted",
+                    timestamp=utc_iso(),
+                    info=chargex_faces.inoperative_info(face),
+                )
+            )
+        return reports
 
     def report_fault(self, fault: ActiveFault, cleared: bool) -> None:
         """1.6 reports faults through StatusNotification only (see ``_sync_status``)."""
@@ -248,7 +278,8 @@ class Charger16(SimCharger, ChargePoint):
         elif requested_message == "StatusNotification":
             cids = [connector_id] if connector_id is not None else [0, *self.connectors]
             for cid in cids:
-                self.post(self.status_payload(cid, self.view16(cid)))
+                for payload in self.status_payloads(cid, self.view16(cid)):
+                    self.post(payload)
         elif requested_message == "MeterValues":
             cids = [connector_id] if connector_id else list(self.connectors)
             for cid in cids:

@@ -109,16 +109,30 @@ class Charger201(SimCharger, ChargePoint):
     def status_views(self) -> dict[int, tuple]:
         return {cid: (self.view201(cid),) for cid in self.connectors}
 
-    def status_payload(self, cid: int, view: tuple) -> call.StatusNotification:
-        return call.StatusNotification(
-            timestamp=utc_iso(), connector_status=view[0], evse_id=cid, connector_id=1
-        )
+    def status_payloads(self, cid: int, view: tuple) -> list[call.StatusNotification]:
+        return [
+            call.StatusNotification(
+                timestamp=utc_iso(), connector_status=view[0], evse_id=cid, connector_id=1
+            )
+        ]
 
     def report_fault(self, fault: ActiveFault, cleared: bool) -> None:
         spec = fault.spec
-        component: dict[str, Any] = {"name": spec.v201.component}
-        if fault.connector_id:
-            component["evse"] = {"id": fault.connector_id, "connector_id": 1}
+        face = self.chargex_face(spec)
+        if face is not None:
+            # EVerest's OCPP201 module: ChargingStation or EVSE, variable Problem, techCode CXnnn
+            component: dict[str, Any] = {"name": "ChargingStation"}
+            if fault.connector_id:
+                component = {"name": "EVSE", "evse": {"id": fault.connector_id}}
+            variable, actual = "Problem", "false" if cleared else "true"
+            tech_info = face.meaning
+        else:
+            component = {"name": spec.v201.component}
+            if fault.connector_id:
+                component["evse"] = {"id": fault.connector_id, "connector_id": 1}
+            variable = spec.v201.variable
+            actual = spec.v201.actual_value if not cleared else _normal(spec)
+            tech_info = spec.v16.info
         event: dict[str, Any] = {
             "event_id": fault.event_id,
             "timestamp": utc_iso(),
@@ -126,15 +140,15 @@ class Charger201(SimCharger, ChargePoint):
             # Threshold monitor) is reported with trigger Alerting, its end with cleared=true;
             # Delta only reports a value change and is no fault
             "trigger": "Alerting",
-            "actual_value": spec.v201.actual_value if not cleared else _normal(spec),
+            "actual_value": actual,
             "event_notification_type": "HardWiredNotification",
             "component": component,
-            "variable": {"name": spec.v201.variable},
+            "variable": {"name": variable},
             "tech_code": self.vendor_code(spec),
-            "tech_info": spec.v16.info,
+            "tech_info": tech_info,
             "cleared": cleared,
         }
-        monitor = self.monitor_for(spec.v201.component, spec.v201.variable, event["actual_value"])
+        monitor = self.monitor_for(component["name"], variable, actual)
         if monitor is not None:
             # N07: an event a monitor triggered names it (variableMonitoringId)
             event["variable_monitoring_id"] = monitor
@@ -337,7 +351,8 @@ class Charger201(SimCharger, ChargePoint):
             self.post(self.heartbeat_payload())
         elif requested_message == "StatusNotification":
             for c in cids:
-                self.post(self.status_payload(c, (self.view201(c),)))
+                for payload in self.status_payloads(c, (self.view201(c),)):
+                    self.post(payload)
         elif requested_message in ("MeterValues", "TransactionEvent"):
             for c in cids:
                 conn = self.connectors[c]
