@@ -116,6 +116,13 @@ def fail(item: Item, detail: str) -> None:
     item.detail = detail[:500]
 
 
+def skip(item: Item, detail: str) -> None:
+    """Leave a charger out of the campaign for a reason that is not the firmware's (it may be
+    updated by a later campaign)."""
+    item.state = "skipped"
+    item.detail = detail[:500]
+
+
 def settle(campaign: Campaign) -> None:
     """Stop on the first ``stop_after_failures`` failures (chargers not yet sent are skipped;
     updates already running are still followed); complete when nothing is open."""
@@ -130,5 +137,4 @@ def stop(campaign: Campaign, reason: str) -> None:
     campaign.stop_reason = reason[:500]
     for item in campaign.items.values():
         if item.state in ("pending", "waiting"):
-            item.state = "skipped"
-            item.detail = "the campaign stopped before this charger was updated"
+            skip(item, "the campaign stopped before this charger was updated")

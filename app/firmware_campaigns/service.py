@@ -29,6 +29,7 @@ from app.errors import (
     Conflict,
     InvalidInput,
     NotFound,
+    SafetyInterlock,
     TransactionActive,
 )
 from app.firmware_campaigns import plan
@@ -226,6 +227,10 @@ class CampaignService:
             result = await self.gateway.execute(request, actor)
         except TRANSIENT as error:
             item.detail = f"waiting: {error}"[:500]
+        except SafetyInterlock as error:
+            # a safety fault is open: the charger waits for its repair, the firmware is not at
+            # fault, so this neither counts towards the stop limit nor holds the site open
+            plan.skip(item, f"not updated: {error}")
         except CommandError as error:
             plan.fail(item, f"{type(error).__name__}: {error}")
         else:

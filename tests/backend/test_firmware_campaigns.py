@@ -262,6 +262,37 @@ async def test_a_charging_charger_is_updated_when_its_charge_ends(backend, api_c
     assert outcomes == ["TransactionActive", "answered"]  # both attempts audited
 
 
+async def test_a_charger_with_a_safety_fault_open_is_skipped_not_failed(backend, api_client):
+    """The gateway refuses the update (a ground fault is open): that says nothing about the
+    firmware, so the charger is skipped with the reason, the campaign (stopped at its first
+    failure by default) goes on to the next site, and is completed."""
+    ids = ["SITE-151-FW-A", "SITE-152-FW-A"]
+    for cid in ids:
+        await backend.register(cid)
+    async with contextlib.AsyncExitStack() as stack:
+        faulted, healthy = [
+            await stack.enter_async_context(connected(backend.ocpp_url, cid)) for cid in ids
+        ]
+        for charger in (faulted, healthy):
+            await charger.boot()
+        await faulted.status(1, "Faulted", "GroundFailure")
+        r = await api_client.post(
+            URL,
+            json={"name": "VT", "model": "WB-22", "update": {"location": "https://fw/v.bin"}},
+        )
+        assert r.status_code == 201, r.text
+        campaign_id = r.json()["id"]
+        await eventually(lambda: _updates(healthy))  # the next site opened
+        assert _updates(faulted) == []
+        await healthy.call(call16.FirmwareStatusNotification(status="Installed"))
+        await healthy.boot(firmware="VT-WB 3.5.0")
+        body = await _campaign(api_client, campaign_id)
+        assert _states(body) == {ids[0]: "skipped", ids[1]: "succeeded"}
+        assert body["status"] == "completed" and body["failures"] == 0
+        detail = body["items"][0]["detail"]
+        assert detail.startswith("not updated: ") and "safety fault is open" in detail
+
+
 async def test_a_running_campaign_resumes_after_a_restart(tmp_path):
     settings = make_settings(tmp_path)
     ids = ["SITE-151-FW-A", "SITE-152-FW-A"]
