@@ -17,6 +17,16 @@ from tests.diagnosis.test_service import actions, wait_diagnosis
 CHARGEX = ("voltara_wb22", "kestrel_kx300")
 
 
+async def chargex_charger(
+    make_backend: Any, make_fleet: Any, model: str, version: str, **settings: Any
+) -> tuple[Any, Any, Any]:
+    """A backend (with these settings) and one simulated charger of a ChargeX-reporting model."""
+    backend = await make_backend(**settings)
+    p = plan(model, version)
+    fleet = await make_fleet(backend, [p], chargex_models=CHARGEX)
+    return backend, fleet, p
+
+
 def received(fleet: Any, charger_id: str) -> list[str]:
     return [c["action"] for c in fleet.truth.tail(0, charger_id, "command")]
 
@@ -24,9 +34,9 @@ def received(fleet: Any, charger_id: str) -> list[str]:
 async def test_a_16_chargex_charger_sends_the_code_then_the_inoperative_follow_up(
     make_backend, make_fleet
 ) -> None:
-    backend = await make_backend(diagnosis_enabled=False)
-    p = plan("voltara_wb22", "1.6")
-    fleet = await make_fleet(backend, [p], chargex_models=CHARGEX)
+    backend, fleet, p = await chargex_charger(
+        make_backend, make_fleet, "voltara_wb22", "1.6", diagnosis_enabled=False
+    )
     charger = fleet.charger(p.charger_id)
     charger.inject_now("ground_fault", 1)
     live = backend.state.live
@@ -48,9 +58,9 @@ async def test_a_16_chargex_charger_sends_the_code_then_the_inoperative_follow_u
 
 
 async def test_a_201_chargex_charger_reports_problem_on_the_evse(make_backend, make_fleet) -> None:
-    backend = await make_backend(diagnosis_enabled=False)
-    p = plan("kestrel_kx300", "2.0.1")
-    fleet = await make_fleet(backend, [p], chargex_models=CHARGEX)
+    backend, fleet, p = await chargex_charger(
+        make_backend, make_fleet, "kestrel_kx300", "2.0.1", diagnosis_enabled=False
+    )
     charger = fleet.charger(p.charger_id)
     charger.inject_now("welded_contactor", 2)
     live = backend.state.live
@@ -86,9 +96,7 @@ async def test_a_201_chargex_charger_reports_problem_on_the_evse(make_backend, m
 async def test_a_safety_chargex_fault_is_never_reset(
     make_backend, make_fleet, model: str, version: str, fault: str, code: str
 ) -> None:
-    backend = await make_backend()
-    p = plan(model, version)
-    fleet = await make_fleet(backend, [p], chargex_models=CHARGEX)
+    backend, fleet, p = await chargex_charger(make_backend, make_fleet, model, version)
     fleet.charger(p.charger_id).inject_now(fault, 1)
     # over-voltage passes by itself in ideal mode (a grid fault): closed self_cleared
     row = await wait_diagnosis(
@@ -103,9 +111,7 @@ async def test_a_safety_chargex_fault_is_never_reset(
 async def test_a_reset_safe_chargex_fault_gets_its_remote_action(make_backend, make_fleet) -> None:
     """CX001, a connector lock failure (reset_safe): the logs are read, then the one unlock
     that re-homes the actuator clears it."""
-    backend = await make_backend()
-    p = plan("voltara_wb22", "1.6")
-    fleet = await make_fleet(backend, [p], chargex_models=CHARGEX)
+    backend, fleet, p = await chargex_charger(make_backend, make_fleet, "voltara_wb22", "1.6")
     fleet.charger(p.charger_id).inject_now("connector_lock_failure", 1)
     row = await wait_diagnosis(backend, p.charger_id, ("resolved",), timeout=30)
     assert (row.standard_code, row.safety_class) == ("CX001", "reset_safe")
