@@ -17,7 +17,7 @@ import streamlit as st
 
 from app.ui.common import api, auth, call, live_panel
 from app.ui.device_model import Rows, inventory_rows, monitor_rows, show_reports
-from app.ui.wording import plain
+from app.ui.wording import SAFETY_WORDS, WHOSE_WORDS, plain
 
 PAGE_SIZE = 50  # messages or charging sessions per page
 DIRECTIONS = {"Both ways": None, "From the charger": "in", "To the charger": "out"}
@@ -339,24 +339,6 @@ def device_model(charger_id: str, ocpp_version: str | None) -> None:
                     f"{command}: {plain(result.get('status'))}; the report follows in parts"
                 )
                 st.rerun()
-
-
-# The fault-code catalogue's classes and who is responsible (app/fault_codes/schema.py), in
-# plain words for the table.
-SAFETY_WORDS = {
-    "reset_safe": "a reset may clear it",
-    "never_reset": "safety: never reset",
-    "outside_charger": "outside the charger",
-}
-WHOSE_WORDS = {
-    "charger_maker": "the charger (maker)",
-    "operator": "the operator",
-    "vehicle": "the vehicle",
-    "driver": "the driver",
-    "site_power": "site power / utility",
-    "network_provider": "the network provider",
-    "payment_provider": "the payment provider",
-}
 
 
 def diagnoses(charger_id: str) -> None:

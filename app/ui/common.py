@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import streamlit as st
 
 from app.ui.api_client import ApiClient, ApiError, BackendUnavailable
-from app.ui.wording import outcome_words, plain
+from app.ui.wording import fault_line, outcome_words, plain
 
 T = TypeVar("T")
 AUTH_KEY = "auth"
@@ -185,11 +185,7 @@ def live_panel(live: dict[str, Any]) -> None:
         st.dataframe(rows, hide_index=True, width="stretch")
     for fault in live.get("open_faults") or []:
         st.warning(
-            plain(
-                f"Fault on connector {fault.get('connector_id')}: {fault.get('error_code')}"
-                f" {fault.get('vendor_error_code') or ''} {fault.get('info') or ''}"
-                f" (since {ago(fault.get('raised_at'))})"
-            ),
+            plain(f"{fault_line(fault)} (since {ago(fault.get('raised_at'))})"),
             icon=":material/warning:",
         )
     for tx in (live.get("transactions") or {}).values():

@@ -34,6 +34,48 @@ COMMAND_NAMES = {
 }
 
 
+# The fault-code catalogue's classes and who is responsible (app/fault_codes/schema.py), in
+# plain words.
+SAFETY_WORDS = {
+    "reset_safe": "a reset may clear it",
+    "never_reset": "safety: never reset",
+    "outside_charger": "outside the charger",
+}
+WHOSE_WORDS = {
+    "charger_maker": "the charger (maker)",
+    "operator": "the operator",
+    "vehicle": "the vehicle",
+    "driver": "the driver",
+    "site_power": "site power / utility",
+    "network_provider": "the network provider",
+    "payment_provider": "the payment provider",
+}
+
+
+def fault_line(fault: dict[str, Any]) -> str:
+    """One open fault in a few words: where, its code, what it means, whether a reset may
+    help. The catalogue's meaning and standard code (e.g. CX017) where it knows the fault; else
+    the faces the charger sent (a 2.0.1 fault's techCode and component, a 1.6 info)."""
+    where = f"Connector {fault.get('connector_id')}" if fault.get("connector_id") else "Charger"
+    known = fault.get("classification") or {}
+    code = (
+        known.get("standard_code")
+        or fault.get("vendor_error_code")
+        or fault.get("tech_code")
+        or fault.get("error_code")
+        or "?"
+    )
+    if known.get("known"):
+        what = known.get("meaning") or fault.get("error_code") or ""
+    else:
+        said = fault.get("info") or fault.get("tech_info") or fault.get("component") or ""
+        what = " ".join(str(p) for p in (fault.get("error_code"), said) if p and p != code)
+    safety = SAFETY_WORDS.get(known.get("safety_class") or "") or (
+        "not known" if known.get("known") else "not in the catalogue: no reset"
+    )
+    return " · ".join(part for part in (where, str(code), str(what).strip(), safety) if part)
+
+
 def command_name(command: str | None) -> str:
     return COMMAND_NAMES.get(command or "", "remote action")
 

@@ -6,6 +6,11 @@ from tests.ui.conftest import UiStack
 from tests.ui.helpers import app_as, button, texts
 
 
+def warnings(at) -> list[str]:
+    """The warnings on the page, without the escaping of ``plain`` and the 'since' part."""
+    return [w.value.replace("\\", "").split(" (since")[0] for w in at.warning]
+
+
 def test_sign_in_with_local_account(stack: UiStack) -> None:
     at = app_as(stack, None)
     at.text_input(key="signin_user").input("pat")
@@ -28,7 +33,11 @@ def test_partner_follows_a_procedure_to_resolved(stack: UiStack) -> None:
     assert charger in texts(at)
     button(at, charger).click().run()
     page = texts(at)
-    assert "Online" in page and "InternalError" in page
+    assert "Online" in page, page
+    # the open fault in words: the catalogue's meaning and whether a reset may help
+    (line,) = warnings(at)
+    assert line.startswith("Charger · E-201 · The main application stops serving"), line
+    assert line.endswith(" · a reset may clear it"), line
     button(at, "Start troubleshooting").click().run()
     assert not at.exception, at.exception
     assert "Suggested for this state" in texts(at)

@@ -104,3 +104,36 @@ def test_plain_escapes_every_markdown_meaning_and_keeps_every_character() -> Non
     for active in ("](", "http:", "**", "`c`", ":red[", "$x$", "<b>"):
         assert active not in escaped, active
     assert re.sub(r"\\(.)", r"\1", escaped) == raw
+
+
+def test_fault_line_names_code_meaning_and_whether_a_reset_may_help() -> None:
+    from app.ui.wording import fault_line
+
+    # 2.0.1, EVerest: EVSE Problem with a ChargeX techCode (the 1.6 error code is only mapped)
+    cx = {
+        "connector_id": 2,
+        "error_code": "OtherError",
+        "tech_code": "CX017",
+        "component": "EVSE",
+        "classification": {
+            "known": True,
+            "standard_code": "CX017",
+            "meaning": "Contactor welded.",
+            "safety_class": "never_reset",
+        },
+    }
+    assert fault_line(cx) == "Connector 2 · CX017 · Contactor welded. · safety: never reset"
+    # 1.6, a vendor code the catalogue knows
+    vendor = {
+        "connector_id": 0,
+        "error_code": "InternalError",
+        "vendor_error_code": "HX-E101",
+        "info": "Main application watchdog timeout",
+        "classification": {"known": True, "meaning": "Firmware hang", "safety_class": "reset_safe"},
+    }
+    assert fault_line(vendor) == "Charger · HX-E101 · Firmware hang · a reset may clear it"
+    # EVerest's 1.6 follow-up: no code the catalogue knows, the charger's own words shown
+    follow_up = {"connector_id": 1, "error_code": "OtherError", "info": "caused_by:GroundFailure"}
+    assert fault_line(follow_up) == (
+        "Connector 1 · OtherError · caused_by:GroundFailure · not in the catalogue: no reset"
+    )
