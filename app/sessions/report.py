@@ -145,10 +145,9 @@ def gather(
     if row.symptom:
         report.found.append(f"Reported: {row.symptom}")
     for fault in first.get("open_faults") or []:
-        code = " ".join(
-            str(fault.get(k)) for k in ("error_code", "vendor_error_code", "info") if fault.get(k)
+        report.found.append(
+            f"Fault on connector {fault.get('connector_id')} at the start: {_fault_words(fault)}"
         )
-        report.found.append(f"Fault on connector {fault.get('connector_id')} at the start: {code}")
     if procedure is not None and row.cursor and row.cursor.get("node_id"):
         node = procedure.node(row.cursor["node_id"])
         if isinstance(node, TerminalNode) and node.diagnosis:
@@ -255,3 +254,14 @@ def render(report: Report) -> bytes:
                 pdf.cell(0, 5, "(photo could not be read)", new_x="LMARGIN", new_y="NEXT")
             pdf.ln(2)
     return bytes(pdf.output())
+
+
+def _fault_words(fault: dict[str, Any]) -> str:
+    """The faces a fault was reported with (1.6 codes and info, a 2.0.1 techCode), its
+    standard code and the catalogue's meaning where it knows them."""
+    known = fault.get("classification") or {}
+    faces = [fault.get(k) for k in ("error_code", "vendor_error_code", "tech_code", "info")]
+    if known.get("standard_code") not in faces:
+        faces.append(known.get("standard_code"))
+    words = " ".join(str(f) for f in faces if f)
+    return f"{words} ({known['meaning']})" if known.get("meaning") else words

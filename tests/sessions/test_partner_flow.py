@@ -230,7 +230,8 @@ async def test_report_pdf_says_what_was_found_done_and_shows_the_photo(
         for words in (
             f"Service report: charger {CHARGER}",
             "What was found",
-            "InternalError",
+            # the fault's faces and the catalogue's meaning of its vendor code
+            "at the start: InternalError E-201 (The main application stops serving",
             "Diagnosis: Screen firmware",
             "What does it show? Answer: Nothing at all",  # the label, not the stored value
             "Photo taken by partner-1",
