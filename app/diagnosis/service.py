@@ -458,11 +458,15 @@ class DiagnosisService(Remediation):
 
     def _release_parked(self, mem: ChargerMemory, live: ChargerLiveState, now: float) -> None:
         """Forget hand-offs once the charger has been healthy (no fault, online, no connector
-        Faulted/Unavailable) for the recovery hold time; their evidence is spent."""
+        Faulted/Unavailable) for the recovery hold time; their evidence is spent. A charger
+        that has said nothing since the hand-off is not healthy, however it looks: a hung
+        controller keeps its socket and its last good status (and would be handed off again
+        at every probe that times out)."""
         if not mem.parked:
             mem.healthy_since = None
             return
-        if not healthy(live):
+        heard = live.last_seen is not None and live.last_seen.timestamp() > mem.parked_at
+        if not (heard and healthy(live)):
             mem.healthy_since = None
             return
         mem.healthy_since = mem.healthy_since or now
@@ -542,20 +546,21 @@ class DiagnosisService(Remediation):
             if live is None:
                 continue
             mem = self._mem(cid)
-            mem.parked.add(finding.subject)
+            mem.park(finding.subject)
             if finding.rule.when.site_offline is not None:
                 # the site is dark or cut off: no charger of it gets an offline visit of its own
-                mem.parked.update(
-                    f"charger:{r.id}"
-                    for r in self.rules
-                    if r.subject == "charger" and r.when.offline is not None
+                mem.park(
+                    *(
+                        f"charger:{r.id}"
+                        for r in self.rules
+                        if r.subject == "charger" and r.when.offline is not None
+                    )
                 )
             for f in live.open_faults:
                 if f.source == "offline":
                     continue
                 if finding.rule.when.site_wide is not None or fault_code(f) == code:
-                    mem.parked.add(f.uid)
-                    mem.parked.add(fault_subject(live, f))
+                    mem.park(f.uid, fault_subject(live, f))
 
     def _attribute_to_vehicle(self, token: str, diagnosis_id: int, finding: Finding) -> None:
         """The fault follows one idToken across chargers: the diagnoses already opened on its

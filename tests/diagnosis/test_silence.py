@@ -146,3 +146,35 @@ async def test_watchdog_boot_reason_gets_logs_and_a_consultant(make_backend) -> 
         assert (row.rule_id, row.status) == ("watchdog-reboot", "escalated")
         received = [name for name, _ in charger.received]
         assert "GetLog" in received and "Reset" not in received
+
+
+async def test_a_hung_charger_is_handed_off_once_while_it_stays_silent(make_backend) -> None:
+    """A charger hangs mid-charge: the socket stays up, it sends nothing and answers no CALL.
+    It looks healthy to the live state (online, no fault), but that is no recovery: until it
+    says something again, what was handed off stays handed off. (It used to be forgotten
+    after the hold time, and each probe's timeouts opened a new hand-off: in the bench, one
+    hang made 30 escalations in seven simulated hours.)"""
+    backend = await make_backend(**FAST, command_timeout=0.2)
+    cid = "SITE-805-DC-01"
+    await backend.register(cid)
+    await backend.register_id_token("DRIVER-805")
+    async with connected(backend.ocpp_url, cid) as charger:
+        await charger.boot()
+        await charger.status(1, "Preparing")
+        started = await charger.call(
+            call16.StartTransaction(
+                connector_id=1, id_tag="DRIVER-805", meter_start=1000, timestamp=now()
+            )
+        )
+        await charger.status(1, "Charging")
+        await charger.meter(1, started.transaction_id, 1250)
+
+        async def swallow(_message: str) -> None:  # hung: reads our frames, answers nothing
+            return None
+
+        charger.route_message = swallow
+        await eventually(lambda: len([r for r in rows(backend, cid) if r.closed_at]) >= 2, 20)
+        # 3 s at x1000 is 50 simulated minutes, ten times the recovery hold
+        await asyncio.sleep(3.0)
+        handed_off = [(r.rule_id, r.connector_id) for r in rows(backend, cid)]
+        assert sorted(handed_off) == sorted(set(handed_off)), handed_off
