@@ -47,7 +47,6 @@ class ChargerMemory:
     # fault uids / subjects already handed off: kept until the charger has been healthy for
     # the hold time (a boot loop or a flapping link stops matching between boots)
     parked: set[str] = field(default_factory=set)
-    parked_at: float = 0.0  # when something was last parked (wall clock)
     visit_pending: bool = False  # a site visit was asked for this charger (until healthy)
     healthy_since: float | None = None
     evidence_floor: float = 0.0  # charger evidence before this was used by a diagnosis
@@ -62,11 +61,6 @@ class ChargerMemory:
     last_status: dict[int, tuple[str | None, ...]] = field(default_factory=dict)
     # the charger's last word on the upload collect_logs asked for (set before the request)
     log_waiter: asyncio.Future[str] | None = None
-
-    def park(self, *subjects: str) -> None:
-        """Hand these fault uids / subjects off to people until the charger recovers."""
-        self.parked.update(subjects)
-        self.parked_at = time.time()
 
     def charger_window(self) -> list[Observation]:
         floor = self.evidence_floor

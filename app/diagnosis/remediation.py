@@ -159,9 +159,9 @@ class Remediation:
         if status not in CLOSED_OK:
             # park what this diagnosis is about, nothing else: another fault on the same
             # charger is another problem and gets its own diagnosis
-            mem.park(f.subject)
+            mem.parked.add(f.subject)
             if f.rule.subject == "fault" and f.fault_uids:
-                mem.park(f.fault_uids[0])
+                mem.parked.add(f.fault_uids[0])
             if status == "site_visit":
                 mem.visit_pending = True
             mem.healthy_since = None

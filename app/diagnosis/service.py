@@ -440,8 +440,10 @@ class DiagnosisService(Remediation):
             return
         mem = self._mem(cid)
         self.stats["evaluations"] += 1
-        self._release_parked(mem, live, now)
         findings = evaluate(self.rules, live, mem.charger_window(), now, self.scale, context)
+        if self._release_parked(mem, live, now, findings):
+            # the released hand-offs' evidence is spent: judge on what is left
+            findings = evaluate(self.rules, live, mem.charger_window(), now, self.scale, context)
         for finding in findings:
             if finding.subject in mem.parked:
                 continue
@@ -456,19 +458,25 @@ class DiagnosisService(Remediation):
             self.open(finding, live)
             break
 
-    def _release_parked(self, mem: ChargerMemory, live: ChargerLiveState, now: float) -> None:
+    def _release_parked(
+        self, mem: ChargerMemory, live: ChargerLiveState, now: float, findings: list[Finding]
+    ) -> bool:
         """Forget hand-offs once the charger has been healthy (no fault, online, no connector
-        Faulted/Unavailable) for the recovery hold time; their evidence is spent. A charger
-        that has said nothing since the hand-off is not healthy, however it looks: a hung
-        controller keeps its socket and its last good status (and would be handed off again
-        at every probe that times out)."""
+        Faulted/Unavailable) for the recovery hold time; their evidence is spent. Not while
+        what was handed off still holds (a finding of a parked subject or fault), however
+        healthy the charger looks: a hung controller keeps its socket and its last good
+        status, a flapping link answers between drops, and their stopped meter or
+        unanswered calls were handed off again after every hold. True when released."""
         if not mem.parked:
             mem.healthy_since = None
-            return
-        heard = live.last_seen is not None and live.last_seen.timestamp() > mem.parked_at
-        if not (heard and healthy(live)):
+            return False
+        still = any(
+            f.subject in mem.parked or (f.fault_uids and f.fault_uids[0] in mem.parked)
+            for f in findings
+        )
+        if still or not healthy(live):
             mem.healthy_since = None
-            return
+            return False
         mem.healthy_since = mem.healthy_since or now
         hold = self.state.settings.diagnosis_recovery_hold_seconds / self.scale
         if now - mem.healthy_since >= hold:
@@ -476,6 +484,8 @@ class DiagnosisService(Remediation):
             mem.visit_pending = False
             mem.healthy_since = None
             mem.evidence_floor = now
+            return True
+        return False
 
     # ------------------------------------------------------------------ one diagnosis
     def procedure_for(self, finding: Finding) -> Procedure | None:
@@ -546,21 +556,20 @@ class DiagnosisService(Remediation):
             if live is None:
                 continue
             mem = self._mem(cid)
-            mem.park(finding.subject)
+            mem.parked.add(finding.subject)
             if finding.rule.when.site_offline is not None:
                 # the site is dark or cut off: no charger of it gets an offline visit of its own
-                mem.park(
-                    *(
-                        f"charger:{r.id}"
-                        for r in self.rules
-                        if r.subject == "charger" and r.when.offline is not None
-                    )
+                mem.parked.update(
+                    f"charger:{r.id}"
+                    for r in self.rules
+                    if r.subject == "charger" and r.when.offline is not None
                 )
             for f in live.open_faults:
                 if f.source == "offline":
                     continue
                 if finding.rule.when.site_wide is not None or fault_code(f) == code:
-                    mem.park(f.uid, fault_subject(live, f))
+                    mem.parked.add(f.uid)
+                    mem.parked.add(fault_subject(live, f))
 
     def _attribute_to_vehicle(self, token: str, diagnosis_id: int, finding: Finding) -> None:
         """The fault follows one idToken across chargers: the diagnoses already opened on its

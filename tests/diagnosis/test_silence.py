@@ -178,3 +178,32 @@ async def test_a_hung_charger_is_handed_off_once_while_it_stays_silent(make_back
         await asyncio.sleep(3.0)
         handed_off = [(r.rule_id, r.connector_id) for r in rows(backend, cid)]
         assert sorted(handed_off) == sorted(set(handed_off)), handed_off
+
+
+async def test_a_handed_off_problem_that_still_holds_is_not_handed_off_again(
+    make_backend,
+) -> None:
+    """Meter values stop during a charge, but the charger stays online, answers our requests
+    and sends heartbeats (a link that flaps, a meter that froze): healthy-looking, heard from,
+    and still the same problem. It is handed off once; while its finding still holds it is
+    not released and handed off again. (In the bench a flapping charger's stopped meter was
+    escalated 1,168 times in nine simulated days.)"""
+    backend = await make_backend(**FAST)
+    cid = "SITE-806-DC-01"
+    await backend.register(cid)
+    await backend.register_id_token("DRIVER-806")
+    async with connected(backend.ocpp_url, cid) as charger:
+        await charger.boot()
+        await charger.status(1, "Preparing")
+        started = await charger.call(
+            call16.StartTransaction(
+                connector_id=1, id_tag="DRIVER-806", meter_start=1000, timestamp=now()
+            )
+        )
+        await charger.status(1, "Charging")
+        await charger.meter(1, started.transaction_id, 1250)
+        await eventually(lambda: opened(backend, cid, "meter-values-stopped"), timeout=20)
+        for _ in range(20):  # 4 s at x1000: over an hour, sixty recovery holds, heard from
+            await charger.call(call16.Heartbeat())
+            await asyncio.sleep(0.2)
+        assert [r.rule_id for r in rows(backend, cid)].count("meter-values-stopped") == 1
