@@ -85,11 +85,17 @@ def baseline(state: ChargerLiveState | None) -> Baseline:
 
 def effect_seen(command: str, before: Baseline, state: ChargerLiveState | None) -> bool:
     """Has the command visibly acted? A reset only by a boot after it, with the charger back
-    online; anything else by a fresh report (status, boot, reconnect)."""
+    online and each of its connectors reported since that boot (until then their statuses are
+    from before the reset: a fault the reboot cleared still reads Faulted); anything else by
+    a fresh report (status, boot, reconnect)."""
     if state is None:
         return False
     if proves_reboot(command):
-        return state.boot_count > before.boots and state.online
+        return (
+            state.boot_count > before.boots
+            and state.online
+            and all(cid in state.reported_since_boot for cid in state.connectors if cid > 0)
+        )
     return fingerprint(state) != before.fingerprint
 
 

@@ -255,6 +255,10 @@ class ChargerLiveState(BaseModel):
     last_action: str | None = None
     last_boot_at: datetime | None = None
     boot_count: int = 0
+    # Connectors (EVSEs on 2.0.1) that reported a status since the last boot: after an
+    # accepted boot a charger reports each of them (OCPP 2.0.1 B01); until it has, the
+    # connector statuses held here are from before the boot.
+    reported_since_boot: set[int] = Field(default_factory=set)
     boot_reason: str | None = None
     registration_status: str | None = None
     heartbeat_interval: int | None = None

@@ -213,6 +213,7 @@ class FleetStore:
         state.boot_reason = reason
         state.last_boot_at = utcnow()
         state.boot_count += 1
+        state.reported_since_boot = set()
         state.registration_status = registration_status
         state.heartbeat_interval = heartbeat_interval
         if reason is None or reason == "PowerUp":  # 1.6 boots carry no reason
@@ -247,6 +248,7 @@ class FleetStore:
         if connector.status != status:
             connector.since = now
         connector.updated_at = now
+        state.reported_since_boot.add(connector_id)
         if status == "Available" and connector_id:
             self._close_stale(charger_id, state, connector_id, now)
         if not changed:
