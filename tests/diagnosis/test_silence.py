@@ -148,26 +148,29 @@ async def test_watchdog_boot_reason_gets_logs_and_a_consultant(make_backend) -> 
         assert "GetLog" in received and "Reset" not in received
 
 
+async def start_charging(charger, token: str) -> None:
+    """Boot and start a charge on connector 1 with one meter value."""
+    await charger.boot()
+    await charger.status(1, "Preparing")
+    started = await charger.call(
+        call16.StartTransaction(connector_id=1, id_tag=token, meter_start=1000, timestamp=now())
+    )
+    await charger.status(1, "Charging")
+    await charger.meter(1, started.transaction_id, 1250)
+
+
 async def test_a_hung_charger_is_handed_off_once_while_it_stays_silent(make_backend) -> None:
     """A charger hangs mid-charge: the socket stays up, it sends nothing and answers no CALL.
-    It looks healthy to the live state (online, no fault), but that is no recovery: until it
-    says something again, what was handed off stays handed off. (It used to be forgotten
-    after the hold time, and each probe's timeouts opened a new hand-off: in the bench, one
-    hang made 30 escalations in seven simulated hours.)"""
+    It looks healthy to the live state (online, no fault), but that is no recovery: while its
+    findings still hold, what was handed off stays handed off. (It used to be forgotten after
+    the hold time, and each probe's timeouts opened a new hand-off: in the bench, one hang
+    made 30 escalations in seven simulated hours.)"""
     backend = await make_backend(**FAST, command_timeout=0.2)
     cid = "SITE-805-DC-01"
     await backend.register(cid)
     await backend.register_id_token("DRIVER-805")
     async with connected(backend.ocpp_url, cid) as charger:
-        await charger.boot()
-        await charger.status(1, "Preparing")
-        started = await charger.call(
-            call16.StartTransaction(
-                connector_id=1, id_tag="DRIVER-805", meter_start=1000, timestamp=now()
-            )
-        )
-        await charger.status(1, "Charging")
-        await charger.meter(1, started.transaction_id, 1250)
+        await start_charging(charger, "DRIVER-805")
 
         async def swallow(_message: str) -> None:  # hung: reads our frames, answers nothing
             return None
@@ -193,15 +196,7 @@ async def test_a_handed_off_problem_that_still_holds_is_not_handed_off_again(
     await backend.register(cid)
     await backend.register_id_token("DRIVER-806")
     async with connected(backend.ocpp_url, cid) as charger:
-        await charger.boot()
-        await charger.status(1, "Preparing")
-        started = await charger.call(
-            call16.StartTransaction(
-                connector_id=1, id_tag="DRIVER-806", meter_start=1000, timestamp=now()
-            )
-        )
-        await charger.status(1, "Charging")
-        await charger.meter(1, started.transaction_id, 1250)
+        await start_charging(charger, "DRIVER-806")
         await eventually(lambda: opened(backend, cid, "meter-values-stopped"), timeout=20)
         for _ in range(20):  # 4 s at x1000: over an hour, sixty recovery holds, heard from
             await charger.call(call16.Heartbeat())
