@@ -160,6 +160,8 @@ class DiagnosisService(Remediation):
         self.token_diagnoses: dict[str, list[int]] = {}
         # group subjects (site-wide, fleet pattern, vehicle) already diagnosed -> diagnosis id
         self.groups: dict[str, int] = {}
+        # vehicle subjects handed off -> (their diagnosis, when the vehicle last met the fault)
+        self.vehicles: dict[str, tuple[int, float]] = {}
         self.stats: dict[str, int] = {"evaluations": 0, "diagnoses": 0, "actions": 0}
 
     # ------------------------------------------------------------------ lifecycle
@@ -453,6 +455,8 @@ class DiagnosisService(Remediation):
                 continue
             if finding.group and finding.subject in self.groups:
                 continue  # one diagnosis for the group (site, fleet pattern, vehicle)
+            if self._vehicle_already_handed_off(finding, mem, now):
+                continue
             if mem.visit_pending and not set(finding.ladder) & (REMOTE_STEPS - EVIDENCE_STEPS):
                 continue  # nothing to fix remotely, and a technician is already coming
             self.open(finding, live)
@@ -533,6 +537,7 @@ class DiagnosisService(Remediation):
         token = token_of(finding, live)
         if token and rule.when.follows_vehicle is not None:
             self._attribute_to_vehicle(token, diagnosis_id, finding)
+            self.vehicles[finding.subject] = (diagnosis_id, time.time())
         elif token:
             self.token_diagnoses.setdefault(token, []).append(diagnosis_id)
         self.stats["diagnoses"] += 1
@@ -570,6 +575,37 @@ class DiagnosisService(Remediation):
                 if finding.rule.when.site_wide is not None or fault_code(f) == code:
                     mem.parked.add(f.uid)
                     mem.parked.add(fault_subject(live, f))
+
+    def _vehicle_already_handed_off(self, finding: Finding, mem: ChargerMemory, now: float) -> bool:
+        """A vehicle already handed off meets its fault on one more charger: that is the same
+        problem, not a new hand-off (a bad car visits charger after charger; each used to be
+        a consultant's new case). The sighting is added to the vehicle's diagnosis and the
+        fault is parked on this charger (no reset, no visit: the vehicle's). The hand-off
+        stands while the vehicle keeps meeting the fault within the rule's window."""
+        follows = finding.rule.when.follows_vehicle
+        known = self.vehicles.get(finding.subject)
+        if follows is None or known is None:
+            return False
+        diagnosis_id, last = known
+        if now - last > follows.within_s / self.scale:
+            del self.vehicles[finding.subject]
+            return False
+        self.vehicles[finding.subject] = (diagnosis_id, now)
+        mem.parked.add(finding.fault_uids[0])
+        with self.state.session_factory() as db:
+            storage.add_action(
+                db,
+                diagnosis_id,
+                finding.charger_id,
+                "seen_again",
+                "noted",
+                detail=(
+                    f"the vehicle met the fault again on {finding.charger_id} connector "
+                    f"{finding.connector_id} ({finding.error_code or finding.fault_key})"
+                ),
+            )
+            db.commit()
+        return True
 
     def _attribute_to_vehicle(self, token: str, diagnosis_id: int, finding: Finding) -> None:
         """The fault follows one idToken across chargers: the diagnoses already opened on its

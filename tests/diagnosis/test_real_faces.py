@@ -21,7 +21,8 @@ from ocpp.v16 import call as call16
 from sqlalchemy import select
 
 from app.db.models import CommandRow
-from app.db.models_diagnosis import DiagnosisRow
+from app.db.models_diagnosis import DiagnosisActionRow, DiagnosisRow
+from app.db.models_sessions import HandoffRow
 from app.fault_codes import load_catalogue
 from tests.chargers import connected, eventually, now
 
@@ -51,6 +52,17 @@ def commands(backend: Any, charger_id: str) -> list[CommandRow]:
                 select(CommandRow)
                 .where(CommandRow.charger_id == charger_id)
                 .order_by(CommandRow.id)
+            )
+        )
+
+
+def actions(backend: Any, diagnosis_id: int) -> list[DiagnosisActionRow]:
+    with backend.state.session_factory() as db:
+        return list(
+            db.scalars(
+                select(DiagnosisActionRow)
+                .where(DiagnosisActionRow.diagnosis_id == diagnosis_id)
+                .order_by(DiagnosisActionRow.id)
             )
         )
 
@@ -256,6 +268,44 @@ async def test_fault_that_follows_a_vehicle_is_the_vehicles(make_backend) -> Non
         await asyncio.sleep(0.5)  # past the reset the first diagnosis would have sent
         sent = [c.command for c in commands(backend, "SITE-960-DC-01") if c.origin == "diagnosis"]
         assert "reset" not in sent and "Reset" not in [name for name, _ in first.received]
+
+
+async def test_a_vehicle_handed_off_is_not_handed_off_again_on_the_next_charger(
+    make_backend,
+) -> None:
+    """A bad car visits charger after charger. Once its fault is handed off as the vehicle's,
+    meeting it on a third charger adds that sighting to the same diagnosis: no new hand-off,
+    no diagnosis, no reset on the third charger. (In the 30-day bench each bad vehicle was
+    handed off once per charger it visited: 51-95 escalations a month per seed.)"""
+    backend = await make_backend(**FAST)
+    cx = CATALOGUE.chargex["CX004"]
+    ids = ("SITE-962-DC-01", "SITE-963-DC-01", "SITE-964-DC-01")
+    async with contextlib.AsyncExitStack() as stack:
+        chargers = [await stack.enter_async_context(charger_at(backend, i)) for i in ids]
+        for charger in chargers:
+            await charger.call(
+                call16.StartTransaction(
+                    connector_id=1, id_tag="VEHICLE-8", meter_start=0, timestamp=now()
+                )
+            )
+        await send_cx16(chargers[0], cx)
+        await eventually(lambda: rows(backend, ids[0]), timeout=10)
+        await send_cx16(chargers[1], cx)
+        vehicle = await eventually(lambda: closed(backend, ids[1]), timeout=30)
+        assert (vehicle.rule_id, vehicle.status) == ("vehicle-follows-token", "escalated")
+
+        await send_cx16(chargers[2], cx)
+        seen = await eventually(
+            lambda: [a for a in actions(backend, vehicle.id) if a.step == "seen_again"],
+            timeout=30,
+        )
+        assert ids[2] in (seen[0].detail or "")
+        await asyncio.sleep(0.5)  # time for a diagnosis of its own to (wrongly) open
+        assert rows(backend, ids[2]) == []
+        assert "Reset" not in [name for name, _ in chargers[2].received]
+        with backend.state.session_factory() as db:
+            handoffs = db.scalars(select(HandoffRow)).all()
+        assert len(handoffs) == 1, [h.id for h in handoffs]
 
 
 async def test_every_charger_of_a_site_faulted_is_one_site_diagnosis(make_backend) -> None:
