@@ -62,6 +62,12 @@ class ChargerMemory:
     # the charger's last word on the upload collect_logs asked for (set before the request)
     log_waiter: asyncio.Future[str] | None = None
 
+    def is_parked(self, finding: Finding) -> bool:
+        """Is this finding what was handed off: its subject, or (a fault rule) its fault?"""
+        return finding.subject in self.parked or (
+            finding.rule.subject == "fault" and finding.fault_uids[0] in self.parked
+        )
+
     def charger_window(self) -> list[Observation]:
         floor = self.evidence_floor
         return [o for o in self.window if o.t >= floor or o.kind not in CHARGER_EVIDENCE]

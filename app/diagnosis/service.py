@@ -447,11 +447,9 @@ class DiagnosisService(Remediation):
             # the released hand-offs' evidence is spent: judge on what is left
             findings = evaluate(self.rules, live, mem.charger_window(), now, self.scale, context)
         for finding in findings:
-            if finding.subject in mem.parked:
+            if mem.is_parked(finding):
                 continue
-            if finding.rule.subject == "fault" and (
-                finding.fault_uids[0] in mem.parked or finding.fault_uids[0] in mem.history_pending
-            ):
+            if finding.rule.subject == "fault" and finding.fault_uids[0] in mem.history_pending:
                 continue
             if finding.group and finding.subject in self.groups:
                 continue  # one diagnosis for the group (site, fleet pattern, vehicle)
@@ -474,11 +472,7 @@ class DiagnosisService(Remediation):
         if not mem.parked:
             mem.healthy_since = None
             return False
-        still = any(
-            f.subject in mem.parked or (f.fault_uids and f.fault_uids[0] in mem.parked)
-            for f in findings
-        )
-        if still or not healthy(live):
+        if any(mem.is_parked(f) for f in findings) or not healthy(live):
             mem.healthy_since = None
             return False
         mem.healthy_since = mem.healthy_since or now
