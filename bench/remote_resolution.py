@@ -51,6 +51,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -901,6 +902,88 @@ def seed_groups(
     ]
 
 
+# The targets of issue 15, each asked of ChargeFix ("ours") on every seed, the runbook beside.
+TARGETS: tuple[tuple[str, Callable[[dict[str, Any], dict[str, Any]], bool]], ...] = (
+    ("no unsafe action", lambda ours, _rb: ours["unsafe_actions"] == 0),
+    ("no reset during a charge", lambda ours, _rb: ours["resets_during_tx"] == 0),
+    ("uptime above the runbook's", lambda ours, rb: ours["uptime_pct"] > rb["uptime_pct"]),
+    (
+        "fewer truck rolls than the runbook",
+        lambda ours, rb: ours["site_visits"] < rb["site_visits"],
+    ),
+    (
+        "85 % of what remote action could fix",
+        lambda ours, _rb: ours["remote_share_of_oracle"] >= 85,
+    ),
+    ("false resets under 5 %", lambda ours, _rb: ours["false_reset_pct"] < 5),
+)
+
+
+def targets_missed(ours: dict[str, Any], runbook: dict[str, Any]) -> list[str]:
+    """The issue's targets one seed's ChargeFix run did not meet, against that seed's runbook."""
+    return [name for name, met in TARGETS if not met(ours, runbook)]
+
+
+def per_seed_table(results: list[dict[str, Any]], held_out: set[int]) -> str:
+    """ChargeFix against the runbook seed by seed (the targets are asked on every seed)."""
+    runs = {(r["seed"], r["arm"]): r for r in results}
+    lines = [
+        "| seed | resolved remotely | guards' ceiling | false resets | port uptime "
+        "| truck rolls in the run | targets missed |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for seed in sorted({r["seed"] for r in results}):
+        ours, rb = runs.get((seed, "ours")), runs.get((seed, "runbook"))
+        if ours is None or rb is None:
+            continue
+        missed = targets_missed(ours, rb)
+        lines.append(
+            f"| {seed}{' (held-out)' if seed in held_out else ''} "
+            f"| {ours['remote_share_of_oracle']} % / {rb['remote_share_of_oracle']} % "
+            f"| {ours['ceiling_share_of_oracle']} % "
+            f"| {ours['false_reset_pct']} % / {rb['false_reset_pct']} % "
+            f"| {ours['uptime_pct']:.2f} % / {rb['uptime_pct']:.2f} % "
+            f"| {ours['site_visits']} / {rb['site_visits']} "
+            f"| {', '.join(missed) or 'none'} |"
+        )
+    return "\n".join(lines)
+
+
+def report(results: list[dict[str, Any]], held_out: set[int]) -> None:
+    """Print the tables of a run (or of per-seed result files put together with --combine)."""
+    for name, rows in seed_groups(results, held_out):
+        if not rows:
+            continue
+        summary = summarise(rows)
+        print(f"{name}: {sorted({r['seed'] for r in rows})}\n")
+        print(table(summary, markdown=False))
+        print()
+        print(table(summary, markdown=True))
+        print()
+    print("ChargeFix / runbook per seed:\n")
+    print(per_seed_table(results, held_out))
+    print()
+    vendors: dict[str, dict[str, list[int]]] = {}
+    for r in results:
+        for vendor, (sent, false) in r.get("resets_by_vendor", {}).items():
+            total = vendors.setdefault(r["arm"], {}).setdefault(vendor, [0, 0])
+            total[0] += sent
+            total[1] += false
+    for arm, per in vendors.items():
+        print(
+            f"{arm}: false resets / resets per vendor, all seeds: "
+            + ", ".join(f"{v} {f}/{n}" for v, (n, f) in sorted(per.items()))
+        )
+    slow = [r for r in results if r["loop_lag_p95_sim_s"] > MAX_LAG_SIM_S]
+    if slow:
+        print(
+            f"\nWARNING: {len(slow)} of {len(results)} arm runs had an event-loop lag p95 above "
+            f"{MAX_LAG_SIM_S:g} simulated s (worst {max(r['loop_lag_p95_sim_s'] for r in slow)}"
+            " s): the machine could not keep up with this speed, so waits, holds and reboots "
+            "were stretched; run slower (--speed) or on a quieter machine."
+        )
+
+
 def _share(text: str) -> float | None:
     """A share of the run in [0, 1), or 'none'."""
     if text.strip().lower() == "none":
@@ -909,6 +992,25 @@ def _share(text: str) -> float | None:
     if not 0.0 <= value < 1.0:
         raise argparse.ArgumentTypeError(f"a share of the run in [0, 1), not {text}")
     return value
+
+
+def held_out_seeds(text: str) -> set[int]:
+    return {int(s) for s in text.split(",") if s.strip()}
+
+
+def combine(paths: list[Path]) -> list[dict[str, Any]]:
+    """The arm results of several --json files as one run; a seed and arm found twice is an
+    error (the same seed run twice would be counted twice in the means)."""
+    results: list[dict[str, Any]] = []
+    seen: dict[tuple[int, str], Path] = {}
+    for path in paths:
+        for r in json.loads(path.read_text()):
+            key = (r["seed"], r["arm"])
+            if key in seen:
+                raise SystemExit(f"{path}: seed {key[0]} arm {key[1]} is also in {seen[key]}")
+            seen[key] = path
+            results.append(r)
+    return results
 
 
 def main() -> None:
@@ -957,7 +1059,18 @@ def main() -> None:
         default="",
         help="comma-separated seeds of --seeds never used to tune the rules: reported apart",
     )
+    parser.add_argument(
+        "--combine",
+        type=Path,
+        nargs="+",
+        metavar="JSON",
+        help="run nothing: print the tables of earlier --json files together (seeds run in "
+        "separate processes side by side)",
+    )
     args = parser.parse_args()
+    if args.combine:
+        report(combine(args.combine), held_out_seeds(args.held_out))
+        return
     if args.arm:
         out = args.out or Path(f"bench-{args.arm}-{args.seed}.json")
         asyncio.run(run_arm(args.arm, args, args.seed, out))
@@ -1015,35 +1128,7 @@ def main() -> None:
         f"faces from {', '.join(args.chargex_models) or 'no model'}; mean (min-max) across "
         "seeds\n"
     )
-    held_out = {int(s) for s in args.held_out.split(",") if s.strip()}
-    for name, rows in seed_groups(results, held_out):
-        if not rows:
-            continue
-        summary = summarise(rows)
-        print(f"{name}: {sorted({r['seed'] for r in rows})}\n")
-        print(table(summary, markdown=False))
-        print()
-        print(table(summary, markdown=True))
-        print()
-    vendors: dict[str, dict[str, list[int]]] = {}
-    for r in results:
-        for vendor, (sent, false) in r.get("resets_by_vendor", {}).items():
-            total = vendors.setdefault(r["arm"], {}).setdefault(vendor, [0, 0])
-            total[0] += sent
-            total[1] += false
-    for arm, per in vendors.items():
-        print(
-            f"{arm}: false resets / resets per vendor, all seeds: "
-            + ", ".join(f"{v} {f}/{n}" for v, (n, f) in sorted(per.items()))
-        )
-    slow = [r for r in results if r["loop_lag_p95_sim_s"] > MAX_LAG_SIM_S]
-    if slow:
-        print(
-            f"\nWARNING: {len(slow)} of {len(results)} arm runs had an event-loop lag p95 above "
-            f"{MAX_LAG_SIM_S:g} simulated s (worst {max(r['loop_lag_p95_sim_s'] for r in slow)}"
-            " s): the machine could not keep up with this speed, so waits, holds and reboots "
-            "were stretched; run slower (--speed) or on a quieter machine."
-        )
+    report(results, held_out_seeds(args.held_out))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str))
 

@@ -8,15 +8,20 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from app.simulator.config import plan_fleet
 from app.simulator.faults import HARD_RESET, SOFT_RESET, UNLOCK, Cause
 from bench.remote_resolution import (
+    combine,
     guarded_ceiling,
     lag_summary,
     make_schedule,
+    per_seed_table,
     safety_class,
     score,
     seed_groups,
+    targets_missed,
     vehicle_is_bad,
 )
 from tests.simulator.conftest import plan
@@ -157,6 +162,75 @@ def test_held_out_seeds_are_reported_apart() -> None:
     assert [r["seed"] for r in groups["tuned seeds"]] == [1, 2]
     assert [r["seed"] for r in groups["held-out seeds"]] == [6, 7]
     assert seed_groups(results, set()) == [("all seeds", results)]
+
+
+def arm_result(seed: int, arm: str, **figures: float) -> dict[str, object]:
+    base: dict[str, object] = {
+        "seed": seed,
+        "arm": arm,
+        "unsafe_actions": 0,
+        "resets_during_tx": 0,
+        "uptime_pct": 99.0,
+        "site_visits": 40,
+        "remote_share_of_oracle": 90.0,
+        "ceiling_share_of_oracle": 92.0,
+        "false_reset_pct": 2.0,
+    }
+    return base | figures
+
+
+def test_each_target_of_the_issue_is_judged_against_the_same_seeds_runbook() -> None:
+    runbook = arm_result(1, "runbook", uptime_pct=98.9, site_visits=45)
+    assert targets_missed(arm_result(1, "ours"), runbook) == []
+    missed = targets_missed(
+        arm_result(
+            1,
+            "ours",
+            unsafe_actions=1,
+            resets_during_tx=1,
+            uptime_pct=98.9,  # equal is not ahead
+            site_visits=45,
+            remote_share_of_oracle=84.9,
+            false_reset_pct=5.0,
+        ),
+        runbook,
+    )
+    assert missed == [
+        "no unsafe action",
+        "no reset during a charge",
+        "uptime above the runbook's",
+        "fewer truck rolls than the runbook",
+        "85 % of what remote action could fix",
+        "false resets under 5 %",
+    ]
+
+
+def test_the_per_seed_table_names_what_each_seed_missed() -> None:
+    results = [
+        arm_result(1, "ours"),
+        arm_result(1, "runbook", uptime_pct=98.5, site_visits=50),
+        arm_result(11, "ours", false_reset_pct=12.5),
+        arm_result(11, "runbook", uptime_pct=98.5, site_visits=50),
+    ]
+    rows = per_seed_table(results, held_out={11}).splitlines()[2:]
+    assert rows[0] == (
+        "| 1 | 90.0 % / 90.0 % | 92.0 % | 2.0 % / 2.0 % | 99.00 % / 98.50 % | 40 / 50 | none |"
+    )
+    assert rows[1].startswith("| 11 (held-out) |")
+    assert rows[1].endswith("| false resets under 5 % |")
+
+
+def test_seed_files_run_apart_combine_and_a_seed_twice_is_refused(tmp_path: Path) -> None:
+    a, b = tmp_path / "s1.json", tmp_path / "s2.json"
+    a.write_text(json.dumps([arm_result(1, "ours"), arm_result(1, "runbook")]))
+    b.write_text(json.dumps([arm_result(2, "ours")]))
+    assert [(r["seed"], r["arm"]) for r in combine([a, b])] == [
+        (1, "ours"),
+        (1, "runbook"),
+        (2, "ours"),
+    ]
+    with pytest.raises(SystemExit, match=r"s1\.json: seed 1 arm ours is also in .*s1\.json"):
+        combine([a, a])
 
 
 def test_site_outages_and_hangs_count_in_uptime_as_the_rule_says(tmp_path: Path) -> None:
