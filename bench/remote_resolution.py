@@ -28,8 +28,10 @@ charger's: a site's power or network outage taking all its chargers down at once
 (``site_faults``, per site) and vehicles that go bad for a while, failing every start on any
 charger (``bad_vehicles``; the drivers carry per-vehicle idTokens); and one charger's faults
 beyond the mix (``EXTRA_FAULTS``: a TLS handshake that fails on an expired certificate or a lost
-clock). They are drawn from their own seeded generators, so they do not shift a seed's charger
-faults and sessions. A third of the way in, the operator rolls out new firmware, the same in
+clock; a DC charger's payment terminal that takes no card). They are drawn from their own
+seeded generators, so they do not shift a seed's charger faults and sessions. Each driver
+starts by bank card (where there is a terminal), RFID card or app; a reader or terminal
+failure stops only the starts that need it. A third of the way in, the operator rolls out new firmware, the same in
 every arm: one campaign per model through the backend's campaign service, site by site, which
 stops after two failed chargers; in field mode an update fails, rolls back or leaves a boot loop
 (``app/simulator/firmware_updates.py``).
@@ -129,12 +131,21 @@ SITE_FAULTS: dict[str, tuple[float, tuple[float, float]]] = {
     "site_power_outage": (0.05, (300.0, 4 * 3600.0)),
     "site_network_outage": (0.05, (600.0, 8 * 3600.0)),
 }
-# One charger's field faults beyond ``MIX``, per charger and simulated day, drawn from their
-# own generator like the site outages (so they do not shift a seed's mix): a charger that
-# cannot open its TLS connection because its certificate expired or its clock was lost. The
-# rate is an assumption of this simulator, raised like the site rates (about one in two
-# chargers a year at the field's scale).
-EXTRA_FAULTS: dict[str, float] = {"tls_connection_failure": 0.002}
+# One charger's field faults beyond ``MIX``, per charger (that can have it) and simulated day,
+# drawn from their own generator like the site outages (so they do not shift a seed's mix): a
+# charger that cannot open its TLS connection because its certificate expired or its clock was
+# lost, and a DC charger's payment terminal that takes no card. The rates are assumptions of
+# this simulator, raised like the site rates (a TLS failure about one in two chargers a year
+# at the field's scale; a payment terminal about every two months at this scale).
+EXTRA_FAULTS: dict[str, float] = {
+    "tls_connection_failure": 0.002,
+    "payment_terminal_failure": 0.015,
+}
+# How a driver starts a charge (an assumption of this simulator): by bank card on the payment
+# terminal where the charger has one, else by RFID card or by an app's remote start. A reader
+# or terminal failure stops only the starts that need it (``FaultSpec.blocks_start``).
+CARD_SHARE = 0.3  # of the starts at a charger with a payment terminal
+RFID_SHARE = 0.5  # of the other starts; the rest use an app
 # The operator's firmware rollout, the same in every arm: at this share of the run, one
 # campaign per model through the backend's campaign service (site by site, stopped after two
 # failed chargers). In field mode an update fails, rolls back or boot-loops with the odds of
@@ -186,11 +197,7 @@ rules:
 def safety_class(key: str) -> str:
     """The fault-code catalogue's safety class of a simulated fault's face (benchmark only)."""
     spec = get_fault(key)
-    model = next(
-        m
-        for m in CHARGER_MODELS
-        if spec.current is None or any(c.current == spec.current for c in m.connectors)
-    )
+    model = next(m for m in CHARGER_MODELS if fits(spec, m))
     return (
         load_catalogue()
         .classify(
@@ -232,6 +239,23 @@ def needs_visit(cause: Cause, key: str) -> bool:
 def blocks_charging(spec: Any) -> bool:
     """A fault under which the port cannot deliver (the uptime rule and the drivers)."""
     return spec.v16.status in ("Faulted", "Preparing") or spec.truth.behaviour in DOWN_BEHAVIOURS
+
+
+def fits(spec: Any, model: Any) -> bool:
+    """Whether a model can have this fault (a DC-only fault: a DC connector)."""
+    return spec.current is None or any(c.current == spec.current for c in model.connectors)
+
+
+def start_method(rng: random.Random, has_terminal: bool) -> str:
+    """How one driver starts a charge: "card" (payment terminal), "rfid" or "app"."""
+    if has_terminal and rng.random() < CARD_SHARE:
+        return "card"
+    return "rfid" if rng.random() < RFID_SHARE else "app"
+
+
+def start_blocked(faults: list[Any], method: str) -> bool:
+    """A fault open on the charger stops this way of starting (a reader, a terminal)."""
+    return any(f.spec.blocks_start == method for f in faults)
 
 
 def _count(rng: random.Random, expected: float) -> int:
@@ -301,15 +325,19 @@ def make_schedule(args: argparse.Namespace, seed: int) -> dict[str, Any]:
     extra_faults = []
     taken: set[tuple[str, str]] = set()
     for key, rate in EXTRA_FAULTS.items():
-        for _ in range(_count(extra_rng, rate * args.extras_scale * len(plans) * args.days)):
+        fitting = [p for p in plans if fits(get_fault(key), p.model)]
+        for _ in range(_count(extra_rng, rate * args.extras_scale * len(fitting) * args.days)):
             start = extra_rng.uniform(0.02 * span, 0.9 * span)
-            cid = extra_rng.choice(plans).charger_id
+            cid = extra_rng.choice(fitting).charger_id
             if (cid, key) not in taken:  # once per charger, as for the mix (above)
                 taken.add((cid, key))
                 extra_faults.append((start, cid, key, 0))
     vehicle_rng = random.Random(f"{seed}:vehicles")
     vehicles = [vehicle_token(n + 1) for n in range(VEHICLES_PER_CHARGER * len(plans))]
     driven = [(*s, vehicle_rng.choice(vehicles)) for s in sorted(sessions)]
+    method_rng = random.Random(f"{seed}:start-methods")
+    terminal = {p.charger_id for p in plans if fits(get_fault("payment_terminal_failure"), p.model)}
+    driven = [(*s, start_method(method_rng, s[1] in terminal)) for s in driven]
     bad = []
     for _ in range(_count(vehicle_rng, BAD_VEHICLE_RATE * len(vehicles) * args.days)):
         start = vehicle_rng.uniform(0.0, 0.9 * span)
@@ -483,13 +511,13 @@ async def run_arm(arm: str, args: argparse.Namespace, seed: int, out: Path) -> d
             charger.stop_transaction(connector, reason="EVDisconnected")
 
     async def session(
-        sim_t: float, cid: str, connector: int, duration: float, vehicle: str
+        sim_t: float, cid: str, connector: int, duration: float, vehicle: str, method: str
     ) -> None:
         await at(sim_t)
         charger = fleet.charger(cid)
         if charger.connectors[connector].transaction is not None:
             return  # the previous driver is still there (not an attempt)
-        if not can_deliver(charger, connector):
+        if not can_deliver(charger, connector) or start_blocked(charger.faults_on(0), method):
             attempts.append(False)
             return
         if vehicle_is_bad(schedule, vehicle, sim_t):

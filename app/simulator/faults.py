@@ -66,7 +66,7 @@ class Face201:
 class Truth:
     clears_by: tuple[str, ...]  # actions that clear it (for a while if it recurs)
     remedy: str  # what really fixes it
-    root_cause: str  # firmware, hardware, network, vehicle, grid
+    root_cause: str  # firmware, hardware, network, vehicle, grid, security, payment
     self_clear_after_s: float | None = None  # simulated seconds
     recurs_after_reset: bool = False
     recur_delay_s: float | None = None  # simulated seconds after the clearing reboot
@@ -94,7 +94,7 @@ class Cause:
 
     key: str
     weight: float
-    root_cause: str  # firmware, hardware, network, vehicle, grid
+    root_cause: str  # firmware, hardware, network, vehicle, grid, security, payment
     clear_p: tuple[tuple[str, float], ...] = ()
     recur_p: float = 0.0
     recur_delay_s: tuple[float, float] = (300.0, 3600.0)
@@ -144,8 +144,14 @@ class FaultSpec:
     # the charger never reports it (no power, a hang, a dead uplink): no vendor code, no
     # StatusNotification face or NotifyEvent; ``v16``/``v201`` are placeholders
     faceless: bool = False
-    # only on connectors of this current ("DC": the insulation monitor of a DC charger)
+    # only on connectors of this current ("DC": the insulation monitor of a DC charger); for a
+    # charger-wide fault, only on chargers with such a connector (the DC chargers' payment
+    # terminal: the sample AC models carry none)
     current: str | None = None
+    # how drivers start a charge that this fault stops while it lasts ("rfid": a card on the
+    # reader, "card": a bank card on the payment terminal); the charger can still charge
+    # drivers who start another way (an app's remote start), so it is no outage of the port
+    blocks_start: str | None = None
 
     def field_causes(self) -> tuple[Cause, ...]:
         """The causes behind this face; one derived from ``truth`` when none are listed."""
@@ -297,6 +303,7 @@ _FAULTS: tuple[FaultSpec, ...] = (
         truth=Truth((HARD_RESET,), HARD_RESET, "hardware", stops_transaction=False),
         description="The reader's USB link hangs; remote start still works; a hard reset "
         "power-cycles the reader.",
+        blocks_start="rfid",
         causes=(
             Cause(
                 "reader_usb_hang",
@@ -319,6 +326,53 @@ _FAULTS: tuple[FaultSpec, ...] = (
                 visit_ftf=0.85,
                 trace="rfid_reader",
                 trace_p=0.8,
+            ),
+        ),
+    ),
+    FaultSpec(
+        key="payment_terminal_failure",
+        title="Payment terminal failure",
+        scope="charger",
+        # EVerest reports a payment terminal's error on 1.6 as a StatusNotification on
+        # connector 0, OtherError, status unchanged, vendorErrorCode "<Error>/<sub type>"
+        # (its OCPP module's get_error_info); on 2.0.1 as a NotifyEvent on ChargingStation,
+        # variable Problem, techCode the error type ("payment_terminal/GenericPaymentTerminal
+        # Error", errors/payment_terminal.yaml). The vendor codes are in the catalogue.
+        v16=Face16("OtherError", "Available", "Payment terminal not responding"),
+        v201=Face201("ChargingStation", "Problem", "true", None),
+        truth=Truth((HARD_RESET,), SITE_VISIT, "payment", stops_transaction=False),
+        description="The card payment terminal takes no payment: drivers who pay by card "
+        "cannot start; an app or an RFID card still can.",
+        current="DC",
+        blocks_start="card",
+        causes=(
+            Cause(
+                "terminal_app_hang",
+                0.45,
+                "payment",
+                ((HARD_RESET, 0.5),),
+                recur_p=0.15,
+                recur_delay_s=(86_400.0, 7 * 86_400.0),
+                visit_ftf=0.95,
+                description="The terminal's payment application hangs; a hard reset of the "
+                "charger power-cycles the terminal where it hangs off the charger's auxiliary "
+                "supply (half the time: else only its provider's own management reboots it)",
+            ),
+            Cause(
+                "terminal_broken",
+                0.3,
+                "hardware",
+                visit_ftf=0.6,
+                description="The card reader or contactless front end failed; a technician "
+                "swaps the terminal, and a spare is not always on the van",
+            ),
+            Cause(
+                "processor_link_down",
+                0.25,
+                "payment",
+                self_clear_s=(1200.0, 6 * 3600.0),
+                description="The terminal cannot reach its payment processor (the processor, "
+                "or the terminal's own SIM); it recovers by itself, nobody on site can help",
             ),
         ),
     ),

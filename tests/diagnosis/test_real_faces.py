@@ -227,6 +227,32 @@ async def test_unknown_201_tech_code_gets_logs_not_a_reset(make_backend) -> None
         assert "GetBaseReport" in received and "SetVariableMonitoring" in received
 
 
+async def test_a_payment_terminal_error_goes_to_a_consultant_not_a_reset(make_backend) -> None:
+    """EVerest reports a payment terminal's error on 2.0.1 as a ChargingStation Problem whose
+    techCode is the error type (errors/payment_terminal.yaml); the terminal's provider manages
+    it, so: a hand-off, no reset, no site visit."""
+    backend = await make_backend(**FAST)
+    async with charger_at(backend, "SITE-952-DC-01", "2.0.1") as charger:
+        await charger.problem(
+            "payment_terminal/GenericPaymentTerminalError",
+            component="ChargingStation",
+            evse_id=None,
+            tech_info="The terminal reported an error",
+        )
+        fault = backend.state.live.get("SITE-952-DC-01").open_faults[0]
+        c = fault.classification
+        assert (c.fault_key, c.safety_class, c.responsible) == (
+            "payment_terminal_failure",
+            "outside_charger",
+            "payment_provider",
+        )
+        row = await eventually(lambda: closed(backend, "SITE-952-DC-01"), timeout=30)
+        assert (row.rule_id, row.status) == ("payment-terminal-failure", "escalated")
+        steps = [a.step for a in actions(backend, row.id)]
+        assert "site_visit" not in steps and "hard_reset" not in steps, steps
+        assert "Reset" not in [name for name, _ in charger.received]
+
+
 # -- whose problem ------------------------------------------------------------------------------
 async def test_fault_that_follows_a_vehicle_is_the_vehicles(make_backend) -> None:
     """The first occurrence cannot be known to follow a vehicle: it gets its own diagnosis

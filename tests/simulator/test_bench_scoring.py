@@ -7,20 +7,24 @@ import argparse
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from app.simulator.config import plan_fleet
-from app.simulator.faults import HARD_RESET, SOFT_RESET, UNLOCK, Cause
+from app.simulator.faults import HARD_RESET, SOFT_RESET, UNLOCK, Cause, get_fault
 from bench.remote_resolution import (
+    blocks_charging,
     combine,
     guarded_ceiling,
     lag_summary,
     make_schedule,
+    needs_visit,
     per_seed_table,
     safety_class,
     score,
     seed_groups,
+    start_blocked,
     targets_missed,
     vehicle_is_bad,
 )
@@ -143,6 +147,24 @@ def test_false_resets_are_counted_per_vendor_and_held_out_apart(tmp_path: Path) 
     assert result["false_reset_pct_known_vendors"] == 50.0
     assert result["false_reset_pct_held_out_vendor"] == 100.0
     assert result["resets_known_vendors"] == 2 and result["resets_held_out_vendor"] == 1
+
+
+def test_a_reader_or_terminal_failure_stops_only_the_starts_that_need_it() -> None:
+    reader = SimpleNamespace(spec=get_fault("rfid_reader_failure"))
+    terminal = SimpleNamespace(spec=get_fault("payment_terminal_failure"))
+    hang = SimpleNamespace(spec=get_fault("firmware_hang"))
+    assert start_blocked([reader], "rfid") and not start_blocked([reader], "card")
+    assert start_blocked([hang, terminal], "card") and not start_blocked([terminal], "rfid")
+    assert not start_blocked([reader, terminal, hang], "app")
+    assert safety_class("payment_terminal_failure") == "outside_charger"
+    # not an outage of the port (23 CFR 680.116(b)(1): it still charges and is available to
+    # drivers who start another way), but no remote action fixes every cause either
+    assert not blocks_charging(terminal.spec)
+    causes = {c.key: c for c in terminal.spec.field_causes()}
+    assert causes["terminal_app_hang"].remote_fixable
+    assert not causes["terminal_broken"].remote_fixable
+    assert needs_visit(causes["terminal_broken"], "payment_terminal_failure")
+    assert not needs_visit(causes["processor_link_down"], "payment_terminal_failure")
 
 
 def test_loop_lag_is_reported_in_simulated_seconds() -> None:
@@ -324,8 +346,22 @@ def test_schedule_site_outages_vehicles_and_dc_only_faults() -> None:
     assert schedule["sessions"] == without["sessions"]
     assert without["extra_faults"] == [] and without["site_faults"] == []
     extras = schedule["extra_faults"]
-    assert extras and {k for _t, _c, k, _n in extras} == {"tls_connection_failure"}
-    assert len({c for _t, c, _k, _n in extras}) == len(extras)  # once per charger
+    assert extras and {k for _t, _c, k, _n in extras} == {
+        "tls_connection_failure",
+        "payment_terminal_failure",
+    }
+    for key in ("tls_connection_failure", "payment_terminal_failure"):
+        chargers = [c for _t, c, k, _n in extras if k == key]
+        assert len(set(chargers)) == len(chargers)  # once per charger
+    dc = {c for c, p in plans.items() if any(x.current == "DC" for x in p.model.connectors)}
+    assert dc and dc != set(plans)
+    # a payment terminal only on the DC chargers (the sample AC models carry none)
+    assert {c for _t, c, k, _n in extras if k == "payment_terminal_failure"} <= dc
+    # a driver pays by card only where there is a terminal; RFID and app starts everywhere
+    methods = {(s[1], s[5]) for s in schedule["sessions"]}
+    assert {c for c, m in methods if m == "card"} == dc
+    assert {m for _c, m in methods} == {"card", "rfid", "app"}
+    assert {c for c, m in methods if m == "app"} == set(plans)
     assert schedule["rollout"] == 0.25 * 2 * 86_400
     assert (
         make_schedule(argparse.Namespace(**{**vars(args), "rollout_at": None}), 1)["rollout"]
