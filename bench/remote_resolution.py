@@ -31,9 +31,10 @@ beyond the mix (``EXTRA_FAULTS``: a TLS handshake that fails on an expired certi
 clock; a DC charger's payment terminal that takes no card). They are drawn from their own
 seeded generators, so they do not shift a seed's charger faults and sessions. Each driver
 starts by bank card (where there is a terminal), RFID card or app; a reader or terminal
-failure stops only the starts that need it. A third of the way in, the operator rolls out new firmware, the same in
-every arm: one campaign per model through the backend's campaign service, site by site, which
-stops after two failed chargers; in field mode an update fails, rolls back or leaves a boot loop
+failure stops only the starts that need it. A third of the way in, the operator rolls out new
+firmware, the same in every arm: one campaign per model through the backend's campaign service,
+site by site, which stops after two failed chargers; in field mode an update fails, rolls back
+or leaves a boot loop
 (``app/simulator/firmware_updates.py``).
 
     .venv/bin/python bench/remote_resolution.py --days 30 --seeds 1,2,3,4,5
@@ -765,15 +766,19 @@ def score(
     oracle_faults = [f for f in faults if f["remote_fixable"]]
     remote_oracle = [f for f in remote if f["remote_fixable"]]
     recovery = [(f["cleared"] if f["cleared"] is not None else span_end) - f["t"] for f in faults]
-    # 23 CFR 680.116(b)(3) uptime per port: a port that cannot deliver is down. T_excluded,
+    # 23 CFR 680.116(b) uptime per port. (b)(1): a port is "up" when its hardware and software
+    # are online and available for use, or in use, and it dispenses electricity at the minimum
+    # power level; (b)(3): mu = ((525,600 - (T_outage - T_excluded)) / 525,600) x 100 (a
+    # research copy of the CFR text, self-law.org/code/us/cfr/t23). So a port that cannot
+    # deliver is down; a port whose reader or payment terminal failed still charges drivers who
+    # start another way and is counted up (our reading). T_excluded,
     # as the final rule (88 FR 12724, 28 Feb 2023) lists it: "electric utility service
     # interruptions, failure to charge or meet the EVSE charging power capability due to the
     # fault of the vehicle, scheduled maintenance, vandalism, or natural disasters" (and hours
     # outside the station's hours of operation) - root causes grid and vehicle here. The
     # proposed rule had also excluded internet or cellular provider interruptions; the final
-    # list does not, so a site network outage counts as downtime. (Quoted from the rule as
-    # recalled: the search corpus held no copy of the CFR text; a contract clause quoting the
-    # proposed definition was found.)
+    # list does not, so a site network outage counts as downtime. (The exclusion list is
+    # quoted as recalled: the copy of the CFR text found ends before (b)(4).)
     uptimes = []
     for p in plans:
         for c in p.model.connectors:
