@@ -34,8 +34,7 @@ starts by bank card (where there is a terminal), RFID card or app; a reader or t
 failure stops only the starts that need it. A third of the way in, the operator rolls out new
 firmware, the same in every arm: one campaign per model through the backend's campaign service,
 site by site, which stops after two failed chargers; in field mode an update fails, rolls back
-or leaves a boot loop
-(``app/simulator/firmware_updates.py``).
+or leaves a boot loop (``app/simulator/firmware_updates.py``).
 
     .venv/bin/python bench/remote_resolution.py --days 30 --seeds 1,2,3,4,5
     .venv/bin/python bench/remote_resolution.py --days 1 --seeds 1 --speed 1440  # quick look
