@@ -197,7 +197,7 @@ rules:
 def safety_class(key: str) -> str:
     """The fault-code catalogue's safety class of a simulated fault's face (benchmark only)."""
     spec = get_fault(key)
-    model = next(m for m in CHARGER_MODELS if fits(spec, m))
+    model = next(m for m in CHARGER_MODELS if spec.fits(m))
     return (
         load_catalogue()
         .classify(
@@ -239,11 +239,6 @@ def needs_visit(cause: Cause, key: str) -> bool:
 def blocks_charging(spec: Any) -> bool:
     """A fault under which the port cannot deliver (the uptime rule and the drivers)."""
     return spec.v16.status in ("Faulted", "Preparing") or spec.truth.behaviour in DOWN_BEHAVIOURS
-
-
-def fits(spec: Any, model: Any) -> bool:
-    """Whether a model can have this fault (a DC-only fault: a DC connector)."""
-    return spec.current is None or any(c.current == spec.current for c in model.connectors)
 
 
 def start_method(rng: random.Random, has_terminal: bool) -> str:
@@ -325,7 +320,7 @@ def make_schedule(args: argparse.Namespace, seed: int) -> dict[str, Any]:
     extra_faults = []
     taken: set[tuple[str, str]] = set()
     for key, rate in EXTRA_FAULTS.items():
-        fitting = [p for p in plans if fits(get_fault(key), p.model)]
+        fitting = [p for p in plans if get_fault(key).fits(p.model)]
         for _ in range(_count(extra_rng, rate * args.extras_scale * len(fitting) * args.days)):
             start = extra_rng.uniform(0.02 * span, 0.9 * span)
             cid = extra_rng.choice(fitting).charger_id
@@ -336,7 +331,8 @@ def make_schedule(args: argparse.Namespace, seed: int) -> dict[str, Any]:
     vehicles = [vehicle_token(n + 1) for n in range(VEHICLES_PER_CHARGER * len(plans))]
     driven = [(*s, vehicle_rng.choice(vehicles)) for s in sorted(sessions)]
     method_rng = random.Random(f"{seed}:start-methods")
-    terminal = {p.charger_id for p in plans if fits(get_fault("payment_terminal_failure"), p.model)}
+    terminal_fault = get_fault("payment_terminal_failure")
+    terminal = {p.charger_id for p in plans if terminal_fault.fits(p.model)}
     driven = [(*s, start_method(method_rng, s[1] in terminal)) for s in driven]
     bad = []
     for _ in range(_count(vehicle_rng, BAD_VEHICLE_RATE * len(vehicles) * args.days)):

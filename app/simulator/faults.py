@@ -172,6 +172,10 @@ class FaultSpec:
             ),
         )
 
+    def fits(self, model: ChargerModel) -> bool:
+        """Whether a charger of this model can have the fault (a DC-only one: a DC connector)."""
+        return self.current is None or any(c.current == self.current for c in model.connectors)
+
     def vendor_error_code(self, model: ChargerModel) -> str:
         return vendor_error_code(model, self.key) or f"SIM-{self.key[:20]}"
 

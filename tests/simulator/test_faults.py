@@ -40,15 +40,11 @@ REQUIRED = {
 }
 
 
-def fits(spec, model) -> bool:
-    return spec.current is None or any(c.current == spec.current for c in model.connectors)
-
-
 def with_face(model_key: str) -> list:
     """The faults a charger reports with a face, on this model (tests/simulator/
     test_field_faults.py covers the faceless ones: no power, a site uplink down, a hang)."""
     model = CHARGER_MODELS[[m.key for m in CHARGER_MODELS].index(model_key)]
-    return [f for f in fault_catalogue().values() if not f.faceless and fits(f, model)]
+    return [f for f in fault_catalogue().values() if not f.faceless and f.fits(model)]
 
 
 def test_catalogue_is_complete_and_valid() -> None:
@@ -65,7 +61,7 @@ def test_catalogue_is_complete_and_valid() -> None:
         assert spec.truth.remedy in REMEDIES, key
         assert set(spec.truth.clears_by) <= set(REMEDIES), key
         for model in CHARGER_MODELS:
-            if spec.faceless or not fits(spec, model):
+            if spec.faceless or not spec.fits(model):
                 continue  # never reported (or not on this model): no vendor code
             codes = vendor_error_codes(model)
             assert key in codes, (model.key, key)
