@@ -38,6 +38,8 @@ or leaves a boot loop (``app/simulator/firmware_updates.py``).
 
     .venv/bin/python bench/remote_resolution.py --days 30 --seeds 1,2,3,4,5
     .venv/bin/python bench/remote_resolution.py --days 1 --seeds 1 --speed 1440  # quick look
+    # seeds run side by side, one process each (--json), then one report:
+    .venv/bin/python bench/remote_resolution.py --combine s1.json s11.json --held-out 11
 """
 
 from __future__ import annotations
