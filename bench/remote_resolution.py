@@ -1034,8 +1034,12 @@ def combine(paths: list[Path]) -> list[dict[str, Any]]:
     results: list[dict[str, Any]] = []
     seen: dict[tuple[int, str], Path] = {}
     for path in paths:
-        for r in json.loads(path.read_text()):
-            key = (r["seed"], r["arm"])
+        try:
+            runs = json.loads(path.read_text())
+            keys = [(int(r["seed"]), str(r["arm"])) for r in runs]
+        except (OSError, ValueError, TypeError, KeyError) as error:
+            raise SystemExit(f"{path}: not a --json file of this bench ({error})") from None
+        for r, key in zip(runs, keys, strict=True):
             if key in seen:
                 raise SystemExit(f"{path}: seed {key[0]} arm {key[1]} is also in {seen[key]}")
             seen[key] = path

@@ -253,6 +253,12 @@ def test_seed_files_run_apart_combine_and_a_seed_twice_is_refused(tmp_path: Path
     ]
     with pytest.raises(SystemExit, match=r"s1\.json: seed 1 arm ours is also in .*s1\.json"):
         combine([a, a])
+    bad = tmp_path / "notes.json"
+    bad.write_text('{"seed": 1}')
+    with pytest.raises(SystemExit, match=r"notes\.json: not a --json file of this bench"):
+        combine([a, bad])
+    with pytest.raises(SystemExit, match=r"missing\.json: not a --json file"):
+        combine([tmp_path / "missing.json"])
 
 
 def test_site_outages_and_hangs_count_in_uptime_as_the_rule_says(tmp_path: Path) -> None:
