@@ -1,6 +1,7 @@
 """Pure evaluation of :class:`StateCondition` against a charger's live state.
 
 The live state is taken as a plain dict (``ChargerLiveState.model_dump()``): ``online``,
+``ocpp_version``,
 ``connectors`` (dict or list of ``{connector_id, status, error_code, vendor_error_code}``),
 ``transactions`` (dict or list of ``{transaction_id, connector_id}``) and ``open_faults``
 (list of ``{error_code, vendor_error_code, ...}``). Containers may be dicts, lists or counts.
@@ -138,6 +139,8 @@ def evaluate(condition: StateCondition, live: Live | None, connector_id: int = 1
     checks: list[bool] = []
     if condition.online is not None:
         checks.append(bool((live or {}).get("online")) == condition.online)
+    if condition.ocpp_version is not None:
+        checks.append((live or {}).get("ocpp_version") == condition.ocpp_version)
     if condition.status_in is not None:
         checks.append(status in condition.status_in)
     if condition.status_not_in is not None:

@@ -148,6 +148,11 @@ class StateCondition(_Strict):
     """
 
     online: bool | None = Field(None, description="The charger is (true) / is not (false) online.")
+    ocpp_version: Literal["1.6", "2.0.1"] | None = Field(
+        None,
+        description="The charger speaks this OCPP version (a vendor key is written without its "
+        "component on 1.6, as Component.Variable on 2.0.1).",
+    )
     connector: ConnectorRef = Field(
         "$connector", description="Which connector the connector-level fields look at."
     )

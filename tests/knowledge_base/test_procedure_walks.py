@@ -301,3 +301,28 @@ def test_no_reset_or_unlock_is_sent_during_a_charge() -> None:
         explore(procedure, faults[0], charging=True, worlds=worlds)
         for world in worlds:
             assert not world.during_charge, (procedure.id, world.commands)
+
+
+@pytest.mark.parametrize(
+    ("version", "key"),
+    [("1.6", "HX_TerminalRestart"), ("2.0.1", "HelionCtrlr.HX_TerminalRestart")],
+)
+def test_the_hx150_terminal_restart_is_spelled_for_the_protocol(version: str, key: str) -> None:
+    """The HX-150 speaks either protocol, and its vendor key has the component prefix only on
+    2.0.1 (manual); the procedure branches on the version the charger speaks."""
+    procedure = next(p for p in _procedures() if p.id == "payment-terminal-failure")
+    live = {"online": True, "ocpp_version": version, "connectors": [], "open_faults": []}
+    ctx = EngineContext(live=live, qualifications=frozenset())
+    answers = {"ask_display": "offline", "ask_model": "hx150"}
+    transition = begin(procedure, ctx)
+    while not isinstance(transition.directive, RunCommand):
+        directive = transition.directive
+        assert isinstance(directive, Ask | NeedState), directive
+        event = (
+            Answer(value=answers[directive.node_id])
+            if isinstance(directive, Ask)
+            else StateObserved(live=live)
+        )
+        transition = advance(procedure, transition.cursor, event, ctx)
+    assert transition.directive.command == "change_configuration"
+    assert transition.directive.params == {"key": key, "value": "true"}

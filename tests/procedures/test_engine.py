@@ -317,6 +317,7 @@ def test_wrong_phase_input_is_an_error() -> None:
     [
         ({"online": True}, True),
         ({"online": False}, False),
+        ({"ocpp_version": "1.6"}, False),  # not known: no branch taken on it
         ({"connector": 1, "status_in": ["Faulted"]}, True),
         ({"connector": 2, "status_in": ["Faulted"]}, False),
         ({"status_not_in": ["Available"]}, True),
@@ -350,7 +351,7 @@ def test_conditions_on_real_live_state_model() -> None:
     from app.fleet.model import ActiveTransaction, ChargerLiveState, ConnectorState
     from app.procedures.engine import live_dict
 
-    state = ChargerLiveState(charger_id="CP-1", online=True)
+    state = ChargerLiveState(charger_id="CP-1", online=True, ocpp_version="2.0.1")
     state.connectors[1] = ConnectorState(connector_id=1, status="Charging")
     now = datetime.now(UTC)
     state.transactions["42"] = ActiveTransaction(
@@ -361,6 +362,9 @@ def test_conditions_on_real_live_state_model() -> None:
     assert evaluate(StateCondition(connector=1, in_transaction=True), data, 1)
     assert not evaluate(StateCondition(connector=2, in_transaction=True), data, 1)
     assert transaction_id_on(data, 1) == "42"
+    # a vendor key is spelled per protocol: procedures branch on the version the charger speaks
+    assert evaluate(StateCondition(ocpp_version="2.0.1"), data, 1)
+    assert not evaluate(StateCondition(ocpp_version="1.6"), data, 1)
 
 
 def test_conditions_without_live_state() -> None:
