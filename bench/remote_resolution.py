@@ -80,6 +80,7 @@ from app.simulator.faults import (
     AVAILABILITY_CYCLE,
     DOWN_BEHAVIOURS,
     HARD_RESET,
+    RESTART_PERIPHERAL,
     SELF_CLEAR,
     SOFT_RESET,
     UNLOCK,
@@ -87,11 +88,11 @@ from app.simulator.faults import (
     get_fault,
 )
 from app.simulator.fleet import Fleet
-from app.simulator.models import CHARGER_MODELS
+from app.simulator.models import CHARGER_MODELS, ChargerModel
 
 ARMS = ("none", "runbook", "naive", "ours")
 ITEM_STATES = (*sorted(OPEN), "succeeded", "failed", "skipped")
-REMOTE = (SOFT_RESET, HARD_RESET, UNLOCK, AVAILABILITY_CYCLE)
+REMOTE = (SOFT_RESET, HARD_RESET, UNLOCK, AVAILABILITY_CYCLE, RESTART_PERIPHERAL)
 PASSWORD = "bench-password-0123456789"
 BENCH_TAG = "BENCH-TAG"
 LAG_PROBE_S = 0.05  # real seconds between two event-loop lag samples
@@ -216,17 +217,31 @@ def cause_of(key: str, cause: str) -> Cause:
     return next(c for c in get_fault(key).field_causes() if c.key == cause)
 
 
-def guarded_ceiling(cause: Cause) -> float:
+def guarded_ceiling(cause: Cause, *, reset: bool = True, restart: bool = False) -> float:
     """The chance that the best remote plan ChargeFix's guards allow clears this cause for
-    good, knowing the cause: one reset (the deeper one), an unlock and an availability cycle
-    twice each (``RETRYABLE_STEPS``), and nothing remote once the fault has come back (a
-    returning fault is chronic: escalated, not reset again, as issue 13 requires). The
-    expected value of this over the oracle's faults is the most any diagnosis could reach
-    under those guards with this simulator's assumed odds."""
-    miss = 1.0 - cause.p_clear(HARD_RESET)
+    good, knowing the cause: one reset (the deeper one) where the fault's catalogue class
+    allows one (``reset``), an unlock, an availability cycle and a peripheral restart (where
+    the model has a key for it: ``restart``) twice each (``RETRYABLE_STEPS``), and nothing
+    remote once the fault has come back (a returning fault is chronic: escalated, not reset
+    again, as issue 13 requires). The expected value of this over the oracle's faults is the
+    most any diagnosis could reach under those guards with this simulator's assumed odds."""
+    miss = 1.0 - cause.p_clear(HARD_RESET) if reset else 1.0
     for step in RETRYABLE_STEPS:
-        miss *= (1.0 - cause.p_clear(step)) ** 2
+        if step != RESTART_PERIPHERAL or restart:
+            miss *= (1.0 - cause.p_clear(step)) ** 2
     return (1.0 - miss) * (1.0 - cause.recur_p)
+
+
+def fault_ceiling(fault: dict[str, Any], model: ChargerModel) -> float:
+    """``guarded_ceiling`` of one scored fault on its charger's model: a reset only for a
+    ``reset_safe`` fault (``plan_ladder`` drops it for the other classes), a peripheral
+    restart only where the model's firmware has one for this fault."""
+    key = fault["fault"]
+    return guarded_ceiling(
+        cause_of(key, fault["cause"]),
+        reset=safety_class(key) == "reset_safe",
+        restart=any(r.fault == key for r in model.peripheral_restarts),
+    )
 
 
 def needs_visit(cause: Cause, key: str) -> bool:
@@ -678,6 +693,7 @@ def score(
     causes: dict[tuple[str, str, int], Cause] = {}
     resets = false_resets = resets_in_tx = unsafe = unlocks = 0
     vendor_of = {p.charger_id: p.model.vendor for p in plans}
+    model_of = {p.charger_id: p.model for p in plans}
     by_vendor: dict[str, list[int]] = {}  # vendor -> [resets, false resets]
     reboots: dict[str, list[tuple[float, float]]] = {}
     reboot_start: dict[str, float] = {}
@@ -799,7 +815,7 @@ def score(
         "remote_share_of_oracle": round(100 * len(remote_oracle) / max(1, len(oracle_faults)), 1),
         "ceiling_share_of_oracle": round(
             100
-            * sum(guarded_ceiling(cause_of(f["fault"], f["cause"])) for f in oracle_faults)
+            * sum(fault_ceiling(f, model_of[f["charger_id"]]) for f in oracle_faults)
             / max(1, len(oracle_faults)),
             1,
         ),

@@ -100,6 +100,13 @@ class Finding:
         return self.classification.safety_class if self.classification else "unknown"
 
     @property
+    def catalogue_fault_key(self) -> str | None:
+        """The fault key the catalogue gave the subject fault, else the rule's reading."""
+        if self.classification is not None:
+            return self.classification.fault_key
+        return self.fault_key
+
+    @property
     def responsible(self) -> str | None:
         """Who must act: the rule's own reading for group and vehicle findings, else the
         catalogue's, else the rule's fault class."""

@@ -29,6 +29,8 @@ STEP_TIMEOUT_S: dict[str, float] = {
     "soft_reset": 240.0,
     "hard_reset": 300.0,
     "availability_cycle": 180.0,
+    # a terminal or reader restarted by its vendor key is back in about a minute (manuals)
+    "restart_peripheral": 180.0,
     "inoperative": 60.0,
     "collect_logs": 60.0,
     # how long the upload collect_logs asked for may take to arrive before the reset goes

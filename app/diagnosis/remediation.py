@@ -31,8 +31,14 @@ from app.diagnosis.engine import (
 from app.diagnosis.finding_facts import catalogue_fields, firmware_facts
 from app.diagnosis.memory import Active
 from app.diagnosis.policy import MAX_IDLE_WAIT_S, STEP_TIMEOUT_S, PolicyView, decide
-from app.diagnosis.vocabulary import DISRUPTIVE_STEPS, EVIDENCE_STEPS, RESET_STEPS
+from app.diagnosis.vocabulary import (
+    DISRUPTIVE_STEPS,
+    EVIDENCE_STEPS,
+    PERIPHERAL_STEPS,
+    RESET_STEPS,
+)
 from app.errors import ChargerOffline, ChargerTimeout
+from app.fault_codes import load_catalogue
 from app.fleet.model import ChargerLiveState
 from app.security.roles import Principal, Role
 
@@ -196,7 +202,11 @@ class Remediation:
         rule = f.rule
         done: list[str] = []
         self._update(active, status="remediating")
-        for step in f.ladder:
+        for i, step in enumerate(f.ladder):
+            if step in PERIPHERAL_STEPS and self._peripheral_restart(active) is None:
+                if step not in f.ladder[:i]:  # a retried step is skipped once, said once
+                    self._action(active, step, "skipped", detail=self._no_restart(active))
+                continue
             if step in ("site_visit", "escalate"):
                 await self._terminal(active, step, done)
                 return
@@ -430,6 +440,25 @@ class Remediation:
                 return None
         return None
 
+    def _peripheral_restart(self, active: Active) -> tuple[str, str] | None:
+        """The configuration key and value that restart the peripheral this fault is about
+        on this charger's model and protocol, from the fault-code catalogue in force."""
+        f = active.finding
+        live = self.state.live.get(f.charger_id)
+        if live is None or f.catalogue_fault_key is None:
+            return None
+        catalogue = load_catalogue(self.state.catalogue_folder)
+        restart = catalogue.peripheral_restart(live.vendor, live.model, f.catalogue_fault_key)
+        key = restart.key_for(live.ocpp_version) if restart else None
+        return (key, restart.value) if restart and key else None
+
+    def _no_restart(self, active: Active) -> str:
+        f = active.finding
+        live = self.state.live.get(f.charger_id)
+        model = f"{live.vendor} {live.model} on OCPP {live.ocpp_version}" if live else "?"
+        part = f"{f.catalogue_fault_key or 'this fault'}'s part"
+        return f"the catalogue names no restart of {part} for {model}"
+
     async def _act(self, active: Active, step: str) -> str | None:
         """Run a step's commands; the charger's last answer, or None when it failed."""
         f = active.finding
@@ -448,6 +477,11 @@ class Remediation:
                 ("change_availability", {"connector_id": f.connector_id, "type": "inoperative"}),
                 ("change_availability", {"connector_id": f.connector_id, "type": "operative"}),
             ]
+        elif step == "restart_peripheral":
+            restart = self._peripheral_restart(active)
+            if restart is None:
+                return None
+            calls = [("change_configuration", {"key": restart[0], "value": restart[1]})]
         elif step == "inoperative":
             calls = [
                 ("change_availability", {"connector_id": f.connector_id, "type": "inoperative"})
@@ -503,7 +537,7 @@ class Remediation:
         f = active.finding
         mem = self._mem(f.charger_id)
         waiter, since = mem.log_waiter, active.logs_requested_at
-        fault_key = f.classification.fault_key if f.classification is not None else f.fault_key
+        fault_key = f.catalogue_fault_key
         if waiter is None or since is None or f.rule.subject != "fault" or not fault_key:
             self._action(active, "read_logs", "skipped", detail="no log asked for this fault")
             return None

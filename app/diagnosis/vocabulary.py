@@ -34,6 +34,9 @@ A rule file (``app/diagnosis/rules/*.yaml``) holds ``rules:``, a list of rules. 
 
 Ladder steps: ``trigger_status`` (TriggerMessage StatusNotification), ``unlock``,
 ``soft_reset``, ``hard_reset``, ``availability_cycle`` (Inoperative then Operative),
+``restart_peripheral`` (restart only the payment terminal or RFID reader the fault is about, by
+the vendor's configuration key in the fault-code catalogue's vendor table, ``restarts``; no
+reboot, allowed during a charge; skipped where the table names no key),
 ``inoperative`` (take out of service, for unsafe faults), ``collect_logs`` (ask for the
 charger's logs: evidence, fixes nothing), ``read_logs`` (wait for that upload and read it for
 a vendor's hardware log message, ``app/diagnosis/log_evidence.py``: one found sends a site
@@ -60,6 +63,7 @@ Step = Literal[
     "soft_reset",
     "hard_reset",
     "availability_cycle",
+    "restart_peripheral",
     "inoperative",
     "collect_logs",
     "read_logs",
@@ -75,10 +79,16 @@ RE_ENERGISING_STEPS = frozenset({"soft_reset", "hard_reset", "unlock", "availabi
 # Non-reset actions tried a second time when the first did not take (policy.plan_ladder): a
 # stuck lock actuator or connector state machine often moves on the next command, neither
 # restarts the charger, and a second command costs a few minutes against a truck roll.
-RETRYABLE_STEPS = frozenset({"unlock", "availability_cycle"})
+RETRYABLE_STEPS = frozenset({"unlock", "availability_cycle", "restart_peripheral"})
+# Restarts one peripheral (a payment terminal, an RFID reader) by the vendor's configuration key
+# from the fault-code catalogue: no reboot, no charge ends, nothing re-energised; skipped on a
+# model whose table names no key for the fault.
+PERIPHERAL_STEPS = frozenset({"restart_peripheral"})
 # Evidence only: asks the charger for its logs (GetDiagnostics / GetLog); fixes nothing.
 EVIDENCE_STEPS = frozenset({"collect_logs"})
-REMOTE_STEPS = frozenset({"trigger_status", "inoperative", *DISRUPTIVE_STEPS, *EVIDENCE_STEPS})
+REMOTE_STEPS = frozenset(
+    {"trigger_status", "inoperative", *DISRUPTIVE_STEPS, *PERIPHERAL_STEPS, *EVIDENCE_STEPS}
+)
 
 
 class _Strict(BaseModel):
@@ -214,6 +224,8 @@ class Rule(_Strict):
             raise ValueError("the ladder must end with site_visit or escalate")
         if any(step in TERMINAL_STEPS for step in self.ladder[:-1]):
             raise ValueError("site_visit/escalate may only be the last ladder step")
+        if self.subject != "fault" and any(s in PERIPHERAL_STEPS for s in self.ladder):
+            raise ValueError("restart_peripheral restarts a fault's peripheral: fault rules only")
         acting = REMOTE_STEPS - {"inoperative"} - EVIDENCE_STEPS
         if self.remote_resolvable != any(s in acting for s in self.ladder):
             raise ValueError("remote_resolvable must be true exactly when the ladder acts remotely")

@@ -30,6 +30,7 @@ from app.fault_codes.schema import (
     Fault,
     Ocpp16Entry,
     Ocpp201Entry,
+    PeripheralRestart,
     Responsible,
     SafetyClass,
     VendorCode,
@@ -90,6 +91,7 @@ class VendorTable:
     codes: dict[str, VendorCode]  # exact code -> entry
     squashed: dict[str, VendorCode]  # squashed code -> entry
     file: str = ""
+    restarts: tuple[PeripheralRestart, ...] = ()
 
 
 @dataclass
@@ -125,6 +127,21 @@ class FaultCatalogue:
         if table is None:
             return None
         return next((c.code for c in table.codes.values() if c.fault == fault_key), None)
+
+    def peripheral_restart(
+        self, vendor: str | None, model: str | None, fault_key: str | None
+    ) -> PeripheralRestart | None:
+        """The vendor key that restarts the peripheral whose failure is ``fault_key`` on this
+        model (a payment terminal, an RFID reader), if its table names one."""
+        table = self.vendor_table(vendor, model)
+        if table is None or fault_key is None:
+            return None
+        wanted = (model or "").strip().lower()
+        for restart in table.restarts:
+            models = {m.lower() for m in restart.models}
+            if restart.fault == fault_key and (not models or wanted in models):
+                return restart
+        return None
 
     def vendor_codes_for_fault(self, fault_key: str, vendor: str | None = None) -> tuple[str, ...]:
         """The vendor codes of a fault, for one vendor (case-insensitive) or all vendors."""
@@ -375,6 +392,24 @@ def build(raw: RawCatalogue) -> tuple[FaultCatalogue | None, list[Issue]]:
         )
         for i, c in enumerate(vfile.codes):
             check_fault(file, vdata, "codes", i, c.code, c.fault)
+        issues += _duplicates(
+            ((f"{r.fault} {sorted(r.models)}", i) for i, r in enumerate(vfile.restarts)),
+            file,
+            vdata,
+            "restarts",
+            "restart (fault, models)",
+        )
+        for i, r in enumerate(vfile.restarts):
+            check_fault(file, vdata, "restarts", i, r.fault, r.fault)
+            for m in set(r.models) - set(vfile.models):
+                issues.append(
+                    Issue(
+                        file,
+                        entry_line(vdata, "restarts", i),
+                        repr(r.fault),
+                        f"model {m!r} is not one of the vendor's models {list(vfile.models)}",
+                    )
+                )
         name = vfile.vendor.lower()
         if name in vendors:
             issues.append(
@@ -392,6 +427,7 @@ def build(raw: RawCatalogue) -> tuple[FaultCatalogue | None, list[Issue]]:
             codes={c.code: c for c in vfile.codes},
             squashed={squash(c.code): c for c in vfile.codes},
             file=file,
+            restarts=vfile.restarts,
         )
     if issues:
         return None, issues

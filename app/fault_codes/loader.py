@@ -21,7 +21,12 @@ from app.fault_codes.schema import (
 M = TypeVar("M", bound=BaseModel)
 
 #: Top-level list of each file kind, and the field that names one of its entries.
-_ENTRY_NAME = {"faults": "key", "codes": "code", "entries": ("component", "variable")}
+_ENTRY_NAME = {
+    "faults": "key",
+    "codes": "code",
+    "entries": ("component", "variable"),
+    "restarts": "fault",
+}
 
 
 @dataclass(frozen=True)

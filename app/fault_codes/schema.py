@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 #: What a remote reset may do while the fault is open.
 #: ``reset_safe``: a reset may clear it; ``never_reset``: safety, a reset must never be sent
@@ -136,8 +136,31 @@ class VendorCode(_Strict):
     safety_class: SafetyClass | None = None
 
 
+class PeripheralRestart(_Strict):
+    """A vendor configuration key that restarts one peripheral (payment terminal, RFID
+    reader) without a reboot or ending a charge (the model's manual): 1.6 ChangeConfiguration
+    ``key16``, 2.0.1 SetVariables ``key201`` (Component.Variable), each written ``value``."""
+
+    fault: str
+    value: str = Field(min_length=1, max_length=500)
+    key16: str | None = Field(None, min_length=1, max_length=50)
+    key201: str | None = Field(None, pattern=r"^[A-Za-z0-9_]+\.[A-Za-z0-9_]+$", max_length=100)
+    models: tuple[str, ...] = ()  # empty: every model of the vendor
+
+    @model_validator(mode="after")
+    def _one_key(self) -> PeripheralRestart:
+        if self.key16 is None and self.key201 is None:
+            raise ValueError("a restart needs key16 (OCPP 1.6) or key201 (OCPP 2.0.1)")
+        return self
+
+    def key_for(self, ocpp_version: str | None) -> str | None:
+        """The key to write on this protocol (None: the model has none there)."""
+        return self.key16 if ocpp_version == "1.6" else self.key201
+
+
 class VendorFile(_Strict):
     source: str | None = None
     vendor: str = Field(min_length=1)
     models: tuple[str, ...] = ()
     codes: tuple[VendorCode, ...]
+    restarts: tuple[PeripheralRestart, ...] = ()

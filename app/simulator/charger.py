@@ -37,6 +37,7 @@ from app.simulator.faults import (
     HARD_RESET,
     OFFLINE,
     POWER_LOSS,
+    RESTART_PERIPHERAL,
     SELF_CLEAR,
     SOFT_RESET,
     UNLOCK,
@@ -47,6 +48,7 @@ from app.simulator.faults import (
 from app.simulator.firmware_updates import FirmwareOutcome, field_failure, outcome
 from app.simulator.ground_truth import GroundTruthLog, utc_iso
 from app.simulator.logupload import upload_log
+from app.simulator.models import PeripheralRestart
 from app.simulator.state import (
     ActiveFault,
     ChargerTrueState,
@@ -57,6 +59,8 @@ from app.simulator.state import (
     TransactionView,
 )
 
+# simulated seconds a restarted peripheral (terminal, reader) takes to come back
+PERIPHERAL_BOOT_S = 45.0
 OutItem = tuple[Any, Callable[[Any], None] | None]  # (payload or payload factory, on_result)
 
 
@@ -825,10 +829,12 @@ class SimCharger:
         """Send a security event (2.0.1 name; each protocol's class names it its own way)."""
         raise NotImplementedError
 
-    def _clear_by(self, action: str, connector_ids: set[int]) -> list[str]:
+    def _clear_by(
+        self, action: str, connector_ids: set[int], fault_key: str | None = None
+    ) -> list[str]:
         cleared = []
         for key, fault in list(self.faults.items()):
-            if key[1] not in connector_ids:
+            if key[1] not in connector_ids or fault_key not in (None, key[0]):
                 continue
             ok, delay = self._outcome(fault, action)
             if ok:
@@ -1082,6 +1088,25 @@ class SimCharger:
         self._clear_by(UNLOCK, {connector_id})
         self._sync_status()
         return "Unlocked"
+
+    def restart_key(self, key: str) -> bool:
+        """Is ``key`` (this protocol's spelling) one of the model's peripheral restarts?"""
+        return any(r.matches(self.ocpp_version, key) for r in self.plan.model.peripheral_restarts)
+
+    def restart_peripheral(self, restart: PeripheralRestart) -> None:
+        """A vendor key restarted one peripheral: it is back after ``PERIPHERAL_BOOT_S``. The
+        charger keeps running: no reboot, no charge ends."""
+        self.ctx.clock.call_later(PERIPHERAL_BOOT_S, lambda: self.peripheral_back(restart))
+
+    def peripheral_back(self, restart: PeripheralRestart) -> None:
+        """The restarted peripheral is back: its failure clears with the hidden cause's
+        chance (a hung terminal application often, a broken terminal never)."""
+        if self._stopping:
+            return
+        self.truth("peripheral_restarted", fault=restart.fault)
+        if self._clear_by(RESTART_PERIPHERAL, {0, *self.connectors}, restart.fault):
+            self._sync_status()
+            self._changed()
 
     @staticmethod
     def log_file_name(charger_id: str, log_type: str, request_id: int) -> str:

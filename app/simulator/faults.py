@@ -27,11 +27,14 @@ SOFT_RESET = "soft_reset"
 HARD_RESET = "hard_reset"
 UNLOCK = "unlock"
 AVAILABILITY_CYCLE = "availability_cycle"
+# one peripheral (payment terminal, RFID reader) restarted by its vendor's configuration key
+# (``ChargerModel.peripheral_restarts``); the charger itself keeps running and charging
+RESTART_PERIPHERAL = "restart_peripheral"
 SELF_CLEAR = "self_clear"
 SITE_VISIT = "site_visit"
 VEHICLE = "vehicle"
 GRID = "grid"
-CLEAR_ACTIONS = (SOFT_RESET, HARD_RESET, UNLOCK, AVAILABILITY_CYCLE, SELF_CLEAR)
+CLEAR_ACTIONS = (SOFT_RESET, HARD_RESET, UNLOCK, AVAILABILITY_CYCLE, RESTART_PERIPHERAL, SELF_CLEAR)
 REMEDIES = (*CLEAR_ACTIONS, SITE_VISIT, VEHICLE, GRID)
 
 # Special behaviours the charger shows while the fault is active.
@@ -75,7 +78,7 @@ class Truth:
     behaviour: str | None = None  # OFFLINE, FLAPPING, BOOT_LOOP
 
 
-REMOTE_ACTIONS = (SOFT_RESET, HARD_RESET, UNLOCK, AVAILABILITY_CYCLE)
+REMOTE_ACTIONS = (SOFT_RESET, HARD_RESET, UNLOCK, AVAILABILITY_CYCLE, RESTART_PERIPHERAL)
 
 
 @dataclass(frozen=True)
@@ -304,16 +307,20 @@ _FAULTS: tuple[FaultSpec, ...] = (
         scope="charger",
         v16=Face16("ReaderFailure", "Available", "RFID reader not responding"),
         v201=Face201("TokenReader", "Problem", "true", None),
-        truth=Truth((HARD_RESET,), HARD_RESET, "hardware", stops_transaction=False),
+        truth=Truth(
+            (RESTART_PERIPHERAL, HARD_RESET), HARD_RESET, "hardware", stops_transaction=False
+        ),
         description="The reader's USB link hangs; remote start still works; a hard reset "
-        "power-cycles the reader.",
+        "power-cycles the reader, and a model that can restart its reader alone (a vendor "
+        "key) does so without a reboot.",
         blocks_start="rfid",
         causes=(
             Cause(
                 "reader_usb_hang",
                 0.6,
                 "hardware",
-                ((HARD_RESET, 0.8),),
+                # a restart of the reader alone re-enumerates it but does not cut its power
+                ((HARD_RESET, 0.8), (RESTART_PERIPHERAL, 0.7)),
                 recur_p=0.1,
                 recur_delay_s=(86_400.0, 7 * 86_400.0),
                 visit_ftf=0.95,
@@ -344,7 +351,9 @@ _FAULTS: tuple[FaultSpec, ...] = (
         # Error", errors/payment_terminal.yaml). The vendor codes are in the catalogue.
         v16=Face16("OtherError", "Available", "Payment terminal not responding"),
         v201=Face201("ChargingStation", "Problem", "true", None),
-        truth=Truth((HARD_RESET,), SITE_VISIT, "payment", stops_transaction=False),
+        truth=Truth(
+            (RESTART_PERIPHERAL, HARD_RESET), SITE_VISIT, "payment", stops_transaction=False
+        ),
         description="The card payment terminal takes no payment: drivers who pay by card "
         "cannot start; an app or an RFID card still can.",
         current="DC",
@@ -354,13 +363,14 @@ _FAULTS: tuple[FaultSpec, ...] = (
                 "terminal_app_hang",
                 0.45,
                 "payment",
-                ((HARD_RESET, 0.5),),
+                ((HARD_RESET, 0.5), (RESTART_PERIPHERAL, 0.85)),
                 recur_p=0.15,
                 recur_delay_s=(86_400.0, 7 * 86_400.0),
                 visit_ftf=0.95,
                 description="The terminal's payment application hangs; a hard reset of the "
                 "charger power-cycles the terminal where it hangs off the charger's auxiliary "
-                "supply (half the time: else only its provider's own management reboots it)",
+                "supply (half the time: else only its provider's own management reboots it); "
+                "the model's terminal restart key reboots the terminal itself",
             ),
             Cause(
                 "terminal_broken",

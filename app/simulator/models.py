@@ -2,7 +2,10 @@
 
 Their vendor error codes live in the fault-code catalogue
 (``knowledge_base/fault_codes/vendors/*.yaml``, :mod:`app.fault_codes`):
-``load_catalogue().vendor_code(model.vendor, fault_key)``.
+``load_catalogue().vendor_code(model.vendor, fault_key)``. What their firmware does is theirs:
+the configuration keys that restart one peripheral (``peripheral_restarts``) are the
+simulated firmware's, written from the models' manuals (``knowledge_base/manuals``); the
+catalogue's restart entries are what ChargeFix knows of them, and a test holds the two equal.
 """
 
 from __future__ import annotations
@@ -19,6 +22,21 @@ class ConnectorSpec:
 
 
 @dataclass(frozen=True)
+class PeripheralRestart:
+    """A vendor configuration key that restarts one peripheral (a payment terminal, an RFID
+    reader) while the charger keeps charging: 1.6 ChangeConfiguration ``key16``, 2.0.1
+    SetVariables ``key201`` (Component.Variable), each with ``value``."""
+
+    fault: str  # the fault key of the peripheral's failure
+    value: str
+    key16: str | None = None
+    key201: str | None = None
+
+    def matches(self, version: str, key: str) -> bool:
+        return key == (self.key16 if version == "1.6" else self.key201)
+
+
+@dataclass(frozen=True)
 class ChargerModel:
     key: str
     vendor: str
@@ -28,6 +46,7 @@ class ChargerModel:
     id_kind: str  # used in charger ids, e.g. SITE-014-DC-02
     ocpp_versions: tuple[str, ...]
     connectors: tuple[ConnectorSpec, ...]
+    peripheral_restarts: tuple[PeripheralRestart, ...] = ()
 
 
 VOLTARA_WB22 = ChargerModel(
@@ -67,6 +86,15 @@ HELION_HX150 = ChargerModel(
         ConnectorSpec(1, "CCS2", 150.0, "DC"),
         ConnectorSpec(2, "CHAdeMO", 50.0, "DC"),
     ),
+    # manual "Reset and power-cycle instructions": HX_TerminalRestart, no prefix on 1.6
+    peripheral_restarts=(
+        PeripheralRestart(
+            "payment_terminal_failure",
+            "true",
+            key16="HX_TerminalRestart",
+            key201="HelionCtrlr.HX_TerminalRestart",
+        ),
+    ),
 )
 
 KESTREL_KX300 = ChargerModel(
@@ -81,6 +109,13 @@ KESTREL_KX300 = ChargerModel(
         ConnectorSpec(1, "CCS2 liquid-cooled", 300.0, "DC"),
         ConnectorSpec(2, "CCS2 liquid-cooled", 300.0, "DC"),
     ),
+    # manual "Peripheral restart": KestrelCtrlr.PeripheralRestart = Reader, Terminal or Hmi
+    peripheral_restarts=(
+        PeripheralRestart(
+            "payment_terminal_failure", "Terminal", key201="KestrelCtrlr.PeripheralRestart"
+        ),
+        PeripheralRestart("rfid_reader_failure", "Reader", key201="KestrelCtrlr.PeripheralRestart"),
+    ),
 )
 
 CHARGER_MODELS: tuple[ChargerModel, ...] = (
@@ -89,6 +124,14 @@ CHARGER_MODELS: tuple[ChargerModel, ...] = (
     HELION_HX150,
     KESTREL_KX300,
 )
+
+
+def restart_of(model: ChargerModel, version: str, key: str, value: str) -> PeripheralRestart | None:
+    """The peripheral restart a configuration write asks for on this model (None: not one)."""
+    return next(
+        (r for r in model.peripheral_restarts if r.matches(version, key) and r.value == value),
+        None,
+    )
 
 
 def model_by_key(key: str) -> ChargerModel:

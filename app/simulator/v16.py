@@ -14,6 +14,7 @@ from app.simulator import chargex_faces
 from app.simulator.charger import SimCharger
 from app.simulator.faults import HARD_RESET, SOFT_RESET, FaultSpec
 from app.simulator.ground_truth import utc_iso
+from app.simulator.models import restart_of
 from app.simulator.state import ActiveFault, ConnectorState, Transaction
 
 # key -> (default value, read-only)
@@ -474,7 +475,9 @@ class Charger16(SimCharger, ChargePoint):
             self.record_command("ChangeConfiguration", {"key": key, "value": "***"}, answer)
             return call_result.ChangeConfiguration(status=answer)
         entry = CONFIG_16.get(key)
-        if entry is None:
+        if self.restart_key(key):
+            answer = "Accepted"
+        elif entry is None:
             answer = "NotSupported"
         elif entry[1] or (
             key in ("HeartbeatInterval", "MeterValueSampleInterval") and not value.isdigit()
@@ -494,6 +497,9 @@ class Charger16(SimCharger, ChargePoint):
 
     @after(Action.change_configuration)
     def after_change_configuration(self, key: str, value: str, **_: Any) -> None:
+        restart = restart_of(self.plan.model, "1.6", key, value)
+        if restart is not None:
+            self.restart_peripheral(restart)
         password = self.password_of_authorization_key(value) if key == "AuthorizationKey" else None
         if password is not None:
             self.adopt_password(password)

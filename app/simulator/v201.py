@@ -12,6 +12,7 @@ from ocpp.v201.enums import Action
 from app.simulator.charger import SimCharger
 from app.simulator.faults import HARD_RESET, FaultSpec
 from app.simulator.ground_truth import utc_iso
+from app.simulator.models import restart_of
 from app.simulator.state import ActiveFault, ConnectorState, Transaction
 
 # OCPP 2.0.1 A01: the station's HTTP Basic password
@@ -657,6 +658,8 @@ class Charger201(SimCharger, ChargePoint):
             entry = DEVICE_MODEL.get(key)
             if key == PASSWORD_VARIABLE:  # A01: taken, used once the answer is out
                 status = "Accepted" if self.acceptable_password(value) else "Rejected"
+            elif self.restart_key(f"{key[0]}.{key[1]}"):
+                status = "Accepted"  # a vendor's peripheral restart: done after the answer
             elif not any(c == comp["name"] for c, _ in DEVICE_MODEL):
                 status = "UnknownComponent"
             elif entry is None:
@@ -726,6 +729,10 @@ class Charger201(SimCharger, ChargePoint):
     @after(Action.set_variables)
     def after_set_variables(self, set_variable_data: list[dict], **_: Any) -> None:
         for item in set_variable_data:
+            name = f"{item['component']['name']}.{item['variable']['name']}"
+            restart = restart_of(self.plan.model, "2.0.1", name, item["attribute_value"])
+            if restart is not None:
+                self.restart_peripheral(restart)
             if _is_password(item) and self.acceptable_password(item["attribute_value"]):
                 self.adopt_password(item["attribute_value"])
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from ocpp.v16 import call as call16
+from ocpp.v201 import call as call201
 from sqlalchemy import select
 
 from app.db.models import CommandRow
@@ -87,11 +88,15 @@ async def send_cx16(charger: Any, cx: Any, connector: int = 1) -> None:
 
 @contextlib.asynccontextmanager
 async def charger_at(
-    backend: Any, charger_id: str, version: str = "1.6", model: str = "Everest-DC"
+    backend: Any,
+    charger_id: str,
+    version: str = "1.6",
+    model: str = "Everest-DC",
+    vendor: str = "Pionix",
 ) -> AsyncIterator[Any]:
     await backend.register(charger_id)
     async with connected(backend.ocpp_url, charger_id, version) as charger:
-        await charger.boot(vendor="Pionix", model=model)
+        await charger.boot(vendor=vendor, model=model)
         yield charger
 
 
@@ -248,8 +253,71 @@ async def test_a_payment_terminal_error_goes_to_a_consultant_not_a_reset(make_ba
         )
         row = await eventually(lambda: closed(backend, "SITE-952-DC-01"), timeout=30)
         assert (row.rule_id, row.status) == ("payment-terminal-failure", "escalated")
-        steps = [a.step for a in actions(backend, row.id)]
-        assert "site_visit" not in steps and "hard_reset" not in steps, steps
+        done = [(a.step, a.outcome) for a in actions(backend, row.id)]
+        assert "site_visit" not in dict(done) and "hard_reset" not in dict(done), done
+        # no restart key for this maker's model in the catalogue: said once, nothing sent
+        assert done.count(("restart_peripheral", "skipped")) == 1, done
+        sent = [name for name, _ in charger.received]
+        assert "Reset" not in sent and "SetVariables" not in sent, sent
+
+
+def terminal_restarts(charger: Any) -> list[Any]:
+    return [data for name, data in charger.received if name == "SetVariables"]
+
+
+PAYMENT_ERROR = "payment_terminal/GenericPaymentTerminalError"  # EVerest's error type
+KX_TERMINAL = [
+    {
+        "attribute_value": "Terminal",
+        "component": {"name": "KestrelCtrlr"},
+        "variable": {"name": "PeripheralRestart"},
+    }
+]
+
+
+async def test_a_hung_payment_terminal_is_restarted_alone_by_the_vendor_key(make_backend) -> None:
+    """KX-300 (EVerest based): the catalogue's vendor table names the key that restarts only
+    the terminal (manual: KestrelCtrlr.PeripheralRestart = Terminal). Self-diagnosis writes it
+    while a charge runs (it stops nothing), and the terminal's recovery resolves the
+    diagnosis: no reset, no hand-off."""
+    backend = await make_backend(**FAST)
+    cid = "SITE-953-HPC-01"
+    async with charger_at(backend, cid, "2.0.1", model="KX-300", vendor="Kestrel EV") as charger:
+        await charger.call(
+            call201.TransactionEvent(
+                event_type="Started",
+                timestamp=now(),
+                trigger_reason="Authorized",
+                seq_no=0,
+                transaction_info={"transaction_id": "TX-953"},
+                evse={"id": 1, "connector_id": 1},
+            )
+        )
+        await charger.problem(PAYMENT_ERROR, component="ChargingStation", evse_id=None)
+        restarts = await eventually(lambda: terminal_restarts(charger), timeout=30)
+        assert restarts[0]["data"] == KX_TERMINAL
+        await charger.problem(
+            PAYMENT_ERROR, component="ChargingStation", evse_id=None, value="false"
+        )
+        row = await eventually(lambda: closed(backend, cid), timeout=30)
+        assert (row.rule_id, row.status) == ("payment-terminal-failure", "resolved")
+        done = [(a.step, a.outcome) for a in actions(backend, row.id)]
+        assert ("restart_peripheral", "proven") in done, done
+        assert len(terminal_restarts(charger)) == 1
+        assert "Reset" not in [name for name, _ in charger.received]
+        assert backend.state.live.get(cid).transaction_on(1) is not None  # still charging
+
+
+async def test_a_terminal_that_stays_dead_gets_two_restarts_then_a_consultant(
+    make_backend,
+) -> None:
+    backend = await make_backend(**FAST)
+    cid = "SITE-954-HPC-01"
+    async with charger_at(backend, cid, "2.0.1", model="KX-300", vendor="Kestrel EV") as charger:
+        await charger.problem(PAYMENT_ERROR, component="ChargingStation", evse_id=None)
+        row = await eventually(lambda: closed(backend, cid), timeout=30)
+        assert (row.rule_id, row.status) == ("payment-terminal-failure", "escalated")
+        assert [r["data"] for r in terminal_restarts(charger)] == [KX_TERMINAL, KX_TERMINAL]
         assert "Reset" not in [name for name, _ in charger.received]
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.diagnosis.policy import plan_ladder
+from app.fleet.model import FaultClassification
 from tests.chargers import connected, eventually
 from tests.diagnosis.test_real_faces import FAST, closed, commands
 
@@ -24,6 +25,32 @@ def test_unlock_and_availability_cycle_get_a_second_try_resets_do_not() -> None:
     )
     plan = plan_ladder(["soft_reset", "hard_reset", "site_visit"], None)
     assert sum(step.endswith("_reset") for step in plan.ladder) == 1
+
+
+def test_a_peripheral_restart_survives_every_class_and_gets_a_second_try() -> None:
+    """Restarting a terminal or reader re-energises nothing: it stays in the ladder of an
+    outside_charger or never_reset fault, where every reset goes, and is tried twice."""
+    for safety in ("outside_charger", "never_reset"):
+        found = FaultClassification(
+            fault_key="payment_terminal_failure",
+            safety_class=safety,
+            responsible="payment_provider",
+            known=True,
+        )
+        plan = plan_ladder(["restart_peripheral", "hard_reset", "escalate"], found)
+        assert plan.ladder == ("restart_peripheral", "restart_peripheral", "escalate"), safety
+    reader = plan_ladder(
+        ["restart_peripheral", "hard_reset", "site_visit"],
+        FaultClassification(fault_key="rfid_reader_failure", safety_class="reset_safe", known=True),
+    )
+    assert reader.ladder == (
+        "restart_peripheral",
+        "restart_peripheral",
+        "collect_logs",
+        "read_logs",
+        "hard_reset",
+        "site_visit",
+    )
 
 
 async def test_a_stuck_lock_frees_on_the_second_unlock(make_backend: Any) -> None:

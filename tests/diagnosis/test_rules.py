@@ -83,6 +83,18 @@ def test_ladder_must_end_with_a_person(tmp_path: Path) -> None:
         load_rules_file(path)
 
 
+def test_a_peripheral_restart_belongs_to_a_fault_rule(tmp_path: Path) -> None:
+    path = tmp_path / "restart.yaml"
+    path.write_text(
+        "rules:\n  - id: z-rule\n    title: Z\n    subject: charger\n"
+        "    when: {offline: {for_s: 60}}\n"
+        "    fault_class: f\n    likely_cause: z\n    confidence: 0.5\n"
+        "    remote_resolvable: true\n    ladder: [restart_peripheral, escalate]\n"
+    )
+    with pytest.raises(RuleError, match="restart_peripheral restarts a fault's peripheral"):
+        load_rules_file(path)
+
+
 def test_duplicate_ids_and_syntax_errors(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text("rules: [\n")
     with pytest.raises(RuleError, match=r"a.yaml:\d+"):

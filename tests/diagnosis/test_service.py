@@ -100,6 +100,42 @@ async def test_reset_waits_for_the_transaction_to_end(make_backend, make_fleet) 
     assert fleet.truth.tail(0, p.charger_id, "fault_cleared")[-1]["how"] == "hard_reset"
 
 
+async def test_a_reader_restart_needs_no_idle_and_no_reset(make_backend, make_fleet) -> None:
+    """The KX-300 restarts its reader alone (a vendor key): self-diagnosis sends it during the
+    charge instead of waiting for the charge to end for a hard reset, and the charge goes on."""
+    backend = await make_backend()
+    p = plan("kestrel_kx300", "2.0.1")
+    fleet = await make_fleet(backend, [p])
+    charger = fleet.charger(p.charger_id)
+    tx = charger.start_transaction(1)
+    await backend.state.live.wait_for(p.charger_id, lambda s: bool(s and s.transactions), 5)
+    charger.inject_now("rfid_reader_failure")
+    row = await wait_diagnosis(backend, p.charger_id, ("resolved",))
+    assert actions(backend, row.id)[:2] == [
+        ("restart_peripheral", "sent"),
+        ("restart_peripheral", "proven"),
+    ]
+    assert fleet.truth.tail(0, p.charger_id, "fault_cleared")[-1]["how"] == "restart_peripheral"
+    sent = [c["action"] for c in fleet.truth.tail(0, p.charger_id, "command")]
+    assert "Reset" not in sent and "SetVariables" in sent
+    assert charger.connector(1).transaction is tx
+
+
+async def test_a_payment_terminal_is_restarted_on_a_16_charger(make_backend, make_fleet) -> None:
+    backend = await make_backend()
+    p = plan("helion_hx150", "1.6")
+    fleet = await make_fleet(backend, [p])
+    fleet.charger(p.charger_id).inject_now("payment_terminal_failure")
+    row = await wait_diagnosis(backend, p.charger_id, ("resolved",))
+    assert row.rule_id == "payment-terminal-failure"
+    sent = fleet.truth.tail(0, p.charger_id, "command")
+    assert {"key": "HX_TerminalRestart", "value": "true"} in [
+        c["payload"] for c in sent if c["action"] == "ChangeConfiguration"
+    ]
+    assert "Reset" not in [c["action"] for c in sent]
+    assert fleet.truth.tail(0, p.charger_id, "fault_cleared")[-1]["how"] == "restart_peripheral"
+
+
 async def test_dry_run_only_says_what_it_would_do(make_backend, make_fleet) -> None:
     backend = await make_backend(diagnosis_dry_run=True)
     p = plan("voltara_wb22", "1.6")

@@ -204,6 +204,22 @@ def test_simulator_vendor_code_comes_from_the_catalogue(cat) -> None:
     assert cat.vendor_code("Nobody", "ground_fault") is None
 
 
+def test_peripheral_restart_by_vendor_model_and_protocol(cat) -> None:
+    terminal = cat.peripheral_restart("Helion Power", "HX-150", "payment_terminal_failure")
+    assert terminal is not None and terminal.value == "true"
+    assert terminal.key_for("1.6") == "HX_TerminalRestart"
+    assert terminal.key_for("2.0.1") == "HelionCtrlr.HX_TerminalRestart"
+    reader = cat.peripheral_restart("kestrel ev", "KX-300", "rfid_reader_failure")
+    assert reader is not None and (reader.key_for("2.0.1"), reader.value) == (
+        "KestrelCtrlr.PeripheralRestart",
+        "Reader",
+    )
+    assert reader.key_for("1.6") is None  # the KX-300 speaks 2.0.1 only
+    assert cat.peripheral_restart("Helion Power", "HX-150", "rfid_reader_failure") is None
+    assert cat.peripheral_restart("Voltara", "WB-22", "rfid_reader_failure") is None
+    assert cat.peripheral_restart(None, "KX-300", "payment_terminal_failure") is not None
+
+
 def test_text_normaliser_knows_chargex_codes() -> None:
     code = normalize_error_code("CX-002")
     assert code is not None and code.fault_key == "ground_fault"
@@ -287,6 +303,24 @@ def test_duplicate_code(folder: Path) -> None:
     issue = _error(folder).issues[0]
     assert issue.entry == "'CX002'" and "duplicate code" in issue.message
     assert issue.line == _line_of(path, "name: HighTemperature") - 1
+
+
+def test_a_bad_peripheral_restart_is_named_with_file_and_line(folder: Path) -> None:
+    path = folder / "vendors" / "kestrel-ev.yaml"
+    text = path.read_text()
+    path.write_text(text.replace("value: Reader", "value: Reader\n    models: [KX-900]"))
+    issue = _error(folder).issues[0]
+    assert issue.entry == "'rfid_reader_failure'" and "KX-900" in issue.message
+    assert issue.line == _line_of(path, "value: Reader") - 2
+    path.write_text(
+        text.replace(
+            "    key201: KestrelCtrlr.PeripheralRestart\n    value: Reader", "    value: Reader"
+        )
+    )
+    issue = _error(folder).issues[0]
+    assert issue.file.endswith("kestrel-ev.yaml") and "key16" in issue.message
+    path.write_text(text.replace("fault: rfid_reader_failure\n", "fault: rfid_reader_fail\n"))
+    assert "unknown fault key 'rfid_reader_fail'" in str(_error(folder))
 
 
 def test_duplicate_vendor_code_spelled_differently(folder: Path) -> None:

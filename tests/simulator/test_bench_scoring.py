@@ -12,7 +12,14 @@ from types import SimpleNamespace
 import pytest
 
 from app.simulator.config import plan_fleet
-from app.simulator.faults import HARD_RESET, SOFT_RESET, UNLOCK, Cause, get_fault
+from app.simulator.faults import (
+    HARD_RESET,
+    RESTART_PERIPHERAL,
+    SOFT_RESET,
+    UNLOCK,
+    Cause,
+    get_fault,
+)
 from bench.remote_resolution import (
     blocks_charging,
     combine,
@@ -385,6 +392,11 @@ def test_the_ceiling_allows_one_reset_two_unlocks_and_no_clear_after_a_return() 
     both = Cause("both", 1.0, "firmware", ((UNLOCK, 0.5), (HARD_RESET, 0.5)))
     assert abs(guarded_ceiling(both) - (1 - 0.5 * 0.5**2)) < 1e-9
     assert guarded_ceiling(Cause("broken", 1.0, "hardware", ())) == 0.0
+    # a terminal: no reset for an outside_charger fault; a restart twice where the model has one
+    terminal = Cause("hang", 1.0, "payment", ((HARD_RESET, 0.5), (RESTART_PERIPHERAL, 0.8)))
+    assert guarded_ceiling(terminal, reset=False) == 0.0
+    assert abs(guarded_ceiling(terminal, reset=False, restart=True) - (1 - 0.2**2)) < 1e-9
+    assert abs(guarded_ceiling(terminal, restart=True) - (1 - 0.5 * 0.2**2)) < 1e-9
 
 
 def test_firmware_updates_are_counted_from_the_truth(tmp_path: Path) -> None:
