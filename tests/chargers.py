@@ -571,6 +571,19 @@ class TestCharger201(CertificateHandlers, Cp201):
         self.reports_sent.append(request_id)
         self.report_done.set()
 
+    async def start_transaction(self, transaction_id: str, evse_id: int = 1) -> Any:
+        """A TransactionEvent Started on the EVSE's connector 1 (a driver authorised)."""
+        return await self.call(
+            call201.TransactionEvent(
+                event_type="Started",
+                timestamp=now(),
+                trigger_reason="Authorized",
+                seq_no=0,
+                transaction_info={"transaction_id": transaction_id},
+                evse={"id": evse_id, "connector_id": 1},
+            )
+        )
+
     @on(Action201.request_stop_transaction)
     def on_request_stop(self, transaction_id: str, **_: Any) -> Any:
         self.received.append(("RequestStopTransaction", {"transaction_id": transaction_id}))

@@ -8,7 +8,7 @@ import pytest
 from ocpp.v201 import call as call201
 
 from app.commands.catalogue import TRIGGERABLE, TRIGGERABLE_201, TRIGGERABLE_EXTENDED_16
-from tests.chargers import connected, now
+from tests.chargers import connected
 
 TEST_TOKEN = "CHARGEFIX-TEST-01"
 
@@ -167,13 +167,4 @@ async def test_remote_start_16_and_the_safety_interlock(backend, api_client):
 
 
 async def _start_201(charger, tx_id: str, evse_id: int) -> None:
-    await charger.call(
-        call201.TransactionEvent(
-            event_type="Started",
-            timestamp=now(),
-            trigger_reason="Authorized",
-            seq_no=0,
-            transaction_info={"transaction_id": tx_id},
-            evse={"id": evse_id, "connector_id": 1},
-        )
-    )
+    await charger.start_transaction(tx_id, evse_id)

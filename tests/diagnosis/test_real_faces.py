@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 from ocpp.v16 import call as call16
-from ocpp.v201 import call as call201
 from sqlalchemy import select
 
 from app.db.models import CommandRow
@@ -283,16 +282,7 @@ async def test_a_hung_payment_terminal_is_restarted_alone_by_the_vendor_key(make
     backend = await make_backend(**FAST)
     cid = "SITE-953-HPC-01"
     async with charger_at(backend, cid, "2.0.1", model="KX-300", vendor="Kestrel EV") as charger:
-        await charger.call(
-            call201.TransactionEvent(
-                event_type="Started",
-                timestamp=now(),
-                trigger_reason="Authorized",
-                seq_no=0,
-                transaction_info={"transaction_id": "TX-953"},
-                evse={"id": 1, "connector_id": 1},
-            )
-        )
+        await charger.start_transaction("TX-953")
         await charger.problem(PAYMENT_ERROR, component="ChargingStation", evse_id=None)
         restarts = await eventually(lambda: terminal_restarts(charger), timeout=30)
         assert restarts[0]["data"] == KX_TERMINAL
