@@ -133,6 +133,9 @@ def build_state(settings: Settings) -> AppState:
         known=known,
         forwarder=cluster,
         credentials=directory,
+        restart_settings=lambda vendor, model, fault, version: load_catalogue(
+            folder
+        ).restart_setting(vendor, model, fault, version),
     )
     state = AppState(
         settings=settings,

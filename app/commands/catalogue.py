@@ -150,6 +150,18 @@ class NoParams(_Params):
     pass
 
 
+class RestartPeripheralParams(_Params):
+    """Restart the peripheral whose failure is ``fault`` (a payment terminal, an RFID reader)
+    alone, without a reboot: the gateway looks up the charger's vendor key in the fault-code
+    catalogue (``restarts:`` of its vendor table, for its model and OCPP version) and sends it
+    as 1.6 ChangeConfiguration or 2.0.1 SetVariables. No key known: the command is refused."""
+
+    fault: str = Field(
+        pattern=r"^[a-z][a-z0-9_]{0,63}$",
+        description="The fault key of the failed part, e.g. payment_terminal_failure.",
+    )
+
+
 class RemoteStopParams(_Params):
     transaction_id: str | None = Field(None, max_length=36)
     connector_id: int | None = Field(None, ge=1)
@@ -698,6 +710,7 @@ PARAMS: dict[str, type[_Params]] = {
     "get_diagnostics": DiagnosticsParams,
     "get_configuration": GetConfigurationParams,
     "change_configuration": ChangeConfigurationParams,
+    "restart_peripheral": RestartPeripheralParams,
     "clear_cache": NoParams,
     "remote_stop": RemoteStopParams,
     "remote_start": RemoteStartParams,
@@ -890,10 +903,16 @@ def build_call(
     request_id: int | None = None,
     secret: str | None = None,
     forced: bool = False,
+    setting: tuple[str, str] | None = None,
 ) -> Any:
     """The ``ocpp`` call payload for a command on a charger of this OCPP version (``forced``:
-    a consultant or admin overrode the guards, the only way to an Immediate 2.0.1 reset)."""
+    a consultant or admin overrode the guards, the only way to an Immediate 2.0.1 reset;
+    ``setting``: the key and value a ``restart_peripheral`` writes, from the catalogue)."""
     v16 = ocpp_version == "1.6"
+    if isinstance(params, RestartPeripheralParams):
+        if setting is None:
+            raise InvalidCommand(f"no restart key known for {params.fault}")
+        params = ChangeConfigurationParams(key=setting[0], value=setting[1])
     if isinstance(params, InstalledCertificatesParams):
         if not v16:
             return call201.GetInstalledCertificateIds(

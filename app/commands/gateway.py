@@ -28,8 +28,10 @@ from app.commands.catalogue import (
     DiagnosticsParams,
     InvalidCommand,
     RemoteStopParams,
+    RestartPeripheralParams,
     RotatePasswordParams,
     build_call,
+    is_security_key,
     parse_params,
     response_as_dict,
 )
@@ -130,6 +132,15 @@ class ChargerLink(Protocol):
         ...
 
 
+class RestartSettings(Protocol):
+    """The key and value that restart a fault's peripheral on a model and protocol (the
+    fault-code catalogue in force: ``FaultCatalogue.restart_setting``), None when none is known."""
+
+    def __call__(
+        self, vendor: str | None, model: str | None, fault: str, ocpp_version: str
+    ) -> tuple[str, str] | None: ...
+
+
 class Forwarder(Protocol):
     """Reaches the node that holds a charger's socket (``app.cluster.nodes.Cluster``)."""
 
@@ -183,6 +194,7 @@ class CommandGateway:
         forwarder: Forwarder | None = None,
         upload_slot: UploadSlot | None = None,
         credentials: Credentials | None = None,
+        restart_settings: RestartSettings | None = None,
         restore_timeout: float = 6 * 3600.0,
         reboot_wait: float = 600.0,
     ) -> None:
@@ -194,6 +206,7 @@ class CommandGateway:
         self.forwarder = forwarder
         self.upload_slot = upload_slot
         self.credentials = credentials
+        self.restart_settings = restart_settings
         # how long a drained charger's availability restore waits for its reboot
         self.restore_timeout = restore_timeout
         self.reboot_wait = reboot_wait  # how long a reset's restore waits for the boot
@@ -483,6 +496,9 @@ class CommandGateway:
             # (security whitepaper; TC_073_CSMS checks at most 40 hex characters)
             secret = new_charger_password(20 if version == "1.6" else 32)
             await asyncio.to_thread(credentials.stage_password, charger_id, secret)
+        setting = None
+        if isinstance(params, RestartPeripheralParams):
+            setting = self._restart_setting(charger_id, charger, params.fault, version)
         try:
             payload = build_call(
                 request.command,
@@ -493,6 +509,7 @@ class CommandGateway:
                 request_id=request_id,
                 secret=secret,
                 forced=request.force,
+                setting=setting,
             )
         except InvalidCommand as error:
             raise BadCommand(str(error)) from error
@@ -520,6 +537,26 @@ class CommandGateway:
             round_trip_ms=round(elapsed, 2),
             status=status if isinstance(status, str) else None,
         )
+
+    def _restart_setting(
+        self, charger_id: str, charger: Any, fault: str, version: str
+    ) -> tuple[str, str]:
+        vendor = charger.vendor if charger is not None else None
+        model = charger.model if charger is not None else None
+        found = (
+            self.restart_settings(vendor, model, fault, version)
+            if self.restart_settings is not None
+            else None
+        )
+        if found is not None and is_security_key(found[0]):  # admins' keys, never a restart
+            raise BadCommand(f"charger {charger_id}: {found[0]} is security configuration")
+        if found is None:
+            raise BadCommand(
+                f"charger {charger_id}: the fault-code catalogue names no restart of the part "
+                f"behind {fault} for {vendor or 'an unknown vendor'} "
+                f"{model or 'of unknown model'} on OCPP {version}"
+            )
+        return found
 
     def _record(
         self,

@@ -448,9 +448,9 @@ class Remediation:
         if live is None or f.catalogue_fault_key is None:
             return None
         catalogue = load_catalogue(self.state.catalogue_folder)
-        restart = catalogue.peripheral_restart(live.vendor, live.model, f.catalogue_fault_key)
-        key = restart.key_for(live.ocpp_version) if restart else None
-        return (key, restart.value) if restart and key else None
+        return catalogue.restart_setting(
+            live.vendor, live.model, f.catalogue_fault_key, live.ocpp_version
+        )
 
     def _no_restart(self, active: Active) -> str:
         f = active.finding
@@ -478,10 +478,9 @@ class Remediation:
                 ("change_availability", {"connector_id": f.connector_id, "type": "operative"}),
             ]
         elif step == "restart_peripheral":
-            restart = self._peripheral_restart(active)
-            if restart is None:
-                return None
-            calls = [("change_configuration", {"key": restart[0], "value": restart[1]})]
+            # the gateway looks the key up in the same catalogue (one key table); the check
+            # above only skips the step where there is none
+            calls = [("restart_peripheral", {"fault": f.catalogue_fault_key})]
         elif step == "inoperative":
             calls = [
                 ("change_availability", {"connector_id": f.connector_id, "type": "inoperative"})

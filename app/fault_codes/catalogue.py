@@ -143,6 +143,20 @@ class FaultCatalogue:
                 return restart
         return None
 
+    def restart_setting(
+        self,
+        vendor: str | None,
+        model: str | None,
+        fault_key: str | None,
+        ocpp_version: str | None,
+    ) -> tuple[str, str] | None:
+        """The configuration key and value that restart this fault's peripheral on this model
+        and protocol (1.6 ChangeConfiguration key, 2.0.1 SetVariables Component.Variable), if
+        the vendor's table names one: what the gateway's ``restart_peripheral`` sends."""
+        restart = self.peripheral_restart(vendor, model, fault_key)
+        key = restart.key_for(ocpp_version) if restart else None
+        return (key, restart.value) if restart and key else None
+
     def vendor_codes_for_fault(self, fault_key: str, vendor: str | None = None) -> tuple[str, ...]:
         """The vendor codes of a fault, for one vendor (case-insensitive) or all vendors."""
         tables = [self.vendor_table(vendor)] if vendor else list(self.vendors.values())

@@ -1,7 +1,7 @@
 """Pure evaluation of :class:`StateCondition` against a charger's live state.
 
 The live state is taken as a plain dict (``ChargerLiveState.model_dump()``): ``online``,
-``ocpp_version``,
+``ocpp_version``, ``vendor``, ``model``,
 ``connectors`` (dict or list of ``{connector_id, status, error_code, vendor_error_code}``),
 ``transactions`` (dict or list of ``{transaction_id, connector_id}``) and ``open_faults``
 (list of ``{error_code, vendor_error_code, ...}``). Containers may be dicts, lists or counts.
@@ -110,6 +110,16 @@ def fault_is_open(live: Live | None, key: str) -> bool:
     return False
 
 
+def restart_known(live: Live | None, fault_key: str) -> bool:
+    """The catalogue names a key that restarts this fault's part on this charger's vendor,
+    model and OCPP version (what the gateway's ``restart_peripheral`` would send)."""
+    live = live or {}
+    setting = load_catalogue().restart_setting(
+        live.get("vendor"), live.get("model"), fault_key, live.get("ocpp_version")
+    )
+    return setting is not None
+
+
 def energy_flowing(live: Live | None, connector_id: int) -> bool:
     """A transaction runs on the connector and its latest meter reading shows energy
     delivered: the Energy.Active.Import.Register above the transaction's start value, or
@@ -157,6 +167,8 @@ def evaluate(condition: StateCondition, live: Live | None, connector_id: int = 1
         checks.append(fault_is_open(live, condition.fault_open))
     if condition.fault_not_open is not None:
         checks.append(not fault_is_open(live, condition.fault_not_open))
+    if condition.restart_known is not None:
+        checks.append(restart_known(live, condition.restart_known))
     if condition.in_transaction is not None:
         checks.append(in_transaction(live, connector or 0) == condition.in_transaction)
     if condition.energy_flowing is not None:

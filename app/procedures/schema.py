@@ -180,6 +180,13 @@ class StateCondition(_Strict):
     fault_not_open: str | None = Field(
         None, description="No open fault matches this fault key or code (see fault_open)."
     )
+    restart_known: str | None = Field(
+        None,
+        pattern=r"^[a-z][a-z0-9_]{0,63}$",
+        description="The fault-code catalogue names a remote restart of the part behind this "
+        "fault key (e.g. payment_terminal_failure) for this charger's model and OCPP version: "
+        "a restart_peripheral step can go.",
+    )
     in_transaction: bool | None = Field(
         None,
         description="A transaction is (true) / is not (false) running on the connector "

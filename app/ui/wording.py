@@ -17,6 +17,7 @@ COMMAND_EFFECT = {
     ("get_diagnostics", None): "The charger will upload its log file",
     ("get_configuration", None): "The charger will be asked for its settings (nothing changes)",
     ("change_configuration", None): "A setting of the charger will be changed",
+    ("restart_peripheral", None): "Only the {part} will restart; charging goes on",
     ("remote_start", None): "A charging session will be started",
 }
 # Plain names of remote actions for logs and lists (never the internal command name).
@@ -31,6 +32,12 @@ COMMAND_NAMES = {
     "get_diagnostics": "log file request",
     "get_configuration": "settings read",
     "change_configuration": "setting change",
+    "restart_peripheral": "part restart",
+}
+# The part a restart_peripheral step restarts, by the fault key it names.
+PERIPHERAL_PARTS = {
+    "payment_terminal_failure": "payment terminal",
+    "rfid_reader_failure": "card reader",
 }
 
 
@@ -103,7 +110,8 @@ def consequence(command: str, params: dict[str, Any] | None, live: dict[str, Any
     connector = params.get("connector_id") or params.get("evse_id")
     if template is None:
         template = "A remote action will be sent to the charger"
-    text = template.format(connector=connector if connector is not None else "?")
+    part = PERIPHERAL_PARTS.get(str(params.get("fault")), "part named")
+    text = template.format(connector=connector if connector is not None else "?", part=part)
     if command == "change_availability" and not connector:
         text = text.replace("Connector 0", "The whole charger").replace(
             "Connector ?", "The whole charger"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Any
 
 from ocpp.v16 import call as call16
@@ -9,6 +11,7 @@ from sqlalchemy import select
 
 from app.db.models import CommandRow
 from tests.chargers import connected, now
+from tests.conftest import make_settings, start_backend
 
 MINE = "SITE-041-AC-01"
 THEIRS = "SITE-042-AC-01"
@@ -144,3 +147,83 @@ async def test_an_open_session_brings_a_charger_into_a_partners_scope(backend):
                 json={"message": "StatusNotification"},
             )
             assert r.status_code == 200, r.text
+
+
+async def test_a_peripheral_restart_sends_the_catalogues_key_for_the_model_and_protocol(backend):
+    """restart_peripheral names a fault; the gateway finds the key in the fault-code catalogue
+    (HX-150: HX_TerminalRestart on 1.6, HelionCtrlr.HX_TerminalRestart on 2.0.1) and refuses
+    by name a charger whose model has none, sending it nothing."""
+    hx16, hx201, wallbox = "SITE-041-DC-01", "SITE-041-DC-02", "SITE-041-AC-01"
+    for charger_id in (hx16, hx201, wallbox):
+        await backend.register(charger_id)
+    token = backend.token("partner", name="pat", sites=("SITE-041",))
+    body = {"fault": "payment_terminal_failure"}
+    async with backend.client(token) as pat:
+        async with connected(backend.ocpp_url, hx16) as charger:
+            await charger.boot(vendor="Helion Power", model="HX-150")
+            r = await pat.post(f"/api/chargers/{hx16}/commands/restart_peripheral", json=body)
+            assert r.status_code == 200, r.text
+            assert charger.received == [
+                ("ChangeConfiguration", {"key": "HX_TerminalRestart", "value": "true"})
+            ]
+        async with connected(backend.ocpp_url, hx201, version="2.0.1") as charger:
+            await charger.boot(vendor="Helion Power", model="HX-150")
+            r = await pat.post(f"/api/chargers/{hx201}/commands/restart_peripheral", json=body)
+            assert r.status_code == 200, r.text
+            sent = [d["data"] for action, d in charger.received if action == "SetVariables"]
+            assert sent == [
+                [
+                    {
+                        "attribute_value": "true",
+                        "component": {"name": "HelionCtrlr"},
+                        "variable": {"name": "HX_TerminalRestart"},
+                    }
+                ]
+            ]
+        async with connected(backend.ocpp_url, wallbox) as charger:
+            await charger.boot()  # Voltara WB-22: no terminal restart in its table
+            r = await pat.post(f"/api/chargers/{wallbox}/commands/restart_peripheral", json=body)
+            assert r.status_code == 422
+            error = r.json()["detail"]["error"]
+            assert wallbox in error and "Voltara WB-22" in error and "OCPP 1.6" in error
+            r = await pat.post(
+                f"/api/chargers/{wallbox}/commands/restart_peripheral", json={"fault": "Bad Key"}
+            )
+            assert r.status_code == 422 and "fault" in r.json()["detail"]["error"]
+            assert charger.received == []
+    rows = await audit_of(backend, wallbox)
+    assert [r.outcome for r in rows] == ["BadCommand", "BadCommand"]
+
+
+async def test_a_restart_key_that_is_security_configuration_is_never_sent(tmp_path):
+    """The catalogue is data editors change: a "restart" whose key is the charger's
+    Basic-auth password would hand partners a security change. The gateway refuses it."""
+    kb = tmp_path / "kb"
+    shutil.copytree(
+        Path(__file__).resolve().parents[2] / "knowledge_base" / "fault_codes", kb / "fault_codes"
+    )
+    vendor = kb / "fault_codes" / "vendors" / "kestrel-ev.yaml"
+    vendor.write_text(
+        vendor.read_text().replace(
+            "key201: KestrelCtrlr.PeripheralRestart\n    value: Reader",
+            "key201: SecurityCtrlr.BasicAuthPassword\n    value: Reader",
+        )
+    )
+    running = await start_backend(make_settings(tmp_path, knowledge_base_dir=kb))
+    try:
+        cid = "SITE-041-HPC-01"
+        await running.register(cid)
+        async with (
+            connected(running.ocpp_url, cid, version="2.0.1") as charger,
+            running.client() as admin,
+        ):
+            await charger.boot(vendor="Kestrel EV", model="KX-300")
+            r = await admin.post(
+                f"/api/chargers/{cid}/commands/restart_peripheral",
+                json={"fault": "rfid_reader_failure"},
+            )
+            assert r.status_code == 422
+            assert "SecurityCtrlr.BasicAuthPassword is security configuration" in r.text
+            assert [a for a, _ in charger.received if a == "SetVariables"] == []
+    finally:
+        await running.backend.stop()

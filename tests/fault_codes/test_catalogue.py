@@ -220,6 +220,25 @@ def test_peripheral_restart_by_vendor_model_and_protocol(cat) -> None:
     assert cat.peripheral_restart(None, "KX-300", "payment_terminal_failure") is not None
 
 
+def test_restart_setting_is_the_key_and_value_for_the_protocol(cat) -> None:
+    fault = "payment_terminal_failure"
+    assert cat.restart_setting("Helion Power", "HX-150", fault, "1.6") == (
+        "HX_TerminalRestart",
+        "true",
+    )
+    assert cat.restart_setting("Helion Power", "HX-150", fault, "2.0.1") == (
+        "HelionCtrlr.HX_TerminalRestart",
+        "true",
+    )
+    assert cat.restart_setting("Kestrel EV", "KX-300", "rfid_reader_failure", "2.0.1") == (
+        "KestrelCtrlr.PeripheralRestart",
+        "Reader",
+    )
+    assert cat.restart_setting("Kestrel EV", "KX-300", "rfid_reader_failure", "1.6") is None
+    assert cat.restart_setting("Voltara", "WB-22", fault, "1.6") is None
+    assert cat.restart_setting("Helion Power", "HX-150", None, "1.6") is None
+
+
 def test_text_normaliser_knows_chargex_codes() -> None:
     code = normalize_error_code("CX-002")
     assert code is not None and code.fault_key == "ground_fault"

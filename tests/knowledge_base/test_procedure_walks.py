@@ -303,26 +303,85 @@ def test_no_reset_or_unlock_is_sent_during_a_charge() -> None:
             assert not world.during_charge, (procedure.id, world.commands)
 
 
-@pytest.mark.parametrize(
-    ("version", "key"),
-    [("1.6", "HX_TerminalRestart"), ("2.0.1", "HelionCtrlr.HX_TerminalRestart")],
-)
-def test_the_hx150_terminal_restart_is_spelled_for_the_protocol(version: str, key: str) -> None:
-    """The HX-150 speaks either protocol, and its vendor key has the component prefix only on
-    2.0.1 (manual); the procedure branches on the version the charger speaks."""
-    procedure = next(p for p in _procedures() if p.id == "payment-terminal-failure")
-    live = {"online": True, "ocpp_version": version, "connectors": [], "open_faults": []}
+def _walk_to_command(
+    procedure_id: str, live: dict[str, Any], answers: dict[str, str]
+) -> RunCommand | ConfirmCommand | Ask:
+    """Walk a procedure with these answers until its first remote action, sent or awaiting
+    the partner's confirmation (or a question the answers do not cover)."""
+    procedure = next(p for p in _procedures() if p.id == procedure_id)
     ctx = EngineContext(live=live, qualifications=frozenset())
-    answers = {"ask_display": "offline", "ask_model": "hx150"}
     transition = begin(procedure, ctx)
-    while not isinstance(transition.directive, RunCommand):
+    while not isinstance(transition.directive, RunCommand | ConfirmCommand):
         directive = transition.directive
         assert isinstance(directive, Ask | NeedState), directive
+        if isinstance(directive, Ask) and directive.node_id not in answers:
+            return directive
         event = (
             Answer(value=answers[directive.node_id])
             if isinstance(directive, Ask)
             else StateObserved(live=live)
         )
         transition = advance(procedure, transition.cursor, event, ctx)
-    assert transition.directive.command == "change_configuration"
-    assert transition.directive.params == {"key": key, "value": "true"}
+    return transition.directive
+
+
+@pytest.mark.parametrize(
+    ("vendor", "model", "version", "node"),
+    [
+        ("Helion Power", "HX-150", "1.6", "restart_terminal"),
+        ("Helion Power", "HX-150", "2.0.1", "restart_terminal"),
+        ("Kestrel EV", "KX-300", "2.0.1", "restart_terminal"),
+        ("Northwind Charging", "Duo AC Post", "1.6", "hard_reset"),
+    ],
+)
+def test_the_terminal_is_restarted_alone_where_the_catalogue_knows_how(
+    vendor: str, model: str, version: str, node: str
+) -> None:
+    """The procedure asks no model: it restarts the terminal alone where the fault-code
+    catalogue names the model's key for its protocol (the gateway sends that key: see
+    tests/commands/test_gateway.py), else it goes to the hard reset (which asks first)."""
+    live = {
+        "online": True,
+        "vendor": vendor,
+        "model": model,
+        "ocpp_version": version,
+        "connectors": [],
+        "open_faults": [],
+    }
+    directive = _walk_to_command("payment-terminal-failure", live, {"ask_display": "offline"})
+    assert isinstance(directive, RunCommand | ConfirmCommand)
+    assert directive.node_id == node
+    if isinstance(directive, RunCommand):
+        assert (directive.command, directive.params) == (
+            "restart_peripheral",
+            {"fault": "payment_terminal_failure"},
+        )
+
+
+def test_a_kx300_reader_is_restarted_before_anyone_is_asked_about_charges() -> None:
+    """A hung reader on the KX-300 (2.0.1) gets its reader restart, which needs no idle
+    charger; a model without one goes on to the question before the hard reset."""
+    fault = {"error_code": "ReaderFailure", "vendor_error_code": "K7-UI-301"}
+    live = {
+        "online": True,
+        "vendor": "Kestrel EV",
+        "model": "KX-300",
+        "ocpp_version": "2.0.1",
+        "connectors": [],
+        "open_faults": [fault],
+        "transactions": [{"transaction_id": "t1", "connector_id": 1}],
+    }
+    directive = _walk_to_command("rfid-reader-failure", live, {})
+    assert isinstance(directive, RunCommand)
+    assert (directive.command, directive.params) == (
+        "restart_peripheral",
+        {"fault": "rfid_reader_failure"},
+    )
+    helion = {
+        **live,
+        "vendor": "Helion Power",
+        "model": "HX-150",
+        "open_faults": [{"error_code": "ReaderFailure", "vendor_error_code": "HX-4102"}],
+    }
+    asked = _walk_to_command("rfid-reader-failure", helion, {})
+    assert isinstance(asked, Ask) and asked.node_id == "ask_sessions"

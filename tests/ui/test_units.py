@@ -22,6 +22,8 @@ def test_consequence_names_what_stops() -> None:
     text = consequence("change_availability", {"type": "inoperative", "connector_id": 1}, live)
     assert text == "Connector 1 will be taken out of service."
     assert consequence("frobnicate", None, None) == "A remote action will be sent to the charger."
+    text = consequence("restart_peripheral", {"fault": "payment_terminal_failure"}, live)
+    assert text == "Only the payment terminal will restart; charging goes on."
     assert expected_range({"min": 207, "max": 253}, "V") == "normal: 207 to 253 V"
 
 
