@@ -695,6 +695,7 @@ def score(
     vendor_of = {p.charger_id: p.model.vendor for p in plans}
     model_of = {p.charger_id: p.model for p in plans}
     by_vendor: dict[str, list[int]] = {}  # vendor -> [resets, false resets]
+    false_faces: dict[str, int] = {}  # the open faults (cause) of each false reset
     reboots: dict[str, list[tuple[float, float]]] = {}
     reboot_start: dict[str, float] = {}
     updates: list[dict[str, Any]] = []
@@ -758,6 +759,10 @@ def score(
                 cause.remote_fixable and cause.p_clear(depth) > 0 for (_t, cause) in act.values()
             )
             false_resets += not helpful
+            if not helpful:  # what was open instead: the faces and hidden causes behind it
+                seen = sorted(f"{k} ({cause.key})" for (k, _c), (_t, cause) in act.items())
+                face = " + ".join(seen) or "nothing open"
+                false_faces[face] = false_faces.get(face, 0) + 1
             counts = by_vendor.setdefault(vendor_of.get(cid, "?"), [0, 0])
             counts[0] += 1
             counts[1] += not helpful
@@ -825,6 +830,7 @@ def score(
         "false_resets": false_resets,
         "false_reset_pct": round(100 * false_resets / max(1, resets), 1),
         "resets_by_vendor": by_vendor,
+        "false_resets_by_open_fault": dict(sorted(false_faces.items(), key=lambda kv: -kv[1])),
         **_by_log_table(by_vendor),
         "resets_during_tx": resets_in_tx,
         "site_visits": len(visits),
@@ -1020,6 +1026,18 @@ def report(results: list[dict[str, Any]], held_out: set[int]) -> None:
             f"{arm}: false resets / resets per vendor, all seeds: "
             + ", ".join(f"{v} {f}/{n}" for v, (n, f) in sorted(per.items()))
         )
+    for arm in ("ours", "runbook"):
+        faces: dict[str, int] = {}
+        for r in results:
+            if r["arm"] == arm:
+                for face, n in r.get("false_resets_by_open_fault", {}).items():
+                    faces[face] = faces.get(face, 0) + n
+        if faces:
+            top = sorted(faces.items(), key=lambda kv: -kv[1])[:8]
+            print(
+                f"{arm}: false resets by what was open (hidden cause), all seeds: "
+                + "; ".join(f"{face} {n}" for face, n in top)
+            )
     slow = [r for r in results if r["loop_lag_p95_sim_s"] > MAX_LAG_SIM_S]
     if slow:
         print(
