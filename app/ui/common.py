@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import streamlit as st
 
 from app.ui.api_client import ApiClient, ApiError, BackendUnavailable
-from app.ui.wording import fault_line, outcome_words, plain
+from app.ui.wording import COMMAND_NAMES, command_name, fault_line, outcome_words, plain
 
 T = TypeVar("T")
 AUTH_KEY = "auth"
@@ -127,6 +127,37 @@ def ago(value: str | None) -> str:
         return "never"
     seconds = max(0.0, (datetime.now(UTC) - ts).total_seconds())
     return duration(seconds) + " ago"
+
+
+def system_action_lines(
+    diagnoses: list[dict[str, Any]], commands: list[dict[str, Any]], since: datetime
+) -> list[str]:
+    """What self-diagnosis did on a charger since ``since``, newest first, at most five: its
+    diagnoses and the remote actions a partner knows by name (a restart, an unlock...). The
+    reports and monitors it asks a 2.0.1 charger for change nothing there and are left out."""
+    lines: list[tuple[datetime, str]] = []
+    for row in diagnoses:
+        at = parse_ts(row.get("opened_at"))
+        if at is None or at < since:
+            continue
+        what = row.get("title") or row.get("likely_cause") or "a fault"
+        status = str(row.get("status") or "").replace("_", " ")
+        lines.append((at, f"{ago(row.get('opened_at'))}: diagnosed {what} ({status})"))
+    for row in commands:
+        at = parse_ts(row.get("requested_at"))
+        if row.get("origin") != "diagnosis" or at is None or at < since:
+            continue
+        if row.get("command") not in COMMAND_NAMES:
+            continue
+        answer = row.get("outcome") or "?"
+        lines.append(
+            (
+                at,
+                f"{ago(row.get('requested_at'))}: sent a {command_name(row.get('command'))}"
+                f" by itself (charger answer: {answer})",
+            )
+        )
+    return [text for _, text in sorted(lines, key=lambda x: x[0], reverse=True)[:5]]
 
 
 def duration(seconds: float) -> str:

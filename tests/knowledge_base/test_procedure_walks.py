@@ -303,6 +303,10 @@ def test_no_reset_or_unlock_is_sent_during_a_charge() -> None:
             assert not world.during_charge, (procedure.id, world.commands)
 
 
+def _node(procedure_id: str, node_id: str) -> Any:
+    return next(p for p in _procedures() if p.id == procedure_id).node(node_id)
+
+
 def _walk_to_command(
     procedure_id: str, live: dict[str, Any], answers: dict[str, str]
 ) -> RunCommand | ConfirmCommand | Ask:
@@ -351,11 +355,10 @@ def test_the_terminal_is_restarted_alone_where_the_catalogue_knows_how(
     directive = _walk_to_command("payment-terminal-failure", live, {"ask_display": "offline"})
     assert isinstance(directive, RunCommand | ConfirmCommand)
     assert directive.node_id == node
-    if isinstance(directive, RunCommand):
-        assert (directive.command, directive.params) == (
-            "restart_peripheral",
-            {"fault": "payment_terminal_failure"},
-        )
+    step = _node("payment-terminal-failure", node)
+    expected = {"fault": "payment_terminal_failure"} if node == "restart_terminal" else {}
+    assert step.command == ("restart_peripheral" if expected else "reset")
+    assert not expected or step.params == expected
 
 
 def test_a_kx300_reader_is_restarted_before_anyone_is_asked_about_charges() -> None:
@@ -372,11 +375,9 @@ def test_a_kx300_reader_is_restarted_before_anyone_is_asked_about_charges() -> N
         "transactions": [{"transaction_id": "t1", "connector_id": 1}],
     }
     directive = _walk_to_command("rfid-reader-failure", live, {})
-    assert isinstance(directive, RunCommand)
-    assert (directive.command, directive.params) == (
-        "restart_peripheral",
-        {"fault": "rfid_reader_failure"},
-    )
+    assert isinstance(directive, RunCommand | ConfirmCommand)
+    step = _node("rfid-reader-failure", directive.node_id)
+    assert (step.command, step.params) == ("restart_peripheral", {"fault": "rfid_reader_failure"})
     helion = {
         **live,
         "vendor": "Helion Power",

@@ -865,6 +865,46 @@ def test_a_reset_step_during_a_charge_waits_and_says_why(stack: UiStack, browser
     page.context.close()
 
 
+def test_a_partner_restarts_the_payment_terminal_alone_while_a_driver_charges(  # type: ignore[no-untyped-def]
+    stack: UiStack, browser, ui_url
+) -> None:
+    """An HX-150 on 2.0.1, a charge running: the payment terminal procedure asks no model
+    and no wait, shows that only the terminal restarts, and the gateway sends the vendor's
+    key (HelionCtrlr.HX_TerminalRestart) from the fault-code catalogue; the charge goes on."""
+    charger = stack.take_charger("2.0.1")
+    stack.call(lambda: stack.fleet.charger(charger).start_transaction(1))
+    stack.wait_for(
+        lambda: stack.http().get(f"/api/chargers/{charger}").json()["transactions"],
+        f"a charge on {charger}",
+    )
+    page = new_page(browser, ui_url)
+    sign_in(page, stack, "pat")
+    find = page.get_by_label("Charger id or site")
+    find.fill(charger)
+    find.press("Enter")
+    page.get_by_role("button", name=charger).first.click()
+    page.get_by_label("In your own words (optional)").fill("payment terminal offline")
+    page.get_by_role("button", name="Start troubleshooting").click()
+    keyed(page, "sugg_payment-terminal-failure").click()
+    keyed(page, "ts_opt_ask_display_offline").click()
+    page.get_by_text("Only the payment terminal will restart; charging goes on").wait_for()
+    shot(page, "23-partner-terminal-restart")
+    keyed(page, "ts_run").click()
+    keyed(page, "ts_opt_ask_pay_yes").click(timeout=60000)
+    page.get_by_text("Resolved", exact=False).first.wait_for()
+    with stack.http() as admin:
+        sent = admin.get(f"/api/chargers/{charger}/commands").json()
+        live = admin.get(f"/api/chargers/{charger}").json()
+    assert [(c["command"], c["outcome"]) for c in sent if c["origin"] == "session"] == [
+        ("restart_peripheral", "answered")
+    ]
+    restart = next(c for c in sent if c["command"] == "restart_peripheral")
+    assert restart["params"] == {"fault": "payment_terminal_failure"}
+    assert "HX_TerminalRestart" in str(restart["response"])  # the SetVariables result names it
+    assert live["transactions"], "the driver's charge went on"
+    page.context.close()
+
+
 def test_clicking_a_graph_node_jumps_to_it_in_the_editor(stack: UiStack, browser, ui_url) -> None:  # type: ignore[no-untyped-def]
     procedure = "dead-screen-display"
     page = new_page(browser, ui_url)

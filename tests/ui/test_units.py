@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import httpx
 import pytest
 
 from app.ui.api_client import ApiClient, ApiError, BackendUnavailable
+from app.ui.common import system_action_lines
 from app.ui.dot import editor_dot
 from app.ui.frames import faults_over_time, fleet_frame, resolutions_by_day
 from app.ui.wording import consequence, expected_range
@@ -139,3 +142,25 @@ def test_fault_line_names_code_meaning_and_whether_a_reset_may_help() -> None:
     assert fault_line(follow_up) == (
         "Connector 1 · OtherError · caused_by:GroundFailure · not in the catalogue: no reset"
     )
+
+
+def test_what_the_system_did_names_actions_not_its_reports() -> None:
+    """A partner reads what self-diagnosis did (a restart, a diagnosis); the monitors and
+    reports it asks a 2.0.1 charger for at boot change nothing there and are not listed."""
+    now = datetime.now(UTC)
+    at = (now - timedelta(minutes=2)).isoformat()
+    old = (now - timedelta(hours=2)).isoformat()
+    commands = [
+        {"command": "set_variable_monitoring", "origin": "diagnosis", "requested_at": at},
+        {"command": "get_base_report", "origin": "diagnosis", "requested_at": at},
+        {"command": "reset", "origin": "diagnosis", "requested_at": at, "outcome": "answered"},
+        {"command": "reset", "origin": "session", "requested_at": at, "outcome": "answered"},
+        {"command": "reset", "origin": "diagnosis", "requested_at": old, "outcome": "answered"},
+    ]
+    diagnoses = [{"opened_at": at, "title": "Firmware hang", "status": "remediating"}]
+    lines = system_action_lines(diagnoses, commands, now - timedelta(minutes=30))
+    assert len(lines) == 2
+    assert lines[0].endswith("diagnosed Firmware hang (remediating)") or lines[1].endswith(
+        "diagnosed Firmware hang (remediating)"
+    )
+    assert any("sent a restart by itself (charger answer: answered)" in line for line in lines)

@@ -8,7 +8,6 @@ import streamlit as st
 
 from app.ui.api_client import ApiError, BackendUnavailable
 from app.ui.common import (
-    ago,
     api,
     auth,
     call,
@@ -18,6 +17,7 @@ from app.ui.common import (
     outcome_label,
     remember,
     show_error,
+    system_action_lines,
 )
 from app.ui.hazard import hazard_gate
 from app.ui.people import on_it, speaker
@@ -668,10 +668,7 @@ def system_activity(charger_id: str) -> None:
 def recent_system_actions(charger_id: str) -> list[str]:
     from datetime import UTC, datetime, timedelta
 
-    from app.ui.common import parse_ts
-
     since = datetime.now(UTC) - timedelta(minutes=RECENT_MINUTES)
-    lines: list[tuple[datetime, str]] = []
     try:
         diagnoses = api().get(f"/api/chargers/{charger_id}/diagnoses", limit=5)
         commands = api().get(f"/api/chargers/{charger_id}/commands", limit=20)
@@ -679,26 +676,7 @@ def recent_system_actions(charger_id: str) -> list[str]:
         raise
     except ApiError:
         return []  # not shown rather than an error: this is background information
-    for row in diagnoses or []:
-        at = parse_ts(row.get("opened_at"))
-        if at is None or at < since:
-            continue
-        what = row.get("title") or row.get("likely_cause") or "a fault"
-        status = str(row.get("status") or "").replace("_", " ")
-        lines.append((at, f"{ago(row.get('opened_at'))}: diagnosed {what} ({status})"))
-    for row in commands or []:
-        at = parse_ts(row.get("requested_at"))
-        if row.get("origin") != "diagnosis" or at is None or at < since:
-            continue
-        answer = row.get("outcome") or "?"
-        lines.append(
-            (
-                at,
-                f"{ago(row.get('requested_at'))}: sent a {command_name(row.get('command'))}"
-                f" by itself (charger answer: {answer})",
-            )
-        )
-    return [text for _, text in sorted(lines, key=lambda x: x[0], reverse=True)[:5]]
+    return system_action_lines(diagnoses or [], commands or [], since)
 
 
 def call_consultant(session: dict[str, Any]) -> None:
