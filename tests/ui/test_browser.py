@@ -830,22 +830,34 @@ def test_an_unqualified_partner_never_sees_a_hazardous_step(
         page.context.close()
 
 
-def test_a_reset_step_during_a_charge_waits_and_says_why(stack: UiStack, browser, ui_url) -> None:  # type: ignore[no-untyped-def]
-    _publish(stack, BUSY_RESET)
-    charger = stack.take_charger()
+def charging(stack: UiStack, charger: str) -> str:
+    """Start a driver's charge on connector 1 and wait until the backend knows it."""
     stack.call(lambda: stack.fleet.charger(charger).start_transaction(1))
     stack.wait_for(
         lambda: stack.http().get(f"/api/chargers/{charger}").json()["transactions"],
         f"a charge on {charger}",
     )
+    return charger
+
+
+def partner_picks(browser, ui_url: str, stack: UiStack, charger: str, symptom: str):  # type: ignore[no-untyped-def]
+    """Pat finds the charger, says what is wrong and starts troubleshooting (the suggestions
+    are on the page)."""
     page = new_page(browser, ui_url)
     sign_in(page, stack, "pat")
     find = page.get_by_label("Charger id or site")
     find.fill(charger)
     find.press("Enter")
     page.get_by_role("button", name=charger).first.click()
-    page.get_by_label("In your own words (optional)").fill("screen flickers while charging")
+    page.get_by_label("In your own words (optional)").fill(symptom)
     page.get_by_role("button", name="Start troubleshooting").click()
+    return page
+
+
+def test_a_reset_step_during_a_charge_waits_and_says_why(stack: UiStack, browser, ui_url) -> None:  # type: ignore[no-untyped-def]
+    _publish(stack, BUSY_RESET)
+    charger = charging(stack, stack.take_charger())
+    page = partner_picks(browser, ui_url, stack, charger, "screen flickers while charging")
     keyed(page, "sugg_test-restart-while-charging").click()
     keyed(page, "ts_run").click()
     page.get_by_text("connector 1 is charging", exact=False).first.wait_for()
@@ -871,20 +883,8 @@ def test_a_partner_restarts_the_payment_terminal_alone_while_a_driver_charges(  
     """An HX-150 on 2.0.1, a charge running: the payment terminal procedure asks no model
     and no wait, shows that only the terminal restarts, and the gateway sends the vendor's
     key (HelionCtrlr.HX_TerminalRestart) from the fault-code catalogue; the charge goes on."""
-    charger = stack.take_charger("2.0.1")
-    stack.call(lambda: stack.fleet.charger(charger).start_transaction(1))
-    stack.wait_for(
-        lambda: stack.http().get(f"/api/chargers/{charger}").json()["transactions"],
-        f"a charge on {charger}",
-    )
-    page = new_page(browser, ui_url)
-    sign_in(page, stack, "pat")
-    find = page.get_by_label("Charger id or site")
-    find.fill(charger)
-    find.press("Enter")
-    page.get_by_role("button", name=charger).first.click()
-    page.get_by_label("In your own words (optional)").fill("payment terminal offline")
-    page.get_by_role("button", name="Start troubleshooting").click()
+    charger = charging(stack, stack.take_charger("2.0.1"))
+    page = partner_picks(browser, ui_url, stack, charger, "payment terminal offline")
     keyed(page, "sugg_payment-terminal-failure").click()
     keyed(page, "ts_opt_ask_display_offline").click()
     page.get_by_text("Only the payment terminal will restart; charging goes on").wait_for()
