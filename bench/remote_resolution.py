@@ -695,7 +695,7 @@ def score(
     vendor_of = {p.charger_id: p.model.vendor for p in plans}
     model_of = {p.charger_id: p.model for p in plans}
     by_vendor: dict[str, list[int]] = {}  # vendor -> [resets, false resets]
-    false_faces: dict[str, int] = {}  # the open faults (cause) of each false reset
+    false_faces: dict[str, int] = {}  # vendor: the open faults (cause) of each false reset
     reboots: dict[str, list[tuple[float, float]]] = {}
     reboot_start: dict[str, float] = {}
     updates: list[dict[str, Any]] = []
@@ -761,7 +761,7 @@ def score(
             false_resets += not helpful
             if not helpful:  # what was open instead: the faces and hidden causes behind it
                 seen = sorted(f"{k} ({cause.key})" for (k, _c), (_t, cause) in act.items())
-                face = " + ".join(seen) or "nothing open"
+                face = f"{vendor_of.get(cid, '?')}: " + (" + ".join(seen) or "nothing open")
                 false_faces[face] = false_faces.get(face, 0) + 1
             counts = by_vendor.setdefault(vendor_of.get(cid, "?"), [0, 0])
             counts[0] += 1

@@ -152,7 +152,10 @@ def test_false_resets_are_counted_per_vendor_and_held_out_apart(tmp_path: Path) 
     result = score(truth, T0.timestamp(), 1.0, 1000.0, [], [known, held])
     assert result["resets_by_vendor"] == {"Voltara": [2, 1], "Northwind Charging": [1, 1]}
     # each false reset names what was open instead: a failed power module behind the face
-    assert result["false_resets_by_open_fault"] == {"firmware_hang (power_module_failure)": 2}
+    assert result["false_resets_by_open_fault"] == {
+        "Voltara: firmware_hang (power_module_failure)": 1,
+        "Northwind Charging: firmware_hang (power_module_failure)": 1,
+    }
     assert result["false_reset_pct_known_vendors"] == 50.0
     assert result["false_reset_pct_held_out_vendor"] == 100.0
     assert result["resets_known_vendors"] == 2 and result["resets_held_out_vendor"] == 1
