@@ -432,6 +432,8 @@ def _connector_findings(
                 continue
             evidence: list[Observation] = []
             if w.status is not None:
+                if conn.status not in w.status.statuses:
+                    continue  # the cheap test first: most connectors are in no such status
                 since = _ts(conn.since)
                 if since is not None and w.status.without_transaction:
                     # "without a transaction for for_s": count from the last transaction's end
@@ -444,8 +446,7 @@ def _connector_findings(
                     since = max([since, *ends])
                 tx = live.transaction_on(cid) if cid else None
                 if (
-                    conn.status not in w.status.statuses
-                    or since is None
+                    since is None
                     or now - since < w.status.for_s / scale
                     or (w.status.without_transaction and tx is not None)
                 ):
@@ -511,8 +512,15 @@ def _charger_conditions_hold(
 ) -> bool:
     w = rule.when
     out = evidence if evidence is not None else []
-    actions = _action_times(window)
     grace = ACTION_GRACE_S / scale
+    actions: list[float] | None = None  # read from the window only by the rules that need it
+
+    def not_echo(obs: Observation) -> bool:
+        nonlocal actions
+        if actions is None:
+            actions = _action_times(window)
+        return _not_echo(obs, actions, grace)
+
     if w.offline is not None:
         gone = _ts(live.disconnected_at)
         if live.online or gone is None or now - gone < w.offline.for_s / scale:
@@ -530,7 +538,7 @@ def _charger_conditions_hold(
         hits = [
             o
             for o in _recent(window, kind, now - cond.within_s / scale)
-            if (kind == CALL_TIMEOUT or _not_echo(o, actions, grace))
+            if (kind == CALL_TIMEOUT or not_echo(o))
             and (not reasons or o.data.get("reason") in reasons)
         ]
         if len(hits) < cond.count:
@@ -539,9 +547,7 @@ def _charger_conditions_hold(
     if w.security_events is not None:
         cond = w.security_events
         hits = [
-            o
-            for o in _recent(window, SECURITY_EVENT, now - cond.within_s / scale)
-            if _not_echo(o, actions, grace)
+            o for o in _recent(window, SECURITY_EVENT, now - cond.within_s / scale) if not_echo(o)
         ]
         if len(hits) < cond.count:
             return False
