@@ -10,6 +10,7 @@ The live state is taken as a plain dict (``ChargerLiveState.model_dump()``): ``o
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from app.fault_codes import load_catalogue
@@ -81,19 +82,20 @@ def transaction_id_on(live: Live | None, connector_id: int) -> Any:
     return None
 
 
-def _codes_for(fault_key: str) -> set[str]:
-    """The vendor and ChargeX codes that name a fault key (fault-code catalogue)."""
-    return set(load_catalogue().codes_for_fault(fault_key))
+def _codes_for(fault_key: str, catalogue_folder: Path | None = None) -> set[str]:
+    """The vendor and ChargeX codes that name a fault key (the fault-code catalogue of that
+    folder, the one in force; None: the shipped one)."""
+    return set(load_catalogue(catalogue_folder).codes_for_fault(fault_key))
 
 
 def open_faults(live: Live | None) -> list[Any]:
     return _values((live or {}).get("open_faults"))
 
 
-def fault_is_open(live: Live | None, key: str) -> bool:
+def fault_is_open(live: Live | None, key: str, catalogue_folder: Path | None = None) -> bool:
     """A canonical fault key (matched via the catalogue's vendor and ChargeX codes), a vendor
     error code or an OCPP error code names an open fault."""
-    codes = _codes_for(key) | {key}
+    codes = _codes_for(key, catalogue_folder) | {key}
     for fault in open_faults(live):
         if isinstance(fault, str):
             if fault in codes:
@@ -110,11 +112,11 @@ def fault_is_open(live: Live | None, key: str) -> bool:
     return False
 
 
-def restart_known(live: Live | None, fault_key: str) -> bool:
+def restart_known(live: Live | None, fault_key: str, catalogue_folder: Path | None = None) -> bool:
     """The catalogue names a key that restarts this fault's part on this charger's vendor,
     model and OCPP version (what the gateway's ``restart_peripheral`` would send)."""
     live = live or {}
-    setting = load_catalogue().restart_setting(
+    setting = load_catalogue(catalogue_folder).restart_setting(
         live.get("vendor"), live.get("model"), fault_key, live.get("ocpp_version")
     )
     return setting is not None
@@ -140,8 +142,15 @@ def energy_flowing(live: Live | None, connector_id: int) -> bool:
     return False
 
 
-def evaluate(condition: StateCondition, live: Live | None, connector_id: int = 1) -> bool:
-    """True when every test set on the condition holds for this live state."""
+def evaluate(
+    condition: StateCondition,
+    live: Live | None,
+    connector_id: int = 1,
+    catalogue_folder: Path | None = None,
+) -> bool:
+    """True when every test set on the condition holds for this live state (fault keys and
+    restarts looked up in the fault-code catalogue of ``catalogue_folder``, the one the
+    backend runs with; None: the shipped one)."""
     connector = resolve_connector(condition.connector, connector_id)
     conn = connector_state(live, connector or 0)
     status = conn.get("status")
@@ -164,19 +173,21 @@ def evaluate(condition: StateCondition, live: Live | None, connector_id: int = 1
     if condition.no_open_faults is not None:
         checks.append((not open_faults(live)) == condition.no_open_faults)
     if condition.fault_open is not None:
-        checks.append(fault_is_open(live, condition.fault_open))
+        checks.append(fault_is_open(live, condition.fault_open, catalogue_folder))
     if condition.fault_not_open is not None:
-        checks.append(not fault_is_open(live, condition.fault_not_open))
+        checks.append(not fault_is_open(live, condition.fault_not_open, catalogue_folder))
     if condition.restart_known is not None:
-        checks.append(restart_known(live, condition.restart_known))
+        checks.append(restart_known(live, condition.restart_known, catalogue_folder))
     if condition.in_transaction is not None:
         checks.append(in_transaction(live, connector or 0) == condition.in_transaction)
     if condition.energy_flowing is not None:
         checks.append(energy_flowing(live, connector or 0) == condition.energy_flowing)
     if condition.any_of is not None:
-        checks.append(any(evaluate(c, live, connector_id) for c in condition.any_of))
+        checks.append(
+            any(evaluate(c, live, connector_id, catalogue_folder) for c in condition.any_of)
+        )
     if condition.not_ is not None:
-        checks.append(not evaluate(condition.not_, live, connector_id))
+        checks.append(not evaluate(condition.not_, live, connector_id, catalogue_folder))
     return all(checks)
 
 

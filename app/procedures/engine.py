@@ -26,6 +26,7 @@ Safety, in the order a node is entered:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
@@ -87,6 +88,11 @@ class EngineContext(BaseModel):
     qualifications: frozenset[str] = Field(
         default_factory=frozenset,
         description="What the person at the charger holds; none by default (the safe side).",
+    )
+    catalogue_folder: Path | None = Field(
+        None,
+        description="The fault-code catalogue the backend runs with (fault keys, restarts); "
+        "None: the shipped one.",
     )
 
 
@@ -376,7 +382,7 @@ def _advance_action(
     if isinstance(event, StateObserved) and cursor.phase == "wait":
         assert node.wait is not None
         if (not node.needs_change or event.changed_since_command) and evaluate(
-            node.wait, event.live, ctx.connector_id
+            node.wait, event.live, ctx.connector_id, ctx.catalogue_folder
         ):
             return _enter(procedure, cursor, node.on_success, ctx, branch="success", note=None)
         return Transition(cursor=cursor, directive=_wait(node), entered=[])
@@ -536,7 +542,7 @@ def _enter_check(procedure: Procedure, cursor: Cursor, node: Any, ctx: EngineCon
 
 def _check(node: CheckStateNode, ctx: EngineContext) -> tuple[str, str]:
     for i, branch in enumerate(node.branches):
-        if evaluate(branch.when, ctx.live, ctx.connector_id):
+        if evaluate(branch.when, ctx.live, ctx.connector_id, ctx.catalogue_folder):
             return branch.next, f"branch:{i}"
     return node.otherwise, "otherwise"
 

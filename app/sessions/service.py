@@ -240,6 +240,7 @@ class SessionService:
             live=live,
             test_token=self.state.settings.test_charge_id_tag,
             qualifications=qualifications_of(self.state.session_factory, row.partner),
+            catalogue_folder=self.state.catalogue_folder,
         )
 
     # ------------------------------------------------------------------ create / read

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
 from app.procedures.conditions import evaluate, transaction_id_on
@@ -370,3 +373,30 @@ def test_conditions_on_real_live_state_model() -> None:
 def test_conditions_without_live_state() -> None:
     assert evaluate(StateCondition(online=False), None, 1) is True
     assert evaluate(StateCondition(status_in=["Available"]), None, 1) is False
+
+
+def test_conditions_read_the_catalogue_the_backend_runs_with(tmp_path: Path) -> None:
+    """An editor gave Voltara a terminal restart and a new code in the backend's catalogue:
+    restart_known and fault_open see them there, and not in the shipped catalogue."""
+    folder = tmp_path / "fault_codes"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "knowledge_base" / "fault_codes", folder)
+    vendor = folder / "vendors" / "voltara.yaml"
+    text = vendor.read_text()
+    restarts = (
+        "restarts:\n  - fault: payment_terminal_failure\n    key16: VT_PayRestart\n"
+        '    value: "1"\ncodes:\n  - code: E-499\n    fault: payment_terminal_failure\n'
+    )
+    vendor.write_text(text.replace("codes:\n", restarts, 1))
+    state = {
+        "online": True,
+        "vendor": "Voltara",
+        "model": "WB-22",
+        "ocpp_version": "1.6",
+        "open_faults": [{"error_code": "OtherError", "vendor_error_code": "E-499"}],
+    }
+    known = StateCondition(restart_known="payment_terminal_failure")
+    open_ = StateCondition(fault_open="payment_terminal_failure")
+    assert evaluate(known, state, catalogue_folder=folder)
+    assert evaluate(open_, state, catalogue_folder=folder)
+    assert not evaluate(known, state)
+    assert not evaluate(open_, state)
