@@ -548,14 +548,14 @@ class CommandGateway:
             if self.restart_settings is not None
             else None
         )
-        if found is not None and is_security_key(found[0]):  # admins' keys, never a restart
-            raise BadCommand(f"charger {charger_id}: {found[0]} is security configuration")
         if found is None:
             raise BadCommand(
                 f"charger {charger_id}: the fault-code catalogue names no restart of the part "
                 f"behind {fault} for {vendor or 'an unknown vendor'} "
                 f"{model or 'of unknown model'} on OCPP {version}"
             )
+        if is_security_key(found[0]):  # admins' keys, never a restart
+            raise BadCommand(f"charger {charger_id}: {found[0]} is security configuration")
         return found
 
     def _record(
