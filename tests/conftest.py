@@ -20,6 +20,7 @@ from app.fault_codes import load_catalogue
 from app.security.tokens import create_token
 from app.security.users import set_qualifications
 from app.state import AppState
+from tests.http_receiver import Receiver, serving_receiver
 
 logging.getLogger("ocpp").setLevel(logging.WARNING)
 
@@ -46,6 +47,13 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path)
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    """A real local HTTP server that records what a webhook posts to it."""
+    async with serving_receiver() as box:
+        yield box
 
 
 @dataclass

@@ -114,6 +114,9 @@ class HandoffRow(Base):
     # one case per charger: the handoffs open on it at once (a diagnosis's and a partner's)
     # share the first one's id; closing the case closes them all
     case_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # since when the charger has been healthy again, as self-diagnosis saw it after the
+    # recovery hold (None: not seen healthy since the handoff): a visit may not be needed
+    recovered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class SessionAudit(Base):

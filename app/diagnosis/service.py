@@ -59,7 +59,7 @@ from app.diagnosis.memory import Active, ChargerMemory
 from app.diagnosis.policy import (
     PolicyConfig,
 )
-from app.diagnosis.remediation import Remediation
+from app.diagnosis.remediation import SYSTEM, Remediation
 from app.diagnosis.vocabulary import (
     EVIDENCE_STEPS,
     REMOTE_STEPS,
@@ -87,6 +87,7 @@ from app.fleet.model import ActiveTransaction, ChargerLiveState, MeterReading, O
 from app.procedures.loader import load_yaml_file
 from app.procedures.schema import Procedure
 from app.security.roles import Principal
+from app.sessions.handoffs import HandoffService
 
 log = logging.getLogger(__name__)
 # Security events a charger reports in normal life (after our own resets, updates, boots).
@@ -478,12 +479,22 @@ class DiagnosisService(Remediation):
         mem.healthy_since = mem.healthy_since or now
         hold = self.state.settings.diagnosis_recovery_hold_seconds / self.scale
         if now - mem.healthy_since >= hold:
+            since = datetime.fromtimestamp(mem.healthy_since, UTC)
+            self._spawn(self._tell_handoffs(live.charger_id, since), f"recovered-{live.charger_id}")
             mem.parked.clear()
             mem.visit_pending = False
             mem.healthy_since = None
             mem.evidence_floor = now
             return True
         return False
+
+    async def _tell_handoffs(self, charger_id: str, since: datetime) -> None:
+        """The hand-offs of a charger that is healthy again get a note, and whoever dispatches
+        a notice: a technician not yet on the road may not be needed."""
+        if self.state.sessions is None:
+            return
+        hold = self.state.settings.diagnosis_recovery_hold_seconds
+        await HandoffService(self.state.sessions).charger_recovered(charger_id, since, SYSTEM, hold)
 
     # ------------------------------------------------------------------ one diagnosis
     def procedure_for(self, finding: Finding) -> Procedure | None:

@@ -1,16 +1,19 @@
-"""Consultant handoff: queue, claim, messages, push a procedure or a free-form step, close."""
+"""Consultant handoff: queue, claim, messages, push a procedure or a free-form step, close;
+and the note that the charger of an open handoff is healthy again."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, or_, select
 
 from app.commands.gateway import Actor, CommandRequest
 from app.db.base import utcnow
 from app.db.models_sessions import HandoffRow, TroubleshootingSession
 from app.security.roles import Principal, Role
 from app.sessions.desk_commands import offered_commands
+from app.sessions.notify import recovered_notice
 from app.sessions.service import BadInput, Conflict, NotFound, SessionService
 
 PRIORITY_ORDER = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
@@ -37,6 +40,7 @@ def handoff_view(handoff: HandoffRow, session: TroubleshootingSession | None) ->
         "summary": handoff.summary,
         "summary_text": handoff.summary_text,
         "case_id": handoff.case_id or handoff.id,
+        "recovered_at": handoff.recovered_at.isoformat() if handoff.recovered_at else None,
     }
 
 
@@ -103,6 +107,71 @@ class HandoffService:
         if handoff is None:
             raise NotFound(f"no handoff {handoff_id}")
         return handoff
+
+    async def charger_recovered(
+        self, charger_id: str, since: datetime, who: Principal, hold_seconds: float
+    ) -> list[int]:
+        """Mark every open handoff on this charger: healthy again since ``since`` (online, no
+        fault open, no connector Faulted or Unavailable, for ``hold_seconds``). Each gets a
+        note in its session and ``recovered_at``; the webhook (if set) tells the dispatcher,
+        who may call a truck back. A handoff already marked for this recovery is left alone.
+        Returns the ids marked."""
+        with self.sessions.db() as db:
+            rows = db.execute(
+                select(HandoffRow.id, HandoffRow.session_id)
+                .join(TroubleshootingSession, TroubleshootingSession.id == HandoffRow.session_id)
+                .where(
+                    TroubleshootingSession.charger_id == charger_id,
+                    HandoffRow.status != "closed",
+                    or_(HandoffRow.recovered_at.is_(None), HandoffRow.recovered_at < since),
+                )
+                .order_by(HandoffRow.id)
+            ).all()
+        minutes = max(1, round(hold_seconds / 60))
+        note = (
+            f"{charger_id} is healthy again since {since:%H:%M} UTC: online, no fault open, no "
+            f"connector Faulted or Unavailable for {minutes} min. A visit may no longer be "
+            "needed: check its live state before anyone drives out."
+        )
+        marked: list[int] = []
+        for handoff_id, session_id in rows:
+            async with self.sessions._locks[session_id]:
+                with self.sessions.db() as db:
+                    handoff = self._row(db, handoff_id)
+                    if handoff.status == "closed":
+                        continue  # closed meanwhile
+                    session = self.sessions.get_row(db, session_id)
+                    handoff.recovered_at = since
+                    self.sessions._bump(db, session, None)
+                    self.sessions._step(db, session, who, "message", note=note)
+                    self.sessions.audit(
+                        db,
+                        who,
+                        "handoff.recovered",
+                        f"handoff:{handoff_id}",
+                        since=since.isoformat(),
+                    )
+                    self._tell_dispatcher(db, handoff, charger_id, since)
+                    db.commit()
+                    marked.append(handoff_id)
+        return marked
+
+    def _tell_dispatcher(
+        self, db: Any, handoff: HandoffRow, charger_id: str, since: datetime
+    ) -> None:
+        hook = self.sessions.webhook
+        if hook is None:
+            return
+        site_id = ((handoff.summary or {}).get("charger") or {}).get("site_id")
+        body = recovered_notice(
+            handoff.id,
+            charger_id,
+            site_id,
+            since.isoformat(),
+            self.sessions.state.settings.resolved_public_ui_url,
+        )
+        # sent once the mark is committed, never before
+        event.listen(db, "after_commit", lambda _db: hook.offer(body), once=True)
 
     async def claim(self, handoff_id: int, who: Principal) -> dict[str, Any]:
         with self.sessions.db() as db:

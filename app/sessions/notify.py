@@ -1,8 +1,10 @@
 """Tell an operator's chat tool that a handoff arrived: a webhook, off the request path.
 
-``CHARGEFIX_HANDOFF_WEBHOOK_URL`` names a URL that receives one JSON POST per new handoff:
-its id, the charger, the site, the reason, the urgency and a link to the desk. Nothing else:
-no token, no password, no partner contact (the body goes to a third party's chat tool).
+``CHARGEFIX_HANDOFF_WEBHOOK_URL`` names a URL that receives one JSON POST per new handoff
+(``handoff.created``: its id, the charger, the site, the reason, the urgency and a link to
+the desk), and one when the charger of an open handoff has been healthy again for the
+recovery hold (``handoff.charger_recovered``: a dispatcher may call a truck back). Nothing
+else: no token, no password, no partner contact (the body goes to a third party's chat tool).
 
 The handoff is committed first; then the notice is queued and a background task sends it, so
 a slow or dead receiver never delays the partner who asked for help. The queue is bounded
@@ -120,4 +122,21 @@ def notice(
         "urgency": urgency,
         "link": f"{desk_url.rstrip('/')}/desk?handoff={handoff_id}",
         "text": f"New handoff {handoff_id} ({urgency}): {charger_id} at site {site_id or '?'}",
+    }
+
+
+def recovered_notice(
+    handoff_id: int, charger_id: str, site_id: str | None, since: str, desk_url: str
+) -> dict[str, Any]:
+    """The webhook's body when the charger of an open handoff is healthy again (``since``:
+    ISO time, UTC): whoever dispatches can check before a technician sets out."""
+    return {
+        "event": "handoff.charger_recovered",
+        "id": handoff_id,
+        "charger_id": charger_id,
+        "site_id": site_id,
+        "healthy_since": since,
+        "link": f"{desk_url.rstrip('/')}/desk?handoff={handoff_id}",
+        "text": f"Handoff {handoff_id}: {charger_id} at site {site_id or '?'} is healthy again "
+        f"since {since[11:16]} UTC; check before anyone drives out",
     }

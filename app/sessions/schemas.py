@@ -270,6 +270,11 @@ class HandoffView(Strict):
     summary: Summary | None
     summary_text: str | None
     case_id: int = Field(description="Handoffs open on one charger at once share a case.")
+    recovered_at: str | None = Field(
+        None,
+        description="Since when the charger has been healthy again, as self-diagnosis saw it "
+        "after its recovery hold while this handoff was open (a visit may not be needed).",
+    )
     linked: list[LinkedHandoff] | None = Field(
         None, description="Only on one handoff: the other handoffs of its case."
     )

@@ -43,9 +43,30 @@ def queue_line(row: dict[str, Any], target: float = TARGET_SECONDS) -> list[str]
         f"site {row.get('site_id') or '?'}",
         str(row.get("partner") or "?"),
     ]
+    if row.get("recovered_at"):
+        parts.insert(3, f"healthy again {clock(row['recovered_at'])}")
     if row.get("reason"):
         parts.append(f"“{short(row['reason'])}”")
     return parts
+
+
+def clock(iso: str) -> str:
+    """HH:MM UTC of an ISO time (what the backend sends), or the text as it came."""
+    return f"{iso[11:16]} UTC" if len(iso) >= 16 and iso[10] == "T" else iso
+
+
+def recovered_words(handoff: dict[str, Any], live: dict[str, Any]) -> tuple[bool, str] | None:
+    """What the desk says of a handoff whose charger self-diagnosis saw healthy again:
+    (still healthy, the sentence). None when it was not seen healthy since the handoff."""
+    since = handoff.get("recovered_at")
+    if not since:
+        return None
+    if live.get("online") is False or live.get("open_faults"):
+        return False, f"It was healthy again at {clock(since)}, but it is not now."
+    return True, (
+        f"Healthy again since {clock(since)}: a visit may not be needed. "
+        "Check before anyone drives out."
+    )
 
 
 def summary(rows: list[dict[str, Any]], target: float = TARGET_SECONDS) -> str:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
 
 from app.db.models import CommandRow
 from app.db.models_diagnosis import DiagnosisActionRow, DiagnosisRow
-from app.db.models_sessions import HandoffRow, TroubleshootingSession
+from app.db.models_sessions import HandoffRow, SessionAudit, SessionStep, TroubleshootingSession
 from tests.diagnosis.conftest import plan
 
 
@@ -220,6 +222,58 @@ def diagnoses(backend: Any, charger_id: str) -> list[DiagnosisRow]:
                 .order_by(DiagnosisRow.id)
             )
         )
+
+
+async def test_a_site_visit_is_told_when_the_charger_is_healthy_again(
+    make_backend, make_fleet, receiver
+) -> None:
+    """A technician not yet on the road may not be needed: the open handoff gets a note and
+    ``recovered_at``, the dispatcher's webhook a notice, once; the desk reads it by API."""
+    receiver.release.set()  # the receiver answers at once
+    desk = "https://chargefix.example/app"
+    backend = await make_backend(handoff_webhook_url=receiver.url, public_ui_url=desk)
+    p = plan("northwind_duo", "2.0.1")
+    fleet = await make_fleet(backend, [p])
+    fleet.charger(p.charger_id).inject_now("ground_fault", 1)
+    row = await wait_diagnosis(backend, p.charger_id, ("site_visit",))
+    created = json.loads((await asyncio.wait_for(receiver.arrived.get(), 10))["raw"])
+    assert (created["event"], created["id"]) == ("handoff.created", row.handoff_id)
+    await asyncio.sleep(1.0)  # longer than the hold (0.6 s): the fault is open, nothing said
+    with backend.state.session_factory() as db:
+        assert db.get(HandoffRow, row.handoff_id).recovered_at is None
+    assert receiver.arrived.empty()
+
+    cleared = datetime.now(UTC)
+    fleet.charger(p.charger_id).clear_fault("ground_fault", how="self_clear")
+    notice = json.loads((await asyncio.wait_for(receiver.arrived.get(), 10))["raw"])
+    with backend.state.session_factory() as db:
+        handoff = db.get(HandoffRow, row.handoff_id)
+        since = handoff.recovered_at
+        steps = db.scalars(
+            select(SessionStep).where(SessionStep.session_id == handoff.session_id)
+        ).all()
+        audit = db.scalars(select(SessionAudit).where(SessionAudit.action == "handoff.recovered"))
+        assert [a.target for a in audit] == [f"handoff:{row.handoff_id}"]
+    assert since is not None and abs((since - cleared).total_seconds()) < 1.0
+    assert notice == {
+        "event": "handoff.charger_recovered",
+        "id": row.handoff_id,
+        "charger_id": p.charger_id,
+        "site_id": "SITE-001",
+        "healthy_since": since.isoformat(),
+        "link": f"{desk}/desk?handoff={row.handoff_id}",
+        "text": f"Handoff {row.handoff_id}: {p.charger_id} at site SITE-001 is healthy again "
+        f"since {since:%H:%M} UTC; check before anyone drives out",
+    }
+    said = [s.note for s in steps if s.kind == "message" and s.actor == "diagnosis"]
+    assert len(said) == 1 and "healthy again since" in said[0]
+    assert "for 1 min" in said[0] and "before anyone drives out" in said[0]
+    consultant = backend.token("consultant", name="cora")
+    async with backend.client(consultant) as desk_api:
+        r = await desk_api.get(f"/api/handoffs/{row.handoff_id}")
+    assert r.status_code == 200 and r.json()["recovered_at"] == since.isoformat()
+    await asyncio.sleep(1.0)  # still healthy: told once, not at every evaluation
+    assert receiver.arrived.empty()
 
 
 async def test_boot_loop_is_handed_off_once_until_healthy(make_backend, make_fleet) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from streamlit.testing.v1 import AppTest
 
 from app.diagnosis.remediation import SYSTEM as DIAGNOSIS
+from app.sessions.handoffs import HandoffService
 from app.ui.navigation import pages_for
 from app.ui.people import CONSULTANT, MACHINE
 from tests.ui.conftest import MAIN, UiStack
@@ -207,6 +209,33 @@ def test_a_diagnosis_and_a_partner_handoff_for_one_charger_are_one_case(stack: U
         assert casey.get(f"/api/handoffs/{diag}").json()["status"] == "closed"
         assert casey.get(f"/api/sessions/{diag_session}").json()["status"] == "finished"
         assert casey.get(f"/api/sessions/{session_id}").json()["status"] == "finished"
+
+
+def test_the_desk_says_when_the_charger_of_a_handoff_is_healthy_again(stack: UiStack) -> None:
+    charger = stack.take_charger()  # no fault: healthy, as after a fault that cleared
+    sessions = stack.backend.state.sessions
+    diag_session = stack.run(sessions.create(DIAGNOSIS, charger, None, None, "[diagnosis #2]"))
+    handoff_id = stack.run(
+        sessions.escalate(diag_session, DIAGNOSIS, None, "Site visit: ground fault", "high")
+    )
+    since = datetime(2026, 12, 1, 14, 5, tzinfo=UTC)
+    hand = HandoffService(sessions)
+    assert stack.run(hand.charger_recovered(charger, since, DIAGNOSIS, 300)) == [handoff_id]
+    assert stack.run(hand.charger_recovered(charger, since, DIAGNOSIS, 300)) == []  # once
+    at = app_as(stack, "casey")
+    entry = at.button(key=f"open_{handoff_id}").label
+    assert f"{charger} · healthy again 14:05 UTC" in entry.replace("\\", ""), entry
+    at.button(key=f"open_{handoff_id}").click().run()
+    shown = [s.value for s in at.success]
+    assert (
+        "Healthy again since 14:05 UTC: a visit may not be needed. "
+        "Check before anyone drives out." in shown
+    ), shown
+    assert "for 5 min. A visit may no longer be needed" in texts(at)  # the note, in the thread
+    with stack.http(stack.token("casey")) as casey:
+        assert casey.post(f"/api/handoffs/{handoff_id}/claim").status_code == 200
+        done = {"outcome": "not_reproducible", "resolution": "back by itself"}
+        assert casey.post(f"/api/handoffs/{handoff_id}/close", json=done).status_code == 200
 
 
 def _notified(at: Any) -> str:

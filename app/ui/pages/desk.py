@@ -21,7 +21,7 @@ from app.ui.common import (
 from app.ui.device_model import inventory_rows, monitor_rows, show_reports
 from app.ui.notify import notify_new
 from app.ui.people import speaker
-from app.ui.queue import overdue, queue_line, summary
+from app.ui.queue import overdue, queue_line, recovered_words, summary
 from app.ui.wording import consequence, outcome_words, plain, step_line
 
 OPEN = "desk_handoff"
@@ -135,6 +135,10 @@ def handoff_screen(handoff_id: int) -> None:
     elif handoff["status"] == "closed":
         st.success(f"Closed: {plain(handoff.get('resolution') or '')}")
     linked(handoff)
+    back = recovered_words(handoff, (session or {}).get("live") or {})
+    if back is not None:
+        still, words = back
+        (st.success if still else st.warning)(words, icon=":material/published_with_changes:")
     left, right = st.columns([3, 2])
     with left:
         if handoff.get("summary_text"):
