@@ -11,11 +11,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
+from app.diagnosis.remediation import SYSTEM as DIAGNOSIS
+from app.sessions.handoffs import HandoffService
 from tests.ui.conftest import MAIN, REPO, UiStack
 from tests.ui.helpers import charge_once
 
@@ -903,6 +906,31 @@ def test_a_partner_restarts_the_payment_terminal_alone_while_a_driver_charges(  
     assert "HX_TerminalRestart" in str(restart["response"])  # the SetVariables result names it
     assert live["transactions"], "the driver's charge went on"
     page.context.close()
+
+
+def test_the_desk_shows_a_handed_off_charger_that_is_healthy_again(  # type: ignore[no-untyped-def]
+    stack: UiStack, browser, ui_url
+) -> None:
+    """Self-diagnosis handed a charger to a site visit and saw it healthy again: the queue
+    line and the handoff say so at 1024x768, so nobody drives out without checking."""
+    charger = stack.take_charger()
+    sessions = stack.backend.state.sessions
+    diag = stack.run(sessions.create(DIAGNOSIS, charger, None, None, "[diagnosis #4]"))
+    reason = "Site visit: ground fault on connector 1"
+    handoff_id = stack.run(sessions.escalate(diag, DIAGNOSIS, None, reason, "high"))
+    since = datetime.now(UTC)
+    stack.run(HandoffService(sessions).charger_recovered(charger, since, DIAGNOSIS, 300))
+    desk = new_page(browser, ui_url)
+    sign_in(desk, stack, "casey")
+    entry = desk.get_by_role("button", name=f"{charger} · healthy again {since:%H:%M} UTC")
+    entry.first.click()
+    desk.get_by_text("a visit may not be needed. Check before anyone drives out").wait_for()
+    shot(desk, "24-desk-healthy-again")
+    with stack.http(stack.token("casey")) as casey:
+        assert casey.post(f"/api/handoffs/{handoff_id}/claim").status_code == 200
+        done = {"outcome": "not_reproducible", "resolution": "back by itself"}
+        assert casey.post(f"/api/handoffs/{handoff_id}/close", json=done).status_code == 200
+    desk.context.close()
 
 
 def test_clicking_a_graph_node_jumps_to_it_in_the_editor(stack: UiStack, browser, ui_url) -> None:  # type: ignore[no-untyped-def]
