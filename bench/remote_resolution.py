@@ -69,10 +69,13 @@ from app.authorization.store import TokenChange
 from app.backend import Backend
 from app.config import Settings
 from app.db.models_diagnosis import DiagnosisRow
+from app.db.models_sessions import HandoffRow, TroubleshootingSession
+from app.diagnosis.engine import healthy
 from app.diagnosis.vocabulary import RETRYABLE_STEPS
 from app.fault_codes import load_catalogue
 from app.firmware_campaigns.plan import OPEN
 from app.firmware_campaigns.service import CampaignSpec
+from app.fleet.model import ChargerLiveState
 from app.security.roles import Principal, Role
 from app.simulator.chargex_faces import MREC_MODELS, parse_models
 from app.simulator.config import FleetConfig, Timing, plan_fleet
@@ -242,6 +245,13 @@ def fault_ceiling(fault: dict[str, Any], model: ChargerModel) -> float:
         reset=safety_class(key) == "reset_safe",
         restart=any(r.fault == key for r in model.peripheral_restarts),
     )
+
+
+def call_back(notice_at: float | None, dispatched: float, live: ChargerLiveState | None) -> bool:
+    """ChargeFix's dispatcher calls a truck back before it sets out: a "healthy again" notice
+    (``handoff.charger_recovered``) came after the dispatch, and the CSMS still shows the
+    charger healthy (online, no fault open, no connector Faulted or Unavailable)."""
+    return notice_at is not None and notice_at > dispatched and healthy(live)
 
 
 def needs_visit(cause: Cause, key: str) -> bool:
@@ -458,6 +468,10 @@ async def run_arm(arm: str, args: argparse.Namespace, seed: int, out: Path) -> d
     attempts: list[bool] = []
     pending: set[str] = set()
     seen_tickets: set[int] = set()
+    # ChargeFix only: when the dispatcher got a "healthy again" notice for a charger (real
+    # time), from the handoffs' recovered_at (the webhook's handoff.charger_recovered)
+    recovered_seen: dict[str, float] = {}
+    seen_recoveries: set[tuple[int, str]] = set()
 
     async def at(sim_t: float) -> None:
         delay = sim_t / speed - (time.time() - t0)
@@ -561,9 +575,19 @@ async def run_arm(arm: str, args: argparse.Namespace, seed: int, out: Path) -> d
         )
         entry = {"t": sim_now(), "charger_id": cid, "cause": cause, "needed": needed}
         visits.append(entry)
+        dispatched = time.time()
 
         async def truck_roll() -> None:
-            await asyncio.sleep(args.truck_roll_h * 3600 / speed)
+            # the technician sets out --drive-h before arriving; until then ChargeFix's
+            # dispatcher calls the truck back when a "healthy again" notice came after the
+            # dispatch and the CSMS still shows the charger healthy (a partner or a driver
+            # would find it working); the other arms have no such notice
+            await asyncio.sleep(max(0.0, args.truck_roll_h - args.drive_h) * 3600 / speed)
+            if call_back(recovered_seen.get(cid), dispatched, state.live.get(cid)):
+                entry["recalled"] = sim_now()
+                pending.discard(cid)
+                return
+            await asyncio.sleep(min(args.drive_h, args.truck_roll_h) * 3600 / speed)
             entry.update(charger.site_visit(), arrived=sim_now())
             pending.discard(cid)
 
@@ -581,6 +605,23 @@ async def run_arm(arm: str, args: argparse.Namespace, seed: int, out: Path) -> d
                         if row.id not in seen_tickets:
                             seen_tickets.add(row.id)
                             visit(row.charger_id, "ticket")
+                    if arm == "ours" and args.call_back == "on":
+                        notices = db.execute(
+                            select(
+                                HandoffRow.id,
+                                HandoffRow.recovered_at,
+                                TroubleshootingSession.charger_id,
+                            )
+                            .join(
+                                TroubleshootingSession,
+                                TroubleshootingSession.id == HandoffRow.session_id,
+                            )
+                            .where(HandoffRow.recovered_at.is_not(None))
+                        )
+                        for handoff_id, since, charger_id in notices:
+                            if (handoff_id, str(since)) not in seen_recoveries:
+                                seen_recoveries.add((handoff_id, str(since)))
+                                recovered_seen[charger_id] = time.time()
             now = time.time()
             for charger in fleet.chargers:
                 for fault in charger.faults.values():
@@ -618,6 +659,7 @@ async def run_arm(arm: str, args: argparse.Namespace, seed: int, out: Path) -> d
         seed=seed,
         days=args.days,
         chargers=args.chargers,
+        call_back=args.call_back,
         chargex_models=list(args.chargex_models),
         charge_attempts=len(attempts),
         charging_success_pct=round(100 * sum(attempts) / max(1, len(attempts)), 1),
@@ -813,6 +855,8 @@ def score(
             t_out, t_exc = _union(outage), _union(excluded)
             uptimes.append((span_end - t_out + t_exc) / span_end * 100)
     arrived = [v for v in visits if "fixed" in v and (v["fixed"] or v["unfixed"])]
+    recalled = [v for v in visits if "recalled" in v]
+    visits = [v for v in visits if "recalled" not in v]  # a truck called back rolled nowhere
     return {
         "faults": len(faults),
         "oracle": len(oracle_faults),
@@ -844,6 +888,8 @@ def score(
             else None  # no technician arrived within the run
         ),
         "visits_arrived": len(arrived),
+        "visits_recalled": len(recalled),
+        "visits_recalled_needed": sum(1 for v in recalled if v["needed"]),
         "needing_visit": sum(
             1 for f in faults if needs_visit(cause_of(f["fault"], f["cause"]), f["fault"])
         ),
@@ -853,7 +899,7 @@ def score(
         "firmware_updates": len(updates),
         "firmware_failed": sum(1 for u in updates if u["installed"] is None),
         "firmware_boot_loops": sum(1 for u in updates if u["boot_loop"]),
-        "detail": {"faults": faults, "visits": visits},
+        "detail": {"faults": faults, "visits": visits + recalled},
     }
 
 
@@ -887,6 +933,8 @@ METRICS: list[tuple[str, str, str]] = [
     ("  most the guards allow (expected)", "ceiling_share_of_oracle", " %"),
     ("truck rolls / 100 chargers / month", "truck_rolls_per_100_month", ""),
     ("  of which needed", "needed_rolls_per_100_month", ""),
+    ("trucks called back before setting out (in the run)", "visits_recalled", ""),
+    ("  of which were needed at dispatch", "visits_recalled_needed", ""),
     ("first-time fix of visits", "first_time_fix_pct", " %"),
     ("mean time to recovery (min)", "mttr_min", ""),
     ("port uptime (23 CFR 680.116)", "uptime_pct", " %"),
@@ -1090,7 +1138,21 @@ def main() -> None:
     parser.add_argument("--session-gap-h", type=float, default=2.5)
     parser.add_argument("--speed", type=float, default=720.0)
     parser.add_argument("--truck-roll-h", type=float, default=4.0)
+    parser.add_argument(
+        "--drive-h",
+        type=float,
+        default=1.0,
+        help="the technician sets out this long before arriving (a truck can be called back "
+        "until then)",
+    )
     parser.add_argument("--complaint-h", type=float, default=3.0)
+    parser.add_argument(
+        "--call-back",
+        choices=("on", "off"),
+        default="on",
+        help="ChargeFix's dispatcher calls a truck back on a 'healthy again' notice "
+        "('off': it ignores them, as before the notice existed)",
+    )
     parser.add_argument(
         "--site-outage-scale",
         type=float,
@@ -1155,6 +1217,8 @@ def main() -> None:
             "session_gap_h",
             "speed",
             "truck_roll_h",
+            "drive_h",
+            "call_back",
             "complaint_h",
             "site_outage_scale",
             "extras_scale",

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from app.fleet.model import ChargerLiveState, OpenFault
 from app.simulator.config import plan_fleet
 from app.simulator.faults import (
     HARD_RESET,
@@ -22,6 +23,7 @@ from app.simulator.faults import (
 )
 from bench.remote_resolution import (
     blocks_charging,
+    call_back,
     combine,
     guarded_ceiling,
     lag_summary,
@@ -426,3 +428,51 @@ def test_firmware_updates_are_counted_from_the_truth(tmp_path: Path) -> None:
     assert result["firmware_boot_loops"] == 1
     assert result["needing_visit"] == 1  # the boot loop: a re-flash on site
     assert result["uptime_pct"] < 100
+
+
+def test_a_truck_called_back_is_no_truck_roll_and_is_counted_apart(tmp_path: Path) -> None:
+    p1 = plan("voltara_wb22", "1.6", n=1)
+    truth = tmp_path / "truth.jsonl"
+    truth.write_text("")
+    cid = p1.charger_id
+    visits = [
+        {
+            "t": 10.0,
+            "charger_id": cid,
+            "cause": "ticket",
+            "needed": True,
+            "fixed": ["x"],
+            "unfixed": [],
+            "arrived": 50.0,
+        },
+        {"t": 20.0, "charger_id": cid, "cause": "ticket", "needed": True, "recalled": 40.0},
+        {"t": 30.0, "charger_id": cid, "cause": "complaint", "needed": False, "recalled": 45.0},
+        {"t": 90.0, "charger_id": cid, "cause": "complaint", "needed": False},
+    ]
+    result = score(truth, T0.timestamp(), 1.0, 100.0, visits, [p1])
+    assert (result["site_visits"], result["site_visits_needed"]) == (2, 1)
+    assert result["site_visits_by"] == {"ticket": 1, "complaint": 1}
+    assert (result["visits_recalled"], result["visits_recalled_needed"]) == (2, 1)
+    assert result["visits_arrived"] == 1 and len(result["detail"]["visits"]) == 4
+
+
+def test_the_dispatcher_calls_back_only_after_a_notice_and_while_healthy() -> None:
+    well = ChargerLiveState(charger_id="C", online=True)
+    faulted = ChargerLiveState(
+        charger_id="C",
+        online=True,
+        open_faults=[
+            OpenFault(
+                connector_id=1,
+                source="StatusNotification",
+                error_code="GroundFailure",
+                raised_at=T0,
+            )
+        ],
+    )
+    assert call_back(105.0, 100.0, well)
+    assert not call_back(None, 100.0, well)  # no notice
+    assert not call_back(95.0, 100.0, well)  # a notice from before this dispatch
+    assert not call_back(105.0, 100.0, faulted)  # faulted again when the truck sets out
+    assert not call_back(105.0, 100.0, ChargerLiveState(charger_id="C", online=False))
+    assert not call_back(105.0, 100.0, None)
