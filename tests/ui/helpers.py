@@ -6,6 +6,7 @@ import re
 
 from streamlit.testing.v1 import AppTest
 
+from app.diagnosis.remediation import SYSTEM as DIAGNOSIS
 from tests.ui.conftest import MAIN, UiStack
 
 # what a reader sees of escaped Markdown (app.ui.wording.plain): the characters, no backslashes
@@ -83,3 +84,20 @@ def charge_once(stack: UiStack, charger: str, done: int) -> None:
         ),
         f"{done} charges on {charger} recorded as stopped",
     )
+
+
+def diagnosis_handoff(stack: UiStack, charger: str, reason: str) -> tuple[str, int]:
+    """What self-diagnosis does when it hands a charger to people (app/diagnosis/remediation.py):
+    a session of its own, escalated with high priority. Returns (session id, handoff id)."""
+    sessions = stack.backend.state.sessions
+    session_id = stack.run(sessions.create(DIAGNOSIS, charger, None, None, "[diagnosis]"))
+    handoff_id = stack.run(sessions.escalate(session_id, DIAGNOSIS, None, reason, "high"))
+    return session_id, handoff_id
+
+
+def claim_and_close(stack: UiStack, handoff_id: int, outcome: str, resolution: str) -> None:
+    """Casey claims the handoff and closes it (so later tests find the queue as they expect)."""
+    with stack.http(stack.token("casey")) as casey:
+        assert casey.post(f"/api/handoffs/{handoff_id}/claim").status_code == 200
+        done = {"outcome": outcome, "resolution": resolution}
+        assert casey.post(f"/api/handoffs/{handoff_id}/close", json=done).status_code == 200

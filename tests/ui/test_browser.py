@@ -20,7 +20,7 @@ import pytest
 from app.diagnosis.remediation import SYSTEM as DIAGNOSIS
 from app.sessions.handoffs import HandoffService
 from tests.ui.conftest import MAIN, REPO, UiStack
-from tests.ui.helpers import charge_once
+from tests.ui.helpers import charge_once, claim_and_close, diagnosis_handoff
 
 pytestmark = pytest.mark.browser
 CHROMIUM = Path("/usr/bin/chromium")
@@ -914,22 +914,17 @@ def test_the_desk_shows_a_handed_off_charger_that_is_healthy_again(  # type: ign
     """Self-diagnosis handed a charger to a site visit and saw it healthy again: the queue
     line and the handoff say so at 1024x768, so nobody drives out without checking."""
     charger = stack.take_charger()
-    sessions = stack.backend.state.sessions
-    diag = stack.run(sessions.create(DIAGNOSIS, charger, None, None, "[diagnosis #4]"))
-    reason = "Site visit: ground fault on connector 1"
-    handoff_id = stack.run(sessions.escalate(diag, DIAGNOSIS, None, reason, "high"))
+    _, handoff_id = diagnosis_handoff(stack, charger, "Site visit: ground fault on connector 1")
     since = datetime.now(UTC)
-    stack.run(HandoffService(sessions).charger_recovered(charger, since, DIAGNOSIS, 300))
+    hand = HandoffService(stack.backend.state.sessions)
+    stack.run(hand.charger_recovered(charger, since, DIAGNOSIS, 300))
     desk = new_page(browser, ui_url)
     sign_in(desk, stack, "casey")
     entry = desk.get_by_role("button", name=f"{charger} · healthy again {since:%H:%M} UTC")
     entry.first.click()
     desk.get_by_text("a visit may not be needed. Check before anyone drives out").wait_for()
     shot(desk, "24-desk-healthy-again")
-    with stack.http(stack.token("casey")) as casey:
-        assert casey.post(f"/api/handoffs/{handoff_id}/claim").status_code == 200
-        done = {"outcome": "not_reproducible", "resolution": "back by itself"}
-        assert casey.post(f"/api/handoffs/{handoff_id}/close", json=done).status_code == 200
+    claim_and_close(stack, handoff_id, "not_reproducible", "back by itself")
     desk.context.close()
 
 

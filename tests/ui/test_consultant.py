@@ -12,7 +12,7 @@ from app.sessions.handoffs import HandoffService
 from app.ui.navigation import pages_for
 from app.ui.people import CONSULTANT, MACHINE
 from tests.ui.conftest import MAIN, UiStack
-from tests.ui.helpers import app_as, button, texts
+from tests.ui.helpers import app_as, button, claim_and_close, diagnosis_handoff, texts
 
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02"
@@ -183,10 +183,7 @@ def test_no_reset_first_on_a_safety_fault_and_results_stay_with_their_handoff(
 def test_a_diagnosis_and_a_partner_handoff_for_one_charger_are_one_case(stack: UiStack) -> None:
     charger = stack.take_charger()
     stack.inject(charger)
-    sessions = stack.backend.state.sessions
-    # what self-diagnosis does when it escalates (app/diagnosis/service.py)
-    diag_session = stack.run(sessions.create(DIAGNOSIS, charger, None, None, "[diagnosis #1]"))
-    diag = stack.run(sessions.escalate(diag_session, DIAGNOSIS, None, "Escalation: hang", "high"))
+    diag_session, diag = diagnosis_handoff(stack, charger, "Escalation: hang")
     _, session_id, partner = _escalated_session(stack, charger=charger)
     with stack.http(stack.token("casey")) as casey:
         view = casey.get(f"/api/handoffs/{partner}").json()
@@ -213,13 +210,9 @@ def test_a_diagnosis_and_a_partner_handoff_for_one_charger_are_one_case(stack: U
 
 def test_the_desk_says_when_the_charger_of_a_handoff_is_healthy_again(stack: UiStack) -> None:
     charger = stack.take_charger()  # no fault: healthy, as after a fault that cleared
-    sessions = stack.backend.state.sessions
-    diag_session = stack.run(sessions.create(DIAGNOSIS, charger, None, None, "[diagnosis #2]"))
-    handoff_id = stack.run(
-        sessions.escalate(diag_session, DIAGNOSIS, None, "Site visit: ground fault", "high")
-    )
+    _, handoff_id = diagnosis_handoff(stack, charger, "Site visit: ground fault")
     since = datetime(2026, 12, 1, 14, 5, tzinfo=UTC)
-    hand = HandoffService(sessions)
+    hand = HandoffService(stack.backend.state.sessions)
     assert stack.run(hand.charger_recovered(charger, since, DIAGNOSIS, 300)) == [handoff_id]
     assert stack.run(hand.charger_recovered(charger, since, DIAGNOSIS, 300)) == []  # once
     at = app_as(stack, "casey")
@@ -232,10 +225,7 @@ def test_the_desk_says_when_the_charger_of_a_handoff_is_healthy_again(stack: UiS
         "Check before anyone drives out." in shown
     ), shown
     assert "for 5 min. A visit may no longer be needed" in texts(at)  # the note, in the thread
-    with stack.http(stack.token("casey")) as casey:
-        assert casey.post(f"/api/handoffs/{handoff_id}/claim").status_code == 200
-        done = {"outcome": "not_reproducible", "resolution": "back by itself"}
-        assert casey.post(f"/api/handoffs/{handoff_id}/close", json=done).status_code == 200
+    claim_and_close(stack, handoff_id, "not_reproducible", "back by itself")
 
 
 def _notified(at: Any) -> str:
