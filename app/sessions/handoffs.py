@@ -167,7 +167,7 @@ class HandoffService:
             handoff.id,
             charger_id,
             site_id,
-            since.isoformat(),
+            since,
             self.sessions.state.settings.resolved_public_ui_url,
         )
         # sent once the mark is committed, never before

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -126,17 +127,17 @@ def notice(
 
 
 def recovered_notice(
-    handoff_id: int, charger_id: str, site_id: str | None, since: str, desk_url: str
+    handoff_id: int, charger_id: str, site_id: str | None, since: datetime, desk_url: str
 ) -> dict[str, Any]:
-    """The webhook's body when the charger of an open handoff is healthy again (``since``:
-    ISO time, UTC): whoever dispatches can check before a technician sets out."""
+    """The webhook's body when the charger of an open handoff is healthy again (``since``,
+    UTC): whoever dispatches can check before a technician sets out."""
     return {
         "event": "handoff.charger_recovered",
         "id": handoff_id,
         "charger_id": charger_id,
         "site_id": site_id,
-        "healthy_since": since,
+        "healthy_since": since.isoformat(),
         "link": f"{desk_url.rstrip('/')}/desk?handoff={handoff_id}",
         "text": f"Handoff {handoff_id}: {charger_id} at site {site_id or '?'} is healthy again "
-        f"since {since[11:16]} UTC; check before anyone drives out",
+        f"since {since:%H:%M} UTC; check before anyone drives out",
     }
