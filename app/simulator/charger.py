@@ -737,7 +737,7 @@ class SimCharger:
         for line in evidence:
             self.note(line)
         self_clear = clear_after_s or spec.truth.self_clear_after_s
-        if cause is not None and cause.self_clear_s and rng is not None:
+        if clear_after_s is None and cause is not None and cause.self_clear_s and rng is not None:
             self_clear = None  # the cause decides: it may clear by itself, or never
             if rng.random() < cause.self_clear_p:
                 lo, hi = cause.self_clear_s

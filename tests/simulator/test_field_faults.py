@@ -237,3 +237,20 @@ def test_tls_failure_causes_a_clock_may_fix_itself_a_certificate_never() -> None
     assert causes["clock_lost"].self_clear_s and 0 < causes["clock_lost"].self_clear_p < 1
     assert causes["station_certificate_expired"].self_clear_s is None
     assert not any(c.remote_fixable for c in causes.values())
+
+
+async def test_an_outage_the_caller_times_ends_then_whatever_the_cause_says(
+    csms: MiniCSMS, make_fleet
+) -> None:
+    """A payment processor outage (the benchmark's, every terminal at once) ends when the
+    processor is back: the caller's duration wins over the cause's own self-clear draw (20
+    minutes to 6 hours for a lost processor link), in field mode too."""
+    p = plan("helion_hx150", "1.6")
+    fleet = await make_fleet([p], speed=1000, outcomes="field", seed=5)
+    ch = fleet.charger(p.charger_id)
+    ch.inject_now("payment_terminal_failure", 0, cause="processor_link_down", clear_after_s=60)
+    assert ch.true_state().has_fault("payment_terminal_failure")
+    # 60 simulated s are 0.06 s real; the cause's shortest own delay would be 1.2 s
+    await ch.wait_for(lambda s: not s.has_fault("payment_terminal_failure"), timeout=1.0)
+    cleared = fleet.truth.tail(charger_id=p.charger_id, kind="fault_cleared")[-1]
+    assert (cleared["fault"], cleared["how"]) == ("payment_terminal_failure", "self_clear")
