@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.diagnosis.policy import RESPONSIBLE_BY_CLASS, SAFETY_RANK, plan_ladder
-from app.diagnosis.vocabulary import GroupCond, Rule
+from app.diagnosis.vocabulary import FleetWideCond, GroupCond, Rule
 from app.fault_codes import load_catalogue
 from app.fleet.model import ChargerLiveState, FaultClassification, OpenFault
 
@@ -57,6 +57,7 @@ class FleetContext:
     ``tokens``: idToken -> charger -> when a fault was last raised under it.
     ``sites``: site -> charger -> when its newest open fault was raised (None: no fault).
     ``patterns``: (model, firmware, code) -> charger -> when that code was raised.
+    ``fault_keys``: catalogue fault key -> charger -> (its site, when that fault was raised).
     ``history``: fault uid -> earlier occurrences of the same fault, cleared (from the DB).
     ``heartbeats``: charger -> last Heartbeat.
     ``offline``: site -> charger -> when it went offline (None: online).
@@ -67,6 +68,7 @@ class FleetContext:
     tokens: dict[str, dict[str, float]] = field(default_factory=dict)
     sites: dict[str, dict[str, float | None]] = field(default_factory=dict)
     patterns: dict[tuple[str, str, str], dict[str, float]] = field(default_factory=dict)
+    fault_keys: dict[str, dict[str, tuple[str, float]]] = field(default_factory=dict)
     history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     heartbeats: dict[str, float] = field(default_factory=dict)
     offline: dict[str, dict[str, float | None]] = field(default_factory=dict)
@@ -115,6 +117,8 @@ class Finding:
             return "vehicle"
         if w.site_wide is not None or w.site_offline is not None:
             return RESPONSIBLE_BY_CLASS.get(self.rule.fault_class, "site_power")
+        if w.fleet_wide is not None:
+            return RESPONSIBLE_BY_CLASS.get(self.rule.fault_class)
         if self.classification is not None and self.classification.responsible:
             return self.classification.responsible
         return RESPONSIBLE_BY_CLASS.get(self.rule.fault_class)
@@ -332,6 +336,12 @@ def _group_conditions(
         if len(chargers) < w.fleet_pattern.min_chargers:
             return None
         group = tuple(sorted(chargers))
+    if w.fleet_wide is not None:
+        key = fault_key_of(live, fault)
+        seen = context.fault_keys.get(key, {}) if key else {}
+        group = fleet_wide(seen, fault.raised_at.timestamp(), w.fleet_wide, scale)
+        if not group:
+            return None
     if w.chronic is not None:
         since = now - w.chronic.within_s / scale
         history = [h for h in context.history.get(fault.uid, []) if h.get("cleared_t", 0) >= since]
@@ -369,6 +379,8 @@ def _fault_findings(
                 subject = f"site:{live.site_id}:{fault_key_of(live, fault) or fault_code(fault)}"
             elif w.fleet_pattern is not None:
                 subject = "pattern:" + ":".join(pattern_key(live, fault) or ())
+            elif w.fleet_wide is not None:
+                subject = f"fleet:{key}"  # one diagnosis for the fleet
             elif w.follows_vehicle is not None:
                 subject = f"vehicle:{fault.id_token}"
             else:
@@ -693,6 +705,17 @@ def whole_site(site: dict[str, float | None], cond: GroupCond, scale: float) -> 
     ):
         return ()
     return tuple(sorted(site))
+
+
+def fleet_wide(
+    seen: dict[str, tuple[str, float]], around: float, cond: FleetWideCond, scale: float
+) -> tuple[str, ...]:
+    """The chargers whose fault was raised within ``cond.within_s`` of ``around`` (the
+    subject fault's own raise), when they are enough and on enough sites; else ()."""
+    near = {c: site for c, (site, t) in seen.items() if abs(t - around) <= cond.within_s / scale}
+    if len(near) < cond.min_chargers or len(set(near.values())) < cond.min_sites:
+        return ()
+    return tuple(sorted(near))
 
 
 def evaluate(

@@ -49,6 +49,7 @@ RESPONSIBLE_BY_CLASS = {
     "vehicle": "vehicle",
     "security": "operator",
     "configuration": "operator",
+    "payment": "payment_provider",
 }
 # Two findings of the same priority: the safer reading wins (never_reset first).
 SAFETY_RANK = {"never_reset": 0, "outside_charger": 1, "unknown": 2, "reset_safe": 3}

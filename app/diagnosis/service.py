@@ -45,6 +45,7 @@ from app.diagnosis.engine import (
     Observation,
     evaluate,
     fault_code,
+    fault_key_of,
     fault_subject,
     healthy,
     pattern_key,
@@ -411,6 +412,12 @@ class DiagnosisService(Remediation):
                 key = pattern_key(live, f)
                 if key is not None:
                     context.patterns.setdefault(key, {})[live.charger_id] = f.raised_at.timestamp()
+                fault_key = fault_key_of(live, f)
+                if fault_key is not None and live.site_id:
+                    context.fault_keys.setdefault(fault_key, {})[live.charger_id] = (
+                        live.site_id,
+                        f.raised_at.timestamp(),
+                    )
             mem = self.memory.get(live.charger_id)
             if mem is not None:
                 context.history.update(mem.history)
@@ -453,6 +460,9 @@ class DiagnosisService(Remediation):
             if finding.rule.subject == "fault" and finding.fault_uids[0] in mem.history_pending:
                 continue
             if finding.group and finding.subject in self.groups:
+                if finding.rule.when.fleet_wide is not None:
+                    self._join_group(finding, mem)  # a terminal more in the same outage
+                    break
                 continue  # one diagnosis for the group (site, fleet pattern, vehicle)
             if self._vehicle_already_handed_off(finding, mem, now):
                 continue
@@ -577,9 +587,48 @@ class DiagnosisService(Remediation):
             for f in live.open_faults:
                 if f.source == "offline":
                     continue
-                if finding.rule.when.site_wide is not None or fault_code(f) == code:
+                if finding.rule.when.fleet_wide is not None:
+                    # one outage, many models: the same fault by its catalogue key (each
+                    # model reports its own vendor code)
+                    covered = fault_key_of(live, f) == finding.fault_key
+                else:
+                    covered = finding.rule.when.site_wide is not None or fault_code(f) == code
+                if covered:
                     mem.parked.add(f.uid)
                     mem.parked.add(fault_subject(live, f))
+        # a member whose own diagnosis opened before the group formed (resetting or
+        # restarting it, then a hand-off or a visit of its own) is part of the one problem:
+        # stopped and pointed here (with its fault parked it would have read as recovered)
+        running = [
+            self.active[cid]
+            for cid in finding.group
+            if cid in self.active
+            and cid != finding.charger_id
+            and set(self.active[cid].finding.fault_uids[:1]) & self._mem(cid).parked
+        ]
+        self._supersede(running, f"Part of a group problem: see diagnosis #{diagnosis_id}.")
+
+    def _join_group(self, finding: Finding, mem: ChargerMemory) -> None:
+        """A charger whose fault joins a fleet-wide group after its diagnosis opened (one
+        terminal more losing its processor) is parked under that diagnosis, with a note
+        there: no restart and no hand-off of its own for the same outage."""
+        mem.parked.add(finding.subject)
+        mem.parked.update(finding.fault_uids[:1])
+        live = self.state.live.get(finding.charger_id)
+        if live is not None:
+            mem.parked.update(
+                fault_subject(live, f) for f in live.open_faults if f.uid in finding.fault_uids[:1]
+            )
+        with self.state.session_factory() as db:
+            storage.add_action(
+                db,
+                self.groups[finding.subject],
+                finding.charger_id,
+                "seen_again",
+                "noted",
+                detail=f"{finding.charger_id} reports the same fault ({finding.fault_key}) too",
+            )
+            db.commit()
 
     def _vehicle_already_handed_off(self, finding: Finding, mem: ChargerMemory, now: float) -> bool:
         """A vehicle already handed off meets its fault on one more charger: that is the same
@@ -629,9 +678,12 @@ class DiagnosisService(Remediation):
             for earlier_id in earlier:
                 storage.update(db, earlier_id, responsible="vehicle")
             db.commit()
-        for active in list(self.active.values()):
-            if active.diagnosis_id not in earlier:
-                continue
+        self._supersede([a for a in self.active.values() if a.diagnosis_id in earlier], note)
+
+    def _supersede(self, running: list[Active], note: str) -> None:
+        """Stop running diagnoses before their next action and close them as superseded by a
+        group's one diagnosis (their sessions abandoned, with the note)."""
+        for active in running:
             if active.task is not None:
                 active.task.cancel()
             self._action(active, "superseded", "noted", detail=note)

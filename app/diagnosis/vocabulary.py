@@ -149,6 +149,13 @@ class GroupCond(_Strict):
     within_s: float = Field(gt=0)
 
 
+class FleetWideCond(GroupCond):
+    """The same fault (catalogue key) on chargers of several sites within minutes of each
+    other, whatever their model: a service they all depend on, not each charger."""
+
+    min_sites: int = Field(2, ge=2)
+
+
 class ChronicCond(_Strict):
     count: int = Field(1, ge=1)
     within_s: float = Field(gt=0)
@@ -171,6 +178,7 @@ class When(_Strict):
     site_wide: GroupCond | None = None  # fault: every charger of the site faulted at once
     site_offline: GroupCond | None = None  # charger: every charger of its site went offline
     fleet_pattern: GroupCond | None = None  # fault: same code on chargers of one model+firmware
+    fleet_wide: FleetWideCond | None = None  # fault: same fault key at several sites at once
     meter_stalled: ForCond | None = None
     meter_silent: ForCond | None = None  # connector: a transaction with no meter values
     call_timeouts: CountCond | None = None  # charger: our CALLs that got no answer
@@ -218,6 +226,8 @@ class Rule(_Strict):
             or w.firmware_status
         ):
             raise ValueError("a charger rule needs a charger condition (offline, boots, ...)")
+        if w.fleet_wide is not None and self.subject != "fault":
+            raise ValueError("fleet_wide belongs to a fault rule")
         if w.site_offline is not None and not (self.subject == "charger" and w.offline):
             raise ValueError("site_offline belongs to a charger rule with when.offline")
         if self.ladder[-1] not in TERMINAL_STEPS:
