@@ -28,7 +28,9 @@ charger's: a site's power or network outage taking all its chargers down at once
 (``site_faults``, per site) and vehicles that go bad for a while, failing every start on any
 charger (``bad_vehicles``; the drivers carry per-vehicle idTokens); and one charger's faults
 beyond the mix (``EXTRA_FAULTS``: a TLS handshake that fails on an expired certificate or a lost
-clock; a DC charger's payment terminal that takes no card). They are drawn from their own
+clock; a DC charger's payment terminal that takes no card); and the card payment processor
+going down for every terminal of the fleet at once (``processor_outages``). They are drawn
+from their own
 seeded generators, so they do not shift a seed's charger faults and sessions. Each driver
 starts by bank card (where there is a terminal), RFID card or app; a reader or terminal
 failure stops only the starts that need it. A third of the way in, the operator rolls out new
@@ -63,11 +65,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.authorization.store import TokenChange
 from app.backend import Backend
 from app.config import Settings
+from app.db.models import CommandRow
 from app.db.models_diagnosis import DiagnosisRow
 from app.db.models_sessions import HandoffRow, TroubleshootingSession
 from app.diagnosis.engine import healthy
@@ -147,6 +150,14 @@ EXTRA_FAULTS: dict[str, float] = {
     "tls_connection_failure": 0.002,
     "payment_terminal_failure": 0.015,
 }
+# The card payment processor behind every terminal of the fleet (one acquirer for the
+# network) goes down for a while: each terminal notices at its next check with the host (a
+# delay drawn from ``PROCESSOR_NOTICE_S``) and reports the payment terminal's fault, its hidden
+# cause ``processor_link_down``: no restart and no visit helps; it ends when the processor is
+# back. Rate and durations are assumptions of this simulator, raised like the site rates
+# (about one outage in a 30-day run; 10 minutes to 4 hours, log-uniform).
+PROCESSOR_OUTAGE: tuple[float, tuple[float, float]] = (0.03, (600.0, 4 * 3600.0))
+PROCESSOR_NOTICE_S = (0.0, 180.0)
 # How a driver starts a charge (an assumption of this simulator): by bank card on the payment
 # terminal where the charger has one, else by RFID card or by an app's remote start. A reader
 # or terminal failure stops only the starts that need it (``FaultSpec.blocks_start``).
@@ -354,6 +365,19 @@ def make_schedule(args: argparse.Namespace, seed: int) -> dict[str, Any]:
             if (cid, key) not in taken:  # once per charger, as for the mix (above)
                 taken.add((cid, key))
                 extra_faults.append((start, cid, key, 0))
+    processor_rng = random.Random(f"{seed}:processor")
+    rate, (lo, hi) = PROCESSOR_OUTAGE
+    processor_outages = []
+    for _ in range(_count(processor_rng, rate * args.processor_outage_scale * args.days)):
+        start = processor_rng.uniform(0.02 * span, 0.9 * span)
+        duration = _log_uniform(processor_rng, lo, hi)
+        if not any(t <= start + duration and start <= t + d for t, d, _ in processor_outages):
+            notice = {
+                p.charger_id: processor_rng.uniform(*PROCESSOR_NOTICE_S)
+                for p in plans
+                if get_fault("payment_terminal_failure").fits(p.model)
+            }
+            processor_outages.append((start, duration, notice))
     vehicle_rng = random.Random(f"{seed}:vehicles")
     vehicles = [vehicle_token(n + 1) for n in range(VEHICLES_PER_CHARGER * len(plans))]
     driven = [(*s, vehicle_rng.choice(vehicles)) for s in sorted(sessions)]
@@ -371,6 +395,7 @@ def make_schedule(args: argparse.Namespace, seed: int) -> dict[str, Any]:
         "sessions": driven,
         "site_faults": sorted(site_faults),
         "extra_faults": sorted(extra_faults),
+        "processor_outages": sorted(processor_outages, key=lambda o: o[0]),
         "rollout": args.rollout_at * span if args.rollout_at is not None else None,
         "bad_vehicles": sorted(bad),
         "vehicles": vehicles,
@@ -497,6 +522,23 @@ async def run_arm(arm: str, args: argparse.Namespace, seed: int, out: Path) -> d
                 )
             except Exception as error:
                 failed_injections.append(f"{cid} {key} (site {site}): {error}")
+
+    async def processor_outage(sim_t: float, duration: float, notice: dict[str, float]) -> None:
+        """Every terminal loses the processor; each reports it at its own next host check,
+        and all are back when the processor is."""
+        for delay, cid in sorted((d, c) for c, d in notice.items()):
+            await at(sim_t + delay)
+            try:
+                fleet.charger(cid).inject_now(
+                    "payment_terminal_failure",
+                    0,
+                    source="bench-processor",
+                    cause="processor_link_down",
+                    clear_after_s=max(1.0, duration - delay),
+                    processor_outage=True,
+                )
+            except Exception as error:
+                failed_injections.append(f"{cid} payment_terminal_failure (processor): {error}")
 
     async def rollout(sim_t: float) -> None:
         """The operator's firmware rollout: one campaign per model, as an admin would."""
@@ -633,6 +675,7 @@ async def run_arm(arm: str, args: argparse.Namespace, seed: int, out: Path) -> d
     tasks += [asyncio.create_task(session(*s)) for s in schedule["sessions"]]
     tasks += [asyncio.create_task(site_fault(*f)) for f in schedule["site_faults"]]
     tasks += [asyncio.create_task(inject(*f)) for f in schedule["extra_faults"]]
+    tasks += [asyncio.create_task(processor_outage(*o)) for o in schedule["processor_outages"]]
     if schedule["rollout"] is not None:
         tasks.append(asyncio.create_task(rollout(schedule["rollout"])))
     tasks.append(asyncio.create_task(dispatcher()))
@@ -651,6 +694,18 @@ async def run_arm(arm: str, args: argparse.Namespace, seed: int, out: Path) -> d
         }
         for c in (state.campaigns.list() if state.campaigns is not None else [])
     ]
+    with state.session_factory() as db:
+        # the people's side of it: cases handed to consultants or technicians, and the
+        # peripheral restarts sent (a terminal restart does not help when its processor is down)
+        handoffs = db.scalar(select(func.count()).select_from(HandoffRow)) or 0
+        restarts = (
+            db.scalar(
+                select(func.count())
+                .select_from(CommandRow)
+                .where(CommandRow.command == "restart_peripheral")
+            )
+            or 0
+        )
     await fleet.stop()
     await backend.stop()
     result = score(truth_path, t0, speed, span_end, visits, plans)
@@ -672,6 +727,9 @@ async def run_arm(arm: str, args: argparse.Namespace, seed: int, out: Path) -> d
         loop_lag_p95_sim_s=lag_summary(lags, speed).get("p95_sim_s", 0.0),
         work_dir=str(work),
         failed_injections=failed_injections,
+        handoffs=handoffs,
+        peripheral_restarts=restarts,
+        processor_outages=len(schedule["processor_outages"]),
     )
     months = args.days / 30.0
     result["truck_rolls_per_100_month"] = round(
@@ -936,6 +994,9 @@ METRICS: list[tuple[str, str, str]] = [
     ("trucks called back before setting out (in the run)", "visits_recalled", ""),
     ("  of which were needed at dispatch", "visits_recalled_needed", ""),
     ("first-time fix of visits", "first_time_fix_pct", " %"),
+    ("hand-offs to people (in the run)", "handoffs", ""),
+    ("peripheral restarts sent (in the run)", "peripheral_restarts", ""),
+    ("card processor outages (in the run)", "processor_outages", ""),
     ("mean time to recovery (min)", "mttr_min", ""),
     ("port uptime (23 CFR 680.116)", "uptime_pct", " %"),
     ("charging success rate", "charging_success_pct", " %"),
@@ -1166,6 +1227,13 @@ def main() -> None:
         help="multiply the rates of the one-charger field faults beyond the mix (EXTRA_FAULTS)",
     )
     parser.add_argument(
+        "--processor-outage-scale",
+        type=float,
+        default=1.0,
+        help="multiply the card payment processor's outage rate (PROCESSOR_OUTAGE) by this; "
+        "0: none",
+    )
+    parser.add_argument(
         "--rollout-at",
         type=_share,
         default=ROLLOUT_AT,
@@ -1222,6 +1290,7 @@ def main() -> None:
             "complaint_h",
             "site_outage_scale",
             "extras_scale",
+            "processor_outage_scale",
             "rollout_at",
         )
     ]

@@ -326,6 +326,7 @@ def test_schedule_site_outages_vehicles_and_dc_only_faults() -> None:
         session_gap_h=2.5,
         site_outage_scale=5.0,
         extras_scale=20.0,
+        processor_outage_scale=20.0,
         rollout_at=0.25,
     )
     schedule = make_schedule(args, 1)
@@ -360,11 +361,31 @@ def test_schedule_site_outages_vehicles_and_dc_only_faults() -> None:
     # the site, vehicle and extra draws leave the charger faults and sessions of a seed as
     # they were
     without = make_schedule(
-        argparse.Namespace(**{**vars(args), "site_outage_scale": 0.0, "extras_scale": 0.0}), 1
+        argparse.Namespace(
+            **{
+                **vars(args),
+                "site_outage_scale": 0.0,
+                "extras_scale": 0.0,
+                "processor_outage_scale": 0.0,
+            }
+        ),
+        1,
     )
     assert schedule["faults"] == without["faults"]
     assert schedule["sessions"] == without["sessions"]
     assert without["extra_faults"] == [] and without["site_faults"] == []
+    assert without["processor_outages"] == []
+    # the processor's outages: never two at once; every terminal of the fleet (the DC
+    # chargers) notices each one within the notice delay, and nothing else does
+    outages = schedule["processor_outages"]
+    assert outages
+    for n, (t, duration, notice) in enumerate(outages):
+        assert 600 <= duration <= 4 * 3600
+        assert set(notice) == {
+            c for c, p in plans.items() if any(x.current == "DC" for x in p.model.connectors)
+        }
+        assert all(0 <= d <= 180 for d in notice.values())
+        assert n == 0 or outages[n - 1][0] + outages[n - 1][1] < t
     extras = schedule["extra_faults"]
     assert extras and {k for _t, _c, k, _n in extras} == {
         "tls_connection_failure",
