@@ -83,6 +83,8 @@ class Remediation:
 
         def procedure_for(self, finding: Any) -> Procedure | None: ...
 
+        def _release_group(self, diagnosis_id: int, subject: str) -> None: ...
+
     def _update(self, active: Active, **fields: Any) -> None:
         with self.state.session_factory() as db:
             storage.update(db, active.diagnosis_id, **fields)
@@ -175,6 +177,8 @@ class Remediation:
             # the group's members stay parked until healthy; a later outage of the same site
             # (or the vehicle on another day) is a new diagnosis, not this finished one
             del self.groups[f.subject]
+            if status in CLOSED_OK:
+                self._release_group(active.diagnosis_id, f.subject)
 
     async def _remediate(self, active: Active) -> None:
         cid = active.finding.charger_id

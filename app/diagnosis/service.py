@@ -162,6 +162,8 @@ class DiagnosisService(Remediation):
         self.token_diagnoses: dict[str, list[int]] = {}
         # group subjects (site-wide, fleet pattern, vehicle) already diagnosed -> diagnosis id
         self.groups: dict[str, int] = {}
+        # group diagnosis -> member charger -> the faults (uids) parked under it there
+        self.group_members: dict[int, dict[str, set[str]]] = {}
         # vehicle subjects handed off -> (their diagnosis, when the vehicle last met the fault)
         self.vehicles: dict[str, tuple[int, float]] = {}
         self.stats: dict[str, int] = {"evaluations": 0, "diagnoses": 0, "actions": 0}
@@ -596,6 +598,9 @@ class DiagnosisService(Remediation):
                 if covered:
                     mem.parked.add(f.uid)
                     mem.parked.add(fault_subject(live, f))
+                    if cid != finding.charger_id:
+                        members = self.group_members.setdefault(diagnosis_id, {})
+                        members.setdefault(cid, set()).add(f.uid)
         # a member whose own diagnosis opened before the group formed (resetting or
         # restarting it, then a hand-off or a visit of its own) is part of the one problem:
         # stopped and pointed here (with its fault parked it would have read as recovered)
@@ -608,12 +613,51 @@ class DiagnosisService(Remediation):
         ]
         self._supersede(running, f"Part of a group problem: see diagnosis #{diagnosis_id}.")
 
+    def _release_group(self, diagnosis_id: int, subject: str) -> None:
+        """The group's problem is over (its diagnosis recovered): a member whose fault is
+        still open after the recovery hold has a problem of its own, and is unparked so that
+        it gets its own diagnosis (a terminal still dead once the processor is back). One
+        whose fault cleared is released as usual once healthy."""
+        members = self.group_members.pop(diagnosis_id, {})
+        if members:
+            self._spawn(
+                self._release_group_later(diagnosis_id, subject, members),
+                f"group-release-{diagnosis_id}",
+            )
+
+    async def _release_group_later(
+        self, diagnosis_id: int, subject: str, members: dict[str, set[str]]
+    ) -> None:
+        await asyncio.sleep(self.state.settings.diagnosis_recovery_hold_seconds / self.scale)
+        for cid, uids in members.items():
+            live = self.state.live.get(cid)
+            still = [f for f in (live.open_faults if live else []) if f.uid in uids]
+            if not still or live is None:
+                continue
+            mem = self._mem(cid)
+            mem.parked.discard(subject)
+            mem.parked.difference_update(uids)
+            mem.parked.difference_update(fault_subject(live, f) for f in still)
+            with self.state.session_factory() as db:
+                storage.add_action(
+                    db,
+                    diagnosis_id,
+                    cid,
+                    "released",
+                    "noted",
+                    detail=f"{cid} still reports the fault after the group recovered: "
+                    "diagnosed on its own",
+                )
+                db.commit()
+
     def _join_group(self, finding: Finding, mem: ChargerMemory) -> None:
         """A charger whose fault joins a fleet-wide group after its diagnosis opened (one
         terminal more losing its processor) is parked under that diagnosis, with a note
         there: no restart and no hand-off of its own for the same outage."""
         mem.parked.add(finding.subject)
         mem.parked.update(finding.fault_uids[:1])
+        members = self.group_members.setdefault(self.groups[finding.subject], {})
+        members.setdefault(finding.charger_id, set()).update(finding.fault_uids[:1])
         live = self.state.live.get(finding.charger_id)
         if live is not None:
             mem.parked.update(

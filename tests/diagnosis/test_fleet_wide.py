@@ -19,7 +19,6 @@ from app.diagnosis.engine import fleet_wide
 from app.diagnosis.vocabulary import FleetWideCond
 from tests.chargers import eventually
 from tests.diagnosis.test_real_faces import (
-    FAST,
     PAYMENT_ERROR,
     actions,
     charger_at,
@@ -28,6 +27,9 @@ from tests.diagnosis.test_real_faces import (
     terminal_restarts,
 )
 
+# the terminals' own rule waits 60 s (0.6 s real here) and the outage's 5 s: time enough for
+# the test's chargers to report together first, on a loaded machine too
+SLOWER = {"diagnosis_time_scale": 100.0, "diagnosis_recovery_hold_seconds": 60.0}
 KESTREL = {"version": "2.0.1", "model": "KX-300", "vendor": "Kestrel EV"}
 
 
@@ -53,7 +55,7 @@ def test_a_group_needs_enough_chargers_on_enough_sites_within_the_window() -> No
 async def test_terminals_failing_at_two_sites_are_one_processor_outage(make_backend) -> None:
     """Three at a site that has no other charger (every charger of it faulted at once, as
     site-wide-fault reads a supply problem) and one at another: one processor outage."""
-    backend = await make_backend(**FAST)
+    backend = await make_backend(**SLOWER)
     ids = [*(f"SITE-975-HPC-0{n}" for n in (1, 2, 3)), "SITE-976-HPC-01"]
     async with contextlib.AsyncExitStack() as stack:
         chargers = [await stack.enter_async_context(charger_at(backend, i, **KESTREL)) for i in ids]
@@ -85,7 +87,7 @@ async def test_a_terminal_diagnosed_first_is_stopped_and_a_late_one_joins(make_b
     it. When two more at other sites fail, the outage's diagnosis stops that one (closed as
     superseded, pointing at it); a fourth failing later is noted on the outage, not
     restarted."""
-    backend = await make_backend(diagnosis_time_scale=100.0, diagnosis_recovery_hold_seconds=60.0)
+    backend = await make_backend(**SLOWER)
     ids = [f"SITE-{980 + n}-HPC-01" for n in range(4)]
     async with contextlib.AsyncExitStack() as stack:
         chargers = [await stack.enter_async_context(charger_at(backend, i, **KESTREL)) for i in ids]
@@ -116,3 +118,41 @@ async def test_a_terminal_diagnosed_first_is_stopped_and_a_late_one_joins(make_b
         ]
         for i, charger in zip(ids[1:], chargers[1:], strict=True):
             assert terminal_restarts(charger) == [], i
+
+
+async def test_a_terminal_still_dead_after_the_outage_gets_its_own_diagnosis(
+    make_backend,
+) -> None:
+    """The processor is back (the outage's diagnosis recovers) but one terminal still fails:
+    after the recovery hold it is unparked and diagnosed on its own (restarted), and the
+    outage's diagnosis says so. Without the release it stayed parked, diagnosed by nobody."""
+    backend = await make_backend(**SLOWER)
+    ids = [f"SITE-{985 + n}-HPC-01" for n in range(3)]
+    async with contextlib.AsyncExitStack() as stack:
+        chargers = dict(
+            zip(
+                ids,
+                [await stack.enter_async_context(charger_at(backend, i, **KESTREL)) for i in ids],
+                strict=True,
+            )
+        )
+        await asyncio.gather(*(fail(c) for c in chargers.values()))
+        outage = (await eventually(lambda: fleet_rows(backend, ids), timeout=15))[0]
+        assert outage.rule_id == "payment-processor-outage"
+        dead = next(i for i in ids if i != outage.charger_id)
+        for cid, charger in chargers.items():
+            if cid != dead:
+                await fail(charger, "false")
+        done = await eventually(lambda: closed(backend, outage.charger_id), timeout=30)
+        assert done.status in ("resolved", "self_cleared"), done.status
+        own = await eventually(
+            lambda: [r for r in rows(backend, dead) if r.rule_id == "payment-terminal-failure"],
+            timeout=15,
+        )
+        assert own[0].charger_id == dead
+        await eventually(lambda: terminal_restarts(chargers[dead]), timeout=15)
+        released = [a for a in actions(backend, outage.id) if a.step == "released"]
+        assert [a.charger_id for a in released] == [dead]
+        for cid, charger in chargers.items():
+            if cid != dead:
+                assert terminal_restarts(charger) == [], cid
