@@ -83,7 +83,7 @@ class Remediation:
 
         def procedure_for(self, finding: Any) -> Procedure | None: ...
 
-        def _release_group(self, diagnosis_id: int, subject: str) -> None: ...
+        def _end_group(self, diagnosis_id: int, subject: str, *, recovered: bool) -> None: ...
 
     def _update(self, active: Active, **fields: Any) -> None:
         with self.state.session_factory() as db:
@@ -177,8 +177,7 @@ class Remediation:
             # the group's members stay parked until healthy; a later outage of the same site
             # (or the vehicle on another day) is a new diagnosis, not this finished one
             del self.groups[f.subject]
-            if status in CLOSED_OK:
-                self._release_group(active.diagnosis_id, f.subject)
+            self._end_group(active.diagnosis_id, f.subject, recovered=status in CLOSED_OK)
 
     async def _remediate(self, active: Active) -> None:
         cid = active.finding.charger_id

@@ -613,13 +613,14 @@ class DiagnosisService(Remediation):
         ]
         self._supersede(running, f"Part of a group problem: see diagnosis #{diagnosis_id}.")
 
-    def _release_group(self, diagnosis_id: int, subject: str) -> None:
-        """The group's problem is over (its diagnosis recovered): a member whose fault is
-        still open after the recovery hold has a problem of its own, and is unparked so that
-        it gets its own diagnosis (a terminal still dead once the processor is back). One
-        whose fault cleared is released as usual once healthy."""
+    def _end_group(self, diagnosis_id: int, subject: str, *, recovered: bool) -> None:
+        """A group's diagnosis finished. Handed off, its members stay parked until healthy.
+        Recovered (the site or the processor is back), a member whose fault is still open
+        after the recovery hold has a problem of its own, and is unparked so that it gets its
+        own diagnosis (a terminal still dead once the processor is back); one whose fault
+        cleared is released as usual once healthy."""
         members = self.group_members.pop(diagnosis_id, {})
-        if members:
+        if members and recovered:
             self._spawn(
                 self._release_group_later(diagnosis_id, subject, members),
                 f"group-release-{diagnosis_id}",
