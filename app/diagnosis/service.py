@@ -586,21 +586,17 @@ class DiagnosisService(Remediation):
                     for r in self.rules
                     if r.subject == "charger" and r.when.offline is not None
                 )
-            for f in live.open_faults:
-                if f.source == "offline":
-                    continue
-                if finding.rule.when.fleet_wide is not None:
-                    # one outage, many models: the same fault by its catalogue key (each
-                    # model reports its own vendor code)
-                    covered = fault_key_of(live, f) == finding.fault_key
-                else:
-                    covered = finding.rule.when.site_wide is not None or fault_code(f) == code
-                if covered:
-                    mem.parked.add(f.uid)
-                    mem.parked.add(fault_subject(live, f))
-                    if cid != finding.charger_id:
-                        members = self.group_members.setdefault(diagnosis_id, {})
-                        members.setdefault(cid, set()).add(f.uid)
+            if finding.rule.when.fleet_wide is not None:
+                # one outage, many models: the same fault by its catalogue key (each model
+                # reports its own vendor code)
+                covered = [
+                    f for f in live.open_faults if fault_key_of(live, f) == finding.fault_key
+                ]
+            elif finding.rule.when.site_wide is not None:
+                covered = live.open_faults
+            else:
+                covered = [f for f in live.open_faults if fault_code(f) == code]
+            self._park_member(diagnosis_id, live, [f for f in covered if f.source != "offline"])
         # a member whose own diagnosis opened before the group formed (resetting or
         # restarting it, then a hand-off or a visit of its own) is part of the one problem:
         # stopped and pointed here (with its fault parked it would have read as recovered)
@@ -632,8 +628,8 @@ class DiagnosisService(Remediation):
         await asyncio.sleep(self.state.settings.diagnosis_recovery_hold_seconds / self.scale)
         for cid, uids in members.items():
             live = self.state.live.get(cid)
-            still = [f for f in (live.open_faults if live else []) if f.uid in uids]
-            if not still or live is None:
+            still = [f for f in live.open_faults if f.uid in uids] if live else []
+            if live is None or not still:
                 continue
             mem = self._mem(cid)
             mem.parked.discard(subject)
@@ -651,19 +647,26 @@ class DiagnosisService(Remediation):
                 )
                 db.commit()
 
+    def _park_member(
+        self, diagnosis_id: int, live: ChargerLiveState, faults: list[OpenFault]
+    ) -> None:
+        """Park a group member's faults under the group's diagnosis (by uid and subject), and
+        remember them there (to release a member still faulted once the group recovers)."""
+        mem = self._mem(live.charger_id)
+        for f in faults:
+            mem.parked.update((f.uid, fault_subject(live, f)))
+        members = self.group_members.setdefault(diagnosis_id, {})
+        members.setdefault(live.charger_id, set()).update(f.uid for f in faults)
+
     def _join_group(self, finding: Finding, mem: ChargerMemory) -> None:
         """A charger whose fault joins a fleet-wide group after its diagnosis opened (one
         terminal more losing its processor) is parked under that diagnosis, with a note
         there: no restart and no hand-off of its own for the same outage."""
         mem.parked.add(finding.subject)
-        mem.parked.update(finding.fault_uids[:1])
-        members = self.group_members.setdefault(self.groups[finding.subject], {})
-        members.setdefault(finding.charger_id, set()).update(finding.fault_uids[:1])
         live = self.state.live.get(finding.charger_id)
         if live is not None:
-            mem.parked.update(
-                fault_subject(live, f) for f in live.open_faults if f.uid in finding.fault_uids[:1]
-            )
+            first = [f for f in live.open_faults if f.uid in finding.fault_uids[:1]]
+            self._park_member(self.groups[finding.subject], live, first)
         with self.state.session_factory() as db:
             storage.add_action(
                 db,
