@@ -596,7 +596,11 @@ class DiagnosisService(Remediation):
                 covered = live.open_faults
             else:
                 covered = [f for f in live.open_faults if fault_code(f) == code]
-            self._park_member(diagnosis_id, live, [f for f in covered if f.source != "offline"])
+            # not the group diagnosis's own fault: parked, it would read as gone at once (a
+            # wait for the processor to come back "recovered" at its first look)
+            own = finding.fault_uids[:1] if cid == finding.charger_id else []
+            covered = [f for f in covered if f.source != "offline" and f.uid not in own]
+            self._park_member(diagnosis_id, live, covered)
         # a member whose own diagnosis opened before the group formed (resetting or
         # restarting it, then a hand-off or a visit of its own) is part of the one problem:
         # stopped and pointed here (with its fault parked it would have read as recovered)

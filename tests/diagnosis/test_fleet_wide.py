@@ -69,6 +69,10 @@ async def test_terminals_failing_at_two_sites_are_one_processor_outage(make_back
         assert outage.responsible == "payment_provider"
         group = [e for e in outage.evidence if e.get("kind") == "group"]
         assert group and group[0]["chargers"] == ids
+        # it waits for the processor (30 min, 18 s here), well past the recovery hold
+        await eventually(lambda: [a for a in actions(backend, outage.id) if a.step == "wait"])
+        await asyncio.sleep(3 * SLOWER["diagnosis_recovery_hold_seconds"] / 100.0)
+        assert closed(backend, outage.charger_id) is None
         for charger in chargers:  # the processor is back
             await fail(charger, "false")
         done = await eventually(lambda: closed(backend, outage.charger_id), timeout=30)
