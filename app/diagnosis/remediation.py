@@ -5,7 +5,7 @@ automatic troubleshooting session handed off to people for visits and escalation
 ``Remediation`` is the part of ``DiagnosisService`` that acts; the service observes, evaluates
 and opens diagnoses, and provides what this part reads: ``state``, ``runner``, ``scale``,
 ``tick``, ``active``, ``site_in_flight``, ``log_tables``, ``stats``, ``groups``, ``_mem``,
-``observe``, ``policy``, ``procedure_for``.
+``observe``, ``policy``, ``procedure_for``, ``_end_group``.
 """
 
 from __future__ import annotations
