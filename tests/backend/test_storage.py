@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -9,7 +10,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ProgrammingError
 
 from app.backend import build_state, restore_live_state
 from app.db.base import utcnow
@@ -33,9 +35,23 @@ def database_url(request, tmp_path: Path) -> Iterator[str]:
     try:
         yield make_url(server).set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        drop_database(admin, name)
         admin.dispose()
+
+
+def drop_database(admin: Engine, name: str, attempts: int = 40) -> None:
+    """DROP ... WITH (FORCE) ends our own leftover connections, but not an autovacuum worker
+    that happens to be in the test database (a superuser's process: "must be a member of the
+    role whose process is being terminated"); it is done within moments, so try again."""
+    for attempt in range(attempts):
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            return
+        except ProgrammingError as error:
+            if "InsufficientPrivilege" not in type(error.orig).__name__ or attempt == attempts - 1:
+                raise
+            time.sleep(0.25)
 
 
 async def test_recorder_roundtrip_and_restore(database_url, tmp_path):
