@@ -365,6 +365,8 @@ def make_schedule(args: argparse.Namespace, seed: int) -> dict[str, Any]:
             if (cid, key) not in taken:  # once per charger, as for the mix (above)
                 taken.add((cid, key))
                 extra_faults.append((start, cid, key, 0))
+    terminal_fault = get_fault("payment_terminal_failure")
+    terminal = {p.charger_id for p in plans if terminal_fault.fits(p.model)}
     processor_rng = random.Random(f"{seed}:processor")
     rate, (lo, hi) = PROCESSOR_OUTAGE
     processor_outages = []
@@ -375,15 +377,13 @@ def make_schedule(args: argparse.Namespace, seed: int) -> dict[str, Any]:
             notice = {
                 p.charger_id: processor_rng.uniform(*PROCESSOR_NOTICE_S)
                 for p in plans
-                if get_fault("payment_terminal_failure").fits(p.model)
+                if p.charger_id in terminal
             }
             processor_outages.append((start, duration, notice))
     vehicle_rng = random.Random(f"{seed}:vehicles")
     vehicles = [vehicle_token(n + 1) for n in range(VEHICLES_PER_CHARGER * len(plans))]
     driven = [(*s, vehicle_rng.choice(vehicles)) for s in sorted(sessions)]
     method_rng = random.Random(f"{seed}:start-methods")
-    terminal_fault = get_fault("payment_terminal_failure")
-    terminal = {p.charger_id for p in plans if terminal_fault.fits(p.model)}
     driven = [(*s, start_method(method_rng, s[1] in terminal)) for s in driven]
     bad = []
     for _ in range(_count(vehicle_rng, BAD_VEHICLE_RATE * len(vehicles) * args.days)):
