@@ -286,6 +286,11 @@ class TestCharger201(CertificateHandlers, Cp201):
         self.report_part_size = 2
         self.reports_sent: list[int] = []  # requestIds whose last part was answered
         self.monitors: list[dict[str, Any]] = []  # MonitoringDataType, for N02 reports
+        # how SetVariableMonitoring is answered: "Accepted" (ids 1..n), "Duplicate" (no id:
+        # a station that kept the monitors across a reboot), "never" (it sets them and its
+        # answer is lost: the next frame out, the CallResult, is dropped)
+        self.monitoring_answer = "Accepted"
+        self._drop_next_frame = False
         self.customer_data = ""  # what CustomerInformation reports (N09)
         self.network_profiles: dict[int, dict[str, Any]] = {}  # B09, by configuration slot
         self.report_done = asyncio.Event()
@@ -460,14 +465,22 @@ class TestCharger201(CertificateHandlers, Cp201):
 
         await asyncio.wait_for(until(), timeout)
 
+    async def _send(self, message: Any) -> None:
+        if self._drop_next_frame:
+            self._drop_next_frame = False
+            return
+        await super()._send(message)
+
     @on(Action201.set_variable_monitoring)
     def on_set_variable_monitoring(self, set_monitoring_data: list[dict[str, Any]], **_: Any):  # type: ignore[no-untyped-def]
         self.received.append(("SetVariableMonitoring", {"data": set_monitoring_data}))
+        self._drop_next_frame = self.monitoring_answer == "never"
+        accepted = self.monitoring_answer in ("Accepted", "never")
         return result201.SetVariableMonitoring(
             set_monitoring_result=[
                 {
-                    "id": i + 1,
-                    "status": "Accepted",
+                    **({"id": i + 1} if accepted else {}),
+                    "status": "Accepted" if accepted else self.monitoring_answer,
                     "type": d["type"],
                     "severity": d["severity"],
                     "component": d["component"],

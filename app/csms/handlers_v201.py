@@ -23,7 +23,12 @@ from app.csms.faults_v201 import (
 from app.csms.handlers_common import CommonHandlers
 from app.csms.inventory import ReportAssembler
 from app.csms.meter import latest_reading, parse_timestamp
-from app.csms.monitoring import MAX_MONITORS_PER_REPORT, read_monitors, selection_of
+from app.csms.monitoring import (
+    MAX_MONITORS_PER_REPORT,
+    read_monitors,
+    selection_of,
+    voltage_thresholds,
+)
 from app.fleet.model import ActiveTransaction, OpenFault
 
 
@@ -228,6 +233,12 @@ class ChargePoint201(RecordingMixin, CommonHandlers, OcppChargePoint201):
         )
         if report is not None:
             self.context.recorder.monitors(self.id, report)
+            # the threshold monitors on the supply voltage name their direction by id (N07)
+            self.context.live.set_voltage_monitors(
+                self.id,
+                voltage_thresholds(report.items),
+                replace=report.report_base == "All" and not report.truncated,
+            )
         return call_result.NotifyMonitoringReport()
 
     @on(Action.notify_customer_information)

@@ -19,6 +19,7 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.csms.faults_v201 import VOLTAGE_VARIABLES
 from app.csms.inventory import ENUM_CHARS, NAME_CHARS, bounded, int_or_none, number_or_none
 from app.db.models import MonitorRow
 
@@ -26,6 +27,9 @@ Selection = Literal["All", "Custom", "Unrequested"]
 SELECTIONS: tuple[str, ...] = ("All", "Custom", "Unrequested")
 MAX_MONITORS_PER_REPORT = 5_000
 MONITORS_PER_VARIABLE = 50  # variableMonitoring has no maxItems; a variable rarely has 5
+# Which way a threshold monitor looks (MonitorEnumType): an UpperThreshold fires above its
+# value, a LowerThreshold below it.
+THRESHOLD_DIRECTIONS = {"UpperThreshold": "over", "LowerThreshold": "under"}
 
 
 def read_monitors(data: dict[str, Any]) -> list[dict[str, Any]]:
@@ -61,6 +65,20 @@ def read_monitors(data: dict[str, Any]) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def voltage_thresholds(rows: list[dict[str, Any]]) -> dict[int, str]:
+    """The supply voltage threshold monitors among a report's rows (``read_monitors``), by
+    the id the station gave each: "over" or "under". Whoever set a monitor (ChargeFix at an
+    earlier boot, the station's own preconfigured ones), an event that names its id (N07
+    variableMonitoringId) crossed it in that direction."""
+    found: dict[int, str] = {}
+    for row in rows:
+        direction = THRESHOLD_DIRECTIONS.get(str(row.get("type")))
+        monitor_id = int_or_none(row.get("monitor_id"))
+        if direction and monitor_id is not None and row.get("variable") in VOLTAGE_VARIABLES:
+            found[monitor_id] = direction
+    return found
 
 
 def selection_of(payload: dict[str, Any]) -> str:

@@ -12,7 +12,8 @@ from typing import Any
 from websockets.exceptions import ConnectionClosed
 
 from app.commands.gateway import Actor, CommandRequest, CommandResult
-from app.csms.faults_v201 import is_problem_flag
+from app.csms.faults_v201 import VOLTAGE_VARIABLES, is_problem_flag
+from app.csms.monitoring import THRESHOLD_DIRECTIONS
 from app.diagnosis.remediation import SYSTEM
 from app.errors import CommandError
 from app.fault_codes import FaultCatalogue, load_catalogue
@@ -67,28 +68,54 @@ def voltage_monitor_ids(result: CommandResult) -> dict[int, str]:
     found: dict[int, str] = {}
     for item in result.response.get("setMonitoringResult") or []:
         variable = (item.get("variable") or {}).get("name")
-        kind = {"UpperThreshold": "over", "LowerThreshold": "under"}.get(item.get("type"))
+        kind = THRESHOLD_DIRECTIONS.get(str(item.get("type")))
         if item.get("status") != "Accepted" or kind is None or item.get("id") is None:
             continue
-        if variable in ("ACVoltage", "Voltage"):
+        if variable in VOLTAGE_VARIABLES:
             found[int(item["id"])] = kind
     return found
+
+
+def voltage_thresholds_of(wanted: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The supply voltage threshold monitors among those we set."""
+    return [
+        m
+        for m in wanted
+        if m["type"] in THRESHOLD_DIRECTIONS and m["variable"] in VOLTAGE_VARIABLES
+    ]
+
+
+def report_selection(thresholds: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Their component/variable pairs, as a filtered GetMonitoringReport's selection (N02
+    componentVariable)."""
+    pairs = {(m["component"], m["variable"]) for m in thresholds}
+    return [{"component": c, "variable": v} for c, v in sorted(pairs)]
 
 
 async def on_boot(service: Any, charger_id: str) -> None:
     """Send the base report request and the monitors. A refusal, or the socket closing while
     we ask (the station rebooted or dropped), is logged, never raised: this runs as a
-    background task that nobody awaits."""
+    background task that nobody awaits.
+
+    A station keeps the monitors it was given across reboots (EVerest's libocpp stores them in
+    its device model database) and answers the same monitor set again with ``Duplicate`` and
+    no id (libocpp ``set_monitors``: a monitor of that type and severity exists on the
+    variable); a CALL that timed out tells nothing either. When a voltage threshold monitor
+    got no id, the station is asked for its threshold monitors on the supply voltage (N02
+    GetMonitoringReport); its NotifyMonitoringReport names their ids (``voltage_thresholds``,
+    read by the 2.0.1 handlers)."""
     actor = Actor(SYSTEM, "diagnosis", "proactive 2.0.1 at boot")
-    catalogue = load_catalogue()
+    wanted = monitors(load_catalogue())
+    thresholds = voltage_thresholds_of(wanted)
     requests = [
         CommandRequest(charger_id=charger_id, command="get_base_report", params={}),
         CommandRequest(
             charger_id=charger_id,
             command="set_variable_monitoring",
-            params={"monitors": monitors(catalogue)},
+            params={"monitors": wanted},
         ),
     ]
+    given: dict[int, str] = {}
     for request in requests:
         try:
             result = await service.state.gateway.execute(request, actor)
@@ -98,6 +125,19 @@ async def on_boot(service: Any, charger_id: str) -> None:
                 return  # the station is gone: the next boot asks again
             continue
         if request.command == "set_variable_monitoring":
-            ids = voltage_monitor_ids(result)
-            if ids:
-                service.state.live.set_voltage_monitors(charger_id, ids)
+            given = voltage_monitor_ids(result)
+            if given:
+                service.state.live.set_voltage_monitors(charger_id, given)
+    if len(given) < len(thresholds):
+        report = CommandRequest(
+            charger_id=charger_id,
+            command="get_monitoring_report",
+            params={
+                "monitoring_criteria": ["ThresholdMonitoring"],
+                "component_variables": report_selection(thresholds),
+            },
+        )
+        try:
+            await service.state.gateway.execute(report, actor)
+        except (CommandError, ConnectionClosed, OSError) as error:
+            log.info("diagnosis: get_monitoring_report on %s: %s", charger_id, error)

@@ -442,10 +442,18 @@ class FleetStore:
         state.firmware_status = status
         self._notify(FirmwareStatusChanged(charger_id, state, status))
 
-    def set_voltage_monitors(self, charger_id: str, monitors: dict[int, str]) -> None:
-        """Remember which of our monitors on the supply voltage is the upper ("over") and
-        which the lower ("under") threshold (no change event: nothing waits on it)."""
-        self.ensure(charger_id).voltage_monitors.update(monitors)
+    def set_voltage_monitors(
+        self, charger_id: str, monitors: dict[int, str], *, replace: bool = False
+    ) -> None:
+        """Remember which monitors on the supply voltage are upper ("over") and which lower
+        ("under") thresholds, by the station's ids (no change event: nothing waits on it).
+        ``replace``: these are all the station has (a complete unfiltered monitoring report),
+        so ids not among them are gone."""
+        state = self.ensure(charger_id)
+        if replace:
+            state.voltage_monitors = dict(monitors)
+        else:
+            state.voltage_monitors.update(monitors)
 
     def set_nominal_voltage(self, charger_id: str, volts: float) -> None:
         self.ensure(charger_id).nominal_voltage_v = volts

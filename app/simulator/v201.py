@@ -64,6 +64,12 @@ REASONS_201 = {
 }
 
 
+def same_monitor(new: dict[str, Any], existing: dict[str, Any]) -> bool:
+    """Two SetMonitoringData on the same component (name, instance, EVSE) and variable
+    (name, instance) with the same type and severity."""
+    return all(new.get(k) == existing.get(k) for k in ("component", "variable", "type", "severity"))
+
+
 class Charger201(SimCharger, ChargePoint):
     ocpp_version = "2.0.1"
     subprotocol = "ocpp2.0.1"
@@ -438,22 +444,25 @@ class Charger201(SimCharger, ChargePoint):
     def on_set_variable_monitoring(
         self, set_monitoring_data: list[dict[str, Any]], **_: Any
     ) -> call_result.SetVariableMonitoring:
-        # N04: each monitor gets an id (a given id replaces that monitor), kept for N02
+        # N04: each monitor gets an id (a given id replaces that monitor), kept for N02 and
+        # across reboots. Without an id, a monitor of the same type and severity already on
+        # that variable is a Duplicate and gets none (as EVerest's libocpp answers).
         monitors = self.custom_monitors
         results = []
         for d in set_monitoring_data:
+            result = {
+                "status": "Accepted",
+                "type": d["type"],
+                "severity": d["severity"],
+                "component": d["component"],
+                "variable": d["variable"],
+            }
+            if not d.get("id") and any(same_monitor(d, m) for m in monitors.values()):
+                results.append(result | {"status": "Duplicate"})
+                continue
             monitor_id = d.get("id") or max(monitors, default=0) + 1
             monitors[monitor_id] = d
-            results.append(
-                {
-                    "id": monitor_id,
-                    "status": "Accepted",
-                    "type": d["type"],
-                    "severity": d["severity"],
-                    "component": d["component"],
-                    "variable": d["variable"],
-                }
-            )
+            results.append(result | {"id": monitor_id})
         self.record_command(
             "SetVariableMonitoring", {"count": len(set_monitoring_data)}, "Accepted"
         )

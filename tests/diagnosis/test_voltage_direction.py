@@ -14,7 +14,8 @@ from typing import Any
 from ocpp.v201 import call as call201
 
 from app.csms.faults_v201 import read_fault_event, voltage_direction
-from tests.chargers import eventually, now
+from app.csms.monitoring import read_monitors, voltage_thresholds
+from tests.chargers import connected, eventually, now
 from tests.diagnosis.test_real_faces import charger_at
 
 
@@ -88,6 +89,86 @@ async def test_voltage_alert_direction_follows_our_monitor_ids(make_backend) -> 
                 )
             )
             assert live.get("SITE-860-DC-01").open_faults == []
+
+
+# The station's own record of its voltage threshold monitors (N02 MonitoringDataType): ids
+# it gave when an earlier boot set them, and a Delta monitor that names no direction.
+KEPT_MONITORS = [
+    {
+        "component": {"name": "ElectricalFeed"},
+        "variable": {"name": "ACVoltage"},
+        "variable_monitoring": [
+            {
+                "id": 41,
+                "transaction": False,
+                "value": 253.0,
+                "type": "UpperThreshold",
+                "severity": 4,
+            },
+            {
+                "id": 42,
+                "transaction": False,
+                "value": 207.0,
+                "type": "LowerThreshold",
+                "severity": 4,
+            },
+            {"id": 43, "transaction": False, "value": 5.0, "type": "Delta", "severity": 4},
+        ],
+    },
+    {
+        "component": {"name": "ChargingStation"},
+        "variable": {"name": "Overload"},
+        "variable_monitoring": [
+            {"id": 44, "transaction": False, "value": 1, "type": "UpperThreshold", "severity": 4}
+        ],
+    },
+]
+
+
+def test_voltage_thresholds_of_a_monitoring_report() -> None:
+    rows = [row for data in KEPT_MONITORS for row in read_monitors(data)]
+    # the supply voltage's thresholds by id; the Delta monitor and other variables are not
+    assert voltage_thresholds(rows) == {41: "over", 42: "under"}
+
+
+async def test_monitors_the_station_kept_are_found_by_their_report(make_backend) -> None:
+    """A station that kept our monitors across a reboot answers the same set with Duplicate
+    and no id (as EVerest's libocpp does); one that never answers tells nothing. Either way
+    ChargeFix asks for the station's voltage threshold monitors (N02, filtered) and takes
+    their ids from the report, so an alert names its direction."""
+    backend = await make_backend(diagnosis_time_scale=1000.0, command_timeout=1.0)
+    live = backend.state.live
+    for n, answer in enumerate(("Duplicate", "never")):
+        charger_id = f"SITE-86{2 + n}-DC-01"
+        await backend.register(charger_id)
+        async with connected(backend.ocpp_url, charger_id, "2.0.1") as charger:
+            charger.monitoring_answer = answer
+            charger.monitors = KEPT_MONITORS
+            await charger.boot(vendor="Pionix", model="Everest-DC")
+            await eventually(lambda c=charger_id: live.get(c).voltage_monitors, timeout=10)
+            (asked,) = [kw for name, kw in charger.received if name == "GetMonitoringReport"]
+            assert asked["monitoring_criteria"] == ["ThresholdMonitoring"], answer
+            assert asked["component_variable"] == [
+                {"component": {"name": "ElectricalFeed"}, "variable": {"name": "ACVoltage"}}
+            ], answer
+            assert live.get(charger_id).voltage_monitors == {41: "over", 42: "under"}, answer
+            await charger.call(
+                call201.NotifyEvent(
+                    generated_at=now(), seq_no=0, event_data=[voltage_event("236.0", 42)]
+                )
+            )
+            (fault,) = live.get(charger_id).open_faults
+            assert fault.classification.fault_key == "under_voltage", answer
+
+
+async def test_monitors_given_ids_are_not_asked_again(make_backend) -> None:
+    backend = await make_backend(diagnosis_time_scale=1000.0)
+    async with charger_at(backend, "SITE-864-DC-01", "2.0.1") as charger:
+        await eventually(lambda: backend.state.live.get("SITE-864-DC-01").voltage_monitors)
+        # the boot's requests have all been sent and answered
+        await eventually(lambda: not backend.state.diagnosis._background, timeout=10)
+        assert "SetVariableMonitoring" in [name for name, _ in charger.received]
+        assert "GetMonitoringReport" not in [name for name, _ in charger.received]
 
 
 async def test_without_monitor_or_nominal_it_is_out_of_range_then_nominal_decides(

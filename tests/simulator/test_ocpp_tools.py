@@ -163,3 +163,39 @@ async def test_a_refused_signed_certificate_is_a_security_event(
     await csms.wait_message(
         p.charger_id, "SecurityEventNotification", lambda m: m["type"] == event, after=mark
     )
+
+
+async def test_201_monitors_kept_across_a_reboot_are_duplicates(csms: MiniCSMS, make_fleet) -> None:
+    """N04 as EVerest's libocpp answers it: a station keeps its custom monitors across a
+    reboot, and a monitor set again without an id, of a type and severity the variable already
+    has, is a Duplicate that gets no id; one with its id replaces it."""
+    p = plan("helion_hx150", "2.0.1")
+    await make_fleet([p])
+    await csms.wait_message(p.charger_id, "BootNotification")
+    upper = {
+        "component": {"name": "ElectricalFeed"},
+        "variable": {"name": "ACVoltage"},
+        "type": "UpperThreshold",
+        "value": 253.0,
+        "severity": 4,
+    }
+    first = await csms.command(p.charger_id, c201.SetVariableMonitoring([upper]))
+    (given,) = first.set_monitoring_result
+    assert given["status"] == "Accepted" and given["id"] is not None
+    mark = csms.mark(p.charger_id)
+    rebooted = await csms.command(p.charger_id, c201.Reset(type="Immediate"))
+    assert rebooted.status == "Accepted"
+    await csms.wait_message(p.charger_id, "BootNotification", after=mark)
+    again = await csms.command(
+        p.charger_id,
+        c201.SetVariableMonitoring([upper, upper | {"severity": 2}]),
+    )
+    duplicate, other_severity = again.set_monitoring_result
+    assert duplicate["status"] == "Duplicate" and duplicate.get("id") is None
+    assert other_severity["status"] == "Accepted" and other_severity["id"] != given["id"]
+    replaced = await csms.command(
+        p.charger_id, c201.SetVariableMonitoring([upper | {"id": given["id"], "value": 250.0}])
+    )
+    assert [(r["status"], r["id"]) for r in replaced.set_monitoring_result] == [
+        ("Accepted", given["id"])
+    ]
