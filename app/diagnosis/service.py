@@ -568,6 +568,18 @@ class DiagnosisService(Remediation):
         diagnosis: the same faults of the other chargers are parked under it, so no charger
         of the group is reset or visited on its own for them."""
         self.groups[finding.subject] = diagnosis_id
+        with self.state.session_factory() as db:  # each member finds it among its diagnoses
+            for cid in finding.group:
+                if cid != finding.charger_id:
+                    storage.add_action(
+                        db,
+                        diagnosis_id,
+                        cid,
+                        "member",
+                        "noted",
+                        detail=f"{cid} is part of this problem",
+                    )
+            db.commit()
         main = self.state.live.get(finding.charger_id)
         code = None
         if main is not None and finding.fault_uids:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app.db.base import utcnow
@@ -13,6 +13,9 @@ from app.db.models import DiagnosticsUpload, EventRow
 from app.db.models_diagnosis import DiagnosisActionRow, DiagnosisAudit, DiagnosisRow
 
 OPEN_STATUSES = ("open", "remediating", "waiting")
+# The actions that make a diagnosis another charger's too: a member of a group problem (a
+# site's supply, the fleet's card processor, one vehicle) or the same problem seen there later.
+MEMBER_STEPS = ("member", "seen_again")
 EVIDENCE_ACTIONS = (
     "BootNotification",
     "StatusNotification",
@@ -162,7 +165,14 @@ def query(
 ) -> list[DiagnosisRow]:
     stmt = select(DiagnosisRow)
     if charger_id:
-        stmt = stmt.where(DiagnosisRow.charger_id == charger_id)
+        # its own diagnoses and those of the group problems it is part of
+        member_of = select(DiagnosisActionRow.diagnosis_id).where(
+            DiagnosisActionRow.charger_id == charger_id,
+            DiagnosisActionRow.step.in_(MEMBER_STEPS),
+        )
+        stmt = stmt.where(
+            or_(DiagnosisRow.charger_id == charger_id, DiagnosisRow.id.in_(member_of))
+        )
     if site_id:
         stmt = stmt.where(DiagnosisRow.site_id == site_id)
     if status:

@@ -129,20 +129,30 @@ def ago(value: str | None) -> str:
     return duration(seconds) + " ago"
 
 
+OPEN_DIAGNOSIS = ("open", "remediating", "waiting")
+
+
 def system_action_lines(
-    diagnoses: list[dict[str, Any]], commands: list[dict[str, Any]], since: datetime
+    diagnoses: list[dict[str, Any]],
+    commands: list[dict[str, Any]],
+    since: datetime,
+    charger_id: str | None = None,
 ) -> list[str]:
     """What self-diagnosis did on a charger since ``since``, newest first, at most five: its
-    diagnoses and the remote actions a partner knows by name (a restart, an unlock...). The
-    reports and monitors it asks a 2.0.1 charger for change nothing there and are left out."""
+    diagnoses (one still open whatever its age) and the remote actions a partner knows by
+    name (a restart, an unlock...). The reports and monitors it asks a 2.0.1 charger for
+    change nothing there and are left out. A diagnosis of another charger that this one
+    (``charger_id``) is part of (a site's supply, the card processor) says so."""
     lines: list[tuple[datetime, str]] = []
     for row in diagnoses:
         at = parse_ts(row.get("opened_at"))
-        if at is None or at < since:
+        if at is None or (at < since and row.get("status") not in OPEN_DIAGNOSIS):
             continue
         what = row.get("title") or row.get("likely_cause") or "a fault"
         status = str(row.get("status") or "").replace("_", " ")
-        lines.append((at, f"{ago(row.get('opened_at'))}: diagnosed {what} ({status})"))
+        shared = charger_id is not None and row.get("charger_id") not in (None, charger_id)
+        where = ", here and at other chargers" if shared else ""
+        lines.append((at, f"{ago(row.get('opened_at'))}: diagnosed {what}{where} ({status})"))
     for row in commands:
         at = parse_ts(row.get("requested_at"))
         if row.get("origin") != "diagnosis" or at is None or at < since:

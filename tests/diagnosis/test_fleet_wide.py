@@ -69,6 +69,10 @@ async def test_terminals_failing_at_two_sites_are_one_processor_outage(make_back
         assert outage.responsible == "payment_provider"
         group = [e for e in outage.evidence if e.get("kind") == "group"]
         assert group and group[0]["chargers"] == ids
+        async with backend.client() as api:  # each terminal lists the outage as its own
+            for i in ids:
+                listed = (await api.get(f"/api/chargers/{i}/diagnoses")).json()
+                assert [d["id"] for d in listed] == [outage.id], i
         # it waits for the processor (30 min, 18 s here), well past the recovery hold
         await eventually(lambda: [a for a in actions(backend, outage.id) if a.step == "wait"])
         await asyncio.sleep(3 * SLOWER["diagnosis_recovery_hold_seconds"] / 100.0)
@@ -115,6 +119,9 @@ async def test_a_terminal_diagnosed_first_is_stopped_and_a_late_one_joins(make_b
             lambda: [a for a in actions(backend, outage.id) if a.step == "seen_again"], timeout=15
         )
         assert ids[3] in (noted[0].detail or "")
+        async with backend.client() as api:  # the late terminal finds the outage too
+            listed = (await api.get(f"/api/chargers/{ids[3]}/diagnoses")).json()
+            assert outage.id in [d["id"] for d in listed]
         found = fleet_rows(backend, ids)
         assert [r.rule_id for r in found] == [
             "payment-terminal-failure",

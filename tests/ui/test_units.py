@@ -164,3 +164,25 @@ def test_what_the_system_did_names_actions_not_its_reports() -> None:
         "diagnosed Firmware hang (remediating)"
     )
     assert any("sent a restart by itself (charger answer: answered)" in line for line in lines)
+
+
+def test_a_group_problem_is_shown_at_each_of_its_chargers() -> None:
+    """A charger that is part of another charger's diagnosis (a card processor outage, a
+    site's supply) is told so, and one still open is listed however long ago it opened."""
+    now = datetime.now(UTC)
+    old = (now - timedelta(hours=3)).isoformat()
+    diagnoses = [
+        {
+            "opened_at": old,
+            "charger_id": "SITE-1-DC-01",
+            "title": "Card payments failing at several sites at once",
+            "status": "waiting",
+        },
+        {"opened_at": old, "charger_id": "SITE-2-DC-01", "title": "Old", "status": "resolved"},
+    ]
+    lines = system_action_lines(diagnoses, [], now - timedelta(minutes=30), "SITE-2-DC-01")
+    assert len(lines) == 1
+    assert lines[0].endswith(
+        "diagnosed Card payments failing at several sites at once, here and at other chargers"
+        " (waiting)"
+    )

@@ -676,7 +676,7 @@ def recent_system_actions(charger_id: str) -> list[str]:
         raise
     except ApiError:
         return []  # not shown rather than an error: this is background information
-    return system_action_lines(diagnoses or [], commands or [], since)
+    return system_action_lines(diagnoses or [], commands or [], since, charger_id)
 
 
 def call_consultant(session: dict[str, Any]) -> None:
