@@ -409,6 +409,21 @@ def vehicle_is_bad(schedule: dict[str, Any], vehicle: str, t: float) -> bool:
 
 
 # ---------------------------------------------------------------------------- one arm
+class LateAnswers(logging.Handler):
+    """Counts CALL answers that came after the backend stopped waiting: the ``ocpp`` package
+    logs "Ignoring response with unknown unique id" for a CALLRESULT whose CALL already timed
+    out. A hung charger never answers; a late answer means the machine (or the charger's
+    loop) was too slow, and the arm acted as if the charger had not answered."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if str(record.msg).startswith("Ignoring response with unknown unique id"):
+            self.count += 1
+
+
 def arm_settings(arm: str, data: Path, speed: float) -> Settings:
     values: dict[str, Any] = {
         "data_dir": data,
@@ -447,6 +462,8 @@ def arm_settings(arm: str, data: Path, speed: float) -> Settings:
 
 async def run_arm(arm: str, args: argparse.Namespace, seed: int, out: Path) -> dict[str, Any]:
     logging.basicConfig(level=logging.ERROR)
+    late = LateAnswers()
+    logging.getLogger("ocpp").addHandler(late)
     speed = args.speed
     schedule = make_schedule(args, seed)
     work = Path(tempfile.mkdtemp(prefix=f"bench-{arm}-"))
@@ -476,6 +493,7 @@ async def run_arm(arm: str, args: argparse.Namespace, seed: int, out: Path) -> d
     await fleet.wait_online(timeout=30)
     t0 = time.time()
     cpu0 = time.process_time()
+    late_at_start = late.count  # the fleet's boot, before the run's clock starts
     lags: list[float] = []
 
     async def lag_probe() -> None:
@@ -725,6 +743,8 @@ async def run_arm(arm: str, args: argparse.Namespace, seed: int, out: Path) -> d
         cpu_share_pct=round(100 * cpu / max(1e-9, span_end / speed), 1),
         loop_lag=lag_summary(lags, speed),
         loop_lag_p95_sim_s=lag_summary(lags, speed).get("p95_sim_s", 0.0),
+        late_answers_at_boot=late_at_start,
+        late_answers=late.count - late_at_start,
         work_dir=str(work),
         failed_injections=failed_injections,
         handoffs=handoffs,
@@ -1147,6 +1167,13 @@ def report(results: list[dict[str, Any]], held_out: set[int]) -> None:
                 f"{arm}: false resets by what was open (hidden cause), all seeds: "
                 + "; ".join(f"{face} {n}" for face, n in top)
             )
+    late = [r for r in results if r.get("late_answers")]
+    if late:
+        print(
+            f"\nWARNING: in {len(late)} of {len(results)} arm runs chargers answered CALLs after "
+            f"the backend had stopped waiting ({sum(r['late_answers'] for r in late)} answers"
+            ", counted apart from the fleet's boot): those arms read an answer as none."
+        )
     slow = [r for r in results if r["loop_lag_p95_sim_s"] > MAX_LAG_SIM_S]
     if slow:
         print(
@@ -1320,7 +1347,8 @@ def main() -> None:
             print(
                 f"seed {seed} {arm}: {r['faults']} faults, real {r['real_seconds']} s, "
                 f"failed injections {len(r['failed_injections'])}, cpu {r['cpu_share_pct']} % "
-                f"of a core, loop lag {r['loop_lag']}",
+                f"of a core, loop lag {r['loop_lag']}, late answers "
+                f"{r.get('late_answers_at_boot', 0)} at boot and {r.get('late_answers', 0)} after",
                 flush=True,
             )
     print(

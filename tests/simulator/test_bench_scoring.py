@@ -4,12 +4,17 @@ resets, resets during a charge, remote resolutions against what remote action co
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from ocpp.messages import CallResult
+from ocpp.v201 import ChargePoint
+from ocpp.v201 import call as c201
 
 from app.fleet.model import ChargerLiveState, OpenFault
 from app.simulator.config import plan_fleet
@@ -22,6 +27,7 @@ from app.simulator.faults import (
     get_fault,
 )
 from bench.remote_resolution import (
+    LateAnswers,
     blocks_charging,
     call_back,
     combine,
@@ -497,3 +503,29 @@ def test_the_dispatcher_calls_back_only_after_a_notice_and_while_healthy() -> No
     assert not call_back(105.0, 100.0, faulted)  # faulted again when the truck sets out
     assert not call_back(105.0, 100.0, ChargerLiveState(charger_id="C", online=False))
     assert not call_back(105.0, 100.0, None)
+
+
+async def test_a_call_answered_after_its_timeout_is_counted_late() -> None:
+    """The ocpp package drops an answer whose CALL already timed out, with one log line; the
+    bench counts those lines per arm (a slow machine, not a hung charger)."""
+
+    class Wire:
+        async def send(self, _: str) -> None:
+            return None
+
+        async def recv(self) -> str:
+            await asyncio.Event().wait()
+            return ""
+
+    late = LateAnswers()
+    logging.getLogger("ocpp").addHandler(late)
+    try:
+        cp = ChargePoint("CP-1", Wire(), response_timeout=0.05)
+        # the answer to an earlier CALL that timed out, still in the queue
+        await cp._response_queue.put(CallResult("stale-id", {"status": "Accepted"}))
+        with pytest.raises(asyncio.TimeoutError):
+            await cp.call(c201.ClearCache())
+        logging.getLogger("ocpp").error("another error")  # not an answer: not counted
+    finally:
+        logging.getLogger("ocpp").removeHandler(late)
+    assert late.count == 1
