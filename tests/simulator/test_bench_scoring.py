@@ -26,22 +26,17 @@ from app.simulator.faults import (
     Cause,
     get_fault,
 )
-from bench.remote_resolution import (
-    LateAnswers,
+from bench.resolution.arms import LateAnswers, call_back
+from bench.resolution.report import combine, per_seed_table, seed_groups, targets_missed
+from bench.resolution.schedule import make_schedule, vehicle_is_bad
+from bench.resolution.scoring import (
     blocks_charging,
-    call_back,
-    combine,
     guarded_ceiling,
     lag_summary,
-    make_schedule,
     needs_visit,
-    per_seed_table,
     safety_class,
     score,
-    seed_groups,
     start_blocked,
-    targets_missed,
-    vehicle_is_bad,
 )
 from tests.simulator.conftest import plan
 

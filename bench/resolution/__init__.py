@@ -1,0 +1,1 @@
+"""The remote-resolution benchmark (bench/remote_resolution.py) in parts."""
