@@ -40,8 +40,7 @@ async def test_failed_firmware_update_is_escalated_with_versions(
         note = row.outcome_note or ""
         assert f"Firmware update {failure}" in note
         assert f"version before the update {before}, now {before} (unchanged" in note
-        await asyncio.sleep(0.3)  # the command audit is written in batches
-        sent = [c.command for c in commands(backend, cid) if c.origin == "diagnosis"]
+        sent = [c.command for c in await commands(backend, cid) if c.origin == "diagnosis"]
         assert "get_diagnostics" in sent and "reset" not in sent
         assert "Reset" not in [name for name, _ in charger.received]
 

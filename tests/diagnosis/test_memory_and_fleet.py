@@ -50,8 +50,8 @@ def earlier_fault(backend: Any, charger_id: str, code: str, days_ago: float) -> 
         db.commit()
 
 
-def sent_by_diagnosis(backend: Any, charger_id: str) -> list[str]:
-    return [c.command for c in commands(backend, charger_id) if c.origin == "diagnosis"]
+async def sent_by_diagnosis(backend: Any, charger_id: str) -> list[str]:
+    return [c.command for c in await commands(backend, charger_id) if c.origin == "diagnosis"]
 
 
 # -- chronic ------------------------------------------------------------------------------------
@@ -67,8 +67,7 @@ async def test_fault_back_ten_days_after_its_clear_is_chronic(make_backend) -> N
         history = [e for e in row.evidence if e.get("kind") == "history"]
         assert [h["uid"] for h in history[0]["occurrences"]] == ["earlier-SITE-820-DC-01-10"]
         assert "History: 1 earlier occurrence" in (row.outcome_note or "")
-        await asyncio.sleep(0.3)  # the command audit is written in batches
-        assert "reset" not in sent_by_diagnosis(backend, "SITE-820-DC-01")
+        assert "reset" not in await sent_by_diagnosis(backend, "SITE-820-DC-01")
         assert "Reset" not in [name for name, _ in charger.received]
 
 

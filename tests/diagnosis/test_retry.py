@@ -63,7 +63,7 @@ async def test_a_stuck_lock_frees_on_the_second_unlock(make_backend: Any) -> Non
         charger.status_after_unlock = "Available"
         await charger.status(1, "Faulted", "ConnectorLockFailure")
         row = await eventually(lambda: closed(backend, cid), timeout=30)
-    sent = [c.command for c in commands(backend, cid) if c.origin == "diagnosis"]
+    sent = [c.command for c in await commands(backend, cid) if c.origin == "diagnosis"]
     assert sent.count("unlock_connector") == 2, sent
     assert "reset" not in sent
     assert row.rule_id == "connector-lock-failure" and row.status == "resolved", row.outcome_note
