@@ -67,6 +67,13 @@ def read_monitors(data: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def voltage_threshold_direction(monitor_type: Any, variable: Any) -> str | None:
+    """ "over" or "under" for a threshold monitor on the supply voltage, else None."""
+    if variable not in VOLTAGE_VARIABLES:
+        return None
+    return THRESHOLD_DIRECTIONS.get(str(monitor_type))
+
+
 def voltage_thresholds(rows: list[dict[str, Any]]) -> dict[int, str]:
     """The supply voltage threshold monitors among a report's rows (``read_monitors``), by
     the id the station gave each: "over" or "under". Whoever set a monitor (ChargeFix at an
@@ -74,9 +81,9 @@ def voltage_thresholds(rows: list[dict[str, Any]]) -> dict[int, str]:
     variableMonitoringId) crossed it in that direction."""
     found: dict[int, str] = {}
     for row in rows:
-        direction = THRESHOLD_DIRECTIONS.get(str(row.get("type")))
+        direction = voltage_threshold_direction(row.get("type"), row.get("variable"))
         monitor_id = int_or_none(row.get("monitor_id"))
-        if direction and monitor_id is not None and row.get("variable") in VOLTAGE_VARIABLES:
+        if direction and monitor_id is not None:
             found[monitor_id] = direction
     return found
 

@@ -12,8 +12,8 @@ from typing import Any
 from websockets.exceptions import ConnectionClosed
 
 from app.commands.gateway import Actor, CommandRequest, CommandResult
-from app.csms.faults_v201 import VOLTAGE_VARIABLES, is_problem_flag
-from app.csms.monitoring import THRESHOLD_DIRECTIONS
+from app.csms.faults_v201 import is_problem_flag
+from app.csms.monitoring import voltage_threshold_direction
 from app.diagnosis.remediation import SYSTEM
 from app.errors import CommandError
 from app.fault_codes import FaultCatalogue, load_catalogue
@@ -68,21 +68,15 @@ def voltage_monitor_ids(result: CommandResult) -> dict[int, str]:
     found: dict[int, str] = {}
     for item in result.response.get("setMonitoringResult") or []:
         variable = (item.get("variable") or {}).get("name")
-        kind = THRESHOLD_DIRECTIONS.get(str(item.get("type")))
-        if item.get("status") != "Accepted" or kind is None or item.get("id") is None:
-            continue
-        if variable in VOLTAGE_VARIABLES:
+        kind = voltage_threshold_direction(item.get("type"), variable)
+        if item.get("status") == "Accepted" and kind is not None and item.get("id") is not None:
             found[int(item["id"])] = kind
     return found
 
 
 def voltage_thresholds_of(wanted: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The supply voltage threshold monitors among those we set."""
-    return [
-        m
-        for m in wanted
-        if m["type"] in THRESHOLD_DIRECTIONS and m["variable"] in VOLTAGE_VARIABLES
-    ]
+    return [m for m in wanted if voltage_threshold_direction(m["type"], m["variable"])]
 
 
 def report_selection(thresholds: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -129,9 +129,6 @@ def ago(value: str | None) -> str:
     return duration(seconds) + " ago"
 
 
-OPEN_DIAGNOSIS = ("open", "remediating", "waiting")
-
-
 def system_action_lines(
     diagnoses: list[dict[str, Any]],
     commands: list[dict[str, Any]],
@@ -146,7 +143,7 @@ def system_action_lines(
     lines: list[tuple[datetime, str]] = []
     for row in diagnoses:
         at = parse_ts(row.get("opened_at"))
-        if at is None or (at < since and row.get("status") not in OPEN_DIAGNOSIS):
+        if at is None or (at < since and row.get("closed_at") is not None):
             continue
         what = row.get("title") or row.get("likely_cause") or "a fault"
         status = str(row.get("status") or "").replace("_", " ")

@@ -178,7 +178,13 @@ def test_a_group_problem_is_shown_at_each_of_its_chargers() -> None:
             "title": "Card payments failing at several sites at once",
             "status": "waiting",
         },
-        {"opened_at": old, "charger_id": "SITE-2-DC-01", "title": "Old", "status": "resolved"},
+        {
+            "opened_at": old,
+            "closed_at": old,
+            "charger_id": "SITE-2-DC-01",
+            "title": "Old",
+            "status": "resolved",
+        },
     ]
     lines = system_action_lines(diagnoses, [], now - timedelta(minutes=30), "SITE-2-DC-01")
     assert len(lines) == 1
